@@ -1,0 +1,4133 @@
+/* gort.h - Go's goroutines, channels, select and scheduler for C and C++.
+   One header, no dependencies beyond libc and pthreads. Linux, x86-64 and
+   aarch64. MIT licensed (see the end of this file).
+
+   gort runs many thousands of cheap goroutines (a 256 KiB stack reserve,
+   about 4.5 KiB of memory while parked) on a few OS threads with Go's
+   G-M-P work-stealing scheduler, and gives them Go's channels, select,
+   timers, sync objects and an epoll netpoller. Everything blocking also
+   works from plain threads, so a game loop or GUI thread can talk to
+   goroutines.
+
+DO THIS
+    In exactly one C or C++ file:
+
+        #define GORT_IMPLEMENTATION
+        #include "gort.h"
+
+    Everywhere else include it plain. Link with -pthread.
+
+EXAMPLE (examples/hello.c)
+
+        #define GORT_IMPLEMENTATION
+        #include "gort.h"
+        #include <stdio.h>
+
+        static void worker(void *arg) {
+            gort_chan *c = (gort_chan *)arg;
+            for (int i = 1; i <= 3; i++) gort_chan_send(c, &i);
+            gort_chan_close(c);
+        }
+
+        static void main_fn(void *arg) {
+            (void)arg;
+            gort_chan *c = gort_chan_make(sizeof(int), 0);
+            gort_go(worker, c);
+            int v;
+            while (gort_chan_recv(c, &v) == 1) printf("got %d\n", v);
+            gort_chan_free(c);
+        }
+
+        int main(void) { return gort_run(main_fn, NULL) == 0 ? 0 : 1; }
+
+TABLE OF CONTENTS (grep for the anchor)
+    >>config     configuration macros and environment variables
+    >>api        public declarations
+    >>design     how it works: G/M/P, life of a goroutine, invariants
+    >>impl       implementation starts (GORT_IMPLEMENTATION only)
+    >>platform   platform detection, includes, small helpers
+    >>arch       context layout shared by C and assembly
+    >>asm-x64    x86-64 System V context switch
+    >>asm-a64    aarch64 AAPCS64 context switch
+    >>lock       futex lock and thread notes
+    >>structs    G, M, P, the runtime
+    >>stack      stack segments, guard pages, overflow handler
+    >>runq       per-P lock-free run queues and the global queue
+    >>sched      the scheduler: ready, park, find work, spin, sleep
+    >>timer      per-P timer heaps, sleep
+    >>netpoll    epoll netpoller
+    >>sysmon     the monitor thread: syscall handoff, hogs, SIGQUIT
+    >>runtime    gort_run, gort_start, gort_stop
+    >>chan       channels
+    >>select     select
+    >>sync       WaitGroup, Mutex, RWMutex, Cond, Once
+    >>io         read/write/accept/connect, block_begin/end
+    >>diag       dump, deadlock report, strerror
+    >>license
+
+>>config CONFIGURATION
+    Macros (define before including, in the implementation file):
+      GORT_IMPLEMENTATION   compile the implementation into this file.
+      GORT_VALGRIND         register goroutine stacks with Valgrind
+                            (needs <valgrind/valgrind.h>; build with -gdwarf-4).
+      GORT_ASSERT(c)        internal invariant check; default aborts with file
+                            and line. Never compiled out.
+    ASan and TSan are detected from the compiler (__SANITIZE_ADDRESS__,
+    __SANITIZE_THREAD__, __has_feature) and their fiber APIs are wired
+    into every switch.
+
+    Environment variables (read by gort_run/gort_start when the matching
+    gort_opts field is 0):
+      GORT_MAXPROCS=n       Ps (threads running goroutines at once).
+                            Default: CPUs in the process's affinity mask.
+      GORT_STACK_SIZE=n     per-goroutine stack reserve in bytes (k/m suffix
+                            allowed). Default 256k. Rounded up to pages;
+                            one page of it is the guard.
+      GORT_DEBUG=migrate    every resumed goroutine is moved to a different
+                            thread where there is more than one, so code that
+                            caches a thread-local (or errno's address) across
+                            a blocking call fails in tests, not in production.
+      GORT_DEBUG=guard=mprotect|canary   force a guard mode (tests).
+      GORT_NOSIGQUIT=1      do not install the SIGQUIT goroutine dump.
+      GORT_HOG_MS=n         report a goroutine that runs n ms without reaching
+                            a scheduling point (default 10; 0 turns it off).
+
+>>api API REFERENCE (every call returns a negative errno on failure)
+  Runtime
+    gort_run(fn, arg)            start, run fn as the main goroutine, return when
+                                 it returns: 0, -errno, or -EDEADLK (with a dump)
+    gort_run_opts(opts, fn, arg) the same with options (gort_opts, zero = defaults)
+    gort_start(opts)             background mode beside the program's threads
+    gort_stop()                  stop workers, free the runtime (drops goroutines)
+    gort_running()               1 while a runtime runs, else 0
+  Goroutines
+    gort_go(fn, arg)             0, -EINVAL (fn NULL), -ENOMEM, -EAGAIN, -ESRCH
+                                 (no runtime: start one with gort_run/gort_start)
+    gort_yield()                 let others run (Go's Gosched)
+    gort_exit()                  end the calling goroutine (Go's Goexit)
+    gort_maxprocs()              number of Ps (0 when no runtime)
+    gort_goroutines()            live goroutines
+    gort_in_goroutine()          1 when called from a goroutine
+  Channels
+    gort_chan_make(esize, cap)   NULL on failure (see gort_chan_make_err)
+    gort_chan_make_err(esize, cap, &err)  as above, stores -EINVAL/-ENOMEM
+    gort_chan_free(c)            -EBUSY (and nothing freed) while it has waiters
+    gort_chan_send/recv, gort_chan_try_send/try_recv, gort_chan_close,
+    gort_chan_len, gort_chan_cap as in API.md
+    gort_tx/gort_rx, gort_tx_send, gort_rx_recv, gort_tx_close: direction
+                                 handles; misuse does not compile
+    GORT_CHAN_TYPED(name, T)     defines type `name` and name_make, name_send,
+                                 name_recv, name_try_send, name_try_recv,
+                                 name_close, name_free for elements of type T
+  Select
+    gort_select(cases, n, timeout_ns)   index, -EAGAIN, -ETIMEDOUT, -EINVAL
+  Time
+    gort_now()                   monotonic ns
+    gort_sleep(ns)               parks the goroutine (a plain thread sleeps)
+    gort_after(ns)               channel of int64_t that receives gort_now()
+                                 once, ns from now; free it with gort_chan_free
+                                 after receiving
+  Sync (all statically initialisable with the matching *_INIT)
+    gort_wg_add/done/wait        WaitGroup
+    gort_mutex_lock/trylock/unlock   mutex; a waiter that waited > 1 ms gets
+                                 the lock handed to it (no starvation)
+    gort_rwmutex_rlock/runlock/lock/unlock   writer-preferring RW lock
+    gort_cond_wait(cv, m)/signal/broadcast   condition variable on gort_mutex
+    gort_once_do(o, fn)
+  I/O and blocking calls
+    gort_read, gort_write, gort_accept, gort_connect, gort_wait_fd as API.md;
+    gort_close(fd)               wakes goroutines parked on fd (-EBADF), closes
+    gort_block_begin/end         around a call that may block its thread
+  Diagnostics
+    gort_dump(fd)                every goroutine, its state and wait
+    gort_strerror(err)           message for a negative errno gort returned
+*/
+#ifndef GORT_H
+#define GORT_H
+
+/* The implementation needs Linux and GNU interfaces (futex, MAP_NORESERVE,
+   dladdr); they are only visible if _GNU_SOURCE is set before the first
+   system header, so include gort.h first in the implementation file. */
+#if defined(GORT_IMPLEMENTATION) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE 1
+#endif
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------- >>api */
+
+typedef struct gort_opts {
+    int     maxprocs;    /* Ps running goroutines at once; 0: $GORT_MAXPROCS, else CPUs */
+    size_t  stack_size;  /* per-goroutine stack reserve; 0: $GORT_STACK_SIZE, else 256 KiB */
+    int     debug;       /* GORT_DEBUG_* bits, or'd with $GORT_DEBUG */
+    int     no_sigquit;  /* 1: leave SIGQUIT alone (no dump on SIGQUIT) */
+    int64_t hog_ns;      /* report goroutines running this long without yielding;
+                            0: $GORT_HOG_MS or 10 ms; negative: off */
+} gort_opts;
+
+enum {
+    GORT_DEBUG_MIGRATE      = 1,  /* move every resumed goroutine to another M */
+    GORT_DEBUG_GUARD_MPROT  = 2,  /* force mprotect guard pages */
+    GORT_DEBUG_GUARD_CANARY = 4   /* force canary words instead of guard pages */
+};
+
+int  gort_run(void (*main_fn)(void *arg), void *arg);
+int  gort_run_opts(const gort_opts *opts, void (*main_fn)(void *arg), void *arg);
+int  gort_start(const gort_opts *opts);
+int  gort_stop(void);
+int  gort_running(void);
+
+int  gort_go(void (*fn)(void *arg), void *arg);
+void gort_yield(void);
+void gort_exit(void);
+int  gort_maxprocs(void);
+long gort_goroutines(void);
+int  gort_in_goroutine(void);
+
+/* Channels */
+typedef struct gort_chan gort_chan;
+
+gort_chan *gort_chan_make(size_t elem_size, size_t cap);
+gort_chan *gort_chan_make_err(size_t elem_size, size_t cap, int *err);
+int        gort_chan_free(gort_chan *c);
+int        gort_chan_send(gort_chan *c, const void *elem);
+int        gort_chan_recv(gort_chan *c, void *elem);
+int        gort_chan_try_send(gort_chan *c, const void *elem);
+int        gort_chan_try_recv(gort_chan *c, void *elem);
+int        gort_chan_close(gort_chan *c);
+size_t     gort_chan_len(gort_chan *c);
+size_t     gort_chan_cap(gort_chan *c);
+
+typedef struct { gort_chan *c; } gort_chan_tx;
+typedef struct { gort_chan *c; } gort_chan_rx;
+static inline gort_chan_tx gort_tx(gort_chan *c) { gort_chan_tx t; t.c = c; return t; }
+static inline gort_chan_rx gort_rx(gort_chan *c) { gort_chan_rx r; r.c = c; return r; }
+static inline int gort_tx_send(gort_chan_tx tx, const void *elem) { return gort_chan_send(tx.c, elem); }
+static inline int gort_tx_try_send(gort_chan_tx tx, const void *elem) { return gort_chan_try_send(tx.c, elem); }
+static inline int gort_rx_recv(gort_chan_rx rx, void *elem) { return gort_chan_recv(rx.c, elem); }
+static inline int gort_rx_try_recv(gort_chan_rx rx, void *elem) { return gort_chan_try_recv(rx.c, elem); }
+static inline int gort_tx_close(gort_chan_tx tx) { return gort_chan_close(tx.c); }
+
+/* A channel of one element type, checked by the compiler:
+       GORT_CHAN_TYPED(intchan, int)
+       intchan c = intchan_make(16);  intchan_send(c, 42);  int v; intchan_recv(c, &v); */
+#define GORT_CHAN_TYPED(name, T)                                                            \
+    typedef struct { gort_chan *c; } name;                                                  \
+    static inline name name##_make(size_t cap) { name n; n.c = gort_chan_make(sizeof(T), cap); return n; } \
+    static inline int name##_send(name n, T v) { return gort_chan_send(n.c, &v); }          \
+    static inline int name##_try_send(name n, T v) { return gort_chan_try_send(n.c, &v); }  \
+    static inline int name##_recv(name n, T *out) { return gort_chan_recv(n.c, out); }      \
+    static inline int name##_try_recv(name n, T *out) { return gort_chan_try_recv(n.c, out); } \
+    static inline int name##_close(name n) { return gort_chan_close(n.c); }                 \
+    static inline int name##_free(name n) { return gort_chan_free(n.c); }                   \
+    typedef int name##_gort_typed_end_
+
+/* Select */
+enum { GORT_SEND = 1, GORT_RECV = 2 };
+typedef struct gort_case {
+    gort_chan *chan;   /* NULL: this case is never ready */
+    int        op;     /* GORT_SEND or GORT_RECV */
+    void      *elem;   /* value to send, or where to store the received one */
+    int        ok;     /* out: 1 a value moved; 0 the channel was closed */
+} gort_case;
+
+int gort_select(gort_case *cases, int n, int64_t timeout_ns);
+
+/* Time */
+int64_t    gort_now(void);
+void       gort_sleep(int64_t ns);
+gort_chan *gort_after(int64_t ns);
+
+/* Sync. The fields are private; the structs are public so that these can
+   live in static storage and in the user's own structs. */
+typedef struct gort__wq { void *head, *tail; } gort__wq;   /* waiter list */
+
+typedef struct gort_wg {
+    int64_t  count;   /* atomic */
+    uint32_t lock;    /* guards waitq */
+    gort__wq waitq;
+} gort_wg;
+typedef struct gort_mutex {
+    uint32_t state;   /* atomic: bit 0 locked, bit 1 handoff (starving) */
+    uint32_t lock;    /* guards waitq */
+    uint32_t nwait;   /* waiters queued (under lock, read racily as a hint) */
+    gort__wq waitq;
+} gort_mutex;
+typedef struct gort_rwmutex {
+    uint32_t lock;     /* guards everything below */
+    int32_t  readers;  /* active readers */
+    int32_t  writer;   /* 1 while a writer holds it */
+    gort__wq rwait, wwait;
+} gort_rwmutex;
+typedef struct gort_cond {
+    uint32_t lock;
+    gort__wq waitq;
+} gort_cond;
+typedef struct gort_once {
+    uint32_t   done;  /* atomic */
+    gort_mutex m;
+} gort_once;
+
+#define GORT_WG_INIT      { 0, 0, { 0, 0 } }
+#define GORT_MUTEX_INIT   { 0, 0, 0, { 0, 0 } }
+#define GORT_RWMUTEX_INIT { 0, 0, 0, { 0, 0 }, { 0, 0 } }
+#define GORT_COND_INIT    { 0, { 0, 0 } }
+#define GORT_ONCE_INIT    { 0, GORT_MUTEX_INIT }
+
+void gort_wg_add(gort_wg *wg, int delta);
+void gort_wg_done(gort_wg *wg);
+void gort_wg_wait(gort_wg *wg);
+void gort_mutex_lock(gort_mutex *m);
+int  gort_mutex_trylock(gort_mutex *m);
+void gort_mutex_unlock(gort_mutex *m);
+void gort_rwmutex_rlock(gort_rwmutex *rw);
+void gort_rwmutex_runlock(gort_rwmutex *rw);
+void gort_rwmutex_lock(gort_rwmutex *rw);
+void gort_rwmutex_unlock(gort_rwmutex *rw);
+void gort_cond_wait(gort_cond *cv, gort_mutex *m);
+void gort_cond_signal(gort_cond *cv);
+void gort_cond_broadcast(gort_cond *cv);
+void gort_once_do(gort_once *o, void (*fn)(void));
+
+/* I/O and blocking calls */
+enum { GORT_IN = 1, GORT_OUT = 4 };
+ssize_t gort_read(int fd, void *buf, size_t n);
+ssize_t gort_write(int fd, const void *buf, size_t n);
+int     gort_accept(int fd, struct sockaddr *addr, socklen_t *len);
+int     gort_connect(int fd, const struct sockaddr *addr, socklen_t len);
+int     gort_wait_fd(int fd, int events, int64_t timeout_ns);
+int     gort_close(int fd);
+void    gort_block_begin(void);
+void    gort_block_end(void);
+
+/* Diagnostics */
+void        gort_dump(int fd);
+const char *gort_strerror(int err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* GORT_H */
+
+/* ================================================================ >>impl
+   IMPLEMENTATION. Everything below is private: names start with gort__. */
+#if defined(GORT_IMPLEMENTATION) && !defined(GORT__IMPLEMENTED)
+#define GORT__IMPLEMENTED
+
+/* ---------------------------------------------------------------- >>platform */
+#if defined(__x86_64__)
+#define GORT__ARCH_X64 1
+#elif defined(__aarch64__)
+#define GORT__ARCH_A64 1
+#else
+#error "gort.h: supported architectures are x86-64 (System V) and aarch64 (AAPCS64)"
+#endif
+#if defined(__linux__)
+#define GORT__OS_LINUX 1
+#else
+#error "gort.h: only Linux is supported (futex, epoll, MADV_GUARD_INSTALL); kqueue is not written yet"
+#endif
+#if !defined(__GNUC__)
+#error "gort.h: needs gcc or clang (inline assembly, __atomic builtins)"
+#endif
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <linux/futex.h>
+#include <dlfcn.h>
+
+#if !defined(__USE_MISC) || !defined(MAP_NORESERVE)
+#error "gort.h: the implementation needs _GNU_SOURCE: include gort.h before any other header in the file that defines GORT_IMPLEMENTATION, or compile it with -D_GNU_SOURCE"
+#endif
+
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102   /* Linux 6.13 */
+#endif
+#ifndef MADV_NOHUGEPAGE
+#define MADV_NOHUGEPAGE 15
+#endif
+
+/* Sanitizers. Their fiber APIs are declared here rather than included so the
+   header needs no sanitizer headers on the include path. */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define GORT__ASAN 1
+#endif
+#if __has_feature(thread_sanitizer)
+#define GORT__TSAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) && !defined(GORT__ASAN)
+#define GORT__ASAN 1
+#endif
+#if defined(__SANITIZE_THREAD__) && !defined(GORT__TSAN)
+#define GORT__TSAN 1
+#endif
+#ifdef __cplusplus
+extern "C" {
+#endif
+#ifdef GORT__ASAN
+void __sanitizer_start_switch_fiber(void **fake_stack_save, const void *bottom, size_t size);
+void __sanitizer_finish_switch_fiber(void *fake_stack_save, const void **bottom_old, size_t *size_old);
+#define GORT__NO_ASAN __attribute__((no_sanitize_address))
+#else
+#define GORT__NO_ASAN
+#endif
+#ifdef GORT__TSAN
+void *__tsan_get_current_fiber(void);
+void *__tsan_create_fiber(unsigned flags);
+void  __tsan_destroy_fiber(void *fiber);
+void  __tsan_switch_to_fiber(void *fiber, unsigned flags);
+#endif
+/* The context switch, written in assembly below. */
+void gort__ctx_swap(void **save_sp, void *load_sp);
+void gort__ctx_entry(void);
+#ifdef __cplusplus
+}
+#endif
+#ifdef GORT_VALGRIND
+#include <valgrind/valgrind.h>
+#endif
+
+#ifndef GORT_ASSERT
+#define GORT_ASSERT(c) ((c) ? (void)0 : gort__fatal(__FILE__, __LINE__, #c))
+#endif
+
+#define GORT__NOINLINE __attribute__((noinline))
+#define GORT__UNUSED   __attribute__((unused))
+#define GORT__LIKELY(x)   __builtin_expect(!!(x), 1)
+#define GORT__UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+#define GORT__LOAD(p)        __atomic_load_n((p), __ATOMIC_RELAXED)
+#define GORT__LOAD_ACQ(p)    __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define GORT__STORE(p, v)    __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#define GORT__STORE_REL(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define GORT__ADD(p, v)      __atomic_add_fetch((p), (v), __ATOMIC_SEQ_CST)
+
+static GORT__UNUSED int gort__cas_u32(uint32_t *p, uint32_t e, uint32_t d) {
+    return __atomic_compare_exchange_n(p, &e, d, 0, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
+}
+static GORT__UNUSED int gort__cas_u64(uint64_t *p, uint64_t e, uint64_t d) {
+    return __atomic_compare_exchange_n(p, &e, d, 0, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
+}
+
+static void gort__fatal(const char *file, int line, const char *what) {
+    fprintf(stderr, "gort: internal error at %s:%d: %s is false (a gort bug: please report it)\n", file, line, what);
+    abort();
+}
+
+/* Misuse that we can detect cheaply: one sentence that says how to fix it. */
+static void gort__misuse(const char *msg) {
+    fprintf(stderr, "gort: %s\n", msg);
+}
+
+static inline void gort__cpu_relax(void) {
+#if defined(GORT__ARCH_X64)
+    __asm__ __volatile__("pause" ::: "memory");
+#else
+    __asm__ __volatile__("yield" ::: "memory");
+#endif
+}
+
+static int64_t gort__nanotime(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* ---------------------------------------------------------------- >>arch
+   The context is one word: the saved stack pointer. gort__ctx_swap pushes the
+   callee-saved state on the current stack, stores sp in *save_sp, loads
+   load_sp and pops the state saved there. A new goroutine's stack is given a
+   frame of the same shape whose return address is gort__ctx_entry.
+   Offsets below are the frame layout, shared by the asm (as literals, checked
+   here) and by gort__ctx_init. */
+#if defined(GORT__ARCH_X64)
+enum {
+    GORT__CTX_FPCSR = 0,    /* mxcsr (4 bytes) then x87 control word (2) */
+    GORT__CTX_R15 = 8, GORT__CTX_R14 = 16, GORT__CTX_R13 = 24, GORT__CTX_R12 = 32,
+    GORT__CTX_RBX = 40, GORT__CTX_RBP = 48,
+    GORT__CTX_RET = 56,     /* return address pushed by the call */
+    GORT__CTX_SIZE = 64     /* bytes from saved sp to sp after the final ret */
+};
+#else
+enum {
+    GORT__CTX_X19 = 0x00, GORT__CTX_X20 = 0x08, GORT__CTX_X29 = 0x50, GORT__CTX_X30 = 0x58,
+    GORT__CTX_D8 = 0x60, GORT__CTX_FPCR = 0xa0,
+    GORT__CTX_SIZE = 0xb0
+};
+#endif
+typedef char gort__ctx_size_is_16_multiple[(GORT__CTX_SIZE % 16) == 0 ? 1 : -1];
+
+/* ---------------------------------------------------------------- >>asm-x64
+   gort__ctx_swap(void **save_sp  [rdi], void *load_sp [rsi])
+
+   Frame on the stack being left, after the pushes (grows down):
+       +56  return address (pushed by the caller's call)
+       +48  rbp
+       +40  rbx
+       +32  r12
+       +24  r13
+       +16  r14
+       + 8  r15
+       + 0  mxcsr (4 bytes) | x87 control word (2 bytes) | unused (2)
+                                                  <- *save_sp
+   System V makes rbx, rbp, r12-r15, rsp, the MXCSR control bits and the x87
+   control word callee-saved; everything else is the caller's problem, which
+   is what makes a switch this small. The CFI describes the same frame on
+   both stacks, so a debugger can unwind through a switch in either.
+
+   gort__ctx_entry: first code a new goroutine runs (via ret from swap). The
+   initial frame puts the G in r12 and the C entry function in r13. rsp is
+   16-byte aligned here, so the call leaves the callee at rsp % 16 == 8, as
+   the ABI requires at function entry. CFI marks the return address as
+   undefined, which tells gdb this is the outermost frame. */
+#if defined(GORT__ARCH_X64)
+#if defined(__CET__)
+#define GORT__ENDBR "endbr64\n"
+#else
+#define GORT__ENDBR ""
+#endif
+__asm__(
+    ".text\n"
+    ".globl gort__ctx_swap\n"
+    ".hidden gort__ctx_swap\n"
+    ".type gort__ctx_swap,@function\n"
+    ".p2align 4\n"
+    "gort__ctx_swap:\n"
+    ".cfi_startproc\n"
+    GORT__ENDBR
+    "    pushq %rbp\n"                  /* callee-saved integer registers */
+    ".cfi_adjust_cfa_offset 8\n"
+    ".cfi_rel_offset %rbp, 0\n"
+    "    pushq %rbx\n"
+    ".cfi_adjust_cfa_offset 8\n"
+    ".cfi_rel_offset %rbx, 0\n"
+    "    pushq %r12\n"
+    ".cfi_adjust_cfa_offset 8\n"
+    ".cfi_rel_offset %r12, 0\n"
+    "    pushq %r13\n"
+    ".cfi_adjust_cfa_offset 8\n"
+    ".cfi_rel_offset %r13, 0\n"
+    "    pushq %r14\n"
+    ".cfi_adjust_cfa_offset 8\n"
+    ".cfi_rel_offset %r14, 0\n"
+    "    pushq %r15\n"
+    ".cfi_adjust_cfa_offset 8\n"
+    ".cfi_rel_offset %r15, 0\n"
+    "    subq $8, %rsp\n"               /* slot for the FP control state */
+    ".cfi_adjust_cfa_offset 8\n"
+    "    stmxcsr (%rsp)\n"              /* SSE rounding mode, exception masks */
+    "    fnstcw 4(%rsp)\n"              /* x87 precision and rounding control */
+    "    movq %rsp, (%rdi)\n"           /* *save_sp = sp: the old context is saved */
+    "    movq %rsi, %rsp\n"             /* switch stacks */
+    "    ldmxcsr (%rsp)\n"
+    "    fldcw 4(%rsp)\n"
+    "    addq $8, %rsp\n"
+    ".cfi_adjust_cfa_offset -8\n"
+    "    popq %r15\n"
+    ".cfi_adjust_cfa_offset -8\n"
+    "    popq %r14\n"
+    ".cfi_adjust_cfa_offset -8\n"
+    "    popq %r13\n"
+    ".cfi_adjust_cfa_offset -8\n"
+    "    popq %r12\n"
+    ".cfi_adjust_cfa_offset -8\n"
+    "    popq %rbx\n"
+    ".cfi_adjust_cfa_offset -8\n"
+    "    popq %rbp\n"
+    ".cfi_adjust_cfa_offset -8\n"
+    "    ret\n"                         /* resume the new context */
+    ".cfi_endproc\n"
+    ".size gort__ctx_swap, .-gort__ctx_swap\n"
+
+    ".globl gort__ctx_entry\n"
+    ".hidden gort__ctx_entry\n"
+    ".type gort__ctx_entry,@function\n"
+    ".p2align 4\n"
+    "gort__ctx_entry:\n"
+    ".cfi_startproc\n"
+    ".cfi_undefined %rip\n"            /* outermost frame: stop unwinding */
+    GORT__ENDBR
+    "    xorl %ebp, %ebp\n"             /* frame-pointer chain ends here too */
+    "    movq %r12, %rdi\n"             /* the G */
+    "    callq *%r13\n"                 /* gort__g_main(g); never returns */
+    "    ud2\n"
+    ".cfi_endproc\n"
+    ".size gort__ctx_entry, .-gort__ctx_entry\n"
+);
+#endif
+
+/* ---------------------------------------------------------------- >>asm-a64
+   gort__ctx_swap(void **save_sp [x0], void *load_sp [x1])
+
+   AAPCS64 callee-saved state: x19-x28, x29 (fp), x30 (lr), sp, the low 64
+   bits of v8-v15 (d8-d15), and FPCR (rounding mode, flush-to-zero). Frame
+   (0xb0 bytes, sp stays 16-byte aligned):
+       0x00 x19 x20 | 0x10 x21 x22 | 0x20 x23 x24 | 0x30 x25 x26
+       0x40 x27 x28 | 0x50 x29 x30 | 0x60 d8 d9   | 0x70 d10 d11
+       0x80 d12 d13 | 0x90 d14 d15 | 0xa0 fpcr    | 0xa8 unused
+   gort__ctx_entry: x19 holds the G, x20 the C entry function. */
+#if defined(GORT__ARCH_A64)
+__asm__(
+    ".text\n"
+    ".globl gort__ctx_swap\n"
+    ".hidden gort__ctx_swap\n"
+    ".type gort__ctx_swap,%function\n"
+    ".p2align 4\n"
+    "gort__ctx_swap:\n"
+    ".cfi_startproc\n"
+    "    sub sp, sp, #0xb0\n"
+    ".cfi_def_cfa_offset 0xb0\n"
+    "    stp x19, x20, [sp, #0x00]\n"
+    "    stp x21, x22, [sp, #0x10]\n"
+    "    stp x23, x24, [sp, #0x20]\n"
+    "    stp x25, x26, [sp, #0x30]\n"
+    "    stp x27, x28, [sp, #0x40]\n"
+    "    stp x29, x30, [sp, #0x50]\n"
+    ".cfi_offset x29, -0x60\n"
+    ".cfi_offset x30, -0x58\n"
+    "    stp d8, d9, [sp, #0x60]\n"
+    "    stp d10, d11, [sp, #0x70]\n"
+    "    stp d12, d13, [sp, #0x80]\n"
+    "    stp d14, d15, [sp, #0x90]\n"
+    "    mrs x9, fpcr\n"
+    "    str x9, [sp, #0xa0]\n"
+    "    mov x9, sp\n"
+    "    str x9, [x0]\n"                /* *save_sp = sp */
+    "    mov sp, x1\n"                  /* switch stacks */
+    "    ldr x9, [sp, #0xa0]\n"
+    "    msr fpcr, x9\n"
+    "    ldp x19, x20, [sp, #0x00]\n"
+    "    ldp x21, x22, [sp, #0x10]\n"
+    "    ldp x23, x24, [sp, #0x20]\n"
+    "    ldp x25, x26, [sp, #0x30]\n"
+    "    ldp x27, x28, [sp, #0x40]\n"
+    "    ldp x29, x30, [sp, #0x50]\n"
+    "    ldp d8, d9, [sp, #0x60]\n"
+    "    ldp d10, d11, [sp, #0x70]\n"
+    "    ldp d12, d13, [sp, #0x80]\n"
+    "    ldp d14, d15, [sp, #0x90]\n"
+    "    add sp, sp, #0xb0\n"
+    ".cfi_def_cfa_offset 0\n"
+    "    ret\n"                         /* to x30 of the new context */
+    ".cfi_endproc\n"
+    ".size gort__ctx_swap, .-gort__ctx_swap\n"
+
+    ".globl gort__ctx_entry\n"
+    ".hidden gort__ctx_entry\n"
+    ".type gort__ctx_entry,%function\n"
+    ".p2align 4\n"
+    "gort__ctx_entry:\n"
+    ".cfi_startproc\n"
+    ".cfi_undefined x30\n"             /* outermost frame */
+    "    mov x29, #0\n"
+    "    mov x30, #0\n"
+    "    mov x0, x19\n"                 /* the G */
+    "    blr x20\n"                     /* gort__g_main(g); never returns */
+    "    brk #0\n"
+    ".cfi_endproc\n"
+    ".size gort__ctx_entry, .-gort__ctx_entry\n"
+);
+#endif
+
+/* Build the first frame of a new context at the top of [lo, hi): returns the
+   value for the saved sp. */
+static void *gort__ctx_init(char *hi, void (*entry)(void *), void *g) {
+    uintptr_t top = ((uintptr_t)hi) & ~(uintptr_t)15;
+    char *sp = (char *)(top - GORT__CTX_SIZE);
+    void (*tramp)(void) = gort__ctx_entry;
+    memset(sp, 0, GORT__CTX_SIZE);
+#if defined(GORT__ARCH_X64)
+    {
+        uint32_t mxcsr = 0x1F80;   /* all exceptions masked, round to nearest */
+        uint16_t fpcw = 0x037F;    /* x87 default: extended precision, nearest */
+        memcpy(sp + GORT__CTX_FPCSR, &mxcsr, 4);
+        memcpy(sp + GORT__CTX_FPCSR + 4, &fpcw, 2);
+        memcpy(sp + GORT__CTX_R12, &g, sizeof g);
+        memcpy(sp + GORT__CTX_R13, &entry, sizeof entry);
+        memcpy(sp + GORT__CTX_RET, &tramp, sizeof tramp);
+    }
+#else
+    memcpy(sp + GORT__CTX_X19, &g, sizeof g);
+    memcpy(sp + GORT__CTX_X20, &entry, sizeof entry);
+    memcpy(sp + GORT__CTX_X30, &tramp, sizeof tramp);
+#endif
+    return sp;
+}
+
+/* ---------------------------------------------------------------- >>lock
+   Internal locks guard short critical sections (a channel's state, a run
+   queue, a waiter list); a thread that finds one taken spins briefly and
+   then sleeps on a futex, blocking its M (never a goroutine-level park: the
+   holders never block while holding one). Three states, as in Drepper's
+   "Futexes Are Tricky": 0 free, 1 held, 2 held with sleepers. */
+static long gort__futex(uint32_t *addr, int op, uint32_t val, const struct timespec *ts) {
+    return syscall(SYS_futex, addr, op | FUTEX_PRIVATE_FLAG, val, ts, NULL, 0);
+}
+
+static GORT__NOINLINE void gort__lock_slow(uint32_t *l) {
+    uint32_t c;
+    int i;
+    for (i = 0; i < 100; i++) {
+        c = 0;
+        if (GORT__LOAD(l) == 0 &&
+            __atomic_compare_exchange_n(l, &c, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+            return;
+        gort__cpu_relax();
+    }
+    c = __atomic_exchange_n(l, 2, __ATOMIC_ACQUIRE);
+    while (c != 0) {
+        gort__futex(l, FUTEX_WAIT, 2, NULL);
+        c = __atomic_exchange_n(l, 2, __ATOMIC_ACQUIRE);
+    }
+}
+static inline void gort__lock(uint32_t *l) {
+    uint32_t c = 0;
+    if (GORT__LIKELY(__atomic_compare_exchange_n(l, &c, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)))
+        return;
+    gort__lock_slow(l);
+}
+static inline void gort__unlock(uint32_t *l) {
+    if (GORT__UNLIKELY(__atomic_exchange_n(l, 0, __ATOMIC_RELEASE) == 2))
+        gort__futex(l, FUTEX_WAKE, 1, NULL);
+}
+
+/* A note is a one-shot wake-up for one sleeping thread: sleep until woken
+   (or until the deadline, 0 = none); clear before reuse. */
+static int gort__note_sleep(uint32_t *n, int64_t deadline) {
+    while (GORT__LOAD_ACQ(n) == 0) {
+        if (deadline) {
+            struct timespec ts;
+            int64_t d = deadline - gort__nanotime();
+            if (d <= 0) return 0;
+            ts.tv_sec = (time_t)(d / 1000000000LL);
+            ts.tv_nsec = (long)(d % 1000000000LL);
+            gort__futex(n, FUTEX_WAIT, 0, &ts);
+        } else {
+            gort__futex(n, FUTEX_WAIT, 0, NULL);
+        }
+    }
+    return 1;
+}
+static void gort__note_wake(uint32_t *n) {
+    __atomic_store_n(n, 1, __ATOMIC_RELEASE);
+    gort__futex(n, FUTEX_WAKE, 1, NULL);
+}
+
+/* ---------------------------------------------------------------- >>structs */
+typedef struct gort__g      gort__g;
+typedef struct gort__m      gort__m;
+typedef struct gort__p      gort__p;
+typedef struct gort__rt     gort__rt;
+typedef struct gort__waiter gort__waiter;
+typedef struct gort__timer  gort__timer;
+
+/* Goroutine states. Every change goes through gort__casstatus, which checks
+   the state being left. Who owns the stack, and where the G is: */
+enum {
+    GORT__G_FREE = 0,   /* no goroutine; the segment is in a pool */
+    GORT__G_RUNNABLE,   /* on a run queue (local, runnext or global); stack idle */
+    GORT__G_RUNNING,    /* an M runs it; that M owns the stack */
+    GORT__G_WAITING,    /* parked; on no run queue; woken only by gort__ready */
+    GORT__G_SYSCALL,    /* running inside gort_block_begin/end */
+    GORT__G_DEAD        /* finished; its M is switching away from the stack */
+};
+
+/* What a parked goroutine waits for (for gort_dump and deadlock reports). */
+enum {
+    GORT__W_NONE = 0, GORT__W_CHAN_SEND, GORT__W_CHAN_RECV, GORT__W_SELECT,
+    GORT__W_SELECT_NONE, GORT__W_CHAN_NIL, GORT__W_SLEEP, GORT__W_MUTEX,
+    GORT__W_RWMUTEX, GORT__W_WG, GORT__W_COND, GORT__W_IO, GORT__W_YIELD,
+    GORT__W_SYSCALL_RETURN
+};
+
+struct gort__timer {
+    int64_t  when;                /* deadline, monotonic ns (timer's P lock) */
+    void   (*fn)(gort__g *g, uint64_t seq, void *arg);  /* runs on an M, without locks */
+    gort__g *g;                   /* passed to fn */
+    uint64_t seq;                 /* passed to fn: the park it belongs to */
+    void    *arg;
+    gort__p *p;                   /* atomic: the heap it is in; NULL if in none */
+    int      idx;                 /* position in that heap (its P's timer lock) */
+};
+
+/* A waiter: one goroutine (or plain thread) queued on one channel or sync
+   object. It lives on the waiting goroutine's stack, which stays put while
+   it is parked. Fields are guarded by the lock of the queue it is on. */
+struct gort__waiter {
+    gort__waiter *next, *prev;    /* queue links */
+    gort__wq     *q;              /* queue it is on, NULL once removed */
+    gort__g      *g;
+    void         *elem;           /* value to send, or where a received one goes */
+    gort_chan    *c;
+    uint64_t      seq;            /* select/timeout: the park's claim ticket */
+    int           is_select;      /* must win g->claim before being completed */
+    int           caseidx;        /* select: which case */
+    int           success;        /* set by the waker: 1 moved a value, 0 closed */
+    int           handoff;        /* mutex: ownership handed over directly */
+    int64_t       since;          /* mutex: when it first queued (starvation) */
+    gort__waiter *wake_next;      /* waker's private list of waiters to ready */
+    gort__waiter *gnext;          /* the owner's list of its waiters (owner) */
+    uint32_t     *qlock;          /* lock guarding q (for gort_stop's cleanup) */
+};
+
+struct gort__g {
+    void     *sp;                 /* saved stack pointer while not running */
+    uint32_t  status;             /* atomic: GORT__G_* */
+    uint32_t  is_thread;          /* a plain thread's stand-in, not a goroutine */
+    gort__g  *schedlink;          /* global queue / free list link (their locks) */
+    void    (*fn)(void *);        /* start function (for dumps) */
+    void     *arg;
+    gort__rt *rt;
+    uint64_t  id;                 /* for dumps only; set at spawn */
+    char     *stack_lo;           /* lowest usable byte, just above the guard */
+    char     *stack_hi;           /* one past the highest usable byte */
+    int       guard;              /* GORT__GUARD_* this segment has */
+    int       waitstate;          /* GORT__W_*: what it is parked on (its own) */
+    int64_t   waitsince;          /* coarse time it parked */
+    uint64_t  claim;              /* atomic: park ticket; odd once claimed (select,
+                                     timeouts): wakers race with a CAS */
+    void     *param;              /* set by the waker before gort__ready */
+    gort__waiter *waiting;        /* select: its waiters (for stop and dumps) */
+    gort__m  *last_m;             /* debug migrate: where it last ran */
+    int       migrate_tries;
+    int       hog_reported;       /* sysmon already named it */
+    uint32_t  note;               /* plain threads: futex word to sleep on */
+    uint64_t  rnd;                /* plain threads: random state */
+    void     *asan_fake;          /* ASan's fake stack while switched out */
+    const void *asan_bottom;      /* g0 only: thread stack bounds for ASan */
+    size_t    asan_size;
+    void     *tsan_fiber;
+    unsigned  vg_id;              /* Valgrind stack id */
+};
+
+enum { GORT__P_IDLE = 0, GORT__P_RUNNING = 1, GORT__P_SYSCALL = 2 };
+#define GORT__RUNQ 256            /* Go's size: large enough that overflow is rare */
+#define GORT__GCACHE 64           /* dead Gs a P keeps before spilling */
+
+struct gort__p {
+    int        id;
+    uint64_t   state;             /* atomic: GORT__P_* in the low byte, a syscall
+                                     ticket above, so a stale block_end cannot
+                                     take back a P that moved on */
+    gort__m   *m;                 /* M holding it (sched lock / owner) */
+    gort__p   *link;              /* idle list (sched lock) */
+    uint32_t   schedtick;         /* owner; read racily by sysmon */
+    uint32_t   runqhead;          /* atomic: thieves CAS it */
+    uint32_t   runqtail;          /* atomic: written by the owner only */
+    gort__g   *runnext;           /* atomic: next to run, ahead of runq */
+    gort__g   *runq[GORT__RUNQ];  /* slots: atomic (thieves read racily) */
+    gort__g   *gfree;             /* owner: dead Gs to reuse */
+    int        ngfree;
+    int64_t    ngo;               /* atomic, owner writes: goroutines started
+                                     minus ended here (gort_goroutines sums) */
+    uint64_t   goid_next, goid_end; /* owner: batch of ids */
+    /* timers: a 4-ary min-heap by when */
+    uint32_t   tlock;
+    gort__timer **theap;          /* tlock */
+    int        tlen, tcap;        /* tlock */
+    int64_t    tnext;             /* atomic: heap's earliest when, or INT64_MAX */
+    /* sysmon's view (sysmon thread only) */
+    uint32_t   sm_tick;
+    int64_t    sm_since;
+    uint64_t   sm_sys;
+};
+
+struct gort__m {
+    gort__g    g0;                /* the scheduler's context on this thread's stack */
+    gort__g   *curg;              /* goroutine running, NULL on g0 (owner) */
+    gort__p   *p;                 /* attached P (owner) */
+    gort__p   *nextp;             /* P handed over by whoever woke it (sched lock) */
+    gort__rt  *rt;
+    gort__m   *link;              /* idle list (sched lock) */
+    gort__m   *alllink;           /* all Ms (sched lock) */
+    uint32_t   note;              /* sleep/wake */
+    int        spinning;          /* owner; counted in rt->nmspinning */
+    int        id;
+    uint64_t   rnd;               /* owner: xorshift state */
+    /* work left for after the next switch (owner): see gort__park */
+    void     (*after_fn)(gort__g *g, void *arg);
+    gort__g   *after_g;
+    void      *after_arg;
+    gort__timer *after_timer;
+    uint64_t   sys_ticket;        /* block_begin's P ticket (owner) */
+    pthread_t  thread;
+    void      *altstack;
+};
+
+/* Guard modes, best first. */
+enum { GORT__GUARD_MADV = 1, GORT__GUARD_MPROT = 2, GORT__GUARD_CANARY = 3 };
+#define GORT__CANARY 0x6a09e667f3bcc908ULL
+
+/* A region: one mmap reservation carved into equal segments. */
+typedef struct gort__region {
+    char   *base;
+    size_t  nslots;
+    size_t  used;                 /* slots handed out at least once (stack lock) */
+    struct gort__region *next;
+} gort__region;
+
+enum { GORT__MODE_RUN = 1, GORT__MODE_START = 2 };
+
+struct gort__rt {
+    int        nprocs;
+    int        mode;
+    int        debug;
+    int64_t    hog_ns;
+    size_t     slot_size;         /* segment size, guard included */
+    size_t     page;
+    gort__p   *allp;              /* nprocs of them */
+
+    uint32_t   lock;              /* the sched lock: guards the fields below
+                                     up to the next blank line */
+    gort__m   *midle;             /* idle Ms sleeping on their note */
+    int        nmidle;
+    int        mcount;            /* Ms created */
+    gort__m   *allm;
+    gort__p   *pidle;             /* idle Ps */
+    int        npidle;            /* also read racily (atomic) */
+    gort__g   *gq_head, *gq_tail; /* global run queue */
+    long       gq_size;           /* also read racily (atomic) */
+
+    uint32_t   nmspinning;        /* atomic: Ms spinning for work */
+    int64_t    ngo_extra;         /* atomic: goroutines started from plain threads */
+    uint32_t   nsyscall;          /* atomic: goroutines inside block_begin/end */
+    uint32_t   niowait;           /* atomic: goroutines parked on fds */
+    uint32_t   stopping;          /* atomic: gort_stop was called */
+    uint32_t   mlive;             /* atomic: M threads not yet exited */
+    uint32_t   refs;              /* atomic: owner + live Ms; last one frees */
+    uint64_t   goid_gen;          /* atomic */
+    int64_t    coarse_now;        /* atomic: a recent gort__nanotime */
+
+    /* run mode */
+    uint32_t   done;              /* atomic futex word: gort_run may return */
+    int        exit_code;         /* written before done is set */
+    gort__g   *main_g;
+    uint32_t   main_exited;       /* atomic: main goroutine called gort_exit */
+    int        run_thread_has_tg; /* gort_run's caller was a registered thread */
+
+    /* stacks */
+    uint32_t   stk_lock;          /* guards the stack fields below */
+    gort__region *regions;
+    gort__g   *stk_free;          /* hot pool: G page still committed */
+    long       nstk_free;
+    char     **stk_cold;          /* slots returned to the OS entirely */
+    long       ncold, cold_cap;
+    int        guard_mode;        /* best mode the probe found */
+    long       mprot_budget;      /* mprotect guards left under max_map_count */
+    size_t     region_slots;
+
+    /* netpoll */
+    int        epfd, evfd;
+    uint32_t   polling;           /* atomic: an M is (about to be) blocked in epoll_wait */
+    int64_t    poll_until;        /* atomic: that M's deadline (INT64_MAX: none) */
+    uint32_t   evfd_armed;        /* atomic: a break was written, not yet read */
+    int64_t    last_poll;         /* atomic */
+
+    /* sysmon */
+    pthread_t  sysmon;
+    uint32_t   sysmon_note;
+    int64_t    sysmon_delay;      /* atomic: its current sleep */
+    uint32_t   sigquit;           /* atomic: dump requested */
+};
+
+/* The runtime that gort_go and friends use. Threads that run goroutines reach
+   their own runtime through their M, so a stopped runtime whose threads are
+   still finishing stays consistent. */
+static gort__rt *gort__the_rt;
+static uint32_t  gort__rt_lock;   /* guards starting and stopping */
+static long      gort__nthreads;  /* atomic: live plain threads that called in */
+
+static __thread gort__m *gort__tls_m;
+static __thread gort__g *gort__tls_tg;
+
+/* The current M, read afresh. Goroutines move between threads: a compiler
+   that inlined this could keep the thread pointer (or the TLS address) of the
+   thread a goroutine ran on before a switch. The volatile asm makes this
+   function opaque to that optimisation (and to gcc's pure/const analysis),
+   and noinline keeps it a real call. Call it again after anything that can
+   switch. */
+static GORT__NOINLINE gort__m *gort__getm(void) {
+    gort__m *m = gort__tls_m;
+    __asm__ __volatile__("" : "+r"(m) : : "memory");
+    return m;
+}
+
+static inline uint64_t gort__rand_next(uint64_t *s) {
+    uint64_t x = *s;
+    x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+    *s = x;
+    return x;
+}
+static inline uint32_t gort__rand_n(uint64_t *s, uint32_t n) {
+    return (uint32_t)(((gort__rand_next(s) >> 32) * (uint64_t)n) >> 32);
+}
+
+static void gort__setstatus(gort__g *g, uint32_t from, uint32_t to) {
+    if (!gort__cas_u32(&g->status, from, to)) {
+        fprintf(stderr, "gort: internal error: goroutine %llu in state %u, expected %u (going to %u)\n",
+                (unsigned long long)g->id, (unsigned)GORT__LOAD(&g->status), (unsigned)from, (unsigned)to);
+        abort();
+    }
+}
+
+
+/* ---------------------------------------------------------------- waiter queues
+   A gort__wq is a doubly linked FIFO of waiters. head is also read without
+   the lock by channels' non-blocking fast path (hence the atomic store). */
+static void gort__wq_push(gort__wq *q, gort__waiter *w) {
+    gort__waiter *t = (gort__waiter *)q->tail;
+    w->next = NULL; w->prev = t; w->q = q;
+    if (t) t->next = w; else __atomic_store_n(&q->head, (void *)w, __ATOMIC_RELEASE);
+    q->tail = w;
+}
+static void gort__wq_push_front(gort__wq *q, gort__waiter *w) {
+    gort__waiter *h = (gort__waiter *)q->head;
+    w->prev = NULL; w->next = h; w->q = q;
+    if (h) h->prev = w; else q->tail = w;
+    __atomic_store_n(&q->head, (void *)w, __ATOMIC_RELEASE);
+}
+static void gort__wq_remove(gort__wq *q, gort__waiter *w) {
+    if (w->prev) w->prev->next = w->next; else __atomic_store_n(&q->head, (void *)w->next, __ATOMIC_RELEASE);
+    if (w->next) w->next->prev = w->prev; else q->tail = w->prev;
+    w->next = w->prev = NULL; w->q = NULL;
+}
+static int gort__wq_empty(gort__wq *q) { return __atomic_load_n(&q->head, __ATOMIC_ACQUIRE) == NULL; }
+
+/* Claims: a goroutine parked in select (or with a timeout) can be completed by
+   several wakers; the one whose CAS turns its even ticket odd wins. */
+static int gort__claim(gort__g *g, uint64_t seq) {
+    return gort__cas_u64(&g->claim, seq, seq + 1);
+}
+static uint64_t gort__new_ticket(gort__g *g) {
+    uint64_t s = GORT__LOAD(&g->claim);
+    s = (s | 1) + 1;                     /* next even value */
+    __atomic_store_n(&g->claim, s, __ATOMIC_SEQ_CST);
+    return s;
+}
+
+/* Pop the first waiter that can be completed: plain ones always, select
+   ones only if this caller wins their claim (losers are unlinked and
+   dropped: their goroutine is being completed by someone else). */
+static gort__waiter *gort__wq_pop(gort__wq *q) {
+    gort__waiter *w;
+    while ((w = (gort__waiter *)q->head) != NULL) {
+        gort__wq_remove(q, w);
+        if (!w->is_select || gort__claim(w->g, w->seq)) return w;
+    }
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- >>stack
+   A goroutine's stack is a fixed-size segment of a large reservation:
+
+       slot:  [ guard page | usable stack ... grows down <- | G struct ]
+              lo                                                    hi
+
+   Why segments of one big mmap: a million stacks cost a few hundred map
+   entries (vm.max_map_count is 65,530 by default), and the kernel commits
+   pages only as they are touched, so a parked goroutine costs the page it
+   uses plus its share of a page table. The G lives at the top of its own
+   segment for the same reason: its memory is the page the stack already
+   touches.
+
+   Why a guard page: C cannot grow stacks, so running off the bottom must
+   stop at a page that faults, not in the neighbouring segment. The guard is
+   installed when a segment is first handed out (not for the whole
+   reservation: each guard forces a page table for its 2 MiB). Modes, best
+   first, each probed once because some environments (qemu-user) accept
+   MADV_GUARD_INSTALL and install nothing:
+     MADV_GUARD_INSTALL   no map entry, survives MADV_DONTNEED (Linux 6.13+)
+     mprotect(PROT_NONE)  two map entries per stack; used within a budget
+                          read from /proc/sys/vm/max_map_count
+     canary               a word at the bottom checked at every switch away
+                          (catches an overflow late; last resort)
+   A frame larger than a page can jump the guard: build with
+   -fstack-clash-protection to make compilers probe large frames. An overflow
+   inside a system call shows up as that call failing with EFAULT, not as a
+   signal.
+
+   Segments are pooled (a per-P cache, then a global hot pool) with their
+   guard in place, so a spawn normally makes no system call. A goroutine
+   that ran deep gives its pages back when its segment returns: a word
+   sampled GORT__SHRINK_KEEP below the top tells (an untouched page reads as
+   zero). Past GORT__HOT_MAX pooled segments, a returning segment is handed
+   back to the OS entirely and kept as a cold address. */
+#define GORT__DEFAULT_STACK (256u * 1024u)
+#define GORT__SHRINK_KEEP   (32u * 1024u)
+#define GORT__HOT_MAX       4096
+#define GORT__REGION_BYTES  ((size_t)4 << 30)
+#define GORT__MAX_REGIONS   4096
+
+/* Process-wide table of reservations, for the SIGSEGV handler (which may
+   not take locks). Entries are appended with a release store of the count
+   and cleared on unmap. */
+typedef struct { char *base; size_t len; size_t slot; size_t page; } gort__segv_region;
+static gort__segv_region gort__segv_tab[GORT__MAX_REGIONS];
+static uint32_t gort__segv_n;
+static uint32_t gort__segv_lock;
+static struct sigaction gort__segv_old;
+static uint32_t gort__segv_installed;
+
+static size_t gort__gsize(void) { return (sizeof(gort__g) + 63) & ~(size_t)63; }
+static gort__g *gort__slot_g(gort__rt *rt, char *slot) {
+    return (gort__g *)(slot + rt->slot_size - gort__gsize());
+}
+
+static void gort__segv_add(char *base, size_t len, size_t slot, size_t page) {
+    uint32_t i;
+    gort__lock(&gort__segv_lock);
+    for (i = 0; i < gort__segv_n; i++) {
+        if (gort__segv_tab[i].base == NULL) break;
+    }
+    if (i < GORT__MAX_REGIONS) {
+        gort__segv_tab[i].len = len; gort__segv_tab[i].slot = slot; gort__segv_tab[i].page = page;
+        __atomic_store_n(&gort__segv_tab[i].base, base, __ATOMIC_RELEASE);
+        if (i == gort__segv_n) __atomic_store_n(&gort__segv_n, i + 1, __ATOMIC_RELEASE);
+    }
+    gort__unlock(&gort__segv_lock);
+}
+static void gort__segv_del(char *base) {
+    uint32_t i;
+    gort__lock(&gort__segv_lock);
+    for (i = 0; i < gort__segv_n; i++)
+        if (gort__segv_tab[i].base == base) __atomic_store_n(&gort__segv_tab[i].base, (char *)NULL, __ATOMIC_RELEASE);
+    gort__unlock(&gort__segv_lock);
+}
+
+static void gort__fn_name(void (*fn)(void *), char *buf, size_t n) {
+    Dl_info di;
+    void *p;
+    memcpy(&p, &fn, sizeof p);
+    if (p && dladdr(p, &di) && di.dli_sname) snprintf(buf, n, "%s", di.dli_sname);
+    else snprintf(buf, n, "%p", p);
+}
+
+static void gort__write_all_raw(int fd, const char *s, size_t n) {
+    while (n > 0) {
+        ssize_t w = write(fd, s, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return;
+        s += w; n -= (size_t)w;
+    }
+}
+
+static void gort__overflow_report(gort__g *g, size_t stack_bytes) {
+    char name[128], msg[512];
+    int n;
+    gort__fn_name(g->fn, name, sizeof name);
+    n = snprintf(msg, sizeof msg,
+                 "gort: stack overflow in goroutine %llu (started at %s): it used up its %zu KiB stack; "
+                 "raise gort_opts.stack_size or $GORT_STACK_SIZE, or use less stack (big locals, deep recursion)\n",
+                 (unsigned long long)g->id, name, stack_bytes / 1024);
+    if (n > 0) gort__write_all_raw(2, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1);
+}
+
+/* Runs on the M's alternate signal stack. A fault in a guard page is a
+   goroutine's overflow: report and abort. Anything else goes on to the
+   handler the program had (or the default action). */
+static void gort__segv_handler(int sig, siginfo_t *si, void *uc) {
+    char *a = (char *)si->si_addr;
+    uint32_t i, n = __atomic_load_n(&gort__segv_n, __ATOMIC_ACQUIRE);
+    for (i = 0; i < n; i++) {
+        char *base = __atomic_load_n(&gort__segv_tab[i].base, __ATOMIC_ACQUIRE);
+        size_t off;
+        if (!base || a < base || a >= base + gort__segv_tab[i].len) continue;
+        off = (size_t)(a - base) % gort__segv_tab[i].slot;
+        if (off < gort__segv_tab[i].page) {
+            char *slot = a - off;
+            gort__g *g = (gort__g *)(slot + gort__segv_tab[i].slot - gort__gsize());
+            gort__overflow_report(g, gort__segv_tab[i].slot - gort__segv_tab[i].page - gort__gsize());
+            signal(SIGABRT, SIG_DFL);
+            abort();
+        }
+    }
+    /* Not ours: chain. */
+    if (gort__segv_old.sa_flags & SA_SIGINFO) {
+        if (gort__segv_old.sa_sigaction) { gort__segv_old.sa_sigaction(sig, si, uc); return; }
+    } else if (gort__segv_old.sa_handler == SIG_IGN) {
+        return;
+    } else if (gort__segv_old.sa_handler != SIG_DFL && gort__segv_old.sa_handler) {
+        gort__segv_old.sa_handler(sig);
+        return;
+    }
+    /* Default action: restore it and return; the fault repeats and kills us
+       with the right signal and core dump. */
+    signal(sig, SIG_DFL);
+}
+
+static void gort__segv_install(void) {
+    struct sigaction sa;
+    if (!gort__cas_u32(&gort__segv_installed, 0, 1)) return;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = gort__segv_handler;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGSEGV, &sa, &gort__segv_old);
+    sigaction(SIGBUS, &sa, NULL);
+}
+
+/* Does a guard installed this way really fault? Probed with write(2) from
+   the guard into a pipe: EFAULT means the kernel refused to read it. */
+static int gort__guard_works(int mode, size_t page) {
+    int fds[2], ok = 0;
+    char *m = (char *)mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) return 0;
+    if (mode == GORT__GUARD_MADV) {
+        if (madvise(m, page, MADV_GUARD_INSTALL) != 0) { munmap(m, 2 * page); return 0; }
+    } else if (mprotect(m, page, PROT_NONE) != 0) {
+        munmap(m, 2 * page);
+        return 0;
+    }
+    if (pipe(fds) == 0) {
+        ssize_t w = write(fds[1], m, 1);
+        ok = (w < 0 && errno == EFAULT);
+        close(fds[0]); close(fds[1]);
+    }
+    munmap(m, 2 * page);
+    return ok;
+}
+
+static long gort__read_long_file(const char *path, long dflt) {
+    char buf[64];
+    long v = dflt;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        if (n > 0) { buf[n] = 0; v = strtol(buf, NULL, 10); }
+        close(fd);
+    }
+    return v;
+}
+
+static long gort__count_maps(void) {
+    char buf[4096];
+    long lines = 0;
+    ssize_t n, i;
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 1000;
+    while ((n = read(fd, buf, sizeof buf)) > 0)
+        for (i = 0; i < n; i++) lines += buf[i] == '\n';
+    close(fd);
+    return lines;
+}
+
+static void gort__stack_init(gort__rt *rt) {
+    static int probed;            /* 0 unknown, else the mode; same for the process */
+    int mode = __atomic_load_n(&probed, __ATOMIC_ACQUIRE);
+    if (!mode) {
+        if (gort__guard_works(GORT__GUARD_MADV, rt->page)) mode = GORT__GUARD_MADV;
+        else if (gort__guard_works(GORT__GUARD_MPROT, rt->page)) mode = GORT__GUARD_MPROT;
+        else mode = GORT__GUARD_CANARY;
+        __atomic_store_n(&probed, mode, __ATOMIC_RELEASE);
+    }
+    if ((rt->debug & GORT_DEBUG_GUARD_MPROT) && mode == GORT__GUARD_MADV) mode = GORT__GUARD_MPROT;
+    if (rt->debug & GORT_DEBUG_GUARD_CANARY) mode = GORT__GUARD_CANARY;
+    rt->guard_mode = mode;
+    if (mode == GORT__GUARD_MPROT) {
+        long max = gort__read_long_file("/proc/sys/vm/max_map_count", 65530);
+        rt->mprot_budget = (max - gort__count_maps() - 2048) / 2;
+        if (rt->mprot_budget < 0) rt->mprot_budget = 0;
+    }
+    rt->region_slots = GORT__REGION_BYTES / rt->slot_size;
+    if (rt->region_slots > 4096) rt->region_slots = 4096;
+    if (rt->region_slots < 1) rt->region_slots = 1;
+}
+
+/* New reservation (stack lock held). With vm.overcommit_memory=2 the kernel
+   ignores MAP_NORESERVE and charges the whole reservation, so on failure try
+   smaller ones before giving up. */
+static gort__region *gort__region_new(gort__rt *rt) {
+    size_t n = rt->region_slots;
+    for (;;) {
+        size_t len = n * rt->slot_size;
+        char *b = (char *)mmap(NULL, len, PROT_READ | PROT_WRITE,
+                               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (b != MAP_FAILED) {
+            gort__region *r = (gort__region *)calloc(1, sizeof *r);
+            if (!r) { munmap(b, len); return NULL; }
+            madvise(b, len, MADV_NOHUGEPAGE);  /* a huge page would commit 2 MiB per stack */
+            r->base = b; r->nslots = n; r->used = 0;
+            r->next = rt->regions; rt->regions = r;
+            gort__segv_add(b, len, rt->slot_size, rt->page);
+            return r;
+        }
+        if (n == 1) return NULL;
+        n /= 8;
+        if (n < 1) n = 1;
+    }
+}
+
+static void gort__canary_set(gort__g *g) { *(uint64_t *)(void *)g->stack_lo = GORT__CANARY; }
+
+/* Prepare a segment handed out for the first time (or after going cold). */
+static int gort__slot_setup(gort__rt *rt, char *slot, int guard) {
+    gort__g *g = gort__slot_g(rt, slot);
+    if (!guard) {
+        guard = rt->guard_mode;
+        if (guard == GORT__GUARD_MADV && madvise(slot, rt->page, MADV_GUARD_INSTALL) != 0)
+            guard = GORT__GUARD_MPROT;
+        if (guard == GORT__GUARD_MPROT) {
+            if (rt->mprot_budget > 0 && mprotect(slot, rt->page, PROT_NONE) == 0) rt->mprot_budget--;
+            else guard = GORT__GUARD_CANARY;
+        }
+    }
+    memset(g, 0, sizeof *g);
+    g->guard = guard;
+    g->rt = rt;
+    g->stack_lo = slot + rt->page;
+    g->stack_hi = (char *)g;
+    if (guard == GORT__GUARD_CANARY) gort__canary_set(g);
+#ifdef GORT__TSAN
+    g->tsan_fiber = __tsan_create_fiber(0);
+#endif
+#ifdef GORT_VALGRIND
+    g->vg_id = VALGRIND_STACK_REGISTER(g->stack_lo, g->stack_hi);
+#endif
+    return 0;
+}
+
+/* A segment for a new goroutine, or NULL when none can be mapped. */
+static gort__g *gort__stack_get(gort__rt *rt, gort__p *p) {
+    gort__g *g;
+    char *slot = NULL;
+    int guard = 0;
+    if (p && p->gfree) {
+        g = p->gfree; p->gfree = g->schedlink; p->ngfree--;
+        return g;
+    }
+    gort__lock(&rt->stk_lock);
+    if (rt->stk_free) {
+        /* Refill the P's cache with half a cache's worth in one lock hold. */
+        int n = 0;
+        g = rt->stk_free; rt->stk_free = g->schedlink; rt->nstk_free--;
+        while (p && rt->stk_free && n < GORT__GCACHE / 2) {
+            gort__g *x = rt->stk_free;
+            rt->stk_free = x->schedlink; rt->nstk_free--;
+            x->schedlink = p->gfree; p->gfree = x; p->ngfree++; n++;
+        }
+        gort__unlock(&rt->stk_lock);
+        return g;
+    }
+    if (rt->ncold > 0) {
+        uintptr_t v = (uintptr_t)rt->stk_cold[--rt->ncold];
+        slot = (char *)(v & ~(uintptr_t)3);
+        guard = (int)(v & 3);
+    } else {
+        gort__region *r = rt->regions;
+        if (!r || r->used == r->nslots) r = gort__region_new(rt);
+        if (r) slot = r->base + rt->slot_size * r->used++;
+    }
+    if (slot) gort__slot_setup(rt, slot, guard);
+    gort__unlock(&rt->stk_lock);
+    return slot ? gort__slot_g(rt, slot) : NULL;
+}
+
+/* Did the goroutine run deeper than GORT__SHRINK_KEEP? Reads a few words of
+   a page it would have written; an untouched page reads as zeros (the first
+   read maps the shared zero page: no memory). */
+static GORT__NO_ASAN int gort__stack_was_deep(gort__g *g) {
+    const char *mark;
+    const volatile uint64_t *w;
+    int i;
+    if ((size_t)(g->stack_hi - g->stack_lo) <= GORT__SHRINK_KEEP + 2 * 4096) return 0;
+    mark = (const char *)(((uintptr_t)(g->stack_hi - GORT__SHRINK_KEEP)) & ~(uintptr_t)4095);
+#ifdef GORT_VALGRIND
+    VALGRIND_MAKE_MEM_DEFINED(mark, 4096);
+#endif
+    w = (const volatile uint64_t *)(const void *)mark;
+    for (i = 0; i < 4096 / 8; i += 64)
+        if (w[i]) return 1;
+    return 0;
+}
+
+static void gort__stack_put(gort__rt *rt, gort__p *p, gort__g *g) {
+    char *slot = g->stack_lo - rt->page;
+    if (gort__stack_was_deep(g)) {
+        char *mark = (char *)(((uintptr_t)(g->stack_hi - GORT__SHRINK_KEEP)) & ~(uintptr_t)4095);
+        madvise(g->stack_lo, (size_t)(mark - g->stack_lo), MADV_DONTNEED);
+        if (g->guard == GORT__GUARD_CANARY) gort__canary_set(g);
+    }
+    if (p && p->ngfree < GORT__GCACHE) {
+        g->schedlink = p->gfree; p->gfree = g; p->ngfree++;
+        return;
+    }
+    gort__lock(&rt->stk_lock);
+    if (rt->nstk_free < GORT__HOT_MAX) {
+        g->schedlink = rt->stk_free; rt->stk_free = g; rt->nstk_free++;
+        gort__unlock(&rt->stk_lock);
+        return;
+    }
+    if (rt->ncold == rt->cold_cap) {
+        long nc = rt->cold_cap ? rt->cold_cap * 2 : 1024;
+        char **a = (char **)realloc(rt->stk_cold, (size_t)nc * sizeof *a);
+        if (!a) {   /* cannot track it cold: keep it hot */
+            g->schedlink = rt->stk_free; rt->stk_free = g; rt->nstk_free++;
+            gort__unlock(&rt->stk_lock);
+            return;
+        }
+        rt->stk_cold = a; rt->cold_cap = nc;
+    }
+    {
+        int guard = g->guard;
+#ifdef GORT__TSAN
+        __tsan_destroy_fiber(g->tsan_fiber);
+#endif
+#ifdef GORT_VALGRIND
+        VALGRIND_STACK_DEREGISTER(g->vg_id);
+#endif
+        rt->stk_cold[rt->ncold++] = (char *)((uintptr_t)slot | (uintptr_t)(guard == GORT__GUARD_CANARY ? 0 : guard));
+        gort__unlock(&rt->stk_lock);
+        madvise(slot + rt->page, rt->slot_size - rt->page, MADV_DONTNEED);
+    }
+}
+
+static void gort__stack_free_all(gort__rt *rt) {
+    gort__region *r = rt->regions, *n;
+    for (; r; r = n) {
+        size_t i;
+        n = r->next;
+        for (i = 0; i < r->used; i++) {
+            gort__g *g = gort__slot_g(rt, r->base + i * rt->slot_size);
+            (void)g;
+#ifdef GORT__TSAN
+            if (g->tsan_fiber) __tsan_destroy_fiber(g->tsan_fiber);
+#endif
+#ifdef GORT_VALGRIND
+            if (g->stack_lo) VALGRIND_STACK_DEREGISTER(g->vg_id);
+#endif
+        }
+        gort__segv_del(r->base);
+        munmap(r->base, r->nslots * rt->slot_size);
+        free(r);
+    }
+    rt->regions = NULL;
+    free(rt->stk_cold);
+    rt->stk_cold = NULL;
+}
+
+/* ---------------------------------------------------------------- >>runq
+   Each P has a bounded ring of runnable Gs. The owner pushes at the tail and
+   pops at the head; thieves take half from the head with a CAS. runqtail is
+   written only by the owner (release), runqhead is CASed by everyone. A slot
+   is read by a thief before its CAS on head can succeed, so slots are read
+   and written atomically (relaxed): the CAS decides who owns what was read.
+   runnext holds the G made runnable by the running G (a channel partner):
+   running it next keeps producer/consumer pairs on one core. */
+static int gort__runq_empty(gort__p *p) {
+    uint32_t h = GORT__LOAD_ACQ(&p->runqhead), t = GORT__LOAD_ACQ(&p->runqtail);
+    return h == t && GORT__LOAD(&p->runnext) == NULL;
+}
+
+static void gort__globrunq_put_locked(gort__rt *rt, gort__g *g, gort__g *last, long n) {
+    last->schedlink = NULL;
+    if (rt->gq_tail) rt->gq_tail->schedlink = g; else rt->gq_head = g;
+    rt->gq_tail = last;
+    GORT__STORE(&rt->gq_size, rt->gq_size + n);
+}
+
+/* The local queue is full: move half of it and g to the global queue. */
+static int gort__runq_putslow(gort__rt *rt, gort__p *p, gort__g *g, uint32_t h, uint32_t t) {
+    gort__g *batch[GORT__RUNQ / 2 + 1];
+    uint32_t n = (t - h) / 2, i;
+    for (i = 0; i < n; i++) batch[i] = GORT__LOAD(&p->runq[(h + i) % GORT__RUNQ]);
+    if (!__atomic_compare_exchange_n(&p->runqhead, &h, h + n, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+        return 0;
+    batch[n] = g;
+    for (i = 0; i < n; i++) batch[i]->schedlink = batch[i + 1];
+    gort__lock(&rt->lock);
+    gort__globrunq_put_locked(rt, batch[0], batch[n], (long)n + 1);
+    gort__unlock(&rt->lock);
+    return 1;
+}
+
+static void gort__runq_put(gort__rt *rt, gort__p *p, gort__g *g, int next) {
+    uint32_t h, t;
+    if (next) {
+        g = __atomic_exchange_n(&p->runnext, g, __ATOMIC_ACQ_REL);
+        if (!g) return;
+        /* the old runnext goes to the tail */
+    }
+    for (;;) {
+        h = GORT__LOAD_ACQ(&p->runqhead);
+        t = p->runqtail;
+        if (t - h < GORT__RUNQ) {
+            GORT__STORE(&p->runq[t % GORT__RUNQ], g);
+            GORT__STORE_REL(&p->runqtail, t + 1);
+            return;
+        }
+        if (gort__runq_putslow(rt, p, g, h, t)) return;
+    }
+}
+
+/* Owner only. prefer_q skips runnext once in a while so that a pair of
+   goroutines handing off through runnext cannot starve the queue. */
+static gort__g *gort__runq_get(gort__p *p, int prefer_q) {
+    gort__g *g;
+    uint32_t h, t;
+    if (!prefer_q) {
+        g = GORT__LOAD(&p->runnext);
+        if (g && __atomic_compare_exchange_n(&p->runnext, &g, (gort__g *)NULL, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+            return g;
+    }
+    for (;;) {
+        h = GORT__LOAD_ACQ(&p->runqhead);
+        t = p->runqtail;
+        if (t == h) break;
+        g = GORT__LOAD(&p->runq[h % GORT__RUNQ]);
+        if (__atomic_compare_exchange_n(&p->runqhead, &h, h + 1, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+            return g;
+    }
+    if (prefer_q) {
+        g = GORT__LOAD(&p->runnext);
+        if (g && __atomic_compare_exchange_n(&p->runnext, &g, (gort__g *)NULL, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+            return g;
+    }
+    return NULL;
+}
+
+/* Take half of victim's queue into p's ring starting at slot index t (p's
+   tail); returns how many. Only p's owner calls it. */
+static uint32_t gort__runq_grab(gort__p *victim, gort__p *p, uint32_t t, int stealnext) {
+    for (;;) {
+        uint32_t h = GORT__LOAD_ACQ(&victim->runqhead);
+        uint32_t vt = GORT__LOAD_ACQ(&victim->runqtail);
+        uint32_t n = vt - h, i;
+        n = n - n / 2;
+        if (n == 0) {
+            gort__g *next;
+            if (!stealnext) return 0;
+            next = GORT__LOAD(&victim->runnext);
+            if (!next) return 0;
+            /* The victim is probably about to run it (it was just readied by
+               its running G): give it a moment before taking it, or a
+               handoff pair ends up bouncing between cores. */
+            {
+                uint32_t tick = GORT__LOAD(&victim->schedtick);
+                int64_t until = gort__nanotime() + 3000;
+                while (gort__nanotime() < until) gort__cpu_relax();
+                if (GORT__LOAD(&victim->schedtick) != tick) return 0;
+            }
+            if (!__atomic_compare_exchange_n(&victim->runnext, &next, (gort__g *)NULL, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+                return 0;
+            GORT__STORE(&p->runq[t % GORT__RUNQ], next);
+            return 1;
+        }
+        if (n > GORT__RUNQ / 2) continue;   /* h and vt read at different times */
+        for (i = 0; i < n; i++)
+            GORT__STORE(&p->runq[(t + i) % GORT__RUNQ], GORT__LOAD(&victim->runq[(h + i) % GORT__RUNQ]));
+        if (__atomic_compare_exchange_n(&victim->runqhead, &h, h + n, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+            return n;
+    }
+}
+
+static gort__g *gort__runq_steal(gort__p *p, gort__p *victim, int stealnext) {
+    uint32_t t = p->runqtail;
+    uint32_t n = gort__runq_grab(victim, p, t, stealnext);
+    gort__g *g;
+    if (n == 0) return NULL;
+    n--;
+    g = GORT__LOAD(&p->runq[(t + n) % GORT__RUNQ]);
+    if (n) GORT__STORE_REL(&p->runqtail, t + n);
+    return g;
+}
+
+/* Sched lock held. Takes one G and, for a P, a fair share more into its queue. */
+static gort__g *gort__globrunq_get(gort__rt *rt, gort__p *p, int max) {
+    gort__g *g;
+    long n;
+    if (rt->gq_size == 0) return NULL;
+    n = rt->gq_size / rt->nprocs + 1;
+    if (n > rt->gq_size) n = rt->gq_size;
+    if (max > 0 && n > max) n = max;
+    if (n > GORT__RUNQ / 2) n = GORT__RUNQ / 2;
+    GORT__STORE(&rt->gq_size, rt->gq_size - n);
+    g = rt->gq_head;
+    rt->gq_head = g->schedlink;
+    if (!rt->gq_head) rt->gq_tail = NULL;
+    while (--n > 0) {
+        gort__g *x = rt->gq_head;
+        rt->gq_head = x->schedlink;
+        if (!rt->gq_head) rt->gq_tail = NULL;
+        gort__runq_put(rt, p, x, 0);
+    }
+    return g;
+}
+
+/* ---------------------------------------------------------------- >>sched
+   GLOSSARY (as in Go's runtime)
+     G  a goroutine: a stack segment, its saved sp and its state.
+     M  an OS thread that runs Gs. Its own stack ("g0") runs the scheduler.
+     P  a permission to run Gs, with a local run queue, a cache of dead Gs
+        and a timer heap. There are exactly maxprocs Ps; an M needs one to
+        run Gs. An M in a blocking call can lose its P to another M.
+
+   THE SWITCH. A G gives up its M only at a call into gort (park, yield,
+   exit). gort__park records what to do once the G's context is saved (an
+   "after" function: unlock the channel, put the G on a queue, free its
+   stack), then switches straight to the next runnable G of its P if there
+   is one, else to g0. Whichever context resumes runs the after function
+   first. Until it runs, nobody else can see the parked G: whatever would
+   wake it (a channel lock, a queue, a timer) is released or published by
+   the after function, so a waker can never resume a G whose stack is
+   still in use. The direct G-to-G switch is why a channel handoff costs
+   one context switch instead of Go's two.
+
+   SPINNING. An M that runs out of work spins: it looks at the global
+   queue, the netpoller and steals from other Ps in random order, for about
+   GORT__SPIN_NS, before giving up its P and sleeping. Waking a sleeping
+   thread costs tens of microseconds on a virtual CPU, so a spinner that
+   finds the work itself is far cheaper. A G made runnable wakes a sleeping
+   M only if there is an idle P and no M is spinning (gort__wakep), so there
+   is no thundering herd: at most one spinner is woken, and a spinner that
+   finds work wakes the next one before running it (so parallelism builds
+   up one thread at a time, as in Go). The race "submitter saw a spinner,
+   spinner gave up just before" is closed by the spinner re-checking every
+   run queue after it stops counting itself as spinning.
+
+   SLEEPING. One idle M at a time blocks in epoll_wait with a timeout of the
+   earliest timer of any P (the poller); the others sleep on a futex until
+   gort__startm hands them a P. New I/O, timers earlier than the poller's
+   deadline, and gort_stop break the poller's wait through an eventfd. */
+#define GORT__SPIN_NS 50000       /* 2x the measured cost of waking a thread here */
+
+static void gort__after_switch(gort__g *self);
+static void gort__checkdead(gort__rt *rt);
+static gort__g *gort__netpoll(gort__rt *rt, int64_t deadline, int block);
+static void gort__timers_run(gort__rt *rt, gort__p *p, int64_t now);
+static void gort__timer_add(gort__rt *rt, gort__p *p, gort__timer *t);
+static void gort__inject(gort__rt *rt, gort__g *list);
+static int gort__timer_del(gort__timer *t);
+
+static void gort__pidleput_locked(gort__rt *rt, gort__p *p) {
+    GORT__STORE(&p->state, (uint64_t)GORT__P_IDLE | (p->state & ~(uint64_t)0xff));
+    p->m = NULL;
+    p->link = rt->pidle;
+    rt->pidle = p;
+    GORT__STORE(&rt->npidle, rt->npidle + 1);
+}
+static gort__p *gort__pidleget_locked(gort__rt *rt) {
+    gort__p *p = rt->pidle;
+    if (p) {
+        rt->pidle = p->link;
+        GORT__STORE(&rt->npidle, rt->npidle - 1);
+    }
+    return p;
+}
+static void gort__acquirep(gort__m *m, gort__p *p) {
+    m->p = p;
+    p->m = m;
+    GORT__STORE(&p->state, (uint64_t)GORT__P_RUNNING | (p->state & ~(uint64_t)0xff));
+}
+
+static void *gort__mstart(void *arg);
+
+/* Give p (or any idle P) to an idle or new M. spinning: the M was counted in
+   nmspinning by the caller. */
+static void gort__startm(gort__rt *rt, gort__p *p, int spinning) {
+    gort__m *m;
+    gort__lock(&rt->lock);
+    if (!p) {
+        p = gort__pidleget_locked(rt);
+        if (!p) {
+            gort__unlock(&rt->lock);
+            if (spinning) GORT__ADD(&rt->nmspinning, (uint32_t)-1);
+            return;
+        }
+    }
+    m = rt->midle;
+    if (m) {
+        rt->midle = m->link;
+        rt->nmidle--;
+        m->nextp = p;
+        m->spinning = spinning;
+        gort__unlock(&rt->lock);
+        gort__note_wake(&m->note);
+        return;
+    }
+    /* New thread. */
+    m = (gort__m *)calloc(1, sizeof *m);
+    if (m) {
+        pthread_attr_t attr;
+        m->rt = rt;
+        m->id = rt->mcount++;
+        m->nextp = p;
+        m->spinning = spinning;
+        m->rnd = 0x9E3779B97F4A7C15ULL * (uint64_t)(m->id + 1);
+        m->alllink = rt->allm;
+        rt->allm = m;
+        GORT__ADD(&rt->mlive, 1);
+        GORT__ADD(&rt->refs, 1);
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        pthread_attr_setstacksize(&attr, 256 * 1024);
+        if (pthread_create(&m->thread, &attr, gort__mstart, m) == 0) {
+            pthread_attr_destroy(&attr);
+            gort__unlock(&rt->lock);
+            return;
+        }
+        pthread_attr_destroy(&attr);
+        GORT__ADD(&rt->mlive, (uint32_t)-1);
+        GORT__ADD(&rt->refs, (uint32_t)-1);
+        rt->allm = m->alllink;
+        rt->mcount--;
+        free(m);
+    }
+    /* No thread: the P goes back; whatever is queued waits for a running M. */
+    gort__pidleput_locked(rt, p);
+    gort__unlock(&rt->lock);
+    if (spinning) GORT__ADD(&rt->nmspinning, (uint32_t)-1);
+    gort__misuse("could not create a thread to run goroutines (pthread_create failed); running with fewer");
+}
+
+/* A G became runnable: make sure some M will look for it. */
+static void gort__wakep(gort__rt *rt) {
+    if (GORT__LOAD(&rt->npidle) == 0) return;
+    if (GORT__LOAD(&rt->nmspinning) != 0 || !gort__cas_u32(&rt->nmspinning, 0, 1)) return;
+    gort__startm(rt, NULL, 1);
+}
+
+/* Make a parked G runnable. From a goroutine it goes to runnext of the
+   caller's P; from anywhere else to the global queue. */
+static void gort__ready(gort__g *g) {
+    gort__m *m;
+    gort__rt *rt;
+    if (g->is_thread) {
+        gort__setstatus(g, GORT__G_WAITING, GORT__G_RUNNABLE);
+        gort__note_wake(&g->note);
+        return;
+    }
+    rt = g->rt;
+    gort__setstatus(g, GORT__G_WAITING, GORT__G_RUNNABLE);
+    m = gort__getm();
+    if (m && m->p && m->rt == rt && !(rt->debug & GORT_DEBUG_MIGRATE)) {
+        gort__runq_put(rt, m->p, g, 1);
+    } else {
+        gort__lock(&rt->lock);
+        gort__globrunq_put_locked(rt, g, g, 1);
+        gort__unlock(&rt->lock);
+    }
+    gort__wakep(rt);
+}
+
+/* Switch from the running context to another. Both are Gs (g0 included).
+   Returns when `from` is resumed, on whatever M resumes it. */
+static void gort__switch(gort__m *m, gort__g *from, gort__g *to) {
+#ifdef GORT__ASAN
+    if (to == &m->g0 || to->is_thread)
+        __sanitizer_start_switch_fiber(GORT__LOAD(&from->status) == GORT__G_DEAD ? NULL : &from->asan_fake,
+                                       m->g0.asan_bottom, m->g0.asan_size);
+    else
+        __sanitizer_start_switch_fiber(GORT__LOAD(&from->status) == GORT__G_DEAD ? NULL : &from->asan_fake,
+                                       to->stack_lo, (size_t)(to->stack_hi - to->stack_lo));
+#endif
+#ifdef GORT__TSAN
+    __tsan_switch_to_fiber(to->tsan_fiber, 0);
+#endif
+    if (from->guard == GORT__GUARD_CANARY && from != &m->g0 &&
+        *(uint64_t *)(void *)from->stack_lo != GORT__CANARY) {
+        gort__overflow_report(from, (size_t)(from->stack_hi - from->stack_lo));
+        abort();
+    }
+    __atomic_store_n(&m->curg, (to == &m->g0) ? (gort__g *)NULL : to, __ATOMIC_RELAXED);
+    gort__ctx_swap(&from->sp, to->sp);
+    gort__after_switch(from);
+}
+
+/* Run g on m (its P), switching from `from`. */
+static void gort__execute(gort__m *m, gort__g *g, gort__g *from) {
+    gort__setstatus(g, GORT__G_RUNNABLE, GORT__G_RUNNING);
+    m->p->schedtick++;
+    g->last_m = m;
+    gort__switch(m, from, g);
+}
+
+static void gort__after_switch(gort__g *self) {
+    gort__m *m = gort__getm();
+    void (*fn)(gort__g *, void *);
+#ifdef GORT__ASAN
+    {
+        const void *bot;
+        size_t sz;
+        __sanitizer_finish_switch_fiber(self->asan_fake, &bot, &sz);
+        if (!m->g0.asan_bottom) { m->g0.asan_bottom = bot; m->g0.asan_size = sz; }
+    }
+#else
+    (void)self;
+#endif
+    if (m->after_timer) {
+        gort__timer *t = m->after_timer;
+        m->after_timer = NULL;
+        gort__timer_add(m->rt, m->p, t);
+    }
+    fn = m->after_fn;
+    if (fn) {
+        m->after_fn = NULL;
+        fn(m->after_g, m->after_arg);
+    }
+}
+
+/* The next G for p without leaving the current goroutine's stack, or NULL
+   when the scheduler proper (on g0) must decide: timers due, the global
+   queue's turn, a stop, or the migrate debug mode. */
+static gort__g *gort__next_fast(gort__rt *rt, gort__p *p) {
+    int64_t tn;
+    if (GORT__UNLIKELY(GORT__LOAD(&rt->stopping) || (rt->debug & GORT_DEBUG_MIGRATE))) return NULL;
+    if (GORT__UNLIKELY(p->schedtick % 61 == 0)) return NULL;
+    tn = GORT__LOAD(&p->tnext);
+    if (GORT__UNLIKELY(tn != INT64_MAX) && tn <= gort__nanotime()) return NULL;
+    return gort__runq_get(p, 0);
+}
+
+/* Park the running goroutine: after its context is saved, t (if any) is
+   armed and fn(g, arg) runs; then g stays parked until gort__ready(g). */
+static void gort__park_g(gort__m *m, void (*fn)(gort__g *, void *), void *arg, int waitstate, gort__timer *t) {
+    gort__g *g = m->curg, *next;
+    gort__rt *rt = m->rt;
+    g->waitstate = waitstate;
+    g->waitsince = GORT__LOAD(&rt->coarse_now);
+    gort__setstatus(g, GORT__G_RUNNING, GORT__G_WAITING);
+    m->after_fn = fn; m->after_g = g; m->after_arg = arg; m->after_timer = t;
+    next = gort__next_fast(rt, m->p);
+    if (next) gort__execute(m, next, g);
+    else gort__switch(m, g, &m->g0);
+}
+
+/* The same wait for a plain thread: run fn at once, then sleep on the
+   thread's note until readied or the deadline passes. Returns 0 on timeout
+   (the caller must then win the claim or wait again with no deadline). */
+static int gort__park_thread(gort__g *g, void (*fn)(gort__g *, void *), void *arg, int waitstate, int64_t deadline) {
+    int woke;
+    g->waitstate = waitstate;
+    gort__setstatus(g, GORT__G_RUNNING, GORT__G_WAITING);
+    if (fn) fn(g, arg);
+    woke = gort__note_sleep(&g->note, deadline);
+    if (woke) {
+        __atomic_store_n(&g->note, 0, __ATOMIC_RELAXED);
+        gort__setstatus(g, GORT__G_RUNNABLE, GORT__G_RUNNING);
+    }
+    return woke;
+}
+
+/* The wait that timers of claimable parks use: whoever wins the claim
+   completes the park; a timeout leaves param NULL. */
+static void gort__timeout_fire(gort__g *g, uint64_t seq, void *arg) {
+    (void)arg;
+    if (gort__claim(g, seq)) {
+        g->param = NULL;
+        gort__ready(g);
+    }
+}
+
+/* Park the caller (goroutine or plain thread). With deadline > 0 the park
+   is claimable (seq from gort__new_ticket) and times out; returns 1 if
+   woken by a waker, 0 on timeout. fn runs once the caller is out of sight. */
+static int gort__park(gort__g *g, void (*fn)(gort__g *, void *), void *arg, int waitstate,
+                      int64_t deadline, uint64_t seq) {
+    g->param = NULL;
+    if (g->is_thread) {
+        if (!gort__park_thread(g, fn, arg, waitstate, deadline)) {
+            if (gort__claim(g, seq)) {
+                gort__setstatus(g, GORT__G_WAITING, GORT__G_RUNNING);
+                return 0;
+            }
+            /* lost the race to a waker: it is about to wake us */
+            gort__note_sleep(&g->note, 0);
+            __atomic_store_n(&g->note, 0, __ATOMIC_RELAXED);
+            gort__setstatus(g, GORT__G_RUNNABLE, GORT__G_RUNNING);
+        }
+        return 1;
+    } else {
+        gort__m *m = gort__getm();
+        if (deadline > 0) {
+            gort__timer t;
+            memset(&t, 0, sizeof t);
+            t.when = deadline; t.fn = gort__timeout_fire; t.g = g; t.seq = seq;
+            gort__park_g(m, fn, arg, waitstate, &t);
+            if (g->param == NULL) return 0;
+            gort__timer_del(&t);
+            return 1;
+        }
+        gort__park_g(m, fn, arg, waitstate, NULL);
+        return 1;
+    }
+}
+
+/* Run expired timers of every P (ours first). A timer's P may be idle, its
+   M asleep: whoever looks for work runs them. */
+static void gort__timers_run_all(gort__rt *rt, gort__p *p, int64_t now) {
+    int i;
+    if (GORT__LOAD(&p->tnext) <= now) gort__timers_run(rt, p, now);
+    for (i = 0; i < rt->nprocs; i++) {
+        gort__p *o = &rt->allp[i];
+        if (o != p && GORT__LOAD(&o->tnext) <= now) gort__timers_run(rt, o, now);
+    }
+}
+
+static int64_t gort__timers_earliest(gort__rt *rt) {
+    int64_t d = INT64_MAX;
+    int i;
+    for (i = 0; i < rt->nprocs; i++) {
+        int64_t t = GORT__LOAD(&rt->allp[i].tnext);
+        if (t < d) d = t;
+    }
+    return d;
+}
+
+/* One round over the other Ps in random order. */
+static gort__g *gort__steal_round(gort__m *m, gort__p *p, int stealnext) {
+    gort__rt *rt = m->rt;
+    uint32_t n = (uint32_t)rt->nprocs, start, i;
+    if (n < 2) return NULL;
+    start = gort__rand_n(&m->rnd, n);
+    for (i = 0; i < n; i++) {
+        gort__p *v = &rt->allp[(start + i) % n];
+        gort__g *g;
+        if (v == p) continue;
+        if ((g = gort__runq_steal(p, v, stealnext)) != NULL) return g;
+    }
+    return NULL;
+}
+
+static void gort__resetspinning(gort__m *m) {
+    gort__rt *rt = m->rt;
+    m->spinning = 0;
+    /* We found work while spinning: if we were the last spinner, start
+       another so that newly readied work keeps a spinner looking for it. */
+    if (GORT__ADD(&rt->nmspinning, (uint32_t)-1) == 0) gort__wakep(rt);
+}
+
+/* Sleep on the M's note until gort__startm hands it a P. NULL if stopping. */
+static gort__p *gort__stopm(gort__m *m) {
+    gort__rt *rt = m->rt;
+    gort__lock(&rt->lock);
+    if (GORT__LOAD(&rt->stopping)) { gort__unlock(&rt->lock); return NULL; }
+    __atomic_store_n(&m->note, 0, __ATOMIC_RELAXED);
+    m->link = rt->midle;
+    rt->midle = m;
+    rt->nmidle++;
+    gort__unlock(&rt->lock);
+    gort__note_sleep(&m->note, 0);
+    if (GORT__LOAD(&rt->stopping)) return NULL;
+    {
+        gort__p *p = m->nextp;
+        m->nextp = NULL;
+        return p;
+    }
+}
+
+/* Find a G to run (on g0, holding m->p). Blocks, possibly giving the P up
+   and getting another, until there is one; NULL when the runtime stops. */
+static gort__g *gort__findrunnable(gort__m *m) {
+    gort__rt *rt = m->rt;
+    gort__p *p;
+    gort__g *g;
+    int64_t now, spin_until, deadline;
+    int i, round;
+
+top:
+    p = m->p;
+    if (GORT__LOAD(&rt->stopping)) return NULL;
+    now = gort__nanotime();
+    GORT__STORE(&rt->coarse_now, now);
+    gort__timers_run_all(rt, p, now);
+    if (p->schedtick % 61 == 0 && GORT__LOAD(&rt->gq_size) > 0) {
+        gort__lock(&rt->lock);
+        g = gort__globrunq_get(rt, p, 1);
+        gort__unlock(&rt->lock);
+        if (g) return g;
+    }
+    if ((g = gort__runq_get(p, p->schedtick % 61 == 0)) != NULL) return g;
+    if (GORT__LOAD(&rt->gq_size) > 0) {
+        gort__lock(&rt->lock);
+        g = gort__globrunq_get(rt, p, 0);
+        gort__unlock(&rt->lock);
+        if (g) return g;
+    }
+    if (GORT__LOAD(&rt->niowait) > 0 && !GORT__LOAD(&rt->polling)) {
+        g = gort__netpoll(rt, 0, 0);
+        if (g) {
+            gort__inject(rt, g->schedlink);
+            return g;
+        }
+    }
+
+    /* Spin: steal, and keep looking for a while before sleeping. Limit the
+       spinners to half the busy Ps, as Go does: more only burn CPU. */
+    if (m->spinning || 2 * GORT__LOAD(&rt->nmspinning) < (uint32_t)(rt->nprocs - GORT__LOAD(&rt->npidle))) {
+        if (!m->spinning) {
+            m->spinning = 1;
+            GORT__ADD(&rt->nmspinning, 1);
+        }
+        spin_until = now + GORT__SPIN_NS;
+        for (round = 0;; round++) {
+            if (GORT__LOAD(&rt->stopping)) return NULL;
+            if ((g = gort__steal_round(m, p, round >= 3)) != NULL) return g;
+            if (GORT__LOAD(&rt->gq_size) > 0) {
+                gort__lock(&rt->lock);
+                g = gort__globrunq_get(rt, p, 0);
+                gort__unlock(&rt->lock);
+                if (g) return g;
+            }
+            if ((g = gort__runq_get(p, 0)) != NULL) return g;
+            if ((round & 15) == 15) {
+                now = gort__nanotime();
+                if (gort__timers_earliest(rt) <= now) {
+                    gort__timers_run_all(rt, p, now);
+                    if ((g = gort__runq_get(p, 0)) != NULL) return g;
+                }
+                if (now > spin_until) break;
+            }
+            for (i = 0; i < 30; i++) gort__cpu_relax();
+        }
+    }
+
+    /* Nothing: give the P up. */
+    gort__lock(&rt->lock);
+    if (GORT__LOAD(&rt->gq_size) > 0) {
+        g = gort__globrunq_get(rt, p, 0);
+        gort__unlock(&rt->lock);
+        return g;
+    }
+    m->p = NULL;
+    gort__pidleput_locked(rt, p);
+    gort__unlock(&rt->lock);
+
+    if (m->spinning) {
+        m->spinning = 0;
+        GORT__ADD(&rt->nmspinning, (uint32_t)-1);
+        /* A submitter that saw us spinning did not wake anyone: look once
+           more now that we no longer count as spinning. */
+        for (i = 0; i < rt->nprocs; i++) {
+            if (!gort__runq_empty(&rt->allp[i])) {
+                gort__lock(&rt->lock);
+                p = gort__pidleget_locked(rt);
+                gort__unlock(&rt->lock);
+                if (p) {
+                    gort__acquirep(m, p);
+                    m->spinning = 1;
+                    GORT__ADD(&rt->nmspinning, 1);
+                    goto top;
+                }
+                break;
+            }
+        }
+    }
+
+    gort__checkdead(rt);
+
+    for (;;) {
+        if (GORT__LOAD(&rt->stopping)) return NULL;
+        if (gort__cas_u32(&rt->polling, 0, 1)) {
+            /* We are the poller: sleep in epoll_wait until the next timer,
+               I/O, or a break. See gort__timer_add for the ordering. */
+            __atomic_store_n(&rt->poll_until, INT64_MAX, __ATOMIC_SEQ_CST);
+            deadline = gort__timers_earliest(rt);
+            __atomic_store_n(&rt->poll_until, deadline, __ATOMIC_SEQ_CST);
+            g = gort__netpoll(rt, deadline, 1);
+            __atomic_store_n(&rt->polling, 0, __ATOMIC_SEQ_CST);
+            now = gort__nanotime();
+            GORT__STORE(&rt->coarse_now, now);
+            if (g || gort__timers_earliest(rt) <= now || GORT__LOAD(&rt->gq_size) > 0) {
+                gort__lock(&rt->lock);
+                p = gort__pidleget_locked(rt);
+                gort__unlock(&rt->lock);
+                if (p) {
+                    gort__acquirep(m, p);
+                    if (g) gort__inject(rt, g);
+                    goto top;
+                }
+                if (g) gort__inject(rt, g);
+            }
+            continue;
+        }
+        p = gort__stopm(m);
+        if (!p) return NULL;
+        gort__acquirep(m, p);
+        goto top;
+    }
+}
+
+static void gort__m_exit(gort__m *m);
+
+static void gort__schedule(gort__m *m) {
+    for (;;) {
+        gort__g *g;
+        if (!m->p) {   /* back from a blocking call that lost its P */
+            gort__p *p = gort__stopm(m);
+            if (!p) return;
+            gort__acquirep(m, p);
+        }
+        g = gort__findrunnable(m);
+        if (!g) return;
+        if (m->spinning) gort__resetspinning(m);
+        if (GORT__UNLIKELY(m->rt->debug & GORT_DEBUG_MIGRATE) && m->rt->nprocs > 1 &&
+            g->last_m == m && g->migrate_tries < 4) {
+            /* Debug: send it elsewhere so thread-local caching bugs show. */
+            g->migrate_tries++;
+            gort__lock(&m->rt->lock);
+            gort__globrunq_put_locked(m->rt, g, g, 1);
+            gort__unlock(&m->rt->lock);
+            gort__wakep(m->rt);
+            continue;
+        }
+        g->migrate_tries = 0;
+        gort__execute(m, g, &m->g0);
+    }
+}
+
+static void *gort__mstart(void *arg) {
+    gort__m *m = (gort__m *)arg;
+    gort__rt *rt = m->rt;
+    stack_t ss;
+    sigset_t set;
+    gort__tls_m = m;
+    /* Signals are for the program's own threads; an M only keeps the
+       synchronous ones (SIGSEGV for the overflow handler). */
+    sigfillset(&set);
+    sigdelset(&set, SIGSEGV); sigdelset(&set, SIGBUS); sigdelset(&set, SIGFPE);
+    sigdelset(&set, SIGILL); sigdelset(&set, SIGABRT); sigdelset(&set, SIGTRAP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    /* The overflow handler needs a stack that is not the overflowed one. */
+    m->altstack = malloc(64 * 1024);
+    if (m->altstack) {
+        ss.ss_sp = m->altstack; ss.ss_size = 64 * 1024; ss.ss_flags = 0;
+        sigaltstack(&ss, NULL);
+    }
+    m->g0.rt = rt;
+#ifdef GORT__TSAN
+    m->g0.tsan_fiber = __tsan_get_current_fiber();
+#endif
+    gort__acquirep(m, m->nextp);
+    m->nextp = NULL;
+    gort__schedule(m);
+    gort__m_exit(m);
+    return NULL;
+}
+
+static void gort__rt_free(gort__rt *rt);
+
+static void gort__m_exit(gort__m *m) {
+    gort__rt *rt = m->rt;
+    stack_t ss;
+    memset(&ss, 0, sizeof ss);
+    ss.ss_flags = SS_DISABLE;
+    sigaltstack(&ss, NULL);
+    free(m->altstack);
+    m->altstack = NULL;
+    gort__tls_m = NULL;
+    if (GORT__ADD(&rt->mlive, (uint32_t)-1) == 0)
+        gort__futex(&rt->mlive, FUTEX_WAKE, 1, NULL);
+    if (GORT__ADD(&rt->refs, (uint32_t)-1) == 0) gort__rt_free(rt);
+}
+
+/* ---------------------------------------------------------------- goroutines */
+static void gort__goexit_after(gort__g *g, void *arg) {
+    gort__m *m = gort__getm();
+    (void)arg;
+    gort__setstatus(g, GORT__G_DEAD, GORT__G_FREE);
+    gort__stack_put(m->rt, m->p, g);
+}
+
+static GORT__NOINLINE void gort__goexit(void) {
+    gort__m *m = gort__getm();
+    gort__g *g = m->curg, *next;
+    gort__rt *rt = m->rt;
+    gort__setstatus(g, GORT__G_RUNNING, GORT__G_DEAD);
+    __atomic_store_n(&m->p->ngo, m->p->ngo - 1, __ATOMIC_RELAXED);
+    if (g == rt->main_g) {
+        /* The main goroutine ended by gort_exit: as in Go, the others go on;
+           when none is left, that is a deadlock. */
+        GORT__STORE(&rt->main_exited, 1);
+        rt->main_g = NULL;
+    }
+    m->after_fn = gort__goexit_after; m->after_g = g; m->after_arg = NULL; m->after_timer = NULL;
+    next = gort__next_fast(rt, m->p);
+    if (next) gort__execute(m, next, g);
+    else gort__switch(m, g, &m->g0);
+    GORT_ASSERT(!"a dead goroutine was resumed");
+}
+
+static void gort__g_main(void *arg) {
+    gort__g *g = (gort__g *)arg;
+    gort__after_switch(g);
+    g->fn(g->arg);
+    gort__goexit();
+}
+
+/* Start fn(arg) as a goroutine of rt. */
+static int gort__newproc(gort__rt *rt, void (*fn)(void *), void *arg, gort__g **out) {
+    gort__m *m = gort__getm();
+    gort__p *p = (m && m->rt == rt) ? m->p : NULL;
+    gort__g *g = gort__stack_get(rt, p);
+    if (!g) return -ENOMEM;
+    g->fn = fn;
+    g->arg = arg;
+    g->waitstate = GORT__W_NONE;
+    g->hog_reported = 0;
+    g->last_m = NULL;
+    if (p) {
+        if (p->goid_next == p->goid_end) {
+            p->goid_next = GORT__ADD(&rt->goid_gen, 16) - 16;
+            p->goid_end = p->goid_next + 16;
+        }
+        g->id = ++p->goid_next;
+    } else {
+        g->id = GORT__ADD(&rt->goid_gen, 1);
+    }
+    g->sp = gort__ctx_init(g->stack_hi, gort__g_main, g);
+    gort__setstatus(g, GORT__G_FREE, GORT__G_RUNNABLE);
+    if (out) *out = g;
+    if (p) {
+        __atomic_store_n(&p->ngo, p->ngo + 1, __ATOMIC_RELAXED);
+        gort__runq_put(rt, p, g, 1);
+    } else {
+        GORT__ADD(&rt->ngo_extra, 1);
+        gort__lock(&rt->lock);
+        gort__globrunq_put_locked(rt, g, g, 1);
+        gort__unlock(&rt->lock);
+    }
+    gort__wakep(rt);
+    return 0;
+}
+
+static gort__rt *gort__cur_rt(void) {
+    gort__m *m = gort__getm();
+    if (m) return m->rt;
+    return __atomic_load_n(&gort__the_rt, __ATOMIC_ACQUIRE);
+}
+
+int gort_go(void (*fn)(void *arg), void *arg) {
+    gort__rt *rt;
+    if (!fn) return -EINVAL;
+    rt = gort__cur_rt();
+    if (!rt || GORT__LOAD(&rt->stopping)) {
+        gort__misuse("gort_go: no runtime is running; start one with gort_run() or gort_start() first");
+        return -ESRCH;
+    }
+    return gort__newproc(rt, fn, arg, NULL);
+}
+
+static void gort__yield_after(gort__g *g, void *arg) {
+    gort__m *m = gort__getm();
+    (void)arg;
+    gort__runq_put(m->rt, m->p, g, 0);
+}
+
+void gort_yield(void) {
+    gort__m *m = gort__getm();
+    gort__g *g, *next;
+    if (!m || !m->curg) { sched_yield(); return; }
+    g = m->curg;
+    g->waitstate = GORT__W_YIELD;
+    gort__setstatus(g, GORT__G_RUNNING, GORT__G_RUNNABLE);
+    m->after_fn = gort__yield_after; m->after_g = g; m->after_arg = NULL; m->after_timer = NULL;
+    next = gort__next_fast(m->rt, m->p);
+    if (next) gort__execute(m, next, g);
+    else gort__switch(m, g, &m->g0);
+}
+
+void gort_exit(void) {
+    gort__m *m = gort__getm();
+    if (!m || !m->curg) {
+        gort__misuse("gort_exit: called outside a goroutine; it ends only goroutines (use pthread_exit for threads)");
+        return;
+    }
+    gort__goexit();
+}
+
+int gort_maxprocs(void) {
+    gort__rt *rt = gort__cur_rt();
+    return rt ? rt->nprocs : 0;
+}
+
+long gort_goroutines(void) {
+    gort__rt *rt = gort__cur_rt();
+    int64_t n;
+    int i;
+    if (!rt) return 0;
+    n = GORT__LOAD(&rt->ngo_extra);
+    for (i = 0; i < rt->nprocs; i++) n += GORT__LOAD(&rt->allp[i].ngo);
+    return (long)n;
+}
+
+int gort_in_goroutine(void) {
+    gort__m *m = gort__getm();
+    return m && m->curg ? 1 : 0;
+}
+
+/* Plain threads get a stand-in G the first time they call into gort; while
+   it lives (until the thread exits) the thread counts against deadlock
+   detection, since it may still send. */
+static pthread_key_t gort__tg_key;
+static pthread_once_t gort__tg_once = PTHREAD_ONCE_INIT;
+static void gort__tg_dtor(void *p) {
+    gort__g *g = (gort__g *)p;
+    GORT__ADD(&gort__nthreads, -1);
+    gort__tls_tg = NULL;
+    free(g);
+}
+static void gort__tg_key_init(void) { pthread_key_create(&gort__tg_key, gort__tg_dtor); }
+
+static GORT__NOINLINE gort__g *gort__thread_g(void) {
+    gort__g *g = gort__tls_tg;
+    if (!g) {
+        g = (gort__g *)calloc(1, sizeof *g);
+        if (!g) {
+            fprintf(stderr, "gort: out of memory for a thread's wait record\n");
+            abort();
+        }
+        g->is_thread = 1;
+        g->status = GORT__G_RUNNING;
+        g->rnd = (uint64_t)(uintptr_t)g * 0x9E3779B97F4A7C15ULL + (uint64_t)gort__nanotime();
+        if (!g->rnd) g->rnd = 1;
+        pthread_once(&gort__tg_once, gort__tg_key_init);
+        pthread_setspecific(gort__tg_key, g);
+        gort__tls_tg = g;
+        GORT__ADD(&gort__nthreads, 1);
+    }
+    return g;
+}
+
+/* The caller's G: the running goroutine, or the plain thread's stand-in. */
+static gort__g *gort__self(void) {
+    gort__m *m = gort__getm();
+    if (m && m->curg) return m->curg;
+    if (m) {
+        gort__misuse("a blocking gort call was made from the scheduler itself (a timer callback?)");
+        abort();
+    }
+    return gort__thread_g();
+}
+
+static uint64_t *gort__rnd_state(void) {
+    gort__m *m = gort__getm();
+    if (m) return &m->rnd;
+    return &gort__thread_g()->rnd;
+}
+
+/* ---------------------------------------------------------------- >>timer
+   Each P has a 4-ary min-heap of timers (shallower than binary: fewer
+   cache misses on sift-down, as in Go). A timer is added to the P of the
+   goroutine that arms it, or to P 0 from a plain thread. Any M that looks
+   for work runs the expired timers of every P (an idle P's timers must
+   still fire), and the poller sleeps until the earliest of all of them.
+   A timer's memory belongs to whoever armed it (usually a parked
+   goroutine's stack): the runner copies what it needs and unlinks it under
+   the heap's lock before calling fn, so after gort__timer_del returns
+   nothing will touch it again. */
+static void gort__heap_swap(gort__timer **h, int i, int j) {
+    gort__timer *t = h[i];
+    h[i] = h[j]; h[j] = t;
+    h[i]->idx = i; h[j]->idx = j;
+}
+static void gort__heap_up(gort__timer **h, int i) {
+    while (i > 0) {
+        int parent = (i - 1) / 4;
+        if (h[parent]->when <= h[i]->when) break;
+        gort__heap_swap(h, i, parent);
+        i = parent;
+    }
+}
+static void gort__heap_down(gort__timer **h, int n, int i) {
+    for (;;) {
+        int c = 4 * i + 1, best = i, k;
+        for (k = 0; k < 4 && c + k < n; k++)
+            if (h[c + k]->when < h[best]->when) best = c + k;
+        if (best == i) return;
+        gort__heap_swap(h, i, best);
+        i = best;
+    }
+}
+static void gort__heap_remove(gort__p *p, int i) {
+    int last = --p->tlen;
+    if (i != last) {
+        p->theap[i] = p->theap[last];
+        p->theap[i]->idx = i;
+        gort__heap_down(p->theap, p->tlen, i);
+        gort__heap_up(p->theap, i);
+    }
+    GORT__STORE(&p->tnext, p->tlen ? p->theap[0]->when : INT64_MAX);
+}
+
+static void gort__netpoll_break(gort__rt *rt);
+
+static void gort__timer_add(gort__rt *rt, gort__p *p, gort__timer *t) {
+    if (!p) p = &rt->allp[0];
+    gort__lock(&p->tlock);
+    if (p->tlen == p->tcap) {
+        int nc = p->tcap ? p->tcap * 2 : 64;
+        gort__timer **h = (gort__timer **)realloc(p->theap, (size_t)nc * sizeof *h);
+        if (!h) {
+            gort__unlock(&p->tlock);
+            fprintf(stderr, "gort: out of memory growing a timer heap\n");
+            abort();
+        }
+        p->theap = h; p->tcap = nc;
+    }
+    t->idx = p->tlen;
+    p->theap[p->tlen++] = t;
+    gort__heap_up(p->theap, t->idx);
+    __atomic_store_n(&t->p, p, __ATOMIC_RELEASE);
+    __atomic_store_n(&p->tnext, p->theap[0]->when, __ATOMIC_SEQ_CST);
+    gort__unlock(&p->tlock);
+    /* If the poller sleeps past this timer, wake it. The poller stores
+       INT64_MAX before it scans the heaps and its real deadline after, all
+       seq_cst like the tnext store above: either its scan sees this timer
+       or we see a poll_until that makes us break its sleep. */
+    if (__atomic_load_n(&rt->polling, __ATOMIC_SEQ_CST) &&
+        t->when < __atomic_load_n(&rt->poll_until, __ATOMIC_SEQ_CST))
+        gort__netpoll_break(rt);
+}
+
+/* 1 if removed before it fired; 0 if it fired (or is firing: its fn no
+   longer looks at t). */
+static int gort__timer_del(gort__timer *t) {
+    gort__p *p = __atomic_load_n(&t->p, __ATOMIC_ACQUIRE);
+    int removed = 0;
+    if (!p) return 0;
+    gort__lock(&p->tlock);
+    if (t->p == p) {
+        gort__heap_remove(p, t->idx);
+        __atomic_store_n(&t->p, (gort__p *)NULL, __ATOMIC_RELAXED);
+        removed = 1;
+    }
+    gort__unlock(&p->tlock);
+    return removed;
+}
+
+static void gort__timers_run(gort__rt *rt, gort__p *p, int64_t now) {
+    (void)rt;
+    for (;;) {
+        gort__timer *t;
+        void (*fn)(gort__g *, uint64_t, void *);
+        gort__g *g;
+        uint64_t seq;
+        void *arg;
+        gort__lock(&p->tlock);
+        if (p->tlen == 0 || p->theap[0]->when > now) {
+            gort__unlock(&p->tlock);
+            return;
+        }
+        t = p->theap[0];
+        gort__heap_remove(p, 0);
+        fn = t->fn; g = t->g; seq = t->seq; arg = t->arg;
+        __atomic_store_n(&t->p, (gort__p *)NULL, __ATOMIC_RELEASE);
+        gort__unlock(&p->tlock);
+        fn(g, seq, arg);
+    }
+}
+
+int64_t gort_now(void) { return gort__nanotime(); }
+
+static void gort__sleep_fire(gort__g *g, uint64_t seq, void *arg) {
+    (void)seq; (void)arg;
+    gort__ready(g);
+}
+
+void gort_sleep(int64_t ns) {
+    gort__m *m;
+    gort__timer t;
+    if (ns <= 0) { gort_yield(); return; }
+    m = gort__getm();
+    if (!m || !m->curg) {
+        struct timespec ts;
+        int64_t until = gort__nanotime() + ns, d;
+        if (!m) gort__thread_g();
+        while ((d = until - gort__nanotime()) > 0) {
+            ts.tv_sec = (time_t)(d / 1000000000LL);
+            ts.tv_nsec = (long)(d % 1000000000LL);
+            nanosleep(&ts, NULL);
+        }
+        return;
+    }
+    memset(&t, 0, sizeof t);
+    t.when = gort__nanotime() + ns;
+    t.fn = gort__sleep_fire;
+    t.g = m->curg;
+    gort__park_g(m, NULL, NULL, GORT__W_SLEEP, &t);
+}
+
+/* gort_after: a channel that gets the time once. The timer holds a
+   reference on the channel so freeing it early is safe. */
+typedef struct { gort__timer t; gort_chan *c; } gort__after_rec;
+static void gort__chan_unref(gort_chan *c);
+static void gort__after_fire(gort__g *g, uint64_t seq, void *arg) {
+    gort__after_rec *a = (gort__after_rec *)arg;
+    int64_t now = gort__nanotime();
+    (void)g; (void)seq;
+    gort_chan_try_send(a->c, &now);
+    gort__chan_unref(a->c);
+    free(a);
+}
+
+/* ---------------------------------------------------------------- >>netpoll
+   One epoll instance per runtime. An fd is registered once, edge-triggered,
+   for both directions, the first time a goroutine waits on it. Its
+   descriptor (gort__pd) holds the goroutines parked on it: readers and
+   writers each in a FIFO; an edge wakes all waiters of that direction (each
+   retries its call; those that get EAGAIN again park again). An edge with
+   no waiter is remembered (rready/wready) for the next one. The epoll data
+   carries the fd and the descriptor's sequence number, which gort_close
+   bumps, so an event for a closed fd whose number was reused is ignored.
+   Descriptors live in a two-level table indexed by fd (chunks are never
+   freed while the runtime lives, so a racing lookup cannot see freed
+   memory). */
+typedef struct gort__pd {
+    uint32_t lock;
+    uint32_t seq;          /* lock; read racily by the poller, rechecked under lock */
+    int      state;        /* lock: 0 unknown, 1 registered, -1 not pollable */
+    int      rready, wready; /* lock: an edge arrived with nobody waiting */
+    gort__wq rq, wq;       /* lock: parked readers / writers */
+} gort__pd;
+#define GORT__PD_CHUNK 1024
+#define GORT__PD_CHUNKS 1024
+static gort__pd *gort__pd_tab[GORT__PD_CHUNKS];  /* process-wide; chunks live forever */
+
+static gort__pd *gort__pd_get(int fd, int create) {
+    gort__pd *chunk;
+    if (fd < 0 || fd >= GORT__PD_CHUNK * GORT__PD_CHUNKS) return NULL;
+    chunk = __atomic_load_n(&gort__pd_tab[fd / GORT__PD_CHUNK], __ATOMIC_ACQUIRE);
+    if (!chunk) {
+        gort__pd *nc, *expected = NULL;
+        if (!create) return NULL;
+        nc = (gort__pd *)calloc(GORT__PD_CHUNK, sizeof *nc);
+        if (!nc) return NULL;
+        if (__atomic_compare_exchange_n(&gort__pd_tab[fd / GORT__PD_CHUNK], &expected, nc, 0,
+                                        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) chunk = nc;
+        else { free(nc); chunk = expected; }
+    }
+    return &chunk[fd % GORT__PD_CHUNK];
+}
+
+static void gort__netpoll_break(gort__rt *rt) {
+    if (gort__cas_u32(&rt->evfd_armed, 0, 1)) {
+        uint64_t one = 1;
+        ssize_t r = write(rt->evfd, &one, sizeof one);
+        (void)r;
+    }
+}
+
+/* Poll for I/O: block until deadline (INT64_MAX: no limit) if block, else
+   just look. Returns the readied Gs as a list linked by schedlink, their
+   state already RUNNABLE (the caller queues them). */
+static gort__g *gort__netpoll(gort__rt *rt, int64_t deadline, int block) {
+    struct epoll_event ev[128];
+    gort__g *head = NULL;
+    int n, i, timeout = 0;
+    if (block) {
+        if (deadline == INT64_MAX) timeout = -1;
+        else {
+            int64_t d = deadline - gort__nanotime();
+            if (d <= 0) timeout = 0;
+            else if (d > 1000000000LL * 1000) timeout = 1000000;
+            else timeout = (int)((d + 999999) / 1000000);  /* round up: never wake early */
+        }
+    }
+    GORT__STORE(&rt->last_poll, gort__nanotime());
+    n = epoll_wait(rt->epfd, ev, 128, timeout);
+    for (i = 0; i < n; i++) {
+        uint64_t data = ev[i].data.u64;
+        int fd = (int)(uint32_t)data;
+        uint32_t seq = (uint32_t)(data >> 32);
+        gort__pd *pd;
+        gort__waiter *w, *wake = NULL;
+        if (fd == rt->evfd) {
+            uint64_t v;
+            ssize_t r = read(rt->evfd, &v, sizeof v);
+            (void)r;
+            __atomic_store_n(&rt->evfd_armed, 0, __ATOMIC_SEQ_CST);
+            continue;
+        }
+        pd = gort__pd_get(fd, 0);
+        if (!pd) continue;
+        gort__lock(&pd->lock);
+        if (pd->seq != seq) { gort__unlock(&pd->lock); continue; }
+        if (ev[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+            if (gort__wq_empty(&pd->rq)) pd->rready = 1;
+            while ((w = gort__wq_pop(&pd->rq)) != NULL) { w->success = 1; w->wake_next = wake; wake = w; }
+        }
+        if (ev[i].events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) {
+            if (gort__wq_empty(&pd->wq)) pd->wready = 1;
+            while ((w = gort__wq_pop(&pd->wq)) != NULL) { w->success = 1; w->wake_next = wake; wake = w; }
+        }
+        gort__unlock(&pd->lock);
+        while (wake) {
+            gort__waiter *nx = wake->wake_next;
+            gort__g *g = wake->g;
+            g->param = wake;
+            if (g->is_thread) {
+                gort__ready(g);
+            } else {
+                gort__setstatus(g, GORT__G_WAITING, GORT__G_RUNNABLE);
+                g->schedlink = head;
+                head = g;
+            }
+            wake = nx;
+        }
+    }
+    return head;
+}
+
+/* Queue readied Gs (from netpoll) on our P if we have one, else globally. */
+static void gort__inject(gort__rt *rt, gort__g *list) {
+    gort__m *m = gort__getm();
+    int n = 0;
+    while (list) {
+        gort__g *nx = list->schedlink;
+        if (m && m->p) gort__runq_put(rt, m->p, list, 0);
+        else {
+            gort__lock(&rt->lock);
+            gort__globrunq_put_locked(rt, list, list, 1);
+            gort__unlock(&rt->lock);
+        }
+        list = nx;
+        n++;
+    }
+    while (n-- > 0) gort__wakep(rt);
+}
+
+/* ---------------------------------------------------------------- >>sysmon
+   The monitor thread runs without a P. Every 20 us while anything is
+   happening, backing off to 10 ms when nothing is, it:
+   - takes the P from an M that has been inside gort_block_begin/end for
+     more than 20 us and hands it to another M (gort__handoffp), so the
+     other goroutines keep running while that thread is blocked;
+   - names, once, a goroutine that has run longer than hog_ns without
+     reaching a scheduling point (C code cannot be preempted safely);
+   - polls the network if nobody has for 10 ms;
+   - prints the goroutine dump when SIGQUIT arrived. */
+#define GORT__SYSMON_MIN 20000
+#define GORT__SYSMON_MAX 10000000
+#define GORT__RETAKE_NS  20000
+
+static void gort__dump_rt(gort__rt *rt, int fd);
+
+static void gort__handoffp(gort__rt *rt, gort__p *p) {
+    if (!gort__runq_empty(p) || GORT__LOAD(&rt->gq_size) > 0 || GORT__LOAD(&p->tnext) != INT64_MAX ||
+        GORT__LOAD(&rt->niowait) > 0) {
+        gort__startm(rt, p, 0);
+        return;
+    }
+    if (GORT__LOAD(&rt->nmspinning) == 0 && gort__cas_u32(&rt->nmspinning, 0, 1)) {
+        gort__startm(rt, p, 1);
+        return;
+    }
+    gort__lock(&rt->lock);
+    if (GORT__LOAD(&rt->gq_size) > 0) {
+        gort__unlock(&rt->lock);
+        gort__startm(rt, p, 0);
+        return;
+    }
+    gort__pidleput_locked(rt, p);
+    gort__unlock(&rt->lock);
+}
+
+static void gort__hog_report(gort__rt *rt, gort__g *g, int64_t ran) {
+    char name[128], msg[512];
+    int n;
+    gort__fn_name(g->fn, name, sizeof name);
+    n = snprintf(msg, sizeof msg,
+                 "gort: goroutine %llu (started at %s) has run for %lld ms without reaching a scheduling point; "
+                 "gort cannot preempt C code, so other goroutines on its thread wait: call gort_yield() in long loops "
+                 "(GORT_HOG_MS=0 turns this report off)\n",
+                 (unsigned long long)g->id, name, (long long)(ran / 1000000));
+    (void)rt;
+    if (n > 0) gort__write_all_raw(2, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1);
+}
+
+static void *gort__sysmon_main(void *arg) {
+    gort__rt *rt = (gort__rt *)arg;
+    int64_t delay = GORT__SYSMON_MIN;
+    sigset_t set;
+    sigfillset(&set);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    for (;;) {
+        int64_t now;
+        int i, active = 0;
+        GORT__STORE(&rt->sysmon_delay, delay);
+        gort__note_sleep(&rt->sysmon_note, gort__nanotime() + delay);
+        __atomic_store_n(&rt->sysmon_note, 0, __ATOMIC_RELAXED);
+        if (GORT__LOAD(&rt->stopping)) break;
+        now = gort__nanotime();
+        GORT__STORE(&rt->coarse_now, now);
+        if (GORT__LOAD(&rt->sigquit)) {
+            static const char hdr[] = "SIGQUIT: quit\n";
+            gort__write_all_raw(2, hdr, sizeof hdr - 1);
+            gort__dump_rt(rt, 2);
+            _exit(2);
+        }
+        for (i = 0; i < rt->nprocs; i++) {
+            gort__p *p = &rt->allp[i];
+            uint64_t st = GORT__LOAD(&p->state);
+            if ((st & 0xff) == GORT__P_SYSCALL) {
+                active = 1;
+                if (st != p->sm_sys) {
+                    p->sm_sys = st;
+                    p->sm_since = now;
+                } else if (now - p->sm_since >= GORT__RETAKE_NS &&
+                           gort__cas_u64(&p->state, st, (st & ~(uint64_t)0xff) | GORT__P_IDLE)) {
+                    __atomic_store_n(&p->m, (gort__m *)NULL, __ATOMIC_RELAXED);
+                    gort__handoffp(rt, p);
+                }
+            } else if ((st & 0xff) == GORT__P_RUNNING) {
+                uint32_t tick = GORT__LOAD(&p->schedtick);
+                gort__m *pm = __atomic_load_n(&p->m, __ATOMIC_RELAXED);
+                gort__g *g = pm ? __atomic_load_n(&pm->curg, __ATOMIC_RELAXED) : NULL;
+                p->sm_sys = 0;
+                if (tick != p->sm_tick || !g) {
+                    p->sm_tick = tick;
+                    p->sm_since = now;
+                    if (g) active = 1;
+                } else if (rt->hog_ns > 0 && now - p->sm_since >= rt->hog_ns &&
+                           !__atomic_load_n(&g->hog_reported, __ATOMIC_RELAXED)) {
+                    __atomic_store_n(&g->hog_reported, 1, __ATOMIC_RELAXED);
+                    gort__hog_report(rt, g, now - p->sm_since);
+                }
+            }
+        }
+        if (GORT__LOAD(&rt->niowait) > 0 && !GORT__LOAD(&rt->polling) &&
+            now - GORT__LOAD(&rt->last_poll) > 10000000) {
+            gort__g *list = gort__netpoll(rt, 0, 0);
+            if (list) { gort__inject(rt, list); active = 1; }
+        }
+        if (active) delay = GORT__SYSMON_MIN;
+        else if (delay < GORT__SYSMON_MAX) delay = delay * 2 > GORT__SYSMON_MAX ? GORT__SYSMON_MAX : delay * 2;
+    }
+    return NULL;
+}
+
+static struct sigaction gort__quit_old;
+static uint32_t gort__quit_installed;
+static void gort__quit_handler(int sig) {
+    gort__rt *rt = __atomic_load_n(&gort__the_rt, __ATOMIC_ACQUIRE);
+    if (rt) {
+        __atomic_store_n(&rt->sigquit, 1, __ATOMIC_SEQ_CST);
+        gort__note_wake(&rt->sysmon_note);
+        return;
+    }
+    sigaction(sig, &gort__quit_old, NULL);
+    raise(sig);
+}
+
+/* ---------------------------------------------------------------- >>runtime */
+static size_t gort__parse_size(const char *s) {
+    char *end;
+    unsigned long long v;
+    if (!s || !*s) return 0;
+    v = strtoull(s, &end, 10);
+    if (*end == 'k' || *end == 'K') v <<= 10;
+    else if (*end == 'm' || *end == 'M') v <<= 20;
+    else if (*end == 'g' || *end == 'G') v <<= 30;
+    return (size_t)v;
+}
+
+static int gort__ncpu(void) {
+    unsigned long mask[64];
+    long r = syscall(SYS_sched_getaffinity, 0, sizeof mask, mask);
+    int n = 0;
+    long i;
+    if (r > 0) {
+        for (i = 0; i < r / (long)sizeof(unsigned long); i++) n += __builtin_popcountl(mask[i]);
+    }
+    if (n <= 0) n = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? n : 1;
+}
+
+static int gort__debug_env(void) {
+    const char *e = getenv("GORT_DEBUG");
+    int d = 0;
+    if (!e) return 0;
+    if (strstr(e, "migrate")) d |= GORT_DEBUG_MIGRATE;
+    if (strstr(e, "guard=mprotect")) d |= GORT_DEBUG_GUARD_MPROT;
+    if (strstr(e, "guard=canary")) d |= GORT_DEBUG_GUARD_CANARY;
+    return d;
+}
+
+static void gort__rt_free(gort__rt *rt) {
+    int i, c;
+    gort__m *m, *n;
+    gort__stack_free_all(rt);
+    for (i = 0; i < rt->nprocs; i++) free(rt->allp[i].theap);
+    free(rt->allp);
+    for (m = rt->allm; m; m = n) { n = m->alllink; free(m); }
+    if (rt->epfd >= 0) close(rt->epfd);
+    if (rt->evfd >= 0) close(rt->evfd);
+    /* Descriptors registered with this epoll must register again with the next. */
+    for (c = 0; c < GORT__PD_CHUNKS; c++) {
+        gort__pd *chunk = __atomic_load_n(&gort__pd_tab[c], __ATOMIC_ACQUIRE);
+        if (!chunk) continue;
+        for (i = 0; i < GORT__PD_CHUNK; i++) {
+            gort__lock(&chunk[i].lock);
+            chunk[i].state = 0; chunk[i].rready = chunk[i].wready = 0; chunk[i].seq++;
+            gort__unlock(&chunk[i].lock);
+        }
+    }
+    free(rt);
+}
+
+static int gort__rt_new(const gort_opts *opts, int mode, gort__rt **out) {
+    gort_opts o;
+    gort__rt *rt;
+    size_t ss;
+    int i, np;
+    const char *e;
+    struct epoll_event ev;
+    if (opts) o = *opts; else memset(&o, 0, sizeof o);
+    np = o.maxprocs;
+    if (np < 0) {
+        gort__misuse("gort_opts.maxprocs is negative; use 0 for the default or a count of threads");
+        return -EINVAL;
+    }
+    if (np == 0 && (e = getenv("GORT_MAXPROCS")) != NULL) np = atoi(e);
+    if (np <= 0) np = gort__ncpu();
+    if (np > 1024) np = 1024;
+    ss = o.stack_size;
+    if (ss == 0) ss = gort__parse_size(getenv("GORT_STACK_SIZE"));
+    if (ss == 0) ss = GORT__DEFAULT_STACK;
+    if (ss > ((size_t)1 << 30)) {
+        gort__misuse("stack_size is over 1 GiB; goroutine stacks are fixed reservations: pick a size a goroutine really needs");
+        return -EINVAL;
+    }
+    rt = (gort__rt *)calloc(1, sizeof *rt);
+    if (!rt) return -ENOMEM;
+    rt->page = (size_t)sysconf(_SC_PAGESIZE);
+    if (ss < 4 * rt->page + gort__gsize()) ss = 4 * rt->page + gort__gsize();  /* smallest: 16 KiB */
+    rt->slot_size = (ss + rt->page - 1) & ~(rt->page - 1);
+    rt->nprocs = np;
+    rt->mode = mode;
+    rt->debug = o.debug | gort__debug_env();
+    rt->hog_ns = o.hog_ns;
+    if (rt->hog_ns == 0) {
+        e = getenv("GORT_HOG_MS");
+        rt->hog_ns = e ? (int64_t)atol(e) * 1000000 : 10000000;
+    }
+    rt->allp = (gort__p *)calloc((size_t)np, sizeof(gort__p));
+    rt->epfd = epoll_create1(EPOLL_CLOEXEC);
+    rt->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (!rt->allp || rt->epfd < 0 || rt->evfd < 0) {
+        int err = !rt->allp ? -ENOMEM : -errno;
+        free(rt->allp);
+        if (rt->epfd >= 0) close(rt->epfd);
+        if (rt->evfd >= 0) close(rt->evfd);
+        free(rt);
+        return err;
+    }
+    memset(&ev, 0, sizeof ev);
+    ev.events = EPOLLIN;
+    ev.data.u64 = (uint64_t)(uint32_t)rt->evfd;
+    epoll_ctl(rt->epfd, EPOLL_CTL_ADD, rt->evfd, &ev);
+    for (i = np - 1; i >= 0; i--) {
+        gort__p *p = &rt->allp[i];
+        p->id = i;
+        p->tnext = INT64_MAX;
+        gort__pidleput_locked(rt, p);
+    }
+    rt->poll_until = INT64_MAX;
+    rt->refs = 1;
+    rt->coarse_now = gort__nanotime();
+    rt->last_poll = rt->coarse_now;
+    gort__stack_init(rt);
+    gort__segv_install();
+    if (!o.no_sigquit && !((e = getenv("GORT_NOSIGQUIT")) && *e && *e != '0') &&
+        gort__cas_u32(&gort__quit_installed, 0, 1)) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = gort__quit_handler;
+        sigemptyset(&sa.sa_mask);
+        sa.sa_flags = SA_RESTART;
+        sigaction(SIGQUIT, &sa, &gort__quit_old);
+    }
+    if (pthread_create(&rt->sysmon, NULL, gort__sysmon_main, rt) != 0) {
+        rt->refs = 0;
+        gort__rt_free(rt);
+        return -EAGAIN;
+    }
+    *out = rt;
+    return 0;
+}
+
+static int gort__install(gort__rt *rt) {
+    int ok;
+    gort__lock(&gort__rt_lock);
+    ok = gort__the_rt == NULL;
+    if (ok) __atomic_store_n(&gort__the_rt, rt, __ATOMIC_RELEASE);
+    gort__unlock(&gort__rt_lock);
+    return ok;
+}
+
+/* Unlink a parked goroutine's waiters from the objects it waits on, so the
+   objects (which outlive the runtime) do not point into freed stacks. */
+static void gort__abandon(gort__rt *rt) {
+    gort__region *r;
+    for (r = rt->regions; r; r = r->next) {
+        size_t i;
+        for (i = 0; i < r->used; i++) {
+            gort__g *g = gort__slot_g(rt, r->base + i * rt->slot_size);
+            gort__waiter *w;
+            if (GORT__LOAD(&g->status) != GORT__G_WAITING) continue;
+            for (w = g->waiting; w; w = w->gnext) {
+                if (!w->qlock) continue;
+                gort__lock(w->qlock);
+                if (w->q) gort__wq_remove(w->q, w);
+                gort__unlock(w->qlock);
+            }
+        }
+    }
+}
+
+static void gort__rt_stop(gort__rt *rt) {
+    gort__m *m;
+    struct timespec ts;
+    int64_t until;
+    gort__lock(&gort__rt_lock);
+    if (gort__the_rt == rt) __atomic_store_n(&gort__the_rt, (gort__rt *)NULL, __ATOMIC_RELEASE);
+    gort__unlock(&gort__rt_lock);
+    __atomic_store_n(&rt->stopping, 1, __ATOMIC_SEQ_CST);
+    gort__note_wake(&rt->sysmon_note);
+    pthread_join(rt->sysmon, NULL);
+    gort__lock(&rt->lock);
+    for (m = rt->midle; m; m = m->link) gort__note_wake(&m->note);
+    rt->midle = NULL;
+    gort__unlock(&rt->lock);
+    gort__netpoll_break(rt);
+    /* Ms at a scheduling point leave at once; one running a goroutine that
+       never yields cannot be stopped. Wait a little for stragglers, then
+       leave the runtime to be freed by the last M out. */
+    until = gort__nanotime() + 200000000;
+    for (;;) {
+        uint32_t live = GORT__LOAD(&rt->mlive);
+        int64_t d = until - gort__nanotime();
+        if (live == 0 || d <= 0) break;
+        ts.tv_sec = 0; ts.tv_nsec = d > 10000000 ? 10000000 : (long)d;
+        gort__futex(&rt->mlive, FUTEX_WAIT, live, &ts);
+    }
+    if (GORT__LOAD(&rt->mlive) == 0) gort__abandon(rt);
+    if (GORT__ADD(&rt->refs, (uint32_t)-1) == 0) gort__rt_free(rt);
+}
+
+int gort_start(const gort_opts *opts) {
+    gort__rt *rt;
+    int rc;
+    if (gort__getm()) {
+        gort__misuse("gort_start: called from inside a goroutine; the runtime is already running");
+        return -EBUSY;
+    }
+    rc = gort__rt_new(opts, GORT__MODE_START, &rt);
+    if (rc) return rc;
+    if (!gort__install(rt)) {
+        gort__rt_stop(rt);
+        gort__misuse("gort_start: a runtime is already running; call gort_stop() first");
+        return -EBUSY;
+    }
+    return 0;
+}
+
+int gort_stop(void) {
+    gort__rt *rt;
+    if (gort__getm()) {
+        gort__misuse("gort_stop: called from inside a goroutine; call it from the thread that started the runtime");
+        return -EBUSY;
+    }
+    rt = __atomic_load_n(&gort__the_rt, __ATOMIC_ACQUIRE);
+    if (!rt) return -ESRCH;
+    if (rt->mode != GORT__MODE_START) {
+        gort__misuse("gort_stop: the runtime was started by gort_run, which stops it when its main function returns");
+        return -EINVAL;
+    }
+    gort__rt_stop(rt);
+    return 0;
+}
+
+int gort_running(void) {
+    return __atomic_load_n(&gort__the_rt, __ATOMIC_ACQUIRE) != NULL || gort__getm() != NULL;
+}
+
+typedef struct { void (*fn)(void *); void *arg; } gort__main_rec;
+static gort__main_rec gort__main_args;
+
+static void gort__main_done(gort__rt *rt, int code) {
+    rt->exit_code = code;
+    __atomic_store_n(&rt->done, 1, __ATOMIC_SEQ_CST);
+    gort__futex(&rt->done, FUTEX_WAKE, 1, NULL);
+}
+
+static void gort__main_wrapper(void *arg) {
+    gort__rt *rt = (gort__rt *)arg;
+    void (*fn)(void *) = gort__main_args.fn;
+    fn(gort__main_args.arg);
+    rt = gort__getm()->rt;
+    if (gort__cas_u32(&rt->main_exited, 0, 2)) gort__main_done(rt, 0);
+}
+
+int gort_run(void (*main_fn)(void *arg), void *arg) {
+    return gort_run_opts(NULL, main_fn, arg);
+}
+
+int gort_run_opts(const gort_opts *opts, void (*main_fn)(void *arg), void *arg) {
+    gort__rt *rt;
+    int rc;
+    if (!main_fn) return -EINVAL;
+    if (gort__getm()) {
+        gort__misuse("gort_run: called from inside a goroutine; start goroutines with gort_go instead");
+        return -EBUSY;
+    }
+    rc = gort__rt_new(opts, GORT__MODE_RUN, &rt);
+    if (rc) return rc;
+    if (!gort__install(rt)) {
+        gort__rt_stop(rt);
+        gort__misuse("gort_run: a runtime is already running; only one runs at a time");
+        return -EBUSY;
+    }
+    rt->run_thread_has_tg = gort__tls_tg != NULL;
+    gort__main_args.fn = main_fn;
+    gort__main_args.arg = arg;
+    rc = gort__newproc(rt, gort__main_wrapper, rt, &rt->main_g);
+    if (rc) {
+        gort__rt_stop(rt);
+        return rc;
+    }
+    while (!__atomic_load_n(&rt->done, __ATOMIC_ACQUIRE))
+        gort__futex(&rt->done, FUTEX_WAIT, 0, NULL);
+    rc = rt->exit_code;
+    gort__rt_stop(rt);
+    return rc;
+}
+
+/* Called by an M about to sleep with its P given up. In gort_run mode, if
+   no goroutine can ever run again, report and end gort_run. */
+static void gort__checkdead(gort__rt *rt) {
+    int dead, i;
+    long threads;
+    if (rt->mode != GORT__MODE_RUN || GORT__LOAD(&rt->done)) return;
+    gort__lock(&rt->lock);
+    threads = GORT__LOAD(&gort__nthreads) - (rt->run_thread_has_tg ? 1 : 0);
+    dead = rt->npidle == rt->nprocs && rt->gq_size == 0 && GORT__LOAD(&rt->nsyscall) == 0 &&
+           GORT__LOAD(&rt->niowait) == 0 && threads <= 0;
+    for (i = 0; dead && i < rt->nprocs; i++)
+        if (GORT__LOAD(&rt->allp[i].tnext) != INT64_MAX || !gort__runq_empty(&rt->allp[i])) dead = 0;
+    if (dead && !gort__cas_u32(&rt->main_exited, GORT__LOAD(&rt->main_exited), 3)) dead = 0;
+    gort__unlock(&rt->lock);
+    if (!dead) return;
+    if (gort_goroutines() == 0) {
+        static const char msg[] = "no goroutines (main called gort_exit) - deadlock!\n";
+        gort__write_all_raw(2, msg, sizeof msg - 1);
+    } else {
+        static const char msg[] = "all goroutines are asleep - deadlock!\n\n";
+        gort__write_all_raw(2, msg, sizeof msg - 1);
+        gort__dump_rt(rt, 2);
+    }
+    gort__main_done(rt, -EDEADLK);
+}
+
+/* ---------------------------------------------------------------- >>chan
+   A channel is a lock, a ring buffer and two FIFO queues of waiters.
+   Invariants (under the lock):
+     - recvq and sendq are never both non-empty;
+     - a buffered channel with waiting receivers is empty, one with waiting
+       senders is full;
+     - once closed, never reopened, and no waiter is left queued.
+   A value moves once: straight from the sender's memory into the
+   receiver's when one waits for the other (a parked receiver's
+   destination, a parked sender's source), else through the buffer.
+   Wakers set the waiter's result under the lock and ready its goroutine
+   after unlocking; the lock's release and the run queue's publication order
+   the value before the receiver sees it (send happens-before receive). */
+struct gort_chan {
+    uint32_t  lock;
+    uint32_t  closed;     /* atomic: written under lock, read by fast paths */
+    size_t    esize;
+    size_t    cap;
+    size_t    count;      /* atomic: written under lock, read by fast paths and len */
+    size_t    sendx;      /* lock */
+    size_t    recvx;      /* lock */
+    gort__wq  recvq;      /* lock */
+    gort__wq  sendq;      /* lock */
+    uint32_t  refs;       /* atomic: the owner, plus a pending gort_after timer */
+    char     *buf;
+};
+
+static inline void gort__copy(void *dst, const void *src, size_t n) {
+    if (n == 8) memcpy(dst, src, 8);
+    else if (n) memcpy(dst, src, n);
+}
+
+gort_chan *gort_chan_make_err(size_t elem_size, size_t cap, int *err) {
+    gort_chan *c;
+    size_t hdr = (sizeof(gort_chan) + 15) & ~(size_t)15;
+    if (cap && elem_size && cap > ((size_t)1 << 40) / elem_size) {
+        if (err) *err = -EINVAL;
+        gort__misuse("gort_chan_make: capacity times element size is over 1 TiB; a channel buffer that large is a bug");
+        return NULL;
+    }
+    if (elem_size > ((size_t)1 << 30)) {
+        if (err) *err = -EINVAL;
+        gort__misuse("gort_chan_make: elements over 1 GiB; send a pointer instead");
+        return NULL;
+    }
+    c = (gort_chan *)calloc(1, hdr + cap * elem_size);
+    if (!c) { if (err) *err = -ENOMEM; return NULL; }
+    c->esize = elem_size;
+    c->cap = cap;
+    c->refs = 1;
+    c->buf = (char *)c + hdr;
+    if (err) *err = 0;
+    return c;
+}
+
+gort_chan *gort_chan_make(size_t elem_size, size_t cap) {
+    return gort_chan_make_err(elem_size, cap, NULL);
+}
+
+static void gort__chan_unref(gort_chan *c) {
+    if (GORT__ADD(&c->refs, (uint32_t)-1) == 0) free(c);
+}
+
+int gort_chan_free(gort_chan *c) {
+    int busy;
+    if (!c) return 0;
+    gort__lock(&c->lock);
+    busy = !gort__wq_empty(&c->recvq) || !gort__wq_empty(&c->sendq);
+    gort__unlock(&c->lock);
+    if (busy) {
+        gort__misuse("gort_chan_free: goroutines or threads are still blocked on this channel; close it and let them leave first");
+        return -EBUSY;
+    }
+    gort__chan_unref(c);
+    return 0;
+}
+
+size_t gort_chan_len(gort_chan *c) { return c ? GORT__LOAD(&c->count) : 0; }
+size_t gort_chan_cap(gort_chan *c) { return c ? c->cap : 0; }
+
+static void gort__unlock_after(gort__g *g, void *arg) {
+    (void)g;
+    gort__unlock((uint32_t *)arg);
+}
+
+static void gort__waiter_init(gort__waiter *w, gort__g *g, void *elem, gort_chan *c, uint32_t *qlock) {
+    memset(w, 0, sizeof *w);
+    w->g = g; w->elem = elem; w->c = c; w->qlock = qlock;
+}
+
+/* Wake a waiter completed under a lock that is now released. */
+static void gort__wake(gort__waiter *w) {
+    gort__g *g = w->g;
+    g->param = w;
+    gort__ready(g);
+}
+
+/* Blocks forever: the nil channel, select {}. */
+static void gort__block_forever(int waitstate) {
+    gort__g *g = gort__self();
+    for (;;) gort__park(g, NULL, NULL, waitstate, 0, 0);
+}
+
+/* Receive from a buffered channel with count > 0 (lock held). Returns the
+   sender to wake, if one moved into the freed slot. */
+static gort__waiter *gort__chan_buf_recv(gort_chan *c, void *elem) {
+    char *slot = c->buf + c->recvx * c->esize;
+    gort__waiter *s;
+    if (elem) gort__copy(elem, slot, c->esize);
+    s = gort__wq_pop(&c->sendq);
+    if (s) {
+        /* Full buffer with a waiting sender: its value takes the slot just
+           emptied, which becomes the tail. */
+        gort__copy(slot, s->elem, c->esize);
+        s->success = 1;
+        c->recvx = c->recvx + 1 == c->cap ? 0 : c->recvx + 1;
+        c->sendx = c->recvx;
+    } else {
+        c->recvx = c->recvx + 1 == c->cap ? 0 : c->recvx + 1;
+        GORT__STORE(&c->count, c->count - 1);
+    }
+    return s;
+}
+
+static void gort__chan_buf_send(gort_chan *c, const void *elem) {
+    gort__copy(c->buf + c->sendx * c->esize, elem, c->esize);
+    c->sendx = c->sendx + 1 == c->cap ? 0 : c->sendx + 1;
+    GORT__STORE(&c->count, c->count + 1);
+}
+
+/* Non-blocking readiness, read without the lock. A channel never goes from
+   closed to open, so "not closed" then "full" (each one atomic read)
+   implies a moment when it was open and full: -EAGAIN is a correct answer
+   for that moment. Symmetrically for receive ("empty", then "not closed"). */
+static inline int gort__chan_full(gort_chan *c) {
+    return c->cap == 0 ? gort__wq_empty(&c->recvq) : GORT__LOAD(&c->count) == c->cap;
+}
+static inline int gort__chan_empty(gort_chan *c) {
+    return c->cap == 0 ? gort__wq_empty(&c->sendq) : GORT__LOAD(&c->count) == 0;
+}
+
+static void gort__register_thread(void) {
+    if (!gort__getm() && !gort__tls_tg) gort__thread_g();
+}
+
+static int gort__chan_send(gort_chan *c, const void *elem, int block) {
+    gort__waiter w, *r;
+    gort__g *self;
+    if (!c) {
+        if (!block) return -EAGAIN;
+        gort__block_forever(GORT__W_CHAN_NIL);
+    }
+    if (!elem && c->esize) return -EINVAL;
+    if (!block) {
+        gort__register_thread();
+        if (!GORT__LOAD_ACQ(&c->closed) && gort__chan_full(c)) return -EAGAIN;
+    }
+    gort__lock(&c->lock);
+    if (c->closed) {
+        gort__unlock(&c->lock);
+        return -EPIPE;
+    }
+    if ((r = gort__wq_pop(&c->recvq)) != NULL) {
+        if (r->elem) gort__copy(r->elem, elem, c->esize);
+        r->success = 1;
+        gort__unlock(&c->lock);
+        gort__wake(r);
+        return 0;
+    }
+    if (c->count < c->cap) {
+        gort__chan_buf_send(c, elem);
+        gort__unlock(&c->lock);
+        return 0;
+    }
+    if (!block) {
+        gort__unlock(&c->lock);
+        return -EAGAIN;
+    }
+    self = gort__self();
+    gort__waiter_init(&w, self, (void *)(uintptr_t)elem, c, &c->lock);
+    gort__wq_push(&c->sendq, &w);
+    self->waiting = &w;
+    gort__park(self, gort__unlock_after, &c->lock, GORT__W_CHAN_SEND, 0, 0);
+    self->waiting = NULL;
+    return w.success ? 0 : -EPIPE;
+}
+
+static int gort__chan_recv(gort_chan *c, void *elem, int block) {
+    gort__waiter w, *s;
+    gort__g *self;
+    if (!c) {
+        if (!block) return -EAGAIN;
+        gort__block_forever(GORT__W_CHAN_NIL);
+    }
+    if (!block) {
+        gort__register_thread();
+        if (gort__chan_empty(c)) {
+            if (!GORT__LOAD_ACQ(&c->closed)) return -EAGAIN;
+            if (gort__chan_empty(c)) {
+                if (elem && c->esize) memset(elem, 0, c->esize);
+                return 0;
+            }
+        }
+    }
+    gort__lock(&c->lock);
+    if (c->count > 0) {
+        s = gort__chan_buf_recv(c, elem);
+        gort__unlock(&c->lock);
+        if (s) gort__wake(s);
+        return 1;
+    }
+    if ((s = gort__wq_pop(&c->sendq)) != NULL) {
+        if (elem) gort__copy(elem, s->elem, c->esize);
+        s->success = 1;
+        gort__unlock(&c->lock);
+        gort__wake(s);
+        return 1;
+    }
+    if (c->closed) {
+        gort__unlock(&c->lock);
+        if (elem && c->esize) memset(elem, 0, c->esize);
+        return 0;
+    }
+    if (!block) {
+        gort__unlock(&c->lock);
+        return -EAGAIN;
+    }
+    self = gort__self();
+    gort__waiter_init(&w, self, elem, c, &c->lock);
+    gort__wq_push(&c->recvq, &w);
+    self->waiting = &w;
+    gort__park(self, gort__unlock_after, &c->lock, GORT__W_CHAN_RECV, 0, 0);
+    self->waiting = NULL;
+    if (!w.success && elem && c->esize) memset(elem, 0, c->esize);
+    return w.success;
+}
+
+int gort_chan_send(gort_chan *c, const void *elem) { return gort__chan_send(c, elem, 1); }
+int gort_chan_try_send(gort_chan *c, const void *elem) { return gort__chan_send(c, elem, 0); }
+int gort_chan_recv(gort_chan *c, void *elem) { return gort__chan_recv(c, elem, 1); }
+int gort_chan_try_recv(gort_chan *c, void *elem) { return gort__chan_recv(c, elem, 0); }
+
+int gort_chan_close(gort_chan *c) {
+    gort__waiter *w, *list = NULL;
+    if (!c) return -EINVAL;
+    gort__lock(&c->lock);
+    if (c->closed) {
+        gort__unlock(&c->lock);
+        return -EPIPE;
+    }
+    __atomic_store_n(&c->closed, 1, __ATOMIC_RELEASE);
+    while ((w = gort__wq_pop(&c->recvq)) != NULL) { w->success = 0; w->wake_next = list; list = w; }
+    while ((w = gort__wq_pop(&c->sendq)) != NULL) { w->success = 0; w->wake_next = list; list = w; }
+    gort__unlock(&c->lock);
+    while (list) {
+        gort__waiter *nx = list->wake_next;   /* read before the wake: list lives on its stack */
+        gort__wake(list);
+        list = nx;
+    }
+    return 0;
+}
+
+gort_chan *gort_after(int64_t ns) {
+    gort__rt *rt = gort__cur_rt();
+    gort__m *m = gort__getm();
+    gort__after_rec *a;
+    gort_chan *c;
+    if (!rt) {
+        gort__misuse("gort_after: no runtime is running; start one with gort_run() or gort_start() first");
+        return NULL;
+    }
+    c = gort_chan_make(sizeof(int64_t), 1);
+    a = (gort__after_rec *)calloc(1, sizeof *a);
+    if (!c || !a) { free(c); free(a); return NULL; }
+    GORT__ADD(&c->refs, 1);
+    a->c = c;
+    a->t.when = gort__nanotime() + (ns > 0 ? ns : 0);
+    a->t.fn = gort__after_fire;
+    a->t.arg = a;
+    gort__timer_add(rt, m && m->rt == rt ? m->p : NULL, &a->t);
+    return c;
+}
+
+/* ---------------------------------------------------------------- >>select
+   Go's selectgo in three passes. Cases are visited in a random order (a
+   uniform shuffle: when several are ready each is chosen with equal
+   probability); channels are locked in address order, each once, so two
+   selects over the same channels cannot deadlock.
+     1. with all locks held, complete the first ready case in poll order;
+     2. none ready: queue a waiter on every channel (select waiters carry a
+        claim ticket) and park, unlocking all after the switch;
+     3. woken by the waker that won the claim (or the timeout): lock all
+        again and unlink the waiters that lost. */
+typedef struct {
+    gort_case *cases;
+    int       *lockorder;
+    int        n;
+} gort__selctx;
+
+static void gort__sel_lock(gort__selctx *s) {
+    int i;
+    gort_chan *prev = NULL;
+    for (i = 0; i < s->n; i++) {
+        gort_chan *c = s->cases[s->lockorder[i]].chan;
+        if (c != prev) gort__lock(&c->lock);
+        prev = c;
+    }
+}
+static void gort__sel_unlock(gort__selctx *s) {
+    int i;
+    for (i = s->n - 1; i >= 0; i--) {
+        gort_chan *c = s->cases[s->lockorder[i]].chan;
+        if (i == 0 || s->cases[s->lockorder[i - 1]].chan != c) gort__unlock(&c->lock);
+    }
+}
+static void gort__sel_unlock_after(gort__g *g, void *arg) {
+    (void)g;
+    gort__sel_unlock((gort__selctx *)arg);
+}
+
+/* Heap sort of case indices by channel address (no recursion, no malloc). */
+static void gort__sel_sort(gort_case *cs, int *a, int n) {
+    int i, end;
+    for (i = n / 2 - 1; i >= 0; i--) {
+        int r = i;
+        for (;;) {
+            int c = 2 * r + 1, t;
+            if (c >= n) break;
+            if (c + 1 < n && (uintptr_t)cs[a[c]].chan < (uintptr_t)cs[a[c + 1]].chan) c++;
+            if ((uintptr_t)cs[a[r]].chan >= (uintptr_t)cs[a[c]].chan) break;
+            t = a[r]; a[r] = a[c]; a[c] = t;
+            r = c;
+        }
+    }
+    for (end = n - 1; end > 0; end--) {
+        int t = a[0], r = 0;
+        a[0] = a[end]; a[end] = t;
+        for (;;) {
+            int c = 2 * r + 1;
+            if (c >= end) break;
+            if (c + 1 < end && (uintptr_t)cs[a[c]].chan < (uintptr_t)cs[a[c + 1]].chan) c++;
+            if ((uintptr_t)cs[a[r]].chan >= (uintptr_t)cs[a[c]].chan) break;
+            t = a[r]; a[r] = a[c]; a[c] = t;
+            r = c;
+        }
+    }
+}
+
+#define GORT__SEL_STACK 8
+
+int gort_select(gort_case *cases, int n, int64_t timeout_ns) {
+    int stack_idx[2 * GORT__SEL_STACK];
+    gort__waiter stack_w[GORT__SEL_STACK];
+    int *pollorder, *lockorder;
+    gort__waiter *ws, *winner = NULL, *wake = NULL;
+    gort__selctx ctx;
+    gort__g *self;
+    uint64_t *rnd, seq;
+    void *heap = NULL;
+    int i, k, npoll = 0, chosen = -1;
+
+    if (n < 0 || (n > 0 && !cases)) return -EINVAL;
+    for (i = 0; i < n; i++) {
+        if (cases[i].op != GORT_SEND && cases[i].op != GORT_RECV) return -EINVAL;
+        if (cases[i].op == GORT_SEND && cases[i].chan && cases[i].chan->esize && !cases[i].elem) return -EINVAL;
+        cases[i].ok = 0;
+    }
+    if (n <= GORT__SEL_STACK) {
+        pollorder = stack_idx; lockorder = stack_idx + GORT__SEL_STACK; ws = stack_w;
+    } else {
+        heap = malloc((size_t)n * (2 * sizeof(int) + sizeof(gort__waiter)));
+        if (!heap) return -ENOMEM;
+        ws = (gort__waiter *)heap;
+        pollorder = (int *)(void *)(ws + n);
+        lockorder = pollorder + n;
+    }
+    gort__register_thread();
+    rnd = gort__rnd_state();
+    /* Fisher-Yates over the cases with a channel. */
+    for (i = 0; i < n; i++) {
+        if (!cases[i].chan) continue;
+        k = (int)gort__rand_n(rnd, (uint32_t)npoll + 1);
+        pollorder[npoll] = pollorder[k];
+        pollorder[k] = i;
+        npoll++;
+    }
+    if (npoll == 0) {
+        free(heap);
+        if (timeout_ns == 0) return -EAGAIN;
+        if (timeout_ns < 0) gort__block_forever(n ? GORT__W_SELECT : GORT__W_SELECT_NONE);
+        gort_sleep(timeout_ns);
+        return -ETIMEDOUT;
+    }
+    memcpy(lockorder, pollorder, (size_t)npoll * sizeof(int));
+    gort__sel_sort(cases, lockorder, npoll);
+    ctx.cases = cases; ctx.lockorder = lockorder; ctx.n = npoll;
+
+    /* Pass 1. */
+    gort__sel_lock(&ctx);
+    for (k = 0; k < npoll && chosen < 0; k++) {
+        gort_case *cs = &cases[pollorder[k]];
+        gort_chan *c = cs->chan;
+        gort__waiter *o;
+        if (cs->op == GORT_RECV) {
+            if (c->count > 0) {
+                wake = gort__chan_buf_recv(c, cs->elem);
+                cs->ok = 1; chosen = pollorder[k];
+            } else if ((o = gort__wq_pop(&c->sendq)) != NULL) {
+                if (cs->elem) gort__copy(cs->elem, o->elem, c->esize);
+                o->success = 1; wake = o;
+                cs->ok = 1; chosen = pollorder[k];
+            } else if (c->closed) {
+                if (cs->elem && c->esize) memset(cs->elem, 0, c->esize);
+                cs->ok = 0; chosen = pollorder[k];
+            }
+        } else {
+            if (c->closed) {
+                cs->ok = 0; chosen = pollorder[k];
+            } else if ((o = gort__wq_pop(&c->recvq)) != NULL) {
+                if (o->elem) gort__copy(o->elem, cs->elem, c->esize);
+                o->success = 1; wake = o;
+                cs->ok = 1; chosen = pollorder[k];
+            } else if (c->count < c->cap) {
+                gort__chan_buf_send(c, cs->elem);
+                cs->ok = 1; chosen = pollorder[k];
+            }
+        }
+    }
+    if (chosen >= 0 || timeout_ns == 0) {
+        gort__sel_unlock(&ctx);
+        if (wake) gort__wake(wake);
+        free(heap);
+        return chosen >= 0 ? chosen : -EAGAIN;
+    }
+
+    /* Pass 2. */
+    self = gort__self();
+    seq = gort__new_ticket(self);
+    self->waiting = NULL;
+    for (k = 0; k < npoll; k++) {
+        int idx = lockorder[k];
+        gort_case *cs = &cases[idx];
+        gort__waiter *w = &ws[k];
+        gort__waiter_init(w, self, cs->elem, cs->chan, &cs->chan->lock);
+        w->is_select = 1; w->seq = seq; w->caseidx = idx;
+        gort__wq_push(cs->op == GORT_RECV ? &cs->chan->recvq : &cs->chan->sendq, w);
+        w->gnext = self->waiting;
+        self->waiting = w;
+    }
+    gort__park(self, gort__sel_unlock_after, &ctx, GORT__W_SELECT,
+               timeout_ns > 0 ? gort__nanotime() + timeout_ns : 0, seq);
+    winner = (gort__waiter *)self->param;
+
+    /* Pass 3. */
+    gort__sel_lock(&ctx);
+    for (k = 0; k < npoll; k++)
+        if (ws[k].q) gort__wq_remove(ws[k].q, &ws[k]);
+    gort__sel_unlock(&ctx);
+    self->waiting = NULL;
+    if (!winner) {
+        free(heap);
+        return -ETIMEDOUT;
+    }
+    chosen = winner->caseidx;
+    cases[chosen].ok = winner->success;
+    if (!winner->success && cases[chosen].op == GORT_RECV && cases[chosen].elem && cases[chosen].chan->esize)
+        memset(cases[chosen].elem, 0, cases[chosen].chan->esize);
+    free(heap);
+    return chosen;
+}
+
+/* ---------------------------------------------------------------- >>sync
+   All sync objects park goroutines and block plain threads through the same
+   waiter queues as channels, each guarded by the object's own internal
+   lock. All are valid when zeroed (the *_INIT macros). */
+
+/* Park on q (guarded by *lock, held by the caller); returns once woken. */
+static void gort__wq_wait(gort__wq *q, uint32_t *lock, gort__waiter *w, int front, int waitstate) {
+    gort__g *self = gort__self();
+    gort__waiter_init(w, self, NULL, NULL, lock);
+    if (front) gort__wq_push_front(q, w); else gort__wq_push(q, w);
+    self->waiting = w;
+    gort__park(self, gort__unlock_after, lock, waitstate, 0, 0);
+    self->waiting = NULL;
+}
+
+/* WaitGroup */
+void gort_wg_add(gort_wg *wg, int delta) {
+    int64_t v = __atomic_add_fetch(&wg->count, (int64_t)delta, __ATOMIC_SEQ_CST);
+    gort__waiter *w, *list = NULL;
+    if (v < 0) {
+        gort__misuse("gort_wg_add: WaitGroup counter went negative (more gort_wg_done than gort_wg_add)");
+        abort();
+    }
+    if (v > 0 || delta == 0) return;
+    gort__lock(&wg->lock);
+    while ((w = gort__wq_pop(&wg->waitq)) != NULL) { w->wake_next = list; list = w; }
+    gort__unlock(&wg->lock);
+    while (list) { gort__waiter *nx = list->wake_next; gort__wake(list); list = nx; }
+}
+void gort_wg_done(gort_wg *wg) { gort_wg_add(wg, -1); }
+void gort_wg_wait(gort_wg *wg) {
+    gort__waiter w;
+    if (__atomic_load_n(&wg->count, __ATOMIC_ACQUIRE) == 0) return;
+    gort__register_thread();
+    gort__lock(&wg->lock);
+    if (__atomic_load_n(&wg->count, __ATOMIC_ACQUIRE) == 0) { gort__unlock(&wg->lock); return; }
+    gort__wq_wait(&wg->waitq, &wg->lock, &w, 0, GORT__W_WG);
+}
+
+/* Mutex. state: bit 0 locked, bit 1 waiters queued, bit 2 handoff.
+   Normal mode lets a running goroutine barge in (fast: no switch), but a
+   waiter that has waited more than 1 ms (Go's starvation threshold) gets
+   the lock handed to it directly by the unlocker: it cannot starve.
+   Every change of the waiters bit happens under the internal lock; the
+   two lock-free transitions (0 -> locked, locked -> 0) fail whenever the
+   bit is set, so no wake-up is lost. */
+enum { GORT__MX_LOCKED = 1, GORT__MX_WAITERS = 2 };
+#define GORT__MX_STARVE_NS 1000000
+
+int gort_mutex_trylock(gort_mutex *m) {
+    uint32_t s = GORT__LOAD(&m->state);
+    while (!(s & GORT__MX_LOCKED)) {
+        if (__atomic_compare_exchange_n(&m->state, &s, s | GORT__MX_LOCKED, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+            return 1;
+    }
+    return 0;
+}
+
+void gort_mutex_lock(gort_mutex *m) {
+    uint32_t s = 0;
+    gort__waiter w;
+    int64_t since = 0;
+    int spins, requeue = 0;
+    if (__atomic_compare_exchange_n(&m->state, &s, GORT__MX_LOCKED, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+        return;
+    gort__register_thread();
+    for (;;) {
+        /* Spin briefly while the holder is likely running elsewhere. */
+        for (spins = 0; spins < 40; spins++) {
+            if (gort_mutex_trylock(m)) return;
+            gort__cpu_relax();
+        }
+        gort__lock(&m->lock);
+        s = GORT__LOAD(&m->state);
+        for (;;) {
+            if (!(s & GORT__MX_LOCKED)) {
+                if (__atomic_compare_exchange_n(&m->state, &s, s | GORT__MX_LOCKED, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+                    gort__unlock(&m->lock);
+                    return;
+                }
+                continue;
+            }
+            if (__atomic_compare_exchange_n(&m->state, &s, s | GORT__MX_WAITERS, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+                break;
+        }
+        if (!since) since = gort__nanotime();
+        m->nwait++;
+        {
+            gort__g *self = gort__self();
+            gort__waiter_init(&w, self, NULL, NULL, &m->lock);
+            w.since = since;
+            /* A waiter woken but beaten to the lock goes back to the front. */
+            if (requeue) gort__wq_push_front(&m->waitq, &w); else gort__wq_push(&m->waitq, &w);
+            self->waiting = &w;
+            gort__park(self, gort__unlock_after, &m->lock, GORT__W_MUTEX, 0, 0);
+            self->waiting = NULL;
+        }
+        if (w.handoff) return;   /* the unlocker left it locked for us */
+        requeue = 1;
+    }
+}
+
+void gort_mutex_unlock(gort_mutex *m) {
+    uint32_t s = GORT__MX_LOCKED;
+    gort__waiter *w;
+    if (__atomic_compare_exchange_n(&m->state, &s, 0, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+        return;
+    if (!(s & GORT__MX_LOCKED)) {
+        gort__misuse("gort_mutex_unlock: the mutex is not locked");
+        abort();
+    }
+    gort__lock(&m->lock);
+    w = gort__wq_pop(&m->waitq);
+    if (w) m->nwait--;
+    {
+        uint32_t rest = gort__wq_empty(&m->waitq) ? 0 : GORT__MX_WAITERS;
+        if (w && gort__nanotime() - w->since > GORT__MX_STARVE_NS) {
+            w->handoff = 1;   /* stays locked: ownership passes to w */
+            __atomic_store_n(&m->state, GORT__MX_LOCKED | rest, __ATOMIC_RELEASE);
+        } else {
+            __atomic_store_n(&m->state, rest, __ATOMIC_RELEASE);
+        }
+    }
+    gort__unlock(&m->lock);
+    if (w) gort__wake(w);
+}
+
+/* RWMutex: writer-preferring. Readers queue behind a waiting writer so a
+   stream of readers cannot starve it; a writer's unlock admits all the
+   readers that queued meanwhile before the next writer. */
+void gort_rwmutex_rlock(gort_rwmutex *rw) {
+    gort__waiter w;
+    gort__register_thread();
+    gort__lock(&rw->lock);
+    if (!rw->writer && gort__wq_empty(&rw->wwait)) {
+        rw->readers++;
+        gort__unlock(&rw->lock);
+        return;
+    }
+    gort__wq_wait(&rw->rwait, &rw->lock, &w, 0, GORT__W_RWMUTEX);   /* woken holding a read lock */
+}
+void gort_rwmutex_runlock(gort_rwmutex *rw) {
+    gort__waiter *w = NULL;
+    gort__lock(&rw->lock);
+    if (rw->readers <= 0) {
+        gort__unlock(&rw->lock);
+        gort__misuse("gort_rwmutex_runlock: no read lock is held");
+        abort();
+    }
+    if (--rw->readers == 0 && (w = gort__wq_pop(&rw->wwait)) != NULL) rw->writer = 1;
+    gort__unlock(&rw->lock);
+    if (w) gort__wake(w);
+}
+void gort_rwmutex_lock(gort_rwmutex *rw) {
+    gort__waiter w;
+    gort__register_thread();
+    gort__lock(&rw->lock);
+    if (!rw->writer && rw->readers == 0) {
+        rw->writer = 1;
+        gort__unlock(&rw->lock);
+        return;
+    }
+    gort__wq_wait(&rw->wwait, &rw->lock, &w, 0, GORT__W_RWMUTEX);   /* woken as the writer */
+}
+void gort_rwmutex_unlock(gort_rwmutex *rw) {
+    gort__waiter *w, *list = NULL;
+    gort__lock(&rw->lock);
+    if (!rw->writer) {
+        gort__unlock(&rw->lock);
+        gort__misuse("gort_rwmutex_unlock: no write lock is held");
+        abort();
+    }
+    rw->writer = 0;
+    while ((w = gort__wq_pop(&rw->rwait)) != NULL) { rw->readers++; w->wake_next = list; list = w; }
+    if (!list && (w = gort__wq_pop(&rw->wwait)) != NULL) { rw->writer = 1; w->wake_next = NULL; list = w; }
+    gort__unlock(&rw->lock);
+    while (list) { gort__waiter *nx = list->wake_next; gort__wake(list); list = nx; }
+}
+
+/* Cond: the waiter is queued before the mutex is released and the park's
+   after function releases both, so a signal between unlock and sleep
+   cannot be lost. */
+typedef struct { gort_cond *cv; gort_mutex *m; } gort__condctx;
+static void gort__cond_after(gort__g *g, void *arg) {
+    gort__condctx *c = (gort__condctx *)arg;
+    (void)g;
+    gort__unlock(&c->cv->lock);
+    gort_mutex_unlock(c->m);
+}
+void gort_cond_wait(gort_cond *cv, gort_mutex *m) {
+    gort__waiter w;
+    gort__condctx ctx;
+    gort__g *self;
+    gort__register_thread();
+    self = gort__self();
+    ctx.cv = cv; ctx.m = m;
+    gort__lock(&cv->lock);
+    gort__waiter_init(&w, self, NULL, NULL, &cv->lock);
+    gort__wq_push(&cv->waitq, &w);
+    self->waiting = &w;
+    gort__park(self, gort__cond_after, &ctx, GORT__W_COND, 0, 0);
+    self->waiting = NULL;
+    gort_mutex_lock(m);
+}
+void gort_cond_signal(gort_cond *cv) {
+    gort__waiter *w;
+    gort__lock(&cv->lock);
+    w = gort__wq_pop(&cv->waitq);
+    gort__unlock(&cv->lock);
+    if (w) gort__wake(w);
+}
+void gort_cond_broadcast(gort_cond *cv) {
+    gort__waiter *w, *list = NULL;
+    gort__lock(&cv->lock);
+    while ((w = gort__wq_pop(&cv->waitq)) != NULL) { w->wake_next = list; list = w; }
+    gort__unlock(&cv->lock);
+    while (list) { gort__waiter *nx = list->wake_next; gort__wake(list); list = nx; }
+}
+
+void gort_once_do(gort_once *o, void (*fn)(void)) {
+    if (__atomic_load_n(&o->done, __ATOMIC_ACQUIRE)) return;
+    gort_mutex_lock(&o->m);
+    if (!o->done) {
+        fn();
+        __atomic_store_n(&o->done, 1, __ATOMIC_RELEASE);
+    }
+    gort_mutex_unlock(&o->m);
+}
+
+/* ---------------------------------------------------------------- >>io
+   Each call tries the system call first and parks only on EAGAIN. From a
+   plain thread (or with no runtime) they are ordinary blocking calls, with
+   poll(2) covering fds that a goroutine already made non-blocking. */
+static gort__rt *gort__io_rt(void) {
+    gort__m *m = gort__getm();
+    return (m && m->curg) ? m->rt : NULL;
+}
+
+/* The descriptor for fd, registered with epoll; NULL if fd cannot be
+   polled (a regular file: the caller then blocks inside block_begin/end). */
+static gort__pd *gort__pd_prepare(gort__rt *rt, int fd, int *err) {
+    gort__pd *pd = gort__pd_get(fd, 1);
+    *err = 0;
+    if (!pd) { *err = fd < 0 ? -EBADF : -ENOMEM; return NULL; }
+    if (GORT__LIKELY(__atomic_load_n(&pd->state, __ATOMIC_ACQUIRE) == 1)) return pd;
+    gort__lock(&pd->lock);
+    if (pd->state == 0) {
+        struct epoll_event ev;
+        int fl = fcntl(fd, F_GETFL);
+        if (fl < 0) { *err = -errno; gort__unlock(&pd->lock); return NULL; }
+        if (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+            *err = -errno; gort__unlock(&pd->lock); return NULL;
+        }
+        memset(&ev, 0, sizeof ev);
+        ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+        ev.data.u64 = (uint64_t)(uint32_t)fd | ((uint64_t)pd->seq << 32);
+        if (epoll_ctl(rt->epfd, EPOLL_CTL_ADD, fd, &ev) == 0 || errno == EEXIST) {
+            pd->rready = pd->wready = 0;
+            __atomic_store_n(&pd->state, 1, __ATOMIC_RELEASE);
+        } else if (errno == EPERM) {
+            pd->state = -1;      /* regular file or similar: always "ready" */
+        } else {
+            *err = -errno;
+        }
+    }
+    gort__unlock(&pd->lock);
+    return pd->state == 1 ? pd : NULL;
+}
+
+/* Park until fd is ready for mode (GORT_IN / GORT_OUT) or the deadline
+   (0: none). 0 ready, -ETIMEDOUT, -EBADF (closed by gort_close). */
+static int gort__pd_wait(gort__rt *rt, gort__pd *pd, int mode, int64_t deadline) {
+    gort__waiter w;
+    gort__g *self = gort__self();
+    int *ready = mode == GORT_IN ? &pd->rready : &pd->wready;
+    gort__wq *q = mode == GORT_IN ? &pd->rq : &pd->wq;
+    uint64_t seq = 0;
+    int woke;
+    gort__lock(&pd->lock);
+    if (pd->state != 1) { gort__unlock(&pd->lock); return -EBADF; }
+    if (*ready) { *ready = 0; gort__unlock(&pd->lock); return 0; }
+    gort__waiter_init(&w, self, NULL, NULL, &pd->lock);
+    if (deadline > 0) { seq = gort__new_ticket(self); w.is_select = 1; w.seq = seq; }
+    gort__wq_push(q, &w);
+    self->waiting = &w;
+    GORT__ADD(&rt->niowait, 1);
+    woke = gort__park(self, gort__unlock_after, &pd->lock, GORT__W_IO, deadline, seq);
+    GORT__ADD(&rt->niowait, (uint32_t)-1);
+    self->waiting = NULL;
+    if (!woke) {
+        gort__lock(&pd->lock);
+        if (w.q) gort__wq_remove(w.q, &w);
+        gort__unlock(&pd->lock);
+        return -ETIMEDOUT;
+    }
+    return w.success ? 0 : -EBADF;
+}
+
+/* A plain thread waits with poll(2). */
+static int gort__poll_wait(int fd, int mode, int64_t deadline) {
+    struct pollfd pfd;
+    int r, tmo = -1;
+    pfd.fd = fd;
+    pfd.events = (short)((mode & GORT_IN ? POLLIN : 0) | (mode & GORT_OUT ? POLLOUT : 0));
+    pfd.revents = 0;
+    if (deadline > 0) {
+        int64_t d = deadline - gort__nanotime();
+        if (d <= 0) return -ETIMEDOUT;
+        tmo = (int)((d + 999999) / 1000000);
+    }
+    r = poll(&pfd, 1, tmo);
+    if (r < 0) return errno == EINTR ? 0 : -errno;
+    if (r == 0) return -ETIMEDOUT;
+    if (pfd.revents & POLLNVAL) return -EBADF;
+    return 0;
+}
+
+/* Wait for fd after EAGAIN, whoever the caller is. */
+static int gort__fd_wait(int fd, int mode, int64_t deadline) {
+    gort__rt *rt = gort__io_rt();
+    gort__pd *pd;
+    int err;
+    if (!rt) return gort__poll_wait(fd, mode, deadline);
+    pd = gort__pd_prepare(rt, fd, &err);
+    if (!pd) return err ? err : gort__poll_wait(fd, mode, deadline);
+    return gort__pd_wait(rt, pd, mode, deadline);
+}
+
+/* Goroutines need fd non-blocking before the first call, or that call
+   blocks the thread. Cheap after the first time (one atomic load). */
+static void gort__fd_ready_for_io(int fd) {
+    gort__rt *rt = gort__io_rt();
+    int err;
+    if (rt) (void)gort__pd_prepare(rt, fd, &err);
+}
+
+ssize_t gort_read(int fd, void *buf, size_t n) {
+    gort__fd_ready_for_io(fd);
+    for (;;) {
+        ssize_t r = read(fd, buf, n);
+        int e;
+        if (r >= 0) return r;
+        e = errno;
+        if (e == EINTR) continue;
+        if (e != EAGAIN && e != EWOULDBLOCK) return -e;
+        if ((e = gort__fd_wait(fd, GORT_IN, 0)) < 0) return e;
+    }
+}
+
+ssize_t gort_write(int fd, const void *buf, size_t n) {
+    gort__fd_ready_for_io(fd);
+    for (;;) {
+        /* send(MSG_NOSIGNAL) on sockets: a closed peer is -EPIPE, not SIGPIPE. */
+        ssize_t r = send(fd, buf, n, MSG_NOSIGNAL);
+        int e;
+        if (r < 0 && errno == ENOTSOCK) r = write(fd, buf, n);
+        if (r >= 0) return r;
+        e = errno;
+        if (e == EINTR) continue;
+        if (e != EAGAIN && e != EWOULDBLOCK) return -e;
+        if ((e = gort__fd_wait(fd, GORT_OUT, 0)) < 0) return e;
+    }
+}
+
+int gort_accept(int fd, struct sockaddr *addr, socklen_t *len) {
+    gort__fd_ready_for_io(fd);
+    for (;;) {
+        int r = accept4(fd, addr, len, SOCK_CLOEXEC | (gort__io_rt() ? SOCK_NONBLOCK : 0));
+        int e;
+        if (r >= 0) return r;
+        e = errno;
+        if (e == EINTR || e == ECONNABORTED) continue;
+        if (e != EAGAIN && e != EWOULDBLOCK) return -e;
+        if ((e = gort__fd_wait(fd, GORT_IN, 0)) < 0) return e;
+    }
+}
+
+int gort_connect(int fd, const struct sockaddr *addr, socklen_t len) {
+    int r, e, soerr = 0;
+    socklen_t sl = sizeof soerr;
+    gort__fd_ready_for_io(fd);
+    r = connect(fd, addr, len);
+    if (r == 0) return 0;
+    e = errno;
+    if (e != EINPROGRESS && e != EINTR && e != EAGAIN) return -e;
+    if (e == EAGAIN && addr->sa_family != AF_UNIX) return -e;
+    for (;;) {
+        if ((e = gort__fd_wait(fd, GORT_OUT, 0)) < 0) return e;
+        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0) return -errno;
+        if (soerr == 0) {
+            struct sockaddr_storage ss;
+            socklen_t l = sizeof ss;
+            /* Spurious wake-up or really connected? */
+            if (getpeername(fd, (struct sockaddr *)&ss, &l) == 0) return 0;
+            if (errno != ENOTCONN) return -errno;
+            continue;
+        }
+        return -soerr;
+    }
+}
+
+int gort_wait_fd(int fd, int events, int64_t timeout_ns) {
+    struct pollfd pfd;
+    int64_t deadline = timeout_ns > 0 ? gort__nanotime() + timeout_ns : 0;
+    int r;
+    if (!(events & (GORT_IN | GORT_OUT))) return -EINVAL;
+    for (;;) {
+        int got = 0;
+        pfd.fd = fd;
+        pfd.events = (short)((events & GORT_IN ? POLLIN : 0) | (events & GORT_OUT ? POLLOUT : 0));
+        pfd.revents = 0;
+        r = poll(&pfd, 1, 0);          /* ready now? (edge-triggered epoll would not say) */
+        if (r < 0 && errno != EINTR) return -errno;
+        if (r > 0) {
+            if (pfd.revents & POLLNVAL) return -EBADF;
+            if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) got |= events & GORT_IN;
+            if (pfd.revents & (POLLOUT | POLLHUP | POLLERR)) got |= events & GORT_OUT;
+            if (got) return got;
+        }
+        if (timeout_ns == 0) return -ETIMEDOUT;
+        if (!gort__io_rt()) {
+            r = gort__poll_wait(fd, events, deadline);
+        } else {
+            int err;
+            gort__pd *pd = gort__pd_prepare(gort__io_rt(), fd, &err);
+            if (!pd) return err ? err : (events & (GORT_IN | GORT_OUT));
+            /* Wait for the first requested direction; a writer-only wait
+               uses the write queue. */
+            r = gort__pd_wait(gort__io_rt(), pd, (events & GORT_IN) ? GORT_IN : GORT_OUT, deadline);
+        }
+        if (r < 0) return r;
+    }
+}
+
+int gort_close(int fd) {
+    gort__pd *pd = gort__pd_get(fd, 0);
+    gort__rt *rt = gort__cur_rt();
+    if (pd) {
+        gort__waiter *w, *list = NULL;
+        gort__lock(&pd->lock);
+        if (pd->state == 1 && rt) epoll_ctl(rt->epfd, EPOLL_CTL_DEL, fd, NULL);
+        pd->state = 0;
+        pd->seq++;
+        pd->rready = pd->wready = 0;
+        while ((w = gort__wq_pop(&pd->rq)) != NULL) { w->success = 0; w->wake_next = list; list = w; }
+        while ((w = gort__wq_pop(&pd->wq)) != NULL) { w->success = 0; w->wake_next = list; list = w; }
+        gort__unlock(&pd->lock);
+        while (list) { gort__waiter *nx = list->wake_next; gort__wake(list); list = nx; }
+    }
+    return close(fd) == 0 ? 0 : -errno;
+}
+
+/* Blocking calls. begin marks the P as in a system call without giving it
+   up (cheap when the call is short); sysmon takes it after 20 us. The
+   P's state word carries a ticket so that end can tell its P from one that
+   was taken, used by another M and put in a system call again. */
+void gort_block_begin(void) {
+    gort__m *m = gort__getm();
+    gort__p *p;
+    gort__rt *rt;
+    uint64_t st;
+    if (!m || !m->curg) return;
+    rt = m->rt;
+    p = m->p;
+    GORT__ADD(&rt->nsyscall, 1);
+    gort__setstatus(m->curg, GORT__G_RUNNING, GORT__G_SYSCALL);
+    m->curg->waitsince = GORT__LOAD(&rt->coarse_now);
+    st = (((p->state >> 8) + 1) << 8) | GORT__P_SYSCALL;
+    m->sys_ticket = st;
+    __atomic_store_n(&p->state, st, __ATOMIC_SEQ_CST);
+    if (GORT__LOAD(&rt->sysmon_delay) > 1000000) gort__note_wake(&rt->sysmon_note);
+}
+
+static void gort__syscall_requeue(gort__g *g, void *arg) {
+    gort__rt *rt = (gort__rt *)arg;
+    gort__lock(&rt->lock);
+    gort__globrunq_put_locked(rt, g, g, 1);
+    gort__unlock(&rt->lock);
+    GORT__ADD(&rt->nsyscall, (uint32_t)-1);   /* after queueing: see gort__checkdead */
+    gort__wakep(rt);
+}
+
+void gort_block_end(void) {
+    gort__m *m = gort__getm();
+    gort__g *g;
+    gort__p *p;
+    gort__rt *rt;
+    if (!m || !m->curg) return;
+    g = m->curg;
+    rt = m->rt;
+    p = m->p;
+    if (gort__cas_u64(&p->state, m->sys_ticket, (m->sys_ticket & ~(uint64_t)0xff) | GORT__P_RUNNING)) {
+        gort__setstatus(g, GORT__G_SYSCALL, GORT__G_RUNNING);
+        GORT__ADD(&rt->nsyscall, (uint32_t)-1);
+        return;
+    }
+    /* sysmon gave our P away: any idle one will do. */
+    m->p = NULL;
+    gort__lock(&rt->lock);
+    p = GORT__LOAD(&rt->stopping) ? NULL : gort__pidleget_locked(rt);
+    gort__unlock(&rt->lock);
+    if (p) {
+        gort__acquirep(m, p);
+        gort__setstatus(g, GORT__G_SYSCALL, GORT__G_RUNNING);
+        GORT__ADD(&rt->nsyscall, (uint32_t)-1);
+        return;
+    }
+    /* None: queue the goroutine for whichever M frees up, and this M sleeps. */
+    gort__setstatus(g, GORT__G_SYSCALL, GORT__G_RUNNABLE);
+    g->waitstate = GORT__W_SYSCALL_RETURN;
+    m->after_fn = gort__syscall_requeue; m->after_g = g; m->after_arg = rt; m->after_timer = NULL;
+    gort__switch(m, g, &m->g0);
+}
+
+/* ---------------------------------------------------------------- >>diag */
+static const char *gort__wait_name(int w) {
+    switch (w) {
+    case GORT__W_CHAN_SEND: return "chan send";
+    case GORT__W_CHAN_RECV: return "chan receive";
+    case GORT__W_SELECT: return "select";
+    case GORT__W_SELECT_NONE: return "select (no cases)";
+    case GORT__W_CHAN_NIL: return "chan send/receive (nil chan)";
+    case GORT__W_SLEEP: return "sleep";
+    case GORT__W_MUTEX: return "mutex";
+    case GORT__W_RWMUTEX: return "rwmutex";
+    case GORT__W_WG: return "waitgroup";
+    case GORT__W_COND: return "cond";
+    case GORT__W_IO: return "io wait";
+    default: return "waiting";
+    }
+}
+
+static void gort__dump_rt(gort__rt *rt, int fd) {
+    gort__region *r;
+    int64_t now = gort__nanotime();
+    char line[320], name[128];
+    int n;
+    n = snprintf(line, sizeof line, "gort: %ld goroutines, %d Ps\n", gort_goroutines(), rt->nprocs);
+    gort__write_all_raw(fd, line, (size_t)n);
+    gort__lock(&rt->stk_lock);
+    for (r = rt->regions; r; r = r->next) {
+        size_t i;
+        for (i = 0; i < r->used; i++) {
+            gort__g *g = gort__slot_g(rt, r->base + i * rt->slot_size);
+            uint32_t st = GORT__LOAD(&g->status);
+            const char *what;
+            int64_t waited = -1;
+            if (st == GORT__G_FREE || st == GORT__G_DEAD || !g->fn) continue;
+            switch (st) {
+            case GORT__G_RUNNABLE: what = "runnable"; break;
+            case GORT__G_RUNNING: what = "running"; break;
+            case GORT__G_SYSCALL: what = "syscall"; waited = now - g->waitsince; break;
+            default: what = gort__wait_name(g->waitstate); waited = now - g->waitsince; break;
+            }
+            if (g->fn == gort__main_wrapper) snprintf(name, sizeof name, "main");
+            else gort__fn_name(g->fn, name, sizeof name);
+            if (waited >= 0)
+                n = snprintf(line, sizeof line, "goroutine %llu [%s, %lld ms]: %s\n", (unsigned long long)g->id,
+                             what, (long long)(waited / 1000000), name);
+            else
+                n = snprintf(line, sizeof line, "goroutine %llu [%s%s]: %s\n", (unsigned long long)g->id, what,
+                             __atomic_load_n(&g->hog_reported, __ATOMIC_RELAXED) ? ", not yielding" : "", name);
+            if (n > 0) gort__write_all_raw(fd, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+        }
+    }
+    gort__unlock(&rt->stk_lock);
+}
+
+void gort_dump(int fd) {
+    gort__rt *rt = gort__cur_rt();
+    if (!rt) {
+        static const char msg[] = "gort: no runtime is running\n";
+        gort__write_all_raw(fd, msg, sizeof msg - 1);
+        return;
+    }
+    gort__dump_rt(rt, fd);
+}
+
+const char *gort_strerror(int err) {
+    switch (err) {
+    case 0: return "success";
+    case -EINVAL: return "invalid argument";
+    case -ENOMEM: return "out of memory (goroutine stacks or channel buffers could not be mapped)";
+    case -EAGAIN: return "operation would block";
+    case -EPIPE: return "channel closed";
+    case -ETIMEDOUT: return "timed out";
+    case -EDEADLK: return "all goroutines are asleep - deadlock";
+    case -ESRCH: return "no runtime is running (call gort_run or gort_start first)";
+    case -EBUSY: return "busy (runtime already running, or channel still has waiters)";
+    case -EBADF: return "bad file descriptor (or closed by gort_close while waiting)";
+    default: return err < 0 ? strerror(-err) : "not an error code";
+    }
+}
+
+#endif /* GORT_IMPLEMENTATION */
+
+/* ---------------------------------------------------------------- >>license
+MIT License
+
+Copyright (c) 2026 the gort authors
+
+Permission is hereby granted, free of charge, to any person obtaining a copy
+of this software and associated documentation files (the "Software"), to deal
+in the Software without restriction, including without limitation the rights
+to use, copy, modify, merge, publish, distribute, sublicense, and/or sell
+copies of the Software, and to permit persons to whom the Software is
+furnished to do so, subject to the following conditions:
+
+The above copyright notice and this permission notice shall be included in all
+copies or substantial portions of the Software.
+
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
+LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,
+OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE
+SOFTWARE.
+*/
