@@ -834,6 +834,7 @@ struct gort__p {
     gort__m   *m;                 /* M holding it (sched lock / owner) */
     gort__p   *link;              /* idle list (sched lock) */
     uint32_t   schedtick;         /* owner; read racily by sysmon */
+    uint32_t   fairtick;          /* owner: counts down to the global queue's turn */
     uint32_t   runqhead;          /* atomic: thieves CAS it */
     uint32_t   runqtail;          /* atomic: written by the owner only */
     gort__g   *runnext;           /* atomic: next to run, ahead of runq */
@@ -984,14 +985,20 @@ static inline uint32_t gort__rand_n(uint64_t *s, uint32_t n) {
     return (uint32_t)(((gort__rand_next(s) >> 32) * (uint64_t)n) >> 32);
 }
 
+/* Every state change goes through here and checks the state being left.
+   Each transition has exactly one party entitled to make it (the owner
+   parks itself; the waker that dequeued a waiter or won its claim readies
+   it; the M that dequeued a runnable G runs it), so a checked store is
+   enough: no read-modify-write on the hot path. */
 static void gort__setstatus(gort__g *g, uint32_t from, uint32_t to) {
-    if (!gort__cas_u32(&g->status, from, to)) {
+    uint32_t cur = __atomic_load_n(&g->status, __ATOMIC_RELAXED);
+    if (GORT__UNLIKELY(cur != from)) {
         fprintf(stderr, "gort: internal error: goroutine %llu in state %u, expected %u (going to %u)\n",
-                (unsigned long long)g->id, (unsigned)GORT__LOAD(&g->status), (unsigned)from, (unsigned)to);
+                (unsigned long long)g->id, (unsigned)cur, (unsigned)from, (unsigned)to);
         abort();
     }
+    __atomic_store_n(&g->status, to, __ATOMIC_RELEASE);
 }
-
 
 /* ---------------------------------------------------------------- waiter queues
    A gort__wq is a doubly linked FIFO of waiters. head is also read without
@@ -1374,6 +1381,19 @@ static void gort__stack_put(gort__rt *rt, gort__p *p, gort__g *g) {
         return;
     }
     gort__lock(&rt->stk_lock);
+    if (p) {
+        /* Spill half the cache in one lock hold. */
+        while (p->ngfree > GORT__GCACHE / 2 && rt->nstk_free < GORT__HOT_MAX) {
+            gort__g *x = p->gfree;
+            p->gfree = x->schedlink; p->ngfree--;
+            x->schedlink = rt->stk_free; rt->stk_free = x; rt->nstk_free++;
+        }
+        if (p->ngfree < GORT__GCACHE) {
+            gort__unlock(&rt->stk_lock);
+            g->schedlink = p->gfree; p->gfree = g; p->ngfree++;
+            return;
+        }
+    }
     if (rt->nstk_free < GORT__HOT_MAX) {
         g->schedlink = rt->stk_free; rt->stk_free = g; rt->nstk_free++;
         gort__unlock(&rt->stk_lock);
@@ -1759,6 +1779,7 @@ static void gort__switch(gort__m *m, gort__g *from, gort__g *to) {
 static void gort__execute(gort__m *m, gort__g *g, gort__g *from) {
     gort__setstatus(g, GORT__G_RUNNABLE, GORT__G_RUNNING);
     m->p->schedtick++;
+    if (m->p->fairtick) m->p->fairtick--;
     g->last_m = m;
     gort__switch(m, from, g);
 }
@@ -1794,7 +1815,7 @@ static void gort__after_switch(gort__g *self) {
 static gort__g *gort__next_fast(gort__rt *rt, gort__p *p) {
     int64_t tn;
     if (GORT__UNLIKELY(GORT__LOAD(&rt->stopping) || (rt->debug & GORT_DEBUG_MIGRATE))) return NULL;
-    if (GORT__UNLIKELY(p->schedtick % 61 == 0)) return NULL;
+    if (GORT__UNLIKELY(p->fairtick == 0)) return NULL;
     tn = GORT__LOAD(&p->tnext);
     if (GORT__UNLIKELY(tn != INT64_MAX) && tn <= gort__nanotime()) return NULL;
     return gort__runq_get(p, 0);
@@ -1952,13 +1973,20 @@ top:
     now = gort__nanotime();
     GORT__STORE(&rt->coarse_now, now);
     gort__timers_run_all(rt, p, now);
-    if (p->schedtick % 61 == 0 && GORT__LOAD(&rt->gq_size) > 0) {
-        gort__lock(&rt->lock);
-        g = gort__globrunq_get(rt, p, 1);
-        gort__unlock(&rt->lock);
-        if (g) return g;
+    if (p->fairtick == 0) {
+        /* Every 61st schedule (Go's number: prime, so it does not beat with
+           loops in user code) the global queue goes first and runnext
+           last, so neither it nor the local queue can be starved. */
+        p->fairtick = 61;
+        if (GORT__LOAD(&rt->gq_size) > 0) {
+            gort__lock(&rt->lock);
+            g = gort__globrunq_get(rt, p, 1);
+            gort__unlock(&rt->lock);
+            if (g) return g;
+        }
+        if ((g = gort__runq_get(p, 1)) != NULL) return g;
     }
-    if ((g = gort__runq_get(p, p->schedtick % 61 == 0)) != NULL) return g;
+    if ((g = gort__runq_get(p, 0)) != NULL) return g;
     if (GORT__LOAD(&rt->gq_size) > 0) {
         gort__lock(&rt->lock);
         g = gort__globrunq_get(rt, p, 0);
@@ -2202,6 +2230,17 @@ static int gort__newproc(gort__rt *rt, void (*fn)(void *), void *arg, gort__g **
     if (p) {
         __atomic_store_n(&p->ngo, p->ngo + 1, __ATOMIC_RELAXED);
         gort__runq_put(rt, p, g, 1);
+        /* Back-pressure: a goroutine spawning in a loop would otherwise
+           keep every child alive (a fresh stack each) until it blocks.
+           Once its P's queue is half full, let the queue run first: the
+           children that finish hand their stacks to the next ones. Go's
+           preemption gives the same effect; gort_go is a scheduling point
+           for that reason. */
+        if (m->curg && p->runqtail - GORT__LOAD(&p->runqhead) >= GORT__RUNQ / 2) {
+            gort__wakep(rt);
+            gort_yield();
+            return 0;
+        }
     } else {
         GORT__ADD(&rt->ngo_extra, 1);
         gort__lock(&rt->lock);
@@ -2240,6 +2279,11 @@ void gort_yield(void) {
     gort__g *g, *next;
     if (!m || !m->curg) { sched_yield(); return; }
     g = m->curg;
+    /* Nothing else runnable here: nothing to yield to (the other Ps, if
+       idle, are spinning or will be woken for real work). */
+    if (gort__runq_empty(m->p) && GORT__LOAD(&m->rt->gq_size) == 0 &&
+        GORT__LOAD(&m->p->tnext) == INT64_MAX && !(m->rt->debug & GORT_DEBUG_MIGRATE))
+        return;
     g->waitstate = GORT__W_YIELD;
     gort__setstatus(g, GORT__G_RUNNING, GORT__G_RUNNABLE);
     m->after_fn = gort__yield_after; m->after_g = g; m->after_arg = NULL; m->after_timer = NULL;
@@ -3069,8 +3113,13 @@ struct gort_chan {
 };
 
 static inline void gort__copy(void *dst, const void *src, size_t n) {
-    if (n == 8) memcpy(dst, src, 8);
-    else if (n) memcpy(dst, src, n);
+    switch (n) {   /* the common element sizes without a call */
+    case 0: break;
+    case 4: memcpy(dst, src, 4); break;
+    case 8: memcpy(dst, src, 8); break;
+    case 16: memcpy(dst, src, 16); break;
+    default: memcpy(dst, src, n); break;
+    }
 }
 
 gort_chan *gort_chan_make_err(size_t elem_size, size_t cap, int *err) {
@@ -3127,8 +3176,10 @@ static void gort__unlock_after(gort__g *g, void *arg) {
 }
 
 static void gort__waiter_init(gort__waiter *w, gort__g *g, void *elem, gort_chan *c, uint32_t *qlock) {
-    memset(w, 0, sizeof *w);
+    w->next = w->prev = NULL; w->q = NULL;
     w->g = g; w->elem = elem; w->c = c; w->qlock = qlock;
+    w->seq = 0; w->is_select = 0; w->caseidx = 0; w->success = 0; w->handoff = 0;
+    w->since = 0; w->wake_next = NULL; w->gnext = NULL;
 }
 
 /* Wake a waiter completed under a lock that is now released. */
