@@ -455,6 +455,15 @@ static int64_t gort__nanotime(void) {
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+/* now + ns without overflow. INT64_MAX itself means "no timer" in the
+   heaps, so the latest deadline is one less. */
+static int64_t gort__deadline(int64_t ns) {
+    int64_t now = gort__nanotime();
+    if (ns <= 0) return now;
+    if (ns >= INT64_MAX - 1 - now) return INT64_MAX - 1;
+    return now + ns;
+}
+
 /* ---------------------------------------------------------------- >>arch
    The context is one word: the saved stack pointer. gort__ctx_swap pushes the
    callee-saved state on the current stack, stores sp in *save_sp, loads
@@ -853,6 +862,7 @@ struct gort__p {
     uint32_t   sm_tick;
     int64_t    sm_since;
     uint64_t   sm_sys;
+    int64_t    sm_cpu0, sm_t0;    /* hog check: M's CPU time at sm_t0, -1 unset */
 };
 
 struct gort__m {
@@ -874,6 +884,7 @@ struct gort__m {
     gort__timer *after_timer;
     uint64_t   sys_ticket;        /* block_begin's P ticket (owner) */
     pthread_t  thread;
+    clockid_t  cpuclock;          /* this thread's CPU-time clock (for sysmon) */
     void      *altstack;
 };
 
@@ -2144,6 +2155,7 @@ static void *gort__mstart(void *arg) {
         sigaltstack(&ss, NULL);
     }
     m->g0.rt = rt;
+    if (pthread_getcpuclockid(pthread_self(), &m->cpuclock) != 0) m->cpuclock = CLOCK_MONOTONIC;
 #ifdef GORT__TSAN
     m->g0.tsan_fiber = __tsan_get_current_fiber();
 #endif
@@ -2282,8 +2294,10 @@ void gort_yield(void) {
     /* Nothing else runnable here: nothing to yield to (the other Ps, if
        idle, are spinning or will be woken for real work). */
     if (gort__runq_empty(m->p) && GORT__LOAD(&m->rt->gq_size) == 0 &&
-        GORT__LOAD(&m->p->tnext) == INT64_MAX && !(m->rt->debug & GORT_DEBUG_MIGRATE))
+        GORT__LOAD(&m->p->tnext) == INT64_MAX && !(m->rt->debug & GORT_DEBUG_MIGRATE)) {
+        m->p->schedtick++;   /* a scheduling point all the same (sysmon's hog check) */
         return;
+    }
     g->waitstate = GORT__W_YIELD;
     gort__setstatus(g, GORT__G_RUNNING, GORT__G_RUNNABLE);
     m->after_fn = gort__yield_after; m->after_g = g; m->after_arg = NULL; m->after_timer = NULL;
@@ -2497,7 +2511,7 @@ void gort_sleep(int64_t ns) {
     m = gort__getm();
     if (!m || !m->curg) {
         struct timespec ts;
-        int64_t until = gort__nanotime() + ns, d;
+        int64_t until = gort__deadline(ns), d;
         if (!m) gort__thread_g();
         while ((d = until - gort__nanotime()) > 0) {
             ts.tv_sec = (time_t)(d / 1000000000LL);
@@ -2507,7 +2521,7 @@ void gort_sleep(int64_t ns) {
         return;
     }
     memset(&t, 0, sizeof t);
-    t.when = gort__nanotime() + ns;
+    t.when = gort__deadline(ns);
     t.fn = gort__sleep_fire;
     t.g = m->curg;
     gort__park_g(m, NULL, NULL, GORT__W_SLEEP, &t);
@@ -2701,6 +2715,12 @@ static void gort__hog_report(gort__rt *rt, gort__g *g, int64_t ran) {
     if (n > 0) gort__write_all_raw(2, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1);
 }
 
+static int64_t gort__thread_cpu(gort__m *m) {
+    struct timespec ts;
+    if (clock_gettime(m->cpuclock, &ts) != 0) return 0;
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
 static void *gort__sysmon_main(void *arg) {
     gort__rt *rt = (gort__rt *)arg;
     int64_t delay = GORT__SYSMON_MIN;
@@ -2743,11 +2763,29 @@ static void *gort__sysmon_main(void *arg) {
                 if (tick != p->sm_tick || !g) {
                     p->sm_tick = tick;
                     p->sm_since = now;
-                    if (g) active = 1;
+                    p->sm_cpu0 = -1;
                 } else if (rt->hog_ns > 0 && now - p->sm_since >= rt->hog_ns &&
                            !__atomic_load_n(&g->hog_reported, __ATOMIC_RELAXED)) {
-                    __atomic_store_n(&g->hog_reported, 1, __ATOMIC_RELAXED);
-                    gort__hog_report(rt, g, now - p->sm_since);
+                    /* Same goroutine for hog_ns of wall time. On a loaded
+                       machine its thread may simply not have been running:
+                       only a thread that used most of a further stretch of
+                       CPU time is a hog. */
+                    int64_t cpu = gort__thread_cpu(pm);
+                    if (p->sm_cpu0 < 0) {
+                        p->sm_cpu0 = cpu;
+                        p->sm_t0 = now;
+                        active = 1;   /* look again soon */
+                    } else if (now - p->sm_t0 >= GORT__SYSMON_MIN * 50) {
+                        if (cpu - p->sm_cpu0 >= (now - p->sm_t0) / 2) {
+                            __atomic_store_n(&g->hog_reported, 1, __ATOMIC_RELAXED);
+                            gort__hog_report(rt, g, now - p->sm_since);
+                        } else {
+                            p->sm_since = now;   /* it was descheduled, not hogging */
+                        }
+                        p->sm_cpu0 = -1;
+                    } else {
+                        active = 1;
+                    }
                 }
             }
         }
@@ -3368,7 +3406,7 @@ gort_chan *gort_after(int64_t ns) {
     if (!c || !a) { free(c); free(a); return NULL; }
     GORT__ADD(&c->refs, 1);
     a->c = c;
-    a->t.when = gort__nanotime() + (ns > 0 ? ns : 0);
+    a->t.when = gort__deadline(ns);
     a->t.fn = gort__after_fire;
     a->t.arg = a;
     gort__timer_add(rt, m && m->rt == rt ? m->p : NULL, &a->t);
@@ -3542,7 +3580,7 @@ int gort_select(gort_case *cases, int n, int64_t timeout_ns) {
         self->waiting = w;
     }
     gort__park(self, gort__sel_unlock_after, &ctx, GORT__W_SELECT,
-               timeout_ns > 0 ? gort__nanotime() + timeout_ns : 0, seq);
+               timeout_ns > 0 ? gort__deadline(timeout_ns) : 0, seq);
     winner = (gort__waiter *)self->param;
 
     /* Pass 3. */
@@ -3966,7 +4004,7 @@ int gort_connect(int fd, const struct sockaddr *addr, socklen_t len) {
 
 int gort_wait_fd(int fd, int events, int64_t timeout_ns) {
     struct pollfd pfd;
-    int64_t deadline = timeout_ns > 0 ? gort__nanotime() + timeout_ns : 0;
+    int64_t deadline = timeout_ns > 0 ? gort__deadline(timeout_ns) : 0;
     int r;
     if (!(events & (GORT_IN | GORT_OUT))) return -EINVAL;
     for (;;) {
