@@ -141,6 +141,68 @@ TABLE OF CONTENTS (grep for the anchor)
   Diagnostics
     gort_dump(fd)                every goroutine, its state and wait
     gort_strerror(err)           message for a negative errno gort returned
+
+>>design DESIGN
+  Glossary (Go's): a G is a goroutine (a stack segment and its saved
+  registers); an M is an OS thread running Gs; a P is the right to run Gs,
+  with a local run queue, a cache of dead Gs (stacks) and a timer heap.
+  There are maxprocs Ps; an M needs one to run Gs.
+
+  Life of a goroutine. gort_go takes a segment from the P's cache (no
+  system call), builds a first frame whose return address is the asm
+  trampoline, and puts the G in the P's runnext slot. An M runs it by
+  switching to it. At a blocking call the G parks: its state becomes
+  WAITING, and gort switches directly to the next G of the P (or to the
+  M's scheduler stack, g0, when there is none), and only then, from the
+  new context, runs the park's "after" function, which publishes the G to
+  its waker (unlocks the channel, arms the timer). So no waker can resume
+  a G whose registers are still being saved. A waker makes it RUNNABLE and
+  puts it in its own P's runnext (locality: the partner runs next, on the
+  same core). When fn returns the G goes DEAD, the next context returns
+  its segment to the P's cache, and it is FREE.
+
+  What blocks what. A goroutine blocking in gort (channels, select, sync,
+  sleep, gort I/O) parks only itself. A plain thread making the same calls
+  blocks itself on a futex (its stand-in G has the same waiter records, so
+  goroutines and threads meet on one channel). A goroutine in a C call that
+  blocks (file I/O, DNS) blocks its M; wrapped in gort_block_begin/end the
+  M's P is handed to another M after 20 us, so the others keep running.
+  Nothing preempts a goroutine that never calls into gort: sysmon reports
+  it (GORT_HOG_MS) instead.
+
+  Invariants.
+    - A G is on at most one run queue, and only in state RUNNABLE.
+    - Each state change has exactly one party entitled to make it, and
+      gort__setstatus checks the state being left.
+    - A channel's send and receive queues are never both non-empty.
+    - A waiter record lives on its goroutine's stack and is unlinked (by
+      its waker, or by itself after a timeout or a lost select) before
+      that goroutine returns from the call that queued it.
+    - A select or timed wait is completed by exactly one waker: the one
+      whose CAS on the G's claim ticket succeeds.
+    - Idle Ps have empty run queues; a G becoming runnable while a P is
+      idle and no M spins wakes exactly one M (no thundering herd).
+
+  Memory ordering. Channel and sync state change under the object's lock;
+  a waker writes the result into the waiter and readies the G after
+  unlocking; run queue publication is a release store (runqtail,
+  runnext exchange) paired with the consumer's acquire, and a plain
+  thread's futex word is stored with release and read with acquire; so
+  everything a sender wrote before gort_chan_send is visible after the
+  matching receive. Lock-free fast paths (try_send / try_recv on a full or
+  empty channel) read "closed" and "full/empty" as single atomic words in
+  an order that is linearizable because a channel never reopens (see
+  >>chan). The timer/poller handshake is argued at gort__timer_add.
+
+  Where to read more: >>sched (spinning, sleeping, the switch), >>stack
+  (segments, guards, shrinking), >>chan, >>select, >>netpoll, >>sysmon.
+
+  Limits, known and deliberate. Linux only (no kqueue yet). No
+  preemption. gort_exit does not run C++ destructors of the frames it
+  abandons. An fd used with gort I/O must be closed with gort_close (as
+  Go's net package does), or a reused fd number can miss its wake-ups.
+  A single frame larger than the guard page can jump it: build with
+  -fstack-clash-protection.
 */
 #ifndef GORT_H
 #define GORT_H
@@ -250,7 +312,7 @@ gort_chan *gort_after(int64_t ns);
 typedef struct gort__wq { void *head, *tail; } gort__wq;   /* waiter list */
 
 typedef struct gort_wg {
-    int64_t  count;   /* atomic */
+    uint64_t state;   /* atomic: counter in the high 32 bits, waiters in the low */
     uint32_t lock;    /* guards waitq */
     gort__wq waitq;
 } gort_wg;
@@ -394,6 +456,7 @@ void __sanitizer_finish_switch_fiber(void *fake_stack_save, const void **bottom_
 #define GORT__NO_ASAN
 #endif
 #ifdef GORT__TSAN
+#define GORT__NO_TSAN __attribute__((no_sanitize("thread")))
 void *__tsan_get_current_fiber(void);
 void *__tsan_create_fiber(unsigned flags);
 void  __tsan_destroy_fiber(void *fiber);
@@ -404,6 +467,9 @@ void gort__ctx_swap(void **save_sp, void *load_sp);
 void gort__ctx_entry(void);
 #ifdef __cplusplus
 }
+#endif
+#ifndef GORT__NO_TSAN
+#define GORT__NO_TSAN
 #endif
 #ifdef GORT_VALGRIND
 #include <valgrind/valgrind.h>
@@ -821,7 +887,6 @@ struct gort__g {
     gort__waiter *waiting;        /* select: its waiters (for stop and dumps) */
     gort__m  *last_m;             /* debug migrate: where it last ran */
     int       migrate_tries;
-    int       hog_reported;       /* sysmon already named it */
     uint32_t  note;               /* plain threads: futex word to sleep on */
     uint64_t  rnd;                /* plain threads: random state */
     void     *asan_fake;          /* ASan's fake stack while switched out */
@@ -829,6 +894,9 @@ struct gort__g {
     size_t    asan_size;
     void     *tsan_fiber;
     unsigned  vg_id;              /* Valgrind stack id */
+    int       hog_reported;       /* atomic: sysmon already named it. Last, so
+                                     that gort__slot_setup's memset skips it:
+                                     sysmon may read it through a stale pointer */
 };
 
 enum { GORT__P_IDLE = 0, GORT__P_RUNNING = 1, GORT__P_SYSCALL = 2 };
@@ -901,6 +969,8 @@ typedef struct gort__region {
 } gort__region;
 
 enum { GORT__MODE_RUN = 1, GORT__MODE_START = 2 };
+enum { GORT__MAIN_RUNNING = 0, GORT__MAIN_GOEXIT = 1,      /* main called gort_exit */
+       GORT__MAIN_RETURNED = 2, GORT__MAIN_DEADLOCK = 3 };  /* final */
 
 struct gort__rt {
     int        nprocs;
@@ -936,7 +1006,8 @@ struct gort__rt {
     uint32_t   done;              /* atomic futex word: gort_run may return */
     int        exit_code;         /* written before done is set */
     gort__g   *main_g;
-    uint32_t   main_exited;       /* atomic: main goroutine called gort_exit */
+    uint32_t   main_state;        /* atomic: GORT__MAIN_*; the CAS into a final
+                                     state decides exit_code, once */
     int        run_thread_has_tg; /* gort_run's caller was a registered thread */
 
     /* stacks */
@@ -972,7 +1043,8 @@ static uint32_t  gort__rt_lock;   /* guards starting and stopping */
 static long      gort__nthreads;  /* atomic: live plain threads that called in */
 
 static __thread gort__m *gort__tls_m;
-static __thread gort__g *gort__tls_tg;
+static __thread gort__g *gort__tls_tg;   /* plain threads: their stand-in G; Ms: GORT__M_MARK */
+#define GORT__M_MARK ((gort__g *)(uintptr_t)1)
 
 /* The current M, read afresh. Goroutines move between threads: a compiler
    that inlined this could keep the thread pointer (or the TLS address) of the
@@ -1311,7 +1383,8 @@ static int gort__slot_setup(gort__rt *rt, char *slot, int guard) {
             else guard = GORT__GUARD_CANARY;
         }
     }
-    memset(g, 0, sizeof *g);
+    memset(g, 0, offsetof(gort__g, hog_reported));
+    __atomic_store_n(&g->hog_reported, 0, __ATOMIC_RELAXED);
     g->guard = guard;
     g->rt = rt;
     g->stack_lo = slot + rt->page;
@@ -1475,7 +1548,7 @@ static void gort__globrunq_put_locked(gort__rt *rt, gort__g *g, gort__g *last, l
     last->schedlink = NULL;
     if (rt->gq_tail) rt->gq_tail->schedlink = g; else rt->gq_head = g;
     rt->gq_tail = last;
-    GORT__STORE(&rt->gq_size, rt->gq_size + n);
+    __atomic_store_n(&rt->gq_size, rt->gq_size + n, __ATOMIC_SEQ_CST);
 }
 
 /* The local queue is full: move half of it and g to the global queue. */
@@ -1496,7 +1569,8 @@ static int gort__runq_putslow(gort__rt *rt, gort__p *p, gort__g *g, uint32_t h, 
 static void gort__runq_put(gort__rt *rt, gort__p *p, gort__g *g, int next) {
     uint32_t h, t;
     if (next) {
-        g = __atomic_exchange_n(&p->runnext, g, __ATOMIC_ACQ_REL);
+        /* seq_cst: the publication half of the dance in gort__wakep */
+        g = __atomic_exchange_n(&p->runnext, g, __ATOMIC_SEQ_CST);
         if (!g) return;
         /* the old runnext goes to the tail */
     }
@@ -1652,8 +1726,8 @@ static void gort__inject(gort__rt *rt, gort__g *list);
 static int gort__timer_del(gort__timer *t);
 
 static void gort__pidleput_locked(gort__rt *rt, gort__p *p) {
-    GORT__STORE(&p->state, (uint64_t)GORT__P_IDLE | (p->state & ~(uint64_t)0xff));
-    p->m = NULL;
+    GORT__STORE(&p->state, (uint64_t)GORT__P_IDLE | (GORT__LOAD(&p->state) & ~(uint64_t)0xff));
+    __atomic_store_n(&p->m, (gort__m *)NULL, __ATOMIC_RELAXED);   /* sysmon reads it */
     p->link = rt->pidle;
     rt->pidle = p;
     GORT__STORE(&rt->npidle, rt->npidle + 1);
@@ -1668,8 +1742,8 @@ static gort__p *gort__pidleget_locked(gort__rt *rt) {
 }
 static void gort__acquirep(gort__m *m, gort__p *p) {
     m->p = p;
-    p->m = m;
-    GORT__STORE(&p->state, (uint64_t)GORT__P_RUNNING | (p->state & ~(uint64_t)0xff));
+    __atomic_store_n(&p->m, m, __ATOMIC_RELEASE);   /* sysmon reads m's fields */
+    GORT__STORE(&p->state, (uint64_t)GORT__P_RUNNING | (GORT__LOAD(&p->state) & ~(uint64_t)0xff));
 }
 
 static void *gort__mstart(void *arg);
@@ -1732,11 +1806,22 @@ static void gort__startm(gort__rt *rt, gort__p *p, int spinning) {
     gort__misuse("could not create a thread to run goroutines (pthread_create failed); running with fewer");
 }
 
-/* A G became runnable: make sure some M will look for it. */
+/* A G became runnable: make sure some M will look for it.
+   The delicate dance (Go's name for it): the submitter publishes the G
+   with a seq_cst store or RMW, then reads npidle and nmspinning (seq_cst);
+   a spinner that gives up decrements nmspinning (seq_cst RMW), then reads
+   every queue. Sequential consistency makes at least one of them see the
+   other: either the submitter sees a spinner (who will find the G) or the
+   spinner sees the G. Callers that published with a plain release store
+   fence first (gort__wakep_fenced). */
 static void gort__wakep(gort__rt *rt) {
-    if (GORT__LOAD(&rt->npidle) == 0) return;
-    if (GORT__LOAD(&rt->nmspinning) != 0 || !gort__cas_u32(&rt->nmspinning, 0, 1)) return;
+    if (__atomic_load_n(&rt->npidle, __ATOMIC_SEQ_CST) == 0) return;
+    if (__atomic_load_n(&rt->nmspinning, __ATOMIC_SEQ_CST) != 0 || !gort__cas_u32(&rt->nmspinning, 0, 1)) return;
     gort__startm(rt, NULL, 1);
+}
+static void gort__wakep_fenced(gort__rt *rt) {
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    gort__wakep(rt);
 }
 
 /* Make a parked G runnable. From a goroutine it goes to runnext of the
@@ -1759,7 +1844,7 @@ static void gort__ready(gort__g *g) {
         gort__globrunq_put_locked(rt, g, g, 1);
         gort__unlock(&rt->lock);
     }
-    gort__wakep(rt);
+    gort__wakep_fenced(rt);
 }
 
 /* Switch from the running context to another. Both are Gs (g0 included).
@@ -1789,7 +1874,7 @@ static void gort__switch(gort__m *m, gort__g *from, gort__g *to) {
 /* Run g on m (its P), switching from `from`. */
 static void gort__execute(gort__m *m, gort__g *g, gort__g *from) {
     gort__setstatus(g, GORT__G_RUNNABLE, GORT__G_RUNNING);
-    m->p->schedtick++;
+    __atomic_store_n(&m->p->schedtick, m->p->schedtick + 1, __ATOMIC_RELAXED);   /* sysmon reads it */
     if (m->p->fairtick) m->p->fairtick--;
     g->last_m = m;
     gort__switch(m, from, g);
@@ -2057,9 +2142,11 @@ top:
         m->spinning = 0;
         GORT__ADD(&rt->nmspinning, (uint32_t)-1);
         /* A submitter that saw us spinning did not wake anyone: look once
-           more now that we no longer count as spinning. */
-        for (i = 0; i < rt->nprocs; i++) {
-            if (!gort__runq_empty(&rt->allp[i])) {
+           more now that we no longer count as spinning (the other half of
+           the dance in gort__wakep). */
+        for (i = 0; i <= rt->nprocs; i++) {
+            if (i == rt->nprocs ? __atomic_load_n(&rt->gq_size, __ATOMIC_SEQ_CST) > 0
+                                : !gort__runq_empty(&rt->allp[i])) {
                 gort__lock(&rt->lock);
                 p = gort__pidleget_locked(rt);
                 gort__unlock(&rt->lock);
@@ -2128,7 +2215,7 @@ static void gort__schedule(gort__m *m) {
             gort__lock(&m->rt->lock);
             gort__globrunq_put_locked(m->rt, g, g, 1);
             gort__unlock(&m->rt->lock);
-            gort__wakep(m->rt);
+            gort__wakep_fenced(m->rt);
             continue;
         }
         g->migrate_tries = 0;
@@ -2154,6 +2241,7 @@ static void *gort__mstart(void *arg) {
         ss.ss_sp = m->altstack; ss.ss_size = 64 * 1024; ss.ss_flags = 0;
         sigaltstack(&ss, NULL);
     }
+    gort__tls_tg = GORT__M_MARK;
     m->g0.rt = rt;
     if (pthread_getcpuclockid(pthread_self(), &m->cpuclock) != 0) m->cpuclock = CLOCK_MONOTONIC;
 #ifdef GORT__TSAN
@@ -2196,11 +2284,11 @@ static GORT__NOINLINE void gort__goexit(void) {
     gort__rt *rt = m->rt;
     gort__setstatus(g, GORT__G_RUNNING, GORT__G_DEAD);
     __atomic_store_n(&m->p->ngo, m->p->ngo - 1, __ATOMIC_RELAXED);
-    if (g == rt->main_g) {
+    if (g == __atomic_load_n(&rt->main_g, __ATOMIC_RELAXED)) {
         /* The main goroutine ended by gort_exit: as in Go, the others go on;
            when none is left, that is a deadlock. */
-        GORT__STORE(&rt->main_exited, 1);
-        rt->main_g = NULL;
+        gort__cas_u32(&rt->main_state, GORT__MAIN_RUNNING, GORT__MAIN_GOEXIT);
+        __atomic_store_n(&rt->main_g, (gort__g *)NULL, __ATOMIC_RELAXED);
     }
     m->after_fn = gort__goexit_after; m->after_g = g; m->after_arg = NULL; m->after_timer = NULL;
     next = gort__next_fast(rt, m->p);
@@ -2225,7 +2313,7 @@ static int gort__newproc(gort__rt *rt, void (*fn)(void *), void *arg, gort__g **
     g->fn = fn;
     g->arg = arg;
     g->waitstate = GORT__W_NONE;
-    g->hog_reported = 0;
+    __atomic_store_n(&g->hog_reported, 0, __ATOMIC_RELAXED);   /* sysmon reads it */
     g->last_m = NULL;
     if (p) {
         if (p->goid_next == p->goid_end) {
@@ -2259,7 +2347,7 @@ static int gort__newproc(gort__rt *rt, void (*fn)(void *), void *arg, gort__g **
         gort__globrunq_put_locked(rt, g, g, 1);
         gort__unlock(&rt->lock);
     }
-    gort__wakep(rt);
+    gort__wakep_fenced(rt);
     return 0;
 }
 
@@ -2295,7 +2383,8 @@ void gort_yield(void) {
        idle, are spinning or will be woken for real work). */
     if (gort__runq_empty(m->p) && GORT__LOAD(&m->rt->gq_size) == 0 &&
         GORT__LOAD(&m->p->tnext) == INT64_MAX && !(m->rt->debug & GORT_DEBUG_MIGRATE)) {
-        m->p->schedtick++;   /* a scheduling point all the same (sysmon's hog check) */
+        /* a scheduling point all the same (sysmon's hog check) */
+        __atomic_store_n(&m->p->schedtick, m->p->schedtick + 1, __ATOMIC_RELAXED);
         return;
     }
     g->waitstate = GORT__W_YIELD;
@@ -2326,7 +2415,7 @@ long gort_goroutines(void) {
     int i;
     if (!rt) return 0;
     n = GORT__LOAD(&rt->ngo_extra);
-    for (i = 0; i < rt->nprocs; i++) n += GORT__LOAD(&rt->allp[i].ngo);
+    for (i = 0; i < rt->nprocs; i++) n += __atomic_load_n(&rt->allp[i].ngo, __ATOMIC_ACQUIRE);
     return (long)n;
 }
 
@@ -2350,6 +2439,7 @@ static void gort__tg_key_init(void) { pthread_key_create(&gort__tg_key, gort__tg
 
 static GORT__NOINLINE gort__g *gort__thread_g(void) {
     gort__g *g = gort__tls_tg;
+    if (!g && gort__getm()) return GORT__M_MARK;   /* not a plain thread */
     if (!g) {
         g = (gort__g *)calloc(1, sizeof *g);
         if (!g) {
@@ -2432,6 +2522,7 @@ static void gort__heap_remove(gort__p *p, int i) {
 static void gort__netpoll_break(gort__rt *rt);
 
 static void gort__timer_add(gort__rt *rt, gort__p *p, gort__timer *t) {
+    int64_t when;
     if (!p) p = &rt->allp[0];
     gort__lock(&p->tlock);
     if (p->tlen == p->tcap) {
@@ -2444,6 +2535,7 @@ static void gort__timer_add(gort__rt *rt, gort__p *p, gort__timer *t) {
         }
         p->theap = h; p->tcap = nc;
     }
+    when = t->when;   /* t may fire and be gone once the lock is released */
     t->idx = p->tlen;
     p->theap[p->tlen++] = t;
     gort__heap_up(p->theap, t->idx);
@@ -2455,7 +2547,7 @@ static void gort__timer_add(gort__rt *rt, gort__p *p, gort__timer *t) {
        seq_cst like the tnext store above: either its scan sees this timer
        or we see a poll_until that makes us break its sleep. */
     if (__atomic_load_n(&rt->polling, __ATOMIC_SEQ_CST) &&
-        t->when < __atomic_load_n(&rt->poll_until, __ATOMIC_SEQ_CST))
+        when < __atomic_load_n(&rt->poll_until, __ATOMIC_SEQ_CST))
         gort__netpoll_break(rt);
 }
 
@@ -2663,7 +2755,7 @@ static void gort__inject(gort__rt *rt, gort__g *list) {
         list = nx;
         n++;
     }
-    while (n-- > 0) gort__wakep(rt);
+    while (n-- > 0) gort__wakep_fenced(rt);
 }
 
 /* ---------------------------------------------------------------- >>sysmon
@@ -2702,7 +2794,8 @@ static void gort__handoffp(gort__rt *rt, gort__p *p) {
     gort__unlock(&rt->lock);
 }
 
-static void gort__hog_report(gort__rt *rt, gort__g *g, int64_t ran) {
+/* Reads a running goroutine's fields from sysmon: diagnostics only. */
+static GORT__NO_TSAN void gort__hog_report(gort__rt *rt, gort__g *g, int64_t ran) {
     char name[128], msg[512];
     int n;
     gort__fn_name(g->fn, name, sizeof name);
@@ -2757,7 +2850,7 @@ static void *gort__sysmon_main(void *arg) {
                 }
             } else if ((st & 0xff) == GORT__P_RUNNING) {
                 uint32_t tick = GORT__LOAD(&p->schedtick);
-                gort__m *pm = __atomic_load_n(&p->m, __ATOMIC_RELAXED);
+                gort__m *pm = __atomic_load_n(&p->m, __ATOMIC_ACQUIRE);
                 gort__g *g = pm ? __atomic_load_n(&pm->curg, __ATOMIC_RELAXED) : NULL;
                 p->sm_sys = 0;
                 if (tick != p->sm_tick || !g) {
@@ -3005,7 +3098,7 @@ static void gort__rt_stop(gort__rt *rt) {
         ts.tv_sec = 0; ts.tv_nsec = d > 10000000 ? 10000000 : (long)d;
         gort__futex(&rt->mlive, FUTEX_WAIT, live, &ts);
     }
-    if (GORT__LOAD(&rt->mlive) == 0) gort__abandon(rt);
+    if (__atomic_load_n(&rt->mlive, __ATOMIC_ACQUIRE) == 0) gort__abandon(rt);
     if (GORT__ADD(&rt->refs, (uint32_t)-1) == 0) gort__rt_free(rt);
 }
 
@@ -3049,7 +3142,17 @@ int gort_running(void) {
 typedef struct { void (*fn)(void *); void *arg; } gort__main_rec;
 static gort__main_rec gort__main_args;
 
-static void gort__main_done(gort__rt *rt, int code) {
+/* Move main to a final state (returned or deadlocked) unless it is in one:
+   the first to get there sets gort_run's result. */
+static int gort__main_claim(gort__rt *rt, uint32_t final) {
+    uint32_t st = GORT__LOAD(&rt->main_state);
+    for (;;) {
+        if (st >= GORT__MAIN_RETURNED) return 0;
+        if (__atomic_compare_exchange_n(&rt->main_state, &st, final, 0, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+            return 1;
+    }
+}
+static void gort__main_finish(gort__rt *rt, int code) {
     rt->exit_code = code;
     __atomic_store_n(&rt->done, 1, __ATOMIC_SEQ_CST);
     gort__futex(&rt->done, FUTEX_WAKE, 1, NULL);
@@ -3060,7 +3163,8 @@ static void gort__main_wrapper(void *arg) {
     void (*fn)(void *) = gort__main_args.fn;
     fn(gort__main_args.arg);
     rt = gort__getm()->rt;
-    if (gort__cas_u32(&rt->main_exited, 0, 2)) gort__main_done(rt, 0);
+    __atomic_store_n(&rt->main_g, (gort__g *)NULL, __ATOMIC_RELAXED);   /* a return, not gort_exit */
+    if (gort__main_claim(rt, GORT__MAIN_RETURNED)) gort__main_finish(rt, 0);
 }
 
 int gort_run(void (*main_fn)(void *arg), void *arg) {
@@ -3082,7 +3186,7 @@ int gort_run_opts(const gort_opts *opts, void (*main_fn)(void *arg), void *arg) 
         gort__misuse("gort_run: a runtime is already running; only one runs at a time");
         return -EBUSY;
     }
-    rt->run_thread_has_tg = gort__tls_tg != NULL;
+    rt->run_thread_has_tg = gort__tls_tg != NULL && gort__tls_tg != GORT__M_MARK;
     gort__main_args.fn = main_fn;
     gort__main_args.arg = arg;
     rc = gort__newproc(rt, gort__main_wrapper, rt, &rt->main_g);
@@ -3109,9 +3213,8 @@ static void gort__checkdead(gort__rt *rt) {
            GORT__LOAD(&rt->niowait) == 0 && threads <= 0;
     for (i = 0; dead && i < rt->nprocs; i++)
         if (GORT__LOAD(&rt->allp[i].tnext) != INT64_MAX || !gort__runq_empty(&rt->allp[i])) dead = 0;
-    if (dead && !gort__cas_u32(&rt->main_exited, GORT__LOAD(&rt->main_exited), 3)) dead = 0;
     gort__unlock(&rt->lock);
-    if (!dead) return;
+    if (!dead || !gort__main_claim(rt, GORT__MAIN_DEADLOCK)) return;
     if (gort_goroutines() == 0) {
         static const char msg[] = "no goroutines (main called gort_exit) - deadlock!\n";
         gort__write_all_raw(2, msg, sizeof msg - 1);
@@ -3120,7 +3223,7 @@ static void gort__checkdead(gort__rt *rt) {
         gort__write_all_raw(2, msg, sizeof msg - 1);
         gort__dump_rt(rt, 2);
     }
-    gort__main_done(rt, -EDEADLK);
+    gort__main_finish(rt, -EDEADLK);   /* after the report: gort_run returns now */
 }
 
 /* ---------------------------------------------------------------- >>chan
@@ -3155,7 +3258,6 @@ static inline void gort__copy(void *dst, const void *src, size_t n) {
     case 0: break;
     case 4: memcpy(dst, src, 4); break;
     case 8: memcpy(dst, src, 8); break;
-    case 16: memcpy(dst, src, 16); break;
     default: memcpy(dst, src, n); break;
     }
 }
@@ -3271,8 +3373,13 @@ static inline int gort__chan_empty(gort_chan *c) {
     return c->cap == 0 ? gort__wq_empty(&c->sendq) : GORT__LOAD(&c->count) == 0;
 }
 
-static void gort__register_thread(void) {
-    if (!gort__getm() && !gort__tls_tg) gort__thread_g();
+/* Every call that can block, or let another party proceed, counts its
+   plain-thread caller as live for deadlock detection (a thread that only
+   ever takes a free mutex will still unlock it). M threads carry a marker
+   in gort__tls_tg, so this is one thread-local load on every path. It is
+   read at entry, before any switch, so no stale thread-local is used. */
+static inline void gort__register_thread(void) {
+    if (GORT__UNLIKELY(!gort__tls_tg)) gort__thread_g();
 }
 
 static int gort__chan_send(gort_chan *c, const void *elem, int block) {
@@ -3283,10 +3390,8 @@ static int gort__chan_send(gort_chan *c, const void *elem, int block) {
         gort__block_forever(GORT__W_CHAN_NIL);
     }
     if (!elem && c->esize) return -EINVAL;
-    if (!block) {
-        gort__register_thread();
-        if (!GORT__LOAD_ACQ(&c->closed) && gort__chan_full(c)) return -EAGAIN;
-    }
+    gort__register_thread();
+    if (!block && !GORT__LOAD_ACQ(&c->closed) && gort__chan_full(c)) return -EAGAIN;
     gort__lock(&c->lock);
     if (c->closed) {
         gort__unlock(&c->lock);
@@ -3320,12 +3425,13 @@ static int gort__chan_send(gort_chan *c, const void *elem, int block) {
 static int gort__chan_recv(gort_chan *c, void *elem, int block) {
     gort__waiter w, *s;
     gort__g *self;
+    size_t esize;
     if (!c) {
         if (!block) return -EAGAIN;
         gort__block_forever(GORT__W_CHAN_NIL);
     }
+    gort__register_thread();
     if (!block) {
-        gort__register_thread();
         if (gort__chan_empty(c)) {
             if (!GORT__LOAD_ACQ(&c->closed)) return -EAGAIN;
             if (gort__chan_empty(c)) {
@@ -3361,9 +3467,10 @@ static int gort__chan_recv(gort_chan *c, void *elem, int block) {
     gort__waiter_init(&w, self, elem, c, &c->lock);
     gort__wq_push(&c->recvq, &w);
     self->waiting = &w;
+    esize = c->esize;   /* c may be freed by the time we run again */
     gort__park(self, gort__unlock_after, &c->lock, GORT__W_CHAN_RECV, 0, 0);
     self->waiting = NULL;
-    if (!w.success && elem && c->esize) memset(elem, 0, c->esize);
+    if (!w.success && elem && esize) memset(elem, 0, esize);
     return w.success;
 }
 
@@ -3375,6 +3482,7 @@ int gort_chan_try_recv(gort_chan *c, void *elem) { return gort__chan_recv(c, ele
 int gort_chan_close(gort_chan *c) {
     gort__waiter *w, *list = NULL;
     if (!c) return -EINVAL;
+    gort__register_thread();
     gort__lock(&c->lock);
     if (c->closed) {
         gort__unlock(&c->lock);
@@ -3616,16 +3724,26 @@ static void gort__wq_wait(gort__wq *q, uint32_t *lock, gort__waiter *w, int fron
     self->waiting = NULL;
 }
 
-/* WaitGroup */
+/* WaitGroup. Counter and waiter count share one word, as in Go, so that
+   the gort_wg_done that brings the counter to zero touches the WaitGroup
+   again only if someone waits: a waiter that saw zero may already have
+   freed or reused it (a WaitGroup on a returning goroutine's stack). */
 void gort_wg_add(gort_wg *wg, int delta) {
-    int64_t v = __atomic_add_fetch(&wg->count, (int64_t)delta, __ATOMIC_SEQ_CST);
+    uint64_t v;
+    int32_t counter;
     gort__waiter *w, *list = NULL;
-    if (v < 0) {
+    gort__register_thread();
+    v = __atomic_add_fetch(&wg->state, (uint64_t)(int64_t)delta << 32, __ATOMIC_SEQ_CST);
+    counter = (int32_t)(v >> 32);
+    if (counter < 0) {
         gort__misuse("gort_wg_add: WaitGroup counter went negative (more gort_wg_done than gort_wg_add)");
         abort();
     }
-    if (v > 0 || delta == 0) return;
+    if (counter > 0 || (uint32_t)v == 0) return;
+    /* Zero with waiters: no new waiter can join (they see zero), so reset
+       the waiter count and wake everyone queued. */
     gort__lock(&wg->lock);
+    __atomic_store_n(&wg->state, 0, __ATOMIC_SEQ_CST);
     while ((w = gort__wq_pop(&wg->waitq)) != NULL) { w->wake_next = list; list = w; }
     gort__unlock(&wg->lock);
     while (list) { gort__waiter *nx = list->wake_next; gort__wake(list); list = nx; }
@@ -3633,10 +3751,16 @@ void gort_wg_add(gort_wg *wg, int delta) {
 void gort_wg_done(gort_wg *wg) { gort_wg_add(wg, -1); }
 void gort_wg_wait(gort_wg *wg) {
     gort__waiter w;
-    if (__atomic_load_n(&wg->count, __ATOMIC_ACQUIRE) == 0) return;
+    uint64_t v;
     gort__register_thread();
+    v = __atomic_load_n(&wg->state, __ATOMIC_ACQUIRE);
+    if ((v >> 32) == 0) return;
     gort__lock(&wg->lock);
-    if (__atomic_load_n(&wg->count, __ATOMIC_ACQUIRE) == 0) { gort__unlock(&wg->lock); return; }
+    for (;;) {
+        v = __atomic_load_n(&wg->state, __ATOMIC_ACQUIRE);
+        if ((v >> 32) == 0) { gort__unlock(&wg->lock); return; }
+        if (gort__cas_u64(&wg->state, v, v + 1)) break;
+    }
     gort__wq_wait(&wg->waitq, &wg->lock, &w, 0, GORT__W_WG);
 }
 
@@ -3652,6 +3776,7 @@ enum { GORT__MX_LOCKED = 1, GORT__MX_WAITERS = 2 };
 
 int gort_mutex_trylock(gort_mutex *m) {
     uint32_t s = GORT__LOAD(&m->state);
+    gort__register_thread();
     while (!(s & GORT__MX_LOCKED)) {
         if (__atomic_compare_exchange_n(&m->state, &s, s | GORT__MX_LOCKED, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
             return 1;
@@ -3664,9 +3789,9 @@ void gort_mutex_lock(gort_mutex *m) {
     gort__waiter w;
     int64_t since = 0;
     int spins, requeue = 0;
+    gort__register_thread();
     if (__atomic_compare_exchange_n(&m->state, &s, GORT__MX_LOCKED, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
         return;
-    gort__register_thread();
     for (;;) {
         /* Spin briefly while the holder is likely running elsewhere. */
         for (spins = 0; spins < 40; spins++) {
@@ -3706,6 +3831,7 @@ void gort_mutex_lock(gort_mutex *m) {
 void gort_mutex_unlock(gort_mutex *m) {
     uint32_t s = GORT__MX_LOCKED;
     gort__waiter *w;
+    int handoff;
     if (__atomic_compare_exchange_n(&m->state, &s, 0, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
         return;
     if (!(s & GORT__MX_LOCKED)) {
@@ -3715,16 +3841,17 @@ void gort_mutex_unlock(gort_mutex *m) {
     gort__lock(&m->lock);
     w = gort__wq_pop(&m->waitq);
     if (w) m->nwait--;
-    {
-        uint32_t rest = gort__wq_empty(&m->waitq) ? 0 : GORT__MX_WAITERS;
-        if (w && gort__nanotime() - w->since > GORT__MX_STARVE_NS) {
-            w->handoff = 1;   /* stays locked: ownership passes to w */
-            __atomic_store_n(&m->state, GORT__MX_LOCKED | rest, __ATOMIC_RELEASE);
-        } else {
-            __atomic_store_n(&m->state, rest, __ATOMIC_RELEASE);
-        }
-    }
+    handoff = w && gort__nanotime() - w->since > GORT__MX_STARVE_NS;
+    if (w) w->handoff = handoff;
+    /* Still locked while we hold the internal lock; the waiters bit is
+       brought up to date here, under it. */
+    __atomic_store_n(&m->state, GORT__MX_LOCKED | (gort__wq_empty(&m->waitq) ? 0u : (uint32_t)GORT__MX_WAITERS),
+                     __ATOMIC_RELAXED);
     gort__unlock(&m->lock);
+    /* The last touch of m: once it is unlocked a new owner may unlock and
+       free it (a mutex may be destroyed as soon as it is unlocked). With a
+       handoff it stays locked, now owned by w. */
+    if (!handoff) __atomic_fetch_and(&m->state, ~(uint32_t)GORT__MX_LOCKED, __ATOMIC_RELEASE);
     if (w) gort__wake(w);
 }
 
@@ -3744,6 +3871,7 @@ void gort_rwmutex_rlock(gort_rwmutex *rw) {
 }
 void gort_rwmutex_runlock(gort_rwmutex *rw) {
     gort__waiter *w = NULL;
+    gort__register_thread();
     gort__lock(&rw->lock);
     if (rw->readers <= 0) {
         gort__unlock(&rw->lock);
@@ -3767,6 +3895,7 @@ void gort_rwmutex_lock(gort_rwmutex *rw) {
 }
 void gort_rwmutex_unlock(gort_rwmutex *rw) {
     gort__waiter *w, *list = NULL;
+    gort__register_thread();
     gort__lock(&rw->lock);
     if (!rw->writer) {
         gort__unlock(&rw->lock);
@@ -3807,6 +3936,7 @@ void gort_cond_wait(gort_cond *cv, gort_mutex *m) {
 }
 void gort_cond_signal(gort_cond *cv) {
     gort__waiter *w;
+    gort__register_thread();
     gort__lock(&cv->lock);
     w = gort__wq_pop(&cv->waitq);
     gort__unlock(&cv->lock);
@@ -3814,6 +3944,7 @@ void gort_cond_signal(gort_cond *cv) {
 }
 void gort_cond_broadcast(gort_cond *cv) {
     gort__waiter *w, *list = NULL;
+    gort__register_thread();
     gort__lock(&cv->lock);
     while ((w = gort__wq_pop(&cv->waitq)) != NULL) { w->wake_next = list; list = w; }
     gort__unlock(&cv->lock);
@@ -3821,6 +3952,7 @@ void gort_cond_broadcast(gort_cond *cv) {
 }
 
 void gort_once_do(gort_once *o, void (*fn)(void)) {
+    gort__register_thread();
     if (__atomic_load_n(&o->done, __ATOMIC_ACQUIRE)) return;
     gort_mutex_lock(&o->m);
     if (!o->done) {
@@ -4068,7 +4200,7 @@ void gort_block_begin(void) {
     GORT__ADD(&rt->nsyscall, 1);
     gort__setstatus(m->curg, GORT__G_RUNNING, GORT__G_SYSCALL);
     m->curg->waitsince = GORT__LOAD(&rt->coarse_now);
-    st = (((p->state >> 8) + 1) << 8) | GORT__P_SYSCALL;
+    st = (((GORT__LOAD(&p->state) >> 8) + 1) << 8) | GORT__P_SYSCALL;
     m->sys_ticket = st;
     __atomic_store_n(&p->state, st, __ATOMIC_SEQ_CST);
     if (GORT__LOAD(&rt->sysmon_delay) > 1000000) gort__note_wake(&rt->sysmon_note);
@@ -4080,7 +4212,7 @@ static void gort__syscall_requeue(gort__g *g, void *arg) {
     gort__globrunq_put_locked(rt, g, g, 1);
     gort__unlock(&rt->lock);
     GORT__ADD(&rt->nsyscall, (uint32_t)-1);   /* after queueing: see gort__checkdead */
-    gort__wakep(rt);
+    gort__wakep_fenced(rt);
 }
 
 void gort_block_end(void) {
@@ -4133,7 +4265,9 @@ static const char *gort__wait_name(int w) {
     }
 }
 
-static void gort__dump_rt(gort__rt *rt, int fd) {
+/* Reads other goroutines' fields without their owners' locks: a dump is a
+   snapshot of a running system, and a torn field only makes one line stale. */
+static GORT__NO_TSAN void gort__dump_rt(gort__rt *rt, int fd) {
     gort__region *r;
     int64_t now = gort__nanotime();
     char line[320], name[128];
