@@ -886,7 +886,6 @@ struct gort__g {
     void     *param;              /* set by the waker before gort__ready */
     gort__waiter *waiting;        /* select: its waiters (for stop and dumps) */
     gort__m  *last_m;             /* debug migrate: where it last ran */
-    int       migrate_tries;
     uint32_t  note;               /* plain threads: futex word to sleep on */
     uint64_t  rnd;                /* plain threads: random state */
     void     *asan_fake;          /* ASan's fake stack while switched out */
@@ -1017,6 +1016,8 @@ struct gort__rt {
     long       nstk_free;
     char     **stk_cold;          /* slots returned to the OS entirely */
     long       ncold, cold_cap;
+    long       ncold_pending;     /* slots between the hot pool and the cold list */
+    uint64_t   stk_gets, stk_gets_seen; /* segments taken from the pool; sysmon's last look */
     int        guard_mode;        /* best mode the probe found */
     long       mprot_budget;      /* mprotect guards left under max_map_count */
     size_t     region_slots;
@@ -1162,8 +1163,9 @@ static gort__waiter *gort__wq_pop(gort__wq *q) {
    guard in place, so a spawn normally makes no system call. A goroutine
    that ran deep gives its pages back when its segment returns: a word
    sampled GORT__SHRINK_KEEP below the top tells (an untouched page reads as
-   zero). Past GORT__HOT_MAX pooled segments, a returning segment is handed
-   back to the OS entirely and kept as a cold address. */
+   zero). When more than GORT__HOT_MAX segments sit pooled and unused,
+   sysmon hands them back to the OS entirely and keeps their addresses in
+   a cold list (gort__stack_trim). */
 #define GORT__DEFAULT_STACK (256u * 1024u)
 #define GORT__SHRINK_KEEP   (32u * 1024u)
 #define GORT__HOT_MAX       4096
@@ -1409,6 +1411,7 @@ static gort__g *gort__stack_get(gort__rt *rt, gort__p *p) {
         return g;
     }
     gort__lock(&rt->stk_lock);
+    rt->stk_gets++;
     if (rt->stk_free) {
         /* Refill the P's cache with half a cache's worth in one lock hold. */
         int n = 0;
@@ -1453,8 +1456,22 @@ static GORT__NO_ASAN int gort__stack_was_deep(gort__g *g) {
     return 0;
 }
 
+/* Room in the cold list for every slot on its way there (stack lock). */
+static int gort__cold_reserve(gort__rt *rt) {
+    if (rt->ncold + rt->ncold_pending + 1 > rt->cold_cap) {
+        long nc = rt->cold_cap ? rt->cold_cap * 2 : 1024;
+        char **a = (char **)realloc(rt->stk_cold, (size_t)nc * sizeof *a);
+        if (!a) return 0;
+        rt->stk_cold = a; rt->cold_cap = nc;
+    }
+    return 1;
+}
+static void gort__cold_push(gort__rt *rt, char *tag) {
+    rt->ncold_pending--;
+    rt->stk_cold[rt->ncold++] = tag;
+}
+
 static void gort__stack_put(gort__rt *rt, gort__p *p, gort__g *g) {
-    char *slot = g->stack_lo - rt->page;
     if (gort__stack_was_deep(g)) {
         char *mark = (char *)(((uintptr_t)(g->stack_hi - GORT__SHRINK_KEEP)) & ~(uintptr_t)4095);
         madvise(g->stack_lo, (size_t)(mark - g->stack_lo), MADV_DONTNEED);
@@ -1467,7 +1484,7 @@ static void gort__stack_put(gort__rt *rt, gort__p *p, gort__g *g) {
     gort__lock(&rt->stk_lock);
     if (p) {
         /* Spill half the cache in one lock hold. */
-        while (p->ngfree > GORT__GCACHE / 2 && rt->nstk_free < GORT__HOT_MAX) {
+        while (p->ngfree > GORT__GCACHE / 2) {
             gort__g *x = p->gfree;
             p->gfree = x->schedlink; p->ngfree--;
             x->schedlink = rt->stk_free; rt->stk_free = x; rt->nstk_free++;
@@ -1478,32 +1495,52 @@ static void gort__stack_put(gort__rt *rt, gort__p *p, gort__g *g) {
             return;
         }
     }
-    if (rt->nstk_free < GORT__HOT_MAX) {
-        g->schedlink = rt->stk_free; rt->stk_free = g; rt->nstk_free++;
+    g->schedlink = rt->stk_free; rt->stk_free = g; rt->nstk_free++;
+    gort__unlock(&rt->stk_lock);
+}
+
+/* Called by sysmon: when the hot pool holds more than GORT__HOT_MAX
+   segments and nobody took one since the last look, hand up to
+   GORT__TRIM_BATCH of them back to the OS. Doing it here rather than at
+   exit keeps madvise (and its TLB flush) off the hot path, and a burst of
+   a million goroutines that ends and restarts does not pay it at all. */
+#define GORT__TRIM_BATCH 4096
+static void gort__stack_trim(gort__rt *rt) {
+    gort__g *list = NULL, *g;
+    long n = 0;
+    gort__lock(&rt->stk_lock);
+    if (rt->nstk_free <= GORT__HOT_MAX || rt->stk_gets != rt->stk_gets_seen) {
+        rt->stk_gets_seen = rt->stk_gets;
         gort__unlock(&rt->stk_lock);
         return;
     }
-    if (rt->ncold == rt->cold_cap) {
-        long nc = rt->cold_cap ? rt->cold_cap * 2 : 1024;
-        char **a = (char **)realloc(rt->stk_cold, (size_t)nc * sizeof *a);
-        if (!a) {   /* cannot track it cold: keep it hot */
-            g->schedlink = rt->stk_free; rt->stk_free = g; rt->nstk_free++;
-            gort__unlock(&rt->stk_lock);
-            return;
-        }
-        rt->stk_cold = a; rt->cold_cap = nc;
+    while (rt->nstk_free > GORT__HOT_MAX && n < GORT__TRIM_BATCH && gort__cold_reserve(rt)) {
+        g = rt->stk_free;
+        rt->stk_free = g->schedlink; rt->nstk_free--;
+        g->schedlink = list; list = g;
+        rt->ncold_pending++;
+        n++;
     }
-    {
-        int guard = g->guard;
+    gort__unlock(&rt->stk_lock);
+    while (list) {
+        char *slot;
+        uintptr_t tag;
+        g = list;
+        list = g->schedlink;
+        slot = g->stack_lo - rt->page;
+        tag = (uintptr_t)slot | (uintptr_t)(g->guard == GORT__GUARD_CANARY ? 0 : g->guard);
 #ifdef GORT__TSAN
         __tsan_destroy_fiber(g->tsan_fiber);
 #endif
 #ifdef GORT_VALGRIND
         VALGRIND_STACK_DEREGISTER(g->vg_id);
 #endif
-        rt->stk_cold[rt->ncold++] = (char *)((uintptr_t)slot | (uintptr_t)(guard == GORT__GUARD_CANARY ? 0 : guard));
-        gort__unlock(&rt->stk_lock);
+        /* Pages first, then the list: once listed, another thread may set
+           the slot up for a new goroutine. */
         madvise(slot + rt->page, rt->slot_size - rt->page, MADV_DONTNEED);
+        gort__lock(&rt->stk_lock);
+        gort__cold_push(rt, (char *)tag);
+        gort__unlock(&rt->stk_lock);
     }
 }
 
@@ -2054,6 +2091,38 @@ static gort__p *gort__stopm(gort__m *m) {
     }
 }
 
+/* GORT_DEBUG=migrate: every resumed G goes through the global queue, and
+   an M takes from it only Gs that last ran on another M. If it finds only
+   its own, it makes sure another M is awake to take them and waits; after
+   GORT__MIGRATE_WAIT_NS (the other Ms may all be busy in goroutines that
+   never yield) it runs one itself, so the mode cannot deadlock. */
+#define GORT__MIGRATE_WAIT_NS 2000000
+static gort__g *gort__migrate_get(gort__m *m) {
+    gort__rt *rt = m->rt;
+    int64_t until = 0;
+    for (;;) {
+        gort__g *g, *prev = NULL, *mine = NULL;
+        if (GORT__LOAD(&rt->gq_size) == 0 || GORT__LOAD(&rt->stopping)) return NULL;
+        gort__lock(&rt->lock);
+        for (g = rt->gq_head; g; prev = g, g = g->schedlink) {
+            if (g->last_m != m || (until && gort__nanotime() > until)) break;
+            if (!mine) mine = g;
+        }
+        if (g) {
+            if (prev) prev->schedlink = g->schedlink; else rt->gq_head = g->schedlink;
+            if (rt->gq_tail == g) rt->gq_tail = prev;
+            __atomic_store_n(&rt->gq_size, rt->gq_size - 1, __ATOMIC_SEQ_CST);
+            gort__unlock(&rt->lock);
+            return g;
+        }
+        gort__unlock(&rt->lock);
+        if (!mine) return NULL;
+        if (!until) until = gort__nanotime() + GORT__MIGRATE_WAIT_NS;
+        gort__wakep_fenced(rt);
+        gort__cpu_relax();
+    }
+}
+
 /* Find a G to run (on g0, holding m->p). Blocks, possibly giving the P up
    and getting another, until there is one; NULL when the runtime stops. */
 static gort__g *gort__findrunnable(gort__m *m) {
@@ -2069,6 +2138,9 @@ top:
     now = gort__nanotime();
     GORT__STORE(&rt->coarse_now, now);
     gort__timers_run_all(rt, p, now);
+    if (GORT__UNLIKELY(rt->debug & GORT_DEBUG_MIGRATE) && rt->nprocs > 1 &&
+        (g = gort__migrate_get(m)) != NULL)
+        return g;
     if (p->fairtick == 0) {
         /* Every 61st schedule (Go's number: prime, so it does not beat with
            loops in user code) the global queue goes first and runnext
@@ -2208,17 +2280,6 @@ static void gort__schedule(gort__m *m) {
         g = gort__findrunnable(m);
         if (!g) return;
         if (m->spinning) gort__resetspinning(m);
-        if (GORT__UNLIKELY(m->rt->debug & GORT_DEBUG_MIGRATE) && m->rt->nprocs > 1 &&
-            g->last_m == m && g->migrate_tries < 4) {
-            /* Debug: send it elsewhere so thread-local caching bugs show. */
-            g->migrate_tries++;
-            gort__lock(&m->rt->lock);
-            gort__globrunq_put_locked(m->rt, g, g, 1);
-            gort__unlock(&m->rt->lock);
-            gort__wakep_fenced(m->rt);
-            continue;
-        }
-        g->migrate_tries = 0;
         gort__execute(m, g, &m->g0);
     }
 }
@@ -2371,6 +2432,13 @@ int gort_go(void (*fn)(void *arg), void *arg) {
 static void gort__yield_after(gort__g *g, void *arg) {
     gort__m *m = gort__getm();
     (void)arg;
+    if (GORT__UNLIKELY(m->rt->debug & GORT_DEBUG_MIGRATE)) {
+        gort__lock(&m->rt->lock);
+        gort__globrunq_put_locked(m->rt, g, g, 1);
+        gort__unlock(&m->rt->lock);
+        gort__wakep_fenced(m->rt);
+        return;
+    }
     gort__runq_put(m->rt, m->p, g, 0);
 }
 
@@ -2816,7 +2884,7 @@ static int64_t gort__thread_cpu(gort__m *m) {
 
 static void *gort__sysmon_main(void *arg) {
     gort__rt *rt = (gort__rt *)arg;
-    int64_t delay = GORT__SYSMON_MIN;
+    int64_t delay = GORT__SYSMON_MIN, last_trim = 0;
     sigset_t set;
     sigfillset(&set);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
@@ -2881,6 +2949,10 @@ static void *gort__sysmon_main(void *arg) {
                     }
                 }
             }
+        }
+        if (now - last_trim >= 10000000) {
+            last_trim = now;
+            gort__stack_trim(rt);
         }
         if (GORT__LOAD(&rt->niowait) > 0 && !GORT__LOAD(&rt->polling) &&
             now - GORT__LOAD(&rt->last_poll) > 10000000) {
@@ -3254,7 +3326,12 @@ struct gort_chan {
 };
 
 static inline void gort__copy(void *dst, const void *src, size_t n) {
-    switch (n) {   /* the common element sizes without a call */
+    /* The common element sizes without a call. The empty asm hides which
+       object the pointers point to, or gcc -O3 warns about the 8-byte case
+       in code paths where it can see a 4-byte element (it cannot know
+       that n, fixed per channel, rules them out). */
+    __asm__("" : "+r"(dst), "+r"(src));
+    switch (n) {
     case 0: break;
     case 4: memcpy(dst, src, 4); break;
     case 8: memcpy(dst, src, 8); break;
