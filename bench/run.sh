@@ -1,0 +1,334 @@
+#!/usr/bin/env bash
+# bench/run.sh - gort against pthreads and Go, one table. `make bench` runs it.
+#
+# usage: bash bench/run.sh [--quick] [--runs N] [--only REGEX]
+#   --quick       smoke run: smaller counts, 50 ms per timed loop, 1 run
+#                 each (same as BENCH_QUICK=1)
+#   --runs N      runs of every program; the table shows the median
+#                 (default 5, or $BENCH_RUNS; the 1M-park rows run at most 3)
+#   --only REGEX  only the rows whose id matches (ids: see ROWS below)
+# Environment: CC (gcc), GO (go), BENCH_CFLAGS, BENCH_RUNS, BENCH_QUICK, BENCH_MS
+# (length of each timed loop, default 200), BENCH_TIMEOUT (s per program,
+# default 120).
+#
+# Every program is built into bench/build/ (gcc -O2 -pthread), the Go ones
+# into bench/build/gobench with `go build` when `go` is installed. Each
+# program prints `RESULT <key> <value> <unit>` lines; this script runs each
+# one several times, gort, pthreads and Go interleaved, and prints the
+# median of every value.
+#
+# THE BENCHMARKS (gort program / pthreads counterpart / Go counterpart)
+#  spawn_p1/p2   1M goroutines spawned and finished, each calling
+#                gort_wg_done, in batches of 1000 waited for on a WaitGroup
+#                (at most 1000 alive at once); ns per goroutine at maxprocs
+#                1 and 2 / pthread_create + pthread_join of 20k threads in
+#                batches of 64, ns per thread / `go f()` + sync.WaitGroup at
+#                GOMAXPROCS 1 and 2, same batches.
+#  spawn10k_*    the same, 200k goroutines in batches of 10000: more dead
+#                stacks come back at once than gort keeps pooled (4096).
+#  yield         two goroutines calling gort_yield in turn at maxprocs 1, ns
+#                per yield / two threads pinned to one CPU calling
+#                sched_yield (a kernel context switch) / runtime.Gosched.
+#  selfyield     gort_yield with one goroutine and nothing else runnable: the
+#                nearest thing to a raw context switch the public API has
+#                (gort may return without switching; Go's Gosched always
+#                goes through the scheduler) / sched_yield alone (a bare
+#                system call) / runtime.Gosched alone.
+#  pingpong_p1/p2  round trip over two unbuffered channels (send, echo back)
+#                at maxprocs 1 and 2, ns per round trip / a mutex + two
+#                condvars one-slot rendezvous, both threads pinned to one CPU
+#                (for 1 P) or free (for 2 P) / Go channels.
+#  buf_*         chan of cap 1024, 8-byte items, producers send for 200 ms,
+#                then close; consumers count. Million items per second:
+#                1 producer 1 consumer at maxprocs 1 and 2, 4P4C at
+#                maxprocs 2 / a mutex + 2 condvar ring of 1024 with the same
+#                thread counts (pinned to one CPU for 1 P) / Go channels.
+#  select2/4     one goroutine gort_select-ing receives over 2 or 4 buffered
+#                channels (cap 1024), each fed by its own producer, at
+#                maxprocs 1; ns per select / no pthreads counterpart / Go
+#                select.
+#  skynet        1M goroutines in a 10-ary tree summing over unbuffered
+#                channels at maxprocs 2; the sum must be 499999500000 (the
+#                program fails otherwise); ms / not feasible with threads /
+#                the canonical Go skynet.
+#  park_*        1M goroutines blocked receiving on one channel at maxprocs
+#                1: growth of VmRSS + VmPTE (/proc/self/status) per goroutine
+#                in KiB; ns per goroutine to spawn them until all are parked;
+#                ns per goroutine to close the channel and see all finish /
+#                10k threads blocked on one condvar (default 8 MiB stack
+#                reserve; kernel stacks are not in RSS and not counted) /
+#                1M Go goroutines, measured the same way.
+#  fib_*         fib(32) with a goroutine per call at n >= 15 joined by a
+#                WaitGroup, best of 5, ms at maxprocs 1 and 2, and the
+#                speedup (1 P time / 2 P time) / no pthreads counterpart / Go.
+#
+# Ratios are gort / other: below 1 is better for ns, ms and KiB, above 1 for
+# M/s and speedups. "target" is the goal for gort on this 2-core machine:
+# ok or MISS. "-" means no counterpart; "n/a" that the program did not
+# build; "FAIL" that it exited non-zero (its stderr is shown).
+set -u
+cd "$(dirname "$0")" || exit 2
+
+RUNS=${BENCH_RUNS:-}
+QUICK=${BENCH_QUICK:-0}
+ONLY=
+while [ $# -gt 0 ]; do
+    case $1 in
+    --quick) QUICK=1 ;;
+    --runs|--only) [ $# -ge 2 ] || { echo "run.sh: $1 needs a value" >&2; exit 2; }
+        if [ "$1" = --runs ]; then RUNS=$2; else ONLY=$2; fi
+        shift ;;
+    --runs=*) RUNS=${1#--runs=} ;;
+    --only=*) ONLY=${1#--only=} ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    *) echo "run.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
+    esac
+    shift
+done
+[ "$QUICK" = 0 ] || QUICK=1
+if [ -z "$RUNS" ]; then
+    if [ "$QUICK" = 1 ]; then RUNS=1; else RUNS=5; fi
+fi
+case $RUNS in ''|*[!0-9]*|0) echo "run.sh: runs must be a positive number" >&2; exit 2 ;; esac
+export BENCH_QUICK=$QUICK
+TIMEOUT=${BENCH_TIMEOUT:-120}
+CC=${CC:-gcc}
+CFLAGS=${BENCH_CFLAGS:--O2 -pthread -std=c99 -Wall -Wextra -Wpedantic}
+BUILD=build
+RAW=$BUILD/raw
+mkdir -p "$BUILD" && rm -rf "$RAW" && mkdir -p "$RAW" || exit 2
+FAILURES=0
+
+# ---------------------------------------------------------------- build
+declare -A BUILT            # program name -> 1 when it built
+echo "building into bench/$BUILD ($CC $CFLAGS)" >&2
+build_one() {               # source file; log in build/NAME.log
+    local name=${1%.c}
+    # shellcheck disable=SC2086 # CFLAGS is a list of flags
+    $CC $CFLAGS -o "$BUILD/$name" "$1" >"$BUILD/$name.log" 2>&1
+}
+pids=()
+names=()
+for src in gort_*.c pth_*.c; do
+    build_one "$src" &
+    pids+=($!)
+    names+=("${src%.c}")
+    if [ ${#pids[@]} -ge 2 ]; then   # two at a time: this is a 2-core machine
+        wait "${pids[0]}" && BUILT[${names[0]}]=1
+        pids=("${pids[@]:1}")
+        names=("${names[@]:1}")
+    fi
+done
+for i in "${!pids[@]}"; do wait "${pids[$i]}" && BUILT[${names[$i]}]=1; done
+for src in gort_*.c pth_*.c; do
+    name=${src%.c}
+    if [ -z "${BUILT[$name]:-}" ]; then
+        echo "BUILD FAILED: $name (bench/$BUILD/$name.log):" >&2
+        { grep -m 5 -E 'error|undefined' "$BUILD/$name.log" || tail -n 5 "$BUILD/$name.log"; } | sed 's/^/    /' >&2
+        FAILURES=$((FAILURES + 1))
+    elif [ -s "$BUILD/$name.log" ]; then
+        echo "warnings in $name (bench/$BUILD/$name.log)" >&2
+    fi
+done
+
+HAVE_GO=0
+GO_NOTE=
+GO=${GO:-go}
+if command -v "$GO" >/dev/null 2>&1; then
+    gocache=()
+    [ -n "${HOME:-}" ] && [ -w "${HOME:-/nonexistent}" ] || gocache=(GOCACHE="$PWD/$BUILD/gocache")
+    if (cd go && env "${gocache[@]}" GOFLAGS=-mod=mod GOPROXY=off "$GO" build -o "../$BUILD/gobench" .) \
+        >"$BUILD/gobench.log" 2>&1; then
+        HAVE_GO=1
+    else
+        echo "BUILD FAILED: Go benchmarks (bench/$BUILD/gobench.log):" >&2
+        tail -n 5 "$BUILD/gobench.log" | sed 's/^/    /' >&2
+        FAILURES=$((FAILURES + 1))
+    fi
+else
+    echo "go: not installed, skipped Go column" >&2
+    GO_NOTE="go: not installed, skipped Go column"
+fi
+
+# ---------------------------------------------------------------- rows
+# id;label;unit;target;max runs;gort command;pthreads command;Go command;key
+# A command is a program in build/ with its arguments; "go X" is gobench X;
+# "-" is none. target: le:N (gort <= N), ge:N (gort >= N), ge_go:F
+# (gort >= F x Go), "-". The fib_speedup row is derived (fib_p1 / fib_p2).
+ROWS=(
+"spawn_p1;spawn+exit 1M (1k at once), 1 P;ns/op;le:80;;gort_spawn 1 1000000 1000;pth_spawn;go spawn 1 1000000 1000;spawn"
+"spawn_p2;spawn+exit 1M (1k at once), 2 P;ns/op;le:80;;gort_spawn 2 1000000 1000;pth_spawn;go spawn 2 1000000 1000;spawn"
+"spawn10k_p1;spawn+exit 200k (10k at once), 1 P;ns/op;le:80;;gort_spawn 1 200000 10000;pth_spawn;go spawn 1 200000 10000;spawn"
+"spawn10k_p2;spawn+exit 200k (10k at once), 2 P;ns/op;le:80;;gort_spawn 2 200000 10000;pth_spawn;go spawn 2 200000 10000;spawn"
+"yield;yield between 2 goroutines, 1 P;ns/op;le:25;;gort_yield pair;pth_yield pair;go yield pair;yield"
+"selfyield;self-yield, 1 goroutine, 1 P;ns/op;-;;gort_yield self;pth_yield self;go yield self;yield"
+"pingpong_p1;unbuffered ping-pong RTT, 1 P;ns/op;le:90;;gort_pingpong 1;pth_pingpong 1;go pingpong 1;pingpong"
+"pingpong_p2;unbuffered ping-pong RTT, 2 P;ns/op;-;;gort_pingpong 2;pth_pingpong 0;go pingpong 2;pingpong"
+"buf_1p1c_p1;chan(1024) 1 prod 1 cons, 1 P;M/s;ge:60;;gort_bufchan 1 1 1;pth_bufchan 1 1 1;go bufchan 1 1 1;bufchan"
+"buf_1p1c_p2;chan(1024) 1 prod 1 cons, 2 P;M/s;ge:60;;gort_bufchan 2 1 1;pth_bufchan 0 1 1;go bufchan 2 1 1;bufchan"
+"buf_4p4c_p2;chan(1024) 4 prod 4 cons, 2 P;M/s;ge_go:2;;gort_bufchan 2 4 4;pth_bufchan 0 4 4;go bufchan 2 4 4;bufchan"
+"select2;select recv over 2 chans, 1 P;ns/op;-;;gort_select 1 2;-;go select 1 2;select"
+"select4;select recv over 4 chans, 1 P;ns/op;-;;gort_select 1 4;-;go select 1 4;select"
+"skynet;skynet 1M goroutines, 2 P;ms;le:200;;gort_skynet 2;-;go skynet 2;skynet"
+"park_mem;1M parked: RSS+PTE (pth: 10k);KiB/op;le:4.6;3;gort_park 1;pth_park;go park 1;park_mem"
+"park_spawn;1M parked: spawn until parked;ns/op;-;3;gort_park 1;pth_park;go park 1;park_spawn"
+"park_release;1M parked: close, all finish;ns/op;-;3;gort_park 1;pth_park;go park 1;park_release"
+"fib_p1;parallel fib(32), 1 P;ms;-;;gort_fib 1;-;go fib 1;fib"
+"fib_p2;parallel fib(32), 2 P;ms;-;;gort_fib 2;-;go fib 2;fib"
+"fib_speedup;parallel fib(32) speedup 2P/1P;x;-;;=fib_p1/fib_p2;=fib_p1/fib_p2;=fib_p1/fib_p2;-"
+)
+
+# ---------------------------------------------------------------- running
+declare -A NRUN             # command -> runs done
+declare -A STATE            # command -> ok | fail | na | none
+raw_file() { echo "$RAW/$(echo "$1" | tr ' ' '_').txt"; }
+
+cmd_state() {               # sets STATE[$1] the first time
+    local cmd=$1 prog
+    [ -n "${STATE[$cmd]:-}" ] && return
+    case $cmd in
+    -|=*) STATE[$cmd]=none ;;
+    go\ *) if [ $HAVE_GO = 1 ]; then STATE[$cmd]=ok; else STATE[$cmd]=nogo; fi ;;
+    *)  prog=${cmd%% *}
+        if [ -n "${BUILT[$prog]:-}" ]; then STATE[$cmd]=ok; else STATE[$cmd]=na; fi ;;
+    esac
+}
+
+run_cmd() {                 # one run of a command, RESULT lines appended to its raw file
+    local cmd=$1 out err rc
+    out=$(raw_file "$cmd")
+    err="$out.err"
+    # shellcheck disable=SC2086 # a command is a program and its arguments
+    case $cmd in
+    go\ *) timeout "$TIMEOUT" "$BUILD/gobench" ${cmd#go } >>"$out" 2>"$err" ;;
+    *) timeout "$TIMEOUT" "$BUILD/"$cmd >>"$out" 2>"$err" ;;
+    esac
+    rc=$?
+    if [ $rc -ne 0 ]; then
+        STATE[$cmd]=fail
+        FAILURES=$((FAILURES + 1))
+        if [ $rc -eq 124 ]; then
+            echo "FAIL: '$cmd' timed out after ${TIMEOUT}s" >&2
+        else
+            echo "FAIL: '$cmd' exited with status $rc" >&2
+        fi
+        tail -n 20 "$err" | sed 's/^/    /' >&2
+    fi
+    NRUN[$cmd]=$(( ${NRUN[$cmd]:-0} + 1 ))
+}
+
+median() {                  # median of the values of key $2 in command $1's runs
+    local f
+    f=$(raw_file "$1")
+    [ -f "$f" ] || return
+    awk -v k="$2" '$1 == "RESULT" && $2 == k { print $3 }' "$f" | sort -g |
+        awk '{ v[NR] = $1 } END { if (NR == 0) exit;
+              if (NR % 2) print v[(NR + 1) / 2]; else printf "%.6g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+declare -A VAL              # "row,impl" -> median, or - / n/a / FAIL
+ROWDONE=()
+nrows=0
+for row in "${ROWS[@]}"; do
+    IFS=';' read -r id label _ _ _ _ _ _ _ <<<"$row"
+    if [ -z "$ONLY" ] || [[ $id =~ $ONLY ]]; then nrows=$((nrows + 1)); fi
+done
+t_start=$(date +%s)
+i=0
+for row in "${ROWS[@]}"; do
+    IFS=';' read -r id label unit target maxruns c_gort c_pth c_go key <<<"$row"
+    if [ -n "$ONLY" ] && ! [[ $id =~ $ONLY ]]; then continue; fi
+    i=$((i + 1))
+    runs=$RUNS
+    [ -n "$maxruns" ] && [ "$maxruns" -lt "$runs" ] && runs=$maxruns
+    printf '[%2d/%d] %-40s' "$i" "$nrows" "$label" >&2
+    cmds=("$c_gort" "$c_pth" "$c_go")
+    for c in "${cmds[@]}"; do cmd_state "$c"; done
+    for ((r = 0; r < runs; r++)); do
+        for c in "${cmds[@]}"; do
+            if [ "${STATE[$c]}" = ok ] && [ "${NRUN[$c]:-0}" -le $r ]; then run_cmd "$c"; fi
+        done
+        printf '.' >&2
+    done
+    echo >&2
+    impls=(gort pth go)
+    for j in 0 1 2; do
+        c=${cmds[$j]}
+        case ${STATE[$c]} in
+        ok) v=$(median "$c" "$key"); VAL[$id,${impls[$j]}]=${v:-FAIL}
+            [ -z "$v" ] && { echo "FAIL: '$c' printed no RESULT $key" >&2; FAILURES=$((FAILURES + 1)); } ;;
+        fail) VAL[$id,${impls[$j]}]=FAIL ;;
+        na) VAL[$id,${impls[$j]}]=n/a ;;
+        none|nogo)
+            if [[ $c == =* ]]; then          # derived: =rowA/rowB
+                a=${c#=}; b=${a#*/}; a=${a%/*}
+                va=${VAL[$a,${impls[$j]}]:--}; vb=${VAL[$b,${impls[$j]}]:--}
+                if [[ $va =~ ^[0-9] && $vb =~ ^[0-9] ]]; then
+                    VAL[$id,${impls[$j]}]=$(awk -v a="$va" -v b="$vb" 'BEGIN { if (b > 0) printf "%.4f", a / b; else print "-" }')
+                else
+                    VAL[$id,${impls[$j]}]=-
+                fi
+            else
+                VAL[$id,${impls[$j]}]=-
+            fi ;;
+        esac
+    done
+    ROWDONE+=("$id;$label;$unit;$target")
+done
+t_total=$(( $(date +%s) - t_start ))
+
+# ---------------------------------------------------------------- table
+table() {
+    printf '%s\n' "${ROWDONE[@]}" | while IFS=';' read -r id label unit target; do
+        printf '%s;%s;%s;%s;%s;%s;%s\n' "$id" "$label" "$unit" "$target" \
+            "${VAL[$id,gort]}" "${VAL[$id,pth]}" "${VAL[$id,go]}"
+    done | awk -F';' -v runs="$RUNS" -v quick="$QUICK" '
+    function isnum(s) { return s ~ /^[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?$/ }
+    function fmt(v) {
+        if (!isnum(v)) return v
+        v += 0
+        if (v >= 100) return sprintf("%.0f", v)
+        if (v >= 10) return sprintf("%.1f", v)
+        return sprintf("%.2f", v)
+    }
+    function ratio(a, b) {
+        if (!isnum(a) || !isnum(b) || b + 0 == 0) return "-"
+        r = a / b
+        return sprintf(r >= 0.1 ? "%.2fx" : (r >= 0.001 ? "%.4fx" : "%.2ex"), r)
+    }
+    function tgt(t, g, go,   op, n) {
+        if (t == "-" || t == "") return "-"
+        op = t; sub(/:.*/, "", op); n = t; sub(/^[^:]*:/, "", n)
+        if (op == "le") { s = "<=" n }
+        else if (op == "ge") { s = ">=" n }
+        else { s = ">=" n "x Go" }
+        if (!isnum(g) || (op == "ge_go" && !isnum(go))) return s
+        if (op == "le") ok = g + 0 <= n + 0
+        else if (op == "ge") ok = g + 0 >= n + 0
+        else ok = g + 0 >= (n + 0) * (go + 0)
+        return s (ok ? " ok" : " MISS")
+    }
+    BEGIN {
+        hdr = sprintf("%-40s %-7s %9s %9s %9s %13s %8s  %s", "benchmark", "unit", "gort", "pthreads", "Go",
+                      "gort/pthreads", "gort/Go", "target (gort)")
+        print hdr
+        line = hdr; gsub(/./, "-", line); print line
+    }
+    {
+        printf "%-40s %-7s %9s %9s %9s %13s %8s  %s\n", $2, $3, fmt($5), fmt($6), fmt($7),
+               ratio($5, $6), ratio($5, $7), tgt($4, $5, $7)
+    }
+    END {
+        printf "\nmedian of %d run(s)%s; ratios are gort/other (lower is better for ns, ms, KiB;\n", runs,
+               quick ? ", QUICK mode (smaller counts: not comparable)" : ""
+        print "higher for M/s and x). pthreads \"1 P\" = threads pinned to one CPU; park pthreads = 10k threads."
+    }'
+}
+echo
+echo "gort benchmarks ($(nproc 2>/dev/null || echo ?) CPUs, $(uname -m), ${t_total}s)"
+{ table; [ -z "$GO_NOTE" ] || echo "$GO_NOTE"; } | tee "$BUILD/results.txt"
+if [ $FAILURES -gt 0 ]; then
+    echo "run.sh: $FAILURES failure(s), see above" >&2
+    exit 1
+fi
+exit 0
