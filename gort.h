@@ -269,13 +269,13 @@ size_t     gort_chan_cap(gort_chan *c);
 
 typedef struct { gort_chan *c; } gort_chan_tx;
 typedef struct { gort_chan *c; } gort_chan_rx;
-static inline gort_chan_tx gort_tx(gort_chan *c) { gort_chan_tx t; t.c = c; return t; }
-static inline gort_chan_rx gort_rx(gort_chan *c) { gort_chan_rx r; r.c = c; return r; }
-static inline int gort_tx_send(gort_chan_tx tx, const void *elem) { return gort_chan_send(tx.c, elem); }
-static inline int gort_tx_try_send(gort_chan_tx tx, const void *elem) { return gort_chan_try_send(tx.c, elem); }
-static inline int gort_rx_recv(gort_chan_rx rx, void *elem) { return gort_chan_recv(rx.c, elem); }
-static inline int gort_rx_try_recv(gort_chan_rx rx, void *elem) { return gort_chan_try_recv(rx.c, elem); }
-static inline int gort_tx_close(gort_chan_tx tx) { return gort_chan_close(tx.c); }
+static inline __attribute__((unused)) gort_chan_tx gort_tx(gort_chan *c) { gort_chan_tx t; t.c = c; return t; }
+static inline __attribute__((unused)) gort_chan_rx gort_rx(gort_chan *c) { gort_chan_rx r; r.c = c; return r; }
+static inline __attribute__((unused)) int gort_tx_send(gort_chan_tx tx, const void *elem) { return gort_chan_send(tx.c, elem); }
+static inline __attribute__((unused)) int gort_tx_try_send(gort_chan_tx tx, const void *elem) { return gort_chan_try_send(tx.c, elem); }
+static inline __attribute__((unused)) int gort_rx_recv(gort_chan_rx rx, void *elem) { return gort_chan_recv(rx.c, elem); }
+static inline __attribute__((unused)) int gort_rx_try_recv(gort_chan_rx rx, void *elem) { return gort_chan_try_recv(rx.c, elem); }
+static inline __attribute__((unused)) int gort_tx_close(gort_chan_tx tx) { return gort_chan_close(tx.c); }
 
 /* A channel of one element type, checked by the compiler:
        GORT_CHAN_TYPED(intchan, int)
@@ -292,12 +292,17 @@ static inline int gort_tx_close(gort_chan_tx tx) { return gort_chan_close(tx.c);
     typedef int name##_gort_typed_end_
 
 /* Select */
-enum { GORT_SEND = 1, GORT_RECV = 2 };
+enum { GORT_SEND = 1, GORT_RECV = 2,
+       GORT_WAIT_IN = 3,    /* case is ready when fd is readable (chan unused) */
+       GORT_WAIT_OUT = 5 }; /* case is ready when fd is writable (chan unused) */
 typedef struct gort_case {
     gort_chan *chan;   /* NULL: this case is never ready */
-    int        op;     /* GORT_SEND or GORT_RECV */
+    int        op;     /* GORT_SEND, GORT_RECV, GORT_WAIT_IN or GORT_WAIT_OUT */
     void      *elem;   /* value to send, or where to store the received one */
-    int        ok;     /* out: 1 a value moved; 0 the channel was closed */
+    int        ok;     /* out: 1 a value moved / fd ready; 0 the channel was
+                          closed / the fd was closed by gort_close */
+    int        fd;     /* GORT_WAIT_*: the fd (negative: never ready). Last, so
+                          initialisers written for the four fields above work */
 } gort_case;
 
 int gort_select(gort_case *cases, int n, int64_t timeout_ns);
@@ -366,6 +371,18 @@ int     gort_accept(int fd, struct sockaddr *addr, socklen_t *len);
 int     gort_connect(int fd, const struct sockaddr *addr, socklen_t len);
 int     gort_wait_fd(int fd, int events, int64_t timeout_ns);
 int     gort_close(int fd);
+/* Beyond API.md: flags, vectors, whole writes and deadlines. The _timeout
+   calls return -ETIMEDOUT when timeout_ns passes (0: just try once). */
+struct iovec;
+ssize_t gort_recv(int fd, void *buf, size_t n, int flags);
+ssize_t gort_send(int fd, const void *buf, size_t n, int flags);
+ssize_t gort_readv(int fd, const struct iovec *iov, int cnt);
+ssize_t gort_writev(int fd, const struct iovec *iov, int cnt);
+ssize_t gort_write_all(int fd, const void *buf, size_t n);   /* n, or -errno (part may be written) */
+ssize_t gort_read_timeout(int fd, void *buf, size_t n, int64_t timeout_ns);
+ssize_t gort_write_timeout(int fd, const void *buf, size_t n, int64_t timeout_ns);
+int     gort_accept_timeout(int fd, struct sockaddr *addr, socklen_t *len, int64_t timeout_ns);
+int     gort_connect_timeout(int fd, const struct sockaddr *addr, socklen_t len, int64_t timeout_ns);
 void    gort_block_begin(void);
 void    gort_block_end(void);
 
@@ -415,6 +432,7 @@ const char *gort_strerror(int err);
 #include <sys/syscall.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/uio.h>
 #include <linux/futex.h>
 #include <dlfcn.h>
 
@@ -614,11 +632,18 @@ __asm__(
     ".cfi_adjust_cfa_offset 8\n"
     "    stmxcsr (%rsp)\n"              /* SSE rounding mode, exception masks */
     "    fnstcw 4(%rsp)\n"              /* x87 precision and rounding control */
+    "    movq %rsp, %rax\n"             /* the old frame: current FP control state */
     "    movq %rsp, (%rdi)\n"           /* *save_sp = sp: the old context is saved */
     "    movq %rsi, %rsp\n"             /* switch stacks */
+    "    movl (%rsp), %ecx\n"           /* ldmxcsr and fldcw stall the pipeline: */
+    "    cmpl (%rax), %ecx\n"           /* load them only when the new context's */
+    "    je 1f\n"                       /* values differ (almost never) */
     "    ldmxcsr (%rsp)\n"
+    "1:  movzwl 4(%rsp), %ecx\n"
+    "    cmpw 4(%rax), %cx\n"
+    "    je 2f\n"
     "    fldcw 4(%rsp)\n"
-    "    addq $8, %rsp\n"
+    "2:  addq $8, %rsp\n"
     ".cfi_adjust_cfa_offset -8\n"
     "    popq %r15\n"
     ".cfi_adjust_cfa_offset -8\n"
@@ -686,13 +711,16 @@ __asm__(
     "    stp d10, d11, [sp, #0x70]\n"
     "    stp d12, d13, [sp, #0x80]\n"
     "    stp d14, d15, [sp, #0x90]\n"
-    "    mrs x9, fpcr\n"
-    "    str x9, [sp, #0xa0]\n"
+    "    mrs x10, fpcr\n"
+    "    str x10, [sp, #0xa0]\n"
     "    mov x9, sp\n"
     "    str x9, [x0]\n"                /* *save_sp = sp */
     "    mov sp, x1\n"                  /* switch stacks */
     "    ldr x9, [sp, #0xa0]\n"
+    "    cmp x9, x10\n"                 /* msr fpcr is slow: only when it differs */
+    "    b.eq 1f\n"
     "    msr fpcr, x9\n"
+    "1:\n"
     "    ldp x19, x20, [sp, #0x00]\n"
     "    ldp x21, x22, [sp, #0x10]\n"
     "    ldp x23, x24, [sp, #0x20]\n"
@@ -2782,13 +2810,17 @@ static gort__g *gort__netpoll(gort__rt *rt, int64_t deadline, int block) {
         if (!pd) continue;
         gort__lock(&pd->lock);
         if (pd->seq != seq) { gort__unlock(&pd->lock); continue; }
+        /* The edge is remembered unless it woke someone: a select waiter
+           whose claim was lost to another case does not consume it. */
         if (ev[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
-            if (gort__wq_empty(&pd->rq)) pd->rready = 1;
-            while ((w = gort__wq_pop(&pd->rq)) != NULL) { w->success = 1; w->wake_next = wake; wake = w; }
+            int woke = 0;
+            while ((w = gort__wq_pop(&pd->rq)) != NULL) { w->success = 1; w->wake_next = wake; wake = w; woke = 1; }
+            if (!woke) pd->rready = 1;
         }
         if (ev[i].events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) {
-            if (gort__wq_empty(&pd->wq)) pd->wready = 1;
-            while ((w = gort__wq_pop(&pd->wq)) != NULL) { w->success = 1; w->wake_next = wake; wake = w; }
+            int woke = 0;
+            while ((w = gort__wq_pop(&pd->wq)) != NULL) { w->success = 1; w->wake_next = wake; wake = w; woke = 1; }
+            if (!woke) pd->wready = 1;
         }
         gort__unlock(&pd->lock);
         while (wake) {
@@ -3609,25 +3641,25 @@ gort_chan *gort_after(int64_t ns) {
      3. woken by the waker that won the claim (or the timeout): lock all
         again and unlink the waiters that lost. */
 typedef struct {
-    gort_case *cases;
-    int       *lockorder;
+    uint32_t **lockp;      /* per case: the lock guarding its queue */
+    int       *lockorder;  /* case indices sorted by lock address */
     int        n;
 } gort__selctx;
 
 static void gort__sel_lock(gort__selctx *s) {
     int i;
-    gort_chan *prev = NULL;
+    uint32_t *prev = NULL;
     for (i = 0; i < s->n; i++) {
-        gort_chan *c = s->cases[s->lockorder[i]].chan;
-        if (c != prev) gort__lock(&c->lock);
-        prev = c;
+        uint32_t *l = s->lockp[s->lockorder[i]];
+        if (l != prev) gort__lock(l);
+        prev = l;
     }
 }
 static void gort__sel_unlock(gort__selctx *s) {
     int i;
     for (i = s->n - 1; i >= 0; i--) {
-        gort_chan *c = s->cases[s->lockorder[i]].chan;
-        if (i == 0 || s->cases[s->lockorder[i - 1]].chan != c) gort__unlock(&c->lock);
+        uint32_t *l = s->lockp[s->lockorder[i]];
+        if (i == 0 || s->lockp[s->lockorder[i - 1]] != l) gort__unlock(l);
     }
 }
 static void gort__sel_unlock_after(gort__g *g, void *arg) {
@@ -3635,16 +3667,16 @@ static void gort__sel_unlock_after(gort__g *g, void *arg) {
     gort__sel_unlock((gort__selctx *)arg);
 }
 
-/* Heap sort of case indices by channel address (no recursion, no malloc). */
-static void gort__sel_sort(gort_case *cs, int *a, int n) {
+/* Heap sort of case indices by lock address (no recursion, no malloc). */
+static void gort__sel_sort(uint32_t **lp, int *a, int n) {
     int i, end;
     for (i = n / 2 - 1; i >= 0; i--) {
         int r = i;
         for (;;) {
             int c = 2 * r + 1, t;
             if (c >= n) break;
-            if (c + 1 < n && (uintptr_t)cs[a[c]].chan < (uintptr_t)cs[a[c + 1]].chan) c++;
-            if ((uintptr_t)cs[a[r]].chan >= (uintptr_t)cs[a[c]].chan) break;
+            if (c + 1 < n && (uintptr_t)lp[a[c]] < (uintptr_t)lp[a[c + 1]]) c++;
+            if ((uintptr_t)lp[a[r]] >= (uintptr_t)lp[a[c]]) break;
             t = a[r]; a[r] = a[c]; a[c] = t;
             r = c;
         }
@@ -3655,47 +3687,92 @@ static void gort__sel_sort(gort_case *cs, int *a, int n) {
         for (;;) {
             int c = 2 * r + 1;
             if (c >= end) break;
-            if (c + 1 < end && (uintptr_t)cs[a[c]].chan < (uintptr_t)cs[a[c + 1]].chan) c++;
-            if ((uintptr_t)cs[a[r]].chan >= (uintptr_t)cs[a[c]].chan) break;
+            if (c + 1 < end && (uintptr_t)lp[a[c]] < (uintptr_t)lp[a[c + 1]]) c++;
+            if ((uintptr_t)lp[a[r]] >= (uintptr_t)lp[a[c]]) break;
             t = a[r]; a[r] = a[c]; a[c] = t;
             r = c;
         }
     }
 }
 
+static gort__pd *gort__pd_prepare(gort__rt *rt, int fd, int *err);
+
+/* Is fd ready for op right now (pd lock held)? Consumes a remembered edge. */
+static int gort__sel_fd_ready(gort__pd *pd, int fd, int op) {
+    struct pollfd pfd;
+    int *flag = op == GORT_WAIT_IN ? &pd->rready : &pd->wready;
+    if (*flag) { *flag = 0; return 1; }
+    pfd.fd = fd;
+    pfd.events = op == GORT_WAIT_IN ? POLLIN : POLLOUT;
+    pfd.revents = 0;
+    return poll(&pfd, 1, 0) > 0;
+}
+
 #define GORT__SEL_STACK 8
 
 int gort_select(gort_case *cases, int n, int64_t timeout_ns) {
     int stack_idx[2 * GORT__SEL_STACK];
+    uint32_t *stack_lp[GORT__SEL_STACK];
+    gort__pd *stack_pd[GORT__SEL_STACK];
     gort__waiter stack_w[GORT__SEL_STACK];
     int *pollorder, *lockorder;
+    uint32_t **lockp;
+    gort__pd **pds;
     gort__waiter *ws, *winner = NULL, *wake = NULL;
     gort__selctx ctx;
     gort__g *self;
+    gort__rt *iort = NULL;
     uint64_t *rnd, seq;
     void *heap = NULL;
-    int i, k, npoll = 0, chosen = -1;
+    int i, k, npoll = 0, nfd = 0, chosen = -1;
 
     if (n < 0 || (n > 0 && !cases)) return -EINVAL;
     for (i = 0; i < n; i++) {
-        if (cases[i].op != GORT_SEND && cases[i].op != GORT_RECV) return -EINVAL;
-        if (cases[i].op == GORT_SEND && cases[i].chan && cases[i].chan->esize && !cases[i].elem) return -EINVAL;
+        int op = cases[i].op;
+        if (op != GORT_SEND && op != GORT_RECV && op != GORT_WAIT_IN && op != GORT_WAIT_OUT) return -EINVAL;
+        if (op == GORT_SEND && cases[i].chan && cases[i].chan->esize && !cases[i].elem) return -EINVAL;
         cases[i].ok = 0;
     }
     if (n <= GORT__SEL_STACK) {
         pollorder = stack_idx; lockorder = stack_idx + GORT__SEL_STACK; ws = stack_w;
+        lockp = stack_lp; pds = stack_pd;
     } else {
-        heap = malloc((size_t)n * (2 * sizeof(int) + sizeof(gort__waiter)));
+        heap = malloc((size_t)n * (2 * sizeof(int) + sizeof(gort__waiter) + sizeof(uint32_t *) + sizeof(gort__pd *)));
         if (!heap) return -ENOMEM;
         ws = (gort__waiter *)heap;
-        pollorder = (int *)(void *)(ws + n);
+        lockp = (uint32_t **)(void *)(ws + n);
+        pds = (gort__pd **)(void *)(lockp + n);
+        pollorder = (int *)(void *)(pds + n);
         lockorder = pollorder + n;
     }
     gort__register_thread();
     rnd = gort__rnd_state();
-    /* Fisher-Yates over the cases with a channel. */
+    /* Fisher-Yates over the cases that can ever be ready. */
     for (i = 0; i < n; i++) {
-        if (!cases[i].chan) continue;
+        pds[i] = NULL;
+        if (cases[i].op == GORT_WAIT_IN || cases[i].op == GORT_WAIT_OUT) {
+            int err;
+            if (cases[i].fd < 0) continue;
+            if (!iort) iort = gort__cur_rt();
+            if (!iort) {
+                free(heap);
+                gort__misuse("gort_select: fd cases need a running runtime (gort_run or gort_start)");
+                return -ESRCH;
+            }
+            pds[i] = gort__pd_prepare(iort, cases[i].fd, &err);
+            if (!pds[i]) {
+                if (err) { free(heap); return err; }
+                /* not pollable (a regular file): always ready */
+                cases[i].ok = 1;
+                free(heap);
+                return i;
+            }
+            lockp[i] = &pds[i]->lock;
+            nfd++;
+        } else {
+            if (!cases[i].chan) continue;
+            lockp[i] = &cases[i].chan->lock;
+        }
         k = (int)gort__rand_n(rnd, (uint32_t)npoll + 1);
         pollorder[npoll] = pollorder[k];
         pollorder[k] = i;
@@ -3709,8 +3786,8 @@ int gort_select(gort_case *cases, int n, int64_t timeout_ns) {
         return -ETIMEDOUT;
     }
     memcpy(lockorder, pollorder, (size_t)npoll * sizeof(int));
-    gort__sel_sort(cases, lockorder, npoll);
-    ctx.cases = cases; ctx.lockorder = lockorder; ctx.n = npoll;
+    gort__sel_sort(lockp, lockorder, npoll);
+    ctx.lockp = lockp; ctx.lockorder = lockorder; ctx.n = npoll;
 
     /* Pass 1. */
     gort__sel_lock(&ctx);
@@ -3730,7 +3807,7 @@ int gort_select(gort_case *cases, int n, int64_t timeout_ns) {
                 if (cs->elem && c->esize) memset(cs->elem, 0, c->esize);
                 cs->ok = 0; chosen = pollorder[k];
             }
-        } else {
+        } else if (cs->op == GORT_SEND) {
             if (c->closed) {
                 cs->ok = 0; chosen = pollorder[k];
             } else if ((o = gort__wq_pop(&c->recvq)) != NULL) {
@@ -3741,6 +3818,8 @@ int gort_select(gort_case *cases, int n, int64_t timeout_ns) {
                 gort__chan_buf_send(c, cs->elem);
                 cs->ok = 1; chosen = pollorder[k];
             }
+        } else if (gort__sel_fd_ready(pds[pollorder[k]], cs->fd, cs->op)) {
+            cs->ok = 1; chosen = pollorder[k];
         }
     }
     if (chosen >= 0 || timeout_ns == 0) {
@@ -3758,14 +3837,23 @@ int gort_select(gort_case *cases, int n, int64_t timeout_ns) {
         int idx = lockorder[k];
         gort_case *cs = &cases[idx];
         gort__waiter *w = &ws[k];
-        gort__waiter_init(w, self, cs->elem, cs->chan, &cs->chan->lock);
+        gort__wq *q;
+        gort__waiter_init(w, self, cs->elem, cs->chan, lockp[idx]);
         w->is_select = 1; w->seq = seq; w->caseidx = idx;
-        gort__wq_push(cs->op == GORT_RECV ? &cs->chan->recvq : &cs->chan->sendq, w);
+        switch (cs->op) {
+        case GORT_RECV: q = &cs->chan->recvq; break;
+        case GORT_SEND: q = &cs->chan->sendq; break;
+        case GORT_WAIT_IN: q = &pds[idx]->rq; break;
+        default: q = &pds[idx]->wq; break;
+        }
+        gort__wq_push(q, w);
         w->gnext = self->waiting;
         self->waiting = w;
     }
-    gort__park(self, gort__sel_unlock_after, &ctx, GORT__W_SELECT,
+    if (nfd) GORT__ADD(&iort->niowait, 1);   /* parked on I/O: no deadlock */
+    gort__park(self, gort__sel_unlock_after, &ctx, nfd ? GORT__W_IO : GORT__W_SELECT,
                timeout_ns > 0 ? gort__deadline(timeout_ns) : 0, seq);
+    if (nfd) GORT__ADD(&iort->niowait, (uint32_t)-1);
     winner = (gort__waiter *)self->param;
 
     /* Pass 3. */
@@ -4146,35 +4234,77 @@ static void gort__fd_ready_for_io(int fd) {
     if (rt) (void)gort__pd_prepare(rt, fd, &err);
 }
 
-ssize_t gort_read(int fd, void *buf, size_t n) {
+/* One retry loop for every call: try, park on EAGAIN until ready or the
+   deadline (0: none), try again. */
+enum { GORT__IO_READ, GORT__IO_WRITE, GORT__IO_RECV, GORT__IO_SEND, GORT__IO_READV, GORT__IO_WRITEV };
+static ssize_t gort__io(int kind, int fd, void *buf, size_t n, int flags, int64_t deadline) {
+    int mode = (kind == GORT__IO_READ || kind == GORT__IO_RECV || kind == GORT__IO_READV) ? GORT_IN : GORT_OUT;
     gort__fd_ready_for_io(fd);
     for (;;) {
-        ssize_t r = read(fd, buf, n);
+        ssize_t r;
         int e;
+        switch (kind) {
+        case GORT__IO_READ: r = read(fd, buf, n); break;
+        case GORT__IO_RECV: r = recv(fd, buf, n, flags); break;
+        case GORT__IO_SEND: r = send(fd, buf, n, flags | MSG_NOSIGNAL); break;
+        case GORT__IO_READV: r = readv(fd, (const struct iovec *)buf, (int)n); break;
+        case GORT__IO_WRITEV: {
+            /* sendmsg(MSG_NOSIGNAL) on sockets: -EPIPE, not SIGPIPE */
+            struct msghdr mh;
+            memset(&mh, 0, sizeof mh);
+            mh.msg_iov = (struct iovec *)buf;
+            mh.msg_iovlen = n;
+            r = sendmsg(fd, &mh, MSG_NOSIGNAL);
+            if (r < 0 && errno == ENOTSOCK) r = writev(fd, (const struct iovec *)buf, (int)n);
+            break;
+        }
+        default:
+            r = send(fd, buf, n, MSG_NOSIGNAL);
+            if (r < 0 && errno == ENOTSOCK) r = write(fd, buf, n);
+            break;
+        }
         if (r >= 0) return r;
         e = errno;
         if (e == EINTR) continue;
         if (e != EAGAIN && e != EWOULDBLOCK) return -e;
-        if ((e = gort__fd_wait(fd, GORT_IN, 0)) < 0) return e;
+        if (deadline > 0 && gort__nanotime() >= deadline) return -ETIMEDOUT;
+        if ((e = gort__fd_wait(fd, mode, deadline)) < 0) return e;
     }
 }
 
+ssize_t gort_read(int fd, void *buf, size_t n) { return gort__io(GORT__IO_READ, fd, buf, n, 0, 0); }
 ssize_t gort_write(int fd, const void *buf, size_t n) {
-    gort__fd_ready_for_io(fd);
-    for (;;) {
-        /* send(MSG_NOSIGNAL) on sockets: a closed peer is -EPIPE, not SIGPIPE. */
-        ssize_t r = send(fd, buf, n, MSG_NOSIGNAL);
-        int e;
-        if (r < 0 && errno == ENOTSOCK) r = write(fd, buf, n);
-        if (r >= 0) return r;
-        e = errno;
-        if (e == EINTR) continue;
-        if (e != EAGAIN && e != EWOULDBLOCK) return -e;
-        if ((e = gort__fd_wait(fd, GORT_OUT, 0)) < 0) return e;
+    return gort__io(GORT__IO_WRITE, fd, (void *)(uintptr_t)buf, n, 0, 0);
+}
+ssize_t gort_recv(int fd, void *buf, size_t n, int flags) { return gort__io(GORT__IO_RECV, fd, buf, n, flags, 0); }
+ssize_t gort_send(int fd, const void *buf, size_t n, int flags) {
+    return gort__io(GORT__IO_SEND, fd, (void *)(uintptr_t)buf, n, flags, 0);
+}
+ssize_t gort_readv(int fd, const struct iovec *iov, int cnt) {
+    return gort__io(GORT__IO_READV, fd, (void *)(uintptr_t)iov, (size_t)cnt, 0, 0);
+}
+ssize_t gort_writev(int fd, const struct iovec *iov, int cnt) {
+    return gort__io(GORT__IO_WRITEV, fd, (void *)(uintptr_t)iov, (size_t)cnt, 0, 0);
+}
+ssize_t gort_read_timeout(int fd, void *buf, size_t n, int64_t timeout_ns) {
+    return gort__io(GORT__IO_READ, fd, buf, n, 0, timeout_ns > 0 ? gort__deadline(timeout_ns) : gort__nanotime());
+}
+ssize_t gort_write_timeout(int fd, const void *buf, size_t n, int64_t timeout_ns) {
+    return gort__io(GORT__IO_WRITE, fd, (void *)(uintptr_t)buf, n, 0,
+                    timeout_ns > 0 ? gort__deadline(timeout_ns) : gort__nanotime());
+}
+ssize_t gort_write_all(int fd, const void *buf, size_t n) {
+    const char *p = (const char *)buf;
+    size_t done = 0;
+    while (done < n) {
+        ssize_t r = gort__io(GORT__IO_WRITE, fd, (void *)(uintptr_t)(p + done), n - done, 0, 0);
+        if (r < 0) return r;
+        done += (size_t)r;
     }
+    return (ssize_t)n;
 }
 
-int gort_accept(int fd, struct sockaddr *addr, socklen_t *len) {
+static int gort__accept(int fd, struct sockaddr *addr, socklen_t *len, int64_t deadline) {
     gort__fd_ready_for_io(fd);
     for (;;) {
         int r = accept4(fd, addr, len, SOCK_CLOEXEC | (gort__io_rt() ? SOCK_NONBLOCK : 0));
@@ -4183,11 +4313,16 @@ int gort_accept(int fd, struct sockaddr *addr, socklen_t *len) {
         e = errno;
         if (e == EINTR || e == ECONNABORTED) continue;
         if (e != EAGAIN && e != EWOULDBLOCK) return -e;
-        if ((e = gort__fd_wait(fd, GORT_IN, 0)) < 0) return e;
+        if (deadline > 0 && gort__nanotime() >= deadline) return -ETIMEDOUT;
+        if ((e = gort__fd_wait(fd, GORT_IN, deadline)) < 0) return e;
     }
 }
+int gort_accept(int fd, struct sockaddr *addr, socklen_t *len) { return gort__accept(fd, addr, len, 0); }
+int gort_accept_timeout(int fd, struct sockaddr *addr, socklen_t *len, int64_t timeout_ns) {
+    return gort__accept(fd, addr, len, timeout_ns > 0 ? gort__deadline(timeout_ns) : gort__nanotime());
+}
 
-int gort_connect(int fd, const struct sockaddr *addr, socklen_t len) {
+static int gort__connect(int fd, const struct sockaddr *addr, socklen_t len, int64_t deadline) {
     int r, e, soerr = 0;
     socklen_t sl = sizeof soerr;
     gort__fd_ready_for_io(fd);
@@ -4197,7 +4332,7 @@ int gort_connect(int fd, const struct sockaddr *addr, socklen_t len) {
     if (e != EINPROGRESS && e != EINTR && e != EAGAIN) return -e;
     if (e == EAGAIN && addr->sa_family != AF_UNIX) return -e;
     for (;;) {
-        if ((e = gort__fd_wait(fd, GORT_OUT, 0)) < 0) return e;
+        if ((e = gort__fd_wait(fd, GORT_OUT, deadline)) < 0) return e;
         if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0) return -errno;
         if (soerr == 0) {
             struct sockaddr_storage ss;
@@ -4209,6 +4344,11 @@ int gort_connect(int fd, const struct sockaddr *addr, socklen_t len) {
         }
         return -soerr;
     }
+}
+
+int gort_connect(int fd, const struct sockaddr *addr, socklen_t len) { return gort__connect(fd, addr, len, 0); }
+int gort_connect_timeout(int fd, const struct sockaddr *addr, socklen_t len, int64_t timeout_ns) {
+    return gort__connect(fd, addr, len, timeout_ns > 0 ? gort__deadline(timeout_ns) : gort__nanotime());
 }
 
 int gort_wait_fd(int fd, int events, int64_t timeout_ns) {
@@ -4233,12 +4373,16 @@ int gort_wait_fd(int fd, int events, int64_t timeout_ns) {
         if (!gort__io_rt()) {
             r = gort__poll_wait(fd, events, deadline);
         } else {
-            int err;
-            gort__pd *pd = gort__pd_prepare(gort__io_rt(), fd, &err);
-            if (!pd) return err ? err : (events & (GORT_IN | GORT_OUT));
-            /* Wait for the first requested direction; a writer-only wait
-               uses the write queue. */
-            r = gort__pd_wait(gort__io_rt(), pd, (events & GORT_IN) ? GORT_IN : GORT_OUT, deadline);
+            /* Both directions at once is a select over two fd cases. */
+            gort_case cs[2];
+            int nc = 0;
+            int64_t left = deadline ? deadline - gort__nanotime() : -1;
+            if (deadline && left <= 0) return -ETIMEDOUT;
+            memset(cs, 0, sizeof cs);
+            if (events & GORT_IN) { cs[nc].op = GORT_WAIT_IN; cs[nc].fd = fd; nc++; }
+            if (events & GORT_OUT) { cs[nc].op = GORT_WAIT_OUT; cs[nc].fd = fd; nc++; }
+            r = gort_select(cs, nc, left);
+            if (r >= 0 && !cs[r].ok) return -EBADF;   /* closed by gort_close */
         }
         if (r < 0) return r;
     }
