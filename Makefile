@@ -1,0 +1,85 @@
+# gort - Go's goroutines, channels, select and scheduler for C and C++.
+# gort is one header (gort.h); this Makefile tests, benchmarks and installs it.
+#
+#   make test        build and run tests/test_*.c in every configuration of
+#                    the matrix (gcc/clang -O0/-O2, ASan, UBSan, TSan,
+#                    Valgrind, aarch64 under qemu), the compile checks in
+#                    tests/compile/, the examples and the install check.
+#                    Ends with "N passed, N failed"; see tests/run.sh.
+#                    Narrow it down with CONFIGS="asan tsan" TESTS="test_chan".
+#   make bench       run the benchmarks (bench/run.sh; BENCH_ARGS=--quick etc.)
+#   make examples    build examples/*.c into tests/build/examples/
+#   make install     gort.h into $(PREFIX)/include, gort.pc into
+#                    $(PREFIX)/lib/pkgconfig (PREFIX=/usr/local, DESTDIR honoured)
+#   make uninstall   remove what install put there
+#   make clean       remove tests/build/
+#
+# Using it from another project after `make install`:
+#   cc $(pkg-config --cflags gort) prog.c $(pkg-config --libs gort)
+
+PREFIX     ?= /usr/local
+INCLUDEDIR ?= $(PREFIX)/include
+LIBDIR     ?= $(PREFIX)/lib
+PKGDIR     ?= $(LIBDIR)/pkgconfig
+DESTDIR    ?=
+INSTALL    ?= install
+
+CC         ?= cc
+# examples are built the way CI builds them: warning-free at -O2
+EXAMPLE_CFLAGS ?= -O2 -g -Wall -Wextra -Wpedantic -Werror -pthread -rdynamic
+# dladdr (goroutine start function names in gort_dump) lives in libdl before glibc 2.34
+EXAMPLE_LDLIBS ?= $(shell echo 'int dladdr(const void *, void *); int main(void) { return dladdr(0, 0); }' | \
+                    $(CC) -x c - -o /dev/null >/dev/null 2>&1 || echo -ldl)
+
+# The version is GORT_VERSION_STRING from gort.h when it has one.
+VERSION := $(or $(shell sed -n 's/^\#define GORT_VERSION_STRING *"\([^"]*\)".*/\1/p' gort.h 2>/dev/null),0.1.0)
+
+BUILD      := tests/build
+EXAMPLES   := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
+
+.PHONY: all test check bench examples install uninstall clean
+
+all: test
+
+# CONFIGS/TESTS narrow the matrix; GORT_NO_SKIP=1 makes a skip a failure.
+test check:
+	$(if $(CONFIGS),GORT_CONFIGS="$(CONFIGS)") $(if $(TESTS),GORT_TESTS="$(TESTS)") bash tests/run.sh
+
+bench:
+	@if [ -f bench/run.sh ]; then bash bench/run.sh $(BENCH_ARGS); \
+	 else echo "no bench/run.sh yet"; exit 1; fi
+
+examples: $(EXAMPLES)
+
+$(BUILD)/examples/%: examples/%.c gort.h
+	@mkdir -p $(@D)
+	$(CC) $(EXAMPLE_CFLAGS) -I. -o $@ $< -lm $(EXAMPLE_LDLIBS)
+
+# gort.pc, generated here so that the top level stays gort.h + Makefile.
+# -pthread goes in Cflags and Libs: the header needs it to compile
+# (pthread.h, thread-safe errno) and the program needs it to link.
+$(BUILD)/gort.pc: gort.h Makefile FORCE
+	@mkdir -p $(@D)
+	@{ echo 'prefix=$(PREFIX)'; \
+	   echo 'includedir=$(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR))'; \
+	   echo; \
+	   echo 'Name: gort'; \
+	   echo "Description: Go's goroutines, channels, select and scheduler for C and C++ (header-only)"; \
+	   echo 'Version: $(VERSION)'; \
+	   echo 'Cflags: -I$${includedir} -pthread'; \
+	   echo 'Libs: -pthread $(EXAMPLE_LDLIBS)'; \
+	 } > $@.tmp && mv $@.tmp $@
+
+.PHONY: FORCE
+FORCE:
+
+install: $(BUILD)/gort.pc
+	$(INSTALL) -d "$(DESTDIR)$(INCLUDEDIR)" "$(DESTDIR)$(PKGDIR)"
+	$(INSTALL) -m 644 gort.h "$(DESTDIR)$(INCLUDEDIR)/gort.h"
+	$(INSTALL) -m 644 $(BUILD)/gort.pc "$(DESTDIR)$(PKGDIR)/gort.pc"
+
+uninstall:
+	rm -f "$(DESTDIR)$(INCLUDEDIR)/gort.h" "$(DESTDIR)$(PKGDIR)/gort.pc"
+
+clean:
+	rm -rf $(BUILD) examples/build

@@ -1,0 +1,408 @@
+/* test_sched.c - the scheduler (>>sched, >>runq).
+
+   - many goroutines run to completion on 1 and 2 Ps, also spawned as a
+     tree, and gort_goroutines() falls back to 1;
+   - two goroutines that never yield run at the same time on 2 Ps;
+   - goroutines queued by a P whose goroutine then spins forever are
+     stolen and run by the other P;
+   - gort_yield lets the other goroutine run (two goroutines alternate on
+     one P);
+   - gort_exit ends the goroutine from deep inside nested calls;
+   - gort_maxprocs() reports opts.maxprocs, $GORT_MAXPROCS when it is 0,
+     else the CPUs in the affinity mask, and 0 with no runtime;
+   - gort_go from a plain thread and from the main thread in background
+     mode (gort_start/gort_stop).
+   A hang is a failure: every wait is bounded (generously: a slow machine
+   only makes it slower, never fails it) and a watchdog ends the program.
+   C99. */
+#define _GNU_SOURCE
+#define GORT_IMPLEMENTATION
+#include "../gort.h"
+#include "check.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define NOINLINE   __attribute__((noinline))
+#define WATCHDOG_S 900
+#define SEC        1000000000LL
+#define WAIT_NS    (120 * SEC)   /* bound on waits that must end: only a hang reaches it */
+#define SPIN_NS    (30 * SEC)    /* bound on non-yielding spins */
+
+static gort_wg wg = GORT_WG_INIT;
+
+static long load(const long *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+static void store(long *p, long v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
+static void inc(long *p) { __atomic_fetch_add(p, 1, __ATOMIC_ACQ_REL); }
+
+/* Yield until *p == want; 1 if it got there. */
+static int yield_until(const long *p, long want)
+{
+    int64_t end = gort_now() + WAIT_NS;
+    while (load(p) != want) {
+        if (gort_now() > end)
+            return 0;
+        gort_yield();
+    }
+    return 1;
+}
+
+/* Yield until only the calling goroutine is left. */
+static int yield_until_alone(void)
+{
+    int64_t end = gort_now() + WAIT_NS;
+    while (gort_goroutines() != 1) {
+        if (gort_now() > end)
+            return 0;
+        gort_yield();
+    }
+    return 1;
+}
+
+static void run(int maxprocs, void (*fn)(void *), void *arg)
+{
+    gort_opts o;
+    memset(&o, 0, sizeof o);
+    o.maxprocs = maxprocs;
+    o.hog_ns = -1;   /* the spinning goroutines are meant to hog */
+    CHECK_EQ(gort_run_opts(&o, fn, arg), 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* Many goroutines run to completion                                   */
+
+static long counter;
+
+static void count_one(void *arg)
+{
+    (void)arg;
+    inc(&counter);
+}
+
+static void many_main(void *arg)
+{
+    long n = check_scale(20000), i, bad = 0;
+    (void)arg;
+    store(&counter, 0);
+    CHECK_EQ(gort_goroutines(), 1);
+    for (i = 0; i < n; i++) {
+        if (gort_go(count_one, NULL) != 0)
+            bad++;
+    }
+    CHECK_EQ(bad, 0);
+    CHECK(yield_until(&counter, n));
+    CHECK_EQ(load(&counter), n);
+    CHECK(yield_until_alone());
+    CHECK_EQ(gort_goroutines(), 1);
+}
+
+/* A binary tree of goroutines: each spawns two children until depth 0. */
+static void tree_node(void *arg)
+{
+    long depth = (long)(intptr_t)arg;
+    inc(&counter);
+    if (depth > 0) {
+        CHECK_EQ(gort_go(tree_node, (void *)(intptr_t)(depth - 1)), 0);
+        CHECK_EQ(gort_go(tree_node, (void *)(intptr_t)(depth - 1)), 0);
+    }
+}
+
+static void tree_main(void *arg)
+{
+    long depth = 1, nodes;
+    (void)arg;
+    while ((2L << (depth + 1)) - 1 <= check_scale(16383))
+        depth++;
+    nodes = (2L << depth) - 1;
+    store(&counter, 0);
+    CHECK_EQ(gort_go(tree_node, (void *)(intptr_t)depth), 0);
+    CHECK(yield_until(&counter, nodes));
+    CHECK(yield_until_alone());
+}
+
+/* ------------------------------------------------------------------ */
+/* Two goroutines that never yield run in parallel on 2 Ps             */
+
+static long par_flag[2], par_saw[2];
+
+static void par_spin(void *arg)
+{
+    int me = (int)(intptr_t)arg;
+    int64_t end;
+    store(&par_flag[me], 1);
+    end = gort_now() + SPIN_NS;
+    /* no scheduling point in this loop: only another P can run the other */
+    while (!load(&par_flag[1 - me]) && gort_now() < end)
+        ;
+    store(&par_saw[me], load(&par_flag[1 - me]));
+    gort_wg_done(&wg);
+}
+
+static void par_main(void *arg)
+{
+    (void)arg;
+    memset(par_flag, 0, sizeof par_flag);
+    memset(par_saw, 0, sizeof par_saw);
+    gort_wg_add(&wg, 2);
+    CHECK_EQ(gort_go(par_spin, (void *)0), 0);
+    CHECK_EQ(gort_go(par_spin, (void *)1), 0);
+    gort_wg_wait(&wg);   /* parks main: its P is free for a spinner */
+    CHECK_EQ(load(&par_saw[0]), 1);
+    CHECK_EQ(load(&par_saw[1]), 1);
+}
+
+/* ------------------------------------------------------------------ */
+/* Work queued behind a spinning goroutine is stolen                   */
+
+#define STEAL_N 100
+static long steal_ran, steal_seen;
+
+static void steal_child(void *arg)
+{
+    (void)arg;
+    inc(&steal_ran);
+}
+
+static void steal_spawner(void *arg)
+{
+    int i;
+    int64_t end;
+    (void)arg;
+    for (i = 0; i < STEAL_N; i++)
+        CHECK_EQ(gort_go(steal_child, NULL), 0);
+    end = gort_now() + SPIN_NS;
+    /* never yields: the children sit in this P's queue until stolen */
+    while (load(&steal_ran) != STEAL_N && gort_now() < end)
+        ;
+    store(&steal_seen, load(&steal_ran));
+    gort_wg_done(&wg);
+}
+
+static void steal_main(void *arg)
+{
+    (void)arg;
+    store(&steal_ran, 0);
+    store(&steal_seen, 0);
+    gort_wg_add(&wg, 1);
+    CHECK_EQ(gort_go(steal_spawner, NULL), 0);
+    gort_wg_wait(&wg);
+    CHECK_EQ(load(&steal_seen), STEAL_N);
+    CHECK(yield_until_alone());
+}
+
+/* ------------------------------------------------------------------ */
+/* gort_yield lets the other goroutine run                             */
+
+static long fair_progress[2], fair_stalls[2], fair_iters;
+
+static void fair_main_g(void *arg)
+{
+    int me = (int)(intptr_t)arg, other = 1 - me;
+    long i, before, after;
+    for (i = 0; i < fair_iters; i++) {
+        before = load(&fair_progress[other]);
+        store(&fair_progress[me], i + 1);
+        gort_yield();
+        after = load(&fair_progress[other]);
+        /* on one P the other goroutine, unless finished, ran meanwhile */
+        if (after == before && after < fair_iters)
+            fair_stalls[me]++;
+    }
+    gort_wg_done(&wg);
+}
+
+static void fair_main(void *arg)
+{
+    (void)arg;
+    fair_iters = check_scale(20000);
+    memset(fair_progress, 0, sizeof fair_progress);
+    memset(fair_stalls, 0, sizeof fair_stalls);
+    gort_wg_add(&wg, 2);
+    CHECK_EQ(gort_go(fair_main_g, (void *)0), 0);
+    CHECK_EQ(gort_go(fair_main_g, (void *)1), 0);
+    gort_wg_wait(&wg);
+    check_note("yield fairness: %ld and %ld of %ld yields did not let the other run",
+               fair_stalls[0], fair_stalls[1], fair_iters);
+    /* A scheduler may now and then pick the yielder again (Go takes the
+       global queue first every 61st tick); a yield that does nothing
+       stalls every time. */
+    CHECK(fair_stalls[0] <= fair_iters / 10 + 2);
+    CHECK(fair_stalls[1] <= fair_iters / 10 + 2);
+}
+
+/* ------------------------------------------------------------------ */
+/* gort_exit                                                           */
+
+static long exit_before, exit_after, exit_unwound, exit_started;
+
+static NOINLINE void exit_deep(int depth)
+{
+    if (depth == 0) {
+        inc(&exit_before);
+        gort_wg_done(&wg);
+        gort_exit();
+        inc(&exit_after);   /* never runs */
+        return;
+    }
+    exit_deep(depth - 1);
+    inc(&exit_unwound);     /* never runs */
+}
+
+static void exit_g(void *arg)
+{
+    inc(&exit_started);
+    exit_deep((int)(intptr_t)arg);
+    inc(&exit_unwound);     /* never runs */
+}
+
+static void exit_main(void *arg)
+{
+    long n = 50, i;
+    (void)arg;
+    store(&exit_before, 0);
+    store(&exit_after, 0);
+    store(&exit_unwound, 0);
+    store(&exit_started, 0);
+    gort_wg_add(&wg, (int)n);
+    for (i = 0; i < n; i++)
+        CHECK_EQ(gort_go(exit_g, (void *)(intptr_t)(i % 10)), 0);
+    gort_wg_wait(&wg);
+    CHECK(yield_until_alone());
+    CHECK_EQ(load(&exit_started), n);
+    CHECK_EQ(load(&exit_before), n);
+    CHECK_EQ(load(&exit_after), 0);
+    CHECK_EQ(load(&exit_unwound), 0);
+    /* the runtime still works after goroutines exited this way */
+    store(&counter, 0);
+    for (i = 0; i < n; i++)
+        CHECK_EQ(gort_go(count_one, NULL), 0);
+    CHECK(yield_until(&counter, n));
+    CHECK(yield_until_alone());
+}
+
+/* ------------------------------------------------------------------ */
+/* gort_maxprocs                                                       */
+
+static long seen_maxprocs;
+
+static void maxprocs_main(void *arg)
+{
+    (void)arg;
+    store(&seen_maxprocs, gort_maxprocs());
+}
+
+static long run_maxprocs(int maxprocs, int use_plain_run)
+{
+    store(&seen_maxprocs, -1);
+    if (use_plain_run)
+        CHECK_EQ(gort_run(maxprocs_main, NULL), 0);
+    else
+        run(maxprocs, maxprocs_main, NULL);
+    return load(&seen_maxprocs);
+}
+
+static void test_maxprocs(void)
+{
+    cpu_set_t set;
+    int cpus = 0;
+    static const int values[] = { 1, 2, 3, 7 };
+    size_t i;
+
+    CHECK_EQ(gort_maxprocs(), 0);   /* no runtime */
+    for (i = 0; i < sizeof values / sizeof values[0]; i++)
+        CHECK_EQ(run_maxprocs(values[i], 0), values[i]);
+
+    CHECK_EQ(setenv("GORT_MAXPROCS", "3", 1), 0);
+    CHECK_EQ(run_maxprocs(0, 0), 3);   /* opts 0: the environment */
+    CHECK_EQ(run_maxprocs(0, 1), 3);   /* gort_run: the environment */
+    CHECK_EQ(run_maxprocs(2, 0), 2);   /* opts win over the environment */
+    CHECK_EQ(setenv("GORT_MAXPROCS", "5", 1), 0);
+    CHECK_EQ(run_maxprocs(0, 0), 5);   /* read again at each start */
+    CHECK_EQ(unsetenv("GORT_MAXPROCS"), 0);
+
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) == 0)
+        cpus = CPU_COUNT(&set);
+    if (cpus > 0)
+        CHECK_EQ(run_maxprocs(0, 0), cpus);
+    CHECK_EQ(gort_maxprocs(), 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* Background mode: gort_go from plain threads                         */
+
+static gort_wg bg_wg = GORT_WG_INIT;
+static long bg_count, bg_in_goroutine;
+
+static void bg_work(void *arg)
+{
+    (void)arg;
+    if (gort_in_goroutine())
+        inc(&bg_in_goroutine);
+    inc(&bg_count);
+    gort_wg_done(&bg_wg);
+}
+
+static void *bg_thread(void *arg)
+{
+    long n = (long)(intptr_t)arg, i, bad = 0;
+    gort_wg_add(&bg_wg, (int)n);
+    for (i = 0; i < n; i++) {
+        if (gort_go(bg_work, NULL) != 0) {
+            bad++;
+            gort_wg_done(&bg_wg);
+        }
+    }
+    CHECK_EQ(bad, 0);
+    gort_wg_wait(&bg_wg);   /* blocks this plain thread */
+    return NULL;
+}
+
+static void test_background(int maxprocs)
+{
+    gort_opts o;
+    pthread_t t[2];
+    long n = check_scale(5000);
+    int i;
+    memset(&o, 0, sizeof o);
+    o.maxprocs = maxprocs;
+    store(&bg_count, 0);
+    store(&bg_in_goroutine, 0);
+    CHECK_EQ(gort_start(&o), 0);
+    CHECK_EQ(gort_maxprocs(), maxprocs);
+    for (i = 0; i < 2; i++)
+        CHECK_EQ(pthread_create(&t[i], NULL, bg_thread, (void *)(intptr_t)n), 0);
+    /* and from the main thread */
+    bg_thread((void *)(intptr_t)n);
+    for (i = 0; i < 2; i++)
+        CHECK_EQ(pthread_join(t[i], NULL), 0);
+    CHECK_EQ(load(&bg_count), 3 * n);
+    CHECK_EQ(load(&bg_in_goroutine), 3 * n);
+    CHECK_EQ(gort_stop(), 0);
+    CHECK_EQ(gort_go(bg_work, NULL), -ESRCH);
+}
+
+int main(void)
+{
+    int mp;
+    alarm(WATCHDOG_S);
+    unsetenv("GORT_MAXPROCS");
+
+    for (mp = 1; mp <= 2; mp++) {
+        run(mp, many_main, NULL);
+        run(mp, tree_main, NULL);
+        run(mp, exit_main, NULL);
+    }
+    run(2, par_main, NULL);
+    run(2, steal_main, NULL);
+    run(1, fair_main, NULL);
+    test_maxprocs();
+    test_background(1);
+    test_background(2);
+    return check_done();
+}

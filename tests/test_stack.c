@@ -1,0 +1,628 @@
+/* test_stack.c - goroutine stacks (>>stack).
+
+   - a goroutine can use 4 MiB of an 8 MiB stack (opts.stack_size and
+     $GORT_STACK_SIZE=8m), 128 KiB of the default 256 KiB, and 32 KiB of
+     a 64 KiB stack; frames deep in the recursion keep their contents;
+   - memory is given back: after 64 goroutines each used 1 MiB of stack
+     and exited, VmRSS falls back to near where it was (skipped under
+     Valgrind and the sanitizers, whose shadow memory is never returned);
+   - overflow: in a child process a goroutine recursing without bound
+     prints a line with "stack overflow" and "goroutine" and aborts,
+     with the default guard and with guard=mprotect (environment and
+     opts.debug), in the main goroutine and in another one;
+   - a SIGSEGV that is not a stack overflow still reaches the program's
+     own handler (installed before gort_run), with the faulting address,
+     and the program goes on after the handler fixed the fault; with no
+     handler such a fault kills the process with SIGSEGV and no overflow
+     message;
+   - stack_size 1 byte is rounded up or rejected (-EINVAL), SIZE_MAX is
+     rejected.
+   C99 + POSIX (fork, sigaction, mmap). */
+#define _GNU_SOURCE
+#define GORT_IMPLEMENTATION
+#include "../gort.h"
+#include "check.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define NOINLINE   __attribute__((noinline))
+#define WATCHDOG_S 900
+#define SEC        1000000000LL
+#define WAIT_NS    (120 * SEC)
+#define KiB        1024L
+#define MiB        (1024L * 1024L)
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define STACK_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define STACK_SANITIZED 1
+#endif
+#endif
+#ifndef STACK_SANITIZED
+#define STACK_SANITIZED 0
+#endif
+
+static long load(const long *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+static void store(long *p, long v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
+static void inc(long *p) { __atomic_fetch_add(p, 1, __ATOMIC_ACQ_REL); }
+
+static int under_valgrind(void)
+{
+    const char *p = getenv("LD_PRELOAD");
+    return p && strstr(p, "vgpreload") != NULL;
+}
+
+static int yield_until_alone(void)
+{
+    int64_t end = gort_now() + WAIT_NS;
+    while (gort_goroutines() != 1) {
+        if (gort_now() > end)
+            return 0;
+        gort_yield();
+    }
+    return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Using the stack                                                     */
+
+/* Each frame holds `frame` bytes (a multiple of 64) filled with a pattern
+   of its depth, checked after the deeper frames returned. At the bottom
+   it calls at_bottom (if any). Returns the number of bad bytes. */
+static void (*at_bottom)(void);
+
+static NOINLINE long use_stack(long depth, long frames)
+{
+    volatile unsigned char buf[1024];
+    long i, bad = 0;
+    for (i = 0; i < (long)sizeof buf; i += 64)
+        buf[i] = (unsigned char)(depth * 7 + i);
+    buf[sizeof buf - 1] = (unsigned char)depth;
+    if (depth + 1 < frames)
+        bad += use_stack(depth + 1, frames);
+    else if (at_bottom)
+        at_bottom();
+    for (i = 0; i < (long)sizeof buf; i += 64)
+        bad += buf[i] != (unsigned char)(depth * 7 + i);
+    bad += buf[sizeof buf - 1] != (unsigned char)depth;
+    return bad;
+}
+
+/* 4 KiB frames: fewer calls for the big stacks */
+static NOINLINE long use_stack4k(long depth, long frames)
+{
+    volatile unsigned char buf[4096];
+    long i, bad = 0;
+    for (i = 0; i < (long)sizeof buf; i += 256)
+        buf[i] = (unsigned char)(depth * 3 + i);
+    buf[sizeof buf - 1] = (unsigned char)depth;
+    if (depth + 1 < frames)
+        bad += use_stack4k(depth + 1, frames);
+    for (i = 0; i < (long)sizeof buf; i += 256)
+        bad += buf[i] != (unsigned char)(depth * 3 + i);
+    bad += buf[sizeof buf - 1] != (unsigned char)depth;
+    return bad;
+}
+
+struct use_job {
+    long      bytes;   /* stack to use, in KiB frames */
+    int       big;     /* 4 KiB frames */
+    long      bad;
+    long      done;
+    gort_wg  *wg;
+};
+
+static void use_job_main(void *arg)
+{
+    struct use_job *j = (struct use_job *)arg;
+    if (j->big)
+        j->bad = use_stack4k(0, j->bytes / (4 * KiB));
+    else
+        j->bad = use_stack(0, j->bytes / KiB);
+    store(&j->done, 1);
+    if (j->wg)
+        gort_wg_done(j->wg);
+}
+
+/* Runs a goroutine using `bytes` of stack (and the main goroutine too). */
+static void use_main(void *arg)
+{
+    struct use_job *j = (struct use_job *)arg;
+    gort_wg wg = GORT_WG_INIT;
+    struct use_job child = *j;
+    child.wg = &wg;
+    gort_wg_add(&wg, 1);
+    CHECK_EQ(gort_go(use_job_main, &child), 0);
+    gort_wg_wait(&wg);
+    CHECK_EQ(load(&child.done), 1);
+    CHECK_EQ(child.bad, 0);
+    use_job_main(j);   /* the main goroutine itself */
+}
+
+static void test_use(size_t stack_size, long bytes, int big)
+{
+    gort_opts o;
+    struct use_job j;
+    memset(&o, 0, sizeof o);
+    memset(&j, 0, sizeof j);
+    o.stack_size = stack_size;
+    o.maxprocs = 2;
+    o.hog_ns = -1;   /* touching megabytes of fresh stack is slow, not a hog */
+    j.bytes = bytes;
+    j.big = big;
+    if (stack_size)
+        CHECK_EQ(gort_run_opts(&o, use_main, &j), 0);
+    else
+        CHECK_EQ(gort_run(use_main, &j), 0);
+    CHECK_EQ(j.done, 1);
+    CHECK_EQ(j.bad, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* Memory is given back                                                */
+
+static long status_kb(const char *field)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    size_t n = strlen(field);
+    long v = -1;
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, field, n) == 0 && line[n] == ':') {
+            v = strtol(line + n + 1, NULL, 10);
+            break;
+        }
+    }
+    fclose(f);
+    return v;
+}
+
+#define RELEASE_N 64
+static gort_chan *release_gate;
+static long       release_reached;
+
+static void release_wait(void)
+{
+    long v;
+    inc(&release_reached);
+    CHECK_EQ(gort_chan_recv(release_gate, &v), 0);   /* closed */
+}
+
+static void release_g(void *arg)
+{
+    long *bad = (long *)arg;
+    *bad = use_stack(0, 1024);   /* 1 MiB, parked at the bottom */
+}
+
+static void shallow_g(void *arg)
+{
+    (void)arg;
+    gort_yield();
+}
+
+static void release_main(void *arg)
+{
+    static long bad[RELEASE_N];
+    long before, peak, after = 0, i, sumbad = 0;
+    int64_t end;
+    int measure = !under_valgrind() && !STACK_SANITIZED;
+    (void)arg;
+
+    /* warm up: the runtime's own structures for 64 goroutines */
+    at_bottom = NULL;
+    for (i = 0; i < RELEASE_N; i++)
+        CHECK_EQ(gort_go(shallow_g, NULL), 0);
+    CHECK(yield_until_alone());
+
+    release_gate = gort_chan_make(sizeof(long), 0);
+    CHECK(release_gate != NULL);
+    store(&release_reached, 0);
+    at_bottom = release_wait;
+    before = status_kb("VmRSS");
+    for (i = 0; i < RELEASE_N; i++)
+        CHECK_EQ(gort_go(release_g, &bad[i]), 0);
+    end = gort_now() + WAIT_NS;
+    while (load(&release_reached) != RELEASE_N && gort_now() < end)
+        gort_sleep(SEC / 1000);
+    CHECK_EQ(load(&release_reached), RELEASE_N);
+    peak = status_kb("VmRSS");
+    CHECK_EQ(gort_chan_close(release_gate), 0);
+    CHECK(yield_until_alone());
+    for (i = 0; i < RELEASE_N; i++)
+        sumbad += bad[i];
+    CHECK_EQ(sumbad, 0);
+    CHECK_EQ(gort_chan_free(release_gate), 0);
+    at_bottom = NULL;
+
+    /* The runtime may give stacks back lazily: wait up to 10 s. */
+    end = gort_now() + 10 * SEC;
+    do {
+        after = status_kb("VmRSS");
+        if (after - before <= 8 * 1024)
+            break;
+        gort_sleep(SEC / 20);
+    } while (gort_now() < end);
+    check_note("RSS before %ld KiB, with %d goroutines 1 MiB deep %ld KiB, after they "
+               "exited %ld KiB%s", before, RELEASE_N, peak, after,
+               measure ? "" : " (not checked: Valgrind or a sanitizer)");
+    if (measure) {
+        CHECK(before > 0 && peak > 0 && after > 0);
+        CHECK(peak - before >= 48 * 1024);   /* the measurement sees the stacks */
+        CHECK(after - before <= 8 * 1024);   /* and sees them given back */
+    }
+}
+
+static void test_release(void)
+{
+    gort_opts o;
+    memset(&o, 0, sizeof o);
+    o.maxprocs = 2;
+    o.stack_size = 2 * MiB;
+    o.hog_ns = -1;
+    CHECK_EQ(gort_run_opts(&o, release_main, NULL), 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* Child processes                                                     */
+
+struct child {
+    int  status;
+    char err[16384];   /* its stderr */
+};
+
+static void run_child(void (*scenario)(void *), void *arg, struct child *c)
+{
+    int p[2];
+    pid_t pid;
+    size_t got = 0;
+    ssize_t n;
+    memset(c, 0, sizeof *c);
+    c->status = -1;
+    if (pipe(p) != 0) {
+        CHECK(0);
+        return;
+    }
+    fflush(stdout);
+    fflush(stderr);
+    pid = fork();
+    if (pid < 0) {
+        CHECK(0);
+        close(p[0]);
+        close(p[1]);
+        return;
+    }
+    if (pid == 0) {
+        close(p[0]);
+        dup2(p[1], 2);
+        close(p[1]);
+        alarm(120);
+        scenario(arg);
+        _exit(0);
+    }
+    close(p[1]);
+    for (;;) {
+        n = read(p[0], c->err + got, sizeof c->err - 1 - got);
+        if (n > 0) {
+            got += (size_t)n;
+            if (got == sizeof c->err - 1)
+                got = 0;   /* keep reading (and keep the tail) */
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        break;
+    }
+    c->err[got] = '\0';
+    close(p[0]);
+    while (waitpid(pid, &c->status, 0) < 0 && errno == EINTR)
+        ;
+}
+
+static int aborted(int status)
+{
+    return (WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT) ||
+           (WIFEXITED(status) && WEXITSTATUS(status) != 0);
+}
+
+static void describe(const char *what, const struct child *c)
+{
+    if (WIFSIGNALED(c->status))
+        check_note("%s: child killed by signal %d", what, WTERMSIG(c->status));
+    else if (WIFEXITED(c->status))
+        check_note("%s: child exited with %d", what, WEXITSTATUS(c->status));
+}
+
+/* -- overflow -- */
+
+static NOINLINE long recurse_forever(long depth)
+{
+    volatile unsigned char buf[256];   /* smaller than any guard page */
+    buf[0] = (unsigned char)depth;
+    buf[sizeof buf - 1] = (unsigned char)depth;
+    if (depth > (1L << 40))            /* never: keeps the compiler quiet */
+        return buf[0];
+    return recurse_forever(depth + 1) + buf[depth & 255];
+}
+
+static void overflow_g(void *arg)
+{
+    (void)arg;
+    recurse_forever(0);
+}
+
+static void overflow_main(void *arg)
+{
+    int in_main = (int)(intptr_t)arg;
+    if (in_main) {
+        recurse_forever(0);
+    } else {
+        long v;
+        gort_chan *c = gort_chan_make(sizeof(long), 0);
+        CHECK_EQ(gort_go(overflow_g, NULL), 0);
+        gort_chan_recv(c, &v);   /* never returns */
+    }
+}
+
+struct overflow_cfg {
+    const char *env_debug;   /* $GORT_DEBUG, or NULL */
+    int         debug;       /* opts.debug */
+    int         in_main;
+    int         maxprocs;
+};
+
+static void overflow_child(void *arg)
+{
+    const struct overflow_cfg *cfg = (const struct overflow_cfg *)arg;
+    gort_opts o;
+    int rc;
+    if (cfg->env_debug)
+        setenv("GORT_DEBUG", cfg->env_debug, 1);
+    else
+        unsetenv("GORT_DEBUG");
+    memset(&o, 0, sizeof o);
+    o.debug = cfg->debug;
+    o.maxprocs = cfg->maxprocs;
+    o.stack_size = 64 * KiB;
+    rc = gort_run_opts(&o, overflow_main, (void *)(intptr_t)cfg->in_main);
+    fprintf(stderr, "gort_run_opts returned %d\n", rc);
+    _exit(3);
+}
+
+static void test_overflow(void)
+{
+    static const struct overflow_cfg cfgs[] = {
+        { NULL, 0, 0, 1 },
+        { NULL, 0, 1, 2 },
+        { "guard=mprotect", 0, 0, 2 },
+        { "guard=mprotect", 0, 1, 1 },
+        { NULL, GORT_DEBUG_GUARD_MPROT, 0, 2 },
+    };
+    size_t i;
+    struct child c;
+    for (i = 0; i < sizeof cfgs / sizeof cfgs[0]; i++) {
+        char what[128];
+        snprintf(what, sizeof what, "overflow (GORT_DEBUG=%s, debug=%d, %s goroutine)",
+                 cfgs[i].env_debug ? cfgs[i].env_debug : "", cfgs[i].debug,
+                 cfgs[i].in_main ? "main" : "another");
+        run_child(overflow_child, (void *)&cfgs[i], &c);
+        describe(what, &c);
+        CHECK(aborted(c.status));
+        CHECK(strstr(c.err, "stack overflow") != NULL);
+        CHECK(strstr(c.err, "goroutine") != NULL);
+        if (!aborted(c.status) || !strstr(c.err, "stack overflow"))
+            fprintf(stderr, "%s: child's stderr:\n%s\n", what, c.err);
+    }
+}
+
+/* -- other stack sizes, in a child where a wrong guess could kill -- */
+
+static void env_size_child(void *arg)
+{
+    struct use_job j;
+    (void)arg;
+    setenv("GORT_STACK_SIZE", "8m", 1);
+    memset(&j, 0, sizeof j);
+    j.bytes = 4 * MiB;
+    j.big = 1;
+    if (gort_run(use_main, &j) != 0 || j.bad != 0 || !j.done)
+        _exit(4);
+    _exit(check_failures() ? 5 : 0);
+}
+
+static long tiny_ran;
+
+static void tiny_main(void *arg)
+{
+    (void)arg;
+    tiny_ran = 1;
+}
+
+/* exit status: 10 ran, 20 -EINVAL, 21 -ENOMEM, 30 other */
+static void size_child(void *arg)
+{
+    gort_opts o;
+    int rc;
+    memset(&o, 0, sizeof o);
+    o.stack_size = *(const size_t *)arg;
+    tiny_ran = 0;
+    rc = gort_run_opts(&o, tiny_main, NULL);
+    if (rc == 0 && tiny_ran)
+        _exit(10);
+    if (rc == -EINVAL && !tiny_ran)
+        _exit(20);
+    if (rc == -ENOMEM && !tiny_ran)
+        _exit(21);
+    fprintf(stderr, "gort_run_opts returned %d, main ran: %ld\n", rc, tiny_ran);
+    _exit(30);
+}
+
+static void test_sizes_in_child(void)
+{
+    struct child c;
+    size_t size;
+
+    run_child(env_size_child, NULL, &c);
+    describe("GORT_STACK_SIZE=8m, 4 MiB used", &c);
+    CHECK(WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0);
+
+    size = 1;
+    run_child(size_child, &size, &c);
+    CHECK(WIFEXITED(c.status) &&
+          (WEXITSTATUS(c.status) == 10 || WEXITSTATUS(c.status) == 20));
+    if (WIFEXITED(c.status) && WEXITSTATUS(c.status) == 10)
+        check_note("stack_size 1: rounded up (gort_run_opts returned 0)");
+    else if (WIFEXITED(c.status) && WEXITSTATUS(c.status) == 20)
+        check_note("stack_size 1: rejected with -EINVAL");
+    else
+        describe("stack_size 1", &c);
+
+    size = SIZE_MAX;
+    run_child(size_child, &size, &c);
+    describe("stack_size SIZE_MAX", &c);
+    CHECK(WIFEXITED(c.status) &&
+          (WEXITSTATUS(c.status) == 20 || WEXITSTATUS(c.status) == 21));
+}
+
+/* -- SIGSEGV that is not an overflow -- */
+
+static long   page_size;
+static char  *fault_page;
+static void  *volatile fault_addr;
+static volatile sig_atomic_t fault_calls;
+
+static void on_segv(int sig, siginfo_t *si, void *ctx)
+{
+    (void)ctx;
+    if (sig == SIGSEGV) {
+        fault_calls++;
+        fault_addr = si->si_addr;
+    }
+    /* fix the fault: the load is retried and succeeds */
+    mprotect(fault_page, (size_t)page_size, PROT_READ | PROT_WRITE);
+}
+
+static NOINLINE int touch(volatile char *p) { return *p; }
+
+static void fault_g(void *arg)
+{
+    gort_wg *wg = (gort_wg *)arg;
+    CHECK_EQ(touch(fault_page + 100), 0);
+    gort_wg_done(wg);
+}
+
+static void fault_main(void *arg)
+{
+    gort_wg wg = GORT_WG_INIT;
+    (void)arg;
+    /* in the main goroutine */
+    CHECK_EQ(touch(fault_page + 100), 0);
+    CHECK_EQ(fault_calls, 1);
+    CHECK(fault_addr == (void *)(fault_page + 100));
+    /* in another goroutine, maybe on another thread */
+    CHECK_EQ(mprotect(fault_page, (size_t)page_size, PROT_NONE), 0);
+    gort_wg_add(&wg, 1);
+    CHECK_EQ(gort_go(fault_g, &wg), 0);
+    gort_wg_wait(&wg);
+    CHECK_EQ(fault_calls, 2);
+    CHECK(fault_addr == (void *)(fault_page + 100));
+}
+
+static void test_foreign_segv(void)
+{
+    struct sigaction sa;
+    gort_opts o;
+    int mp;
+
+    page_size = sysconf(_SC_PAGESIZE);
+    fault_page = (char *)mmap(NULL, (size_t)page_size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+                              -1, 0);
+    CHECK(fault_page != (char *)MAP_FAILED);
+    if (fault_page == (char *)MAP_FAILED)
+        return;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_segv;
+    sa.sa_flags = SA_SIGINFO;
+    sigemptyset(&sa.sa_mask);
+    CHECK_EQ(sigaction(SIGSEGV, &sa, NULL), 0);
+
+    for (mp = 1; mp <= 2; mp++) {
+        memset(&o, 0, sizeof o);
+        o.maxprocs = mp;
+        fault_calls = 0;
+        fault_addr = NULL;
+        CHECK_EQ(mprotect(fault_page, (size_t)page_size, PROT_NONE), 0);
+        CHECK_EQ(gort_run_opts(&o, fault_main, NULL), 0);
+        CHECK_EQ(fault_calls, 2);
+    }
+    /* after the runtime is gone the handler is still the program's */
+    CHECK_EQ(mprotect(fault_page, (size_t)page_size, PROT_NONE), 0);
+    fault_calls = 0;
+    CHECK_EQ(touch(fault_page + 8), 0);
+    CHECK_EQ(fault_calls, 1);
+    CHECK(fault_addr == (void *)(fault_page + 8));
+    munmap(fault_page, (size_t)page_size);
+}
+
+/* With no handler of the program's own, such a fault kills the process
+   with SIGSEGV, and is not reported as an overflow. */
+static void default_segv_main(void *arg)
+{
+    (void)arg;
+    touch(fault_page + 100);
+}
+
+static void default_segv_child(void *arg)
+{
+    gort_opts o;
+    (void)arg;
+    signal(SIGSEGV, SIG_DFL);
+    memset(&o, 0, sizeof o);
+    o.maxprocs = 2;
+    gort_run_opts(&o, default_segv_main, NULL);
+    _exit(3);
+}
+
+static void test_default_segv(void)
+{
+    struct child c;
+    page_size = sysconf(_SC_PAGESIZE);
+    fault_page = (char *)mmap(NULL, (size_t)page_size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+                              -1, 0);
+    CHECK(fault_page != (char *)MAP_FAILED);
+    if (fault_page == (char *)MAP_FAILED)
+        return;
+    run_child(default_segv_child, NULL, &c);
+    describe("SIGSEGV outside any stack, no handler", &c);
+    CHECK(WIFSIGNALED(c.status) && WTERMSIG(c.status) == SIGSEGV);
+    CHECK(strstr(c.err, "stack overflow") == NULL);
+    munmap(fault_page, (size_t)page_size);
+}
+
+int main(void)
+{
+    alarm(WATCHDOG_S);
+    unsetenv("GORT_STACK_SIZE");
+    unsetenv("GORT_DEBUG");
+
+    /* children first, while this process has no runtime threads */
+    test_overflow();
+    test_sizes_in_child();
+    test_default_segv();
+
+    test_use(8 * MiB, 4 * MiB, 1);     /* 4 MiB of 8 MiB */
+    test_use(0, 128 * KiB, 0);         /* 128 KiB of the default 256 KiB */
+    test_use(64 * KiB, 32 * KiB, 0);   /* 32 KiB of 64 KiB */
+    test_release();
+    test_foreign_segv();
+    return check_done();
+}
