@@ -207,6 +207,8 @@ TABLE OF CONTENTS (grep for the anchor)
 #ifndef GORT_H
 #define GORT_H
 
+#define GORT_VERSION_STRING "0.1.0"
+
 /* The implementation needs Linux and GNU interfaces (futex, MAP_NORESERVE,
    dladdr); they are only visible if _GNU_SOURCE is set before the first
    system header, so include gort.h first in the implementation file. */
@@ -900,9 +902,9 @@ struct gort__g {
     uint32_t  status;             /* atomic: GORT__G_* */
     uint32_t  is_thread;          /* a plain thread's stand-in, not a goroutine */
     gort__g  *schedlink;          /* global queue / free list link (their locks) */
-    void    (*fn)(void *);        /* start function (for dumps) */
-    void     *arg;
-    gort__rt *rt;
+    void    (*fn)(void *);        /* start function (set at spawn; read by dumps) */
+    void     *arg;                /* its argument (set at spawn) */
+    gort__rt *rt;                 /* runtime owning the segment (immutable) */
     uint64_t  id;                 /* for dumps only; set at spawn */
     char     *stack_lo;           /* lowest usable byte, just above the guard */
     char     *stack_hi;           /* one past the highest usable byte */
@@ -917,9 +919,9 @@ struct gort__g {
     uint32_t  note;               /* plain threads: futex word to sleep on */
     uint64_t  rnd;                /* plain threads: random state */
     void     *asan_fake;          /* ASan's fake stack while switched out */
-    const void *asan_bottom;      /* g0 only: thread stack bounds for ASan */
+    const void *asan_bottom;      /* g0 only: thread stack bounds for ASan (its M) */
     size_t    asan_size;
-    void     *tsan_fiber;
+    void     *tsan_fiber;         /* TSan's fiber for this segment (lives with the slot) */
     unsigned  vg_id;              /* Valgrind stack id */
     int       hog_reported;       /* atomic: sysmon already named it. Last, so
                                      that gort__slot_setup's memset skips it:
@@ -931,7 +933,7 @@ enum { GORT__P_IDLE = 0, GORT__P_RUNNING = 1, GORT__P_SYSCALL = 2 };
 #define GORT__GCACHE 64           /* dead Gs a P keeps before spilling */
 
 struct gort__p {
-    int        id;
+    int        id;                /* index in rt->allp (immutable) */
     uint64_t   state;             /* atomic: GORT__P_* in the low byte, a syscall
                                      ticket above, so a stale block_end cannot
                                      take back a P that moved on */
@@ -944,19 +946,19 @@ struct gort__p {
     gort__g   *runnext;           /* atomic: next to run, ahead of runq */
     gort__g   *runq[GORT__RUNQ];  /* slots: atomic (thieves read racily) */
     gort__g   *gfree;             /* owner: dead Gs to reuse */
-    int        ngfree;
+    int        ngfree;            /* owner: length of gfree */
     int64_t    ngo;               /* atomic, owner writes: goroutines started
                                      minus ended here (gort_goroutines sums) */
     uint64_t   goid_next, goid_end; /* owner: batch of ids */
     /* timers: a 4-ary min-heap by when */
-    uint32_t   tlock;
+    uint32_t   tlock;             /* guards the heap: any M may run or add timers */
     gort__timer **theap;          /* tlock */
     int        tlen, tcap;        /* tlock */
     int64_t    tnext;             /* atomic: heap's earliest when, or INT64_MAX */
     /* sysmon's view (sysmon thread only) */
-    uint32_t   sm_tick;
-    int64_t    sm_since;
-    uint64_t   sm_sys;
+    uint32_t   sm_tick;           /* schedtick at its last look */
+    int64_t    sm_since;          /* when schedtick (or state) last changed */
+    uint64_t   sm_sys;            /* state word of the syscall it is timing */
     int64_t    sm_cpu0, sm_t0;    /* hog check: M's CPU time at sm_t0, -1 unset */
 };
 
@@ -965,22 +967,24 @@ struct gort__m {
     gort__g   *curg;              /* goroutine running, NULL on g0 (owner) */
     gort__p   *p;                 /* attached P (owner) */
     gort__p   *nextp;             /* P handed over by whoever woke it (sched lock) */
-    gort__rt  *rt;
+    gort__rt  *rt;                /* immutable */
     gort__m   *link;              /* idle list (sched lock) */
     gort__m   *alllink;           /* all Ms (sched lock) */
-    uint32_t   note;              /* sleep/wake */
+    uint32_t   note;              /* futex word: sleep in stopm, woken by startm/stop */
     int        spinning;          /* owner; counted in rt->nmspinning */
-    int        id;
+    int        id;                /* for dumps (immutable) */
     uint64_t   rnd;               /* owner: xorshift state */
-    /* work left for after the next switch (owner): see gort__park */
+    /* Work left for after the next switch, run by whichever context this
+       M resumes (owner; see gort__park): arm after_timer, then
+       after_fn(after_g, after_arg). */
     void     (*after_fn)(gort__g *g, void *arg);
     gort__g   *after_g;
     void      *after_arg;
     gort__timer *after_timer;
     uint64_t   sys_ticket;        /* block_begin's P ticket (owner) */
-    pthread_t  thread;
+    pthread_t  thread;            /* written by pthread_create (detached) */
     clockid_t  cpuclock;          /* this thread's CPU-time clock (for sysmon) */
-    void      *altstack;
+    void      *altstack;          /* owner: signal stack for the overflow handler */
 };
 
 /* Guard modes, best first. */
@@ -1000,10 +1004,11 @@ enum { GORT__MAIN_RUNNING = 0, GORT__MAIN_GOEXIT = 1,      /* main called gort_e
        GORT__MAIN_RETURNED = 2, GORT__MAIN_DEADLOCK = 3 };  /* final */
 
 struct gort__rt {
+    /* Immutable after gort__rt_new. */
     int        nprocs;
-    int        mode;
-    int        debug;
-    int64_t    hog_ns;
+    int        mode;              /* GORT__MODE_RUN or _START */
+    int        debug;             /* GORT_DEBUG_* */
+    int64_t    hog_ns;            /* sysmon's hog threshold, <= 0 off */
     size_t     slot_size;         /* segment size, guard included */
     size_t     page;
     gort__p   *allp;              /* nprocs of them */
@@ -1194,6 +1199,13 @@ static gort__waiter *gort__wq_pop(gort__wq *q) {
    zero). When more than GORT__HOT_MAX segments sit pooled and unused,
    sysmon hands them back to the OS entirely and keeps their addresses in
    a cold list (gort__stack_trim). */
+/* Why 256 KiB: C code is not written for small stacks (printf with a
+   locale, getaddrinfo, a compression library each want 8-64 KiB), and a
+   reservation costs no memory until touched. Measured here, a parked
+   goroutine costs 4.5 KiB (its top page, plus 0.5 KiB of page table: one
+   4 KiB table per eight 256 KiB slots). 64 KiB slots would save only that
+   0.4 KiB of page table per goroutine while making overflows four times
+   more likely, so the default stays at 256 KiB. */
 #define GORT__DEFAULT_STACK (256u * 1024u)
 #define GORT__SHRINK_KEEP   (32u * 1024u)
 #define GORT__HOT_MAX       4096
