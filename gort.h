@@ -492,7 +492,7 @@ void gort__ctx_entry(void);
 #define GORT__NO_TSAN
 #endif
 #ifdef GORT_VALGRIND
-#include <valgrind/valgrind.h>
+#include <valgrind/memcheck.h>   /* includes valgrind.h */
 #endif
 
 #ifndef GORT_ASSERT
@@ -862,7 +862,7 @@ enum {
 /* What a parked goroutine waits for (for gort_dump and deadlock reports). */
 enum {
     GORT__W_NONE = 0, GORT__W_CHAN_SEND, GORT__W_CHAN_RECV, GORT__W_SELECT,
-    GORT__W_SELECT_NONE, GORT__W_CHAN_NIL, GORT__W_SLEEP, GORT__W_MUTEX,
+    GORT__W_SELECT_NONE, GORT__W_SEND_NIL, GORT__W_RECV_NIL, GORT__W_SLEEP, GORT__W_MUTEX,
     GORT__W_RWMUTEX, GORT__W_WG, GORT__W_COND, GORT__W_IO, GORT__W_YIELD,
     GORT__W_SYSCALL_RETURN
 };
@@ -2016,6 +2016,13 @@ static int gort__park_thread(gort__g *g, void (*fn)(gort__g *, void *), void *ar
     g->waitstate = waitstate;
     gort__setstatus(g, GORT__G_RUNNING, GORT__G_WAITING);
     if (fn) fn(g, arg);
+    /* Waking a sleeping thread costs tens of microseconds here; a partner
+       goroutine often answers sooner than that, so look for a while
+       first (about 10 us). */
+    {
+        int i;
+        for (i = 0; i < 2000 && !__atomic_load_n(&g->note, __ATOMIC_ACQUIRE); i++) gort__cpu_relax();
+    }
     woke = gort__note_sleep(&g->note, deadline);
     if (woke) {
         __atomic_store_n(&g->note, 0, __ATOMIC_RELAXED);
@@ -3508,7 +3515,7 @@ static int gort__chan_send(gort_chan *c, const void *elem, int block) {
     gort__g *self;
     if (!c) {
         if (!block) return -EAGAIN;
-        gort__block_forever(GORT__W_CHAN_NIL);
+        gort__block_forever(GORT__W_SEND_NIL);
     }
     if (!elem && c->esize) return -EINVAL;
     gort__register_thread();
@@ -3549,7 +3556,7 @@ static int gort__chan_recv(gort_chan *c, void *elem, int block) {
     size_t esize;
     if (!c) {
         if (!block) return -EAGAIN;
-        gort__block_forever(GORT__W_CHAN_NIL);
+        gort__block_forever(GORT__W_RECV_NIL);
     }
     gort__register_thread();
     if (!block) {
@@ -4487,7 +4494,8 @@ static const char *gort__wait_name(int w) {
     case GORT__W_CHAN_RECV: return "chan receive";
     case GORT__W_SELECT: return "select";
     case GORT__W_SELECT_NONE: return "select (no cases)";
-    case GORT__W_CHAN_NIL: return "chan send/receive (nil chan)";
+    case GORT__W_SEND_NIL: return "chan send (nil chan)";
+    case GORT__W_RECV_NIL: return "chan receive (nil chan)";
     case GORT__W_SLEEP: return "sleep";
     case GORT__W_MUTEX: return "mutex";
     case GORT__W_RWMUTEX: return "rwmutex";
@@ -4522,8 +4530,13 @@ static GORT__NO_TSAN void gort__dump_rt(gort__rt *rt, int fd) {
             case GORT__G_SYSCALL: what = "syscall"; waited = now - g->waitsince; break;
             default: what = gort__wait_name(g->waitstate); waited = now - g->waitsince; break;
             }
-            if (g->fn == gort__main_wrapper) snprintf(name, sizeof name, "main");
-            else gort__fn_name(g->fn, name, sizeof name);
+            if (g->fn == gort__main_wrapper) {
+                char user[112];
+                gort__fn_name(gort__main_args.fn, user, sizeof user);
+                snprintf(name, sizeof name, "main (%s)", user);
+            } else {
+                gort__fn_name(g->fn, name, sizeof name);
+            }
             if (waited >= 0)
                 n = snprintf(line, sizeof line, "goroutine %llu [%s, %lld ms]: %s\n", (unsigned long long)g->id,
                              what, (long long)(waited / 1000000), name);

@@ -2,7 +2,7 @@
 
    Each scenario runs in a fork()ed child whose stderr goes to a pipe; the
    child runs gort_run and exits 42 if it returned -EDEADLK, 0 if it
-   returned 0, 3 otherwise (alarm(20) turns a hang into SIGALRM). The
+   returned 0, 3 otherwise (an alarm turns a hang into SIGALRM). The
    parent checks the exit status and the captured stderr.
 
    Deadlocks that must be reported (-EDEADLK, "all goroutines are asleep -
@@ -404,6 +404,10 @@ struct outcome {
     size_t len;
 };
 
+/* seconds before a child that hangs is killed; more on slow
+   configurations (Valgrind, qemu); set in main, before any fork */
+static unsigned alarm_s = 20;
+
 /* how the child runs the scenario */
 enum { ONCE, DEADLOCK_THEN_OK };
 
@@ -428,7 +432,7 @@ static void run_child(void (*fn)(void *), int how, struct outcome *o)
         close(p[0]);
         dup2(p[1], 2);
         close(p[1]);
-        alarm(20);   /* a missed deadlock would hang: die instead */
+        alarm(alarm_s);   /* a missed deadlock would hang: die instead */
         rc = gort_run(fn, NULL);
         fprintf(stderr, "\n[child: gort_run returned %d]\n", rc);
         if (how == DEADLOCK_THEN_OK) {
@@ -532,6 +536,8 @@ static void expect_ok(const char *name, void (*fn)(void *))
 
 int main(void)
 {
+    if (check_scale(1000) < 1000)
+        alarm_s = 200;
     {
         static const char *const st[] = { "chan receive", NULL };
         static const char *const fn[] = { "main", NULL };
