@@ -3716,11 +3716,14 @@ static void gort__sel_sort(uint32_t **lp, int *a, int n) {
 
 static gort__pd *gort__pd_prepare(gort__rt *rt, int fd, int *err);
 
-/* Is fd ready for op right now (pd lock held)? Consumes a remembered edge. */
+/* Is fd ready for op right now (pd lock held)? A remembered edge may be
+   stale (its data already read by a call that did not need to wait), and
+   select reports readiness to the caller, so ask the kernel; the edge is
+   consumed either way. */
 static int gort__sel_fd_ready(gort__pd *pd, int fd, int op) {
     struct pollfd pfd;
     int *flag = op == GORT_WAIT_IN ? &pd->rready : &pd->wready;
-    if (*flag) { *flag = 0; return 1; }
+    *flag = 0;
     pfd.fd = fd;
     pfd.events = op == GORT_WAIT_IN ? POLLIN : POLLOUT;
     pfd.revents = 0;
@@ -4224,8 +4227,7 @@ static int gort__poll_wait(int fd, int mode, int64_t deadline) {
     pfd.revents = 0;
     if (deadline > 0) {
         int64_t d = deadline - gort__nanotime();
-        if (d <= 0) return -ETIMEDOUT;
-        tmo = (int)((d + 999999) / 1000000);
+        tmo = d <= 0 ? 0 : (int)((d + 999999) / 1000000);   /* passed: look once */
     }
     r = poll(&pfd, 1, tmo);
     if (r < 0) return errno == EINTR ? 0 : -errno;
@@ -4262,6 +4264,9 @@ static ssize_t gort__io(int kind, int fd, void *buf, size_t n, int flags, int64_
     for (;;) {
         ssize_t r;
         int e;
+        /* A plain thread with a deadline may hold a blocking fd: wait for
+           readiness first, so the call itself cannot outlast the deadline. */
+        if (deadline > 0 && !gort__io_rt() && (e = gort__poll_wait(fd, mode, deadline)) < 0) return e;
         switch (kind) {
         case GORT__IO_READ: r = read(fd, buf, n); break;
         case GORT__IO_RECV: r = recv(fd, buf, n, flags); break;
