@@ -1018,6 +1018,7 @@ struct gort__rt {
     gort__m   *midle;             /* idle Ms sleeping on their note */
     int        nmidle;
     int        mcount;            /* Ms created */
+    int        mcap_reported;     /* said once that GORT__MAX_M was reached */
     gort__m   *allm;
     gort__p   *pidle;             /* idle Ps */
     int        npidle;            /* also read racily (atomic) */
@@ -1054,6 +1055,7 @@ struct gort__rt {
     int        guard_mode;        /* best mode the probe found */
     long       mprot_budget;      /* mprotect guards left under max_map_count */
     size_t     region_slots;
+    int        stk_reported;      /* said once that no stack could be reserved */
 
     /* netpoll */
     int        epfd, evfd;
@@ -1405,7 +1407,15 @@ static gort__region *gort__region_new(gort__rt *rt) {
             gort__segv_add(b, len, rt->slot_size, rt->page);
             return r;
         }
-        if (n == 1) return NULL;
+        if (n == 1) {
+            if (!rt->stk_reported) {
+                rt->stk_reported = 1;
+                gort__misuse("cannot reserve memory for another goroutine stack (gort_go returns -ENOMEM); "
+                             "with vm.overcommit_memory=2 every stack reservation is charged in full: "
+                             "lower GORT_STACK_SIZE or raise vm.overcommit_ratio");
+            }
+            return NULL;
+        }
         n /= 8;
         if (n < 1) n = 1;
     }
@@ -1824,6 +1834,7 @@ static void gort__acquirep(gort__m *m, gort__p *p) {
 }
 
 static void *gort__mstart(void *arg);
+#define GORT__MAX_M 10000
 
 /* Give p (or any idle P) to an idle or new M. spinning: the M was counted in
    nmspinning by the caller. */
@@ -1848,8 +1859,14 @@ static void gort__startm(gort__rt *rt, gort__p *p, int spinning) {
         gort__note_wake(&m->note);
         return;
     }
-    /* New thread. */
-    m = (gort__m *)calloc(1, sizeof *m);
+    /* New thread, up to GORT__MAX_M (Go's limit): past it something is
+       badly wrong (thousands of goroutines stuck in blocking calls). */
+    m = rt->mcount < GORT__MAX_M ? (gort__m *)calloc(1, sizeof *m) : NULL;
+    if (!m && rt->mcount >= GORT__MAX_M && !rt->mcap_reported) {
+        rt->mcap_reported = 1;
+        gort__misuse("10000 threads exist (most in gort_block_begin calls); no more are made: "
+                     "bound the number of goroutines in blocking calls (a semaphore channel)");
+    }
     if (m) {
         pthread_attr_t attr;
         m->rt = rt;
@@ -1880,7 +1897,8 @@ static void gort__startm(gort__rt *rt, gort__p *p, int spinning) {
     gort__pidleput_locked(rt, p);
     gort__unlock(&rt->lock);
     if (spinning) GORT__ADD(&rt->nmspinning, (uint32_t)-1);
-    gort__misuse("could not create a thread to run goroutines (pthread_create failed); running with fewer");
+    if (rt->mcount < GORT__MAX_M)
+        gort__misuse("could not create a thread to run goroutines (pthread_create failed); running with fewer");
 }
 
 /* A G became runnable: make sure some M will look for it.
