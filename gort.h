@@ -2318,7 +2318,13 @@ top:
                 gort__unlock(&rt->lock);
                 if (p) {
                     gort__acquirep(m, p);
-                    if (g) gort__inject(rt, g);
+                    /* Run the first readied G ourselves (as Go does):
+                       queueing it would wake another M to spin for a G
+                       this one is about to run. */
+                    if (g) {
+                        gort__inject(rt, g->schedlink);
+                        return g;
+                    }
                     goto top;
                 }
                 if (g) gort__inject(rt, g);

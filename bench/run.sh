@@ -327,6 +327,7 @@ table() {
 echo
 echo "gort benchmarks ($(nproc 2>/dev/null || echo ?) CPUs, $(uname -m), ${t_total}s)"
 { table; [ -z "$GO_NOTE" ] || echo "$GO_NOTE"; } | tee "$BUILD/results.txt"
+[ "${BENCH_NET:-1}" = 0 ] || bash ./net.sh --only "$ONLY" || FAILURES=$((FAILURES + 1))   # network rows (net.sh; BENCH_QUICK is exported)
 if [ $FAILURES -gt 0 ]; then
     echo "run.sh: $FAILURES failure(s), see above" >&2
     exit 1
