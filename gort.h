@@ -910,6 +910,7 @@ struct gort__g {
     char     *stack_hi;           /* one past the highest usable byte */
     int       guard;              /* GORT__GUARD_* this segment has */
     int       waitstate;          /* GORT__W_*: what it is parked on (its own) */
+    int       waitfd;             /* io wait: the fd (for dumps) */
     int64_t   waitsince;          /* coarse time it parked */
     uint64_t  claim;              /* atomic: park ticket; odd once claimed (select,
                                      timeouts): wakers race with a CAS */
@@ -2776,9 +2777,14 @@ static void gort__after_fire(gort__g *g, uint64_t seq, void *arg) {
    for both directions, the first time a goroutine waits on it. Its
    descriptor (gort__pd) holds the goroutines parked on it: readers and
    writers each in a FIFO; an edge wakes all waiters of that direction (each
-   retries its call; those that get EAGAIN again park again). An edge with
-   no waiter is remembered (rready/wready) for the next one. The epoll data
-   carries the fd and the descriptor's sequence number, which gort_close
+   retries its call; those that get EAGAIN again park again). Each edge
+   also bumps a per-direction counter (rseq/wseq). A call reads the counter
+   before its system call and parks only if no edge came since: an edge that
+   lands between a call's EAGAIN and its queueing (and woke only the waiters
+   queued before it) is not lost. (A "ready" flag set only when nobody was
+   woken loses exactly that case, when several goroutines read one fd.) The
+   epoll data carries the fd and the descriptor's sequence number, which
+   gort_close
    bumps, so an event for a closed fd whose number was reused is ignored.
    Descriptors live in a two-level table indexed by fd (chunks are never
    freed while the runtime lives, so a racing lookup cannot see freed
@@ -2787,7 +2793,11 @@ typedef struct gort__pd {
     uint32_t lock;
     uint32_t seq;          /* lock; read racily by the poller, rechecked under lock */
     int      state;        /* lock: 0 unknown, 1 registered, -1 not pollable */
-    int      rready, wready; /* lock: an edge arrived with nobody waiting */
+    gort__rt *owner;       /* lock (read racily by the fast path): the runtime
+                              whose epoll it is registered with. A stopped
+                              runtime can be freed late, while the next one
+                              runs: it must only reset its own descriptors */
+    uint32_t rseq, wseq;   /* written under lock, read racily: edges seen */
     gort__wq rq, wq;       /* lock: parked readers / writers */
 } gort__pd;
 #define GORT__PD_CHUNK 1024
@@ -2856,14 +2866,12 @@ static gort__g *gort__netpoll(gort__rt *rt, int64_t deadline, int block) {
         /* The edge is remembered unless it woke someone: a select waiter
            whose claim was lost to another case does not consume it. */
         if (ev[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
-            int woke = 0;
-            while ((w = gort__wq_pop(&pd->rq)) != NULL) { w->success = 1; w->wake_next = wake; wake = w; woke = 1; }
-            if (!woke) pd->rready = 1;
+            __atomic_store_n(&pd->rseq, pd->rseq + 1, __ATOMIC_RELEASE);
+            while ((w = gort__wq_pop(&pd->rq)) != NULL) { w->success = 1; w->wake_next = wake; wake = w; }
         }
         if (ev[i].events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) {
-            int woke = 0;
-            while ((w = gort__wq_pop(&pd->wq)) != NULL) { w->success = 1; w->wake_next = wake; wake = w; woke = 1; }
-            if (!woke) pd->wready = 1;
+            __atomic_store_n(&pd->wseq, pd->wseq + 1, __ATOMIC_RELEASE);
+            while ((w = gort__wq_pop(&pd->wq)) != NULL) { w->success = 1; w->wake_next = wake; wake = w; }
         }
         gort__unlock(&pd->lock);
         while (wake) {
@@ -3101,8 +3109,12 @@ static void gort__rt_free(gort__rt *rt) {
         gort__pd *chunk = __atomic_load_n(&gort__pd_tab[c], __ATOMIC_ACQUIRE);
         if (!chunk) continue;
         for (i = 0; i < GORT__PD_CHUNK; i++) {
+            if (__atomic_load_n(&chunk[i].owner, __ATOMIC_RELAXED) != rt) continue;
             gort__lock(&chunk[i].lock);
-            chunk[i].state = 0; chunk[i].rready = chunk[i].wready = 0; chunk[i].seq++;
+            if (chunk[i].owner == rt) {
+                chunk[i].state = 0; chunk[i].seq++;
+                __atomic_store_n(&chunk[i].owner, (gort__rt *)NULL, __ATOMIC_RELAXED);
+            }
             gort__unlock(&chunk[i].lock);
         }
     }
@@ -3740,14 +3752,11 @@ static void gort__sel_sort(uint32_t **lp, int *a, int n) {
 
 static gort__pd *gort__pd_prepare(gort__rt *rt, int fd, int *err);
 
-/* Is fd ready for op right now (pd lock held)? A remembered edge may be
-   stale (its data already read by a call that did not need to wait), and
-   select reports readiness to the caller, so ask the kernel; the edge is
-   consumed either way. */
+/* Is fd ready for op right now (pd lock held)? select reports readiness
+   to the caller, so ask the kernel. */
 static int gort__sel_fd_ready(gort__pd *pd, int fd, int op) {
     struct pollfd pfd;
-    int *flag = op == GORT_WAIT_IN ? &pd->rready : &pd->wready;
-    *flag = 0;
+    (void)pd;   /* held locked: an edge after this poll finds our waiter */
     pfd.fd = fd;
     pfd.events = op == GORT_WAIT_IN ? POLLIN : POLLOUT;
     pfd.revents = 0;
@@ -4188,8 +4197,15 @@ static gort__pd *gort__pd_prepare(gort__rt *rt, int fd, int *err) {
     gort__pd *pd = gort__pd_get(fd, 1);
     *err = 0;
     if (!pd) { *err = fd < 0 ? -EBADF : -ENOMEM; return NULL; }
-    if (GORT__LIKELY(__atomic_load_n(&pd->state, __ATOMIC_ACQUIRE) == 1)) return pd;
+    if (GORT__LIKELY(__atomic_load_n(&pd->state, __ATOMIC_ACQUIRE) == 1 &&
+                     __atomic_load_n(&pd->owner, __ATOMIC_RELAXED) == rt))
+        return pd;
     gort__lock(&pd->lock);
+    if (pd->owner != rt) {   /* registered with a runtime that is gone */
+        pd->state = 0;
+        pd->seq++;
+        __atomic_store_n(&pd->owner, rt, __ATOMIC_RELAXED);
+    }
     if (pd->state == 0) {
         struct epoll_event ev;
         int fl = fcntl(fd, F_GETFL);
@@ -4201,7 +4217,6 @@ static gort__pd *gort__pd_prepare(gort__rt *rt, int fd, int *err) {
         ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
         ev.data.u64 = (uint64_t)(uint32_t)fd | ((uint64_t)pd->seq << 32);
         if (epoll_ctl(rt->epfd, EPOLL_CTL_ADD, fd, &ev) == 0 || errno == EEXIST) {
-            pd->rready = pd->wready = 0;
             __atomic_store_n(&pd->state, 1, __ATOMIC_RELEASE);
         } else if (errno == EPERM) {
             pd->state = -1;      /* regular file or similar: always "ready" */
@@ -4215,18 +4230,20 @@ static gort__pd *gort__pd_prepare(gort__rt *rt, int fd, int *err) {
 
 /* Park until fd is ready for mode (GORT_IN / GORT_OUT) or the deadline
    (0: none). 0 ready, -ETIMEDOUT, -EBADF (closed by gort_close). */
-static int gort__pd_wait(gort__rt *rt, gort__pd *pd, int mode, int64_t deadline) {
+/* eseq: the direction's edge count read before the failed system call. */
+static int gort__pd_wait(gort__rt *rt, gort__pd *pd, int fd, int mode, uint32_t eseq, int64_t deadline) {
     gort__waiter w;
     gort__g *self = gort__self();
-    int *ready = mode == GORT_IN ? &pd->rready : &pd->wready;
+    uint32_t *edges = mode == GORT_IN ? &pd->rseq : &pd->wseq;
     gort__wq *q = mode == GORT_IN ? &pd->rq : &pd->wq;
     uint64_t seq = 0;
     int woke;
     gort__lock(&pd->lock);
     if (pd->state != 1) { gort__unlock(&pd->lock); return -EBADF; }
-    if (*ready) { *ready = 0; gort__unlock(&pd->lock); return 0; }
+    if (*edges != eseq) { gort__unlock(&pd->lock); return 0; }   /* an edge since: try again */
     gort__waiter_init(&w, self, NULL, NULL, &pd->lock);
     if (deadline > 0) { seq = gort__new_ticket(self); w.is_select = 1; w.seq = seq; }
+    self->waitfd = fd;
     gort__wq_push(q, &w);
     self->waiting = &w;
     GORT__ADD(&rt->niowait, 1);
@@ -4260,23 +4277,26 @@ static int gort__poll_wait(int fd, int mode, int64_t deadline) {
     return 0;
 }
 
-/* Wait for fd after EAGAIN, whoever the caller is. */
-static int gort__fd_wait(int fd, int mode, int64_t deadline) {
+/* Goroutines need fd non-blocking before the first call, or that call
+   blocks the thread. Cheap after the first time (one atomic load).
+   Returns the descriptor (NULL for plain threads and unpollable fds). */
+static gort__pd *gort__fd_ready_for_io(int fd) {
     gort__rt *rt = gort__io_rt();
-    gort__pd *pd;
     int err;
-    if (!rt) return gort__poll_wait(fd, mode, deadline);
-    pd = gort__pd_prepare(rt, fd, &err);
-    if (!pd) return err ? err : gort__poll_wait(fd, mode, deadline);
-    return gort__pd_wait(rt, pd, mode, deadline);
+    return rt ? gort__pd_prepare(rt, fd, &err) : NULL;
 }
 
-/* Goroutines need fd non-blocking before the first call, or that call
-   blocks the thread. Cheap after the first time (one atomic load). */
-static void gort__fd_ready_for_io(int fd) {
+/* The edge count to read before a system call that may need a wait. */
+static uint32_t gort__fd_edges(gort__pd *pd, int mode) {
+    if (!pd) return 0;
+    return __atomic_load_n(mode == GORT_IN ? &pd->rseq : &pd->wseq, __ATOMIC_ACQUIRE);
+}
+
+/* Wait for fd after EAGAIN, whoever the caller is. */
+static int gort__fd_wait(int fd, gort__pd *pd, int mode, uint32_t eseq, int64_t deadline) {
     gort__rt *rt = gort__io_rt();
-    int err;
-    if (rt) (void)gort__pd_prepare(rt, fd, &err);
+    if (!rt || !pd) return gort__poll_wait(fd, mode, deadline);
+    return gort__pd_wait(rt, pd, fd, mode, eseq, deadline);
 }
 
 /* One retry loop for every call: try, park on EAGAIN until ready or the
@@ -4284,10 +4304,11 @@ static void gort__fd_ready_for_io(int fd) {
 enum { GORT__IO_READ, GORT__IO_WRITE, GORT__IO_RECV, GORT__IO_SEND, GORT__IO_READV, GORT__IO_WRITEV };
 static ssize_t gort__io(int kind, int fd, void *buf, size_t n, int flags, int64_t deadline) {
     int mode = (kind == GORT__IO_READ || kind == GORT__IO_RECV || kind == GORT__IO_READV) ? GORT_IN : GORT_OUT;
-    gort__fd_ready_for_io(fd);
+    gort__pd *pd = gort__fd_ready_for_io(fd);
     for (;;) {
         ssize_t r;
         int e;
+        uint32_t eseq = gort__fd_edges(pd, mode);
         /* A plain thread with a deadline may hold a blocking fd: wait for
            readiness first, so the call itself cannot outlast the deadline. */
         if (deadline > 0 && !gort__io_rt() && (e = gort__poll_wait(fd, mode, deadline)) < 0) return e;
@@ -4316,7 +4337,7 @@ static ssize_t gort__io(int kind, int fd, void *buf, size_t n, int flags, int64_
         if (e == EINTR) continue;
         if (e != EAGAIN && e != EWOULDBLOCK) return -e;
         if (deadline > 0 && gort__nanotime() >= deadline) return -ETIMEDOUT;
-        if ((e = gort__fd_wait(fd, mode, deadline)) < 0) return e;
+        if ((e = gort__fd_wait(fd, pd, mode, eseq, deadline)) < 0) return e;
     }
 }
 
@@ -4353,8 +4374,9 @@ ssize_t gort_write_all(int fd, const void *buf, size_t n) {
 }
 
 static int gort__accept(int fd, struct sockaddr *addr, socklen_t *len, int64_t deadline) {
-    gort__fd_ready_for_io(fd);
+    gort__pd *pd = gort__fd_ready_for_io(fd);
     for (;;) {
+        uint32_t eseq = gort__fd_edges(pd, GORT_IN);
         int r = accept4(fd, addr, len, SOCK_CLOEXEC | (gort__io_rt() ? SOCK_NONBLOCK : 0));
         int e;
         if (r >= 0) return r;
@@ -4362,7 +4384,7 @@ static int gort__accept(int fd, struct sockaddr *addr, socklen_t *len, int64_t d
         if (e == EINTR || e == ECONNABORTED) continue;
         if (e != EAGAIN && e != EWOULDBLOCK) return -e;
         if (deadline > 0 && gort__nanotime() >= deadline) return -ETIMEDOUT;
-        if ((e = gort__fd_wait(fd, GORT_IN, deadline)) < 0) return e;
+        if ((e = gort__fd_wait(fd, pd, GORT_IN, eseq, deadline)) < 0) return e;
     }
 }
 int gort_accept(int fd, struct sockaddr *addr, socklen_t *len) { return gort__accept(fd, addr, len, 0); }
@@ -4373,14 +4395,16 @@ int gort_accept_timeout(int fd, struct sockaddr *addr, socklen_t *len, int64_t t
 static int gort__connect(int fd, const struct sockaddr *addr, socklen_t len, int64_t deadline) {
     int r, e, soerr = 0;
     socklen_t sl = sizeof soerr;
-    gort__fd_ready_for_io(fd);
+    gort__pd *pd = gort__fd_ready_for_io(fd);
+    uint32_t eseq = gort__fd_edges(pd, GORT_OUT);
     r = connect(fd, addr, len);
     if (r == 0) return 0;
     e = errno;
     if (e != EINPROGRESS && e != EINTR && e != EAGAIN) return -e;
     if (e == EAGAIN && addr->sa_family != AF_UNIX) return -e;
     for (;;) {
-        if ((e = gort__fd_wait(fd, GORT_OUT, deadline)) < 0) return e;
+        if ((e = gort__fd_wait(fd, pd, GORT_OUT, eseq, deadline)) < 0) return e;
+        eseq = gort__fd_edges(pd, GORT_OUT);
         if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0) return -errno;
         if (soerr == 0) {
             struct sockaddr_storage ss;
@@ -4442,10 +4466,9 @@ int gort_close(int fd) {
     if (pd) {
         gort__waiter *w, *list = NULL;
         gort__lock(&pd->lock);
-        if (pd->state == 1 && rt) epoll_ctl(rt->epfd, EPOLL_CTL_DEL, fd, NULL);
+        if (pd->state == 1 && pd->owner == rt && rt) epoll_ctl(rt->epfd, EPOLL_CTL_DEL, fd, NULL);
         pd->state = 0;
         pd->seq++;
-        pd->rready = pd->wready = 0;
         while ((w = gort__wq_pop(&pd->rq)) != NULL) { w->success = 0; w->wake_next = list; list = w; }
         while ((w = gort__wq_pop(&pd->wq)) != NULL) { w->success = 0; w->wake_next = list; list = w; }
         gort__unlock(&pd->lock);
@@ -4566,7 +4589,10 @@ static GORT__NO_TSAN void gort__dump_rt(gort__rt *rt, int fd) {
             } else {
                 gort__fn_name(g->fn, name, sizeof name);
             }
-            if (waited >= 0)
+            if (st == GORT__G_WAITING && g->waitstate == GORT__W_IO) {
+                n = snprintf(line, sizeof line, "goroutine %llu [%s fd %d, %lld ms]: %s\n", (unsigned long long)g->id,
+                             what, g->waitfd, (long long)(waited / 1000000), name);
+            } else if (waited >= 0)
                 n = snprintf(line, sizeof line, "goroutine %llu [%s, %lld ms]: %s\n", (unsigned long long)g->id,
                              what, (long long)(waited / 1000000), name);
             else
