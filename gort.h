@@ -1501,10 +1501,16 @@ static GORT__NO_ASAN int gort__stack_was_deep(gort__g *g) {
 #ifdef GORT_VALGRIND
     VALGRIND_MAKE_MEM_DEFINED(mark, 4096);
 #endif
-    w = (const volatile uint64_t *)(const void *)mark;
-    for (i = 0; i < 4096 / 8; i += 64)
-        if (w[i]) return 1;
-    return 0;
+    /* The whole page: a deep frame full of zeros still has a return
+       address or a saved register somewhere in it. An OR over 4 KiB of the
+       (cache-hot, shared) zero page costs about as much as a cache miss. */
+    {
+        const uint64_t *q = (const uint64_t *)(const void *)mark;
+        uint64_t acc = 0;
+        (void)w;
+        for (i = 0; i < 4096 / 8; i++) acc |= q[i];
+        return acc != 0;
+    }
 }
 
 /* Room in the cold list for every slot on its way there (stack lock). */
@@ -2504,7 +2510,9 @@ int gort_go(void (*fn)(void *arg), void *arg) {
 static void gort__yield_after(gort__g *g, void *arg) {
     gort__m *m = gort__getm();
     (void)arg;
-    if (GORT__UNLIKELY(m->rt->debug & GORT_DEBUG_MIGRATE)) {
+    /* Behind the global queue when it has work (as Go's Gosched), or a
+       yielder would come straight back ahead of it; else at our tail. */
+    if (GORT__UNLIKELY(m->rt->debug & GORT_DEBUG_MIGRATE) || GORT__LOAD(&m->rt->gq_size) > 0) {
         gort__lock(&m->rt->lock);
         gort__globrunq_put_locked(m->rt, g, g, 1);
         gort__unlock(&m->rt->lock);
@@ -2512,6 +2520,14 @@ static void gort__yield_after(gort__g *g, void *arg) {
         return;
     }
     gort__runq_put(m->rt, m->p, g, 0);
+}
+
+/* No other P has queued work that a yield could steal and run here. */
+static int gort__others_idle(gort__m *m) {
+    int i;
+    for (i = 0; i < m->rt->nprocs; i++)
+        if (&m->rt->allp[i] != m->p && !gort__runq_empty(&m->rt->allp[i])) return 0;
+    return 1;
 }
 
 void gort_yield(void) {
@@ -2522,7 +2538,8 @@ void gort_yield(void) {
     /* Nothing else runnable here: nothing to yield to (the other Ps, if
        idle, are spinning or will be woken for real work). */
     if (gort__runq_empty(m->p) && GORT__LOAD(&m->rt->gq_size) == 0 &&
-        GORT__LOAD(&m->p->tnext) == INT64_MAX && !(m->rt->debug & GORT_DEBUG_MIGRATE)) {
+        GORT__LOAD(&m->p->tnext) == INT64_MAX && !(m->rt->debug & GORT_DEBUG_MIGRATE) &&
+        gort__others_idle(m)) {
         /* a scheduling point all the same (sysmon's hog check) */
         __atomic_store_n(&m->p->schedtick, m->p->schedtick + 1, __ATOMIC_RELAXED);
         return;
@@ -4304,7 +4321,9 @@ static int gort__fd_wait(int fd, gort__pd *pd, int mode, uint32_t eseq, int64_t 
 enum { GORT__IO_READ, GORT__IO_WRITE, GORT__IO_RECV, GORT__IO_SEND, GORT__IO_READV, GORT__IO_WRITEV };
 static ssize_t gort__io(int kind, int fd, void *buf, size_t n, int flags, int64_t deadline) {
     int mode = (kind == GORT__IO_READ || kind == GORT__IO_RECV || kind == GORT__IO_READV) ? GORT_IN : GORT_OUT;
-    gort__pd *pd = gort__fd_ready_for_io(fd);
+    gort__pd *pd;
+    gort__register_thread();   /* a plain thread in I/O may still send: no deadlock */
+    pd = gort__fd_ready_for_io(fd);
     for (;;) {
         ssize_t r;
         int e;
@@ -4374,7 +4393,9 @@ ssize_t gort_write_all(int fd, const void *buf, size_t n) {
 }
 
 static int gort__accept(int fd, struct sockaddr *addr, socklen_t *len, int64_t deadline) {
-    gort__pd *pd = gort__fd_ready_for_io(fd);
+    gort__pd *pd;
+    gort__register_thread();
+    pd = gort__fd_ready_for_io(fd);
     for (;;) {
         uint32_t eseq = gort__fd_edges(pd, GORT_IN);
         int r = accept4(fd, addr, len, SOCK_CLOEXEC | (gort__io_rt() ? SOCK_NONBLOCK : 0));
@@ -4395,8 +4416,11 @@ int gort_accept_timeout(int fd, struct sockaddr *addr, socklen_t *len, int64_t t
 static int gort__connect(int fd, const struct sockaddr *addr, socklen_t len, int64_t deadline) {
     int r, e, soerr = 0;
     socklen_t sl = sizeof soerr;
-    gort__pd *pd = gort__fd_ready_for_io(fd);
-    uint32_t eseq = gort__fd_edges(pd, GORT_OUT);
+    gort__pd *pd;
+    uint32_t eseq;
+    gort__register_thread();
+    pd = gort__fd_ready_for_io(fd);
+    eseq = gort__fd_edges(pd, GORT_OUT);
     r = connect(fd, addr, len);
     if (r == 0) return 0;
     e = errno;
@@ -4428,6 +4452,7 @@ int gort_wait_fd(int fd, int events, int64_t timeout_ns) {
     int64_t deadline = timeout_ns > 0 ? gort__deadline(timeout_ns) : 0;
     int r;
     if (!(events & (GORT_IN | GORT_OUT))) return -EINVAL;
+    gort__register_thread();
     for (;;) {
         int got = 0;
         pfd.fd = fd;
