@@ -23,12 +23,26 @@
 #   aarch64    aarch64-linux-gnu-gcc -O2                         0.05   qemu-aarch64
 #
 # Every configuration also gets -Wall -Wextra -Wpedantic -Werror -g -pthread
-# -rdynamic (and -ldl where dladdr needs it). "scale" is what the program
-# sees in $GORT_TEST_SCALE (tests/check.h: check_scale).
+# -rdynamic, and links -lm (and -ldl where dladdr needs it). "scale" is what
+# the program sees in $GORT_TEST_SCALE (tests/check.h: check_scale). The
+# compiler's default language (gnu17) is used; tests/compile/ checks C99.
+#
+# The checks, one test each (sources in tests/compile/):
+#   compile-<cc>-<std>   gort.h with GORT_IMPLEMENTATION (impl.c) and plain
+#                        (use.c, use2.c) as c99, c11 (gcc, clang) and c++11,
+#                        c++17 (g++, clang++), -O2 -Werror, linked and run
+#   compile-mixed        implementation as C used from C++, and the reverse
+#   compile-fail-X-LANG  a direction-handle misuse must not compile (send on
+#                        an rx, close an rx, recv on a tx), C and C++
+#   api-defined          every function gort.h declares is defined
+#   install-pkgconfig    make install PREFIX=tmp (and DESTDIR), pkg-config
+#                        --cflags --libs gort has -pthread, a program builds
+#   example-<name>       examples/<name>.c builds with gcc -O2 -Werror
 #
 # A run passes when the program exits 0, prints "PASS <prog>" and its output
 # holds no sanitizer or Valgrind error report. A run that takes longer than
-# $GORT_TEST_TIMEOUT seconds (default 300) is killed and fails.
+# $GORT_TEST_TIMEOUT seconds (default 300) gets SIGQUIT (gort prints every
+# goroutine's state to the log and exits), SIGKILL 10 s later, and fails.
 #
 # Environment:
 #   GORT_NO_SKIP=1        a skipped configuration or run counts as a failure
@@ -80,11 +94,11 @@ WARN="-Wall -Wextra -Wpedantic -Werror -g -pthread -rdynamic"
 # What a failing run's output must not contain (reports from forked children
 # that the parent did not check, and anything a tool reported but did not
 # turn into an exit status).
-export ERROR_MARKERS='ERROR: AddressSanitizer|ERROR: LeakSanitizer|WARNING: ThreadSanitizer|ERROR: ThreadSanitizer|runtime error: |^==[0-9]+== (Invalid (read|write|free)|Conditional jump|Use of uninitialised|Syscall param|Mismatched free|Source and destination overlap)'
+export ERROR_MARKERS='ERROR: AddressSanitizer|Sanitizer: CHECK failed|ERROR: LeakSanitizer|WARNING: ThreadSanitizer|ERROR: ThreadSanitizer|runtime error: |^==[0-9]+== (Invalid (read|write|free)|Conditional jump|Use of uninitialised|Syscall param|Mismatched free|Source and destination overlap)'
 
 clang_major() { clang --version 2>/dev/null | sed -n 's/.*clang version \([0-9]*\).*/\1/p' | head -n1; }
 
-# cfg_setup CONFIG: sets CC CFLAGS RUNNER SCALE RUN_ENV NEED INSTALL
+# cfg_setup CONFIG: sets CC CFLAGS RUNNER SCALE RUN_ENV INSTALL (the packages)
 cfg_setup() {
     local cv
     cv=$(clang_major); cv=${cv:-14}
@@ -154,7 +168,7 @@ job_build() {
 }
 
 job_build_1() {
-    local cfg=$1 prog=$2 src dir out log cmd extra d f
+    local cfg=$1 prog=$2 src dir out log cmd extra d f inc
     cfg_setup "$cfg"
     src=$TESTS_DIR/$prog.c
     dir=$BUILD/$cfg; out=$dir/$prog; log=$dir/$prog.build.log
@@ -162,7 +176,9 @@ job_build_1() {
     for d in $(directives "$src"); do
         case $d in also=*) extra+=" $TESTS_DIR/${d#also=}" ;; esac
     done
-    cmd="$CC $WARN $CFLAGS -I$ROOT -I$ROOT/tests -I$TESTS_DIR -o $out $src$extra $(cat "$dir/.ldl" 2>/dev/null)"
+    inc="-I$ROOT -I$ROOT/tests"
+    [ "$TESTS_DIR" -ef "$ROOT/tests" ] || inc+=" -I$TESTS_DIR"
+    cmd="$CC $WARN $CFLAGS $inc -o $out $src$extra -lm $(cat "$dir/.ldl" 2>/dev/null)"
     # Up to date: same command, and newer than every input (the sources,
     # gort.h, every header in the tests directory).
     if [ -x "$out" ] && [ -f "$out.cmd" ] && [ "$(cat "$out.cmd")" = "$cmd" ]; then
@@ -210,12 +226,12 @@ job_run() {
     t0=$(now)
     # shellcheck disable=SC2086
     # (the outer redirection keeps bash's "Aborted" notice out of the report)
-    { (cd "$dir" && ulimit -c 0 && exec env $envs timeout -k 10 "$tmo" $RUNNER "./$prog") >"$log" 2>&1 </dev/null; } 2>/dev/null
+    { (cd "$dir" && ulimit -c 0 && exec env $envs timeout -s QUIT -k 10 "$tmo" $RUNNER "./$prog") >"$log" 2>&1 </dev/null; } 2>/dev/null
     rc=$?
     secs=$(elapsed "$t0")
     why=""
     if [ $rc = 124 ] || [ $rc = 137 ]; then
-        why="timed out after ${tmo}s"
+        why="timed out after ${tmo}s; SIGQUIT sent, so the log ends with gort's goroutine dump"
     elif [ $rc != 0 ]; then
         if [ $rc -gt 128 ] && [ $rc -lt 160 ]; then
             why="exit $rc: killed by SIG$(kill -l $((rc - 128)) 2>/dev/null)"
@@ -319,7 +335,7 @@ check_api_defined() {
         nm -g --defined-only "$CDIR/impl.o" | awk '{ print $3 }' | sort -u >"$CDIR/defined" &&
         wc -l "$CDIR/declared" "$CDIR/defined"
     ) >>"$CLOG" 2>&1 || { echo "see log"; return 1; }
-    missing=$(comm -23 "$CDIR/declared" "$CDIR/defined" | tr '\n' ' ')
+    missing=$(comm -23 "$CDIR/declared" "$CDIR/defined" | paste -sd' ' -)
     [ -z "$missing" ] || { echo "declared, not defined: $missing"; return 1; }
 }
 
@@ -384,6 +400,7 @@ job_check() {
 }
 
 if [ "${1:-}" = __job ]; then
+    exec 9>&-   # the lock stays with the main script, not with test programs
     shift
     case $1 in
     build) job_build "$2" "$3" ;;
@@ -402,6 +419,15 @@ NO_SKIP=${GORT_NO_SKIP:-0}
 T_START=$(now)
 
 mkdir -p "$BUILD"
+# One run at a time per build directory (a second `make test` would delete
+# this one's results): wait for the other to finish.
+if command -v flock >/dev/null 2>&1; then
+    exec 9>"$BUILD/.lock"
+    if ! flock -n 9; then
+        echo "waiting for another tests/run.sh using $BUILD to finish..."
+        flock 9
+    fi
+fi
 rm -rf "$BUILD/results" "$BUILD/probe"
 mkdir -p "$BUILD/results" "$BUILD/probe" "$BUILD/checks"
 

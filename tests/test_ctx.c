@@ -104,13 +104,13 @@ static NOINLINE uint64_t live_locals(uint64_t seed, long iters, void (*sw)(long)
         fb += (double)(i & 3);
         fc -= (double)(i & 1);
         fd += fa - fb;
-        if (fd > 1e12)
+        if (fd > 1e12 || fd < -1e12)   /* stays exact and in int64_t range */
             fd = 0;
     }
     return a ^ rotl(b, 1) ^ rotl(c, 2) ^ rotl(d, 3) ^ rotl(e, 4) ^ rotl(f, 5) ^
            rotl(g, 6) ^ rotl(h, 7) ^ rotl(p, 8) ^ rotl(q, 9) ^ rotl(r, 10) ^
-           rotl(s, 11) ^ (uint64_t)fa ^ ((uint64_t)fb << 20) ^
-           ((uint64_t)(fc + 1e9) << 40) ^ (uint64_t)fd;
+           rotl(s, 11) ^ (uint64_t)(int64_t)fa ^ ((uint64_t)(int64_t)fb << 20) ^
+           ((uint64_t)(int64_t)fc << 40) ^ (uint64_t)(int64_t)fd;
 }
 
 struct lv_job {

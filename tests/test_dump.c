@@ -10,7 +10,9 @@
        dumping goroutine itself as running;
      - entries have distinct ids, and as many as gort_goroutines();
      - gort_dump from a plain thread, in background mode (gort_start), and
-       to a bad fd (-1: no crash).
+       to a bad fd (-1: no crash);
+     - while the dump shows goroutines parked on channels (receive, send,
+       select), gort_chan_free refuses with -EBUSY and frees nothing.
    A goroutine is "about to block" when it flags so, not necessarily
    parked yet, so the dump is retried (10 ms apart, 5 s at most) until
    every entry shows up. */
@@ -310,6 +312,12 @@ void dump_main(void *arg)
             CHECK_EQ(n, live);
         }
     }
+
+    /* the dump shows them parked, so gort_chan_free must refuse (and
+       free nothing) while a receiver, a sender or a select waits */
+    CHECK_EQ(gort_chan_free(c_recv), -EBUSY);
+    CHECK_EQ(gort_chan_free(c_send), -EBUSY);
+    CHECK_EQ(gort_chan_free(c_sel), -EBUSY);
 
     /* the same through a pipe */
     text = dump_to_pipe();

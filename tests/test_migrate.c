@@ -4,7 +4,9 @@
    With GORT_DEBUG_MIGRATE (opts.debug and $GORT_DEBUG=migrate) on 2 Ps,
    goroutines switch many times with gort_yield and gort_sleep, and after
    each switch check what they see of the thread they now run on:
-   - they did move (each goroutine at least once; the share is printed);
+   - they did move: each goroutine at least once and at least a quarter
+     of all switches (the share is printed; under Valgrind, which runs
+     one thread at a time, only that some moved);
    - pthread_self(), a __thread variable and errno's address, read through
      helpers the compiler cannot fold across the switch, all belong to the
      new thread: the thread-local id matches the one registered for that
@@ -90,6 +92,12 @@ static long registered_id(pthread_t t)
     }
     pthread_mutex_unlock(&reg_mu);
     return id;
+}
+
+static int under_valgrind(void)
+{
+    const char *p = getenv("LD_PRELOAD");
+    return p && strstr(p, "vgpreload") != NULL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -187,8 +195,16 @@ static void run_case(const char *name, int maxprocs, int debug, const char *env,
     CHECK_EQ(bad_errno, 0);   /* moved, but &errno was the old thread's */
     CHECK_EQ(bad_reg, 0);     /* thread-local does not belong to pthread_self() */
     CHECK_EQ(bad_same, 0);    /* same thread, different thread-local */
-    if (must_move)
-        CHECK_EQ(unmoved, 0);
+    if (must_move) {
+        CHECK(moves > 0);
+        /* Every resumed goroutine is to move where another thread runs
+           goroutines. Under Valgrind only one thread runs at a time, so
+           the runtime may find no other to hand a goroutine to. */
+        if (!under_valgrind()) {
+            CHECK_EQ(unmoved, 0);
+            CHECK(moves * 4 >= switches);
+        }
+    }
 }
 
 int main(void)

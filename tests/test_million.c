@@ -4,7 +4,8 @@
    on 2 Ps; each parks on one shared unbuffered channel (gort_chan_recv)
    or on one WaitGroup. With all of them parked gort_goroutines() is
    exactly N + 1; then one close (or one wg_done) releases them all, each
-   is counted, and gort_goroutines() falls back to 1.
+   is counted (and reports on a second WaitGroup the main goroutine waits
+   on), and gort_goroutines() falls back to 1.
    The memory each parked goroutine costs (growth of VmRSS + VmPTE over
    N) is printed; at full scale it must stay under 16 KiB (a loose bound:
    the design target is about 4.5 KiB). Not checked under Valgrind or a
@@ -84,6 +85,7 @@ static void chan_waiter(void *arg)
     if (gort_chan_recv(gate, &v) != 0 || v != 0)   /* 0: closed, elem zeroed */
         inc(&bad_recv);
     inc(&finished);
+    gort_wg_done(&done_wg);
 }
 
 static void wg_waiter(void *arg)
@@ -130,8 +132,8 @@ static void million_main(void *arg)
             return;
     } else {
         gort_wg_add(&gate_wg, 1);
-        gort_wg_add(&done_wg, (int)r->n);
     }
+    gort_wg_add(&done_wg, (int)r->n);
     r->mem_before = mem_kb();
 
     for (i = 0; i < r->n; i++) {
@@ -144,8 +146,7 @@ static void million_main(void *arg)
     CHECK_EQ(r->spawned, r->n);
     if (rc != 0) {
         check_note("gort_go failed after %ld goroutines: %d (%s)", i, rc, gort_strerror(rc));
-        if (r->how == BY_WG)
-            gort_wg_add(&done_wg, -(int)(r->n - r->spawned));
+        gort_wg_add(&done_wg, -(int)(r->n - r->spawned));
     }
 
     /* every one has run up to its park */
@@ -155,14 +156,12 @@ static void million_main(void *arg)
     CHECK_EQ(load(&finished), 0);
     r->mem_peak = mem_kb();
 
-    /* release them all at once */
-    if (r->how == BY_CHAN) {
+    /* release them all at once, and wait for every one to be counted */
+    if (r->how == BY_CHAN)
         CHECK_EQ(gort_chan_close(gate), 0);
-        CHECK(wait_count(&finished, r->spawned));
-    } else {
+    else
         gort_wg_done(&gate_wg);
-        gort_wg_wait(&done_wg);
-    }
+    gort_wg_wait(&done_wg);
     CHECK_EQ(load(&finished), r->spawned);
     CHECK_EQ(load(&bad_recv), 0);
 

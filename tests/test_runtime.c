@@ -14,6 +14,7 @@
      new runtime starts clean;
    - background mode: gort_start, gort_go from the main thread, channels
      between goroutines and a plain thread, gort_stop; then again;
+   - NULL options (gort_start, gort_run_opts) mean the defaults;
    - gort_strerror.
    C99. */
 #define _GNU_SOURCE
@@ -126,6 +127,7 @@ static void test_inside(void)
 
 struct pingpong {
     gort_chan *in, *out;
+    gort_wg    done;   /* the echoes are done with the channels */
 };
 
 static void echo(void *arg)
@@ -134,6 +136,7 @@ static void echo(void *arg)
     long v;
     while (gort_chan_recv(pp->in, &v) == 1)
         CHECK_EQ(gort_chan_send(pp->out, &(long){ v * 2 }), 0);
+    gort_wg_done(&pp->done);
 }
 
 static void restart_main(void *arg)
@@ -141,11 +144,13 @@ static void restart_main(void *arg)
     long round = (long)(intptr_t)arg, i, v, sum = 0, n = check_scale(2000);
     int k;
     struct pingpong pp;
+    memset(&pp, 0, sizeof pp);
     pp.in = gort_chan_make(sizeof(long), 0);
     pp.out = gort_chan_make(sizeof(long), 4);
     CHECK(pp.in != NULL && pp.out != NULL);
     if (!pp.in || !pp.out)
         return;
+    gort_wg_add(&pp.done, 8);
     for (k = 0; k < 8; k++)
         CHECK_EQ(gort_go(echo, &pp), 0);
     for (i = 1; i <= n; i++) {
@@ -155,6 +160,10 @@ static void restart_main(void *arg)
     }
     CHECK_EQ(sum, n * (n + 1));
     CHECK_EQ(gort_chan_close(pp.in), 0);
+    /* Free only after the echoes said they are done: that orders their
+       last use of the channels before the free (gort_goroutines() alone
+       does not). */
+    gort_wg_wait(&pp.done);
     CHECK(yield_until_alone());
     CHECK_EQ(gort_chan_free(pp.in), 0);
     CHECK_EQ(gort_chan_free(pp.out), 0);
@@ -301,6 +310,7 @@ struct bg {
     gort_chan *to_gor;      /* plain thread -> goroutine */
     gort_chan *done;        /* the goroutine's total */
     long       n;
+    gort_wg    left;        /* the goroutines are done with the channels */
 };
 
 static long bg_flags;   /* bit 0: producer in goroutine; bit 1: consumer in goroutine */
@@ -314,6 +324,7 @@ static void bg_producer(void *arg)
     for (i = 1; i <= b->n; i++)
         CHECK_EQ(gort_chan_send(b->to_thread, &i), 0);
     CHECK_EQ(gort_chan_close(b->to_thread), 0);
+    gort_wg_done(&b->left);
 }
 
 static void bg_consumer(void *arg)
@@ -325,6 +336,7 @@ static void bg_consumer(void *arg)
     while (gort_chan_recv(b->to_gor, &v) == 1)
         sum += v;
     CHECK_EQ(gort_chan_send(b->done, &sum), 0);
+    gort_wg_done(&b->left);
 }
 
 static void *bg_thread(void *arg)
@@ -360,12 +372,14 @@ static void test_background_once(int maxprocs)
     CHECK_EQ(load(&nested_ran), 0);
     CHECK_EQ(gort_running(), 1);
 
+    memset(&b, 0, sizeof b);
     b.n = check_scale(3000);
     b.to_thread = gort_chan_make(sizeof(long), 0);
     b.to_gor = gort_chan_make(sizeof(long), 16);
     b.done = gort_chan_make(sizeof(long), 0);
     CHECK(b.to_thread && b.to_gor && b.done);
     store(&bg_flags, 0);
+    gort_wg_add(&b.left, 2);
     CHECK_EQ(pthread_create(&t, NULL, bg_thread, &b), 0);
     CHECK_EQ(gort_go(bg_producer, &b), 0);   /* from the main thread */
     CHECK_EQ(gort_go(bg_consumer, &b), 0);
@@ -373,6 +387,7 @@ static void test_background_once(int maxprocs)
     CHECK_EQ(total, b.n * (b.n + 1) / 2);
     CHECK_EQ(pthread_join(t, NULL), 0);
     CHECK_EQ(load(&bg_flags), 3);
+    gort_wg_wait(&b.left);   /* the main thread waits on a WaitGroup too */
     CHECK_EQ(gort_chan_free(b.to_thread), 0);
     CHECK_EQ(gort_chan_free(b.to_gor), 0);
     CHECK_EQ(gort_chan_free(b.done), 0);
@@ -388,6 +403,14 @@ static void test_background(void)
     test_background_once(1);
     test_background_once(2);
     test_background_once(2);
+    /* NULL options mean the defaults */
+    CHECK_EQ(gort_start(NULL), 0);
+    CHECK_EQ(gort_running(), 1);
+    CHECK(gort_maxprocs() >= 1);
+    CHECK_EQ(gort_stop(), 0);
+    store(&main_ran, 0);
+    CHECK_EQ(gort_run_opts(NULL, fresh_main, NULL), 0);
+    CHECK_EQ(load(&main_ran), 1);
     /* gort_run still works after background mode */
     store(&main_ran, 0);
     CHECK_EQ(gort_run(restart_main, NULL), 0);

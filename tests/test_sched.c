@@ -6,7 +6,8 @@
    - goroutines queued by a P whose goroutine then spins forever are
      stolen and run by the other P;
    - gort_yield lets the other goroutine run (two goroutines alternate on
-     one P);
+     one P), and a goroutine yielding in a loop lets thousands of woken
+     goroutines (spilled to the global queue) run;
    - gort_exit ends the goroutine from deep inside nested calls;
    - gort_maxprocs() reports opts.maxprocs, $GORT_MAXPROCS when it is 0,
      else the CPUs in the affinity mask, and 0 with no runtime;
@@ -235,6 +236,55 @@ static void fair_main(void *arg)
     CHECK(fair_stalls[1] <= fair_iters / 10 + 2);
 }
 
+/* A goroutine yielding in a loop lets every runnable goroutine run, also
+   those that overflowed into the global queue: one close wakes N
+   goroutines (more than a P's local queue holds) and the waker yields
+   until all of them ran. Each yield must let others run; a yield that
+   comes straight back while the global queue waits (serving it only on
+   the scheduler's every-61st-tick fairness check) needs ~60 per goroutine.
+   Go puts a yielding goroutine behind the global queue. */
+
+static gort_chan *yg_gate;
+static long       yg_done;
+
+static void yg_waiter(void *arg)
+{
+    long v;
+    (void)arg;
+    gort_chan_recv(yg_gate, &v);
+    inc(&yg_done);
+}
+
+static void yield_global_main(void *arg)
+{
+    long n = check_scale(20000), i, yields = 0;
+    int64_t end;
+    (void)arg;
+    if (n < 1000)
+        n = 1000;   /* well past a local queue (256) */
+    store(&yg_done, 0);
+    yg_gate = gort_chan_make(sizeof(long), 0);
+    CHECK(yg_gate != NULL);
+    for (i = 0; i < n; i++)
+        CHECK_EQ(gort_go(yg_waiter, NULL), 0);
+    end = gort_now() + WAIT_NS;
+    while (gort_goroutines() != n + 1 && gort_now() < end)
+        gort_yield();
+    for (i = 0; i < 10; i++)
+        gort_yield();   /* every waiter is parked */
+    CHECK_EQ(gort_chan_close(yg_gate), 0);
+    end = gort_now() + WAIT_NS;
+    while (load(&yg_done) != n && gort_now() < end) {
+        gort_yield();
+        yields++;
+    }
+    CHECK_EQ(load(&yg_done), n);
+    check_note("yield with %ld goroutines woken at once: %ld yields until all ran", n, yields);
+    CHECK(yields <= n);
+    CHECK(yield_until_alone());
+    CHECK_EQ(gort_chan_free(yg_gate), 0);
+}
+
 /* ------------------------------------------------------------------ */
 /* gort_exit                                                           */
 
@@ -401,6 +451,7 @@ int main(void)
     run(2, par_main, NULL);
     run(2, steal_main, NULL);
     run(1, fair_main, NULL);
+    run(1, yield_global_main, NULL);
     test_maxprocs();
     test_background(1);
     test_background(2);

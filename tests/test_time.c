@@ -357,7 +357,7 @@ static int long_sleeper_woke;   /* atomic */
 static void long_sleeper(void *p)
 {
     (void)p;
-    gort_sleep(2000 * MS);
+    gort_sleep(60000 * MS);   /* dropped long before: gort_run drops it */
     STORE(&long_sleeper_woke, 1);
 }
 
@@ -378,9 +378,9 @@ static void ponger(void *p)
 static void test_sleep_parks(void)
 {
     /* With maxprocs 1, a sleep that blocked the thread would hold up the
-       ping-pong below for the whole 2 s, and the sleeper would be awake
-       by the time it ends. 100 round trips take far less than 2 s even
-       under Valgrind. The sleeper is dropped when the suite returns. */
+       ping-pong below for the whole 60 s, and the sleeper would be awake
+       by the time it ends. 100 round trips take far less even under
+       Valgrind. The sleeper is dropped when the suite returns. */
     struct pong q;
     int i, v;
     memset(&q, 0, sizeof q);

@@ -1,0 +1,921 @@
+/* test_sysmon.c - the monitor thread (>>sysmon) and blocking calls.
+
+   Checks, with flags rather than timing wherever the property allows:
+     - hand-off: at maxprocs 1 a goroutine sits in gort_block_begin();
+       poll(NULL, 0, 1000) (1 s, scaled, at least 200 ms); gort_block_end()
+       while two yielding goroutines, a gort_sleep ticker and a channel
+       ping-pong pair keep running: each of them made progress while the
+       blocked one was inside (counted only while its "inside" flag is
+       set, read before it leaves). The same without any timing: the
+       blocked goroutine polls a pipe that only another goroutine writes,
+       after it has run 100 times while the first was inside;
+     - 8 goroutines inside blocking calls at once (block_begin, then wait
+       until a 9th goroutine has seen all 8 inside, then usleep 200 ms) at
+       maxprocs 1 and 2: all finish, the 9th ran while they were blocked,
+       gort_goroutines() is 10 while they are inside and 1 at the end;
+       gort_block_begin/end from a plain thread are no-ops;
+     - idle CPU: the process's CPU time over 1 s with gort_start(NULL) and
+       nothing to do, and over a 1 s gort_sleep in gort_run with goroutines
+       parked on a channel, on a socket and on a far timer, is < 10 ms
+       (< 100 ms when GORT_TEST_SCALE < 1: Valgrind, sanitizers, qemu).
+       This is the one timing-like assertion, required by the design;
+     - the hog report, in fork()ed children with stderr on a pipe: a
+       goroutine that spins without yielding (100 ms, and on until the
+       parent has seen the report) at maxprocs 2 while main waits on a
+       channel is named once: "has run for" and its start function
+       hog_spinner; with opts.hog_ns = -1 nothing is reported; a goroutine
+       that runs as long but calls gort_yield() is not reported;
+     - deadlock detection stays exact, in fork()ed children: no -EDEADLK
+       while a goroutine is parked in gort_read (a plain thread that never
+       calls gort writes after 100 ms), in a select with an fd case, inside
+       gort_block_begin/end (100 ms), or while a plain thread whose first
+       gort call is gort_read waits for data (API.md: a thread that has
+       called into gort, I/O included, counts as live); and -EDEADLK after
+       such a read or blocking call has finished and main then blocks
+       forever (the counters went back down). */
+#define _GNU_SOURCE
+#define GORT_IMPLEMENTATION
+#include "../gort.h"
+#include "check.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define LOAD(p)      __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define STORE(p, v)  __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define ADD(p, v)    __atomic_add_fetch((p), (v), __ATOMIC_ACQ_REL)
+
+#define MS 1000000LL
+#define HANG_MS 60000   /* hang detectors, not timing assertions */
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int64_t cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void plain_sleep_ms(long ms)
+{
+    struct timespec ts;
+    ts.tv_sec = ms / 1000;
+    ts.tv_nsec = (ms % 1000) * 1000000L;
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+static double test_scale(void)
+{
+    const char *s = getenv("GORT_TEST_SCALE");
+    double f = s && *s ? strtod(s, NULL) : 1.0;
+    return f > 0.0 ? f : 1.0;
+}
+
+/* ------------------------------------------------------------ hand-off */
+
+enum { A_Y0, A_Y1, A_SLEEPER, A_PINGPONG, A_N };
+static int  a_inside, a_stop;   /* atomic */
+static long a_prog[A_N];        /* atomic: progress made while a_inside */
+static long a_snap[A_N];        /* read by the blocked goroutine before it left */
+static long a_poll_ms;
+
+static void a_note(int who)
+{
+    if (LOAD(&a_inside))
+        ADD(&a_prog[who], 1);
+}
+
+static void a_yielder(void *arg)
+{
+    gort_wg *wg = (gort_wg *)((void **)arg)[0];
+    int who = (int)(intptr_t)((void **)arg)[1];
+    while (!LOAD(&a_stop)) {
+        a_note(who);
+        gort_yield();
+    }
+    gort_wg_done(wg);
+}
+
+static void a_sleeper(void *arg)
+{
+    gort_wg *wg = (gort_wg *)arg;
+    while (!LOAD(&a_stop)) {
+        gort_sleep(1 * MS);
+        a_note(A_SLEEPER);
+    }
+    gort_wg_done(wg);
+}
+
+static void a_ponger(void *arg)
+{
+    gort_chan *c = (gort_chan *)((void **)arg)[2];
+    gort_wg *wg = (gort_wg *)((void **)arg)[0];
+    int v;
+    while (gort_chan_recv(c, &v) == 1)
+        ;
+    gort_wg_done(wg);
+}
+
+static void a_pinger(void *arg)
+{
+    gort_chan *c = (gort_chan *)((void **)arg)[2];
+    gort_wg *wg = (gort_wg *)((void **)arg)[0];
+    int v = 0;
+    while (!LOAD(&a_stop)) {
+        if (gort_chan_send(c, &v) != 0)
+            break;
+        a_note(A_PINGPONG);
+        v++;
+    }
+    CHECK_EQ(gort_chan_close(c), 0);
+    gort_wg_done(wg);
+}
+
+static void a_blocker(void *arg)
+{
+    gort_wg *wg = (gort_wg *)arg;
+    int i;
+    STORE(&a_inside, 1);   /* maxprocs 1: nobody else runs until block_begin */
+    gort_block_begin();
+    poll(NULL, 0, (int)a_poll_ms);
+    for (i = 0; i < A_N; i++)
+        a_snap[i] = LOAD(&a_prog[i]);
+    gort_block_end();
+    STORE(&a_inside, 0);
+    gort_wg_done(wg);
+}
+
+/* The timing-free variant: the blocked goroutine polls a pipe that only a
+   goroutine writes, after running 100 times while the first is inside.
+   Without hand-off that goroutine could not run: the 60 s poll timeout is
+   the hang detector. */
+static int b_pipe[2];
+static int b_inside, b_done;   /* atomic */
+static int b_poll_rc;
+
+static void b_blocker(void *arg)
+{
+    gort_wg *wg = (gort_wg *)arg;
+    struct pollfd pfd;
+    char c;
+    pfd.fd = b_pipe[0];
+    pfd.events = POLLIN;
+    pfd.revents = 0;
+    STORE(&b_inside, 1);
+    gort_block_begin();
+    b_poll_rc = poll(&pfd, 1, HANG_MS);
+    if (b_poll_rc == 1 && read(b_pipe[0], &c, 1) != 1)
+        b_poll_rc = -2;
+    gort_block_end();
+    STORE(&b_inside, 0);
+    STORE(&b_done, 1);
+    gort_wg_done(wg);
+}
+
+static void b_helper(void *arg)
+{
+    gort_wg *wg = (gort_wg *)arg;
+    int n = 0;
+    while (n < 100 && !LOAD(&b_done)) {
+        if (LOAD(&b_inside))
+            n++;
+        gort_yield();
+    }
+    if (n == 100)
+        CHECK_EQ(write(b_pipe[1], "x", 1), 1);
+    gort_wg_done(wg);
+}
+
+static void handoff_main(void *arg)
+{
+    gort_wg wg = GORT_WG_INIT, bwg = GORT_WG_INIT;
+    void *ya[2][3], *pa[3];
+    gort_chan *c = gort_chan_make(sizeof(int), 0);
+    int i;
+    (void)arg;
+    CHECK_EQ(gort_maxprocs(), 1);
+    a_poll_ms = check_scale(1000);
+    if (a_poll_ms < 200)
+        a_poll_ms = 200;
+    gort_wg_add(&wg, 5);
+    for (i = 0; i < 2; i++) {
+        ya[i][0] = &wg;
+        ya[i][1] = (void *)(intptr_t)(A_Y0 + i);
+        ya[i][2] = NULL;
+        CHECK_EQ(gort_go(a_yielder, ya[i]), 0);
+    }
+    CHECK_EQ(gort_go(a_sleeper, &wg), 0);
+    pa[0] = &wg;
+    pa[1] = NULL;
+    pa[2] = c;
+    CHECK_EQ(gort_go(a_pinger, pa), 0);
+    CHECK_EQ(gort_go(a_ponger, pa), 0);
+    gort_wg_add(&bwg, 1);
+    CHECK_EQ(gort_go(a_blocker, &bwg), 0);
+    gort_wg_wait(&bwg);
+    STORE(&a_stop, 1);
+    gort_wg_wait(&wg);
+    for (i = 0; i < A_N; i++) {
+        if (a_snap[i] <= 0)
+            fprintf(stderr, "hand-off: goroutine %d made no progress while the blocked one was inside\n", i);
+        CHECK(a_snap[i] > 0);
+    }
+    CHECK_EQ(gort_chan_free(c), 0);
+
+    /* without timing */
+    CHECK_EQ(pipe(b_pipe), 0);
+    gort_wg_add(&bwg, 2);
+    CHECK_EQ(gort_go(b_blocker, &bwg), 0);
+    CHECK_EQ(gort_go(b_helper, &bwg), 0);
+    gort_wg_wait(&bwg);
+    CHECK_EQ(b_poll_rc, 1);
+    close(b_pipe[0]);
+    close(b_pipe[1]);
+}
+
+/* ------------------------------------------------------------ 8 blocked + 1 running */
+
+#define NBLOCK 8
+static int  m_inside, m_seen_all, m_finished;   /* atomic */
+static long m_prog;                             /* atomic: 9th's progress while any inside */
+static long m_goroutines_seen;
+
+static void m_blocker(void *arg)
+{
+    gort_wg *wg = (gort_wg *)arg;
+    int64_t end;
+    gort_block_begin();
+    ADD(&m_inside, 1);
+    /* stay inside until the 9th has seen all 8 inside (hang detector) */
+    end = mono_ns() + HANG_MS * MS;
+    while (!LOAD(&m_seen_all) && mono_ns() < end)
+        usleep(1000);
+    usleep(200000);
+    ADD(&m_inside, -1);
+    gort_block_end();
+    ADD(&m_finished, 1);
+    gort_wg_done(wg);
+}
+
+static void m_runner(void *arg)
+{
+    gort_wg *wg = (gort_wg *)arg;
+    int64_t end = mono_ns() + HANG_MS * MS;
+    while (LOAD(&m_finished) < NBLOCK && mono_ns() < end) {
+        int n = LOAD(&m_inside);
+        if (n == NBLOCK && !LOAD(&m_seen_all)) {
+            m_goroutines_seen = gort_goroutines();
+            STORE(&m_seen_all, 1);
+        }
+        if (n > 0)
+            ADD(&m_prog, 1);
+        gort_yield();
+    }
+    gort_wg_done(wg);
+}
+
+static void *plain_block(void *arg)
+{
+    (void)arg;
+    gort_block_begin();   /* not a goroutine: nothing to do */
+    gort_block_end();
+    return arg;
+}
+
+static void many_blocked_main(void *arg)
+{
+    gort_wg wg = GORT_WG_INIT;
+    pthread_t t;
+    int i;
+    int64_t end;
+    (void)arg;
+    STORE(&m_inside, 0);
+    STORE(&m_seen_all, 0);
+    STORE(&m_finished, 0);
+    STORE(&m_prog, 0);
+    m_goroutines_seen = -1;
+    CHECK_EQ(gort_goroutines(), 1);
+    gort_wg_add(&wg, NBLOCK + 1);
+    for (i = 0; i < NBLOCK; i++)
+        CHECK_EQ(gort_go(m_blocker, &wg), 0);
+    CHECK_EQ(gort_go(m_runner, &wg), 0);
+    gort_wg_wait(&wg);
+    CHECK_EQ(LOAD(&m_finished), NBLOCK);
+    CHECK_EQ(LOAD(&m_seen_all), 1);
+    CHECK_EQ(m_goroutines_seen, NBLOCK + 2);   /* main + 8 + the runner */
+    CHECK(LOAD(&m_prog) > 0);
+    /* the dead ones stop counting (hang detector, not timing) */
+    end = gort_now() + HANG_MS * MS;
+    while (gort_goroutines() != 1 && gort_now() < end)
+        gort_sleep(1 * MS);
+    CHECK_EQ(gort_goroutines(), 1);
+    CHECK_EQ(pthread_create(&t, NULL, plain_block, NULL), 0);
+    gort_block_begin();
+    CHECK_EQ(pthread_join(t, NULL), 0);
+    gort_block_end();
+}
+
+/* ------------------------------------------------------------ idle CPU */
+
+static int64_t idle_limit_ns(void)
+{
+    return test_scale() < 1.0 ? 100 * MS : 10 * MS;
+}
+
+static gort_wg idle_wg = GORT_WG_INIT;
+
+static void idle_reader(void *arg)
+{
+    int fd = (int)(intptr_t)arg;
+    char c;
+    CHECK_EQ(gort_read(fd, &c, 1), 0);   /* EOF when the test closes the peer */
+    gort_wg_done(&idle_wg);
+}
+
+static void idle_chan(void *arg)
+{
+    int v;
+    CHECK_EQ(gort_chan_recv((gort_chan *)arg, &v), 0);   /* closed */
+    gort_wg_done(&idle_wg);
+}
+
+static void idle_timer(void *arg)
+{
+    gort_case cs;
+    int v;
+    memset(&cs, 0, sizeof cs);
+    cs.chan = (gort_chan *)arg;
+    cs.op = GORT_RECV;
+    cs.elem = &v;
+    CHECK_EQ(gort_select(&cs, 1, 3600000 * MS), 0);   /* the quit channel, not the timer */
+    gort_wg_done(&idle_wg);
+}
+
+static int64_t idle_used;
+
+static void idle_main(void *arg)
+{
+    gort_chan *quit = gort_chan_make(sizeof(int), 0);
+    int sv[2], i;
+    int64_t c0;
+    (void)arg;
+    CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    gort_wg_add(&idle_wg, 12);
+    for (i = 0; i < 10; i++)
+        CHECK_EQ(gort_go(idle_chan, quit), 0);
+    CHECK_EQ(gort_go(idle_reader, (void *)(intptr_t)sv[0]), 0);
+    CHECK_EQ(gort_go(idle_timer, quit), 0);
+    gort_sleep(100 * MS);   /* let everyone park and the spinners stop */
+    c0 = cpu_ns();
+    gort_sleep(1000 * MS);
+    idle_used = cpu_ns() - c0;
+    CHECK_EQ(gort_chan_close(quit), 0);
+    CHECK_EQ(gort_close(sv[1]), 0);
+    gort_wg_wait(&idle_wg);
+    CHECK_EQ(gort_close(sv[0]), 0);
+    CHECK_EQ(gort_chan_free(quit), 0);
+}
+
+static void test_idle(void)
+{
+    gort_opts o;
+    int64_t c0, used;
+
+    /* background mode, nothing to do */
+    CHECK_EQ(gort_start(NULL), 0);
+    CHECK_EQ(gort_running(), 1);
+    plain_sleep_ms(100);
+    c0 = cpu_ns();
+    plain_sleep_ms(1000);
+    used = cpu_ns() - c0;
+    CHECK_EQ(gort_stop(), 0);
+    check_note("idle gort_start: %.2f ms CPU in 1 s (limit %lld ms)", used / 1e6, (long long)(idle_limit_ns() / MS));
+    CHECK(used < idle_limit_ns());
+
+    /* gort_run, main asleep, others parked on a channel, a socket, a timer */
+    memset(&o, 0, sizeof o);
+    o.maxprocs = 2;
+    idle_used = -1;
+    CHECK_EQ(gort_run_opts(&o, idle_main, NULL), 0);
+    check_note("idle gort_run: %.2f ms CPU in 1 s (limit %lld ms)", idle_used / 1e6,
+               (long long)(idle_limit_ns() / MS));
+    CHECK(idle_used >= 0 && idle_used < idle_limit_ns());
+}
+
+/* ------------------------------------------------------------ children */
+
+/* What a child hands back: exit status and stderr. */
+struct outcome {
+    int    status;
+    char   err[65536];
+    size_t len;
+};
+
+static int *shared_seen;   /* MAP_SHARED: the parent saw the hog report */
+
+enum { CHILD_HOG, CHILD_HOG_OFF, CHILD_POLITE, CHILD_RUN };
+
+struct child_spec {
+    int    kind;
+    void (*fn)(void *);
+    int    maxprocs;
+};
+
+/* Runs the scenario in a child with stderr on a pipe. The child exits 0
+   if gort_run returned 0, 42 for -EDEADLK, 3 otherwise; alarm(30) turns a
+   hang into SIGALRM. While reading, the parent sets *shared_seen as soon
+   as the hog report has arrived (the spinner stops then). */
+static void run_child(const struct child_spec *cs, struct outcome *o)
+{
+    int p[2];
+    pid_t pid;
+    fflush(stdout);
+    fflush(stderr);
+    memset(o, 0, sizeof *o);
+    STORE(shared_seen, 0);
+    if (pipe(p) != 0) {
+        CHECK(!"pipe");
+        return;
+    }
+    pid = fork();
+    if (pid < 0) {
+        CHECK(!"fork");
+        return;
+    }
+    if (pid == 0) {
+        gort_opts opts;
+        int rc;
+        close(p[0]);
+        dup2(p[1], 2);
+        close(p[1]);
+        alarm(30);
+        unsetenv("GORT_HOG_MS");
+        memset(&opts, 0, sizeof opts);
+        opts.maxprocs = cs->maxprocs;
+        opts.hog_ns = cs->kind == CHILD_HOG_OFF ? -1 : 0;   /* 0: the default, 10 ms */
+        rc = gort_run_opts(&opts, cs->fn, NULL);
+        fprintf(stderr, "\n[child: gort_run returned %d]\n", rc);
+        _exit(rc == -EDEADLK ? 42 : rc == 0 ? 0 : 3);
+    }
+    close(p[1]);
+    for (;;) {
+        ssize_t n = read(p[0], o->err + o->len, sizeof o->err - 1 - o->len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        o->len += (size_t)n;
+        o->err[o->len] = '\0';
+        if (strstr(o->err, "has run for"))
+            STORE(shared_seen, 1);
+        if (o->len == sizeof o->err - 1) {
+            char sink[4096];
+            while (read(p[0], sink, sizeof sink) > 0)
+                ;
+            break;
+        }
+    }
+    o->err[o->len] = '\0';
+    close(p[0]);
+    while (waitpid(pid, &o->status, 0) < 0 && errno == EINTR)
+        ;
+}
+
+static int exit_code(const struct outcome *o)
+{
+    if (WIFEXITED(o->status))
+        return WEXITSTATUS(o->status);
+    if (WIFSIGNALED(o->status))
+        return 128 + WTERMSIG(o->status);
+    return -1;
+}
+
+static int count(const struct outcome *o, const char *s)
+{
+    const char *p = o->err;
+    int n = 0;
+    while ((p = strstr(p, s)) != NULL) {
+        n++;
+        p += strlen(s);
+    }
+    return n;
+}
+
+static void show(const char *name, const struct outcome *o)
+{
+    fprintf(stderr, "---- %s: exit %d, stderr:\n%s\n----\n", name, exit_code(o), o->err);
+}
+
+/* Non-static: the report names the start function (-rdynamic). */
+void hog_spinner(void *arg);
+void polite_spinner(void *arg);
+void hog_main(void *arg);
+void hog_off_main(void *arg);
+void polite_main(void *arg);
+
+static volatile unsigned long spin_sink;
+
+void hog_spinner(void *arg)
+{
+    gort_chan *c = (gort_chan *)((void **)arg)[0];
+    int until_seen = (int)(intptr_t)((void **)arg)[1];
+    int64_t t0 = mono_ns(), now;
+    int v = 1;
+    unsigned long x = 0;
+    /* No gort call in here: not a scheduling point. At least 100 ms; with
+       until_seen, on until the parent saw the report (at most 20 s). */
+    do {
+        int i;
+        for (i = 0; i < 1000; i++)
+            x = x * 6364136223846793005UL + 1442695040888963407UL;
+        spin_sink = x;
+        now = mono_ns();
+    } while (now - t0 < 100 * MS || (until_seen && !LOAD(shared_seen) && now - t0 < 20000 * MS));
+    gort_chan_send(c, &v);
+}
+
+void polite_spinner(void *arg)
+{
+    gort_chan *c = (gort_chan *)arg;
+    int64_t t0 = mono_ns();
+    int v = 1;
+    while (mono_ns() - t0 < 300 * MS) {
+        int i;
+        unsigned long x = spin_sink;
+        for (i = 0; i < 1000; i++)
+            x = x * 6364136223846793005UL + 1442695040888963407UL;
+        spin_sink = x;
+        gort_yield();
+    }
+    gort_chan_send(c, &v);
+}
+
+static void hog_run(int until_seen)
+{
+    gort_chan *c = gort_chan_make(sizeof(int), 0);
+    void *a[2];
+    int v = 0;
+    a[0] = c;
+    a[1] = (void *)(intptr_t)until_seen;
+    CHECK_EQ(gort_go(hog_spinner, a), 0);
+    CHECK_EQ(gort_chan_recv(c, &v), 1);
+    CHECK_EQ(v, 1);
+    gort_chan_free(c);
+}
+
+void hog_main(void *arg)
+{
+    (void)arg;
+    hog_run(1);
+}
+
+void hog_off_main(void *arg)
+{
+    (void)arg;
+    hog_run(0);
+}
+
+void polite_main(void *arg)
+{
+    gort_chan *c = gort_chan_make(sizeof(int), 0);
+    int v = 0;
+    (void)arg;
+    CHECK_EQ(gort_go(polite_spinner, c), 0);
+    CHECK_EQ(gort_chan_recv(c, &v), 1);
+    gort_chan_free(c);
+}
+
+static void test_hog(void)
+{
+    struct outcome *o = (struct outcome *)malloc(sizeof *o);
+    struct child_spec cs;
+    int fails;
+    CHECK(o != NULL);
+    if (!o)
+        return;
+
+    fails = check_failures();
+    cs.kind = CHILD_HOG;
+    cs.fn = hog_main;
+    cs.maxprocs = 2;
+    run_child(&cs, o);
+    CHECK_EQ(exit_code(o), 0);
+    CHECK_EQ(count(o, "has run for"), 1);   /* named once */
+    CHECK(count(o, "hog_spinner") >= 1);
+    if (check_failures() != fails)
+        show("hog", o);
+
+    fails = check_failures();
+    cs.kind = CHILD_HOG_OFF;
+    cs.fn = hog_off_main;
+    run_child(&cs, o);
+    CHECK_EQ(exit_code(o), 0);
+    CHECK_EQ(count(o, "has run for"), 0);
+    if (check_failures() != fails)
+        show("hog_ns = -1", o);
+
+    fails = check_failures();
+    cs.kind = CHILD_POLITE;
+    cs.fn = polite_main;
+    run_child(&cs, o);
+    CHECK_EQ(exit_code(o), 0);
+    CHECK_EQ(count(o, "has run for"), 0);
+    if (check_failures() != fails)
+        show("yielding spinner", o);
+    free(o);
+}
+
+/* -------------- deadlock detection stays exact */
+
+void dl_io_main(void *arg);
+void dl_io_reader(void *arg);
+void dl_sel_main(void *arg);
+void dl_sel_waiter(void *arg);
+void dl_sys_main(void *arg);
+void dl_sys_worker(void *arg);
+void dl_thread_read_main(void *arg);
+void dl_io_then_block_main(void *arg);
+void dl_sys_then_block_main(void *arg);
+
+static int dl_sv[2];
+static gort_chan *dl_c;
+
+/* never calls into gort */
+static void *dl_late_writer(void *arg)
+{
+    (void)arg;
+    plain_sleep_ms(100);
+    if (write(dl_sv[1], "w", 1) != 1)
+        abort();
+    return NULL;
+}
+
+void dl_io_reader(void *arg)
+{
+    char c;
+    int v;
+    (void)arg;
+    v = (int)gort_read(dl_sv[0], &c, 1);
+    gort_chan_send(dl_c, &v);
+}
+
+static void dl_setup(void)
+{
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, dl_sv) != 0)
+        abort();
+    dl_c = gort_chan_make(sizeof(int), 0);
+}
+
+static void dl_finish(pthread_t t, int v, int want)
+{
+    if (v != want) {
+        fprintf(stderr, "[child: got %d, want %d]\n", v, want);
+        _exit(5);
+    }
+    gort_block_begin();
+    pthread_join(t, NULL);
+    gort_block_end();
+}
+
+/* a goroutine parked in gort_read; main waits on what it sends after */
+void dl_io_main(void *arg)
+{
+    pthread_t t;
+    int v = 0;
+    (void)arg;
+    dl_setup();
+    gort_go(dl_io_reader, NULL);
+    pthread_create(&t, NULL, dl_late_writer, NULL);
+    gort_chan_recv(dl_c, &v);
+    dl_finish(t, v, 1);
+}
+
+/* the same with a select over an fd case and a channel nobody uses */
+void dl_sel_waiter(void *arg)
+{
+    gort_case cs[2];
+    gort_chan *never = gort_chan_make(sizeof(int), 0);
+    int v, r;
+    (void)arg;
+    memset(cs, 0, sizeof cs);
+    cs[0].chan = never;
+    cs[0].op = GORT_RECV;
+    cs[0].elem = &v;
+    cs[1].op = GORT_WAIT_IN;
+    cs[1].fd = dl_sv[0];
+    r = gort_select(cs, 2, -1);
+    v = r == 1 && cs[1].ok == 1 ? 1 : -100 + r;
+    gort_chan_send(dl_c, &v);
+}
+
+void dl_sel_main(void *arg)
+{
+    pthread_t t;
+    int v = 0;
+    (void)arg;
+    dl_setup();
+    gort_go(dl_sel_waiter, NULL);
+    pthread_create(&t, NULL, dl_late_writer, NULL);
+    gort_chan_recv(dl_c, &v);
+    dl_finish(t, v, 1);
+}
+
+/* a goroutine inside gort_block_begin/end for 100 ms */
+void dl_sys_worker(void *arg)
+{
+    int v = 7;
+    (void)arg;
+    gort_block_begin();
+    plain_sleep_ms(100);
+    gort_block_end();
+    gort_chan_send(dl_c, &v);
+}
+
+void dl_sys_main(void *arg)
+{
+    int v = 0;
+    (void)arg;
+    dl_c = gort_chan_make(sizeof(int), 0);
+    gort_go(dl_sys_worker, NULL);
+    gort_chan_recv(dl_c, &v);
+    if (v != 7)
+        _exit(5);
+}
+
+/* a plain thread whose first gort call is a blocking gort_read */
+static long dl_reader_tid;   /* atomic */
+
+static void *dl_thread_reader(void *arg)
+{
+    char c;
+    int v;
+    (void)arg;
+    STORE(&dl_reader_tid, (long)syscall(SYS_gettid));
+    v = (int)gort_read(dl_sv[0], &c, 1);
+    gort_chan_send(dl_c, &v);
+    return NULL;
+}
+
+/* 1 when thread tid is blocked in read(2) or poll(2) (/proc), 0 if not
+   (yet), -1 if this cannot be known here */
+static int blocked_in_read(long tid)
+{
+    char path[64], buf[64];
+    long nr;
+    FILE *f;
+    snprintf(path, sizeof path, "/proc/self/task/%ld/syscall", tid);
+    f = fopen(path, "r");
+    if (!f)
+        return -1;
+    if (!fgets(buf, sizeof buf, f)) {
+        fclose(f);
+        return -1;
+    }
+    fclose(f);
+    if (sscanf(buf, "%ld", &nr) != 1)
+        return 0;   /* "running" */
+    return nr == SYS_read
+#ifdef SYS_poll
+           || nr == SYS_poll
+#endif
+#ifdef SYS_ppoll
+           || nr == SYS_ppoll
+#endif
+        ;
+}
+
+void dl_thread_read_main(void *arg)
+{
+    pthread_t t1, t2;
+    int v = 0, b = 0;
+    int64_t end;
+    (void)arg;
+    dl_setup();
+    pthread_create(&t1, NULL, dl_thread_reader, NULL);
+    /* wait (on timers: never a deadlock) until the thread is blocked in its
+       read, so that what follows is about a thread inside gort_read; where
+       /proc cannot tell, 50 ms make it likely (nothing depends on it) */
+    end = gort_now() + 5000 * MS;
+    while (gort_now() < end) {
+        long tid = LOAD(&dl_reader_tid);
+        if (tid && (b = blocked_in_read(tid)) != 0)
+            break;
+        gort_sleep(1 * MS);
+    }
+    if (b != 1)
+        gort_sleep(50 * MS);
+    pthread_create(&t2, NULL, dl_late_writer, NULL);
+    gort_chan_recv(dl_c, &v);
+    dl_finish(t2, v, 1);
+    gort_block_begin();
+    pthread_join(t1, NULL);
+    gort_block_end();
+}
+
+/* controls: once the read / the blocking call is over, blocking forever
+   is a deadlock again */
+void dl_io_then_block_main(void *arg)
+{
+    pthread_t t;
+    int v = 0;
+    (void)arg;
+    dl_setup();
+    gort_go(dl_io_reader, NULL);
+    pthread_create(&t, NULL, dl_late_writer, NULL);
+    gort_chan_recv(dl_c, &v);
+    dl_finish(t, v, 1);
+    gort_chan_recv(dl_c, &v);   /* nobody sends again */
+}
+
+void dl_sys_then_block_main(void *arg)
+{
+    int v = 0;
+    (void)arg;
+    dl_sys_main(NULL);
+    gort_chan_recv(dl_c, &v);   /* nobody sends again */
+}
+
+static void test_deadlock_exact(void)
+{
+    static const struct {
+        const char *name;
+        void (*fn)(void *);
+        int want;
+    } cases[] = {
+        { "goroutine in gort_read", dl_io_main, 0 },
+        { "goroutine in select with an fd case", dl_sel_main, 0 },
+        { "goroutine in gort_block_begin/end", dl_sys_main, 0 },
+        { "plain thread in gort_read", dl_thread_read_main, 0 },
+        { "after gort_read, block forever", dl_io_then_block_main, 42 },
+        { "after block_begin/end, block forever", dl_sys_then_block_main, 42 },
+    };
+    struct outcome *o = (struct outcome *)malloc(sizeof *o);
+    size_t i;
+    int procs;
+    CHECK(o != NULL);
+    if (!o)
+        return;
+    for (procs = 1; procs <= 2; procs++) {
+        for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            struct child_spec cs;
+            int fails = check_failures();
+            cs.kind = CHILD_RUN;
+            cs.fn = cases[i].fn;
+            cs.maxprocs = procs;
+            run_child(&cs, o);
+            CHECK_EQ(exit_code(o), cases[i].want);
+            if (cases[i].want == 0)
+                CHECK_EQ(count(o, "deadlock"), 0);
+            else
+                CHECK(count(o, "all goroutines are asleep - deadlock!") == 1);
+            if (check_failures() != fails) {
+                char name[128];
+                snprintf(name, sizeof name, "%s (maxprocs %d)", cases[i].name, procs);
+                show(name, o);
+            }
+        }
+    }
+    free(o);
+}
+
+/* ------------------------------------------------------------ driver */
+
+int main(void)
+{
+    gort_opts o;
+    shared_seen = (int *)mmap(NULL, sizeof *shared_seen, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    CHECK(shared_seen != MAP_FAILED);
+    if (shared_seen == MAP_FAILED)
+        return check_done();
+
+    /* children first: fork() from a process with no runtime threads */
+    test_hog();
+    test_deadlock_exact();
+
+    memset(&o, 0, sizeof o);
+    o.maxprocs = 1;
+    CHECK_EQ(gort_run_opts(&o, handoff_main, NULL), 0);
+    for (o.maxprocs = 1; o.maxprocs <= 2; o.maxprocs++)
+        CHECK_EQ(gort_run_opts(&o, many_blocked_main, NULL), 0);
+    test_idle();
+    return check_done();
+}
