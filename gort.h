@@ -471,6 +471,7 @@ extern "C" {
 #ifdef GORT__ASAN
 void __sanitizer_start_switch_fiber(void **fake_stack_save, const void *bottom, size_t size);
 void __sanitizer_finish_switch_fiber(void *fake_stack_save, const void **bottom_old, size_t *size_old);
+void __asan_unpoison_memory_region(void const volatile *addr, size_t size);
 #define GORT__NO_ASAN __attribute__((no_sanitize_address))
 #else
 #define GORT__NO_ASAN
@@ -2449,6 +2450,11 @@ static int gort__newproc(gort__rt *rt, void (*fn)(void *), void *arg, gort__g **
     gort__p *p = (m && m->rt == rt) ? m->p : NULL;
     gort__g *g = gort__stack_get(rt, p);
     if (!g) return -ENOMEM;
+#ifdef GORT__ASAN
+    /* A reused segment may carry the shadow of its last goroutine's frames
+       (one that ended with gort_exit never unwound them). */
+    __asan_unpoison_memory_region(g->stack_lo, (size_t)(g->stack_hi - g->stack_lo));
+#endif
     g->fn = fn;
     g->arg = arg;
     g->waitstate = GORT__W_NONE;
