@@ -282,15 +282,16 @@ static inline __attribute__((unused)) int gort_tx_close(gort_chan_tx tx) { retur
 /* A channel of one element type, checked by the compiler:
        GORT_CHAN_TYPED(intchan, int)
        intchan c = intchan_make(16);  intchan_send(c, 42);  int v; intchan_recv(c, &v); */
+#define GORT__TYPED_FN static inline __attribute__((unused))
 #define GORT_CHAN_TYPED(name, T)                                                            \
     typedef struct { gort_chan *c; } name;                                                  \
-    static inline name name##_make(size_t cap) { name n; n.c = gort_chan_make(sizeof(T), cap); return n; } \
-    static inline int name##_send(name n, T v) { return gort_chan_send(n.c, &v); }          \
-    static inline int name##_try_send(name n, T v) { return gort_chan_try_send(n.c, &v); }  \
-    static inline int name##_recv(name n, T *out) { return gort_chan_recv(n.c, out); }      \
-    static inline int name##_try_recv(name n, T *out) { return gort_chan_try_recv(n.c, out); } \
-    static inline int name##_close(name n) { return gort_chan_close(n.c); }                 \
-    static inline int name##_free(name n) { return gort_chan_free(n.c); }                   \
+    GORT__TYPED_FN name name##_make(size_t cap) { name n; n.c = gort_chan_make(sizeof(T), cap); return n; } \
+    GORT__TYPED_FN int name##_send(name n, T v) { return gort_chan_send(n.c, &v); }          \
+    GORT__TYPED_FN int name##_try_send(name n, T v) { return gort_chan_try_send(n.c, &v); }  \
+    GORT__TYPED_FN int name##_recv(name n, T *out) { return gort_chan_recv(n.c, out); }      \
+    GORT__TYPED_FN int name##_try_recv(name n, T *out) { return gort_chan_try_recv(n.c, out); } \
+    GORT__TYPED_FN int name##_close(name n) { return gort_chan_close(n.c); }                 \
+    GORT__TYPED_FN int name##_free(name n) { return gort_chan_free(n.c); }                   \
     typedef int name##_gort_typed_end_
 
 /* Select */
@@ -2851,6 +2852,8 @@ static void gort__netpoll_break(gort__rt *rt) {
     }
 }
 
+static int gort__no_pwait2;   /* the kernel (or qemu) has no epoll_pwait2 */
+
 /* Poll for I/O: block until deadline (INT64_MAX: no limit) if block, else
    just look. Returns the readied Gs as a list linked by schedlink, their
    state already RUNNABLE (the caller queues them). */
@@ -2868,6 +2871,22 @@ static gort__g *gort__netpoll(gort__rt *rt, int64_t deadline, int block) {
         }
     }
     GORT__STORE(&rt->last_poll, gort__nanotime());
+#ifdef SYS_epoll_pwait2
+    /* epoll_pwait2 (Linux 5.11) takes nanoseconds: a 10 us sleep must not
+       round up to epoll_wait's millisecond. */
+    if (block && timeout > 0 && !gort__no_pwait2) {
+        struct timespec ts;
+        int64_t d = deadline - gort__nanotime();
+        if (d < 0) d = 0;
+        ts.tv_sec = (time_t)(d / 1000000000LL);
+        ts.tv_nsec = (long)(d % 1000000000LL);
+        n = (int)syscall(SYS_epoll_pwait2, rt->epfd, ev, 128, &ts, NULL, (size_t)0);
+        if (n < 0 && errno == ENOSYS) {
+            gort__no_pwait2 = 1;
+            n = epoll_wait(rt->epfd, ev, 128, timeout);
+        }
+    } else
+#endif
     n = epoll_wait(rt->epfd, ev, 128, timeout);
     for (i = 0; i < n; i++) {
         uint64_t data = ev[i].data.u64;

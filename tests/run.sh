@@ -63,7 +63,8 @@
 #
 # Per-program directives: a line in the test's source of the form
 #
-#     // gort-test: no-valgrind no-aarch64 no-leak-check timeout=600
+#     // gort-test: no-valgrind no-aarch64 no-leak-check timeout=600 heavy
+#   heavy: full scale only in gcc-O2, a quarter of the config's scale elsewhere
 #
 #   no-<config>      do not run the program in <config>; reported as a
 #                    `skipped:` line (and a failure under GORT_NO_SKIP=1).
@@ -221,6 +222,10 @@ job_run() {
         case $d in
         timeout=*) tmo=${d#timeout=} ;;
         no-leak-check) envs=${envs//detect_leaks=1/detect_leaks=0} ;;
+        heavy)   # full scale in gcc-O2 only; a quarter elsewhere (keeps CI short)
+            if [ "$cfg" != gcc-O2 ]; then
+                envs=${envs/GORT_TEST_SCALE=$SCALE/GORT_TEST_SCALE=$(awk -v a="$SCALE" 'BEGIN { printf "%g", a / 4 }')}
+            fi ;;
         esac
     done
     t0=$(now)

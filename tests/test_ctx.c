@@ -19,6 +19,7 @@
      movaps, which faults on a misaligned stack).
    C99 with GNU extensions (inline asm, vector_size, __int128). */
 #define _GNU_SOURCE
+// gort-test: heavy
 #define GORT_IMPLEMENTATION
 #include "../gort.h"
 #include "check.h"

@@ -16,6 +16,7 @@
    not required).
    C99. */
 #define _GNU_SOURCE
+// gort-test: heavy
 #define GORT_IMPLEMENTATION
 #include "../gort.h"
 #include "check.h"
