@@ -3153,8 +3153,9 @@ static void gort__rt_free(gort__rt *rt) {
         for (i = 0; i < GORT__PD_CHUNK; i++) {
             if (__atomic_load_n(&chunk[i].owner, __ATOMIC_RELAXED) != rt) continue;
             gort__lock(&chunk[i].lock);
-            if (chunk[i].owner == rt) {
-                chunk[i].state = 0; chunk[i].seq++;
+            if (__atomic_load_n(&chunk[i].owner, __ATOMIC_RELAXED) == rt) {
+                __atomic_store_n(&chunk[i].state, 0, __ATOMIC_RELAXED);
+                chunk[i].seq++;
                 __atomic_store_n(&chunk[i].owner, (gort__rt *)NULL, __ATOMIC_RELAXED);
             }
             gort__unlock(&chunk[i].lock);
@@ -4243,12 +4244,12 @@ static gort__pd *gort__pd_prepare(gort__rt *rt, int fd, int *err) {
                      __atomic_load_n(&pd->owner, __ATOMIC_RELAXED) == rt))
         return pd;
     gort__lock(&pd->lock);
-    if (pd->owner != rt) {   /* registered with a runtime that is gone */
-        pd->state = 0;
+    if (__atomic_load_n(&pd->owner, __ATOMIC_RELAXED) != rt) {   /* registered with a runtime that is gone */
+        __atomic_store_n(&pd->state, 0, __ATOMIC_RELAXED);
         pd->seq++;
         __atomic_store_n(&pd->owner, rt, __ATOMIC_RELAXED);
     }
-    if (pd->state == 0) {
+    if (__atomic_load_n(&pd->state, __ATOMIC_RELAXED) == 0) {
         struct epoll_event ev;
         int fl = fcntl(fd, F_GETFL);
         if (fl < 0) { *err = -errno; gort__unlock(&pd->lock); return NULL; }
@@ -4261,13 +4262,13 @@ static gort__pd *gort__pd_prepare(gort__rt *rt, int fd, int *err) {
         if (epoll_ctl(rt->epfd, EPOLL_CTL_ADD, fd, &ev) == 0 || errno == EEXIST) {
             __atomic_store_n(&pd->state, 1, __ATOMIC_RELEASE);
         } else if (errno == EPERM) {
-            pd->state = -1;      /* regular file or similar: always "ready" */
+            __atomic_store_n(&pd->state, -1, __ATOMIC_RELAXED);   /* regular file or similar: always "ready" */
         } else {
             *err = -errno;
         }
     }
     gort__unlock(&pd->lock);
-    return pd->state == 1 ? pd : NULL;
+    return __atomic_load_n(&pd->state, __ATOMIC_ACQUIRE) == 1 ? pd : NULL;
 }
 
 /* Park until fd is ready for mode (GORT_IN / GORT_OUT) or the deadline
@@ -4281,7 +4282,7 @@ static int gort__pd_wait(gort__rt *rt, gort__pd *pd, int fd, int mode, uint32_t 
     uint64_t seq = 0;
     int woke;
     gort__lock(&pd->lock);
-    if (pd->state != 1) { gort__unlock(&pd->lock); return -EBADF; }
+    if (__atomic_load_n(&pd->state, __ATOMIC_RELAXED) != 1) { gort__unlock(&pd->lock); return -EBADF; }
     if (*edges != eseq) { gort__unlock(&pd->lock); return 0; }   /* an edge since: try again */
     gort__waiter_init(&w, self, NULL, NULL, &pd->lock);
     if (deadline > 0) { seq = gort__new_ticket(self); w.is_select = 1; w.seq = seq; }
@@ -4516,8 +4517,9 @@ int gort_close(int fd) {
     if (pd) {
         gort__waiter *w, *list = NULL;
         gort__lock(&pd->lock);
-        if (pd->state == 1 && pd->owner == rt && rt) epoll_ctl(rt->epfd, EPOLL_CTL_DEL, fd, NULL);
-        pd->state = 0;
+        if (__atomic_load_n(&pd->state, __ATOMIC_RELAXED) == 1 && __atomic_load_n(&pd->owner, __ATOMIC_RELAXED) == rt && rt)
+            epoll_ctl(rt->epfd, EPOLL_CTL_DEL, fd, NULL);
+        __atomic_store_n(&pd->state, 0, __ATOMIC_RELAXED);
         pd->seq++;
         while ((w = gort__wq_pop(&pd->rq)) != NULL) { w->success = 0; w->wake_next = list; list = w; }
         while ((w = gort__wq_pop(&pd->wq)) != NULL) { w->success = 0; w->wake_next = list; list = w; }
