@@ -197,6 +197,13 @@ TABLE OF CONTENTS (grep for the anchor)
   Where to read more: >>sched (spinning, sleeping, the switch), >>stack
   (segments, guards, shrinking), >>chan, >>select, >>netpoll, >>sysmon.
 
+  I/O readiness is a hint, as with poll(2): an fd case of gort_select (or
+  gort_wait_fd) can report ready and the next read still find nothing, if
+  another reader got there first; gort_read and friends retry on their own.
+  gort_write on a socket returns -EPIPE instead of raising SIGPIPE; on a
+  pipe whose reader is gone SIGPIPE is raised as by write(2) (ignore it if
+  the program writes to pipes).
+
   Limits, known and deliberate. Linux only (no kqueue yet). No
   preemption. gort_exit does not run C++ destructors of the frames it
   abandons. An fd used with gort I/O must be closed with gort_close (as
@@ -1253,9 +1260,16 @@ static void gort__segv_del(char *base) {
     gort__unlock(&gort__segv_lock);
 }
 
+static void gort__main_wrapper(void *arg);
+typedef struct { void (*fn)(void *); void *arg; } gort__main_rec;
+static gort__main_rec gort__main_args;
+
+/* The start function's name for reports; gort_run's main goroutine is
+   named by the user's function. */
 static void gort__fn_name(void (*fn)(void *), char *buf, size_t n) {
     Dl_info di;
     void *p;
+    if (fn == gort__main_wrapper && gort__main_args.fn) fn = gort__main_args.fn;
     memcpy(&p, &fn, sizeof p);
     if (p && dladdr(p, &di) && di.dli_sname) snprintf(buf, n, "%s", di.dli_sname);
     else snprintf(buf, n, "%p", p);
@@ -1495,24 +1509,19 @@ static gort__g *gort__stack_get(gort__rt *rt, gort__p *p) {
    a page it would have written; an untouched page reads as zeros (the first
    read maps the shared zero page: no memory). */
 static GORT__NO_ASAN int gort__stack_was_deep(gort__g *g) {
-    const char *mark;
-    const volatile uint64_t *w;
+    const uint64_t *q;
+    uint64_t acc = 0;
     int i;
     if ((size_t)(g->stack_hi - g->stack_lo) <= GORT__SHRINK_KEEP + 2 * 4096) return 0;
-    mark = (const char *)(((uintptr_t)(g->stack_hi - GORT__SHRINK_KEEP)) & ~(uintptr_t)4095);
+    q = (const uint64_t *)(const void *)(((uintptr_t)(g->stack_hi - GORT__SHRINK_KEEP)) & ~(uintptr_t)4095);
 #ifdef GORT_VALGRIND
-    VALGRIND_MAKE_MEM_DEFINED(mark, 4096);
+    VALGRIND_MAKE_MEM_DEFINED(q, 4096);
 #endif
     /* The whole page: a deep frame full of zeros still has a return
        address or a saved register somewhere in it. An OR over 4 KiB of the
        (cache-hot, shared) zero page costs about as much as a cache miss. */
-    {
-        const uint64_t *q = (const uint64_t *)(const void *)mark;
-        uint64_t acc = 0;
-        (void)w;
-        for (i = 0; i < 4096 / 8; i++) acc |= q[i];
-        return acc != 0;
-    }
+    for (i = 0; i < 4096 / 8; i++) acc |= q[i];
+    return acc != 0;
 }
 
 /* Room in the cold list for every slot on its way there (stack lock). */
@@ -3341,8 +3350,6 @@ int gort_running(void) {
     return __atomic_load_n(&gort__the_rt, __ATOMIC_ACQUIRE) != NULL || gort__getm() != NULL;
 }
 
-typedef struct { void (*fn)(void *); void *arg; } gort__main_rec;
-static gort__main_rec gort__main_args;
 
 /* Move main to a final state (returned or deadlocked) unless it is in one:
    the first to get there sets gort_run's result. */
@@ -4636,7 +4643,7 @@ static GORT__NO_TSAN void gort__dump_rt(gort__rt *rt, int fd) {
             }
             if (g->fn == gort__main_wrapper) {
                 char user[112];
-                gort__fn_name(gort__main_args.fn, user, sizeof user);
+                gort__fn_name(g->fn, user, sizeof user);
                 snprintf(name, sizeof name, "main (%s)", user);
             } else {
                 gort__fn_name(g->fn, name, sizeof name);
