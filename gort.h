@@ -334,7 +334,6 @@ typedef struct gort_wg {
 typedef struct gort_mutex {
     uint32_t state;   /* atomic: bit 0 locked, bit 1 handoff (starving) */
     uint32_t lock;    /* guards waitq */
-    uint32_t nwait;   /* waiters queued (under lock, read racily as a hint) */
     gort__wq waitq;
 } gort_mutex;
 typedef struct gort_rwmutex {
@@ -353,7 +352,7 @@ typedef struct gort_once {
 } gort_once;
 
 #define GORT_WG_INIT      { 0, 0, { 0, 0 } }
-#define GORT_MUTEX_INIT   { 0, 0, 0, { 0, 0 } }
+#define GORT_MUTEX_INIT   { 0, 0, { 0, 0 } }
 #define GORT_RWMUTEX_INIT { 0, 0, 0, { 0, 0 }, { 0, 0 } }
 #define GORT_COND_INIT    { 0, { 0, 0 } }
 #define GORT_ONCE_INIT    { 0, GORT_MUTEX_INIT }
@@ -894,7 +893,6 @@ struct gort__waiter {
     gort__wq     *q;              /* queue it is on, NULL once removed */
     gort__g      *g;
     void         *elem;           /* value to send, or where a received one goes */
-    gort_chan    *c;
     uint64_t      seq;            /* select/timeout: the park's claim ticket */
     int           is_select;      /* must win g->claim before being completed */
     int           caseidx;        /* select: which case */
@@ -3539,9 +3537,9 @@ static void gort__unlock_after(gort__g *g, void *arg) {
     gort__unlock((uint32_t *)arg);
 }
 
-static void gort__waiter_init(gort__waiter *w, gort__g *g, void *elem, gort_chan *c, uint32_t *qlock) {
+static void gort__waiter_init(gort__waiter *w, gort__g *g, void *elem, uint32_t *qlock) {
     w->next = w->prev = NULL; w->q = NULL;
-    w->g = g; w->elem = elem; w->c = c; w->qlock = qlock;
+    w->g = g; w->elem = elem; w->qlock = qlock;
     w->seq = 0; w->is_select = 0; w->caseidx = 0; w->success = 0; w->handoff = 0;
     w->since = 0; w->wake_next = NULL; w->gnext = NULL;
 }
@@ -3638,7 +3636,7 @@ static int gort__chan_send(gort_chan *c, const void *elem, int block) {
         return -EAGAIN;
     }
     self = gort__self();
-    gort__waiter_init(&w, self, (void *)(uintptr_t)elem, c, &c->lock);
+    gort__waiter_init(&w, self, (void *)(uintptr_t)elem, &c->lock);
     gort__wq_push(&c->sendq, &w);
     self->waiting = &w;
     gort__park(self, gort__unlock_after, &c->lock, GORT__W_CHAN_SEND, 0, 0);
@@ -3688,7 +3686,7 @@ static int gort__chan_recv(gort_chan *c, void *elem, int block) {
         return -EAGAIN;
     }
     self = gort__self();
-    gort__waiter_init(&w, self, elem, c, &c->lock);
+    gort__waiter_init(&w, self, elem, &c->lock);
     gort__wq_push(&c->recvq, &w);
     self->waiting = &w;
     esize = c->esize;   /* c may be freed by the time we run again */
@@ -3953,7 +3951,7 @@ int gort_select(gort_case *cases, int n, int64_t timeout_ns) {
         gort_case *cs = &cases[idx];
         gort__waiter *w = &ws[k];
         gort__wq *q;
-        gort__waiter_init(w, self, cs->elem, cs->chan, lockp[idx]);
+        gort__waiter_init(w, self, cs->elem, lockp[idx]);
         w->is_select = 1; w->seq = seq; w->caseidx = idx;
         switch (cs->op) {
         case GORT_RECV: q = &cs->chan->recvq; break;
@@ -3997,7 +3995,7 @@ int gort_select(gort_case *cases, int n, int64_t timeout_ns) {
 /* Park on q (guarded by *lock, held by the caller); returns once woken. */
 static void gort__wq_wait(gort__wq *q, uint32_t *lock, gort__waiter *w, int front, int waitstate) {
     gort__g *self = gort__self();
-    gort__waiter_init(w, self, NULL, NULL, lock);
+    gort__waiter_init(w, self, NULL, lock);
     if (front) gort__wq_push_front(q, w); else gort__wq_push(q, w);
     self->waiting = w;
     gort__park(self, gort__unlock_after, lock, waitstate, 0, 0);
@@ -4092,10 +4090,9 @@ void gort_mutex_lock(gort_mutex *m) {
                 break;
         }
         if (!since) since = gort__nanotime();
-        m->nwait++;
         {
             gort__g *self = gort__self();
-            gort__waiter_init(&w, self, NULL, NULL, &m->lock);
+            gort__waiter_init(&w, self, NULL, &m->lock);
             w.since = since;
             /* A waiter woken but beaten to the lock goes back to the front. */
             if (requeue) gort__wq_push_front(&m->waitq, &w); else gort__wq_push(&m->waitq, &w);
@@ -4120,7 +4117,6 @@ void gort_mutex_unlock(gort_mutex *m) {
     }
     gort__lock(&m->lock);
     w = gort__wq_pop(&m->waitq);
-    if (w) m->nwait--;
     handoff = w && gort__nanotime() - w->since > GORT__MX_STARVE_NS;
     if (w) w->handoff = handoff;
     /* Still locked while we hold the internal lock; the waiters bit is
@@ -4207,7 +4203,7 @@ void gort_cond_wait(gort_cond *cv, gort_mutex *m) {
     self = gort__self();
     ctx.cv = cv; ctx.m = m;
     gort__lock(&cv->lock);
-    gort__waiter_init(&w, self, NULL, NULL, &cv->lock);
+    gort__waiter_init(&w, self, NULL, &cv->lock);
     gort__wq_push(&cv->waitq, &w);
     self->waiting = &w;
     gort__park(self, gort__cond_after, &ctx, GORT__W_COND, 0, 0);
@@ -4301,7 +4297,7 @@ static int gort__pd_wait(gort__rt *rt, gort__pd *pd, int fd, int mode, uint32_t 
     gort__lock(&pd->lock);
     if (__atomic_load_n(&pd->state, __ATOMIC_RELAXED) != 1) { gort__unlock(&pd->lock); return -EBADF; }
     if (*edges != eseq) { gort__unlock(&pd->lock); return 0; }   /* an edge since: try again */
-    gort__waiter_init(&w, self, NULL, NULL, &pd->lock);
+    gort__waiter_init(&w, self, NULL, &pd->lock);
     if (deadline > 0) { seq = gort__new_ticket(self); w.is_select = 1; w.seq = seq; }
     self->waitfd = fd;
     gort__wq_push(q, &w);
