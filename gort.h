@@ -444,6 +444,7 @@ const char *gort_strerror(int err);
 #include <sys/uio.h>
 #include <linux/futex.h>
 #include <dlfcn.h>
+#include <limits.h>
 
 #if !defined(__USE_MISC) || !defined(MAP_NORESERVE)
 #error "gort.h: the implementation needs _GNU_SOURCE: include gort.h before any other header in the file that defines GORT_IMPLEMENTATION, or compile it with -D_GNU_SOURCE"
@@ -936,7 +937,8 @@ struct gort__g {
                                      sysmon may read it through a stale pointer */
 };
 
-enum { GORT__P_IDLE = 0, GORT__P_RUNNING = 1, GORT__P_SYSCALL = 2 };
+enum { GORT__P_IDLE = 0, GORT__P_RUNNING = 1, GORT__P_SYSCALL = 2, /* gort_block_begin/end */
+       GORT__P_SYSCALL_IO = 3 /* a gort I/O call's system call */ };
 #define GORT__RUNQ 256            /* Go's size: large enough that overflow is rare */
 #define GORT__GCACHE 64           /* dead Gs a P keeps before spilling */
 
@@ -2833,7 +2835,8 @@ static void gort__after_fire(gort__g *g, uint64_t seq, void *arg) {
 typedef struct gort__pd {
     uint32_t lock;
     uint32_t seq;          /* lock; read racily by the poller, rechecked under lock */
-    int      state;        /* lock: 0 unknown, 1 registered, -1 not pollable */
+    int      state;        /* lock (read racily by the fast path): GORT__PD_* */
+    int      notsock;      /* atomic hint: the last call found no socket here */
     gort__rt *owner;       /* lock (read racily by the fast path): the runtime
                               whose epoll it is registered with. A stopped
                               runtime can be freed late, while the next one
@@ -2859,6 +2862,94 @@ static gort__pd *gort__pd_get(int fd, int create) {
         else { free(nc); chunk = expected; }
     }
     return &chunk[fd % GORT__PD_CHUNK];
+}
+
+static void gort__wake(gort__waiter *w);
+
+/* Descriptor states (pd->state). */
+enum { GORT__PD_UNPOLLABLE = -1, GORT__PD_UNKNOWN = 0, GORT__PD_ARMED = 1 };
+
+/* Wake every goroutine parked on pd (pd lock held): success 1 makes each
+   retry its call (the file behind the number changed), 0 says the fd was
+   closed with gort_close. Returns the private list for gort__wake_list. */
+static gort__waiter *gort__pd_evict_locked(gort__pd *pd, int success) {
+    gort__waiter *w, *list = NULL;
+    while ((w = gort__wq_pop(&pd->rq)) != NULL) { w->success = success; w->wake_next = list; list = w; }
+    while ((w = gort__wq_pop(&pd->wq)) != NULL) { w->success = success; w->wake_next = list; list = w; }
+    return list;
+}
+static void gort__wake_list(gort__waiter *list) {
+    while (list) { gort__waiter *nx = list->wake_next; gort__wake(list); list = nx; }
+}
+
+/* O_NONBLOCK on fd, set if someone (a shared file description, a plain
+   close() and reuse of the number) took it away. 0 or -errno. */
+static int gort__fd_nonblock(int fd) {
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0) return -errno;
+    if (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) return -errno;
+    return 0;
+}
+
+/* Make fd's registration with rt's epoll live for the file the number
+   names now. gort never owns an fd: the program may close() it and get
+   the number back for another file at any time, and the kernel drops an
+   epoll registration with its file, so a registration believed live may be
+   dead. recheck asks the kernel (EPOLL_CTL_MOD: 0 live, ENOENT dead) and
+   re-registers a dead one under a new sequence number, waking whoever was
+   parked on the old file so that they retry on the new one. Callers
+   recheck on the way to parking (the slow path), never on the fast path.
+   Returns 1 (armed), 0 (not pollable: a regular file, always ready) or
+   -errno. Takes pd's lock. */
+static int gort__pd_arm(gort__rt *rt, gort__pd *pd, int fd, int recheck) {
+    struct epoll_event ev;
+    gort__waiter *evicted = NULL;
+    int st, r;
+    if (!recheck && GORT__LIKELY(__atomic_load_n(&pd->state, __ATOMIC_ACQUIRE) == GORT__PD_ARMED &&
+                                 __atomic_load_n(&pd->owner, __ATOMIC_RELAXED) == rt))
+        return 1;
+    gort__lock(&pd->lock);
+    if (__atomic_load_n(&pd->owner, __ATOMIC_RELAXED) != rt) {   /* registered with a runtime that is gone */
+        __atomic_store_n(&pd->state, GORT__PD_UNKNOWN, __ATOMIC_RELAXED);
+        pd->seq++;
+        __atomic_store_n(&pd->owner, rt, __ATOMIC_RELAXED);
+    }
+    st = __atomic_load_n(&pd->state, __ATOMIC_RELAXED);
+    memset(&ev, 0, sizeof ev);
+    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+    if (st == GORT__PD_ARMED && recheck) {
+        /* MOD also re-arms the edge: if fd is ready now, an event comes. */
+        ev.data.u64 = (uint64_t)(uint32_t)fd | ((uint64_t)pd->seq << 32);
+        if (epoll_ctl(rt->epfd, EPOLL_CTL_MOD, fd, &ev) == 0) { gort__unlock(&pd->lock); return 1; }
+        if (errno != ENOENT) { r = -errno; gort__unlock(&pd->lock); return r; }
+        /* ENOENT: closed with close() and the number reused. */
+        st = GORT__PD_UNKNOWN;
+        __atomic_store_n(&pd->state, st, __ATOMIC_RELAXED);
+        pd->seq++;
+        evicted = gort__pd_evict_locked(pd, 1);
+    }
+    if (st == GORT__PD_UNKNOWN || (st == GORT__PD_UNPOLLABLE && recheck)) {
+        if ((r = gort__fd_nonblock(fd)) < 0) { gort__unlock(&pd->lock); gort__wake_list(evicted); return r; }
+        if (st == GORT__PD_UNPOLLABLE) pd->seq++;
+        ev.data.u64 = (uint64_t)(uint32_t)fd | ((uint64_t)pd->seq << 32);
+        r = epoll_ctl(rt->epfd, EPOLL_CTL_ADD, fd, &ev);
+        /* EEXIST: registered under an older sequence number (the file
+           outlived a gort_close through a dup): take it over. */
+        if (r < 0 && errno == EEXIST) r = epoll_ctl(rt->epfd, EPOLL_CTL_MOD, fd, &ev);
+        if (r == 0) st = GORT__PD_ARMED;
+        else if (errno == EPERM) st = GORT__PD_UNPOLLABLE;   /* a regular file or similar: always ready */
+        else {
+            r = -errno;
+            __atomic_store_n(&pd->state, GORT__PD_UNKNOWN, __ATOMIC_RELAXED);
+            gort__unlock(&pd->lock);
+            gort__wake_list(evicted);
+            return r;
+        }
+        __atomic_store_n(&pd->state, st, __ATOMIC_RELEASE);
+    }
+    gort__unlock(&pd->lock);
+    gort__wake_list(evicted);
+    return st == GORT__PD_ARMED ? 1 : 0;
 }
 
 static void gort__netpoll_break(gort__rt *rt) {
@@ -3048,13 +3139,16 @@ static void *gort__sysmon_main(void *arg) {
         for (i = 0; i < rt->nprocs; i++) {
             gort__p *p = &rt->allp[i];
             uint64_t st = GORT__LOAD(&p->state);
-            if ((st & 0xff) == GORT__P_SYSCALL) {
+            if ((st & 0xff) == GORT__P_SYSCALL || (st & 0xff) == GORT__P_SYSCALL_IO) {
                 active = 1;
                 if (st != p->sm_sys) {
                     p->sm_sys = st;
                     p->sm_since = now;
                 } else if (now - p->sm_since >= GORT__RETAKE_NS &&
                            gort__cas_u64(&p->state, st, (st & ~(uint64_t)0xff) | GORT__P_IDLE)) {
+                    /* An I/O call is counted in nsyscall only now, before
+                       its P can look idle to gort__checkdead. */
+                    if ((st & 0xff) == GORT__P_SYSCALL_IO) GORT__ADD(&rt->nsyscall, 1);
                     __atomic_store_n(&p->m, (gort__m *)NULL, __ATOMIC_RELAXED);
                     gort__handoffp(rt, p);
                 }
@@ -3808,7 +3902,6 @@ static void gort__sel_sort(uint32_t **lp, int *a, int n) {
     }
 }
 
-static gort__pd *gort__pd_prepare(gort__rt *rt, int fd, int *err);
 
 /* Is fd ready for op right now (pd lock held)? select reports readiness
    to the caller, so ask the kernel. */
@@ -3872,9 +3965,13 @@ int gort_select(gort_case *cases, int n, int64_t timeout_ns) {
                 gort__misuse("gort_select: fd cases need a running runtime (gort_run or gort_start)");
                 return -ESRCH;
             }
-            pds[i] = gort__pd_prepare(iort, cases[i].fd, &err);
-            if (!pds[i]) {
-                if (err) { free(heap); return err; }
+            /* A select that may park re-arms (gort__pd_arm): the number may
+               name another file than when it was registered. */
+            pds[i] = gort__pd_get(cases[i].fd, 1);
+            err = !pds[i] ? (cases[i].fd >= GORT__PD_CHUNK * GORT__PD_CHUNKS ? -EBADF : -ENOMEM)
+                          : gort__pd_arm(iort, pds[i], cases[i].fd, timeout_ns != 0);
+            if (err <= 0) {
+                if (err < 0) { free(heap); return err; }
                 /* not pollable (a regular file): always ready */
                 cases[i].ok = 1;
                 free(heap);
@@ -4241,69 +4338,55 @@ void gort_once_do(gort_once *o, void (*fn)(void)) {
 /* ---------------------------------------------------------------- >>io
    Each call tries the system call first and parks only on EAGAIN. From a
    plain thread (or with no runtime) they are ordinary blocking calls, with
-   poll(2) covering fds that a goroutine already made non-blocking. */
+   poll(2) covering fds that a goroutine already made non-blocking.
+
+   gort owns no fd: ordinary C code closes with close(2), gets the number
+   back from socket/pipe/accept/dup2, and may share a file description with
+   code that clears O_NONBLOCK. So a goroutine's call never trusts what it
+   believed about a number:
+   - on sockets it passes MSG_DONTWAIT (recv/send/recvmsg/sendmsg), which
+     does not block whatever O_NONBLOCK says;
+   - on anything else (pipes, ttys, eventfds) it checks O_NONBLOCK with one
+     fcntl before the call and sets it if it is gone;
+   - before it parks it re-arms the epoll registration (gort__pd_arm with
+     recheck), which finds a registration that died with an old file;
+   - the call itself runs in the syscall state (gort__syscall_enter), so a
+     call that blocks all the same loses its P to sysmon, and the other
+     goroutines keep running. */
+static int gort__syscall_enter(gort__m *m, int io);
+static void gort__syscall_exit(gort__m *m, int io);
+
 static gort__rt *gort__io_rt(void) {
     gort__m *m = gort__getm();
     return (m && m->curg) ? m->rt : NULL;
 }
 
-/* The descriptor for fd, registered with epoll; NULL if fd cannot be
-   polled (a regular file: the caller then blocks inside block_begin/end). */
-static gort__pd *gort__pd_prepare(gort__rt *rt, int fd, int *err) {
-    gort__pd *pd = gort__pd_get(fd, 1);
-    *err = 0;
-    if (!pd) { *err = fd < 0 ? -EBADF : -ENOMEM; return NULL; }
-    if (GORT__LIKELY(__atomic_load_n(&pd->state, __ATOMIC_ACQUIRE) == 1 &&
-                     __atomic_load_n(&pd->owner, __ATOMIC_RELAXED) == rt))
-        return pd;
-    gort__lock(&pd->lock);
-    if (__atomic_load_n(&pd->owner, __ATOMIC_RELAXED) != rt) {   /* registered with a runtime that is gone */
-        __atomic_store_n(&pd->state, 0, __ATOMIC_RELAXED);
-        pd->seq++;
-        __atomic_store_n(&pd->owner, rt, __ATOMIC_RELAXED);
-    }
-    if (__atomic_load_n(&pd->state, __ATOMIC_RELAXED) == 0) {
-        struct epoll_event ev;
-        int fl = fcntl(fd, F_GETFL);
-        if (fl < 0) { *err = -errno; gort__unlock(&pd->lock); return NULL; }
-        if (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
-            *err = -errno; gort__unlock(&pd->lock); return NULL;
-        }
-        memset(&ev, 0, sizeof ev);
-        ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
-        ev.data.u64 = (uint64_t)(uint32_t)fd | ((uint64_t)pd->seq << 32);
-        if (epoll_ctl(rt->epfd, EPOLL_CTL_ADD, fd, &ev) == 0 || errno == EEXIST) {
-            __atomic_store_n(&pd->state, 1, __ATOMIC_RELEASE);
-        } else if (errno == EPERM) {
-            __atomic_store_n(&pd->state, -1, __ATOMIC_RELAXED);   /* regular file or similar: always "ready" */
-        } else {
-            *err = -errno;
-        }
-    }
-    gort__unlock(&pd->lock);
-    return __atomic_load_n(&pd->state, __ATOMIC_ACQUIRE) == 1 ? pd : NULL;
-}
-
 /* Park until fd is ready for mode (GORT_IN / GORT_OUT) or the deadline
-   (0: none). 0 ready, -ETIMEDOUT, -EBADF (closed by gort_close). */
-/* eseq: the direction's edge count read before the failed system call. */
-static int gort__pd_wait(gort__rt *rt, gort__pd *pd, int fd, int mode, uint32_t eseq, int64_t deadline) {
+   (0: none). eseq: the direction's edge count read before the failed
+   system call; seq: pd->seq when it was armed. 0 ready (or: try again),
+   -ETIMEDOUT, -EBADF (closed by gort_close). */
+static int gort__pd_wait(gort__rt *rt, gort__pd *pd, int fd, int mode, uint32_t eseq, uint32_t seq,
+                         int64_t deadline) {
     gort__waiter w;
     gort__g *self = gort__self();
     uint32_t *edges = mode == GORT_IN ? &pd->rseq : &pd->wseq;
     gort__wq *q = mode == GORT_IN ? &pd->rq : &pd->wq;
-    uint64_t seq = 0;
+    uint64_t ticket = 0;
     int woke;
     gort__lock(&pd->lock);
-    if (__atomic_load_n(&pd->state, __ATOMIC_RELAXED) != 1) { gort__unlock(&pd->lock); return -EBADF; }
-    if (*edges != eseq) { gort__unlock(&pd->lock); return 0; }   /* an edge since: try again */
+    /* Re-registered since (another file behind the number), or an edge
+       since the failed call: try the call again. */
+    if (__atomic_load_n(&pd->state, __ATOMIC_RELAXED) != GORT__PD_ARMED || pd->seq != seq || *edges != eseq) {
+        gort__unlock(&pd->lock);
+        return 0;
+    }
     gort__waiter_init(&w, self, NULL, &pd->lock);
-    if (deadline > 0) { seq = gort__new_ticket(self); w.is_select = 1; w.seq = seq; }
+    if (deadline > 0) { ticket = gort__new_ticket(self); w.is_select = 1; w.seq = ticket; }
     self->waitfd = fd;
     gort__wq_push(q, &w);
     self->waiting = &w;
     GORT__ADD(&rt->niowait, 1);
-    woke = gort__park(self, gort__unlock_after, &pd->lock, GORT__W_IO, deadline, seq);
+    woke = gort__park(self, gort__unlock_after, &pd->lock, GORT__W_IO, deadline, ticket);
     GORT__ADD(&rt->niowait, (uint32_t)-1);
     self->waiting = NULL;
     if (!woke) {
@@ -4315,7 +4398,8 @@ static int gort__pd_wait(gort__rt *rt, gort__pd *pd, int fd, int mode, uint32_t 
     return w.success ? 0 : -EBADF;
 }
 
-/* A plain thread waits with poll(2). */
+/* A plain thread waits with poll(2). Returns 0 ready (or interrupted: the
+   caller retries its call), -ETIMEDOUT or -errno. */
 static int gort__poll_wait(int fd, int mode, int64_t deadline) {
     struct pollfd pfd;
     int r, tmo = -1;
@@ -4324,78 +4408,151 @@ static int gort__poll_wait(int fd, int mode, int64_t deadline) {
     pfd.revents = 0;
     if (deadline > 0) {
         int64_t d = deadline - gort__nanotime();
-        tmo = d <= 0 ? 0 : (int)((d + 999999) / 1000000);   /* passed: look once */
+        /* round up (never wake early); a deadline past poll's int range
+           waits the longest poll can and the caller comes back */
+        tmo = d <= 0 ? 0 : d >= (int64_t)INT_MAX * 1000000 ? INT_MAX : (int)((d + 999999) / 1000000);
     }
     r = poll(&pfd, 1, tmo);
     if (r < 0) return errno == EINTR ? 0 : -errno;
-    if (r == 0) return -ETIMEDOUT;
+    if (r == 0) return deadline > 0 && gort__nanotime() >= deadline ? -ETIMEDOUT : 0;
     if (pfd.revents & POLLNVAL) return -EBADF;
     return 0;
 }
 
-/* Goroutines need fd non-blocking before the first call, or that call
-   blocks the thread. Cheap after the first time (one atomic load).
-   Returns the descriptor (NULL for plain threads and unpollable fds). */
-static gort__pd *gort__fd_ready_for_io(int fd) {
-    gort__rt *rt = gort__io_rt();
-    int err;
-    return rt ? gort__pd_prepare(rt, fd, &err) : NULL;
-}
-
-/* The edge count to read before a system call that may need a wait. */
-static uint32_t gort__fd_edges(gort__pd *pd, int mode) {
-    if (!pd) return 0;
-    return __atomic_load_n(mode == GORT_IN ? &pd->rseq : &pd->wseq, __ATOMIC_ACQUIRE);
-}
-
-/* Wait for fd after EAGAIN, whoever the caller is. */
-static int gort__fd_wait(int fd, gort__pd *pd, int mode, uint32_t eseq, int64_t deadline) {
-    gort__rt *rt = gort__io_rt();
-    if (!rt || !pd) return gort__poll_wait(fd, mode, deadline);
-    return gort__pd_wait(rt, pd, fd, mode, eseq, deadline);
-}
-
-/* One retry loop for every call: try, park on EAGAIN until ready or the
-   deadline (0: none), try again. */
-enum { GORT__IO_READ, GORT__IO_WRITE, GORT__IO_RECV, GORT__IO_SEND, GORT__IO_READV, GORT__IO_WRITEV };
-static ssize_t gort__io(int kind, int fd, void *buf, size_t n, int flags, int64_t deadline) {
-    int mode = (kind == GORT__IO_READ || kind == GORT__IO_RECV || kind == GORT__IO_READV) ? GORT_IN : GORT_OUT;
+/* The descriptor a goroutine's call on fd uses, or NULL (plain thread). */
+static gort__pd *gort__io_pd(int fd, int *err) {
     gort__pd *pd;
-    gort__register_thread();   /* a plain thread in I/O may still send: no deadlock */
-    pd = gort__fd_ready_for_io(fd);
-    for (;;) {
-        ssize_t r;
-        int e;
-        uint32_t eseq = gort__fd_edges(pd, mode);
-        /* A plain thread with a deadline may hold a blocking fd: wait for
-           readiness first, so the call itself cannot outlast the deadline. */
-        if (deadline > 0 && !gort__io_rt() && (e = gort__poll_wait(fd, mode, deadline)) < 0) return e;
+    *err = 0;
+    if (!gort__io_rt()) return NULL;
+    if (fd < 0) { *err = -EBADF; return NULL; }
+    pd = gort__pd_get(fd, 1);
+    if (!pd) *err = fd >= GORT__PD_CHUNK * GORT__PD_CHUNKS ? -EBADF : -ENOMEM;
+    return pd;
+}
+
+/* A goroutine's call got EAGAIN: make sure an edge will come, then wait
+   for it. 0: try the call again; <0: the call's result. */
+static int gort__io_park(gort__pd *pd, int fd, int mode, uint32_t eseq, int64_t deadline) {
+    gort__rt *rt = gort__io_rt();
+    uint32_t seq = __atomic_load_n(&pd->seq, __ATOMIC_ACQUIRE);
+    int r = gort__pd_arm(rt, pd, fd, 1);
+    if (r < 0) return r;
+    if (r == 0) {
+        /* EAGAIN from a file epoll cannot watch (rare: some character
+           devices). Wait in the syscall state: sysmon hands the P on. */
+        int sys = gort__syscall_enter(gort__getm(), 1);
+        r = gort__poll_wait(fd, mode, deadline);
+        if (sys) gort__syscall_exit(gort__getm(), 1);
+        return r;
+    }
+    /* re-registered: a new file, a new sequence; no edge of it seen yet */
+    if (__atomic_load_n(&pd->seq, __ATOMIC_ACQUIRE) != seq) return 0;
+    return gort__pd_wait(rt, pd, fd, mode, eseq, seq, deadline);
+}
+
+/* Is this a socket, as far as we know? A hint only: a wrong "socket" costs
+   one ENOTSOCK, a wrong "not a socket" one fcntl; both stay correct. */
+enum { GORT__IO_READ, GORT__IO_WRITE, GORT__IO_RECV, GORT__IO_SEND, GORT__IO_READV, GORT__IO_WRITEV };
+
+/* One non-blocking attempt of a goroutine's call. -errno on failure. */
+static ssize_t gort__io_try(gort__pd *pd, int kind, int fd, void *buf, size_t n, int flags) {
+    struct msghdr mh;
+    ssize_t r;
+    int e;
+    if (!__atomic_load_n(&pd->notsock, __ATOMIC_RELAXED)) {
         switch (kind) {
-        case GORT__IO_READ: r = read(fd, buf, n); break;
-        case GORT__IO_RECV: r = recv(fd, buf, n, flags); break;
-        case GORT__IO_SEND: r = send(fd, buf, n, flags | MSG_NOSIGNAL); break;
-        case GORT__IO_READV: r = readv(fd, (const struct iovec *)buf, (int)n); break;
-        case GORT__IO_WRITEV: {
-            /* sendmsg(MSG_NOSIGNAL) on sockets: -EPIPE, not SIGPIPE */
-            struct msghdr mh;
+        case GORT__IO_READ: case GORT__IO_RECV:
+            r = recv(fd, buf, n, flags | MSG_DONTWAIT);
+            break;
+        case GORT__IO_WRITE: case GORT__IO_SEND:
+            r = send(fd, buf, n, flags | MSG_DONTWAIT | MSG_NOSIGNAL);
+            break;
+        default:
             memset(&mh, 0, sizeof mh);
             mh.msg_iov = (struct iovec *)buf;
             mh.msg_iovlen = n;
-            r = sendmsg(fd, &mh, MSG_NOSIGNAL);
-            if (r < 0 && errno == ENOTSOCK) r = writev(fd, (const struct iovec *)buf, (int)n);
-            break;
-        }
-        default:
-            r = send(fd, buf, n, MSG_NOSIGNAL);
-            if (r < 0 && errno == ENOTSOCK) r = write(fd, buf, n);
+            r = kind == GORT__IO_READV ? recvmsg(fd, &mh, MSG_DONTWAIT)
+                                       : sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
             break;
         }
         if (r >= 0) return r;
         e = errno;
-        if (e == EINTR) continue;
-        if (e != EAGAIN && e != EWOULDBLOCK) return -e;
+        if (e != ENOTSOCK || kind == GORT__IO_RECV || kind == GORT__IO_SEND) return -e;
+        __atomic_store_n(&pd->notsock, 1, __ATOMIC_RELAXED);
+    }
+    if ((e = gort__fd_nonblock(fd)) < 0) return e;
+    switch (kind) {
+    case GORT__IO_READ: r = read(fd, buf, n); break;
+    case GORT__IO_WRITE: r = write(fd, buf, n); break;
+    case GORT__IO_READV: r = readv(fd, (const struct iovec *)buf, (int)n); break;
+    case GORT__IO_WRITEV: r = writev(fd, (const struct iovec *)buf, (int)n); break;
+    default: r = kind == GORT__IO_RECV ? recv(fd, buf, n, flags | MSG_DONTWAIT)
+                                       : send(fd, buf, n, flags | MSG_DONTWAIT | MSG_NOSIGNAL); break;
+    }
+    if (r >= 0) return r;
+    e = errno;
+    /* a number that was a pipe and is a socket now */
+    if (e == ENOTSOCK) __atomic_store_n(&pd->notsock, 1, __ATOMIC_RELAXED);
+    return -e;
+}
+
+/* One blocking attempt of a plain thread's call: the system call as the
+   program would make it (send with MSG_NOSIGNAL: -EPIPE, not SIGPIPE). */
+static ssize_t gort__io_try_thread(int kind, int fd, void *buf, size_t n, int flags) {
+    struct msghdr mh;
+    ssize_t r;
+    switch (kind) {
+    case GORT__IO_READ: r = read(fd, buf, n); break;
+    case GORT__IO_RECV: r = recv(fd, buf, n, flags); break;
+    case GORT__IO_SEND: r = send(fd, buf, n, flags | MSG_NOSIGNAL); break;
+    case GORT__IO_READV: r = readv(fd, (const struct iovec *)buf, (int)n); break;
+    case GORT__IO_WRITEV:
+        memset(&mh, 0, sizeof mh);
+        mh.msg_iov = (struct iovec *)buf;
+        mh.msg_iovlen = n;
+        r = sendmsg(fd, &mh, MSG_NOSIGNAL);
+        if (r < 0 && errno == ENOTSOCK) r = writev(fd, (const struct iovec *)buf, (int)n);
+        break;
+    default:
+        r = send(fd, buf, n, MSG_NOSIGNAL);
+        if (r < 0 && errno == ENOTSOCK) r = write(fd, buf, n);
+        break;
+    }
+    return r >= 0 ? r : -errno;
+}
+
+/* One retry loop for every call: try, park on EAGAIN until ready or the
+   deadline (0: none), try again. */
+static ssize_t gort__io(int kind, int fd, void *buf, size_t n, int flags, int64_t deadline) {
+    int mode = (kind == GORT__IO_READ || kind == GORT__IO_RECV || kind == GORT__IO_READV) ? GORT_IN : GORT_OUT;
+    gort__pd *pd;
+    int e;
+    gort__register_thread();   /* a plain thread in I/O may still send: no deadlock */
+    pd = gort__io_pd(fd, &e);
+    if (e) return e;
+    for (;;) {
+        ssize_t r;
+        if (pd) {
+            uint32_t eseq = __atomic_load_n(mode == GORT_IN ? &pd->rseq : &pd->wseq, __ATOMIC_ACQUIRE);
+            int sys = gort__syscall_enter(gort__getm(), 1);
+            r = gort__io_try(pd, kind, fd, buf, n, flags);
+            if (sys) gort__syscall_exit(gort__getm(), 1);
+            if (r >= 0) return r;
+            if (r == -EINTR) continue;
+            if (r != -EAGAIN && r != -EWOULDBLOCK) return r;
+            if (deadline > 0 && gort__nanotime() >= deadline) return -ETIMEDOUT;
+            if ((e = gort__io_park(pd, fd, mode, eseq, deadline)) < 0) return e;
+            continue;
+        }
+        /* A plain thread with a deadline may hold a blocking fd: wait for
+           readiness first, so the call itself cannot outlast the deadline. */
+        if (deadline > 0 && (e = gort__poll_wait(fd, mode, deadline)) < 0) return e;
+        r = gort__io_try_thread(kind, fd, buf, n, flags);
+        if (r >= 0) return r;
+        if (r == -EINTR) continue;
+        if (r != -EAGAIN && r != -EWOULDBLOCK) return r;
         if (deadline > 0 && gort__nanotime() >= deadline) return -ETIMEDOUT;
-        if ((e = gort__fd_wait(fd, pd, mode, eseq, deadline)) < 0) return e;
+        if ((e = gort__poll_wait(fd, mode, deadline)) < 0) return e;
     }
 }
 
@@ -4431,20 +4588,39 @@ ssize_t gort_write_all(int fd, const void *buf, size_t n) {
     return (ssize_t)n;
 }
 
+/* Wait for fd after EAGAIN, whoever the caller is. */
+static int gort__fd_wait(gort__pd *pd, int fd, int mode, uint32_t eseq, int64_t deadline) {
+    return pd ? gort__io_park(pd, fd, mode, eseq, deadline) : gort__poll_wait(fd, mode, deadline);
+}
+static uint32_t gort__fd_edges(gort__pd *pd, int mode) {
+    if (!pd) return 0;
+    return __atomic_load_n(mode == GORT_IN ? &pd->rseq : &pd->wseq, __ATOMIC_ACQUIRE);
+}
+
 static int gort__accept(int fd, struct sockaddr *addr, socklen_t *len, int64_t deadline) {
     gort__pd *pd;
+    int e;
     gort__register_thread();
-    pd = gort__fd_ready_for_io(fd);
+    pd = gort__io_pd(fd, &e);
+    if (e) return e;
     for (;;) {
         uint32_t eseq = gort__fd_edges(pd, GORT_IN);
-        int r = accept4(fd, addr, len, SOCK_CLOEXEC | (gort__io_rt() ? SOCK_NONBLOCK : 0));
-        int e;
+        int r;
+        if (pd) {
+            /* accept has no MSG_DONTWAIT: make sure of O_NONBLOCK */
+            int sys = gort__syscall_enter(gort__getm(), 1);
+            r = (e = gort__fd_nonblock(fd)) < 0 ? -1 : accept4(fd, addr, len, SOCK_CLOEXEC | SOCK_NONBLOCK);
+            if (r < 0 && e == 0) e = -errno;
+            if (sys) gort__syscall_exit(gort__getm(), 1);
+        } else {
+            r = accept4(fd, addr, len, SOCK_CLOEXEC);
+            e = r < 0 ? -errno : 0;
+        }
         if (r >= 0) return r;
-        e = errno;
-        if (e == EINTR || e == ECONNABORTED) continue;
-        if (e != EAGAIN && e != EWOULDBLOCK) return -e;
+        if (e == -EINTR || e == -ECONNABORTED) continue;
+        if (e != -EAGAIN && e != -EWOULDBLOCK) return e;
         if (deadline > 0 && gort__nanotime() >= deadline) return -ETIMEDOUT;
-        if ((e = gort__fd_wait(fd, pd, GORT_IN, eseq, deadline)) < 0) return e;
+        if ((e = gort__fd_wait(pd, fd, GORT_IN, eseq, deadline)) < 0) return e;
     }
 }
 int gort_accept(int fd, struct sockaddr *addr, socklen_t *len) { return gort__accept(fd, addr, len, 0); }
@@ -4457,16 +4633,26 @@ static int gort__connect(int fd, const struct sockaddr *addr, socklen_t len, int
     socklen_t sl = sizeof soerr;
     gort__pd *pd;
     uint32_t eseq;
+    if (!addr) return -EFAULT;
     gort__register_thread();
-    pd = gort__fd_ready_for_io(fd);
+    pd = gort__io_pd(fd, &e);
+    if (e) return e;
     eseq = gort__fd_edges(pd, GORT_OUT);
-    r = connect(fd, addr, len);
+    if (pd) {
+        int sys = gort__syscall_enter(gort__getm(), 1);
+        r = (e = gort__fd_nonblock(fd)) < 0 ? -1 : connect(fd, addr, len);
+        if (r < 0 && e == 0) e = -errno;
+        if (sys) gort__syscall_exit(gort__getm(), 1);
+    } else {
+        r = connect(fd, addr, len);
+        e = r < 0 ? -errno : 0;
+    }
     if (r == 0) return 0;
-    e = errno;
+    e = -e;
     if (e != EINPROGRESS && e != EINTR && e != EAGAIN) return -e;
     if (e == EAGAIN && addr->sa_family != AF_UNIX) return -e;
     for (;;) {
-        if ((e = gort__fd_wait(fd, pd, GORT_OUT, eseq, deadline)) < 0) return e;
+        if ((e = gort__fd_wait(pd, fd, GORT_OUT, eseq, deadline)) < 0) return e;
         eseq = gort__fd_edges(pd, GORT_OUT);
         if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0) return -errno;
         if (soerr == 0) {
@@ -4528,39 +4714,51 @@ int gort_close(int fd) {
     gort__pd *pd = gort__pd_get(fd, 0);
     gort__rt *rt = gort__cur_rt();
     if (pd) {
-        gort__waiter *w, *list = NULL;
+        gort__waiter *list;
         gort__lock(&pd->lock);
-        if (__atomic_load_n(&pd->state, __ATOMIC_RELAXED) == 1 && __atomic_load_n(&pd->owner, __ATOMIC_RELAXED) == rt && rt)
+        if (__atomic_load_n(&pd->state, __ATOMIC_RELAXED) == GORT__PD_ARMED &&
+            __atomic_load_n(&pd->owner, __ATOMIC_RELAXED) == rt && rt)
             epoll_ctl(rt->epfd, EPOLL_CTL_DEL, fd, NULL);
-        __atomic_store_n(&pd->state, 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&pd->state, GORT__PD_UNKNOWN, __ATOMIC_RELAXED);
         pd->seq++;
-        while ((w = gort__wq_pop(&pd->rq)) != NULL) { w->success = 0; w->wake_next = list; list = w; }
-        while ((w = gort__wq_pop(&pd->wq)) != NULL) { w->success = 0; w->wake_next = list; list = w; }
+        list = gort__pd_evict_locked(pd, 0);
         gort__unlock(&pd->lock);
-        while (list) { gort__waiter *nx = list->wake_next; gort__wake(list); list = nx; }
+        gort__wake_list(list);
     }
     return close(fd) == 0 ? 0 : -errno;
 }
 
-/* Blocking calls. begin marks the P as in a system call without giving it
-   up (cheap when the call is short); sysmon takes it after 20 us. The
-   P's state word carries a ticket so that end can tell its P from one that
-   was taken, used by another M and put in a system call again. */
-void gort_block_begin(void) {
-    gort__m *m = gort__getm();
-    gort__p *p;
-    gort__rt *rt;
+/* The syscall state: the goroutine runs a system call that may block its
+   thread. The P's state word goes to SYSCALL (SYSCALL_IO for gort's own
+   I/O calls) with a new ticket above the low byte; sysmon takes a P whose
+   ticket has stayed for GORT__RETAKE_NS and hands it to another M, so the
+   other goroutines keep running. exit takes the P back with a CAS on the
+   same ticket (a stale exit cannot take back a P that moved on), or, if
+   sysmon took it, finds an idle P or queues the goroutine.
+   io: a gort I/O call, almost always short: it costs two stores and a CAS
+   (no count in rt->nsyscall, which sysmon adds when it takes the P, and no
+   wake-up for a sleeping sysmon, which looks at least every
+   GORT__SYSMON_BUSY while a P runs). Returns 0 when the goroutine already
+   is in the state (a gort call inside gort_block_begin/end): then the
+   caller does not exit it. */
+static int gort__syscall_enter(gort__m *m, int io) {
+    gort__p *p = m->p;
+    gort__rt *rt = m->rt;
+    gort__g *g = m->curg;
     uint64_t st;
-    if (!m || !m->curg) return;
-    rt = m->rt;
-    p = m->p;
-    GORT__ADD(&rt->nsyscall, 1);
-    gort__setstatus(m->curg, GORT__G_RUNNING, GORT__G_SYSCALL);
-    m->curg->waitsince = GORT__LOAD(&rt->coarse_now);
-    st = (((GORT__LOAD(&p->state) >> 8) + 1) << 8) | GORT__P_SYSCALL;
+    if (io && GORT__LOAD(&g->status) != GORT__G_RUNNING) return 0;
+    if (!io) GORT__ADD(&rt->nsyscall, 1);
+    gort__setstatus(g, GORT__G_RUNNING, GORT__G_SYSCALL);
+    g->waitsince = GORT__LOAD(&rt->coarse_now);
+    st = (((GORT__LOAD(&p->state) >> 8) + 1) << 8) | (io ? GORT__P_SYSCALL_IO : GORT__P_SYSCALL);
     m->sys_ticket = st;
+    if (io) {
+        GORT__STORE_REL(&p->state, st);
+        return 1;
+    }
     __atomic_store_n(&p->state, st, __ATOMIC_SEQ_CST);
     if (GORT__LOAD(&rt->sysmon_delay) > 1000000) gort__note_wake(&rt->sysmon_note);
+    return 1;
 }
 
 static void gort__syscall_requeue(gort__g *g, void *arg) {
@@ -4572,21 +4770,16 @@ static void gort__syscall_requeue(gort__g *g, void *arg) {
     gort__wakep_fenced(rt);
 }
 
-void gort_block_end(void) {
-    gort__m *m = gort__getm();
-    gort__g *g;
-    gort__p *p;
-    gort__rt *rt;
-    if (!m || !m->curg) return;
-    g = m->curg;
-    rt = m->rt;
-    p = m->p;
-    if (gort__cas_u64(&p->state, m->sys_ticket, (m->sys_ticket & ~(uint64_t)0xff) | GORT__P_RUNNING)) {
+static void gort__syscall_exit(gort__m *m, int io) {
+    gort__g *g = m->curg;
+    gort__rt *rt = m->rt;
+    gort__p *p = m->p;
+    if (GORT__LIKELY(gort__cas_u64(&p->state, m->sys_ticket, (m->sys_ticket & ~(uint64_t)0xff) | GORT__P_RUNNING))) {
         gort__setstatus(g, GORT__G_SYSCALL, GORT__G_RUNNING);
-        GORT__ADD(&rt->nsyscall, (uint32_t)-1);
+        if (!io) GORT__ADD(&rt->nsyscall, (uint32_t)-1);
         return;
     }
-    /* sysmon gave our P away: any idle one will do. */
+    /* sysmon gave our P away (and counted us in nsyscall): any idle P will do. */
     m->p = NULL;
     gort__lock(&rt->lock);
     p = GORT__LOAD(&rt->stopping) ? NULL : gort__pidleget_locked(rt);
@@ -4602,6 +4795,20 @@ void gort_block_end(void) {
     g->waitstate = GORT__W_SYSCALL_RETURN;
     m->after_fn = gort__syscall_requeue; m->after_g = g; m->after_arg = rt; m->after_timer = NULL;
     gort__switch(m, g, &m->g0);
+}
+
+/* Blocking calls: the syscall state around the program's own call.
+   Cheap when the call is short; sysmon takes the P after 20 us. */
+void gort_block_begin(void) {
+    gort__m *m = gort__getm();
+    if (!m || !m->curg) return;
+    gort__syscall_enter(m, 0);
+}
+
+void gort_block_end(void) {
+    gort__m *m = gort__getm();
+    if (!m || !m->curg) return;
+    gort__syscall_exit(m, 0);
 }
 
 /* ---------------------------------------------------------------- >>diag */

