@@ -932,6 +932,9 @@ struct gort__g {
     size_t    asan_size;
     void     *tsan_fiber;         /* TSan's fiber for this segment (lives with the slot) */
     unsigned  vg_id;              /* Valgrind stack id */
+    uint32_t  inherit;            /* put in runnext: runs in the time slice of
+                                     the G that readied it (the runnext owner;
+                                     a thief that takes it clears it) */
     int       hog_reported;       /* atomic: sysmon already named it. Last, so
                                      that gort__slot_setup's memset skips it:
                                      sysmon may read it through a stale pointer */
@@ -949,7 +952,14 @@ struct gort__p {
                                      take back a P that moved on */
     gort__m   *m;                 /* M holding it (sched lock / owner) */
     gort__p   *link;              /* idle list (sched lock) */
-    uint32_t   schedtick;         /* owner; read racily by sysmon */
+    uint32_t   schedtick;         /* owner; read racily by sysmon: Gs run */
+    uint32_t   slicetick;         /* owner; read by sysmon: time slices begun (a
+                                     G run from runnext continues its readier's) */
+    uint32_t   gorttick;          /* owner; read by sysmon: progress inside gort
+                                     (spawns, wake-ups), so that the hog check
+                                     blames only the user's own code */
+    uint32_t   preempt;           /* atomic: sysmon says the slice is used up; the
+                                     next scheduling point serves the queues */
     uint32_t   fairtick;          /* owner: counts down to the global queue's turn */
     uint32_t   runqhead;          /* atomic: thieves CAS it */
     uint32_t   runqtail;          /* atomic: written by the owner only */
@@ -966,8 +976,10 @@ struct gort__p {
     int        tlen, tcap;        /* tlock */
     int64_t    tnext;             /* atomic: heap's earliest when, or INT64_MAX */
     /* sysmon's view (sysmon thread only) */
-    uint32_t   sm_tick;           /* schedtick at its last look */
-    int64_t    sm_since;          /* when schedtick (or state) last changed */
+    uint32_t   sm_tick;           /* schedtick + gorttick at its last look (hogs) */
+    int64_t    sm_since;          /* when that (or state) last changed */
+    uint32_t   sm_run, sm_slice;  /* schedtick, slicetick at its last look */
+    int64_t    sm_run_since, sm_slice_since; /* when they last changed */
     uint64_t   sm_sys;            /* state word of the syscall it is timing */
     int64_t    sm_cpu0, sm_t0;    /* hog check: M's CPU time at sm_t0, -1 unset */
 };
@@ -1684,10 +1696,12 @@ static int gort__runq_putslow(gort__rt *rt, gort__p *p, gort__g *g, uint32_t h, 
 static void gort__runq_put(gort__rt *rt, gort__p *p, gort__g *g, int next) {
     uint32_t h, t;
     if (next) {
+        g->inherit = 1;
         /* seq_cst: the publication half of the dance in gort__wakep */
         g = __atomic_exchange_n(&p->runnext, g, __ATOMIC_SEQ_CST);
         if (!g) return;
-        /* the old runnext goes to the tail */
+        /* the old runnext goes to the tail, and gets a slice of its own */
+        g->inherit = 0;
     }
     for (;;) {
         h = GORT__LOAD_ACQ(&p->runqhead);
@@ -1751,6 +1765,7 @@ static uint32_t gort__runq_grab(gort__p *victim, gort__p *p, uint32_t t, int ste
             }
             if (!__atomic_compare_exchange_n(&victim->runnext, &next, (gort__g *)NULL, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
                 return 0;
+            next->inherit = 0;   /* ours now: not the victim's slice */
             GORT__STORE(&p->runq[t % GORT__RUNQ], next);
             return 1;
         }
@@ -1961,6 +1976,7 @@ static void gort__ready(gort__g *g) {
     gort__setstatus(g, GORT__G_WAITING, GORT__G_RUNNABLE);
     m = gort__getm();
     if (m && m->p && m->rt == rt && !(rt->debug & GORT_DEBUG_MIGRATE)) {
+        __atomic_store_n(&m->p->gorttick, m->p->gorttick + 1, __ATOMIC_RELAXED);   /* not a hog */
         gort__runq_put(rt, m->p, g, 1);
     } else {
         gort__lock(&rt->lock);
@@ -1998,7 +2014,11 @@ static void gort__switch(gort__m *m, gort__g *from, gort__g *to) {
 static void gort__execute(gort__m *m, gort__g *g, gort__g *from) {
     gort__setstatus(g, GORT__G_RUNNABLE, GORT__G_RUNNING);
     __atomic_store_n(&m->p->schedtick, m->p->schedtick + 1, __ATOMIC_RELAXED);   /* sysmon reads it */
-    if (m->p->fairtick) m->p->fairtick--;
+    if (!g->inherit) {   /* a new time slice */
+        __atomic_store_n(&m->p->slicetick, m->p->slicetick + 1, __ATOMIC_RELAXED);
+        if (m->p->fairtick) m->p->fairtick--;
+    }
+    g->inherit = 0;
     g->last_m = m;
     gort__switch(m, from, g);
 }
@@ -2034,7 +2054,7 @@ static void gort__after_switch(gort__g *self) {
 static gort__g *gort__next_fast(gort__rt *rt, gort__p *p) {
     int64_t tn;
     if (GORT__UNLIKELY(GORT__LOAD(&rt->stopping) || (rt->debug & GORT_DEBUG_MIGRATE))) return NULL;
-    if (GORT__UNLIKELY(p->fairtick == 0)) return NULL;
+    if (GORT__UNLIKELY(p->fairtick == 0 || GORT__LOAD(&p->preempt))) return NULL;
     tn = GORT__LOAD(&p->tnext);
     if (GORT__UNLIKELY(tn != INT64_MAX) && tn <= gort__nanotime()) return NULL;
     return gort__runq_get(p, 0);
@@ -2234,18 +2254,26 @@ top:
     if (GORT__UNLIKELY(rt->debug & GORT_DEBUG_MIGRATE) && rt->nprocs > 1 &&
         (g = gort__migrate_get(m)) != NULL)
         return g;
-    if (p->fairtick == 0) {
-        /* Every 61st schedule (Go's number: prime, so it does not beat with
-           loops in user code) the global queue goes first and runnext
-           last, so neither it nor the local queue can be starved. */
-        p->fairtick = 61;
+    if (p->fairtick == 0 || GORT__LOAD(&p->preempt)) {
+        /* Every 61st time slice (Go's number: prime, so it does not beat
+           with loops in user code) the global queue goes first, so that
+           local work cannot starve it. When sysmon found the slice used up
+           (a pair handing off through runnext runs in one slice however
+           many turns it takes), the local queue goes before runnext too.
+           What runs now starts a slice of its own. */
+        int preempted = GORT__LOAD(&p->preempt) != 0;
+        if (preempted) GORT__STORE(&p->preempt, 0);
+        if (p->fairtick == 0) p->fairtick = 61;
+        g = NULL;
         if (GORT__LOAD(&rt->gq_size) > 0) {
             gort__lock(&rt->lock);
             g = gort__globrunq_get(rt, p, 1);
             gort__unlock(&rt->lock);
-            if (g) return g;
         }
-        if ((g = gort__runq_get(p, 1)) != NULL) return g;
+        if (g || (preempted && (g = gort__runq_get(p, 1)) != NULL)) {
+            g->inherit = 0;
+            return g;
+        }
     }
     if ((g = gort__runq_get(p, 0)) != NULL) return g;
     if (GORT__LOAD(&rt->gq_size) > 0) {
@@ -2494,6 +2522,7 @@ static int gort__newproc(gort__rt *rt, void (*fn)(void *), void *arg, gort__g **
     if (out) *out = g;
     if (p) {
         __atomic_store_n(&p->ngo, p->ngo + 1, __ATOMIC_RELAXED);
+        __atomic_store_n(&p->gorttick, p->gorttick + 1, __ATOMIC_RELAXED);   /* not a hog */
         gort__runq_put(rt, p, g, 1);
         /* Back-pressure: a goroutine spawning in a loop would otherwise
            keep every child alive (a fresh stack each) until it blocks.
@@ -2642,6 +2671,19 @@ static GORT__NOINLINE gort__g *gort__thread_g(void) {
 }
 
 /* The caller's G: the running goroutine, or the plain thread's stand-in. */
+/* The P the caller runs on (NULL for a plain thread). Valid until the
+   caller's next scheduling point. */
+static gort__p *gort__cur_p(void) {
+    gort__m *m = gort__getm();
+    return m && m->curg ? m->p : NULL;
+}
+
+/* Progress inside gort (a long loop of wake-ups): sysmon's hog check must
+   not blame the goroutine for it. */
+static inline void gort__progress(gort__p *p) {
+    if (p) __atomic_store_n(&p->gorttick, p->gorttick + 1, __ATOMIC_RELAXED);
+}
+
 static gort__g *gort__self(void) {
     gort__m *m = gort__getm();
     if (m && m->curg) return m->curg;
@@ -3072,6 +3114,12 @@ static void gort__inject(gort__rt *rt, gort__g *list) {
 #define GORT__SYSMON_MIN 20000
 #define GORT__SYSMON_MAX 10000000
 #define GORT__RETAKE_NS  20000
+/* Work queued behind a goroutine that computes is handed to an idle P
+   within about 2 ms (the issue's bound): a look every 500 us, and 500 us
+   without a switch on that P. */
+#define GORT__SYSMON_BUSY   500000
+#define GORT__STRANDED_NS   500000
+#define GORT__SLICE_NS    10000000   /* Go's forcePreemptNS */
 
 static void gort__dump_rt(gort__rt *rt, int fd);
 
@@ -3115,6 +3163,69 @@ static int64_t gort__thread_cpu(gort__m *m) {
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+/* sysmon's look at a P that runs a goroutine (its M's fields are read
+   racily: diagnostics and hints only). Three things, each on a counter
+   that stood still since sysmon's last look:
+   - stranded work: Gs queued on p while p runs the same G for
+     GORT__STRANDED_NS (it computes without a scheduling point) are handed
+     to an idle P: gort__wakep starts a spinner, which steals them.
+   - the time slice: a slice begins when a G runs that was not readied
+     into runnext (those run in their readier's slice, as in Go); after
+     GORT__SLICE_NS with other work waiting, p->preempt makes the next
+     scheduling point serve the queues first (gort__findrunnable).
+   - hogs: a G that ran hog_ns in its own code (neither a switch nor
+     progress inside gort, such as waking 200k waiters, counts) and used
+     most of a further stretch of CPU time is named once.
+   Returns 1 if sysmon should look again soon. */
+static GORT__NO_TSAN int gort__sysmon_watch(gort__rt *rt, gort__p *p, int64_t now) {
+    uint32_t run = GORT__LOAD(&p->schedtick), slice = GORT__LOAD(&p->slicetick);
+    uint32_t tick = run + GORT__LOAD(&p->gorttick);
+    gort__m *pm = __atomic_load_n(&p->m, __ATOMIC_ACQUIRE);
+    gort__g *g = pm ? __atomic_load_n(&pm->curg, __ATOMIC_RELAXED) : NULL;
+    int active = 0;
+    if (run != p->sm_run) {
+        p->sm_run = run;
+        p->sm_run_since = now;
+    } else if (now - p->sm_run_since >= GORT__STRANDED_NS && !gort__runq_empty(p)) {
+        gort__wakep_fenced(rt);
+    }
+    if (slice != p->sm_slice) {
+        p->sm_slice = slice;
+        p->sm_slice_since = now;
+    } else if (now - p->sm_slice_since >= GORT__SLICE_NS && !GORT__LOAD(&p->preempt) &&
+               (GORT__LOAD_ACQ(&p->runqhead) != GORT__LOAD_ACQ(&p->runqtail) || GORT__LOAD(&rt->gq_size) > 0)) {
+        GORT__STORE(&p->preempt, 1);
+        p->sm_slice_since = now;
+    }
+    if (tick != p->sm_tick || !g) {
+        p->sm_tick = tick;
+        p->sm_since = now;
+        p->sm_cpu0 = -1;
+    } else if (rt->hog_ns > 0 && now - p->sm_since >= rt->hog_ns &&
+               !__atomic_load_n(&g->hog_reported, __ATOMIC_RELAXED)) {
+        /* Same goroutine for hog_ns of wall time. On a loaded machine its
+           thread may simply not have been running: only a thread that used
+           most of a further stretch of CPU time is a hog. */
+        int64_t cpu = gort__thread_cpu(pm);
+        if (p->sm_cpu0 < 0) {
+            p->sm_cpu0 = cpu;
+            p->sm_t0 = now;
+            active = 1;   /* look again soon */
+        } else if (now - p->sm_t0 >= GORT__SYSMON_MIN * 50) {
+            if (cpu - p->sm_cpu0 >= (now - p->sm_t0) / 2) {
+                __atomic_store_n(&g->hog_reported, 1, __ATOMIC_RELAXED);
+                gort__hog_report(rt, g, now - p->sm_since);
+            } else {
+                p->sm_since = now;   /* it was descheduled, not hogging */
+            }
+            p->sm_cpu0 = -1;
+        } else {
+            active = 1;
+        }
+    }
+    return active;
+}
+
 static void *gort__sysmon_main(void *arg) {
     gort__rt *rt = (gort__rt *)arg;
     int64_t delay = GORT__SYSMON_MIN, last_trim = 0;
@@ -3123,7 +3234,7 @@ static void *gort__sysmon_main(void *arg) {
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     for (;;) {
         int64_t now;
-        int i, active = 0;
+        int i, active = 0, busy = 0;
         GORT__STORE(&rt->sysmon_delay, delay);
         gort__note_sleep(&rt->sysmon_note, gort__nanotime() + delay);
         __atomic_store_n(&rt->sysmon_note, 0, __ATOMIC_RELAXED);
@@ -3153,37 +3264,9 @@ static void *gort__sysmon_main(void *arg) {
                     gort__handoffp(rt, p);
                 }
             } else if ((st & 0xff) == GORT__P_RUNNING) {
-                uint32_t tick = GORT__LOAD(&p->schedtick);
-                gort__m *pm = __atomic_load_n(&p->m, __ATOMIC_ACQUIRE);
-                gort__g *g = pm ? __atomic_load_n(&pm->curg, __ATOMIC_RELAXED) : NULL;
+                busy = 1;
                 p->sm_sys = 0;
-                if (tick != p->sm_tick || !g) {
-                    p->sm_tick = tick;
-                    p->sm_since = now;
-                    p->sm_cpu0 = -1;
-                } else if (rt->hog_ns > 0 && now - p->sm_since >= rt->hog_ns &&
-                           !__atomic_load_n(&g->hog_reported, __ATOMIC_RELAXED)) {
-                    /* Same goroutine for hog_ns of wall time. On a loaded
-                       machine its thread may simply not have been running:
-                       only a thread that used most of a further stretch of
-                       CPU time is a hog. */
-                    int64_t cpu = gort__thread_cpu(pm);
-                    if (p->sm_cpu0 < 0) {
-                        p->sm_cpu0 = cpu;
-                        p->sm_t0 = now;
-                        active = 1;   /* look again soon */
-                    } else if (now - p->sm_t0 >= GORT__SYSMON_MIN * 50) {
-                        if (cpu - p->sm_cpu0 >= (now - p->sm_t0) / 2) {
-                            __atomic_store_n(&g->hog_reported, 1, __ATOMIC_RELAXED);
-                            gort__hog_report(rt, g, now - p->sm_since);
-                        } else {
-                            p->sm_since = now;   /* it was descheduled, not hogging */
-                        }
-                        p->sm_cpu0 = -1;
-                    } else {
-                        active = 1;
-                    }
-                }
+                active |= gort__sysmon_watch(rt, p, now);
             }
         }
         if (now - last_trim >= 10000000) {
@@ -3197,6 +3280,9 @@ static void *gort__sysmon_main(void *arg) {
         }
         if (active) delay = GORT__SYSMON_MIN;
         else if (delay < GORT__SYSMON_MAX) delay = delay * 2 > GORT__SYSMON_MAX ? GORT__SYSMON_MAX : delay * 2;
+        /* while goroutines run, stranded work and slices need a look at
+           least this often (an idle runtime lets sysmon sleep 10 ms) */
+        if (busy && delay > GORT__SYSMON_BUSY) delay = GORT__SYSMON_BUSY;
     }
     return NULL;
 }
@@ -3797,16 +3883,18 @@ int gort_chan_try_recv(gort_chan *c, void *elem) { return gort__chan_recv(c, ele
 
 int gort_chan_close(gort_chan *c) {
     gort__waiter *w, *list = NULL;
+    gort__p *p;
     if (!c) return -EINVAL;
     gort__register_thread();
+    p = gort__cur_p();   /* no switch until the wake-ups: safe to keep */
     gort__lock(&c->lock);
     if (c->closed) {
         gort__unlock(&c->lock);
         return -EPIPE;
     }
     __atomic_store_n(&c->closed, 1, __ATOMIC_RELEASE);
-    while ((w = gort__wq_pop(&c->recvq)) != NULL) { w->success = 0; w->wake_next = list; list = w; }
-    while ((w = gort__wq_pop(&c->sendq)) != NULL) { w->success = 0; w->wake_next = list; list = w; }
+    while ((w = gort__wq_pop(&c->recvq)) != NULL) { w->success = 0; w->wake_next = list; list = w; gort__progress(p); }
+    while ((w = gort__wq_pop(&c->sendq)) != NULL) { w->success = 0; w->wake_next = list; list = w; gort__progress(p); }
     gort__unlock(&c->lock);
     while (list) {
         gort__waiter *nx = list->wake_next;   /* read before the wake: list lives on its stack */

@@ -1,0 +1,197 @@
+/* test_fair.c - nobody waits behind a busy goroutine (>>sched, >>sysmon).
+
+     - stranded work: at maxprocs 2 a goroutine spawns 1000 goroutines and
+       then computes without a scheduling point; every one of the 1000 runs
+       (on the other P) while it computes. Also with the spawner asleep
+       first, so that the other M is deep asleep when the work appears;
+     - ping-pong hog (Go's TestPingPongHog, proc_test.go): at maxprocs 1
+       and 2, a pair handing a token back and forth over unbuffered
+       channels with 1e6 units of work per turn and a pair with 1e3, for
+       100 ms: the work done by the two pairs is within 20x of each other
+       (a pair handing off through runnext runs in one time slice, and
+       once it is used up the queues get their turn);
+     - false hog reports, in forked children with stderr in a file and a
+       5 ms hog threshold: closing a channel that 50,000 (scaled) goroutines
+       wait on, and a goroutine spawning 100,000 (scaled) goroutines in a
+       loop, spend long stretches inside gort: neither is reported; a
+       goroutine spinning 60 ms in its own code is (the control). */
+#define _GNU_SOURCE
+#define GORT_IMPLEMENTATION
+#include "../gort.h"
+#include "check.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MS 1000000LL
+
+/* ---- stranded work ---- */
+static long stranded_ran;
+static void stranded_worker(void *arg) {
+    (void)arg;
+    __atomic_add_fetch(&stranded_ran, 1, __ATOMIC_SEQ_CST);
+}
+static void stranded_main(void *arg) {
+    int i, n = 1000;
+    int64_t t0;
+    if (arg) gort_sleep(50 * MS);   /* the other M sleeps deeply by now */
+    __atomic_store_n(&stranded_ran, 0, __ATOMIC_SEQ_CST);
+    for (i = 0; i < n; i++) CHECK_EQ(gort_go(stranded_worker, NULL), 0);
+    /* compute: no scheduling point until they all ran (or 20 s) */
+    t0 = gort_now();
+    while (__atomic_load_n(&stranded_ran, __ATOMIC_SEQ_CST) < n && gort_now() - t0 < 20000 * MS) {
+    }
+    CHECK_EQ(__atomic_load_n(&stranded_ran, __ATOMIC_SEQ_CST), n);
+    check_note("stranded%s: %d of %d ran while the spawner computed (%.2f ms)", arg ? " (after sleep)" : "",
+               (int)__atomic_load_n(&stranded_ran, __ATOMIC_SEQ_CST), n, (double)(gort_now() - t0) / 1e6);
+}
+
+/* ---- ping-pong hog ---- */
+typedef struct {
+    gort_chan *wake;
+    long limit;
+    long *counter;
+} pp_arg;
+static gort_chan *pp_done;
+
+static void pp_run(void *arg) {
+    pp_arg *a = (pp_arg *)arg;
+    for (;;) {
+        gort_case cs[2];
+        int r;
+        memset(cs, 0, sizeof cs);
+        cs[0].chan = pp_done; cs[0].op = GORT_RECV;
+        cs[1].chan = a->wake; cs[1].op = GORT_RECV;
+        r = gort_select(cs, 2, -1);
+        if (r == 0) return;
+        CHECK_EQ(r, 1);
+        {
+            long i;
+            for (i = 0; i < a->limit; i++)
+                __atomic_store_n(a->counter, __atomic_load_n(a->counter, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
+        }
+        CHECK_EQ(gort_chan_send(a->wake, NULL), 0);
+    }
+}
+
+static void pingpong_hog_main(void *arg) {
+    static long hog, light;
+    pp_arg ha, la;
+    gort_chan *hogc = gort_chan_make(0, 0), *lightc = gort_chan_make(0, 0);
+    int i;
+    (void)arg;
+    hog = light = 0;
+    pp_done = gort_chan_make(0, 0);
+    ha.wake = hogc; ha.limit = 1000000; ha.counter = &hog;
+    la.wake = lightc; la.limit = 1000; la.counter = &light;
+    for (i = 0; i < 2; i++) CHECK_EQ(gort_go(pp_run, &ha), 0);
+    for (i = 0; i < 2; i++) CHECK_EQ(gort_go(pp_run, &la), 0);
+    CHECK_EQ(gort_chan_send(hogc, NULL), 0);
+    CHECK_EQ(gort_chan_send(lightc, NULL), 0);
+    gort_sleep(100 * MS);
+    CHECK_EQ(gort_chan_close(pp_done), 0);
+    CHECK_EQ(gort_chan_recv(hogc, NULL), 1);
+    CHECK_EQ(gort_chan_recv(lightc, NULL), 1);
+    {
+        long h = __atomic_load_n(&hog, __ATOMIC_RELAXED), l = __atomic_load_n(&light, __ATOMIC_RELAXED);
+        check_note("ping-pong hog at maxprocs %d: hog %ld, light %ld (ratio %.2f)", gort_maxprocs(), h, l,
+                   l ? (double)h / (double)l : -1.0);
+        CHECK(h / 20 <= l);
+        CHECK(l / 20 <= h);
+    }
+    /* the pairs are back in their selects: let them see done closed */
+    gort_sleep(10 * MS);
+    gort_chan_free(hogc);
+    gort_chan_free(lightc);
+    gort_chan_free(pp_done);
+}
+
+/* ---- false hog reports ---- */
+static gort_chan *fh_chan;
+static long fh_woken;
+static void fh_waiter(void *arg) {
+    (void)arg;
+    CHECK_EQ(gort_chan_recv(fh_chan, NULL), 0);
+    __atomic_add_fetch(&fh_woken, 1, __ATOMIC_RELAXED);
+}
+static void fh_close_main(void *arg) {
+    long i, n = check_scale(50000);
+    (void)arg;
+    fh_chan = gort_chan_make(0, 0);
+    for (i = 0; i < n; i++) CHECK_EQ(gort_go(fh_waiter, NULL), 0);
+    while (gort_goroutines() < n + 1) gort_sleep(MS);
+    gort_sleep(20 * MS);   /* all parked */
+    CHECK_EQ(gort_chan_close(fh_chan), 0);   /* wakes n: long, inside gort */
+    while (__atomic_load_n(&fh_woken, __ATOMIC_RELAXED) < n) gort_sleep(MS);
+    gort_chan_free(fh_chan);
+}
+static void fh_nop(void *arg) { (void)arg; }
+static void fh_spawn_main(void *arg) {
+    long i, n = check_scale(100000);
+    (void)arg;
+    for (i = 0; i < n; i++) CHECK_EQ(gort_go(fh_nop, NULL), 0);
+    while (gort_goroutines() > 1) gort_sleep(MS);
+}
+static void fh_spin_main(void *arg) {
+    int64_t t0 = gort_now();
+    struct stat sb;
+    (void)arg;
+    /* spin in our own code until the report is out (stderr is a file) */
+    while (gort_now() - t0 < 10000 * MS && (fstat(2, &sb) != 0 || sb.st_size == 0)) {
+    }
+}
+
+/* Runs fn in a child at the given maxprocs with a 5 ms hog threshold;
+   returns whether its stderr named a hog. */
+static int child_reports_hog(void (*fn)(void *), int procs) {
+    char path[] = "/tmp/gort_fair_XXXXXX", buf[8192];
+    int fd = mkstemp(path), st = 0;
+    ssize_t n;
+    pid_t pid;
+    CHECK(fd >= 0);
+    unlink(path);
+    fflush(stdout);
+    pid = fork();
+    if (pid == 0) {
+        gort_opts o;
+        memset(&o, 0, sizeof o);
+        o.maxprocs = procs;
+        o.hog_ns = 5 * MS;
+        dup2(fd, 2);
+        alarm(120);
+        _exit(gort_run_opts(&o, fn, NULL) == 0 && check_failures() == 0 ? 0 : 1);
+    }
+    CHECK(pid > 0);
+    CHECK_EQ(waitpid(pid, &st, 0), pid);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        check_note("child: %s %d", WIFEXITED(st) ? "exit status" : "signal", WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    n = pread(fd, buf, sizeof buf - 1, 0);
+    close(fd);
+    buf[n > 0 ? n : 0] = 0;
+    if (strstr(buf, "has run for")) check_note("child's stderr: %s", buf);
+    return strstr(buf, "has run for") != NULL;
+}
+
+int main(void) {
+    gort_opts o;
+    int procs;
+    memset(&o, 0, sizeof o);
+    o.maxprocs = 2;
+    CHECK_EQ(gort_run_opts(&o, stranded_main, NULL), 0);
+    CHECK_EQ(gort_run_opts(&o, stranded_main, &o), 0);
+    for (procs = 1; procs <= 2; procs++) {
+        o.maxprocs = procs;
+        o.hog_ns = -1;
+        CHECK_EQ(gort_run_opts(&o, pingpong_hog_main, NULL), 0);
+    }
+    for (procs = 1; procs <= 2; procs++) {
+        CHECK(!child_reports_hog(fh_close_main, procs));
+        CHECK(!child_reports_hog(fh_spawn_main, procs));
+    }
+    CHECK(child_reports_hog(fh_spin_main, 1));   /* the control */
+    return check_done();
+}
