@@ -932,6 +932,9 @@ struct gort__g {
     size_t    asan_size;
     void     *tsan_fiber;         /* TSan's fiber for this segment (lives with the slot) */
     unsigned  vg_id;              /* Valgrind stack id */
+    gort__g  *tlink;              /* plain threads: list of all (gort__tg_lock) */
+    int64_t   waitdeadline;       /* plain threads: deadline of the wait, 0 none */
+    int       tio;                /* atomic, plain threads: in a gort I/O wait */
     uint32_t  inherit;            /* put in runnext: runs in the time slice of
                                      the G that readied it (the runnext owner;
                                      a thief that takes it clears it) */
@@ -2080,6 +2083,11 @@ static void gort__park_g(gort__m *m, void (*fn)(gort__g *, void *), void *arg, i
 static int gort__park_thread(gort__g *g, void (*fn)(gort__g *, void *), void *arg, int waitstate, int64_t deadline) {
     int woke;
     g->waitstate = waitstate;
+    g->waitsince = gort__nanotime();
+    g->waitdeadline = deadline;
+    if (deadline <= 0 && !__atomic_load_n(&gort__the_rt, __ATOMIC_ACQUIRE) && GORT__LOAD(&gort__nthreads) <= 1)
+        gort__misuse("a plain thread blocks in a gort call with no runtime running and no other thread using gort: "
+                     "nothing can wake it (start the runtime first with gort_start() or gort_run())");
     gort__setstatus(g, GORT__G_RUNNING, GORT__G_WAITING);
     if (fn) fn(g, arg);
     /* Waking a sleeping thread costs tens of microseconds here; a partner
@@ -2639,10 +2647,19 @@ int gort_in_goroutine(void) {
 /* Plain threads get a stand-in G the first time they call into gort; while
    it lives (until the thread exits) the thread counts against deadlock
    detection, since it may still send. */
+/* Every plain thread's stand-in, for dumps and deadlock detection. */
+static gort__g *gort__tg_all;      /* gort__tg_lock */
+static uint32_t gort__tg_lock;
+static uint64_t gort__tg_ids;      /* atomic */
+
 static pthread_key_t gort__tg_key;
 static pthread_once_t gort__tg_once = PTHREAD_ONCE_INIT;
 static void gort__tg_dtor(void *p) {
-    gort__g *g = (gort__g *)p;
+    gort__g *g = (gort__g *)p, **pp;
+    gort__lock(&gort__tg_lock);
+    for (pp = &gort__tg_all; *pp; pp = &(*pp)->tlink)
+        if (*pp == g) { *pp = g->tlink; break; }
+    gort__unlock(&gort__tg_lock);
     GORT__ADD(&gort__nthreads, -1);
     gort__tls_tg = NULL;
     free(g);
@@ -2662,15 +2679,19 @@ static GORT__NOINLINE gort__g *gort__thread_g(void) {
         g->status = GORT__G_RUNNING;
         g->rnd = (uint64_t)(uintptr_t)g * 0x9E3779B97F4A7C15ULL + (uint64_t)gort__nanotime();
         if (!g->rnd) g->rnd = 1;
+        g->id = GORT__ADD(&gort__tg_ids, 1);
         pthread_once(&gort__tg_once, gort__tg_key_init);
         pthread_setspecific(gort__tg_key, g);
         gort__tls_tg = g;
+        gort__lock(&gort__tg_lock);
+        g->tlink = gort__tg_all;
+        gort__tg_all = g;
+        gort__unlock(&gort__tg_lock);
         GORT__ADD(&gort__nthreads, 1);
     }
     return g;
 }
 
-/* The caller's G: the running goroutine, or the plain thread's stand-in. */
 /* The P the caller runs on (NULL for a plain thread). Valid until the
    caller's next scheduling point. */
 static gort__p *gort__cur_p(void) {
@@ -2684,6 +2705,7 @@ static inline void gort__progress(gort__p *p) {
     if (p) __atomic_store_n(&p->gorttick, p->gorttick + 1, __ATOMIC_RELAXED);
 }
 
+/* The caller's G: the running goroutine, or the plain thread's stand-in. */
 static gort__g *gort__self(void) {
     gort__m *m = gort__getm();
     if (m && m->curg) return m->curg;
@@ -3598,14 +3620,29 @@ int gort_run_opts(const gort_opts *opts, void (*main_fn)(void *arg), void *arg) 
     return rc;
 }
 
+/* Plain threads that may still wake a goroutine: all that called into
+   gort, less those parked in a gort wait that has no deadline (a thread
+   blocked on a channel sends nothing). A thread in a gort I/O wait counts:
+   its data comes from outside. */
+static GORT__NO_TSAN long gort__threads_live(void) {
+    gort__g *g;
+    long n = 0;
+    if (GORT__LOAD(&gort__nthreads) <= 0) return 0;
+    gort__lock(&gort__tg_lock);
+    for (g = gort__tg_all; g; g = g->tlink)
+        if (GORT__LOAD(&g->status) != GORT__G_WAITING || g->waitdeadline > 0) n++;
+    gort__unlock(&gort__tg_lock);
+    return n;
+}
+
 /* Called by an M about to sleep with its P given up. In gort_run mode, if
    no goroutine can ever run again, report and end gort_run. */
 static void gort__checkdead(gort__rt *rt) {
     int dead, i;
     long threads;
     if (rt->mode != GORT__MODE_RUN || GORT__LOAD(&rt->done)) return;
+    threads = gort__threads_live() - (rt->run_thread_has_tg ? 1 : 0);
     gort__lock(&rt->lock);
-    threads = GORT__LOAD(&gort__nthreads) - (rt->run_thread_has_tg ? 1 : 0);
     dead = rt->npidle == rt->nprocs && rt->gq_size == 0 && GORT__LOAD(&rt->nsyscall) == 0 &&
            GORT__LOAD(&rt->niowait) == 0 && threads <= 0;
     for (i = 0; dead && i < rt->nprocs; i++)
@@ -4500,7 +4537,22 @@ static int gort__poll_wait(int fd, int mode, int64_t deadline) {
            waits the longest poll can and the caller comes back */
         tmo = d <= 0 ? 0 : d >= (int64_t)INT_MAX * 1000000 ? INT_MAX : (int)((d + 999999) / 1000000);
     }
-    r = poll(&pfd, 1, tmo);
+    {
+        /* a plain thread's wait shows in dumps (and counts as live: data
+           from outside may come) */
+        gort__g *tg = gort__tls_tg;
+        int e;
+        if (tg == GORT__M_MARK) tg = NULL;
+        if (tg) {
+            tg->waitfd = fd;
+            tg->waitsince = gort__nanotime();
+            __atomic_store_n(&tg->tio, 1, __ATOMIC_RELEASE);
+        }
+        r = poll(&pfd, 1, tmo);
+        e = errno;
+        if (tg) __atomic_store_n(&tg->tio, 0, __ATOMIC_RELEASE);
+        errno = e;
+    }
     if (r < 0) return errno == EINTR ? 0 : -errno;
     if (r == 0) return deadline > 0 && gort__nanotime() >= deadline ? -ETIMEDOUT : 0;
     if (pfd.revents & POLLNVAL) return -EBADF;
@@ -4918,6 +4970,28 @@ static const char *gort__wait_name(int w) {
     }
 }
 
+/* Plain threads blocked in a gort call: parked (a channel, a mutex, a
+   sleep) or waiting for an fd. */
+static GORT__NO_TSAN void gort__dump_threads(int fd, int64_t now) {
+    gort__g *g;
+    char line[256];
+    int n;
+    gort__lock(&gort__tg_lock);
+    for (g = gort__tg_all; g; g = g->tlink) {
+        if (GORT__LOAD(&g->status) == GORT__G_WAITING)
+            n = snprintf(line, sizeof line, "thread %llu [%s, %lld ms]: a plain thread blocked in gort\n",
+                         (unsigned long long)g->id, gort__wait_name(g->waitstate),
+                         (long long)((now - g->waitsince) / 1000000));
+        else if (__atomic_load_n(&g->tio, __ATOMIC_ACQUIRE))
+            n = snprintf(line, sizeof line, "thread %llu [io wait fd %d, %lld ms]: a plain thread blocked in gort\n",
+                         (unsigned long long)g->id, g->waitfd, (long long)((now - g->waitsince) / 1000000));
+        else
+            continue;
+        if (n > 0) gort__write_all_raw(fd, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+    }
+    gort__unlock(&gort__tg_lock);
+}
+
 /* Reads other goroutines' fields without their owners' locks: a dump is a
    snapshot of a running system, and a torn field only makes one line stale. */
 static GORT__NO_TSAN void gort__dump_rt(gort__rt *rt, int fd) {
@@ -4962,6 +5036,7 @@ static GORT__NO_TSAN void gort__dump_rt(gort__rt *rt, int fd) {
         }
     }
     gort__unlock(&rt->stk_lock);
+    gort__dump_threads(fd, now);
 }
 
 void gort_dump(int fd) {
@@ -4969,6 +5044,7 @@ void gort_dump(int fd) {
     if (!rt) {
         static const char msg[] = "gort: no runtime is running\n";
         gort__write_all_raw(fd, msg, sizeof msg - 1);
+        gort__dump_threads(fd, gort__nanotime());
         return;
     }
     gort__dump_rt(rt, fd);

@@ -1,0 +1,152 @@
+/* test_plainthread.c - plain threads blocked in gort are seen (>>diag,
+   >>runtime's deadlock detection). Each case runs in a forked child with
+   stderr in a file and an alarm, so a hang is a failure, not a stuck run.
+     - deadlock with a thread: under gort_run, a plain thread blocks in
+       gort_chan_recv on a channel nobody will send on, then main blocks
+       forever: gort_run returns -EDEADLK (the thread, blocked on a channel
+       with no deadline, cannot wake anyone) and the report lists
+       "thread N [chan receive". A thread in gort_sleep counts as live: no
+       report while it sleeps, and it is the one that ends the wait;
+     - dump in background mode: after gort_start the main thread blocks in
+       gort_chan_recv; another thread's gort_dump lists it
+       ("thread N [chan receive, ... ms]"), then releases it;
+     - no runtime: a thread that blocks in gort_chan_recv before any
+       runtime exists, with no other thread in gort, says so on stderr
+       ("no runtime running") and blocks (the parent kills it). */
+#define _GNU_SOURCE
+#define GORT_IMPLEMENTATION
+#include "../gort.h"
+#include "check.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MS 1000000LL
+
+static char child_err[16384];
+
+/* Run fn in a child; returns its exit status (or 128 + signal) and leaves
+   its stderr in child_err. kill_after_ms > 0: SIGKILL it then (for a
+   child that is meant to block forever). */
+static int in_child(int (*fn)(void), int kill_after_ms) {
+    char path[] = "/tmp/gort_pt_XXXXXX";
+    int fd = mkstemp(path), st = 0;
+    ssize_t n;
+    pid_t pid;
+    CHECK(fd >= 0);
+    unlink(path);
+    fflush(stdout);
+    pid = fork();
+    if (pid == 0) {
+        dup2(fd, 2);
+        alarm(60);
+        _exit(fn());
+    }
+    if (kill_after_ms > 0) {
+        usleep((useconds_t)kill_after_ms * 1000);
+        kill(pid, SIGKILL);
+    }
+    CHECK_EQ(waitpid(pid, &st, 0), pid);
+    n = pread(fd, child_err, sizeof child_err - 1, 0);
+    close(fd);
+    child_err[n > 0 ? n : 0] = 0;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* ---- deadlock with a blocked thread ---- */
+static gort_chan *never;
+static void *blocked_thread(void *arg) {
+    (void)arg;
+    gort_chan_recv(never, NULL);   /* forever */
+    return NULL;
+}
+static void dl_main(void *arg) {
+    pthread_t th;
+    gort_chan *c = gort_chan_make(0, 0);
+    (void)arg;
+    CHECK_EQ(pthread_create(&th, NULL, blocked_thread, NULL), 0);
+    gort_sleep(50 * MS);   /* the thread is parked by now */
+    gort_chan_recv(c, NULL);   /* forever */
+}
+static int dl_child(void) {
+    never = gort_chan_make(0, 0);
+    return gort_run(dl_main, NULL) == -EDEADLK ? 0 : 1;
+}
+
+/* A sleeping thread is live: it is the one that releases main. */
+static gort_chan *rel;
+static void *sleeper_thread(void *arg) {
+    (void)arg;
+    gort_sleep(200 * MS);
+    CHECK_EQ(gort_chan_send(rel, NULL), 0);
+    return NULL;
+}
+static void sl_main(void *arg) {
+    pthread_t th;
+    (void)arg;
+    rel = gort_chan_make(0, 0);
+    CHECK_EQ(pthread_create(&th, NULL, sleeper_thread, NULL), 0);
+    CHECK_EQ(gort_chan_recv(rel, NULL), 1);
+    pthread_join(th, NULL);
+}
+static int sl_child(void) { return gort_run(sl_main, NULL) == 0 && check_failures() == 0 ? 0 : 1; }
+
+/* ---- dump in background mode ---- */
+static gort_chan *bg;
+static int dump_fd = -1;
+static void *dumper_thread(void *arg) {
+    (void)arg;
+    usleep(100000);
+    gort_dump(dump_fd);
+    gort_chan_send(bg, NULL);
+    return NULL;
+}
+static int bg_child(void) {
+    pthread_t th;
+    char path[] = "/tmp/gort_ptd_XXXXXX", buf[4096];
+    ssize_t n;
+    if (gort_start(NULL) != 0) return 2;
+    dump_fd = mkstemp(path);
+    unlink(path);
+    bg = gort_chan_make(0, 0);
+    pthread_create(&th, NULL, dumper_thread, NULL);
+    if (gort_chan_recv(bg, NULL) != 1) return 3;
+    pthread_join(th, NULL);
+    n = pread(dump_fd, buf, sizeof buf - 1, 0);
+    buf[n > 0 ? n : 0] = 0;
+    fputs(buf, stderr);   /* for the parent */
+    gort_stop();
+    return 0;
+}
+
+/* ---- no runtime ---- */
+static int nort_child(void) {
+    gort_chan *c = gort_chan_make(0, 0);
+    gort_chan_recv(c, NULL);   /* forever, after saying so */
+    return 0;
+}
+
+int main(void) {
+    int rc;
+    rc = in_child(dl_child, 0);
+    CHECK_EQ(rc, 0);
+    CHECK(strstr(child_err, "deadlock") != NULL);
+    CHECK(strstr(child_err, "[chan receive") != NULL && strstr(child_err, "thread ") != NULL);
+    if (check_failures()) check_note("deadlock child's stderr:\n%s", child_err);
+
+    rc = in_child(sl_child, 0);
+    CHECK_EQ(rc, 0);
+    CHECK(strstr(child_err, "deadlock") == NULL);
+
+    rc = in_child(bg_child, 0);
+    CHECK_EQ(rc, 0);
+    CHECK(strstr(child_err, "thread ") != NULL && strstr(child_err, "[chan receive, ") != NULL);
+    if (check_failures()) check_note("background child's stderr:\n%s", child_err);
+
+    rc = in_child(nort_child, 300);
+    CHECK_EQ(rc, 128 + SIGKILL);   /* it blocked, as documented */
+    CHECK(strstr(child_err, "no runtime running") != NULL);
+    return check_done();
+}
