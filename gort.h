@@ -983,6 +983,8 @@ struct gort__p {
     int64_t    sm_since;          /* when that (or state) last changed */
     uint32_t   sm_run, sm_slice;  /* schedtick, slicetick at its last look */
     int64_t    sm_run_since, sm_slice_since; /* when they last changed */
+    int64_t    sm_slice_len;      /* this slice's length: GORT__SLICE_NS, or as
+                                     long as the last one ran, if it ran over */
     uint64_t   sm_sys;            /* state word of the syscall it is timing */
     int64_t    sm_cpu0, sm_t0;    /* hog check: M's CPU time at sm_t0, -1 unset */
 };
@@ -2912,6 +2914,12 @@ typedef struct gort__pd {
 #define GORT__PD_CHUNKS 1024
 static gort__pd *gort__pd_tab[GORT__PD_CHUNKS];  /* process-wide; chunks live forever */
 
+/* A new sequence number (pd lock held): events of the old registration
+   are ignored from now on. Atomic: callers compare it without the lock. */
+static void gort__pd_bump(gort__pd *pd) {
+    __atomic_store_n(&pd->seq, pd->seq + 1, __ATOMIC_RELEASE);
+}
+
 static gort__pd *gort__pd_get(int fd, int create) {
     gort__pd *chunk;
     if (fd < 0 || fd >= GORT__PD_CHUNK * GORT__PD_CHUNKS) return NULL;
@@ -2975,7 +2983,7 @@ static int gort__pd_arm(gort__rt *rt, gort__pd *pd, int fd, int recheck) {
     gort__lock(&pd->lock);
     if (__atomic_load_n(&pd->owner, __ATOMIC_RELAXED) != rt) {   /* registered with a runtime that is gone */
         __atomic_store_n(&pd->state, GORT__PD_UNKNOWN, __ATOMIC_RELAXED);
-        pd->seq++;
+        gort__pd_bump(pd);
         __atomic_store_n(&pd->owner, rt, __ATOMIC_RELAXED);
     }
     st = __atomic_load_n(&pd->state, __ATOMIC_RELAXED);
@@ -2989,12 +2997,12 @@ static int gort__pd_arm(gort__rt *rt, gort__pd *pd, int fd, int recheck) {
         /* ENOENT: closed with close() and the number reused. */
         st = GORT__PD_UNKNOWN;
         __atomic_store_n(&pd->state, st, __ATOMIC_RELAXED);
-        pd->seq++;
+        gort__pd_bump(pd);
         evicted = gort__pd_evict_locked(pd, 1);
     }
     if (st == GORT__PD_UNKNOWN || (st == GORT__PD_UNPOLLABLE && recheck)) {
         if ((r = gort__fd_nonblock(fd)) < 0) { gort__unlock(&pd->lock); gort__wake_list(evicted); return r; }
-        if (st == GORT__PD_UNPOLLABLE) pd->seq++;
+        if (st == GORT__PD_UNPOLLABLE) gort__pd_bump(pd);
         ev.data.u64 = (uint64_t)(uint32_t)fd | ((uint64_t)pd->seq << 32);
         r = epoll_ctl(rt->epfd, EPOLL_CTL_ADD, fd, &ev);
         /* EEXIST: registered under an older sequence number (the file
@@ -3142,6 +3150,7 @@ static void gort__inject(gort__rt *rt, gort__g *list) {
 #define GORT__SYSMON_BUSY   500000
 #define GORT__STRANDED_NS   500000
 #define GORT__SLICE_NS    10000000   /* Go's forcePreemptNS */
+#define GORT__SLICE_MAX_NS 100000000
 
 static void gort__dump_rt(gort__rt *rt, int fd);
 
@@ -3193,8 +3202,9 @@ static int64_t gort__thread_cpu(gort__m *m) {
      to an idle P: gort__wakep starts a spinner, which steals them.
    - the time slice: a slice begins when a G runs that was not readied
      into runnext (those run in their readier's slice, as in Go); after
-     GORT__SLICE_NS with other work waiting, p->preempt makes the next
-     scheduling point serve the queues first (gort__findrunnable).
+     GORT__SLICE_NS (or as long as the last slice ran, if that one ran
+     over) with other work waiting, p->preempt makes the next scheduling
+     point serve the queues first (gort__findrunnable).
    - hogs: a G that ran hog_ns in its own code (neither a switch nor
      progress inside gort, such as waking 200k waiters, counts) and used
      most of a further stretch of CPU time is named once.
@@ -3212,9 +3222,14 @@ static GORT__NO_TSAN int gort__sysmon_watch(gort__rt *rt, gort__p *p, int64_t no
         gort__wakep_fenced(rt);
     }
     if (slice != p->sm_slice) {
+        /* A slice that overran (a turn of C code cannot be cut short)
+           earns the next one as long, so that two pairs taking turns get
+           equal time, up to GORT__SLICE_MAX_NS. */
+        int64_t len = now - p->sm_slice_since;
+        p->sm_slice_len = len < GORT__SLICE_NS ? GORT__SLICE_NS : len > GORT__SLICE_MAX_NS ? GORT__SLICE_MAX_NS : len;
         p->sm_slice = slice;
         p->sm_slice_since = now;
-    } else if (now - p->sm_slice_since >= GORT__SLICE_NS && !GORT__LOAD(&p->preempt) &&
+    } else if (now - p->sm_slice_since >= p->sm_slice_len && !GORT__LOAD(&p->preempt) &&
                (GORT__LOAD_ACQ(&p->runqhead) != GORT__LOAD_ACQ(&p->runqtail) || GORT__LOAD(&rt->gq_size) > 0)) {
         GORT__STORE(&p->preempt, 1);
         p->sm_slice_since = now;
@@ -3374,7 +3389,7 @@ static void gort__rt_free(gort__rt *rt) {
             gort__lock(&chunk[i].lock);
             if (__atomic_load_n(&chunk[i].owner, __ATOMIC_RELAXED) == rt) {
                 __atomic_store_n(&chunk[i].state, 0, __ATOMIC_RELAXED);
-                chunk[i].seq++;
+                gort__pd_bump(&chunk[i]);
                 __atomic_store_n(&chunk[i].owner, (gort__rt *)NULL, __ATOMIC_RELAXED);
             }
             gort__unlock(&chunk[i].lock);
@@ -4860,7 +4875,7 @@ int gort_close(int fd) {
             __atomic_load_n(&pd->owner, __ATOMIC_RELAXED) == rt && rt)
             epoll_ctl(rt->epfd, EPOLL_CTL_DEL, fd, NULL);
         __atomic_store_n(&pd->state, GORT__PD_UNKNOWN, __ATOMIC_RELAXED);
-        pd->seq++;
+        gort__pd_bump(pd);
         list = gort__pd_evict_locked(pd, 0);
         gort__unlock(&pd->lock);
         gort__wake_list(list);

@@ -227,10 +227,12 @@ static void test_dup2_over(void *arg) {
 }
 
 static int wfd_late;
+static gort_chan *late_done;
 static void late_writer(void *arg) {
     (void)arg;
     gort_sleep(10000000);
     CHECK_EQ(gort_write(wfd_late, "w", 1), 1);
+    CHECK_EQ(gort_chan_send(late_done, NULL), 0);   /* before the close */
 }
 
 static void test_wait_fd_reused(void *arg) {
@@ -239,6 +241,7 @@ static void test_wait_fd_reused(void *arg) {
     int64_t t0;
     char c;
     (void)arg;
+    late_done = gort_chan_make(0, 1);
     make_pairs(&p, 1, 0);
     CHECK_EQ(gort_write(p.wfd, "x", 1), 1);
     CHECK_EQ(gort_wait_fd(p.rfd, GORT_IN, 1000000000), GORT_IN);   /* registers */
@@ -251,6 +254,7 @@ static void test_wait_fd_reused(void *arg) {
     CHECK_EQ(gort_wait_fd(q.rfd, GORT_IN, 5000000000LL), GORT_IN);
     CHECK(gort_now() - t0 < 4000000000LL);
     CHECK_EQ(read(q.rfd, &c, 1), 1);
+    CHECK_EQ(gort_chan_recv(late_done, NULL), 1);
     close_pairs(&q, 1);
 
     make_pairs(&p, 1, 0);
@@ -264,7 +268,9 @@ static void test_wait_fd_reused(void *arg) {
     CHECK_EQ(gort_select(cs, 1, 5000000000LL), 0);
     CHECK_EQ(cs[0].ok, 1);
     CHECK(gort_now() - t0 < 4000000000LL);
+    CHECK_EQ(gort_chan_recv(late_done, NULL), 1);
     close_pairs(&p, 1);
+    gort_chan_free(late_done);
 }
 
 typedef struct { const char *name; void (*fn)(void *); } scenario;

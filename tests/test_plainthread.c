@@ -77,8 +77,11 @@ static int dl_child(void) {
 
 /* A sleeping thread is live: it is the one that releases main. */
 static gort_chan *rel;
+static int sleeper_in;   /* atomic: the thread has called into gort */
 static void *sleeper_thread(void *arg) {
     (void)arg;
+    gort_sleep(MS);
+    __atomic_store_n(&sleeper_in, 1, __ATOMIC_SEQ_CST);
     gort_sleep(200 * MS);
     CHECK_EQ(gort_chan_send(rel, NULL), 0);
     return NULL;
@@ -88,6 +91,8 @@ static void sl_main(void *arg) {
     (void)arg;
     rel = gort_chan_make(0, 0);
     CHECK_EQ(pthread_create(&th, NULL, sleeper_thread, NULL), 0);
+    /* a thread counts once it has called into gort */
+    while (!__atomic_load_n(&sleeper_in, __ATOMIC_SEQ_CST)) gort_sleep(MS);
     CHECK_EQ(gort_chan_recv(rel, NULL), 1);
     pthread_join(th, NULL);
 }
