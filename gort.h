@@ -3371,9 +3371,14 @@ static int gort__debug_env(void) {
     return d;
 }
 
+static void gort__abandon(gort__rt *rt);
+
+/* The last reference (the owner or the last M out) frees the runtime: no
+   M runs any of its goroutines any more. */
 static void gort__rt_free(gort__rt *rt) {
     int i, c;
     gort__m *m, *n;
+    gort__abandon(rt);
     gort__stack_free_all(rt);
     for (i = 0; i < rt->nprocs; i++) free(rt->allp[i].theap);
     free(rt->allp);
@@ -3497,7 +3502,10 @@ static void gort__abandon(gort__rt *rt) {
         for (i = 0; i < r->used; i++) {
             gort__g *g = gort__slot_g(rt, r->base + i * rt->slot_size);
             gort__waiter *w;
-            if (GORT__LOAD(&g->status) != GORT__G_WAITING) continue;
+            uint32_t st = GORT__LOAD(&g->status);
+            /* parked, or readied by one case of a select whose other
+               waiters are still queued (its pass 3 will never run) */
+            if (st == GORT__G_FREE || st == GORT__G_DEAD) continue;
             for (w = g->waiting; w; w = w->gnext) {
                 if (!w->qlock) continue;
                 gort__lock(w->qlock);
@@ -3534,6 +3542,10 @@ static void gort__rt_stop(gort__rt *rt) {
         ts.tv_sec = 0; ts.tv_nsec = d > 10000000 ? 10000000 : (long)d;
         gort__futex(&rt->mlive, FUTEX_WAIT, live, &ts);
     }
+    /* Every M has left the scheduler: unlink the dropped goroutines'
+       waiters now, so that the channels work from this thread as soon as
+       gort_stop returns (the last M out may still be about to free rt,
+       which unlinks them too, for stragglers). */
     if (__atomic_load_n(&rt->mlive, __ATOMIC_ACQUIRE) == 0) gort__abandon(rt);
     if (GORT__ADD(&rt->refs, (uint32_t)-1) == 0) gort__rt_free(rt);
 }
@@ -4196,6 +4208,10 @@ int gort_select(gort_case *cases, int n, int64_t timeout_ns) {
         case GORT_WAIT_IN: q = &pds[idx]->rq; break;
         default: q = &pds[idx]->wq; break;
         }
+        /* Pass 3 locks every channel again after the wake-up, when the
+           waker (which popped our waiter from its channel) may already
+           have called gort_chan_free on it: hold each channel alive. */
+        if (cs->op == GORT_RECV || cs->op == GORT_SEND) GORT__ADD(&cs->chan->refs, 1);
         gort__wq_push(q, w);
         w->gnext = self->waiting;
         self->waiting = w;
@@ -4213,13 +4229,17 @@ int gort_select(gort_case *cases, int n, int64_t timeout_ns) {
     gort__sel_unlock(&ctx);
     self->waiting = NULL;
     if (!winner) {
-        free(heap);
-        return -ETIMEDOUT;
+        chosen = -ETIMEDOUT;
+    } else {
+        chosen = winner->caseidx;
+        cases[chosen].ok = winner->success;
+        if (!winner->success && cases[chosen].op == GORT_RECV && cases[chosen].elem && cases[chosen].chan->esize)
+            memset(cases[chosen].elem, 0, cases[chosen].chan->esize);
     }
-    chosen = winner->caseidx;
-    cases[chosen].ok = winner->success;
-    if (!winner->success && cases[chosen].op == GORT_RECV && cases[chosen].elem && cases[chosen].chan->esize)
-        memset(cases[chosen].elem, 0, cases[chosen].chan->esize);
+    for (k = 0; k < npoll; k++) {
+        gort_case *cs = &cases[lockorder[k]];
+        if (cs->op == GORT_RECV || cs->op == GORT_SEND) gort__chan_unref(cs->chan);
+    }
     free(heap);
     return chosen;
 }
