@@ -136,7 +136,12 @@ TABLE OF CONTENTS (grep for the anchor)
     gort_once_do(o, fn)
   I/O and blocking calls
     gort_read, gort_write, gort_accept, gort_connect, gort_wait_fd as API.md;
-    gort_close(fd)               wakes goroutines parked on fd (-EBADF), closes
+                                 any fd, whatever happened to its number before
+                                 (closed with close() and reused, O_NONBLOCK
+                                 cleared by someone else)
+    gort_close(fd)               wakes goroutines parked on fd (-EBADF), closes;
+                                 optional (plain close() is fine when nobody
+                                 waits on the fd)
     gort_block_begin/end         around a call that may block its thread
   Diagnostics
     gort_dump(fd)                every goroutine, its state and wait
@@ -164,11 +169,25 @@ TABLE OF CONTENTS (grep for the anchor)
   What blocks what. A goroutine blocking in gort (channels, select, sync,
   sleep, gort I/O) parks only itself. A plain thread making the same calls
   blocks itself on a futex (its stand-in G has the same waiter records, so
-  goroutines and threads meet on one channel). A goroutine in a C call that
+  goroutines and threads meet on one channel; gort_dump and the deadlock
+  report list the threads blocked in gort). A goroutine in a C call that
   blocks (file I/O, DNS) blocks its M; wrapped in gort_block_begin/end the
   M's P is handed to another M after 20 us, so the others keep running.
-  Nothing preempts a goroutine that never calls into gort: sysmon reports
-  it (GORT_HOG_MS) instead.
+  gort's own I/O system calls run in the same state (>>io), so one that
+  blocks after all holds up nobody else.
+  Nothing preempts a goroutine that never calls into gort, but nothing
+  waits behind it either: sysmon looks at least every 500 us while a P
+  runs, and work queued on a P whose goroutine has not switched for 500 us
+  is handed to an idle P (a spinning M steals it). sysmon names a goroutine
+  that ran GORT_HOG_MS in its own code (time inside gort does not count).
+
+  Time slices. A G readied into runnext (a channel partner) runs in the
+  time slice of the G that readied it, as in Go, so a pair handing off
+  runs on one core. Once a slice has run 10 ms (or as long as the slice
+  before it, if that one ran over: a turn of C code cannot be cut short)
+  with other work waiting, sysmon marks the P and its next scheduling
+  point serves the global and local queues before runnext. Every 61st
+  slice the global queue goes first.
 
   Invariants.
     - A G is on at most one run queue, and only in state RUNNABLE.
@@ -177,7 +196,11 @@ TABLE OF CONTENTS (grep for the anchor)
     - A channel's send and receive queues are never both non-empty.
     - A waiter record lives on its goroutine's stack and is unlinked (by
       its waker, or by itself after a timeout or a lost select) before
-      that goroutine returns from the call that queued it.
+      that goroutine returns from the call that queued it. A goroutine
+      that gort_stop drops has its waiters unlinked by the stop.
+    - A parked select holds a reference on each of its channels until its
+      last pass is done, so gort_chan_free right after the wake-up that
+      emptied the channel's queues is safe.
     - A select or timed wait is completed by exactly one waker: the one
       whose CAS on the G's claim ticket succeeds.
     - Idle Ps have empty run queues; a G becoming runnable while a P is
@@ -204,12 +227,19 @@ TABLE OF CONTENTS (grep for the anchor)
   pipe whose reader is gone SIGPIPE is raised as by write(2) (ignore it if
   the program writes to pipes).
 
+  gort owns no fd. Ordinary C code closes with close(2), gets the number
+  back for another file, shares a file description with code that clears
+  O_NONBLOCK; gort's calls trust nothing they believed about a number
+  (>>io): sockets are read and written with MSG_DONTWAIT, other files get
+  their O_NONBLOCK checked before each call, and a registration with epoll
+  is re-armed (and renewed if it died with an old file) before a goroutine
+  parks. Close with gort_close to wake goroutines parked on an fd; a plain
+  close() of an fd that nobody waits on is fine.
+
   Limits, known and deliberate. Linux only (no kqueue yet). No
   preemption. gort_exit does not run C++ destructors of the frames it
-  abandons. An fd used with gort I/O must be closed with gort_close (as
-  Go's net package does), or a reused fd number can miss its wake-ups.
-  A single frame larger than the guard page can jump it: build with
-  -fstack-clash-protection.
+  abandons. A single frame larger than the guard page can jump it: build
+  with -fstack-clash-protection.
 */
 #ifndef GORT_H
 #define GORT_H
@@ -3133,12 +3163,16 @@ static void gort__inject(gort__rt *rt, gort__g *list) {
 
 /* ---------------------------------------------------------------- >>sysmon
    The monitor thread runs without a P. Every 20 us while anything is
-   happening, backing off to 10 ms when nothing is, it:
-   - takes the P from an M that has been inside gort_block_begin/end for
-     more than 20 us and hands it to another M (gort__handoffp), so the
-     other goroutines keep running while that thread is blocked;
-   - names, once, a goroutine that has run longer than hog_ns without
-     reaching a scheduling point (C code cannot be preempted safely);
+   happening, backing off to 10 ms when nothing is (but at most
+   GORT__SYSMON_BUSY while any P runs a goroutine), it:
+   - takes the P from an M that has been inside gort_block_begin/end (or a
+     gort I/O system call) for more than 20 us and hands it to another M
+     (gort__handoffp), so the other goroutines keep running while that
+     thread is blocked;
+   - hands work stranded behind a goroutine that does not switch to an
+     idle P, ends time slices, and names, once, a goroutine that has run
+     longer than hog_ns in its own code without reaching a scheduling
+     point (C code cannot be preempted safely): gort__sysmon_watch;
    - polls the network if nobody has for 10 ms;
    - prints the goroutine dump when SIGQUIT arrived. */
 #define GORT__SYSMON_MIN 20000
