@@ -7,6 +7,9 @@
 #                    tests/compile/, the examples and the install check.
 #                    Ends with "N passed, N failed"; see tests/run.sh.
 #                    Narrow it down with CONFIGS="asan tsan" TESTS="test_chan".
+#   make stress      the stress tests at 100x their `make test` size (10^8
+#                    values through tests/test_stress.c's close storms), in
+#                    gcc-O2, then 10x under TSan
 #   make bench       run the benchmarks (bench/run.sh; BENCH_ARGS=--quick etc.)
 #   make examples    build examples/*.c into tests/build/examples/
 #   make install     gort.h into $(PREFIX)/include, gort.pc into
@@ -37,13 +40,19 @@ VERSION := $(or $(shell sed -n 's/^\#define GORT_VERSION_STRING *"\([^"]*\)".*/\
 BUILD      := tests/build
 EXAMPLES   := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 
-.PHONY: all test check bench examples install uninstall clean
+.PHONY: all test check stress bench examples install uninstall clean
 
 all: test
 
 # CONFIGS/TESTS narrow the matrix; GORT_NO_SKIP=1 makes a skip a failure.
 test check:
 	$(if $(CONFIGS),GORT_CONFIGS="$(CONFIGS)") $(if $(TESTS),GORT_TESTS="$(TESTS)") bash tests/run.sh
+
+stress:
+	GORT_CONFIGS=gcc-O2 GORT_TESTS="test_stress test_chanlife test_fair test_fdreuse" GORT_CHECKS=0 \
+	  GORT_SCALE_MUL=100 GORT_TEST_TIMEOUT=3600 bash tests/run.sh
+	GORT_CONFIGS=tsan GORT_TESTS="test_stress test_chanlife" GORT_CHECKS=0 \
+	  GORT_SCALE_MUL=100 GORT_TEST_TIMEOUT=3600 bash tests/run.sh
 
 bench:
 	@if [ -f bench/run.sh ]; then bash bench/run.sh $(BENCH_ARGS); \

@@ -4020,6 +4020,7 @@ gort_chan *gort_after(int64_t ns) {
     a->t.fn = gort__after_fire;
     a->t.arg = a;
     gort__timer_add(rt, m && m->rt == rt ? m->p : NULL, &a->t);
+    if (m && m->rt == rt && m->curg) gort__progress(m->p);   /* not a hog */
     return c;
 }
 
