@@ -1016,6 +1016,7 @@ struct gort__p {
     int64_t    sm_slice_len;      /* this slice's length: GORT__SLICE_NS, or as
                                      long as the last one ran, if it ran over */
     uint64_t   sm_sys;            /* state word of the syscall it is timing */
+    int64_t    sm_sys_since;      /* when that syscall was first seen */
     int64_t    sm_cpu0, sm_t0;    /* hog check: M's CPU time at sm_t0, -1 unset */
 };
 
@@ -3321,12 +3322,19 @@ static void *gort__sysmon_main(void *arg) {
         for (i = 0; i < rt->nprocs; i++) {
             gort__p *p = &rt->allp[i];
             uint64_t st = GORT__LOAD(&p->state);
+            if ((st & 0xff) != GORT__P_RUNNING) {
+                /* Idle or in a system call: nobody's own code runs on it,
+                   so the watch starts afresh when it runs again (a G back
+                   from a long read on a P it got back is no hog). */
+                p->sm_since = p->sm_run_since = p->sm_slice_since = now;
+                p->sm_cpu0 = -1;
+            }
             if ((st & 0xff) == GORT__P_SYSCALL || (st & 0xff) == GORT__P_SYSCALL_IO) {
                 active = 1;
                 if (st != p->sm_sys) {
                     p->sm_sys = st;
-                    p->sm_since = now;
-                } else if (now - p->sm_since >= GORT__RETAKE_NS &&
+                    p->sm_sys_since = now;
+                } else if (now - p->sm_sys_since >= GORT__RETAKE_NS &&
                            gort__cas_u64(&p->state, st, (st & ~(uint64_t)0xff) | GORT__P_IDLE)) {
                     /* An I/O call is counted in nsyscall only now, before
                        its P can look idle to gort__checkdead. */

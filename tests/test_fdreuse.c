@@ -21,7 +21,10 @@
      - dup2_over: dup2(2) puts another socket on a registered number;
      - wait_fd_reused: gort_wait_fd and a select WAIT_IN case with a
        timeout on a reused number wake when data comes, not at the
-       timeout. */
+       timeout;
+     - blocking_read_handoff: a gort_read that spends long in the kernel
+       (64 MiB of /dev/urandom) loses its P to sysmon: another goroutine
+       runs meanwhile, also at maxprocs 1. */
 #define _GNU_SOURCE
 #define GORT_IMPLEMENTATION
 #include "../gort.h"
@@ -273,6 +276,46 @@ static void test_wait_fd_reused(void *arg) {
     gort_chan_free(late_done);
 }
 
+/* A gort I/O call whose system call takes long in the kernel (a 64 MiB
+   read of /dev/urandom: not pollable, never EAGAIN) holds up only its own
+   goroutine: sysmon takes the P from the syscall state and the others run
+   meanwhile (at maxprocs 1 they would all wait otherwise). */
+static int big_inside;   /* atomic: the reader is in its call */
+static long big_progress;
+static void big_reader(void *arg) {
+    size_t n = (size_t)64 << 20;
+    char *buf = (char *)malloc(n);
+    int fd = open("/dev/urandom", O_RDONLY);
+    gort_wg *wg = (gort_wg *)arg;
+    CHECK(buf != NULL && fd >= 0);
+    __atomic_store_n(&big_inside, 1, __ATOMIC_SEQ_CST);
+    CHECK(gort_read(fd, buf, n) > 0);
+    __atomic_store_n(&big_inside, 2, __ATOMIC_SEQ_CST);
+    close(fd);
+    free(buf);
+    gort_wg_done(wg);
+}
+static void big_other(void *arg) {
+    gort_wg *wg = (gort_wg *)arg;
+    while (__atomic_load_n(&big_inside, __ATOMIC_SEQ_CST) != 2) {
+        if (__atomic_load_n(&big_inside, __ATOMIC_SEQ_CST) == 1) big_progress++;
+        gort_yield();
+    }
+    gort_wg_done(wg);
+}
+static void test_blocking_read_handoff(void *arg) {
+    gort_wg wg = GORT_WG_INIT;
+    (void)arg;
+    big_inside = 0;
+    big_progress = 0;
+    gort_wg_add(&wg, 2);
+    CHECK_EQ(gort_go(big_other, &wg), 0);
+    CHECK_EQ(gort_go(big_reader, &wg), 0);
+    gort_wg_wait(&wg);
+    check_note("a goroutine ran %ld times while another was in a 64 MiB read", big_progress);
+    CHECK(big_progress >= 10);
+}
+
 typedef struct { const char *name; void (*fn)(void *); } scenario;
 static const scenario scenarios[] = {
     { "reuse_socketpairs", test_reuse_socketpairs },
@@ -281,6 +324,7 @@ static const scenario scenarios[] = {
     { "reuse_listener", test_reuse_listener },
     { "dup2_over", test_dup2_over },
     { "wait_fd_reused", test_wait_fd_reused },
+    { "blocking_read_handoff", test_blocking_read_handoff },
 };
 
 int main(void) {
