@@ -929,7 +929,9 @@ struct gort__g {
     void     *asan_fake;          /* ASan's fake stack while switched out */
     const void *asan_bottom;      /* g0 only: thread stack bounds for ASan (its M) */
     size_t    asan_size;
-    void     *tsan_fiber;         /* TSan's fiber for this segment (lives with the slot) */
+    void     *tsan_fiber;         /* TSan's fiber for this goroutine's lifetime
+                                     (gort__newproc to gort__goexit_after); NULL
+                                     while the segment is free */
     unsigned  vg_id;              /* Valgrind stack id */
     int       hog_reported;       /* atomic: sysmon already named it. Last, so
                                      that gort__slot_setup's memset skips it:
@@ -1457,9 +1459,6 @@ static int gort__slot_setup(gort__rt *rt, char *slot, int guard) {
     g->stack_lo = slot + rt->page;
     g->stack_hi = (char *)g;
     if (guard == GORT__GUARD_CANARY) gort__canary_set(g);
-#ifdef GORT__TSAN
-    g->tsan_fiber = __tsan_create_fiber(0);
-#endif
 #ifdef GORT_VALGRIND
     g->vg_id = VALGRIND_STACK_REGISTER(g->stack_lo, g->stack_hi);
 #endif
@@ -1605,9 +1604,7 @@ static void gort__stack_trim(gort__rt *rt) {
         list = g->schedlink;
         slot = g->stack_lo - rt->page;
         tag = (uintptr_t)slot | (uintptr_t)(g->guard == GORT__GUARD_CANARY ? 0 : g->guard);
-#ifdef GORT__TSAN
-        __tsan_destroy_fiber(g->tsan_fiber);
-#endif
+        GORT_ASSERT(g->tsan_fiber == NULL);   /* a free segment has none */
 #ifdef GORT_VALGRIND
         VALGRIND_STACK_DEREGISTER(g->vg_id);
 #endif
@@ -2432,6 +2429,17 @@ static void gort__m_exit(gort__m *m) {
 static void gort__goexit_after(gort__g *g, void *arg) {
     gort__m *m = gort__getm();
     (void)arg;
+#ifdef GORT__TSAN
+    /* A goroutine that ends never returns through its entry frames (nor
+       through gort_exit's callers), so its fiber's shadow call stack keeps
+       them; a fiber reused by the next goroutine on this segment would
+       grow by a few entries per lifetime until TSan overruns it (64Ki
+       entries) and corrupts its own memory. So each lifetime gets a fresh
+       fiber (gort__newproc), dropped here: we run on the next context, so
+       the dead one is not the fiber we are on. */
+    __tsan_destroy_fiber(g->tsan_fiber);
+    g->tsan_fiber = NULL;
+#endif
     gort__setstatus(g, GORT__G_DEAD, GORT__G_FREE);
     gort__stack_put(m->rt, m->p, g);
 }
@@ -2472,6 +2480,12 @@ static int gort__newproc(gort__rt *rt, void (*fn)(void *), void *arg, gort__g **
     /* A reused segment may carry the shadow of its last goroutine's frames
        (one that ended with gort_exit never unwound them). */
     __asan_unpoison_memory_region(g->stack_lo, (size_t)(g->stack_hi - g->stack_lo));
+#endif
+#ifdef GORT__TSAN
+    /* One fiber per lifetime (see gort__goexit_after). Creating it here,
+       on the spawner, also orders the spawner's writes before the child. */
+    GORT_ASSERT(g->tsan_fiber == NULL);
+    g->tsan_fiber = __tsan_create_fiber(0);
 #endif
     g->fn = fn;
     g->arg = arg;
