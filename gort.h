@@ -1548,7 +1548,10 @@ static void gort__cold_push(gort__rt *rt, char *tag) {
 
 static void gort__stack_put(gort__rt *rt, gort__p *p, gort__g *g) {
     if (gort__stack_was_deep(g)) {
-        char *mark = (char *)(((uintptr_t)(g->stack_hi - GORT__SHRINK_KEEP)) & ~(uintptr_t)4095);
+        /* Through the marker page that gort__stack_was_deep reads: left
+           dirty, it would make every later exit here look deep and pay
+           this madvise again. */
+        char *mark = (char *)(((uintptr_t)(g->stack_hi - GORT__SHRINK_KEEP)) & ~(uintptr_t)4095) + 4096;
         madvise(g->stack_lo, (size_t)(mark - g->stack_lo), MADV_DONTNEED);
         if (g->guard == GORT__GUARD_CANARY) gort__canary_set(g);
     }
