@@ -4001,6 +4001,7 @@ int gort_select(gort_case *cases, int n, int64_t timeout_ns) {
         case GORT_WAIT_IN: q = &pds[idx]->rq; break;
         default: q = &pds[idx]->wq; break;
         }
+        if (cs->op == GORT_WAIT_IN || cs->op == GORT_WAIT_OUT) self->waitfd = cs->fd;   /* dumps: "io wait fd N" */
         gort__wq_push(q, w);
         w->gnext = self->waiting;
         self->waiting = w;
