@@ -217,9 +217,16 @@ TABLE OF CONTENTS (grep for the anchor)
 #define GORT_VERSION_STRING "0.1.0"
 
 /* The implementation needs Linux and GNU interfaces (futex, MAP_NORESERVE,
-   dladdr); they are only visible if _GNU_SOURCE is set before the first
-   system header, so include gort.h first in the implementation file. */
+   dladdr, accept4); they are only visible if _GNU_SOURCE is set before the
+   first system header, so include gort.h first in the implementation file.
+   A C library header that came first has already decided what to show:
+   glibc and musl both guard <features.h>, which their headers include
+   first, with _FEATURES_H, so seeing it here means defining _GNU_SOURCE
+   now is too late (the implementation says so with an #error). */
 #if defined(GORT_IMPLEMENTATION) && !defined(_GNU_SOURCE)
+#if defined(_FEATURES_H)
+#define GORT__GNU_SOURCE_LATE 1
+#endif
 #define _GNU_SOURCE 1
 #endif
 
@@ -425,6 +432,14 @@ const char *gort_strerror(int err);
 #if !defined(__GNUC__)
 #error "gort.h: needs gcc or clang (inline assembly, __atomic builtins)"
 #endif
+/* Too late for _GNU_SOURCE (see the top of the file): a C library header
+   was read before gort.h defined it, or (glibc, whose <features.h> then
+   defines __USE_GNU) before the program did. musl keeps no such trace, so
+   there only the first case is caught. Checked before the includes below,
+   so this is the first error the compiler prints. */
+#if defined(GORT__GNU_SOURCE_LATE) || (defined(__GLIBC__) && !defined(__USE_GNU))
+#error "gort.h: the implementation needs _GNU_SOURCE, and a system header was included before it was set: include gort.h before any other header in the file that defines GORT_IMPLEMENTATION, or compile that file with -D_GNU_SOURCE"
+#endif
 
 #include <errno.h>
 #include <signal.h>
@@ -445,9 +460,6 @@ const char *gort_strerror(int err);
 #include <linux/futex.h>
 #include <dlfcn.h>
 
-#if !defined(__USE_MISC) || !defined(MAP_NORESERVE)
-#error "gort.h: the implementation needs _GNU_SOURCE: include gort.h before any other header in the file that defines GORT_IMPLEMENTATION, or compile it with -D_GNU_SOURCE"
-#endif
 
 #ifndef MADV_GUARD_INSTALL
 #define MADV_GUARD_INSTALL 102   /* Linux 6.13 */
