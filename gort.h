@@ -77,10 +77,11 @@ TABLE OF CONTENTS (grep for the anchor)
     into every switch.
 
     Environment variables (read by gort_run/gort_start when the matching
-    gort_opts field is 0):
+    gort_opts field is 0). A value that cannot be used is said once on
+    stderr (the variable, the value, an accepted form) and ignored:
       GORT_MAXPROCS=n       Ps (threads running goroutines at once).
                             Default: CPUs in the process's affinity mask.
-      GORT_STACK_SIZE=n     per-goroutine stack reserve in bytes (k/m suffix
+      GORT_STACK_SIZE=n     per-goroutine stack reserve in bytes (k/m/g suffix
                             allowed). Default 256k. Rounded up to pages;
                             one page of it is the guard.
       GORT_DEBUG=migrate    every resumed goroutine is moved to a different
@@ -88,6 +89,8 @@ TABLE OF CONTENTS (grep for the anchor)
                             caches a thread-local (or errno's address) across
                             a blocking call fails in tests, not in production.
       GORT_DEBUG=guard=mprotect|canary   force a guard mode (tests).
+                            Several GORT_DEBUG words: separate them with
+                            commas (GORT_DEBUG=migrate,guard=canary).
       GORT_NOSIGQUIT=1      do not install the SIGQUIT goroutine dump.
       GORT_HOG_MS=n         report a goroutine that runs n ms without reaching
                             a scheduling point (default 10; 0 turns it off).
@@ -3175,15 +3178,45 @@ static void gort__quit_handler(int sig) {
 }
 
 /* ---------------------------------------------------------------- >>runtime */
+/* An environment variable that cannot be used is said once per process
+   (a program may start many runtimes), then ignored. */
+enum { GORT__ENV_DEBUG = 1, GORT__ENV_MAXPROCS = 2, GORT__ENV_STACK = 4, GORT__ENV_HOG = 8 };
+static int gort__env_warned_mask;   /* atomic */
+static int gort__env_warned(int bit) {
+    return __atomic_fetch_or(&gort__env_warned_mask, bit, __ATOMIC_RELAXED) & bit;
+}
+
+/* $name as a whole number >= 0 (surrounding blanks allowed); -1 if unset or
+   empty, -2 if it is not such a number. */
+static long long gort__env_num(const char *name) {
+    const char *s = getenv(name);
+    char *end;
+    long long v;
+    if (!s) return -1;
+    while (*s == ' ' || *s == '\t') s++;
+    if (!*s) return -1;
+    if (*s < '0' || *s > '9') return -2;
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    while (*end == ' ' || *end == '\t') end++;
+    return (*end || errno) ? -2 : v;
+}
+
+/* "256k", "1m", "65536": bytes with an optional k, m or g (KiB, MiB, GiB).
+   0 when s is unset or empty; (size_t)-1 when it is not such a size. */
 static size_t gort__parse_size(const char *s) {
     char *end;
     unsigned long long v;
+    int shift = 0;
     if (!s || !*s) return 0;
+    if (*s < '0' || *s > '9') return (size_t)-1;
+    errno = 0;
     v = strtoull(s, &end, 10);
-    if (*end == 'k' || *end == 'K') v <<= 10;
-    else if (*end == 'm' || *end == 'M') v <<= 20;
-    else if (*end == 'g' || *end == 'G') v <<= 30;
-    return (size_t)v;
+    if (*end == 'k' || *end == 'K') { shift = 10; end++; }
+    else if (*end == 'm' || *end == 'M') { shift = 20; end++; }
+    else if (*end == 'g' || *end == 'G') { shift = 30; end++; }
+    if (*end || errno || v > (~0ULL >> 31)) return (size_t)-1;
+    return (size_t)(v << shift);
 }
 
 static int gort__ncpu(void) {
@@ -3202,9 +3235,19 @@ static int gort__debug_env(void) {
     const char *e = getenv("GORT_DEBUG");
     int d = 0;
     if (!e) return 0;
-    if (strstr(e, "migrate")) d |= GORT_DEBUG_MIGRATE;
-    if (strstr(e, "guard=mprotect")) d |= GORT_DEBUG_GUARD_MPROT;
-    if (strstr(e, "guard=canary")) d |= GORT_DEBUG_GUARD_CANARY;
+    /* Words separated by commas or spaces; one that is not known is
+       reported (once) and ignored, the others still apply. */
+    while (*e) {
+        size_t n = strcspn(e, ", \t");
+        if (n == 7 && !strncmp(e, "migrate", n)) d |= GORT_DEBUG_MIGRATE;
+        else if (n == 14 && !strncmp(e, "guard=mprotect", n)) d |= GORT_DEBUG_GUARD_MPROT;
+        else if (n == 12 && !strncmp(e, "guard=canary", n)) d |= GORT_DEBUG_GUARD_CANARY;
+        else if (n > 0 && !gort__env_warned(GORT__ENV_DEBUG))
+            fprintf(stderr, "gort: GORT_DEBUG: ignored '%.*s': the accepted values are migrate, "
+                            "guard=mprotect and guard=canary, separated by commas\n", (int)n, e);
+        e += n;
+        if (*e) e++;
+    }
     return d;
 }
 
@@ -3248,11 +3291,28 @@ static int gort__rt_new(const gort_opts *opts, int mode, gort__rt **out) {
         gort__misuse("gort_opts.maxprocs is negative; use 0 for the default or a count of threads");
         return -EINVAL;
     }
-    if (np == 0 && (e = getenv("GORT_MAXPROCS")) != NULL) np = atoi(e);
+    if (np == 0) {
+        long long v = gort__env_num("GORT_MAXPROCS");
+        if (v == -2) {
+            if (!gort__env_warned(GORT__ENV_MAXPROCS))
+                fprintf(stderr, "gort: GORT_MAXPROCS=%s ignored: give a whole number of threads, "
+                                "e.g. GORT_MAXPROCS=4 (0 or unset: one per CPU)\n", getenv("GORT_MAXPROCS"));
+        } else if (v > 0) {
+            np = v > 1024 ? 1024 : (int)v;
+        }
+    }
     if (np <= 0) np = gort__ncpu();
     if (np > 1024) np = 1024;
     ss = o.stack_size;
-    if (ss == 0) ss = gort__parse_size(getenv("GORT_STACK_SIZE"));
+    if (ss == 0) {
+        ss = gort__parse_size(getenv("GORT_STACK_SIZE"));
+        if (ss == (size_t)-1) {
+            if (!gort__env_warned(GORT__ENV_STACK))
+                fprintf(stderr, "gort: GORT_STACK_SIZE=%s ignored: give bytes with an optional k, m or g "
+                                "suffix, e.g. GORT_STACK_SIZE=512k (unset: 256k)\n", getenv("GORT_STACK_SIZE"));
+            ss = 0;
+        }
+    }
     if (ss == 0) ss = GORT__DEFAULT_STACK;
     if (ss > ((size_t)1 << 30)) {
         gort__misuse("stack_size is over 1 GiB; goroutine stacks are fixed reservations: pick a size a goroutine really needs");
@@ -3268,8 +3328,11 @@ static int gort__rt_new(const gort_opts *opts, int mode, gort__rt **out) {
     rt->debug = o.debug | gort__debug_env();
     rt->hog_ns = o.hog_ns;
     if (rt->hog_ns == 0) {
-        e = getenv("GORT_HOG_MS");
-        rt->hog_ns = e ? (int64_t)atol(e) * 1000000 : 10000000;
+        long long v = gort__env_num("GORT_HOG_MS");
+        if (v == -2 && !gort__env_warned(GORT__ENV_HOG))
+            fprintf(stderr, "gort: GORT_HOG_MS=%s ignored: give a whole number of milliseconds, "
+                            "e.g. GORT_HOG_MS=50 (0 turns the report off; unset: 10)\n", getenv("GORT_HOG_MS"));
+        rt->hog_ns = v >= 0 ? (int64_t)(v > 1000000000LL ? 1000000000LL : v) * 1000000 : 10000000;
     }
     rt->allp = (gort__p *)calloc((size_t)np, sizeof(gort__p));
     rt->epfd = epoll_create1(EPOLL_CLOEXEC);
