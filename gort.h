@@ -77,10 +77,11 @@ TABLE OF CONTENTS (grep for the anchor)
     into every switch.
 
     Environment variables (read by gort_run/gort_start when the matching
-    gort_opts field is 0):
+    gort_opts field is 0). A value that cannot be used is said once on
+    stderr (the variable, the value, an accepted form) and ignored:
       GORT_MAXPROCS=n       Ps (threads running goroutines at once).
                             Default: CPUs in the process's affinity mask.
-      GORT_STACK_SIZE=n     per-goroutine stack reserve in bytes (k/m suffix
+      GORT_STACK_SIZE=n     per-goroutine stack reserve in bytes (k/m/g suffix
                             allowed). Default 256k. Rounded up to pages;
                             one page of it is the guard.
       GORT_DEBUG=migrate    every resumed goroutine is moved to a different
@@ -88,6 +89,8 @@ TABLE OF CONTENTS (grep for the anchor)
                             caches a thread-local (or errno's address) across
                             a blocking call fails in tests, not in production.
       GORT_DEBUG=guard=mprotect|canary   force a guard mode (tests).
+                            Several GORT_DEBUG words: separate them with
+                            commas (GORT_DEBUG=migrate,guard=canary).
       GORT_NOSIGQUIT=1      do not install the SIGQUIT goroutine dump.
       GORT_HOG_MS=n         report a goroutine that runs n ms without reaching
                             a scheduling point (default 10; 0 turns it off).
@@ -247,9 +250,16 @@ TABLE OF CONTENTS (grep for the anchor)
 #define GORT_VERSION_STRING "0.1.0"
 
 /* The implementation needs Linux and GNU interfaces (futex, MAP_NORESERVE,
-   dladdr); they are only visible if _GNU_SOURCE is set before the first
-   system header, so include gort.h first in the implementation file. */
+   dladdr, accept4); they are only visible if _GNU_SOURCE is set before the
+   first system header, so include gort.h first in the implementation file.
+   A C library header that came first has already decided what to show:
+   glibc and musl both guard <features.h>, which their headers include
+   first, with _FEATURES_H, so seeing it here means defining _GNU_SOURCE
+   now is too late (the implementation says so with an #error). */
 #if defined(GORT_IMPLEMENTATION) && !defined(_GNU_SOURCE)
+#if defined(_FEATURES_H)
+#define GORT__GNU_SOURCE_LATE 1
+#endif
 #define _GNU_SOURCE 1
 #endif
 
@@ -455,6 +465,14 @@ const char *gort_strerror(int err);
 #if !defined(__GNUC__)
 #error "gort.h: needs gcc or clang (inline assembly, __atomic builtins)"
 #endif
+/* Too late for _GNU_SOURCE (see the top of the file): a C library header
+   was read before gort.h defined it, or (glibc, whose <features.h> then
+   defines __USE_GNU) before the program did. musl keeps no such trace, so
+   there only the first case is caught. Checked before the includes below,
+   so this is the first error the compiler prints. */
+#if defined(GORT__GNU_SOURCE_LATE) || (defined(__GLIBC__) && !defined(__USE_GNU))
+#error "gort.h: the implementation needs _GNU_SOURCE, and a system header was included before it was set: include gort.h before any other header in the file that defines GORT_IMPLEMENTATION, or compile that file with -D_GNU_SOURCE"
+#endif
 
 #include <errno.h>
 #include <signal.h>
@@ -476,9 +494,6 @@ const char *gort_strerror(int err);
 #include <dlfcn.h>
 #include <limits.h>
 
-#if !defined(__USE_MISC) || !defined(MAP_NORESERVE)
-#error "gort.h: the implementation needs _GNU_SOURCE: include gort.h before any other header in the file that defines GORT_IMPLEMENTATION, or compile it with -D_GNU_SOURCE"
-#endif
 
 #ifndef MADV_GUARD_INSTALL
 #define MADV_GUARD_INSTALL 102   /* Linux 6.13 */
@@ -954,13 +969,16 @@ struct gort__g {
                                      timeouts): wakers race with a CAS */
     void     *param;              /* set by the waker before gort__ready */
     gort__waiter *waiting;        /* select: its waiters (for stop and dumps) */
-    gort__m  *last_m;             /* debug migrate: where it last ran */
+    gort__m  *last_m;             /* debug migrate: where it last ran (atomic:
+                                     gort__migrate_get watches it unlocked) */
     uint32_t  note;               /* plain threads: futex word to sleep on */
     uint64_t  rnd;                /* plain threads: random state */
     void     *asan_fake;          /* ASan's fake stack while switched out */
     const void *asan_bottom;      /* g0 only: thread stack bounds for ASan (its M) */
     size_t    asan_size;
-    void     *tsan_fiber;         /* TSan's fiber for this segment (lives with the slot) */
+    void     *tsan_fiber;         /* TSan's fiber for this goroutine's lifetime
+                                     (gort__newproc to gort__goexit_after); NULL
+                                     while the segment is free */
     unsigned  vg_id;              /* Valgrind stack id */
     gort__g  *tlink;              /* plain threads: list of all (gort__tg_lock) */
     int64_t   waitdeadline;       /* plain threads: deadline of the wait, 0 none */
@@ -1507,9 +1525,6 @@ static int gort__slot_setup(gort__rt *rt, char *slot, int guard) {
     g->stack_lo = slot + rt->page;
     g->stack_hi = (char *)g;
     if (guard == GORT__GUARD_CANARY) gort__canary_set(g);
-#ifdef GORT__TSAN
-    g->tsan_fiber = __tsan_create_fiber(0);
-#endif
 #ifdef GORT_VALGRIND
     g->vg_id = VALGRIND_STACK_REGISTER(g->stack_lo, g->stack_hi);
 #endif
@@ -1599,7 +1614,10 @@ static void gort__cold_push(gort__rt *rt, char *tag) {
 
 static void gort__stack_put(gort__rt *rt, gort__p *p, gort__g *g) {
     if (gort__stack_was_deep(g)) {
-        char *mark = (char *)(((uintptr_t)(g->stack_hi - GORT__SHRINK_KEEP)) & ~(uintptr_t)4095);
+        /* Through the marker page that gort__stack_was_deep reads: left
+           dirty, it would make every later exit here look deep and pay
+           this madvise again. */
+        char *mark = (char *)(((uintptr_t)(g->stack_hi - GORT__SHRINK_KEEP)) & ~(uintptr_t)4095) + 4096;
         madvise(g->stack_lo, (size_t)(mark - g->stack_lo), MADV_DONTNEED);
         if (g->guard == GORT__GUARD_CANARY) gort__canary_set(g);
     }
@@ -1655,9 +1673,7 @@ static void gort__stack_trim(gort__rt *rt) {
         list = g->schedlink;
         slot = g->stack_lo - rt->page;
         tag = (uintptr_t)slot | (uintptr_t)(g->guard == GORT__GUARD_CANARY ? 0 : g->guard);
-#ifdef GORT__TSAN
-        __tsan_destroy_fiber(g->tsan_fiber);
-#endif
+        GORT_ASSERT(g->tsan_fiber == NULL);   /* a free segment has none */
 #ifdef GORT_VALGRIND
         VALGRIND_STACK_DEREGISTER(g->vg_id);
 #endif
@@ -2055,7 +2071,7 @@ static void gort__execute(gort__m *m, gort__g *g, gort__g *from) {
         if (m->p->fairtick) m->p->fairtick--;
     }
     g->inherit = 0;
-    g->last_m = m;
+    __atomic_store_n(&g->last_m, m, __ATOMIC_RELAXED);
     gort__switch(m, from, g);
 }
 
@@ -2249,17 +2265,30 @@ static gort__p *gort__stopm(gort__m *m) {
    an M takes from it only Gs that last ran on another M. If it finds only
    its own, it makes sure another M is awake to take them and waits; after
    GORT__MIGRATE_WAIT_NS (the other Ms may all be busy in goroutines that
-   never yield) it runs one itself, so the mode cannot deadlock. */
+   never yield) it runs one itself, so the mode cannot deadlock.
+   It waits without the scheduler lock, watching the queue's length and
+   where its first G last ran: the M it waits for must take that lock to
+   dequeue, and a waiter that took and dropped it in a loop kept it out
+   (the lock is not fair: a sleeping contender loses to one that relocks
+   at once). The length alone is not enough: another M may take the G,
+   run it and queue it again (a timer, a channel partner) between two
+   looks, and both Ms would then wait out the whole GORT__MIGRATE_WAIT_NS
+   for each other; once the G ran elsewhere its last_m changes for good.
+   Before, every goroutine readied in this mode could cost that wait:
+   20,000 gort_after(0) receives took 14 s instead of 0.01 s. */
 #define GORT__MIGRATE_WAIT_NS 2000000
 static gort__g *gort__migrate_get(gort__m *m) {
     gort__rt *rt = m->rt;
     int64_t until = 0;
     for (;;) {
         gort__g *g, *prev = NULL, *mine = NULL;
+        int late = until && gort__nanotime() > until;
+        long size;
+        int i;
         if (GORT__LOAD(&rt->gq_size) == 0 || GORT__LOAD(&rt->stopping)) return NULL;
         gort__lock(&rt->lock);
         for (g = rt->gq_head; g; prev = g, g = g->schedlink) {
-            if (g->last_m != m || (until && gort__nanotime() > until)) break;
+            if (GORT__LOAD(&g->last_m) != m || late) break;
             if (!mine) mine = g;
         }
         if (g) {
@@ -2269,11 +2298,22 @@ static gort__g *gort__migrate_get(gort__m *m) {
             gort__unlock(&rt->lock);
             return g;
         }
+        size = rt->gq_size;
         gort__unlock(&rt->lock);
         if (!mine) return NULL;
         if (!until) until = gort__nanotime() + GORT__MIGRATE_WAIT_NS;
         gort__wakep_fenced(rt);
-        gort__cpu_relax();
+        /* Until the queue changes (another M took one, or more came) or
+           the wait is over. After a short spin, yield the CPU: the M we
+           woke may be waiting for one (on a machine with few CPUs a
+           spinning waiter kept it off for milliseconds). A G's segment
+           outlives the runtime's Ms, so mine stays readable. */
+        for (i = 1; GORT__LOAD(&rt->gq_size) == size && GORT__LOAD(&mine->last_m) == m &&
+                    !GORT__LOAD(&rt->stopping); i++) {
+            if (i < 200) { gort__cpu_relax(); continue; }
+            if (gort__nanotime() > until) break;
+            sched_yield();
+        }
     }
 }
 
@@ -2503,6 +2543,17 @@ static void gort__m_exit(gort__m *m) {
 static void gort__goexit_after(gort__g *g, void *arg) {
     gort__m *m = gort__getm();
     (void)arg;
+#ifdef GORT__TSAN
+    /* A goroutine that ends never returns through its entry frames (nor
+       through gort_exit's callers), so its fiber's shadow call stack keeps
+       them; a fiber reused by the next goroutine on this segment would
+       grow by a few entries per lifetime until TSan overruns it (64Ki
+       entries) and corrupts its own memory. So each lifetime gets a fresh
+       fiber (gort__newproc), dropped here: we run on the next context, so
+       the dead one is not the fiber we are on. */
+    __tsan_destroy_fiber(g->tsan_fiber);
+    g->tsan_fiber = NULL;
+#endif
     gort__setstatus(g, GORT__G_DEAD, GORT__G_FREE);
     gort__stack_put(m->rt, m->p, g);
 }
@@ -2544,11 +2595,17 @@ static int gort__newproc(gort__rt *rt, void (*fn)(void *), void *arg, gort__g **
        (one that ended with gort_exit never unwound them). */
     __asan_unpoison_memory_region(g->stack_lo, (size_t)(g->stack_hi - g->stack_lo));
 #endif
+#ifdef GORT__TSAN
+    /* One fiber per lifetime (see gort__goexit_after). Creating it here,
+       on the spawner, also orders the spawner's writes before the child. */
+    GORT_ASSERT(g->tsan_fiber == NULL);
+    g->tsan_fiber = __tsan_create_fiber(0);
+#endif
     g->fn = fn;
     g->arg = arg;
     g->waitstate = GORT__W_NONE;
     __atomic_store_n(&g->hog_reported, 0, __ATOMIC_RELAXED);   /* sysmon reads it */
-    g->last_m = NULL;
+    __atomic_store_n(&g->last_m, (gort__m *)NULL, __ATOMIC_RELAXED);
     if (p) {
         if (p->goid_next == p->goid_end) {
             p->goid_next = GORT__ADD(&rt->goid_gen, 16) - 16;
@@ -3380,15 +3437,45 @@ static void gort__quit_handler(int sig) {
 }
 
 /* ---------------------------------------------------------------- >>runtime */
+/* An environment variable that cannot be used is said once per process
+   (a program may start many runtimes), then ignored. */
+enum { GORT__ENV_DEBUG = 1, GORT__ENV_MAXPROCS = 2, GORT__ENV_STACK = 4, GORT__ENV_HOG = 8 };
+static int gort__env_warned_mask;   /* atomic */
+static int gort__env_warned(int bit) {
+    return __atomic_fetch_or(&gort__env_warned_mask, bit, __ATOMIC_RELAXED) & bit;
+}
+
+/* $name as a whole number >= 0 (surrounding blanks allowed); -1 if unset or
+   empty, -2 if it is not such a number. */
+static long long gort__env_num(const char *name) {
+    const char *s = getenv(name);
+    char *end;
+    long long v;
+    if (!s) return -1;
+    while (*s == ' ' || *s == '\t') s++;
+    if (!*s) return -1;
+    if (*s < '0' || *s > '9') return -2;
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    while (*end == ' ' || *end == '\t') end++;
+    return (*end || errno) ? -2 : v;
+}
+
+/* "256k", "1m", "65536": bytes with an optional k, m or g (KiB, MiB, GiB).
+   0 when s is unset or empty; (size_t)-1 when it is not such a size. */
 static size_t gort__parse_size(const char *s) {
     char *end;
     unsigned long long v;
+    int shift = 0;
     if (!s || !*s) return 0;
+    if (*s < '0' || *s > '9') return (size_t)-1;
+    errno = 0;
     v = strtoull(s, &end, 10);
-    if (*end == 'k' || *end == 'K') v <<= 10;
-    else if (*end == 'm' || *end == 'M') v <<= 20;
-    else if (*end == 'g' || *end == 'G') v <<= 30;
-    return (size_t)v;
+    if (*end == 'k' || *end == 'K') { shift = 10; end++; }
+    else if (*end == 'm' || *end == 'M') { shift = 20; end++; }
+    else if (*end == 'g' || *end == 'G') { shift = 30; end++; }
+    if (*end || errno || v > (~0ULL >> 31)) return (size_t)-1;
+    return (size_t)(v << shift);
 }
 
 static int gort__ncpu(void) {
@@ -3407,9 +3494,19 @@ static int gort__debug_env(void) {
     const char *e = getenv("GORT_DEBUG");
     int d = 0;
     if (!e) return 0;
-    if (strstr(e, "migrate")) d |= GORT_DEBUG_MIGRATE;
-    if (strstr(e, "guard=mprotect")) d |= GORT_DEBUG_GUARD_MPROT;
-    if (strstr(e, "guard=canary")) d |= GORT_DEBUG_GUARD_CANARY;
+    /* Words separated by commas or spaces; one that is not known is
+       reported (once) and ignored, the others still apply. */
+    while (*e) {
+        size_t n = strcspn(e, ", \t");
+        if (n == 7 && !strncmp(e, "migrate", n)) d |= GORT_DEBUG_MIGRATE;
+        else if (n == 14 && !strncmp(e, "guard=mprotect", n)) d |= GORT_DEBUG_GUARD_MPROT;
+        else if (n == 12 && !strncmp(e, "guard=canary", n)) d |= GORT_DEBUG_GUARD_CANARY;
+        else if (n > 0 && !gort__env_warned(GORT__ENV_DEBUG))
+            fprintf(stderr, "gort: GORT_DEBUG: ignored '%.*s': the accepted values are migrate, "
+                            "guard=mprotect and guard=canary, separated by commas\n", (int)n, e);
+        e += n;
+        if (*e) e++;
+    }
     return d;
 }
 
@@ -3458,11 +3555,28 @@ static int gort__rt_new(const gort_opts *opts, int mode, gort__rt **out) {
         gort__misuse("gort_opts.maxprocs is negative; use 0 for the default or a count of threads");
         return -EINVAL;
     }
-    if (np == 0 && (e = getenv("GORT_MAXPROCS")) != NULL) np = atoi(e);
+    if (np == 0) {
+        long long v = gort__env_num("GORT_MAXPROCS");
+        if (v == -2) {
+            if (!gort__env_warned(GORT__ENV_MAXPROCS))
+                fprintf(stderr, "gort: GORT_MAXPROCS=%s ignored: give a whole number of threads, "
+                                "e.g. GORT_MAXPROCS=4 (0 or unset: one per CPU)\n", getenv("GORT_MAXPROCS"));
+        } else if (v > 0) {
+            np = v > 1024 ? 1024 : (int)v;
+        }
+    }
     if (np <= 0) np = gort__ncpu();
     if (np > 1024) np = 1024;
     ss = o.stack_size;
-    if (ss == 0) ss = gort__parse_size(getenv("GORT_STACK_SIZE"));
+    if (ss == 0) {
+        ss = gort__parse_size(getenv("GORT_STACK_SIZE"));
+        if (ss == (size_t)-1) {
+            if (!gort__env_warned(GORT__ENV_STACK))
+                fprintf(stderr, "gort: GORT_STACK_SIZE=%s ignored: give bytes with an optional k, m or g "
+                                "suffix, e.g. GORT_STACK_SIZE=512k (unset: 256k)\n", getenv("GORT_STACK_SIZE"));
+            ss = 0;
+        }
+    }
     if (ss == 0) ss = GORT__DEFAULT_STACK;
     if (ss > ((size_t)1 << 30)) {
         gort__misuse("stack_size is over 1 GiB; goroutine stacks are fixed reservations: pick a size a goroutine really needs");
@@ -3478,8 +3592,11 @@ static int gort__rt_new(const gort_opts *opts, int mode, gort__rt **out) {
     rt->debug = o.debug | gort__debug_env();
     rt->hog_ns = o.hog_ns;
     if (rt->hog_ns == 0) {
-        e = getenv("GORT_HOG_MS");
-        rt->hog_ns = e ? (int64_t)atol(e) * 1000000 : 10000000;
+        long long v = gort__env_num("GORT_HOG_MS");
+        if (v == -2 && !gort__env_warned(GORT__ENV_HOG))
+            fprintf(stderr, "gort: GORT_HOG_MS=%s ignored: give a whole number of milliseconds, "
+                            "e.g. GORT_HOG_MS=50 (0 turns the report off; unset: 10)\n", getenv("GORT_HOG_MS"));
+        rt->hog_ns = v >= 0 ? (int64_t)(v > 1000000000LL ? 1000000000LL : v) * 1000000 : 10000000;
     }
     rt->allp = (gort__p *)calloc((size_t)np, sizeof(gort__p));
     rt->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -4255,6 +4372,7 @@ int gort_select(gort_case *cases, int n, int64_t timeout_ns) {
            waker (which popped our waiter from its channel) may already
            have called gort_chan_free on it: hold each channel alive. */
         if (cs->op == GORT_RECV || cs->op == GORT_SEND) GORT__ADD(&cs->chan->refs, 1);
+        if (cs->op == GORT_WAIT_IN || cs->op == GORT_WAIT_OUT) self->waitfd = cs->fd;   /* dumps: "io wait fd N" */
         gort__wq_push(q, w);
         w->gnext = self->waiting;
         self->waiting = w;

@@ -34,6 +34,9 @@
 #   compile-mixed        implementation as C used from C++, and the reverse
 #   compile-fail-X-LANG  a direction-handle misuse must not compile (send on
 #                        an rx, close an rx, recv on a tx), C and C++
+#   compile-fail-late-c  the implementation after <stdio.h> stops at gort.h's
+#                        #error that says to include gort.h first (default
+#                        standard and c99)
 #   api-defined          every function gort.h declares is defined
 #   install-pkgconfig    make install PREFIX=tmp (and DESTDIR), pkg-config
 #                        --cflags --libs gort has -pthread, a program builds
@@ -303,22 +306,36 @@ check_mixed() {
 
 # compile-fail-<what>-<lang>: the source must not compile, with gcc and
 # with clang; the same source with -DGORT_CHECK_CONTROL (the right handle
-# type) must compile, so the failure is the one we mean.
+# type) must compile, so the failure is the one we mean. Two optional
+# lines in the source refine it:
+#   // gort-check-std: default c99   compile with each (default: the
+#                                    compiler's own standard only)
+#   // gort-check-expect: TEXT       the failing compile must print TEXT
 check_fail() {
-    local what=$1 lang=$2 cc ccs n=0 src
+    local what=$1 lang=$2 cc ccs n=0 src stds std sf expect
     src=$(CDIR_SRC)/fail_$what.c
+    stds=$(sed -n 's,^[[:space:]]*//[[:space:]]*gort-check-std:[[:space:]]*,,p' "$src")
+    expect=$(sed -n 's,^[[:space:]]*//[[:space:]]*gort-check-expect:[[:space:]]*,,p' "$src")
     if [ "$lang" = c ]; then ccs="gcc clang"; else ccs="g++ clang++"; fi
     for cc in $ccs; do
         command -v "$cc" >/dev/null 2>&1 || continue
         n=$((n + 1))
-        local F="-Wall -Wextra -Wpedantic -O2 -x $lang"
-        echo "+ $cc -DGORT_CHECK_CONTROL (must compile)" >>"$CLOG"
-        $cc $F -Werror -DGORT_CHECK_CONTROL -c "$src" -o "$CDIR/ctl.o" >>"$CLOG" 2>&1 ||
-            { echo "the control (right handle type) does not compile with $cc"; return 1; }
-        echo "+ $cc (must fail)" >>"$CLOG"
-        if $cc $F -c "$src" -o "$CDIR/bad.o" >>"$CLOG" 2>&1; then
-            echo "$cc compiled it: the direction check does not work"; return 1
-        fi
+        for std in ${stds:-default}; do
+            if [ "$std" = default ]; then sf=""; else sf="-std=$std"; fi
+            local F="-Wall -Wextra -Wpedantic -O2 $sf -x $lang"
+            echo "+ $cc $sf -DGORT_CHECK_CONTROL (must compile)" >>"$CLOG"
+            $cc $F -Werror -DGORT_CHECK_CONTROL -c "$src" -o "$CDIR/ctl.o" >>"$CLOG" 2>&1 ||
+                { echo "the control (-DGORT_CHECK_CONTROL) does not compile with $cc $sf"; return 1; }
+            echo "+ $cc $sf (must fail)" >>"$CLOG"
+            if $cc $F -c "$src" -o "$CDIR/bad.o" >"$CDIR/bad.log" 2>&1; then
+                cat "$CDIR/bad.log" >>"$CLOG"
+                echo "$cc $sf compiled it: the check does not work"; return 1
+            fi
+            cat "$CDIR/bad.log" >>"$CLOG"
+            if [ -n "$expect" ] && ! grep -qF -- "$expect" "$CDIR/bad.log"; then
+                echo "$cc $sf failed without saying: $expect"; return 1
+            fi
+        done
     done
     [ $n -gt 0 ] || { echo "SKIP:no C/C++ compiler|gcc g++"; return 1; }
 }
@@ -513,7 +530,8 @@ if [ "${GORT_CHECKS:-1}" != 0 ]; then
              compile-g++-c++11 compile-g++-c++17 compile-clang++-c++11 compile-clang++-c++17
              compile-mixed
              compile-fail-send-c compile-fail-send-c++ compile-fail-close-c compile-fail-close-c++
-             compile-fail-recv-c compile-fail-recv-c++ api-defined install-pkgconfig)
+             compile-fail-recv-c compile-fail-recv-c++ compile-fail-late-c
+             api-defined install-pkgconfig)
     for f in "$ROOT"/examples/*.c; do
         [ -e "$f" ] && CHECKS+=("example-$(basename "$f" .c)")
     done

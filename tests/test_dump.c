@@ -6,6 +6,8 @@
    pipe. Each goroutine's entry starts with "goroutine <id> [<state>" and
    names its start function (the functions are global and the harness
    links with -rdynamic, so dladdr finds them). Checked:
+     - an io wait names its fd ("io wait fd N"), for gort_read and for
+       gort_wait_fd (which waits through the select path);
      - an entry for every expected (state, function) pair, including the
        dumping goroutine itself as running;
      - entries have distinct ids, and as many as gort_goroutines();
@@ -45,6 +47,7 @@ void dump_mutex(void *arg);
 void dump_wg(void *arg);
 void dump_cond(void *arg);
 void dump_io(void *arg);
+void dump_wait_fd(void *arg);
 void dump_syscall(void *arg);
 void dump_bg_recv(void *arg);
 
@@ -55,6 +58,7 @@ static gort_mutex cv_mu = GORT_MUTEX_INIT;
 static gort_cond  cv = GORT_COND_INIT;
 static int        cv_go;         /* cv_mu */
 static int        io_pipe[2];
+static int        wfd_pipe[2];   /* dump_wait_fd waits on its read end */
 static int        syscall_stop;  /* atomic */
 static gort_wg    done = GORT_WG_INIT;
 
@@ -122,6 +126,13 @@ void dump_io(void *arg)
     (void)arg;
     CHECK_EQ(gort_read(io_pipe[0], &ch, 1), 1);
     CHECK_EQ(ch, 'x');
+    gort_wg_done(&done);
+}
+
+void dump_wait_fd(void *arg)
+{
+    (void)arg;
+    CHECK_EQ(gort_wait_fd(wfd_pipe[0], GORT_IN, -1), GORT_IN);
     gort_wg_done(&done);
 }
 
@@ -255,6 +266,24 @@ static int all_present(const char *text, int report)
     return ok;
 }
 
+/* Each io wait names its own fd: "[io wait fd N, ". */
+static int fds_present(const char *text, int report)
+{
+    char st[2][64];
+    const char *fn[2] = { "dump_io", "dump_wait_fd" };
+    int i, ok = 1;
+    snprintf(st[0], sizeof st[0], "io wait fd %d,", io_pipe[0]);
+    snprintf(st[1], sizeof st[1], "io wait fd %d,", wfd_pipe[0]);
+    for (i = 0; i < 2; i++) {
+        if (!entry_has(text, st[i], fn[i])) {
+            if (report)
+                fprintf(stderr, "dump: no entry [%s ... %s\n", st[i], fn[i]);
+            ok = 0;
+        }
+    }
+    return ok;
+}
+
 static void *thread_dump(void *arg)
 {
     int *ok = (int *)arg;
@@ -279,9 +308,10 @@ void dump_main(void *arg)
     c_send = gort_chan_make(sizeof(int), 0);
     c_sel = gort_chan_make(sizeof(int), 0);
     CHECK_EQ(pipe(io_pipe), 0);
+    CHECK_EQ(pipe(wfd_pipe), 0);
     gort_mutex_lock(&mu);
     gort_wg_add(&wg, 1);
-    gort_wg_add(&done, 8);
+    gort_wg_add(&done, 9);
 
     CHECK_EQ(gort_go(dump_chan_recv, NULL), 0);
     CHECK_EQ(gort_go(dump_chan_send, NULL), 0);
@@ -291,15 +321,16 @@ void dump_main(void *arg)
     CHECK_EQ(gort_go(dump_wg, NULL), 0);
     CHECK_EQ(gort_go(dump_cond, NULL), 0);
     CHECK_EQ(gort_go(dump_io, NULL), 0);
+    CHECK_EQ(gort_go(dump_wait_fd, NULL), 0);
     CHECK_EQ(gort_go(dump_syscall, NULL), 0);
 
     for (tries = 0; tries < 500; tries++) {
         gort_sleep(10 * MS);
         text = dump_to_file();
-        if (all_present(text, 0))
+        if (all_present(text, 0) && fds_present(text, 0))
             break;
     }
-    if (!all_present(text, 1)) {
+    if (!all_present(text, 1) || !fds_present(text, 1)) {
         fprintf(stderr, "---- last dump:\n%s---- end\n", text);
         CHECK(!"dump entries missing");
     }
@@ -345,6 +376,7 @@ void dump_main(void *arg)
     gort_cond_broadcast(&cv);
     gort_mutex_unlock(&cv_mu);
     CHECK_EQ(write(io_pipe[1], &x, 1), 1);
+    CHECK_EQ(write(wfd_pipe[1], &x, 1), 1);
     STORE(&syscall_stop, 1);
     gort_wg_wait(&done);
     CHECK_EQ(gort_chan_free(c_recv), 0);
@@ -352,6 +384,8 @@ void dump_main(void *arg)
     CHECK_EQ(gort_chan_free(c_sel), 0);
     close(io_pipe[0]);
     close(io_pipe[1]);
+    close(wfd_pipe[0]);
+    close(wfd_pipe[1]);
 }
 
 /* ------------------------------------------------------------ background mode */

@@ -1,0 +1,205 @@
+/* test_env.c - the environment variables gort_run reads (>>runtime,
+   CONFIGURATION).
+
+   Each case runs in a fork()ed child with stderr on a pipe; the child
+   starts a runtime three times (so "once" can be checked), then writes
+   what the runtime chose (gort_maxprocs, how often main moved between
+   threads) on a last stderr line.
+   - bad values (GORT_DEBUG=bogus, GORT_MAXPROCS=abc, GORT_STACK_SIZE=1x,
+     GORT_HOG_MS=soon) are each reported exactly once, in one line that
+     names the variable and the value and shows an accepted form, and
+     the defaults apply (the runtime runs);
+   - one bad word in GORT_DEBUG does not drop the good ones beside it
+     (migrate still applies: goroutines move between threads);
+   - good values (GORT_MAXPROCS=" 3 ", GORT_STACK_SIZE=64k, GORT_DEBUG=
+     migrate,guard=canary, GORT_HOG_MS=50) print nothing, and
+     gort_maxprocs() is 3.
+   C99. */
+#define _GNU_SOURCE
+#define GORT_IMPLEMENTATION
+#include "../gort.h"
+#include "check.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct env { const char *name, *value; };
+
+struct outcome {
+    int  status;
+    char err[16384];
+    size_t len;
+};
+
+static int child_maxprocs;
+static long child_moves;
+
+static __attribute__((noinline)) pthread_t cur_thread(void)
+{
+    __asm__ volatile("" ::: "memory");
+    return pthread_self();
+}
+
+static void child_main(void *arg)
+{
+    pthread_t t = cur_thread();
+    int i;
+    (void)arg;
+    child_maxprocs = gort_maxprocs();
+    for (i = 0; i < 200; i++) {
+        gort_yield();
+        if (!pthread_equal(cur_thread(), t)) child_moves++;
+        t = cur_thread();
+    }
+}
+
+/* Sets the variables in a child, starts a runtime three times, and prints
+   "[child maxprocs N moves M]" on stderr. */
+static void run_child(const struct env *env, int nenv, struct outcome *o)
+{
+    int p[2], i;
+    pid_t pid;
+    fflush(stdout);
+    fflush(stderr);
+    memset(o, 0, sizeof *o);
+    if (pipe(p) != 0) {
+        CHECK(!"pipe");
+        return;
+    }
+    pid = fork();
+    if (pid < 0) {
+        CHECK(!"fork");
+        return;
+    }
+    if (pid == 0) {
+        int rc = 0;
+        close(p[0]);
+        dup2(p[1], 2);
+        close(p[1]);
+        alarm(60);
+        unsetenv("GORT_DEBUG");
+        unsetenv("GORT_MAXPROCS");
+        unsetenv("GORT_STACK_SIZE");
+        unsetenv("GORT_HOG_MS");
+        for (i = 0; i < nenv; i++)
+            setenv(env[i].name, env[i].value, 1);
+        for (i = 0; i < 3 && rc == 0; i++) {
+            child_moves = 0;
+            rc = gort_run(child_main, NULL);
+        }
+        fprintf(stderr, "[child maxprocs %d moves %ld]\n", child_maxprocs, child_moves);
+        _exit(rc == 0 ? 0 : 3);
+    }
+    close(p[1]);
+    for (;;) {
+        ssize_t n = read(p[0], o->err + o->len, sizeof o->err - 1 - o->len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0 || o->len + (size_t)n == sizeof o->err - 1) {
+            if (n > 0) o->len += (size_t)n;
+            break;
+        }
+        o->len += (size_t)n;
+    }
+    o->err[o->len] = '\0';
+    close(p[0]);
+    while (waitpid(pid, &o->status, 0) < 0 && errno == EINTR)
+        ;
+}
+
+static int count(const char *hay, const char *needle)
+{
+    int n = 0;
+    const char *p = hay;
+    while ((p = strstr(p, needle)) != NULL) {
+        n++;
+        p++;
+    }
+    return n;
+}
+
+/* lines that start with "gort: " */
+static int gort_lines(const char *text)
+{
+    int n = text[0] && !strncmp(text, "gort: ", 6);
+    return n + count(text, "\ngort: ");
+}
+
+static void check_line(const char *err, const char *var_value, const char *form)
+{
+    const char *p = strstr(err, var_value);
+    CHECK_EQ(count(err, var_value), 1);
+    if (p) {
+        const char *eol = strchr(p, '\n');
+        char line[512];
+        size_t n = eol ? (size_t)(eol - p) : strlen(p);
+        if (n >= sizeof line) n = sizeof line - 1;
+        memcpy(line, p, n);
+        line[n] = '\0';
+        CHECK(strstr(line, "ignored") != NULL);
+        CHECK(strstr(line, form) != NULL);
+    }
+}
+
+int main(void)
+{
+    struct outcome *o = (struct outcome *)malloc(sizeof *o);
+    int mp = 0;
+    long moves = -1;
+    const char *r;
+    if (!o) return 1;
+
+    {   /* bad values: one line each, once; the defaults apply */
+        static const struct env bad[] = {
+            { "GORT_DEBUG", "bogus" }, { "GORT_MAXPROCS", "abc" },
+            { "GORT_STACK_SIZE", "1x" }, { "GORT_HOG_MS", "soon" } };
+        run_child(bad, 4, o);
+        CHECK(WIFEXITED(o->status) && WEXITSTATUS(o->status) == 0);
+        check_line(o->err, "GORT_DEBUG: ignored 'bogus'", "migrate, guard=mprotect and guard=canary");
+        check_line(o->err, "GORT_MAXPROCS=abc", "GORT_MAXPROCS=4");
+        check_line(o->err, "GORT_STACK_SIZE=1x", "k, m or g");
+        check_line(o->err, "GORT_HOG_MS=soon", "milliseconds");
+        CHECK_EQ(gort_lines(o->err), 4);
+        r = strstr(o->err, "[child maxprocs ");
+        CHECK(r && sscanf(r, "[child maxprocs %d moves %ld]", &mp, &moves) == 2 && mp >= 1);
+        if (check_failures())
+            fprintf(stderr, "---- child's stderr:\n%s---- end\n", o->err);
+    }
+
+    {   /* a bad word beside a good one: the good one applies */
+        static const struct env mixed[] = {
+            { "GORT_DEBUG", "migrate,bogus" }, { "GORT_MAXPROCS", "2" } };
+        run_child(mixed, 2, o);
+        CHECK(WIFEXITED(o->status) && WEXITSTATUS(o->status) == 0);
+        check_line(o->err, "GORT_DEBUG: ignored 'bogus'", "migrate");
+        CHECK_EQ(gort_lines(o->err), 1);
+        r = strstr(o->err, "[child maxprocs ");
+        mp = 0; moves = -1;
+        CHECK(r && sscanf(r, "[child maxprocs %d moves %ld]", &mp, &moves) == 2);
+        CHECK_EQ(mp, 2);
+        CHECK(moves > 0);   /* migrate mode on 2 Ps: every yield moves */
+    }
+
+    {   /* good values: silent, and they apply */
+        static const struct env good[] = {
+            { "GORT_DEBUG", "migrate,guard=canary" }, { "GORT_MAXPROCS", " 3 " },
+            { "GORT_STACK_SIZE", "64k" }, { "GORT_HOG_MS", "50" } };
+        run_child(good, 4, o);
+        CHECK(WIFEXITED(o->status) && WEXITSTATUS(o->status) == 0);
+        CHECK_EQ(gort_lines(o->err), 0);
+        r = strstr(o->err, "[child maxprocs ");
+        mp = 0;
+        CHECK(r && sscanf(r, "[child maxprocs %d", &mp) == 1);
+        CHECK_EQ(mp, 3);
+        if (gort_lines(o->err))
+            fprintf(stderr, "---- child's stderr:\n%s---- end\n", o->err);
+    }
+    free(o);
+    return check_done();
+}
