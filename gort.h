@@ -1027,6 +1027,8 @@ struct gort__rt {
     int        nmidle;
     int        mcount;            /* Ms created */
     int        mcap_reported;     /* said once that GORT__MAX_M was reached */
+    int        m_err;             /* why the last new M failed (-errno), 0 if none did */
+    unsigned   m_err_said;        /* causes of failed Ms already reported (bits) */
     gort__m   *allm;
     gort__p   *pidle;             /* idle Ps */
     int        npidle;            /* also read racily (atomic) */
@@ -1833,6 +1835,7 @@ static gort__g *gort__globrunq_get(gort__rt *rt, gort__p *p, int max) {
 static void gort__after_switch(gort__g *self);
 static void gort__checkdead(gort__rt *rt);
 static gort__g *gort__netpoll(gort__rt *rt, int64_t deadline, int block);
+static void gort__netpoll_break(gort__rt *rt);
 static void gort__timers_run(gort__rt *rt, gort__p *p, int64_t now);
 static void gort__timer_add(gort__rt *rt, gort__p *p, gort__timer *t);
 static void gort__inject(gort__rt *rt, gort__g *list);
@@ -1866,6 +1869,8 @@ static void *gort__mstart(void *arg);
    nmspinning by the caller. */
 static void gort__startm(gort__rt *rt, gort__p *p, int spinning) {
     gort__m *m;
+    int err = 0;
+    unsigned said;
     gort__lock(&rt->lock);
     if (!p) {
         p = gort__pidleget_locked(rt);
@@ -1893,6 +1898,7 @@ static void gort__startm(gort__rt *rt, gort__p *p, int spinning) {
         gort__misuse("10000 threads exist (most in gort_block_begin calls); no more are made: "
                      "bound the number of goroutines in blocking calls (a semaphore channel)");
     }
+    if (!m && rt->mcount < GORT__MAX_M) err = -ENOMEM;
     if (m) {
         pthread_attr_t attr;
         m->rt = rt;
@@ -1907,11 +1913,12 @@ static void gort__startm(gort__rt *rt, gort__p *p, int spinning) {
         pthread_attr_init(&attr);
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
         pthread_attr_setstacksize(&attr, 256 * 1024);
-        if (pthread_create(&m->thread, &attr, gort__mstart, m) == 0) {
+        if ((err = pthread_create(&m->thread, &attr, gort__mstart, m)) == 0) {
             pthread_attr_destroy(&attr);
             gort__unlock(&rt->lock);
             return;
         }
+        err = -err;
         pthread_attr_destroy(&attr);
         GORT__ADD(&rt->mlive, (uint32_t)-1);
         GORT__ADD(&rt->refs, (uint32_t)-1);
@@ -1919,12 +1926,24 @@ static void gort__startm(gort__rt *rt, gort__p *p, int spinning) {
         rt->mcount--;
         free(m);
     }
-    /* No thread: the P goes back; whatever is queued waits for a running M. */
+    /* No thread: the P goes back; whatever is queued waits for a running M.
+       The poller may be the only M awake: break its sleep so that it looks
+       at the queues (it would otherwise sleep until its next timer). With
+       no M at all, gort__newproc hands the error to gort_go / gort_run. */
+    if (err) rt->m_err = err;
+    said = err == -ENOMEM ? 1u : err == -EAGAIN ? 2u : 4u;
+    said = err && !(rt->m_err_said & said) && rt->mcount > 0 ? said : 0;
+    rt->m_err_said |= said;
     gort__pidleput_locked(rt, p);
     gort__unlock(&rt->lock);
     if (spinning) GORT__ADD(&rt->nmspinning, (uint32_t)-1);
-    if (rt->mcount < GORT__MAX_M)
-        gort__misuse("could not create a thread to run goroutines (pthread_create failed); running with fewer");
+    if (__atomic_load_n(&rt->polling, __ATOMIC_SEQ_CST)) gort__netpoll_break(rt);
+    if (said) {   /* once per cause: a loop of failing attempts is not news */
+        char msg[200];
+        snprintf(msg, sizeof msg, "could not create a thread to run goroutines (%s); running with fewer: "
+                 "raise the thread limits (ulimit -u, RLIMIT_AS) if this persists", strerror(-err));
+        gort__misuse(msg);
+    }
 }
 
 /* A G became runnable: make sure some M will look for it.
@@ -2462,6 +2481,30 @@ static void gort__g_main(void *arg) {
     gort__goexit();
 }
 
+/* gort__newproc from outside the runtime's threads queued g: is there an
+   M to run it? None exists when the first thread could not be created (thread limits,
+   memory). Under the sched lock no M exists and none is being made
+   (startm counts one in mcount before creating it), so nobody can have
+   taken g: take it back and report why, rather than leave it queued
+   forever (gort_run would never return). */
+static int gort__newproc_check(gort__rt *rt, gort__g *g) {
+    gort__g *x, *prev = NULL;
+    int err;
+    gort__lock(&rt->lock);
+    if (rt->mcount > 0) { gort__unlock(&rt->lock); return 0; }
+    for (x = rt->gq_head; x && x != g; prev = x, x = x->schedlink) {}
+    GORT_ASSERT(x == g);
+    if (prev) prev->schedlink = g->schedlink; else rt->gq_head = g->schedlink;
+    if (rt->gq_tail == g) rt->gq_tail = prev;
+    __atomic_store_n(&rt->gq_size, rt->gq_size - 1, __ATOMIC_SEQ_CST);
+    err = rt->m_err ? rt->m_err : -EAGAIN;
+    gort__unlock(&rt->lock);
+    GORT__ADD(&rt->ngo_extra, -1);
+    gort__setstatus(g, GORT__G_RUNNABLE, GORT__G_FREE);
+    gort__stack_put(rt, NULL, g);
+    return err;
+}
+
 /* Start fn(arg) as a goroutine of rt. */
 static int gort__newproc(gort__rt *rt, void (*fn)(void *), void *arg, gort__g **out) {
     gort__m *m = gort__getm();
@@ -2511,6 +2554,7 @@ static int gort__newproc(gort__rt *rt, void (*fn)(void *), void *arg, gort__g **
         gort__unlock(&rt->lock);
     }
     gort__wakep_fenced(rt);
+    if (!p) return gort__newproc_check(rt, g);
     return 0;
 }
 
