@@ -3275,7 +3275,14 @@ static int gort__rt_new(const gort_opts *opts, int mode, gort__rt **out) {
     memset(&ev, 0, sizeof ev);
     ev.events = EPOLLIN;
     ev.data.u64 = (uint64_t)(uint32_t)rt->evfd;
-    epoll_ctl(rt->epfd, EPOLL_CTL_ADD, rt->evfd, &ev);
+    if (epoll_ctl(rt->epfd, EPOLL_CTL_ADD, rt->evfd, &ev) != 0) {
+        /* Without it nothing could break the poller's sleep: timers and
+           goroutines readied from other threads would wait forever. */
+        int err = -errno;
+        close(rt->epfd); close(rt->evfd);
+        free(rt->allp); free(rt);
+        return err;
+    }
     for (i = np - 1; i >= 0; i--) {
         gort__p *p = &rt->allp[i];
         p->id = i;
