@@ -2908,8 +2908,12 @@ static gort__pd *gort__pd_get(int fd, int create) {
 static void gort__netpoll_break(gort__rt *rt) {
     if (gort__cas_u32(&rt->evfd_armed, 0, 1)) {
         uint64_t one = 1;
-        ssize_t r = write(rt->evfd, &one, sizeof one);
-        (void)r;
+        ssize_t r;
+        while ((r = write(rt->evfd, &one, sizeof one)) < 0 && errno == EINTR) {}
+        /* Not written: disarm, or no later break would write either and
+           the poller could sleep through every new timer. (EAGAIN: the
+           counter is full, so a wake-up is pending anyway.) */
+        if (r < 0 && errno != EAGAIN) __atomic_store_n(&rt->evfd_armed, 0, __ATOMIC_SEQ_CST);
     }
 }
 
