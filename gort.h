@@ -882,7 +882,9 @@ struct gort__timer {
     uint64_t seq;                 /* passed to fn: the park it belongs to */
     void    *arg;
     gort__p *p;                   /* atomic: the heap it is in; NULL if in none */
-    int      idx;                 /* position in that heap (its P's timer lock) */
+    int      idx;                 /* position in that heap, -1: on its overflow
+                                     list (its P's timer lock) */
+    gort__timer *onext;           /* overflow list link (its P's timer lock) */
 };
 
 /* A waiter: one goroutine (or plain thread) queued on one channel or sync
@@ -963,6 +965,7 @@ struct gort__p {
     gort__timer **theap;          /* tlock */
     int        tlen, tcap;        /* tlock */
     int64_t    tnext;             /* atomic: heap's earliest when, or INT64_MAX */
+    gort__timer *tovf;            /* tlock: timers the heap had no memory for */
     /* sysmon's view (sysmon thread only) */
     uint32_t   sm_tick;           /* schedtick at its last look */
     int64_t    sm_since;          /* when schedtick (or state) last changed */
@@ -2733,6 +2736,16 @@ static void gort__heap_down(gort__timer **h, int n, int i) {
         i = best;
     }
 }
+/* The earliest deadline in p's heap and overflow list (tlock). The list
+   is empty unless growing the heap failed: timers are never refused (a
+   parked goroutine's timer is armed after its switch, too late to fail). */
+static int64_t gort__timers_min(gort__p *p) {
+    int64_t w = p->tlen ? p->theap[0]->when : INT64_MAX;
+    gort__timer *t;
+    for (t = p->tovf; t; t = t->onext)
+        if (t->when < w) w = t->when;
+    return w;
+}
 static void gort__heap_remove(gort__p *p, int i) {
     int last = --p->tlen;
     if (i != last) {
@@ -2741,7 +2754,21 @@ static void gort__heap_remove(gort__p *p, int i) {
         gort__heap_down(p->theap, p->tlen, i);
         gort__heap_up(p->theap, i);
     }
-    GORT__STORE(&p->tnext, p->tlen ? p->theap[0]->when : INT64_MAX);
+    GORT__STORE(&p->tnext, gort__timers_min(p));
+}
+/* Unlink t from p's overflow list (tlock); with now >= 0, t is ignored and
+   the first timer due by now is unlinked instead. Returns it, or NULL. */
+static gort__timer *gort__ovf_remove(gort__p *p, gort__timer *t, int64_t now) {
+    gort__timer **pp;
+    for (pp = &p->tovf; *pp; pp = &(*pp)->onext) {
+        if (now >= 0 ? (*pp)->when <= now : *pp == t) {
+            t = *pp;
+            *pp = t->onext;
+            GORT__STORE(&p->tnext, gort__timers_min(p));
+            return t;
+        }
+    }
+    return NULL;
 }
 
 static void gort__netpoll_break(gort__rt *rt);
@@ -2753,19 +2780,20 @@ static void gort__timer_add(gort__rt *rt, gort__p *p, gort__timer *t) {
     if (p->tlen == p->tcap) {
         int nc = p->tcap ? p->tcap * 2 : 64;
         gort__timer **h = (gort__timer **)realloc(p->theap, (size_t)nc * sizeof *h);
-        if (!h) {
-            gort__unlock(&p->tlock);
-            fprintf(stderr, "gort: out of memory growing a timer heap\n");
-            abort();
-        }
-        p->theap = h; p->tcap = nc;
+        if (h) { p->theap = h; p->tcap = nc; }
     }
     when = t->when;   /* t may fire and be gone once the lock is released */
-    t->idx = p->tlen;
-    p->theap[p->tlen++] = t;
-    gort__heap_up(p->theap, t->idx);
+    if (p->tlen < p->tcap) {
+        t->idx = p->tlen;
+        p->theap[p->tlen++] = t;
+        gort__heap_up(p->theap, t->idx);
+    } else {   /* out of memory: the slow list (see gort__timers_min) */
+        t->idx = -1;
+        t->onext = p->tovf;
+        p->tovf = t;
+    }
     __atomic_store_n(&t->p, p, __ATOMIC_RELEASE);
-    __atomic_store_n(&p->tnext, p->theap[0]->when, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&p->tnext, gort__timers_min(p), __ATOMIC_SEQ_CST);
     gort__unlock(&p->tlock);
     /* If the poller sleeps past this timer, wake it. The poller stores
        INT64_MAX before it scans the heaps and its real deadline after, all
@@ -2784,7 +2812,8 @@ static int gort__timer_del(gort__timer *t) {
     if (!p) return 0;
     gort__lock(&p->tlock);
     if (t->p == p) {
-        gort__heap_remove(p, t->idx);
+        if (t->idx < 0) gort__ovf_remove(p, t, -1);
+        else gort__heap_remove(p, t->idx);
         __atomic_store_n(&t->p, (gort__p *)NULL, __ATOMIC_RELAXED);
         removed = 1;
     }
@@ -2801,12 +2830,13 @@ static void gort__timers_run(gort__rt *rt, gort__p *p, int64_t now) {
         uint64_t seq;
         void *arg;
         gort__lock(&p->tlock);
-        if (p->tlen == 0 || p->theap[0]->when > now) {
+        if (p->tlen > 0 && p->theap[0]->when <= now) {
+            t = p->theap[0];
+            gort__heap_remove(p, 0);
+        } else if (!p->tovf || (t = gort__ovf_remove(p, NULL, now)) == NULL) {
             gort__unlock(&p->tlock);
             return;
         }
-        t = p->theap[0];
-        gort__heap_remove(p, 0);
         fn = t->fn; g = t->g; seq = t->seq; arg = t->arg;
         __atomic_store_n(&t->p, (gort__p *)NULL, __ATOMIC_RELEASE);
         gort__unlock(&p->tlock);
