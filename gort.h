@@ -2658,10 +2658,9 @@ int gort_in_goroutine(void) {
 static pthread_key_t gort__tg_key;
 static pthread_once_t gort__tg_once = PTHREAD_ONCE_INIT;
 static void gort__tg_dtor(void *p) {
-    gort__g *g = (gort__g *)p;
+    (void)p;
     GORT__ADD(&gort__nthreads, -1);
     gort__tls_tg = NULL;
-    free(g);
 }
 static void gort__tg_key_init(void) { pthread_key_create(&gort__tg_key, gort__tg_dtor); }
 
@@ -2669,11 +2668,12 @@ static GORT__NOINLINE gort__g *gort__thread_g(void) {
     gort__g *g = gort__tls_tg;
     if (!g && gort__getm()) return GORT__M_MARK;   /* not a plain thread */
     if (!g) {
-        g = (gort__g *)calloc(1, sizeof *g);
-        if (!g) {
-            fprintf(stderr, "gort: out of memory for a thread's wait record\n");
-            abort();
-        }
+        /* The record lives in the thread's own TLS block: registering a
+           thread allocates nothing, so it cannot fail (a void call such as
+           gort_mutex_lock has no way to report -ENOMEM). */
+        static __thread gort__g tg;
+        g = &tg;
+        memset(g, 0, sizeof *g);
         g->is_thread = 1;
         g->status = GORT__G_RUNNING;
         g->rnd = (uint64_t)(uintptr_t)g * 0x9E3779B97F4A7C15ULL + (uint64_t)gort__nanotime();
