@@ -957,6 +957,8 @@ struct gort__p {
     gort__g   *runq[GORT__RUNQ];  /* slots: atomic (thieves read racily) */
     gort__g   *gfree;             /* owner: dead Gs to reuse */
     int        ngfree;            /* owner: length of gfree */
+    uint32_t   gfree_spill;       /* atomic: out of stacks elsewhere; hand gfree
+                                     to the global pool (gort__stack_reclaim) */
     int64_t    ngo;               /* atomic, owner writes: goroutines started
                                      minus ended here (gort_goroutines sums) */
     uint64_t   goid_next, goid_end; /* owner: batch of ids */
@@ -1471,11 +1473,51 @@ static int gort__slot_setup(gort__rt *rt, char *slot, int guard) {
     return 0;
 }
 
+/* Move p's whole cache to the hot pool (p's owner, or the sched lock held
+   with p idle). */
+static void gort__stack_spill(gort__rt *rt, gort__p *p) {
+    gort__lock(&rt->stk_lock);
+    while (p->gfree) {
+        gort__g *x = p->gfree;
+        p->gfree = x->schedlink;
+        x->schedlink = rt->stk_free; rt->stk_free = x; rt->nstk_free++;
+    }
+    p->ngfree = 0;
+    gort__unlock(&rt->stk_lock);
+}
+
+/* No segment can be mapped (RLIMIT_AS, memory): before gort_go says
+   -ENOMEM, take back what other Ps keep cached. An idle P's cache is
+   nobody's while the sched lock is held; a busy P is asked to spill its
+   own (at its next goroutine exit or when it goes idle), and we wait for
+   that a little. 1 if the hot pool has a segment now. */
+static int gort__stack_reclaim(gort__rt *rt, gort__p *self) {
+    int i;
+    long n;
+    int64_t until = gort__nanotime() + 5000000;   /* a busy P spins 50 us before idling */
+    for (;;) {
+        gort__p *p;
+        gort__lock(&rt->lock);
+        for (p = rt->pidle; p; p = p->link)
+            if (p->gfree) gort__stack_spill(rt, p);
+        gort__unlock(&rt->lock);
+        gort__lock(&rt->stk_lock);
+        n = rt->nstk_free;
+        gort__unlock(&rt->stk_lock);
+        if (n > 0) return 1;
+        if ((rt->nprocs == 1 && self) || gort__nanotime() > until) return 0;
+        for (i = 0; i < rt->nprocs; i++)
+            if (&rt->allp[i] != self) __atomic_store_n(&rt->allp[i].gfree_spill, 1, __ATOMIC_SEQ_CST);
+        sched_yield();   /* out-of-memory path only: give the owners a moment */
+    }
+}
+
 /* A segment for a new goroutine, or NULL when none can be mapped. */
 static gort__g *gort__stack_get(gort__rt *rt, gort__p *p) {
     gort__g *g;
     char *slot = NULL;
-    int guard = 0;
+    int guard = 0, reclaimed = 0;
+retry:
     if (p && p->gfree) {
         g = p->gfree; p->gfree = g->schedlink; p->ngfree--;
         return g;
@@ -1505,6 +1547,10 @@ static gort__g *gort__stack_get(gort__rt *rt, gort__p *p) {
     }
     if (slot) gort__slot_setup(rt, slot, guard);
     gort__unlock(&rt->stk_lock);
+    if (!slot && !reclaimed) {
+        reclaimed = 1;
+        if (gort__stack_reclaim(rt, p)) goto retry;
+    }
     return slot ? gort__slot_g(rt, slot) : NULL;
 }
 
@@ -1557,6 +1603,11 @@ static void gort__stack_put(gort__rt *rt, gort__p *p, gort__g *g) {
         char *mark = (char *)(((uintptr_t)(g->stack_hi - GORT__SHRINK_KEEP)) & ~(uintptr_t)4095);
         madvise(g->stack_lo, (size_t)(mark - g->stack_lo), MADV_DONTNEED);
         if (g->guard == GORT__GUARD_CANARY) gort__canary_set(g);
+    }
+    if (p && GORT__UNLIKELY(__atomic_load_n(&p->gfree_spill, __ATOMIC_RELAXED))) {
+        __atomic_store_n(&p->gfree_spill, 0, __ATOMIC_RELAXED);
+        gort__stack_spill(rt, p);
+        p = NULL;   /* g too goes to the hot pool */
     }
     if (p && p->ngfree < GORT__GCACHE) {
         g->schedlink = p->gfree; p->gfree = g; p->ngfree++;
@@ -2313,6 +2364,10 @@ top:
     }
 
     /* Nothing: give the P up. */
+    if (GORT__UNLIKELY(__atomic_load_n(&p->gfree_spill, __ATOMIC_RELAXED))) {
+        __atomic_store_n(&p->gfree_spill, 0, __ATOMIC_RELAXED);
+        gort__stack_spill(rt, p);
+    }
     gort__lock(&rt->lock);
     if (GORT__LOAD(&rt->gq_size) > 0) {
         g = gort__globrunq_get(rt, p, 0);
