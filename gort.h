@@ -1069,6 +1069,9 @@ struct gort__rt {
     uint64_t   stk_gets, stk_gets_seen; /* segments taken from the pool; sysmon's last look */
     int        guard_mode;        /* best mode the probe found */
     long       mprot_budget;      /* mprotect guards left under max_map_count */
+    long       map_max;           /* vm.max_map_count; 0 until mprotect guards are needed */
+    long       nguarded;          /* segments set up with a guard page */
+    int        guard_said;        /* said once that guards ran out */
     size_t     region_slots;
     int        stk_reported;      /* said once that no stack could be reserved */
 
@@ -1344,19 +1347,34 @@ static void gort__segv_install(void) {
     sigaction(SIGBUS, &sa, NULL);
 }
 
-/* Does a guard installed this way really fault? Probed with write(2) from
-   the guard into a pipe: EFAULT means the kernel refused to read it. */
+/* Does a guard installed this way really fault? The kernel is asked to
+   write into the guard (getrandom(2): no fd needed, so a process out of
+   descriptors probes like any other): EFAULT means it refused. Where
+   getrandom is missing, write(2) from the guard into a pipe. 1 works,
+   0 does not, -1 could not tell (out of memory or fds: not cached). */
 static int gort__guard_works(int mode, size_t page) {
-    int fds[2], ok = 0;
+    int fds[2], ok = -1;
+    long r;
     char *m = (char *)mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (m == MAP_FAILED) return 0;
+    if (m == MAP_FAILED) return -1;
     if (mode == GORT__GUARD_MADV) {
-        if (madvise(m, page, MADV_GUARD_INSTALL) != 0) { munmap(m, 2 * page); return 0; }
+        if (madvise(m, page, MADV_GUARD_INSTALL) != 0) {
+            ok = errno == ENOMEM || errno == EAGAIN ? -1 : 0;   /* EINVAL: not this kernel */
+            munmap(m, 2 * page);
+            return ok;
+        }
     } else if (mprotect(m, page, PROT_NONE) != 0) {
         munmap(m, 2 * page);
-        return 0;
+        return -1;
     }
-    if (pipe(fds) == 0) {
+#ifdef SYS_getrandom
+    r = syscall(SYS_getrandom, m, (size_t)1, 1 /* GRND_NONBLOCK */);
+    if (r >= 0 || errno == EFAULT) ok = r < 0;
+#else
+    r = -1;
+#endif
+    (void)r;
+    if (ok < 0 && pipe(fds) == 0) {
         ssize_t w = write(fds[1], m, 1);
         ok = (w < 0 && errno == EFAULT);
         close(fds[0]); close(fds[1]);
@@ -1389,23 +1407,48 @@ static long gort__count_maps(void) {
     return lines;
 }
 
+/* How many mprotect guards fit under vm.max_map_count (each splits the
+   reservation's map entry in two), keeping 2048 entries for the program. */
+static void gort__mprot_budget(gort__rt *rt) {
+    rt->map_max = gort__read_long_file("/proc/sys/vm/max_map_count", 65530);
+    rt->mprot_budget = (rt->map_max - gort__count_maps() - 2048) / 2;
+    if (rt->mprot_budget < 0) rt->mprot_budget = 0;
+}
+
+/* A segment gets a canary although guards were chosen: say so, once. */
+static void gort__guard_lost(gort__rt *rt, const char *why) {
+    char msg[600];
+    if (rt->guard_said) return;
+    rt->guard_said = 1;
+    snprintf(msg, sizeof msg,
+             "%ld goroutine stacks have guard pages, later ones get canary checks (an overflow is found late, at "
+             "the next switch) because %s; to guard them all, run Linux 6.13+ (MADV_GUARD_INSTALL needs no map "
+             "entries) or raise vm.max_map_count (now %ld) by 2 per stack: %ld would guard %ld more",
+             rt->nguarded, why, rt->map_max, rt->map_max + 2 * (rt->nguarded > 1024 ? rt->nguarded : 1024),
+             rt->nguarded > 1024 ? rt->nguarded : 1024L);
+    gort__misuse(msg);
+}
+
 static void gort__stack_init(gort__rt *rt) {
     static int probed;            /* 0 unknown, else the mode; same for the process */
     int mode = __atomic_load_n(&probed, __ATOMIC_ACQUIRE);
     if (!mode) {
-        if (gort__guard_works(GORT__GUARD_MADV, rt->page)) mode = GORT__GUARD_MADV;
-        else if (gort__guard_works(GORT__GUARD_MPROT, rt->page)) mode = GORT__GUARD_MPROT;
-        else mode = GORT__GUARD_CANARY;
-        __atomic_store_n(&probed, mode, __ATOMIC_RELEASE);
+        int madv = gort__guard_works(GORT__GUARD_MADV, rt->page);
+        int mprot = madv == 1 ? 1 : gort__guard_works(GORT__GUARD_MPROT, rt->page);
+        mode = madv == 1 ? GORT__GUARD_MADV : mprot == 1 ? GORT__GUARD_MPROT : GORT__GUARD_CANARY;
+        /* a probe that could not tell (no memory) is not the answer for
+           the process: the next runtime asks again */
+        if (madv >= 0 && mprot >= 0) __atomic_store_n(&probed, mode, __ATOMIC_RELEASE);
+        if (mode == GORT__GUARD_CANARY && !(rt->debug & GORT_DEBUG_GUARD_CANARY))
+            gort__misuse(mprot < 0 ? "no guard page could be tested (out of memory): goroutine stacks get canary checks, "
+                                     "which find an overflow late (at the next switch) instead of at the faulting access"
+                                   : "guard pages do not fault here (an emulator?): goroutine stacks get canary checks, "
+                                     "which find an overflow late (at the next switch) instead of at the faulting access");
     }
     if ((rt->debug & GORT_DEBUG_GUARD_MPROT) && mode == GORT__GUARD_MADV) mode = GORT__GUARD_MPROT;
     if (rt->debug & GORT_DEBUG_GUARD_CANARY) mode = GORT__GUARD_CANARY;
     rt->guard_mode = mode;
-    if (mode == GORT__GUARD_MPROT) {
-        long max = gort__read_long_file("/proc/sys/vm/max_map_count", 65530);
-        rt->mprot_budget = (max - gort__count_maps() - 2048) / 2;
-        if (rt->mprot_budget < 0) rt->mprot_budget = 0;
-    }
+    if (mode == GORT__GUARD_MPROT) gort__mprot_budget(rt);
     rt->region_slots = GORT__REGION_BYTES / rt->slot_size;
     if (rt->region_slots > 4096) rt->region_slots = 4096;
     if (rt->region_slots < 1) rt->region_slots = 1;
@@ -1449,13 +1492,24 @@ static void gort__canary_set(gort__g *g) { *(uint64_t *)(void *)g->stack_lo = GO
 static int gort__slot_setup(gort__rt *rt, char *slot, int guard) {
     gort__g *g = gort__slot_g(rt, slot);
     if (!guard) {
+        const char *why = NULL;
         guard = rt->guard_mode;
-        if (guard == GORT__GUARD_MADV && madvise(slot, rt->page, MADV_GUARD_INSTALL) != 0)
+        if (guard == GORT__GUARD_MADV && madvise(slot, rt->page, MADV_GUARD_INSTALL) != 0) {
             guard = GORT__GUARD_MPROT;
+            if (!rt->map_max) gort__mprot_budget(rt);
+            why = "madvise(MADV_GUARD_INSTALL) failed";
+        }
         if (guard == GORT__GUARD_MPROT) {
             if (rt->mprot_budget > 0 && mprotect(slot, rt->page, PROT_NONE) == 0) rt->mprot_budget--;
-            else guard = GORT__GUARD_CANARY;
+            else {
+                if (rt->mprot_budget > 0) why = "mprotect failed (out of memory or map entries)";
+                else why = why ? "madvise(MADV_GUARD_INSTALL) failed and the vm.max_map_count budget is used up"
+                               : "the vm.max_map_count budget for mprotect guards is used up";
+                guard = GORT__GUARD_CANARY;
+            }
         }
+        if (guard == GORT__GUARD_CANARY && rt->guard_mode != GORT__GUARD_CANARY) gort__guard_lost(rt, why);
+        else if (guard != GORT__GUARD_CANARY) rt->nguarded++;
     }
     memset(g, 0, offsetof(gort__g, hog_reported));
     __atomic_store_n(&g->hog_reported, 0, __ATOMIC_RELAXED);
