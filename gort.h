@@ -1130,6 +1130,16 @@ static inline uint32_t gort__rand_n(uint64_t *s, uint32_t n) {
 static void gort__setstatus(gort__g *g, uint32_t from, uint32_t to) {
     uint32_t cur = __atomic_load_n(&g->status, __ATOMIC_RELAXED);
     if (GORT__UNLIKELY(cur != from)) {
+        /* The user's own pairing of gort_block_begin/end shows up here
+           first: name it rather than report a gort bug. */
+        if (from == GORT__G_SYSCALL && cur == GORT__G_RUNNING)
+            gort__misuse("gort_block_end: called without a matching gort_block_begin; call them in pairs around one blocking call");
+        else if (cur == GORT__G_SYSCALL && to == GORT__G_SYSCALL)
+            gort__misuse("gort_block_begin: called twice without gort_block_end; call them in pairs, not nested");
+        else if (cur == GORT__G_SYSCALL)
+            gort__misuse("a goroutine inside gort_block_begin blocked in gort, yielded or ended before gort_block_end; "
+                         "call gort_block_end right after the blocking call");
+        if (cur == GORT__G_SYSCALL || (from == GORT__G_SYSCALL && cur == GORT__G_RUNNING)) abort();
         fprintf(stderr, "gort: internal error: goroutine %llu in state %u, expected %u (going to %u)\n",
                 (unsigned long long)g->id, (unsigned)cur, (unsigned)from, (unsigned)to);
         abort();
