@@ -4018,11 +4018,15 @@ static gort__pd *gort__pd_prepare(gort__rt *rt, int fd, int *err);
    to the caller, so ask the kernel. */
 static int gort__sel_fd_ready(gort__pd *pd, int fd, int op) {
     struct pollfd pfd;
+    int r;
     (void)pd;   /* held locked: an edge after this poll finds our waiter */
     pfd.fd = fd;
     pfd.events = op == GORT_WAIT_IN ? POLLIN : POLLOUT;
     pfd.revents = 0;
-    return poll(&pfd, 1, 0) > 0;
+    /* A signal must not make a ready fd look idle (its edge may be long
+       gone); any other failure says "ready": the caller's call finds out. */
+    while ((r = poll(&pfd, 1, 0)) < 0 && errno == EINTR) {}
+    return r != 0;
 }
 
 #define GORT__SEL_STACK 8
@@ -4456,7 +4460,7 @@ static gort__rt *gort__io_rt(void) {
 static gort__pd *gort__pd_prepare(gort__rt *rt, int fd, int *err) {
     gort__pd *pd = gort__pd_get(fd, 1);
     *err = 0;
-    if (!pd) { *err = fd < 0 ? -EBADF : -ENOMEM; return NULL; }
+    if (!pd) { *err = fd < 0 || fd >= GORT__PD_CHUNK * GORT__PD_CHUNKS ? -EBADF : -ENOMEM; return NULL; }
     if (GORT__LIKELY(__atomic_load_n(&pd->state, __ATOMIC_ACQUIRE) == 1 &&
                      __atomic_load_n(&pd->owner, __ATOMIC_RELAXED) == rt))
         return pd;
@@ -4526,12 +4530,16 @@ static int gort__poll_wait(int fd, int mode, int64_t deadline) {
     pfd.fd = fd;
     pfd.events = (short)((mode & GORT_IN ? POLLIN : 0) | (mode & GORT_OUT ? POLLOUT : 0));
     pfd.revents = 0;
+again:
     if (deadline > 0) {
         int64_t d = deadline - gort__nanotime();
-        tmo = d <= 0 ? 0 : (int)((d + 999999) / 1000000);   /* passed: look once */
+        /* whole ms, rounded up; at most a day per poll (an int of ms
+           would wrap after 24.8 days) */
+        tmo = d <= 0 ? 0 : d >= 86400000000000LL ? 86400000 : (int)((d + 999999) / 1000000);
     }
     r = poll(&pfd, 1, tmo);
     if (r < 0) return errno == EINTR ? 0 : -errno;
+    if (r == 0 && tmo == 86400000) goto again;
     if (r == 0) return -ETIMEDOUT;
     if (pfd.revents & POLLNVAL) return -EBADF;
     return 0;
@@ -4695,6 +4703,7 @@ int gort_wait_fd(int fd, int events, int64_t timeout_ns) {
     int64_t deadline = timeout_ns > 0 ? gort__deadline(timeout_ns) : 0;
     int r;
     if (!(events & (GORT_IN | GORT_OUT))) return -EINVAL;
+    if (fd < 0) return -EBADF;   /* poll(2) would skip it: wait out the timeout */
     gort__register_thread();
     for (;;) {
         int got = 0;
@@ -4702,7 +4711,8 @@ int gort_wait_fd(int fd, int events, int64_t timeout_ns) {
         pfd.events = (short)((events & GORT_IN ? POLLIN : 0) | (events & GORT_OUT ? POLLOUT : 0));
         pfd.revents = 0;
         r = poll(&pfd, 1, 0);          /* ready now? (edge-triggered epoll would not say) */
-        if (r < 0 && errno != EINTR) return -errno;
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) return -errno;
         if (r > 0) {
             if (pfd.revents & POLLNVAL) return -EBADF;
             if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) got |= events & GORT_IN;
