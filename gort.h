@@ -4547,11 +4547,14 @@ again:
 
 /* Goroutines need fd non-blocking before the first call, or that call
    blocks the thread. Cheap after the first time (one atomic load).
-   Returns the descriptor (NULL for plain threads and unpollable fds). */
-static gort__pd *gort__fd_ready_for_io(int fd) {
+   Returns the descriptor (NULL for plain threads and unpollable fds), or
+   NULL with *err set when fd cannot be registered (no memory for its
+   descriptor, epoll full): the call must fail then, as it would block the
+   thread (the fd may still be in blocking mode). */
+static gort__pd *gort__fd_ready_for_io(int fd, int *err) {
     gort__rt *rt = gort__io_rt();
-    int err;
-    return rt ? gort__pd_prepare(rt, fd, &err) : NULL;
+    *err = 0;
+    return rt ? gort__pd_prepare(rt, fd, err) : NULL;
 }
 
 /* The edge count to read before a system call that may need a wait. */
@@ -4573,8 +4576,10 @@ enum { GORT__IO_READ, GORT__IO_WRITE, GORT__IO_RECV, GORT__IO_SEND, GORT__IO_REA
 static ssize_t gort__io(int kind, int fd, void *buf, size_t n, int flags, int64_t deadline) {
     int mode = (kind == GORT__IO_READ || kind == GORT__IO_RECV || kind == GORT__IO_READV) ? GORT_IN : GORT_OUT;
     gort__pd *pd;
+    int perr;
     gort__register_thread();   /* a plain thread in I/O may still send: no deadlock */
-    pd = gort__fd_ready_for_io(fd);
+    pd = gort__fd_ready_for_io(fd, &perr);
+    if (perr) return perr;
     for (;;) {
         ssize_t r;
         int e;
@@ -4645,8 +4650,10 @@ ssize_t gort_write_all(int fd, const void *buf, size_t n) {
 
 static int gort__accept(int fd, struct sockaddr *addr, socklen_t *len, int64_t deadline) {
     gort__pd *pd;
+    int perr;
     gort__register_thread();
-    pd = gort__fd_ready_for_io(fd);
+    pd = gort__fd_ready_for_io(fd, &perr);
+    if (perr) return perr;
     for (;;) {
         uint32_t eseq = gort__fd_edges(pd, GORT_IN);
         int r = accept4(fd, addr, len, SOCK_CLOEXEC | (gort__io_rt() ? SOCK_NONBLOCK : 0));
@@ -4669,8 +4676,10 @@ static int gort__connect(int fd, const struct sockaddr *addr, socklen_t len, int
     socklen_t sl = sizeof soerr;
     gort__pd *pd;
     uint32_t eseq;
+    int perr;
     gort__register_thread();
-    pd = gort__fd_ready_for_io(fd);
+    pd = gort__fd_ready_for_io(fd, &perr);
+    if (perr) return perr;
     eseq = gort__fd_edges(pd, GORT_OUT);
     r = connect(fd, addr, len);
     if (r == 0) return 0;
