@@ -535,6 +535,14 @@ static void gort__misuse(const char *msg) {
     fprintf(stderr, "gort: %s\n", msg);
 }
 
+/* A NULL object passed to a call that cannot return an error: fatal, but
+   named, rather than a bare SIGSEGV somewhere inside gort. */
+static GORT__NOINLINE void gort__null_arg(const char *fn, const char *what) {
+    fprintf(stderr, "gort: %s: called with a NULL %s; pass the address of one (zeroed or *_INIT)\n", fn, what);
+    abort();
+}
+#define GORT__NONNULL(p, fn, what) do { if (GORT__UNLIKELY(!(p))) gort__null_arg(fn, what); } while (0)
+
 static inline void gort__cpu_relax(void) {
 #if defined(GORT__ARCH_X64)
     __asm__ __volatile__("pause" ::: "memory");
@@ -4218,6 +4226,7 @@ void gort_wg_add(gort_wg *wg, int delta) {
     uint64_t v;
     int32_t counter;
     gort__waiter *w, *list = NULL;
+    GORT__NONNULL(wg, "gort_wg_add", "gort_wg");
     gort__register_thread();
     v = __atomic_add_fetch(&wg->state, (uint64_t)(int64_t)delta << 32, __ATOMIC_SEQ_CST);
     counter = (int32_t)(v >> 32);
@@ -4238,6 +4247,7 @@ void gort_wg_done(gort_wg *wg) { gort_wg_add(wg, -1); }
 void gort_wg_wait(gort_wg *wg) {
     gort__waiter w;
     uint64_t v;
+    GORT__NONNULL(wg, "gort_wg_wait", "gort_wg");
     gort__register_thread();
     v = __atomic_load_n(&wg->state, __ATOMIC_ACQUIRE);
     if ((v >> 32) == 0) return;
@@ -4261,6 +4271,7 @@ enum { GORT__MX_LOCKED = 1, GORT__MX_WAITERS = 2 };
 #define GORT__MX_STARVE_NS 1000000
 
 int gort_mutex_trylock(gort_mutex *m) {
+    GORT__NONNULL(m, "gort_mutex_trylock", "gort_mutex");
     uint32_t s = GORT__LOAD(&m->state);
     gort__register_thread();
     while (!(s & GORT__MX_LOCKED)) {
@@ -4275,6 +4286,7 @@ void gort_mutex_lock(gort_mutex *m) {
     gort__waiter w;
     int64_t since = 0;
     int spins, requeue = 0;
+    GORT__NONNULL(m, "gort_mutex_lock", "gort_mutex");
     gort__register_thread();
     if (__atomic_compare_exchange_n(&m->state, &s, GORT__MX_LOCKED, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
         return;
@@ -4317,6 +4329,7 @@ void gort_mutex_unlock(gort_mutex *m) {
     uint32_t s = GORT__MX_LOCKED;
     gort__waiter *w;
     int handoff;
+    GORT__NONNULL(m, "gort_mutex_unlock", "gort_mutex");
     if (__atomic_compare_exchange_n(&m->state, &s, 0, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
         return;
     if (!(s & GORT__MX_LOCKED)) {
@@ -4344,6 +4357,7 @@ void gort_mutex_unlock(gort_mutex *m) {
    readers that queued meanwhile before the next writer. */
 void gort_rwmutex_rlock(gort_rwmutex *rw) {
     gort__waiter w;
+    GORT__NONNULL(rw, "gort_rwmutex_rlock", "gort_rwmutex");
     gort__register_thread();
     gort__lock(&rw->lock);
     if (!rw->writer && gort__wq_empty(&rw->wwait)) {
@@ -4355,6 +4369,7 @@ void gort_rwmutex_rlock(gort_rwmutex *rw) {
 }
 void gort_rwmutex_runlock(gort_rwmutex *rw) {
     gort__waiter *w = NULL;
+    GORT__NONNULL(rw, "gort_rwmutex_runlock", "gort_rwmutex");
     gort__register_thread();
     gort__lock(&rw->lock);
     if (rw->readers <= 0) {
@@ -4368,6 +4383,7 @@ void gort_rwmutex_runlock(gort_rwmutex *rw) {
 }
 void gort_rwmutex_lock(gort_rwmutex *rw) {
     gort__waiter w;
+    GORT__NONNULL(rw, "gort_rwmutex_lock", "gort_rwmutex");
     gort__register_thread();
     gort__lock(&rw->lock);
     if (!rw->writer && rw->readers == 0) {
@@ -4379,6 +4395,7 @@ void gort_rwmutex_lock(gort_rwmutex *rw) {
 }
 void gort_rwmutex_unlock(gort_rwmutex *rw) {
     gort__waiter *w, *list = NULL;
+    GORT__NONNULL(rw, "gort_rwmutex_unlock", "gort_rwmutex");
     gort__register_thread();
     gort__lock(&rw->lock);
     if (!rw->writer) {
@@ -4407,6 +4424,8 @@ void gort_cond_wait(gort_cond *cv, gort_mutex *m) {
     gort__waiter w;
     gort__condctx ctx;
     gort__g *self;
+    GORT__NONNULL(cv, "gort_cond_wait", "gort_cond");
+    GORT__NONNULL(m, "gort_cond_wait", "gort_mutex");
     gort__register_thread();
     self = gort__self();
     ctx.cv = cv; ctx.m = m;
@@ -4420,6 +4439,7 @@ void gort_cond_wait(gort_cond *cv, gort_mutex *m) {
 }
 void gort_cond_signal(gort_cond *cv) {
     gort__waiter *w;
+    GORT__NONNULL(cv, "gort_cond_signal", "gort_cond");
     gort__register_thread();
     gort__lock(&cv->lock);
     w = gort__wq_pop(&cv->waitq);
@@ -4428,6 +4448,7 @@ void gort_cond_signal(gort_cond *cv) {
 }
 void gort_cond_broadcast(gort_cond *cv) {
     gort__waiter *w, *list = NULL;
+    GORT__NONNULL(cv, "gort_cond_broadcast", "gort_cond");
     gort__register_thread();
     gort__lock(&cv->lock);
     while ((w = gort__wq_pop(&cv->waitq)) != NULL) { w->wake_next = list; list = w; }
@@ -4436,6 +4457,8 @@ void gort_cond_broadcast(gort_cond *cv) {
 }
 
 void gort_once_do(gort_once *o, void (*fn)(void)) {
+    GORT__NONNULL(o, "gort_once_do", "gort_once");
+    GORT__NONNULL(fn, "gort_once_do", "function");
     gort__register_thread();
     if (__atomic_load_n(&o->done, __ATOMIC_ACQUIRE)) return;
     gort_mutex_lock(&o->m);
@@ -4914,7 +4937,7 @@ const char *gort_strerror(int err) {
     case -ESRCH: return "no runtime is running (call gort_run or gort_start first)";
     case -EBUSY: return "busy (runtime already running, or channel still has waiters)";
     case -EBADF: return "bad file descriptor (or closed by gort_close while waiting)";
-    default: return err < 0 ? strerror(-err) : "not an error code";
+    default: return err < 0 && err > -4096 ? strerror(-err) : "not an error code";   /* -INT_MIN overflows */
     }
 }
 
