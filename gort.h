@@ -3359,11 +3359,28 @@ static int gort__debug_env(void) {
     return d;
 }
 
+/* A gort_after timer still armed when its runtime stops owns its record
+   and a reference on its channel. */
+static void gort__after_drop(gort__timer *t) {
+    if (t->fn == gort__after_fire) {
+        gort__after_rec *a = (gort__after_rec *)t->arg;
+        gort__chan_unref(a->c);
+        free(a);
+    }
+}
+
 static void gort__rt_free(gort__rt *rt) {
     int i, c;
     gort__m *m, *n;
     gort__stack_free_all(rt);
-    for (i = 0; i < rt->nprocs; i++) free(rt->allp[i].theap);
+    for (i = 0; i < rt->nprocs; i++) {
+        gort__p *p = &rt->allp[i];
+        gort__timer *t, *tn;
+        int k;
+        for (k = 0; k < p->tlen; k++) gort__after_drop(p->theap[k]);
+        for (t = p->tovf; t; t = tn) { tn = t->onext; gort__after_drop(t); }
+        free(p->theap);
+    }
     free(rt->allp);
     for (m = rt->allm; m; m = n) { n = m->alllink; free(m); }
     if (rt->epfd >= 0) close(rt->epfd);
