@@ -63,6 +63,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#if defined(__SANITIZE_ADDRESS__)
+#define FAULTS_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FAULTS_ASAN 1
+#endif
+#endif
+#ifndef FAULTS_ASAN
+#define FAULTS_ASAN 0
+#endif
+
 #define MS  1000000LL
 #define SEC 1000000000LL
 
@@ -762,6 +773,12 @@ static void test_sweep(void)
     for (k = 0; k < F_N; k++) {
         long n, cnt = counts[k], step, last;
         check_note("%-15s %ld calls in one run", fname[k], cnt);
+        /* ASan's runtime is linked into the program, so --wrap catches
+           its own sigaltstack calls too (and it CHECK-fails on them) */
+        if (k == F_SIGALTSTACK && FAULTS_ASAN) {
+            check_note("sigaltstack not injected under ASan (its runtime calls it too)");
+            continue;
+        }
         if (cnt == 0)
             continue;
         /* every N up to per_kind; past that an even spread up to the count */
@@ -1081,7 +1098,10 @@ static void reclaim_main(void *arg)
     int round;
     x->gate = gort_chan_make(sizeof(long), 0);
     gort_go(nop, NULL);      /* the first region exists */
-    arm(F_MMAP, 1, 1);       /* and no other can be mapped */
+    while (gort_goroutines() > 1)
+        gort_yield();
+    gort_sleep(5 * MS);      /* its stack is back in a cache */
+    arm(F_MMAP, 1, 1);       /* and no other region can be mapped */
     for (round = 0; round < 6; round++) {
         long n = 0;
         int64_t end = gort_now() + 20 * SEC;
