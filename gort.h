@@ -581,6 +581,14 @@ static void gort__misuse(const char *msg) {
     fprintf(stderr, "gort: %s\n", msg);
 }
 
+/* A NULL object passed to a call that cannot return an error: fatal, but
+   named, rather than a bare SIGSEGV somewhere inside gort. */
+static GORT__NOINLINE void gort__null_arg(const char *fn, const char *what) {
+    fprintf(stderr, "gort: %s: called with a NULL %s; pass the address of one (zeroed or *_INIT)\n", fn, what);
+    abort();
+}
+#define GORT__NONNULL(p, fn, what) do { if (GORT__UNLIKELY(!(p))) gort__null_arg(fn, what); } while (0)
+
 static inline void gort__cpu_relax(void) {
 #if defined(GORT__ARCH_X64)
     __asm__ __volatile__("pause" ::: "memory");
@@ -928,7 +936,9 @@ struct gort__timer {
     uint64_t seq;                 /* passed to fn: the park it belongs to */
     void    *arg;
     gort__p *p;                   /* atomic: the heap it is in; NULL if in none */
-    int      idx;                 /* position in that heap (its P's timer lock) */
+    int      idx;                 /* position in that heap, -1: on its overflow
+                                     list (its P's timer lock) */
+    gort__timer *onext;           /* overflow list link (its P's timer lock) */
 };
 
 /* A waiter: one goroutine (or plain thread) queued on one channel or sync
@@ -948,6 +958,7 @@ struct gort__waiter {
     gort__waiter *wake_next;      /* waker's private list of waiters to ready */
     gort__waiter *gnext;          /* the owner's list of its waiters (owner) */
     uint32_t     *qlock;          /* lock guarding q (for gort_stop's cleanup) */
+    gort_chan    *chan;           /* select: the channel it holds a reference on */
 };
 
 struct gort__g {
@@ -1018,6 +1029,8 @@ struct gort__p {
     gort__g   *runq[GORT__RUNQ];  /* slots: atomic (thieves read racily) */
     gort__g   *gfree;             /* owner: dead Gs to reuse */
     int        ngfree;            /* owner: length of gfree */
+    uint32_t   gfree_spill;       /* atomic: out of stacks elsewhere; hand gfree
+                                     to the global pool (gort__stack_reclaim) */
     int64_t    ngo;               /* atomic, owner writes: goroutines started
                                      minus ended here (gort_goroutines sums) */
     uint64_t   goid_next, goid_end; /* owner: batch of ids */
@@ -1026,6 +1039,7 @@ struct gort__p {
     gort__timer **theap;          /* tlock */
     int        tlen, tcap;        /* tlock */
     int64_t    tnext;             /* atomic: heap's earliest when, or INT64_MAX */
+    gort__timer *tovf;            /* tlock: timers the heap had no memory for */
     /* sysmon's view (sysmon thread only) */
     uint32_t   sm_tick;           /* schedtick + gorttick at its last look (hogs) */
     int64_t    sm_since;          /* when that (or state) last changed */
@@ -1095,6 +1109,8 @@ struct gort__rt {
     int        nmidle;
     int        mcount;            /* Ms created */
     int        mcap_reported;     /* said once that GORT__MAX_M was reached */
+    int        m_err;             /* why the last new M failed (-errno), 0 if none did */
+    unsigned   m_err_said;        /* causes of failed Ms already reported (bits) */
     gort__m   *allm;
     gort__p   *pidle;             /* idle Ps */
     int        npidle;            /* also read racily (atomic) */
@@ -1130,6 +1146,9 @@ struct gort__rt {
     uint64_t   stk_gets, stk_gets_seen; /* segments taken from the pool; sysmon's last look */
     int        guard_mode;        /* best mode the probe found */
     long       mprot_budget;      /* mprotect guards left under max_map_count */
+    long       map_max;           /* vm.max_map_count; 0 until mprotect guards are needed */
+    long       nguarded;          /* segments set up with a guard page */
+    int        guard_said;        /* said once that guards ran out */
     size_t     region_slots;
     int        stk_reported;      /* said once that no stack could be reserved */
 
@@ -1188,6 +1207,16 @@ static inline uint32_t gort__rand_n(uint64_t *s, uint32_t n) {
 static void gort__setstatus(gort__g *g, uint32_t from, uint32_t to) {
     uint32_t cur = __atomic_load_n(&g->status, __ATOMIC_RELAXED);
     if (GORT__UNLIKELY(cur != from)) {
+        /* The user's own pairing of gort_block_begin/end shows up here
+           first: name it rather than report a gort bug. */
+        if (from == GORT__G_SYSCALL && cur == GORT__G_RUNNING)
+            gort__misuse("gort_block_end: called without a matching gort_block_begin; call them in pairs around one blocking call");
+        else if (cur == GORT__G_SYSCALL && to == GORT__G_SYSCALL)
+            gort__misuse("gort_block_begin: called twice without gort_block_end; call them in pairs, not nested");
+        else if (cur == GORT__G_SYSCALL)
+            gort__misuse("a goroutine inside gort_block_begin blocked in gort, yielded or ended before gort_block_end; "
+                         "call gort_block_end right after the blocking call");
+        if (cur == GORT__G_SYSCALL || (from == GORT__G_SYSCALL && cur == GORT__G_RUNNING)) abort();
         fprintf(stderr, "gort: internal error: goroutine %llu in state %u, expected %u (going to %u)\n",
                 (unsigned long long)g->id, (unsigned)cur, (unsigned)from, (unsigned)to);
         abort();
@@ -1213,7 +1242,8 @@ static void gort__wq_push_front(gort__wq *q, gort__waiter *w) {
 static void gort__wq_remove(gort__wq *q, gort__waiter *w) {
     if (w->prev) w->prev->next = w->next; else __atomic_store_n(&q->head, (void *)w->next, __ATOMIC_RELEASE);
     if (w->next) w->next->prev = w->prev; else q->tail = w->prev;
-    w->next = w->prev = NULL; w->q = NULL;
+    w->next = w->prev = NULL;
+    __atomic_store_n(&w->q, (gort__wq *)NULL, __ATOMIC_RELEASE);   /* gort__abandon peeks */
 }
 static int gort__wq_empty(gort__wq *q) { return __atomic_load_n(&q->head, __ATOMIC_ACQUIRE) == NULL; }
 
@@ -1405,19 +1435,34 @@ static void gort__segv_install(void) {
     sigaction(SIGBUS, &sa, NULL);
 }
 
-/* Does a guard installed this way really fault? Probed with write(2) from
-   the guard into a pipe: EFAULT means the kernel refused to read it. */
+/* Does a guard installed this way really fault? The kernel is asked to
+   write into the guard (getrandom(2): no fd needed, so a process out of
+   descriptors probes like any other): EFAULT means it refused. Where
+   getrandom is missing, write(2) from the guard into a pipe. 1 works,
+   0 does not, -1 could not tell (out of memory or fds: not cached). */
 static int gort__guard_works(int mode, size_t page) {
-    int fds[2], ok = 0;
+    int fds[2], ok = -1;
+    long r;
     char *m = (char *)mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (m == MAP_FAILED) return 0;
+    if (m == MAP_FAILED) return -1;
     if (mode == GORT__GUARD_MADV) {
-        if (madvise(m, page, MADV_GUARD_INSTALL) != 0) { munmap(m, 2 * page); return 0; }
+        if (madvise(m, page, MADV_GUARD_INSTALL) != 0) {
+            ok = errno == ENOMEM || errno == EAGAIN ? -1 : 0;   /* EINVAL: not this kernel */
+            munmap(m, 2 * page);
+            return ok;
+        }
     } else if (mprotect(m, page, PROT_NONE) != 0) {
         munmap(m, 2 * page);
-        return 0;
+        return -1;
     }
-    if (pipe(fds) == 0) {
+#ifdef SYS_getrandom
+    r = syscall(SYS_getrandom, m, (size_t)1, 1 /* GRND_NONBLOCK */);
+    if (r >= 0 || errno == EFAULT) ok = r < 0;
+#else
+    r = -1;
+#endif
+    (void)r;
+    if (ok < 0 && pipe(fds) == 0) {
         ssize_t w = write(fds[1], m, 1);
         ok = (w < 0 && errno == EFAULT);
         close(fds[0]); close(fds[1]);
@@ -1450,23 +1495,48 @@ static long gort__count_maps(void) {
     return lines;
 }
 
+/* How many mprotect guards fit under vm.max_map_count (each splits the
+   reservation's map entry in two), keeping 2048 entries for the program. */
+static void gort__mprot_budget(gort__rt *rt) {
+    rt->map_max = gort__read_long_file("/proc/sys/vm/max_map_count", 65530);
+    rt->mprot_budget = (rt->map_max - gort__count_maps() - 2048) / 2;
+    if (rt->mprot_budget < 0) rt->mprot_budget = 0;
+}
+
+/* A segment gets a canary although guards were chosen: say so, once. */
+static void gort__guard_lost(gort__rt *rt, const char *why) {
+    char msg[600];
+    if (rt->guard_said) return;
+    rt->guard_said = 1;
+    snprintf(msg, sizeof msg,
+             "%ld goroutine stacks have guard pages, later ones get canary checks (an overflow is found late, at "
+             "the next switch) because %s; to guard them all, run Linux 6.13+ (MADV_GUARD_INSTALL needs no map "
+             "entries) or raise vm.max_map_count (now %ld) by 2 per stack: %ld would guard %ld more",
+             rt->nguarded, why, rt->map_max, rt->map_max + 2 * (rt->nguarded > 1024 ? rt->nguarded : 1024),
+             rt->nguarded > 1024 ? rt->nguarded : 1024L);
+    gort__misuse(msg);
+}
+
 static void gort__stack_init(gort__rt *rt) {
     static int probed;            /* 0 unknown, else the mode; same for the process */
     int mode = __atomic_load_n(&probed, __ATOMIC_ACQUIRE);
     if (!mode) {
-        if (gort__guard_works(GORT__GUARD_MADV, rt->page)) mode = GORT__GUARD_MADV;
-        else if (gort__guard_works(GORT__GUARD_MPROT, rt->page)) mode = GORT__GUARD_MPROT;
-        else mode = GORT__GUARD_CANARY;
-        __atomic_store_n(&probed, mode, __ATOMIC_RELEASE);
+        int madv = gort__guard_works(GORT__GUARD_MADV, rt->page);
+        int mprot = madv == 1 ? 1 : gort__guard_works(GORT__GUARD_MPROT, rt->page);
+        mode = madv == 1 ? GORT__GUARD_MADV : mprot == 1 ? GORT__GUARD_MPROT : GORT__GUARD_CANARY;
+        /* a probe that could not tell (no memory) is not the answer for
+           the process: the next runtime asks again */
+        if (madv >= 0 && mprot >= 0) __atomic_store_n(&probed, mode, __ATOMIC_RELEASE);
+        if (mode == GORT__GUARD_CANARY && !(rt->debug & GORT_DEBUG_GUARD_CANARY))
+            gort__misuse(mprot < 0 ? "no guard page could be tested (out of memory): goroutine stacks get canary checks, "
+                                     "which find an overflow late (at the next switch) instead of at the faulting access"
+                                   : "guard pages do not fault here (an emulator?): goroutine stacks get canary checks, "
+                                     "which find an overflow late (at the next switch) instead of at the faulting access");
     }
     if ((rt->debug & GORT_DEBUG_GUARD_MPROT) && mode == GORT__GUARD_MADV) mode = GORT__GUARD_MPROT;
     if (rt->debug & GORT_DEBUG_GUARD_CANARY) mode = GORT__GUARD_CANARY;
     rt->guard_mode = mode;
-    if (mode == GORT__GUARD_MPROT) {
-        long max = gort__read_long_file("/proc/sys/vm/max_map_count", 65530);
-        rt->mprot_budget = (max - gort__count_maps() - 2048) / 2;
-        if (rt->mprot_budget < 0) rt->mprot_budget = 0;
-    }
+    if (mode == GORT__GUARD_MPROT) gort__mprot_budget(rt);
     rt->region_slots = GORT__REGION_BYTES / rt->slot_size;
     if (rt->region_slots > 4096) rt->region_slots = 4096;
     if (rt->region_slots < 1) rt->region_slots = 1;
@@ -1510,13 +1580,24 @@ static void gort__canary_set(gort__g *g) { *(uint64_t *)(void *)g->stack_lo = GO
 static int gort__slot_setup(gort__rt *rt, char *slot, int guard) {
     gort__g *g = gort__slot_g(rt, slot);
     if (!guard) {
+        const char *why = NULL;
         guard = rt->guard_mode;
-        if (guard == GORT__GUARD_MADV && madvise(slot, rt->page, MADV_GUARD_INSTALL) != 0)
+        if (guard == GORT__GUARD_MADV && madvise(slot, rt->page, MADV_GUARD_INSTALL) != 0) {
             guard = GORT__GUARD_MPROT;
+            if (!rt->map_max) gort__mprot_budget(rt);
+            why = "madvise(MADV_GUARD_INSTALL) failed";
+        }
         if (guard == GORT__GUARD_MPROT) {
             if (rt->mprot_budget > 0 && mprotect(slot, rt->page, PROT_NONE) == 0) rt->mprot_budget--;
-            else guard = GORT__GUARD_CANARY;
+            else {
+                if (rt->mprot_budget > 0) why = "mprotect failed (out of memory or map entries)";
+                else why = why ? "madvise(MADV_GUARD_INSTALL) failed and the vm.max_map_count budget is used up"
+                               : "the vm.max_map_count budget for mprotect guards is used up";
+                guard = GORT__GUARD_CANARY;
+            }
         }
+        if (guard == GORT__GUARD_CANARY && rt->guard_mode != GORT__GUARD_CANARY) gort__guard_lost(rt, why);
+        else if (guard != GORT__GUARD_CANARY) rt->nguarded++;
     }
     memset(g, 0, offsetof(gort__g, hog_reported));
     __atomic_store_n(&g->hog_reported, 0, __ATOMIC_RELAXED);
@@ -1531,11 +1612,51 @@ static int gort__slot_setup(gort__rt *rt, char *slot, int guard) {
     return 0;
 }
 
+/* Move p's whole cache to the hot pool (p's owner, or the sched lock held
+   with p idle). */
+static void gort__stack_spill(gort__rt *rt, gort__p *p) {
+    gort__lock(&rt->stk_lock);
+    while (p->gfree) {
+        gort__g *x = p->gfree;
+        p->gfree = x->schedlink;
+        x->schedlink = rt->stk_free; rt->stk_free = x; rt->nstk_free++;
+    }
+    p->ngfree = 0;
+    gort__unlock(&rt->stk_lock);
+}
+
+/* No segment can be mapped (RLIMIT_AS, memory): before gort_go says
+   -ENOMEM, take back what other Ps keep cached. An idle P's cache is
+   nobody's while the sched lock is held; a busy P is asked to spill its
+   own (at its next goroutine exit or when it goes idle), and we wait for
+   that a little. 1 if the hot pool has a segment now. */
+static int gort__stack_reclaim(gort__rt *rt, gort__p *self) {
+    int i;
+    long n;
+    int64_t until = gort__nanotime() + 5000000;   /* a busy P spins 50 us before idling */
+    for (;;) {
+        gort__p *p;
+        gort__lock(&rt->lock);
+        for (p = rt->pidle; p; p = p->link)
+            if (p->gfree) gort__stack_spill(rt, p);
+        gort__unlock(&rt->lock);
+        gort__lock(&rt->stk_lock);
+        n = rt->nstk_free;
+        gort__unlock(&rt->stk_lock);
+        if (n > 0) return 1;
+        if ((rt->nprocs == 1 && self) || gort__nanotime() > until) return 0;
+        for (i = 0; i < rt->nprocs; i++)
+            if (&rt->allp[i] != self) __atomic_store_n(&rt->allp[i].gfree_spill, 1, __ATOMIC_SEQ_CST);
+        sched_yield();   /* out-of-memory path only: give the owners a moment */
+    }
+}
+
 /* A segment for a new goroutine, or NULL when none can be mapped. */
 static gort__g *gort__stack_get(gort__rt *rt, gort__p *p) {
     gort__g *g;
     char *slot = NULL;
-    int guard = 0;
+    int guard = 0, reclaimed = 0;
+retry:
     if (p && p->gfree) {
         g = p->gfree; p->gfree = g->schedlink; p->ngfree--;
         return g;
@@ -1565,6 +1686,10 @@ static gort__g *gort__stack_get(gort__rt *rt, gort__p *p) {
     }
     if (slot) gort__slot_setup(rt, slot, guard);
     gort__unlock(&rt->stk_lock);
+    if (!slot && !reclaimed) {
+        reclaimed = 1;
+        if (gort__stack_reclaim(rt, p)) goto retry;
+    }
     return slot ? gort__slot_g(rt, slot) : NULL;
 }
 
@@ -1620,6 +1745,11 @@ static void gort__stack_put(gort__rt *rt, gort__p *p, gort__g *g) {
         char *mark = (char *)(((uintptr_t)(g->stack_hi - GORT__SHRINK_KEEP)) & ~(uintptr_t)4095) + 4096;
         madvise(g->stack_lo, (size_t)(mark - g->stack_lo), MADV_DONTNEED);
         if (g->guard == GORT__GUARD_CANARY) gort__canary_set(g);
+    }
+    if (p && GORT__UNLIKELY(__atomic_load_n(&p->gfree_spill, __ATOMIC_RELAXED))) {
+        __atomic_store_n(&p->gfree_spill, 0, __ATOMIC_RELAXED);
+        gort__stack_spill(rt, p);
+        p = NULL;   /* g too goes to the hot pool */
     }
     if (p && p->ngfree < GORT__GCACHE) {
         g->schedlink = p->gfree; p->gfree = g; p->ngfree++;
@@ -1902,6 +2032,7 @@ static gort__g *gort__globrunq_get(gort__rt *rt, gort__p *p, int max) {
 static void gort__after_switch(gort__g *self);
 static void gort__checkdead(gort__rt *rt);
 static gort__g *gort__netpoll(gort__rt *rt, int64_t deadline, int block);
+static void gort__netpoll_break(gort__rt *rt);
 static void gort__timers_run(gort__rt *rt, gort__p *p, int64_t now);
 static void gort__timer_add(gort__rt *rt, gort__p *p, gort__timer *t);
 static void gort__inject(gort__rt *rt, gort__g *list);
@@ -1935,6 +2066,8 @@ static void *gort__mstart(void *arg);
    nmspinning by the caller. */
 static void gort__startm(gort__rt *rt, gort__p *p, int spinning) {
     gort__m *m;
+    int err = 0;
+    unsigned said;
     gort__lock(&rt->lock);
     if (!p) {
         p = gort__pidleget_locked(rt);
@@ -1962,6 +2095,7 @@ static void gort__startm(gort__rt *rt, gort__p *p, int spinning) {
         gort__misuse("10000 threads exist (most in gort_block_begin calls); no more are made: "
                      "bound the number of goroutines in blocking calls (a semaphore channel)");
     }
+    if (!m && rt->mcount < GORT__MAX_M) err = -ENOMEM;
     if (m) {
         pthread_attr_t attr;
         m->rt = rt;
@@ -1976,11 +2110,12 @@ static void gort__startm(gort__rt *rt, gort__p *p, int spinning) {
         pthread_attr_init(&attr);
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
         pthread_attr_setstacksize(&attr, 256 * 1024);
-        if (pthread_create(&m->thread, &attr, gort__mstart, m) == 0) {
+        if ((err = pthread_create(&m->thread, &attr, gort__mstart, m)) == 0) {
             pthread_attr_destroy(&attr);
             gort__unlock(&rt->lock);
             return;
         }
+        err = -err;
         pthread_attr_destroy(&attr);
         GORT__ADD(&rt->mlive, (uint32_t)-1);
         GORT__ADD(&rt->refs, (uint32_t)-1);
@@ -1988,12 +2123,24 @@ static void gort__startm(gort__rt *rt, gort__p *p, int spinning) {
         rt->mcount--;
         free(m);
     }
-    /* No thread: the P goes back; whatever is queued waits for a running M. */
+    /* No thread: the P goes back; whatever is queued waits for a running M.
+       The poller may be the only M awake: break its sleep so that it looks
+       at the queues (it would otherwise sleep until its next timer). With
+       no M at all, gort__newproc hands the error to gort_go / gort_run. */
+    if (err) rt->m_err = err;
+    said = err == -ENOMEM ? 1u : err == -EAGAIN ? 2u : 4u;
+    said = err && !(rt->m_err_said & said) && rt->mcount > 0 ? said : 0;
+    rt->m_err_said |= said;
     gort__pidleput_locked(rt, p);
     gort__unlock(&rt->lock);
     if (spinning) GORT__ADD(&rt->nmspinning, (uint32_t)-1);
-    if (rt->mcount < GORT__MAX_M)
-        gort__misuse("could not create a thread to run goroutines (pthread_create failed); running with fewer");
+    if (__atomic_load_n(&rt->polling, __ATOMIC_SEQ_CST)) gort__netpoll_break(rt);
+    if (said) {   /* once per cause: a loop of failing attempts is not news */
+        char msg[200];
+        snprintf(msg, sizeof msg, "could not create a thread to run goroutines (%s); running with fewer: "
+                 "raise the thread limits (ulimit -u, RLIMIT_AS) if this persists", strerror(-err));
+        gort__misuse(msg);
+    }
 }
 
 /* A G became runnable: make sure some M will look for it.
@@ -2402,6 +2549,10 @@ top:
     }
 
     /* Nothing: give the P up. */
+    if (GORT__UNLIKELY(__atomic_load_n(&p->gfree_spill, __ATOMIC_RELAXED))) {
+        __atomic_store_n(&p->gfree_spill, 0, __ATOMIC_RELAXED);
+        gort__stack_spill(rt, p);
+    }
     gort__lock(&rt->lock);
     if (GORT__LOAD(&rt->gq_size) > 0) {
         g = gort__globrunq_get(rt, p, 0);
@@ -2584,6 +2735,30 @@ static void gort__g_main(void *arg) {
     gort__goexit();
 }
 
+/* gort__newproc from outside the runtime's threads queued g: is there an
+   M to run it? None exists when the first thread could not be created (thread limits,
+   memory). Under the sched lock no M exists and none is being made
+   (startm counts one in mcount before creating it), so nobody can have
+   taken g: take it back and report why, rather than leave it queued
+   forever (gort_run would never return). */
+static int gort__newproc_check(gort__rt *rt, gort__g *g) {
+    gort__g *x, *prev = NULL;
+    int err;
+    gort__lock(&rt->lock);
+    if (rt->mcount > 0) { gort__unlock(&rt->lock); return 0; }
+    for (x = rt->gq_head; x && x != g; prev = x, x = x->schedlink) {}
+    GORT_ASSERT(x == g);
+    if (prev) prev->schedlink = g->schedlink; else rt->gq_head = g->schedlink;
+    if (rt->gq_tail == g) rt->gq_tail = prev;
+    __atomic_store_n(&rt->gq_size, rt->gq_size - 1, __ATOMIC_SEQ_CST);
+    err = rt->m_err ? rt->m_err : -EAGAIN;
+    gort__unlock(&rt->lock);
+    GORT__ADD(&rt->ngo_extra, -1);
+    gort__setstatus(g, GORT__G_RUNNABLE, GORT__G_FREE);
+    gort__stack_put(rt, NULL, g);
+    return err;
+}
+
 /* Start fn(arg) as a goroutine of rt. */
 static int gort__newproc(gort__rt *rt, void (*fn)(void *), void *arg, gort__g **out) {
     gort__m *m = gort__getm();
@@ -2640,6 +2815,7 @@ static int gort__newproc(gort__rt *rt, void (*fn)(void *), void *arg, gort__g **
         gort__unlock(&rt->lock);
     }
     gort__wakep_fenced(rt);
+    if (!p) return gort__newproc_check(rt, g);
     return 0;
 }
 
@@ -2752,7 +2928,6 @@ static void gort__tg_dtor(void *p) {
     gort__unlock(&gort__tg_lock);
     GORT__ADD(&gort__nthreads, -1);
     gort__tls_tg = NULL;
-    free(g);
 }
 static void gort__tg_key_init(void) { pthread_key_create(&gort__tg_key, gort__tg_dtor); }
 
@@ -2760,11 +2935,12 @@ static GORT__NOINLINE gort__g *gort__thread_g(void) {
     gort__g *g = gort__tls_tg;
     if (!g && gort__getm()) return GORT__M_MARK;   /* not a plain thread */
     if (!g) {
-        g = (gort__g *)calloc(1, sizeof *g);
-        if (!g) {
-            fprintf(stderr, "gort: out of memory for a thread's wait record\n");
-            abort();
-        }
+        /* The record lives in the thread's own TLS block: registering a
+           thread allocates nothing, so it cannot fail (a void call such as
+           gort_mutex_lock has no way to report -ENOMEM). */
+        static __thread gort__g tg;
+        g = &tg;
+        memset(g, 0, sizeof *g);
         g->is_thread = 1;
         g->status = GORT__G_RUNNING;
         g->rnd = (uint64_t)(uintptr_t)g * 0x9E3779B97F4A7C15ULL + (uint64_t)gort__nanotime();
@@ -2845,6 +3021,16 @@ static void gort__heap_down(gort__timer **h, int n, int i) {
         i = best;
     }
 }
+/* The earliest deadline in p's heap and overflow list (tlock). The list
+   is empty unless growing the heap failed: timers are never refused (a
+   parked goroutine's timer is armed after its switch, too late to fail). */
+static int64_t gort__timers_min(gort__p *p) {
+    int64_t w = p->tlen ? p->theap[0]->when : INT64_MAX;
+    gort__timer *t;
+    for (t = p->tovf; t; t = t->onext)
+        if (t->when < w) w = t->when;
+    return w;
+}
 static void gort__heap_remove(gort__p *p, int i) {
     int last = --p->tlen;
     if (i != last) {
@@ -2853,7 +3039,21 @@ static void gort__heap_remove(gort__p *p, int i) {
         gort__heap_down(p->theap, p->tlen, i);
         gort__heap_up(p->theap, i);
     }
-    GORT__STORE(&p->tnext, p->tlen ? p->theap[0]->when : INT64_MAX);
+    GORT__STORE(&p->tnext, gort__timers_min(p));
+}
+/* Unlink t from p's overflow list (tlock); with now >= 0, t is ignored and
+   the first timer due by now is unlinked instead. Returns it, or NULL. */
+static gort__timer *gort__ovf_remove(gort__p *p, gort__timer *t, int64_t now) {
+    gort__timer **pp;
+    for (pp = &p->tovf; *pp; pp = &(*pp)->onext) {
+        if (now >= 0 ? (*pp)->when <= now : *pp == t) {
+            t = *pp;
+            *pp = t->onext;
+            GORT__STORE(&p->tnext, gort__timers_min(p));
+            return t;
+        }
+    }
+    return NULL;
 }
 
 static void gort__netpoll_break(gort__rt *rt);
@@ -2865,19 +3065,20 @@ static void gort__timer_add(gort__rt *rt, gort__p *p, gort__timer *t) {
     if (p->tlen == p->tcap) {
         int nc = p->tcap ? p->tcap * 2 : 64;
         gort__timer **h = (gort__timer **)realloc(p->theap, (size_t)nc * sizeof *h);
-        if (!h) {
-            gort__unlock(&p->tlock);
-            fprintf(stderr, "gort: out of memory growing a timer heap\n");
-            abort();
-        }
-        p->theap = h; p->tcap = nc;
+        if (h) { p->theap = h; p->tcap = nc; }
     }
     when = t->when;   /* t may fire and be gone once the lock is released */
-    t->idx = p->tlen;
-    p->theap[p->tlen++] = t;
-    gort__heap_up(p->theap, t->idx);
+    if (p->tlen < p->tcap) {
+        t->idx = p->tlen;
+        p->theap[p->tlen++] = t;
+        gort__heap_up(p->theap, t->idx);
+    } else {   /* out of memory: the slow list (see gort__timers_min) */
+        t->idx = -1;
+        t->onext = p->tovf;
+        p->tovf = t;
+    }
     __atomic_store_n(&t->p, p, __ATOMIC_RELEASE);
-    __atomic_store_n(&p->tnext, p->theap[0]->when, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&p->tnext, gort__timers_min(p), __ATOMIC_SEQ_CST);
     gort__unlock(&p->tlock);
     /* If the poller sleeps past this timer, wake it. The poller stores
        INT64_MAX before it scans the heaps and its real deadline after, all
@@ -2896,7 +3097,8 @@ static int gort__timer_del(gort__timer *t) {
     if (!p) return 0;
     gort__lock(&p->tlock);
     if (t->p == p) {
-        gort__heap_remove(p, t->idx);
+        if (t->idx < 0) gort__ovf_remove(p, t, -1);
+        else gort__heap_remove(p, t->idx);
         __atomic_store_n(&t->p, (gort__p *)NULL, __ATOMIC_RELAXED);
         removed = 1;
     }
@@ -2913,12 +3115,13 @@ static void gort__timers_run(gort__rt *rt, gort__p *p, int64_t now) {
         uint64_t seq;
         void *arg;
         gort__lock(&p->tlock);
-        if (p->tlen == 0 || p->theap[0]->when > now) {
+        if (p->tlen > 0 && p->theap[0]->when <= now) {
+            t = p->theap[0];
+            gort__heap_remove(p, 0);
+        } else if (!p->tovf || (t = gort__ovf_remove(p, NULL, now)) == NULL) {
             gort__unlock(&p->tlock);
             return;
         }
-        t = p->theap[0];
-        gort__heap_remove(p, 0);
         fn = t->fn; g = t->g; seq = t->seq; arg = t->arg;
         __atomic_store_n(&t->p, (gort__p *)NULL, __ATOMIC_RELEASE);
         gort__unlock(&p->tlock);
@@ -3115,8 +3318,12 @@ static int gort__pd_arm(gort__rt *rt, gort__pd *pd, int fd, int recheck) {
 static void gort__netpoll_break(gort__rt *rt) {
     if (gort__cas_u32(&rt->evfd_armed, 0, 1)) {
         uint64_t one = 1;
-        ssize_t r = write(rt->evfd, &one, sizeof one);
-        (void)r;
+        ssize_t r;
+        while ((r = write(rt->evfd, &one, sizeof one)) < 0 && errno == EINTR) {}
+        /* Not written: disarm, or no later break would write either and
+           the poller could sleep through every new timer. (EAGAIN: the
+           counter is full, so a wake-up is pending anyway.) */
+        if (r < 0 && errno != EAGAIN) __atomic_store_n(&rt->evfd_armed, 0, __ATOMIC_SEQ_CST);
     }
 }
 
@@ -3510,6 +3717,16 @@ static int gort__debug_env(void) {
     return d;
 }
 
+/* A gort_after timer still armed when its runtime stops owns its record
+   and a reference on its channel. */
+static void gort__after_drop(gort__timer *t) {
+    if (t->fn == gort__after_fire) {
+        gort__after_rec *a = (gort__after_rec *)t->arg;
+        gort__chan_unref(a->c);
+        free(a);
+    }
+}
+
 static void gort__abandon(gort__rt *rt);
 
 /* The last reference (the owner or the last M out) frees the runtime: no
@@ -3518,8 +3735,16 @@ static void gort__rt_free(gort__rt *rt) {
     int i, c;
     gort__m *m, *n;
     gort__abandon(rt);
+    /* timers first: those of parked goroutines live on their stacks */
+    for (i = 0; i < rt->nprocs; i++) {
+        gort__p *p = &rt->allp[i];
+        gort__timer *t, *tn;
+        int k;
+        for (k = 0; k < p->tlen; k++) gort__after_drop(p->theap[k]);
+        for (t = p->tovf; t; t = tn) { tn = t->onext; gort__after_drop(t); }
+        free(p->theap);
+    }
     gort__stack_free_all(rt);
-    for (i = 0; i < rt->nprocs; i++) free(rt->allp[i].theap);
     free(rt->allp);
     for (m = rt->allm; m; m = n) { n = m->alllink; free(m); }
     if (rt->epfd >= 0) close(rt->epfd);
@@ -3612,7 +3837,14 @@ static int gort__rt_new(const gort_opts *opts, int mode, gort__rt **out) {
     memset(&ev, 0, sizeof ev);
     ev.events = EPOLLIN;
     ev.data.u64 = (uint64_t)(uint32_t)rt->evfd;
-    epoll_ctl(rt->epfd, EPOLL_CTL_ADD, rt->evfd, &ev);
+    if (epoll_ctl(rt->epfd, EPOLL_CTL_ADD, rt->evfd, &ev) != 0) {
+        /* Without it nothing could break the poller's sleep: timers and
+           goroutines readied from other threads would wait forever. */
+        int err = -errno;
+        close(rt->epfd); close(rt->evfd);
+        free(rt->allp); free(rt);
+        return err;
+    }
     for (i = np - 1; i >= 0; i--) {
         gort__p *p = &rt->allp[i];
         p->id = i;
@@ -3666,11 +3898,19 @@ static void gort__abandon(gort__rt *rt) {
                waiters are still queued (its pass 3 will never run) */
             if (st == GORT__G_FREE || st == GORT__G_DEAD) continue;
             for (w = g->waiting; w; w = w->gnext) {
-                if (!w->qlock) continue;
-                gort__lock(w->qlock);
-                if (w->q) gort__wq_remove(w->q, w);
-                gort__unlock(w->qlock);
+                /* A popped waiter's object may be gone (a channel freed
+                   after its waker readied us); a queued one's cannot be
+                   (free refuses while waiters remain, and a select holds
+                   a reference). No M runs; plain threads may pop it
+                   meanwhile, hence the check again under the lock. */
+                if (w->qlock && __atomic_load_n(&w->q, __ATOMIC_ACQUIRE)) {
+                    gort__lock(w->qlock);
+                    if (w->q) gort__wq_remove(w->q, w);
+                    gort__unlock(w->qlock);
+                }
+                if (w->chan) gort__chan_unref(w->chan);   /* the select's reference */
             }
+            g->waiting = NULL;   /* done: gort__rt_free's pass finds nothing */
         }
     }
 }
@@ -3944,7 +4184,7 @@ static void gort__waiter_init(gort__waiter *w, gort__g *g, void *elem, uint32_t 
     w->next = w->prev = NULL; w->q = NULL;
     w->g = g; w->elem = elem; w->qlock = qlock;
     w->seq = 0; w->is_select = 0; w->caseidx = 0; w->success = 0; w->handoff = 0;
-    w->since = 0; w->wake_next = NULL; w->gnext = NULL;
+    w->since = 0; w->wake_next = NULL; w->gnext = NULL; w->chan = NULL;
 }
 
 /* Wake a waiter completed under a lock that is now released. */
@@ -4219,11 +4459,15 @@ static void gort__sel_sort(uint32_t **lp, int *a, int n) {
    to the caller, so ask the kernel. */
 static int gort__sel_fd_ready(gort__pd *pd, int fd, int op) {
     struct pollfd pfd;
+    int r;
     (void)pd;   /* held locked: an edge after this poll finds our waiter */
     pfd.fd = fd;
     pfd.events = op == GORT_WAIT_IN ? POLLIN : POLLOUT;
     pfd.revents = 0;
-    return poll(&pfd, 1, 0) > 0;
+    /* A signal must not make a ready fd look idle (its edge may be long
+       gone); any other failure says "ready": the caller's call finds out. */
+    while ((r = poll(&pfd, 1, 0)) < 0 && errno == EINTR) {}
+    return r != 0;
 }
 
 #define GORT__SEL_STACK 8
@@ -4371,7 +4615,10 @@ int gort_select(gort_case *cases, int n, int64_t timeout_ns) {
         /* Pass 3 locks every channel again after the wake-up, when the
            waker (which popped our waiter from its channel) may already
            have called gort_chan_free on it: hold each channel alive. */
-        if (cs->op == GORT_RECV || cs->op == GORT_SEND) GORT__ADD(&cs->chan->refs, 1);
+        if (cs->op == GORT_RECV || cs->op == GORT_SEND) {
+            GORT__ADD(&cs->chan->refs, 1);
+            w->chan = cs->chan;
+        }
         if (cs->op == GORT_WAIT_IN || cs->op == GORT_WAIT_OUT) self->waitfd = cs->fd;   /* dumps: "io wait fd N" */
         gort__wq_push(q, w);
         w->gnext = self->waiting;
@@ -4428,6 +4675,7 @@ void gort_wg_add(gort_wg *wg, int delta) {
     uint64_t v;
     int32_t counter;
     gort__waiter *w, *list = NULL;
+    GORT__NONNULL(wg, "gort_wg_add", "gort_wg");
     gort__register_thread();
     v = __atomic_add_fetch(&wg->state, (uint64_t)(int64_t)delta << 32, __ATOMIC_SEQ_CST);
     counter = (int32_t)(v >> 32);
@@ -4448,6 +4696,7 @@ void gort_wg_done(gort_wg *wg) { gort_wg_add(wg, -1); }
 void gort_wg_wait(gort_wg *wg) {
     gort__waiter w;
     uint64_t v;
+    GORT__NONNULL(wg, "gort_wg_wait", "gort_wg");
     gort__register_thread();
     v = __atomic_load_n(&wg->state, __ATOMIC_ACQUIRE);
     if ((v >> 32) == 0) return;
@@ -4471,6 +4720,7 @@ enum { GORT__MX_LOCKED = 1, GORT__MX_WAITERS = 2 };
 #define GORT__MX_STARVE_NS 1000000
 
 int gort_mutex_trylock(gort_mutex *m) {
+    GORT__NONNULL(m, "gort_mutex_trylock", "gort_mutex");
     uint32_t s = GORT__LOAD(&m->state);
     gort__register_thread();
     while (!(s & GORT__MX_LOCKED)) {
@@ -4485,6 +4735,7 @@ void gort_mutex_lock(gort_mutex *m) {
     gort__waiter w;
     int64_t since = 0;
     int spins, requeue = 0;
+    GORT__NONNULL(m, "gort_mutex_lock", "gort_mutex");
     gort__register_thread();
     if (__atomic_compare_exchange_n(&m->state, &s, GORT__MX_LOCKED, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
         return;
@@ -4527,6 +4778,7 @@ void gort_mutex_unlock(gort_mutex *m) {
     uint32_t s = GORT__MX_LOCKED;
     gort__waiter *w;
     int handoff;
+    GORT__NONNULL(m, "gort_mutex_unlock", "gort_mutex");
     if (__atomic_compare_exchange_n(&m->state, &s, 0, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
         return;
     if (!(s & GORT__MX_LOCKED)) {
@@ -4554,6 +4806,7 @@ void gort_mutex_unlock(gort_mutex *m) {
    readers that queued meanwhile before the next writer. */
 void gort_rwmutex_rlock(gort_rwmutex *rw) {
     gort__waiter w;
+    GORT__NONNULL(rw, "gort_rwmutex_rlock", "gort_rwmutex");
     gort__register_thread();
     gort__lock(&rw->lock);
     if (!rw->writer && gort__wq_empty(&rw->wwait)) {
@@ -4565,6 +4818,7 @@ void gort_rwmutex_rlock(gort_rwmutex *rw) {
 }
 void gort_rwmutex_runlock(gort_rwmutex *rw) {
     gort__waiter *w = NULL;
+    GORT__NONNULL(rw, "gort_rwmutex_runlock", "gort_rwmutex");
     gort__register_thread();
     gort__lock(&rw->lock);
     if (rw->readers <= 0) {
@@ -4578,6 +4832,7 @@ void gort_rwmutex_runlock(gort_rwmutex *rw) {
 }
 void gort_rwmutex_lock(gort_rwmutex *rw) {
     gort__waiter w;
+    GORT__NONNULL(rw, "gort_rwmutex_lock", "gort_rwmutex");
     gort__register_thread();
     gort__lock(&rw->lock);
     if (!rw->writer && rw->readers == 0) {
@@ -4589,6 +4844,7 @@ void gort_rwmutex_lock(gort_rwmutex *rw) {
 }
 void gort_rwmutex_unlock(gort_rwmutex *rw) {
     gort__waiter *w, *list = NULL;
+    GORT__NONNULL(rw, "gort_rwmutex_unlock", "gort_rwmutex");
     gort__register_thread();
     gort__lock(&rw->lock);
     if (!rw->writer) {
@@ -4617,6 +4873,8 @@ void gort_cond_wait(gort_cond *cv, gort_mutex *m) {
     gort__waiter w;
     gort__condctx ctx;
     gort__g *self;
+    GORT__NONNULL(cv, "gort_cond_wait", "gort_cond");
+    GORT__NONNULL(m, "gort_cond_wait", "gort_mutex");
     gort__register_thread();
     self = gort__self();
     ctx.cv = cv; ctx.m = m;
@@ -4630,6 +4888,7 @@ void gort_cond_wait(gort_cond *cv, gort_mutex *m) {
 }
 void gort_cond_signal(gort_cond *cv) {
     gort__waiter *w;
+    GORT__NONNULL(cv, "gort_cond_signal", "gort_cond");
     gort__register_thread();
     gort__lock(&cv->lock);
     w = gort__wq_pop(&cv->waitq);
@@ -4638,6 +4897,7 @@ void gort_cond_signal(gort_cond *cv) {
 }
 void gort_cond_broadcast(gort_cond *cv) {
     gort__waiter *w, *list = NULL;
+    GORT__NONNULL(cv, "gort_cond_broadcast", "gort_cond");
     gort__register_thread();
     gort__lock(&cv->lock);
     while ((w = gort__wq_pop(&cv->waitq)) != NULL) { w->wake_next = list; list = w; }
@@ -4646,6 +4906,8 @@ void gort_cond_broadcast(gort_cond *cv) {
 }
 
 void gort_once_do(gort_once *o, void (*fn)(void)) {
+    GORT__NONNULL(o, "gort_once_do", "gort_once");
+    GORT__NONNULL(fn, "gort_once_do", "function");
     gort__register_thread();
     if (__atomic_load_n(&o->done, __ATOMIC_ACQUIRE)) return;
     gort_mutex_lock(&o->m);
@@ -5013,6 +5275,7 @@ int gort_wait_fd(int fd, int events, int64_t timeout_ns) {
     int64_t deadline = timeout_ns > 0 ? gort__deadline(timeout_ns) : 0;
     int r;
     if (!(events & (GORT_IN | GORT_OUT))) return -EINVAL;
+    if (fd < 0) return -EBADF;   /* poll(2) would skip it: wait out the timeout */
     gort__register_thread();
     for (;;) {
         int got = 0;
@@ -5020,7 +5283,8 @@ int gort_wait_fd(int fd, int events, int64_t timeout_ns) {
         pfd.events = (short)((events & GORT_IN ? POLLIN : 0) | (events & GORT_OUT ? POLLOUT : 0));
         pfd.revents = 0;
         r = poll(&pfd, 1, 0);          /* ready now? (edge-triggered epoll would not say) */
-        if (r < 0 && errno != EINTR) return -errno;
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) return -errno;
         if (r > 0) {
             if (pfd.revents & POLLNVAL) return -EBADF;
             if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) got |= events & GORT_IN;
@@ -5258,7 +5522,7 @@ const char *gort_strerror(int err) {
     case -ESRCH: return "no runtime is running (call gort_run or gort_start first)";
     case -EBUSY: return "busy (runtime already running, or channel still has waiters)";
     case -EBADF: return "bad file descriptor (or closed by gort_close while waiting)";
-    default: return err < 0 ? strerror(-err) : "not an error code";
+    default: return err < 0 && err > -4096 ? strerror(-err) : "not an error code";   /* -INT_MIN overflows */
     }
 }
 

@@ -78,6 +78,9 @@
 #   also=<file.c>    compile and link another source from the tests
 #                    directory into the program (one of them defines
 #                    GORT_IMPLEMENTATION)
+#   wrap=<symbol>    link with -Wl,--wrap=<symbol>: the program's calls to
+#                    symbol go to its __wrap_<symbol>, which reaches the real
+#                    one as __real_<symbol> (fault injection: test_faults.c)
 #
 # Logs: tests/build/<config>/<prog>.log (run) and .build.log (compile);
 # tests/build/checks/<check>.log. The tail of a failing log is printed.
@@ -172,17 +175,20 @@ job_build() {
 }
 
 job_build_1() {
-    local cfg=$1 prog=$2 src dir out log cmd extra d f inc
+    local cfg=$1 prog=$2 src dir out log cmd extra wraps d f inc
     cfg_setup "$cfg"
     src=$TESTS_DIR/$prog.c
     dir=$BUILD/$cfg; out=$dir/$prog; log=$dir/$prog.build.log
-    extra=""
+    extra=""; wraps=""
     for d in $(directives "$src"); do
-        case $d in also=*) extra+=" $TESTS_DIR/${d#also=}" ;; esac
+        case $d in
+        also=*) extra+=" $TESTS_DIR/${d#also=}" ;;
+        wrap=*) wraps+=" -Wl,--wrap=${d#wrap=}" ;;
+        esac
     done
     inc="-I$ROOT -I$ROOT/tests"
     [ "$TESTS_DIR" -ef "$ROOT/tests" ] || inc+=" -I$TESTS_DIR"
-    cmd="$CC $WARN $CFLAGS $inc -o $out $src$extra -lm $(cat "$dir/.ldl" 2>/dev/null)"
+    cmd="$CC $WARN $CFLAGS $inc -o $out $src$extra$wraps -lm $(cat "$dir/.ldl" 2>/dev/null)"
     # Up to date: same command, and newer than every input (the sources,
     # gort.h, every header in the tests directory).
     if [ -x "$out" ] && [ -f "$out.cmd" ] && [ "$(cat "$out.cmd")" = "$cmd" ]; then
