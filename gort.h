@@ -75,6 +75,11 @@ TABLE OF CONTENTS (grep for the anchor)
     ASan and TSan are detected from the compiler (__SANITIZE_ADDRESS__,
     __SANITIZE_THREAD__, __has_feature) and their fiber APIs are wired
     into every switch.
+    Compiler flags: -pthread, and -fstack-clash-protection for every file
+    whose code runs in goroutines (pkg-config --cflags gort gives both).
+    Without it a function with a local array larger than a page can step
+    over the guard page into the next goroutine's stack, silently (>>stack
+    says why, and what gort still catches).
 
     Environment variables (read by gort_run/gort_start when the matching
     gort_opts field is 0). A value that cannot be used is said once on
@@ -212,7 +217,7 @@ TABLE OF CONTENTS (grep for the anchor)
   abandons. An fd used with gort I/O must be closed with gort_close (as
   Go's net package does), or a reused fd number can miss its wake-ups.
   A single frame larger than the guard page can jump it: build with
-  -fstack-clash-protection.
+  -fstack-clash-protection (see CONFIGURATION).
 */
 #ifndef GORT_H
 #define GORT_H
@@ -1215,10 +1220,20 @@ static gort__waiter *gort__wq_pop(gort__wq *q) {
                           read from /proc/sys/vm/max_map_count
      canary               a word at the bottom checked at every switch away
                           (catches an overflow late; last resort)
-   A frame larger than a page can jump the guard: build with
-   -fstack-clash-protection to make compilers probe large frames. An overflow
-   inside a system call shows up as that call failing with EFAULT, not as a
-   signal.
+   A frame larger than a page can jump the guard: build code that runs in
+   goroutines with -fstack-clash-protection (gcc and clang, x86-64 and
+   aarch64), which makes the compiler touch every page of a large frame as
+   it allocates it, so the first touch below the stack is the guard's.
+   Without it, a 300 KiB local array moves the stack pointer past the guard
+   into the segment below (another goroutine's stack and G) or past the
+   reservation, and its writes land there: nothing faults, or a fault comes
+   late and elsewhere, and the program may even finish normally with
+   another goroutine's memory overwritten. gort checks at every switch that
+   the switching goroutine's frame is inside its stack, which catches such
+   a frame only while it is live across a switch (a channel operation or a
+   yield inside the function); nothing can catch the rest, hence the flag.
+   An overflow inside a system call shows up as that call failing with
+   EFAULT, not as a signal.
 
    Segments are pooled (a per-P cache, then a global hot pool) with their
    guard in place, so a spawn normally makes no system call. A goroutine
@@ -2000,6 +2015,13 @@ static void gort__switch(gort__m *m, gort__g *from, gort__g *to) {
 #endif
     if (from->guard == GORT__GUARD_CANARY && from != &m->g0 &&
         *(uint64_t *)(void *)from->stack_lo != GORT__CANARY) {
+        gort__overflow_report(from, (size_t)(from->stack_hi - from->stack_lo));
+        abort();
+    }
+    /* A frame that jumped the guard (code built without
+       -fstack-clash-protection, see >>stack) and is still live here. */
+    if (GORT__UNLIKELY((char *)__builtin_frame_address(0) < from->stack_lo) && from != &m->g0 &&
+        !from->is_thread) {
         gort__overflow_report(from, (size_t)(from->stack_hi - from->stack_lo));
         abort();
     }
