@@ -2234,8 +2234,14 @@ static gort__p *gort__stopm(gort__m *m) {
    looks, and both Ms would then wait out the whole GORT__MIGRATE_WAIT_NS
    for each other; once the G ran elsewhere its last_m changes for good.
    Before, every goroutine readied in this mode could cost that wait:
-   20,000 gort_after(0) receives took 14 s instead of 0.01 s. */
-#define GORT__MIGRATE_WAIT_NS 2000000
+   20,000 gort_after(0) receives took 14 s instead of 0.01 s.
+   Why 200 us: a woken M normally takes the G within tens of
+   microseconds; on an overloaded machine it may wait milliseconds for a
+   CPU, and each readied G would pay the whole wait (2 ms made 20,000
+   receives take up to 4 s under a load of 7 on 2 CPUs, 200 us about
+   0.3 s). A G that stays on its M now and then still leaves the mode
+   moving nearly every G. */
+#define GORT__MIGRATE_WAIT_NS 200000
 static gort__g *gort__migrate_get(gort__m *m) {
     gort__rt *rt = m->rt;
     int64_t until = 0;
