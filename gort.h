@@ -468,7 +468,6 @@ const char *gort_strerror(int err);
 #include <linux/futex.h>
 #include <dlfcn.h>
 
-
 #ifndef MADV_GUARD_INSTALL
 #define MADV_GUARD_INSTALL 102   /* Linux 6.13 */
 #endif
@@ -3220,6 +3219,7 @@ static long long gort__env_num(const char *name) {
     const char *s = getenv(name);
     char *end;
     long long v;
+    int saved = errno, bad;
     if (!s) return -1;
     while (*s == ' ' || *s == '\t') s++;
     if (!*s) return -1;
@@ -3227,7 +3227,9 @@ static long long gort__env_num(const char *name) {
     errno = 0;
     v = strtoll(s, &end, 10);
     while (*end == ' ' || *end == '\t') end++;
-    return (*end || errno) ? -2 : v;
+    bad = *end || errno;
+    errno = saved;   /* the caller's errno is not ours to change */
+    return bad ? -2 : v;
 }
 
 /* "256k", "1m", "65536": bytes with an optional k, m or g (KiB, MiB, GiB).
@@ -3238,12 +3240,14 @@ static size_t gort__parse_size(const char *s) {
     int shift = 0;
     if (!s || !*s) return 0;
     if (*s < '0' || *s > '9') return (size_t)-1;
-    errno = 0;
     v = strtoull(s, &end, 10);
     if (*end == 'k' || *end == 'K') { shift = 10; end++; }
     else if (*end == 'm' || *end == 'M') { shift = 20; end++; }
     else if (*end == 'g' || *end == 'G') { shift = 30; end++; }
-    if (*end || errno || v > (~0ULL >> 31)) return (size_t)-1;
+    if (*end) return (size_t)-1;
+    /* Far too big either way (the caller rejects over 1 GiB), and the
+       shift cannot overflow. */
+    if (v > (1ULL << 31)) v = 1ULL << 31;
     return (size_t)(v << shift);
 }
 
