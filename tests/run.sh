@@ -39,7 +39,8 @@
 #                        standard and c99)
 #   api-defined          every function gort.h declares is defined
 #   install-pkgconfig    make install PREFIX=tmp (and DESTDIR), pkg-config
-#                        --cflags --libs gort has -pthread, a program builds
+#                        --cflags --libs gort has -pthread and
+#                        -fstack-clash-protection, a program builds
 #   example-<name>       examples/<name>.c builds with gcc -O2 -Werror
 #
 # A run passes when the program exits 0, prints "PASS <prog>" and its output
@@ -379,7 +380,8 @@ check_example() {
 }
 
 # install-pkgconfig: make install into a temporary prefix (and DESTDIR),
-# pkg-config gives -pthread, a program built with its flags runs.
+# pkg-config gives -pthread and -fstack-clash-protection, a program built
+# with its flags runs.
 check_install() {
     need pkg-config pkg-config || return 1
     need make make || return 1
@@ -391,6 +393,7 @@ check_install() {
         test -f "$p/include/gort.h" && test -f "$p/lib/pkgconfig/gort.pc" &&
         flags=$(PKG_CONFIG_PATH=$p/lib/pkgconfig pkg-config --cflags --libs gort) &&
         case " $flags " in *" -pthread "*) ;; *) echo "no -pthread in: $flags"; false ;; esac &&
+        case " $flags " in *" -fstack-clash-protection "*) ;; *) echo "no -fstack-clash-protection in: $flags"; false ;; esac &&
         printf '#define GORT_IMPLEMENTATION\n#include <gort.h>\n%s\n' \
             'int main(void) { return gort_maxprocs() == 0 && gort_running() == 0 ? 0 : 1; }' >"$CDIR/pc.c" &&
         gcc -Wall -Wextra -Wpedantic -Werror "$CDIR/pc.c" -o "$CDIR/pc" $flags $LDL &&
