@@ -2002,6 +2002,9 @@ static void gort__ready(gort__g *g) {
    Returns when `from` is resumed, on whatever M resumes it. */
 static void gort__switch(gort__m *m, gort__g *from, gort__g *to) {
 #ifdef GORT__ASAN
+    /* A dead goroutine passes no fake-stack save: ASan then frees its
+       fake stack, so no per-lifetime state outlives it (as with TSan's
+       fiber, see gort__goexit_after; tests/test_lifetimes.c). */
     if (to == &m->g0 || to->is_thread)
         __sanitizer_start_switch_fiber(GORT__LOAD(&from->status) == GORT__G_DEAD ? NULL : &from->asan_fake,
                                        m->g0.asan_bottom, m->g0.asan_size);
