@@ -19,6 +19,8 @@
 #
 # Using it from another project after `make install`:
 #   cc $(pkg-config --cflags gort) prog.c $(pkg-config --libs gort)
+# or without pkg-config:
+#   cc -O2 -pthread -fstack-clash-protection prog.c -o prog
 
 PREFIX     ?= /usr/local
 INCLUDEDIR ?= $(PREFIX)/include
@@ -29,7 +31,9 @@ INSTALL    ?= install
 
 CC         ?= cc
 # examples are built the way CI builds them: warning-free at -O2
-EXAMPLE_CFLAGS ?= -O2 -g -Wall -Wextra -Wpedantic -Werror -pthread -rdynamic
+# (-fstack-clash-protection: a large local array must hit the guard page,
+# not jump it; see gort.h, CONFIGURATION)
+EXAMPLE_CFLAGS ?= -O2 -g -Wall -Wextra -Wpedantic -Werror -pthread -fstack-clash-protection -rdynamic
 # dladdr (goroutine start function names in gort_dump) lives in libdl before glibc 2.34
 EXAMPLE_LDLIBS ?= $(shell echo 'int dladdr(const void *, void *); int main(void) { return dladdr(0, 0); }' | \
                     $(CC) -x c - -o /dev/null >/dev/null 2>&1 || echo -ldl)
@@ -67,6 +71,8 @@ $(BUILD)/examples/%: examples/%.c gort.h
 # gort.pc, generated here so that the top level stays gort.h + Makefile.
 # -pthread goes in Cflags and Libs: the header needs it to compile
 # (pthread.h, thread-safe errno) and the program needs it to link.
+# -fstack-clash-protection in Cflags: code that runs in goroutines needs
+# it so that a frame larger than a page cannot jump the guard page.
 $(BUILD)/gort.pc: gort.h Makefile FORCE
 	@mkdir -p $(@D)
 	@{ echo 'prefix=$(PREFIX)'; \
@@ -75,7 +81,7 @@ $(BUILD)/gort.pc: gort.h Makefile FORCE
 	   echo 'Name: gort'; \
 	   echo "Description: Go's goroutines, channels, select and scheduler for C and C++ (header-only)"; \
 	   echo 'Version: $(VERSION)'; \
-	   echo 'Cflags: -I$${includedir} -pthread'; \
+	   echo 'Cflags: -I$${includedir} -pthread -fstack-clash-protection'; \
 	   echo 'Libs: -pthread $(EXAMPLE_LDLIBS)'; \
 	 } > $@.tmp && mv $@.tmp $@
 

@@ -75,6 +75,11 @@ TABLE OF CONTENTS (grep for the anchor)
     ASan and TSan are detected from the compiler (__SANITIZE_ADDRESS__,
     __SANITIZE_THREAD__, __has_feature) and their fiber APIs are wired
     into every switch.
+    Compiler flags: -pthread, and -fstack-clash-protection for every file
+    whose code runs in goroutines (pkg-config --cflags gort gives both).
+    Without it a function with a local array larger than a page can step
+    over the guard page into the next goroutine's stack, silently (>>stack
+    says why, and what gort still catches).
 
     Environment variables (read by gort_run/gort_start when the matching
     gort_opts field is 0). A value that cannot be used is said once on
@@ -242,7 +247,7 @@ TABLE OF CONTENTS (grep for the anchor)
   Limits, known and deliberate. Linux only (no kqueue yet). No
   preemption. gort_exit does not run C++ destructors of the frames it
   abandons. A single frame larger than the guard page can jump it: build
-  with -fstack-clash-protection.
+  with -fstack-clash-protection (see CONFIGURATION).
 */
 #ifndef GORT_H
 #define GORT_H
@@ -493,7 +498,6 @@ const char *gort_strerror(int err);
 #include <linux/futex.h>
 #include <dlfcn.h>
 #include <limits.h>
-
 
 #ifndef MADV_GUARD_INSTALL
 #define MADV_GUARD_INSTALL 102   /* Linux 6.13 */
@@ -1295,10 +1299,20 @@ static gort__waiter *gort__wq_pop(gort__wq *q) {
                           read from /proc/sys/vm/max_map_count
      canary               a word at the bottom checked at every switch away
                           (catches an overflow late; last resort)
-   A frame larger than a page can jump the guard: build with
-   -fstack-clash-protection to make compilers probe large frames. An overflow
-   inside a system call shows up as that call failing with EFAULT, not as a
-   signal.
+   A frame larger than a page can jump the guard: build code that runs in
+   goroutines with -fstack-clash-protection (gcc and clang, x86-64 and
+   aarch64), which makes the compiler touch every page of a large frame as
+   it allocates it, so the first touch below the stack is the guard's.
+   Without it, a 300 KiB local array moves the stack pointer past the guard
+   into the segment below (another goroutine's stack and G) or past the
+   reservation, and its writes land there: nothing faults, or a fault comes
+   late and elsewhere, and the program may even finish normally with
+   another goroutine's memory overwritten. gort checks at every switch that
+   the switching goroutine's frame is inside its stack, which catches such
+   a frame only while it is live across a switch (a channel operation or a
+   yield inside the function); nothing can catch the rest, hence the flag.
+   An overflow inside a system call shows up as that call failing with
+   EFAULT, not as a signal.
 
    Segments are pooled (a per-P cache, then a global hot pool) with their
    guard in place, so a spawn normally makes no system call. A goroutine
@@ -2189,6 +2203,9 @@ static void gort__ready(gort__g *g) {
    Returns when `from` is resumed, on whatever M resumes it. */
 static void gort__switch(gort__m *m, gort__g *from, gort__g *to) {
 #ifdef GORT__ASAN
+    /* A dead goroutine passes no fake-stack save: ASan then frees its
+       fake stack, so no per-lifetime state outlives it (as with TSan's
+       fiber, see gort__goexit_after; tests/test_lifetimes.c). */
     if (to == &m->g0 || to->is_thread)
         __sanitizer_start_switch_fiber(GORT__LOAD(&from->status) == GORT__G_DEAD ? NULL : &from->asan_fake,
                                        m->g0.asan_bottom, m->g0.asan_size);
@@ -2201,6 +2218,13 @@ static void gort__switch(gort__m *m, gort__g *from, gort__g *to) {
 #endif
     if (from->guard == GORT__GUARD_CANARY && from != &m->g0 &&
         *(uint64_t *)(void *)from->stack_lo != GORT__CANARY) {
+        gort__overflow_report(from, (size_t)(from->stack_hi - from->stack_lo));
+        abort();
+    }
+    /* A frame that jumped the guard (code built without
+       -fstack-clash-protection, see >>stack) and is still live here. */
+    if (GORT__UNLIKELY((char *)__builtin_frame_address(0) < from->stack_lo) && from != &m->g0 &&
+        !from->is_thread) {
         gort__overflow_report(from, (size_t)(from->stack_hi - from->stack_lo));
         abort();
     }
@@ -2422,8 +2446,14 @@ static gort__p *gort__stopm(gort__m *m) {
    looks, and both Ms would then wait out the whole GORT__MIGRATE_WAIT_NS
    for each other; once the G ran elsewhere its last_m changes for good.
    Before, every goroutine readied in this mode could cost that wait:
-   20,000 gort_after(0) receives took 14 s instead of 0.01 s. */
-#define GORT__MIGRATE_WAIT_NS 2000000
+   20,000 gort_after(0) receives took 14 s instead of 0.01 s.
+   Why 200 us: a woken M normally takes the G within tens of
+   microseconds; on an overloaded machine it may wait milliseconds for a
+   CPU, and each readied G would pay the whole wait (2 ms made 20,000
+   receives take up to 4 s under a load of 7 on 2 CPUs, 200 us about
+   0.3 s). A G that stays on its M now and then still leaves the mode
+   moving nearly every G. */
+#define GORT__MIGRATE_WAIT_NS 200000
 static gort__g *gort__migrate_get(gort__m *m) {
     gort__rt *rt = m->rt;
     int64_t until = 0;
@@ -3658,6 +3688,7 @@ static long long gort__env_num(const char *name) {
     const char *s = getenv(name);
     char *end;
     long long v;
+    int saved = errno, bad;
     if (!s) return -1;
     while (*s == ' ' || *s == '\t') s++;
     if (!*s) return -1;
@@ -3665,7 +3696,9 @@ static long long gort__env_num(const char *name) {
     errno = 0;
     v = strtoll(s, &end, 10);
     while (*end == ' ' || *end == '\t') end++;
-    return (*end || errno) ? -2 : v;
+    bad = *end || errno;
+    errno = saved;   /* the caller's errno is not ours to change */
+    return bad ? -2 : v;
 }
 
 /* "256k", "1m", "65536": bytes with an optional k, m or g (KiB, MiB, GiB).
@@ -3676,12 +3709,14 @@ static size_t gort__parse_size(const char *s) {
     int shift = 0;
     if (!s || !*s) return 0;
     if (*s < '0' || *s > '9') return (size_t)-1;
-    errno = 0;
     v = strtoull(s, &end, 10);
     if (*end == 'k' || *end == 'K') { shift = 10; end++; }
     else if (*end == 'm' || *end == 'M') { shift = 20; end++; }
     else if (*end == 'g' || *end == 'G') { shift = 30; end++; }
-    if (*end || errno || v > (~0ULL >> 31)) return (size_t)-1;
+    if (*end) return (size_t)-1;
+    /* Far too big either way (the caller rejects over 1 GiB), and the
+       shift cannot overflow. */
+    if (v > (1ULL << 31)) v = 1ULL << 31;
     return (size_t)(v << shift);
 }
 

@@ -23,7 +23,7 @@
 #   aarch64    aarch64-linux-gnu-gcc -O2                         0.05   qemu-aarch64
 #
 # Every configuration also gets -Wall -Wextra -Wpedantic -Werror -g -pthread
-# -rdynamic, and links -lm (and -ldl where dladdr needs it). "scale" is what
+# -fstack-clash-protection -rdynamic, and links -lm (and -ldl where dladdr needs it). "scale" is what
 # the program sees in $GORT_TEST_SCALE (tests/check.h: check_scale). The
 # compiler's default language (gnu17) is used; tests/compile/ checks C99.
 #
@@ -39,7 +39,8 @@
 #                        standard and c99)
 #   api-defined          every function gort.h declares is defined
 #   install-pkgconfig    make install PREFIX=tmp (and DESTDIR), pkg-config
-#                        --cflags --libs gort has -pthread, a program builds
+#                        --cflags --libs gort has -pthread and
+#                        -fstack-clash-protection, a program builds
 #   example-<name>       examples/<name>.c builds with gcc -O2 -Werror
 #
 # A run passes when the program exits 0, prints "PASS <prog>" and its output
@@ -74,6 +75,7 @@
 #                    Prefer a test that adapts itself (check_scale, or
 #                    leaving out one part under a sanitizer).
 #   no-leak-check    run with ASAN_OPTIONS=detect_leaks=0 under asan
+#   no-stack-clash-protection  build without -fstack-clash-protection
 #   timeout=<s>      a longer (or shorter) limit for this program
 #   also=<file.c>    compile and link another source from the tests
 #                    directory into the program (one of them defines
@@ -97,7 +99,9 @@ export SCALE_MUL=${GORT_SCALE_MUL:-1}
 # sanitizer builds)
 ALL_CONFIGS="gcc-O0 gcc-O2 clang-O0 clang-O2 valgrind ubsan asan tsan aarch64"
 
-WARN="-Wall -Wextra -Wpedantic -Werror -g -pthread -rdynamic"
+# -fstack-clash-protection: gort.h asks it of code that runs in goroutines
+# (gcc, clang and aarch64-linux-gnu-gcc all take it)
+WARN="-Wall -Wextra -Wpedantic -Werror -g -pthread -fstack-clash-protection -rdynamic"
 # What a failing run's output must not contain (reports from forked children
 # that the parent did not check, and anything a tool reported but did not
 # turn into an exit status).
@@ -180,20 +184,24 @@ job_build_1() {
     src=$TESTS_DIR/$prog.c
     dir=$BUILD/$cfg; out=$dir/$prog; log=$dir/$prog.build.log
     extra=""; wraps=""
+    local warn=$WARN
     for d in $(directives "$src"); do
         case $d in
         also=*) extra+=" $TESTS_DIR/${d#also=}" ;;
         wrap=*) wraps+=" -Wl,--wrap=${d#wrap=}" ;;
+        no-stack-clash-protection) warn=${warn/ -fstack-clash-protection/} ;;
         esac
     done
     inc="-I$ROOT -I$ROOT/tests"
     [ "$TESTS_DIR" -ef "$ROOT/tests" ] || inc+=" -I$TESTS_DIR"
-    cmd="$CC $WARN $CFLAGS $inc -o $out $src$extra$wraps -lm $(cat "$dir/.ldl" 2>/dev/null)"
+    cmd="$CC $warn $CFLAGS $inc -o $out $src$extra$wraps -lm $(cat "$dir/.ldl" 2>/dev/null)"
     # Up to date: same command, and newer than every input (the sources,
-    # gort.h, every header in the tests directory).
+    # a test source they #include, gort.h, every header in the tests
+    # directory).
     if [ -x "$out" ] && [ -f "$out.cmd" ] && [ "$(cat "$out.cmd")" = "$cmd" ]; then
-        local stale=0
-        for f in "$src" $extra "$ROOT/gort.h" "$ROOT"/tests/*.h "$TESTS_DIR"/*.h; do
+        local stale=0 incs
+        incs=$(sed -n 's,^#include "\([^"/]*\.c\)".*,'"$TESTS_DIR"'/\1,p' "$src")
+        for f in "$src" $extra $incs "$ROOT/gort.h" "$ROOT"/tests/*.h "$TESTS_DIR"/*.h; do
             [ -e "$f" ] && [ "$f" -nt "$out" ] && { stale=1; break; }
         done
         [ $stale = 0 ] && return 0
@@ -371,12 +379,13 @@ check_api_defined() {
 # (linked with -lm, as `make examples` does)
 check_example() {
     need gcc gcc || return 1
-    (cd "$ROOT" && set -x && gcc -O2 -Wall -Wextra -Wpedantic -Werror -pthread -rdynamic \
+    (cd "$ROOT" && set -x && gcc -O2 -Wall -Wextra -Wpedantic -Werror -pthread -fstack-clash-protection -rdynamic \
         -I"$ROOT" -o "$CDIR/$1" "examples/$1.c" -lm $LDL) >>"$CLOG" 2>&1 || { echo "see log"; return 1; }
 }
 
 # install-pkgconfig: make install into a temporary prefix (and DESTDIR),
-# pkg-config gives -pthread, a program built with its flags runs.
+# pkg-config gives -pthread and -fstack-clash-protection, a program built
+# with its flags runs.
 check_install() {
     need pkg-config pkg-config || return 1
     need make make || return 1
@@ -388,6 +397,7 @@ check_install() {
         test -f "$p/include/gort.h" && test -f "$p/lib/pkgconfig/gort.pc" &&
         flags=$(PKG_CONFIG_PATH=$p/lib/pkgconfig pkg-config --cflags --libs gort) &&
         case " $flags " in *" -pthread "*) ;; *) echo "no -pthread in: $flags"; false ;; esac &&
+        case " $flags " in *" -fstack-clash-protection "*) ;; *) echo "no -fstack-clash-protection in: $flags"; false ;; esac &&
         printf '#define GORT_IMPLEMENTATION\n#include <gort.h>\n%s\n' \
             'int main(void) { return gort_maxprocs() == 0 && gort_running() == 0 ? 0 : 1; }' >"$CDIR/pc.c" &&
         gcc -Wall -Wextra -Wpedantic -Werror "$CDIR/pc.c" -o "$CDIR/pc" $flags $LDL &&

@@ -214,30 +214,47 @@ static void run_case(const char *name, int maxprocs, int debug, const char *env,
    hand it to another. That handoff used to cost up to 2 ms each (20,000
    receives: 14 s, against 0.01 s without the mode). The limit is far above
    what it costs now (about 0.3 s on a loaded 2-CPU machine) and far below
-   what it cost before. */
+   what it cost before. A burst of load from elsewhere can stretch one
+   attempt, so up to three are made and the best counts (before, each
+   took 8 to 17 s). */
 #define AFTER_N     20000
 #define AFTER_LIMIT (5 * 1000000000LL)
-static void after_main(void *arg)
+#define AFTER_TRIES 3
+/* One attempt: n receives; returns how long they took, in ns. */
+static int64_t after_round(long n, long *bad, long *moves)
 {
-    long n = *(long *)arg, i, bad = 0, moves = 0;
+    long i;
     pthread_t t = cur_thread();
-    int64_t t0 = gort_now(), el;
+    int64_t t0 = gort_now();
+    *bad = 0;
+    *moves = 0;
     for (i = 0; i < n; i++) {
         gort_chan *c = gort_after(0);
         int64_t v = 0;
         pthread_t u;
-        if (!c) { CHECK(c != NULL); return; }
-        if (gort_chan_recv(c, &v) != 1 || v < t0) bad++;
+        if (!c) { CHECK(c != NULL); return 0; }
+        if (gort_chan_recv(c, &v) != 1 || v < t0) (*bad)++;
         CHECK_EQ(gort_chan_free(c), 0);
         u = cur_thread();
-        if (!pthread_equal(u, t)) moves++;
+        if (!pthread_equal(u, t)) (*moves)++;
         t = u;
     }
-    el = gort_now() - t0;
-    check_note("migrate: %ld gort_after(0) receives in %.3f s, %ld moved threads", n, (double)el / 1e9, moves);
-    CHECK_EQ(bad, 0);
+    return gort_now() - t0;
+}
+
+static void after_main(void *arg)
+{
+    long n = *(long *)arg, bad, moves;
+    int64_t el = AFTER_LIMIT;
+    int k;
+    for (k = 0; k < AFTER_TRIES && el >= AFTER_LIMIT; k++) {
+        el = after_round(n, &bad, &moves);
+        check_note("migrate: %ld gort_after(0) receives in %.3f s, %ld moved threads",
+                   n, (double)el / 1e9, moves);
+        CHECK_EQ(bad, 0);
+        CHECK(moves > 0);
+    }
     CHECK(el < AFTER_LIMIT);
-    CHECK(moves > 0);
 }
 
 static void after_case(void)

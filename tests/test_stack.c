@@ -11,6 +11,9 @@
      prints a line with "stack overflow" and "goroutine" and aborts,
      with the default guard and with guard=mprotect (environment and
      opts.debug), in the main goroutine and in another one;
+   - a 300 KiB local array on a 256 KiB stack is reported as an overflow
+     too (the matrix builds with -fstack-clash-protection), also when the
+     frame sleeps; test_stack_noclash.c builds that case without the flag;
    - a SIGSEGV that is not a stack overflow still reaches the program's
      own handler (installed before gort_run), with the faulting address,
      and the program goes on after the handler fixed the fault; with no
@@ -454,6 +457,84 @@ static void test_overflow(void)
     }
 }
 
+/* -- a large frame: a 300 KiB local array on a 256 KiB stack -- */
+
+/* With -fstack-clash-protection (the test matrix's flags) the compiler
+   touches each page of the frame from the top as it allocates it, so the
+   guard page faults and is reported. Built without it
+   (test_stack_noclash.c), the frame steps over the guard into the segment
+   below; gort then catches it only at a switch made while the frame is
+   live, which is what the sleep case does (see >>stack in gort.h). */
+static int bigframe_yield;   /* the child's: sleep inside the frame */
+
+static NOINLINE long big_frame(long n)
+{
+    unsigned char big[300 * KiB];   /* its address escapes: it must exist */
+    fill(big, 256, (unsigned)n);                     /* the lowest bytes, far below the stack */
+    fill(big + sizeof big - 256, 256, (unsigned)n);  /* the top, in it */
+    if (bigframe_yield)
+        gort_sleep(1000);   /* parks: a switch (gort_yield need not switch) */
+    return count_bad(big, 256, (unsigned)n) + count_bad(big + sizeof big - 256, 256, (unsigned)n);
+}
+
+static void park_g(void *arg)
+{
+    long v;
+    gort_chan_recv((gort_chan *)arg, &v);   /* never returns */
+}
+
+static void big_g(void *arg)
+{
+    long r = big_frame((long)(intptr_t)arg);
+    fprintf(stderr, "big frame returned %ld: finished normally\n", r);
+    _exit(0);
+}
+
+static void bigframe_main(void *arg)
+{
+    long v;
+    int i;
+    gort_chan *c = gort_chan_make(sizeof(long), 0);
+    (void)arg;
+    /* Parked goroutines first, so that the segment below the big frame's
+       is mapped and in use, as in a real program. */
+    for (i = 0; i < 3; i++)
+        CHECK_EQ(gort_go(park_g, c), 0);
+    CHECK_EQ(gort_go(big_g, (void *)(intptr_t)7), 0);
+    gort_chan_recv(c, &v);   /* never returns */
+}
+
+static void bigframe_child(void *arg)
+{
+    gort_opts o;
+    int rc;
+    bigframe_yield = (int)(intptr_t)arg;
+    memset(&o, 0, sizeof o);
+    o.maxprocs = 1;
+    rc = gort_run_opts(&o, bigframe_main, NULL);
+    fprintf(stderr, "gort_run_opts returned %d\n", rc);
+    _exit(3);
+}
+
+/* without and with a sleep inside the frame, or with only (the case gort
+   must catch on its own) */
+static void test_bigframe(int yield_only)
+{
+    int y;
+    struct child c;
+    for (y = yield_only; y <= 1; y++) {
+        char what[128];
+        snprintf(what, sizeof what, "300 KiB frame on a 256 KiB stack%s", y ? ", sleeping inside" : "");
+        run_child(bigframe_child, (void *)(intptr_t)y, &c);
+        describe(what, &c);
+        CHECK(aborted(c.status));
+        CHECK(strstr(c.err, "stack overflow") != NULL);
+        CHECK(strstr(c.err, "finished normally") == NULL);
+        if (!aborted(c.status) || !strstr(c.err, "stack overflow"))
+            fprintf(stderr, "%s: child's stderr:\n%s\n", what, c.err);
+    }
+}
+
 /* -- other stack sizes, in a child where a wrong guess could kill -- */
 
 static void env_size_child(void *arg)
@@ -652,6 +733,7 @@ static void test_default_segv(void)
     munmap(fault_page, (size_t)page_size);
 }
 
+#ifndef STACK_NOCLASH   /* test_stack_noclash.c has its own main */
 int main(void)
 {
     alarm(WATCHDOG_S);
@@ -660,6 +742,7 @@ int main(void)
 
     /* children first, while this process has no runtime threads */
     test_overflow();
+    test_bigframe(0);
     test_sizes_in_child();
     test_default_segv();
 
@@ -670,3 +753,4 @@ int main(void)
     test_foreign_segv();
     return check_done();
 }
+#endif
