@@ -30,8 +30,8 @@
      - 0-2 socketpair streams, each in one or two rounds (the second reuses
        the first's fd numbers): a writer (goroutine or thread) writes a
        known byte pattern in chunks, a reader (goroutine or thread) reads it
-       back (sometimes waiting with gort_wait_fd or gort_read_timeout) until
-       end-of-file.
+       back (sometimes waiting first with gort_wait_fd, gort_read_timeout or
+       a select with an fd case) until end-of-file.
 
    Termination: main waits for the actors until a short decoded deadline,
    then closes every shared channel, which releases every blocked send,
@@ -614,6 +614,16 @@ static void io_reader_body(iopair *p, int round) {
             r = gort_read_timeout(fd, buf, chunk, 150000);
             if (r == -ETIMEDOUT) continue;
             break;
+        case 3: {   /* select over the fd and a nil channel */
+            gort_case cs[2];
+            memset(cs, 0, sizeof cs);
+            cs[0].op = GORT_WAIT_IN; cs[0].fd = fd;
+            cs[1].op = GORT_RECV; cs[1].chan = NULL; cs[1].fd = -1;
+            w = gort_select(cs, 2, 200000);
+            FAIL_IF(w != -ETIMEDOUT && (w != 0 || cs[0].ok != 1), "select on a readable fd: %d ok %d", w, cs[0].ok);
+            r = gort_read(fd, buf, chunk);
+            break;
+        }
         default:
             r = gort_read(fd, buf, chunk);
             break;
