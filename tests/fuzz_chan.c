@@ -22,7 +22,7 @@
      - 1-4 goroutine actors and 0-2 plain-thread actors, each running a
        script of up to 24 ops on the shared channels: blocking send and
        receive, try_send, try_recv, close (if the input allows), select
-       over up to 4 cases (NULL cases included) with timeout 0, 20 us,
+       over up to 10 cases (NULL cases included) with timeout 0, 20 us,
        300 us or none, len/cap, sleep/yield, select with a gort_after
        timer, nil-channel calls, a gort_mutex-guarded counter, and a
        "local" op: a private channel driven through a deterministic
@@ -32,6 +32,8 @@
        known byte pattern in chunks, a reader (goroutine or thread) reads it
        back (sometimes waiting first with gort_wait_fd, gort_read_timeout or
        a select with an fd case) until end-of-file.
+
+   A goroutine actor ends by returning or (if the input says) gort_exit().
 
    Termination: main waits for the actors until a short decoded deadline,
    then closes every shared channel, which releases every blocked send,
@@ -87,8 +89,8 @@
 #define NACT       (NGO_MAX + NTH_MAX)   /* producer ids 0..5 */
 #define NCHAN_MAX  4
 #define MAXOPS     24
-#define MAXSEQ     128                   /* per producer and channel: 24 ops x 4 cases < 128 */
-#define MAXCASE    4
+#define MAXSEQ     256                   /* per producer and channel: 24 ops x 10 cases < 256 */
+#define MAXCASE    10                    /* more than 8: select's heap path */
 #define ESIZE_MAX  72
 #define NPAIR_MAX  2
 #define MAIN_LOG   (NACT * NCHAN_MAX * MAXSEQ)
@@ -140,6 +142,7 @@ static struct world {
     uint32_t nseq[NACT][NCHAN_MAX];             /* producer-private */
     op_t     script[NACT][MAXOPS];
     int      nops[NACT];
+    int      goexit[NACT];
     alog     log[NACT];
     uint32_t main_log[MAIN_LOG];
     uint32_t main_n;
@@ -380,7 +383,9 @@ static void act_send(int me, int c, int block) {
     unsigned seq = W.nseq[me][c]++;
     int r;
     encode(buf, W.esize[c], (unsigned)me, (unsigned)c, seq);
-    r = block ? gort_chan_send(W.ch[c], buf) : gort_chan_try_send(W.ch[c], buf);
+    /* elem may be NULL when the element size is 0 */
+    r = block ? gort_chan_send(W.ch[c], W.esize[c] ? buf : NULL)
+              : gort_chan_try_send(W.ch[c], W.esize[c] ? buf : NULL);
     if (r == 0) {
         if (W.esize[c]) W.sent_ok[me][c][seq] = 1;
         else __atomic_fetch_add(&W.tok_sent[c], 1, __ATOMIC_SEQ_CST);
@@ -411,10 +416,11 @@ static void act_select(int me, const op_t *o) {
     int chans[MAXCASE];
     int n = 1 + (o->a1 & 3), i, r, live = 0;
     int64_t tmo = tmos[(o->a1 >> 2) & 3], t0;
-    unsigned bits = (unsigned)o->a2 | (unsigned)o->a3 << 8;
+    uint32_t bits = (uint32_t)o->a2 | (uint32_t)o->a3 << 8, more = bits | 1u;
+    if ((o->a1 & 0x30) == 0x30) n = 9 + (o->a1 >> 6 & 1);   /* over 8 cases */
     memset(cs, 0, sizeof cs);
     for (i = 0; i < n; i++) {
-        unsigned b = bits >> (4 * i);
+        unsigned b = i < 4 ? bits >> (4 * i) : xs(&more);
         int c = (int)((b >> 1) & 7) % (W.nchan + 1);   /* nchan: a nil case */
         chans[i] = c < W.nchan ? c : -1;
         cs[i].op = b & 1 ? GORT_SEND : GORT_RECV;
@@ -577,6 +583,10 @@ static void go_actor(void *arg) {
     FAIL_IF(!gort_in_goroutine(), "a goroutine is not in a goroutine");
     run_script(me);
     actor_end(me);
+    if (W.goexit[me]) {
+        gort_exit();
+        FAIL_IF(1, "gort_exit returned");
+    }
 }
 
 static void *thread_actor(void *arg) {
@@ -960,7 +970,9 @@ static void decode_input(const uint8_t *data, size_t size) {
     }
     for (a = 0; a < NACT; a++) {
         if (!((a < NGO_MAX && a < W.ngo) || (a >= NGO_MAX && a - NGO_MAX < W.nth))) continue;
-        W.nops[a] = rd(&in) % (MAXOPS + 1);
+        i = rd(&in);
+        W.nops[a] = i % (MAXOPS + 1);
+        W.goexit[a] = i >> 7;   /* a goroutine ends with gort_exit() */
         for (i = 0; i < W.nops[a]; i++) {
             W.script[a][i].op = rd(&in);
             W.script[a][i].a1 = rd(&in);
