@@ -16,7 +16,7 @@
        ./replay tests/fuzz/corpus_chan
 
    What one input decodes into (a short input is padded with zero bytes):
-     - the runtime: maxprocs 1 or 2;
+     - the runtime: maxprocs 1 to 4, GORT_DEBUG_MIGRATE or not;
      - 1-4 shared channels, each of capacity 0, 1, 2, 3, 5, 8 or 64 and
        element size 0, 8, 12, 16, 24 or 72;
      - 1-4 goroutine actors and 0-2 plain-thread actors, each running a
@@ -131,7 +131,7 @@ typedef struct {
 } iopair;
 
 static struct world {
-    int maxprocs, ngo, nth, nchan, actor_close, npair;
+    int maxprocs, migrate, ngo, nth, nchan, actor_close, npair;
     int64_t phase_ns;
     gort_chan *ch[NCHAN_MAX];
     size_t cap[NCHAN_MAX], esize[NCHAN_MAX];
@@ -946,6 +946,8 @@ static void decode_input(const uint8_t *data, size_t size) {
     W.npair = ((h0 >> 6) & 3) % (NPAIR_MAX + 1);
     W.nchan = 1 + (h1 & 3);
     W.phase_ns = phases[(h1 >> 2) & 3];
+    if (((h1 >> 4) & 3) == 3) W.maxprocs += 2;   /* 3 or 4: more Ps than this machine may have CPUs */
+    W.migrate = (h1 >> 6) & 1;
     for (c = 0; c < W.nchan; c++) {
         uint8_t b = rd(&in);
         W.cap[c] = caps[b & 7];
@@ -989,6 +991,7 @@ static void run_one(const uint8_t *data, size_t size) {
     decode_input(data, size);
     memset(&o, 0, sizeof o);
     o.maxprocs = W.maxprocs;
+    if (W.migrate) o.debug = GORT_DEBUG_MIGRATE;   /* every resume moves the goroutine to another M */
     o.hog_ns = -1;   /* the machine is shared: no reports of slow goroutines */
     __atomic_store_n(&watch_since, now_ns(), __ATOMIC_RELEASE);
     r = gort_run_opts(&o, main_fn, NULL);
