@@ -31,7 +31,9 @@
        the first's fd numbers): a writer (goroutine or thread) writes a
        known byte pattern in chunks, a reader (goroutine or thread) reads it
        back (sometimes waiting first with gort_wait_fd, gort_read_timeout or
-       a select with an fd case) until end-of-file.
+       a select with an fd case) until end-of-file, or (if the input says)
+       to half way, then closes its end: the writer must then get -EPIPE
+       or -ECONNRESET, or finish if the rest fitted in the socket buffer.
 
    A goroutine actor ends by returning or (if the input says) gort_exit().
 
@@ -122,6 +124,7 @@ typedef struct {
     int id;                 /* index in world.io */
     int writer_thread, reader_thread;
     int rounds, close_mode; /* 0 gort_close, 1 shutdown + close after the run, 2 plain close */
+    int early;              /* the reader stops half way and closes its end: the writer gets -EPIPE */
     size_t total;
     uint8_t wchunk, rchunk, rstyle;
     int fds[2];
@@ -604,14 +607,16 @@ static uint8_t io_pat(int id, int round, size_t i) { return (uint8_t)(id * 101 +
 
 typedef struct { iopair *p; int round; } ioarg;
 
+static void io_close(iopair *p, int fd);
+
 static void io_reader_body(iopair *p, int round) {
     uint8_t buf[16384];
-    size_t got = 0, i, chunk = 1 + (size_t)p->rchunk * 16;
+    size_t got = 0, i, chunk = 1 + (size_t)p->rchunk * 16, want = p->early ? p->total / 2 : p->total;
     int fd = p->fds[0], style = p->rstyle;
     unsigned k = 0;
     if (chunk < p->total / 64) chunk = p->total / 64;   /* at most ~64 reads */
     if (chunk > sizeof buf) chunk = sizeof buf;
-    for (;;) {
+    while (!p->early || got < want) {
         ssize_t r;
         int w;
         switch ((style >> (k++ % 4 * 2)) & 3) {
@@ -652,7 +657,13 @@ static void io_reader_body(iopair *p, int round) {
         got += (size_t)r;
         if (got > p->total) { FAIL_IF(1, "stream %d: more bytes than written", p->id); break; }
     }
-    FAIL_IF(got != p->total, "stream %d round %d: read %zu of %zu bytes", p->id, round, got, p->total);
+    if (p->early) {
+        /* gone half way: a writer blocked on a full socket must wake up */
+        if (p->close_mode == 1) FAIL_IF(shutdown(fd, SHUT_RDWR) != 0, "shutdown failed");
+        io_close(p, fd);
+    } else {
+        FAIL_IF(got != p->total, "stream %d round %d: read %zu of %zu bytes", p->id, round, got, p->total);
+    }
     {
         int r = gort_chan_send(p->done, &round);
         FAIL_IF(r != 0, "stream done send: %d", r);
@@ -711,9 +722,11 @@ static void io_writer_body(iopair *p) {
             for (i = 0; i < n; i++) buf[i] = io_pat(p->id, round, sent + i);
             if ((p->wchunk & 3) == 3) {
                 w = gort_write_all(p->fds[1], buf, n);
+                if (p->early && (w == -EPIPE || w == -ECONNRESET)) break;   /* the reader has gone */
                 FAIL_IF(w != (ssize_t)n, "gort_write_all(%zu) returned %zd", n, w);
             } else {
                 w = gort_write(p->fds[1], buf, n);
+                if (p->early && (w == -EPIPE || w == -ECONNRESET)) break;
                 FAIL_IF(w <= 0 || (size_t)w > n, "gort_write(%zu) returned %zd", n, w);
             }
             if (w <= 0) break;
@@ -730,7 +743,7 @@ static void io_writer_body(iopair *p) {
             pthread_join(p->rthread, NULL);
             gort_block_end();
         }
-        io_close(p, p->fds[0]);
+        if (!p->early) io_close(p, p->fds[0]);
     }
 }
 
@@ -963,6 +976,7 @@ static void decode_input(const uint8_t *data, size_t size) {
         p->close_mode = ((b >> 3) & 3) % 3;
         if (p->close_mode == 2 && !W.plain_close_ok) p->close_mode = 1;
         p->total = totals[(b >> 5) & 3];
+        p->early = b >> 7;
         p->wchunk = rd(&in);
         p->rchunk = rd(&in);
         p->rstyle = rd(&in);
