@@ -6,10 +6,11 @@
 
        clang -g -O1 -fsanitize=fuzzer,address,undefined -DGORT_FUZZ_LIBFUZZER \
              -I. -Itests tests/fuzz_chan.c -o fuzz_chan -pthread
-       ./fuzz_chan -jobs=1 -timeout=60 NEW_DIR tests/fuzz/corpus_chan
+       ./fuzz_chan -timeout=60 NEW_DIR tests/fuzz/corpus_chan
 
    Without -DGORT_FUZZ_LIBFUZZER (which the fuzzer builds pass; clang's
-   -fsanitize=fuzzer defines no macro of its own), the file has its own main() that replays the files (or directories of files) given as
+   -fsanitize=fuzzer defines no macro of its own), the file has its own
+   main() that replays the files (or directories of files) given as
    arguments, so the corpus can be replayed under gcc, TSan or Valgrind:
 
        gcc -O1 -g -Wall -Wextra -pthread -I. -Itests tests/fuzz_chan.c -o replay
@@ -40,7 +41,9 @@
    Termination: main waits for the actors until a short decoded deadline,
    then closes every shared channel, which releases every blocked send,
    receive and select (no op waits on a nil channel without a timeout), and
-   waits for everyone. A watchdog thread aborts (after a goroutine dump) if
+   waits for everyone. A plain thread counts for gort's deadlock detection
+   only once it has called into gort, so whoever starts one waits (with a
+   timeout pending) until it has. A watchdog thread aborts (after a goroutine dump) if
    one input runs longer than $GORT_FUZZ_WATCHDOG seconds (default 20).
 
    What is checked (every failure aborts, so libFuzzer saves the input):
@@ -69,9 +72,13 @@
    GORT_FUZZ_PLAIN_CLOSE=1: the socket rounds may close their fds with plain
    close() inside the run (a second round then reuses the numbers); without
    it a round uses gort_close, or shutdown() inside the run and close()
-   after gort_run returns. See the fuzzer's report in the commit log: a
-   reused number after a plain close() hangs (gort_read trusts the old
-   registration). */
+   after gort_run returns (the next input's sockets reuse the numbers under
+   a new runtime). Inside one run, a number reused after plain close()
+   hangs: gort.h's gort__pd_prepare takes the fast path for the number's
+   old registration, so the new socket is neither made non-blocking nor
+   added to the epoll set, and gort_read blocks its thread in read(2) or
+   parks for an edge that never comes. API.md says plain close() works;
+   gort.h's doc says to use gort_close. Set it to see the hang. */
 #define GORT_IMPLEMENTATION
 #include "gort.h"
 #include "check.h"
