@@ -391,7 +391,7 @@ check_install() {
 # corpus; the libFuzzer build fuzzes from the corpus for its share of
 # GORT_FUZZ_SECONDS. New inputs go to $CDIR/corpus, never into tests/fuzz/.
 check_fuzz() {
-    local name=$1 src=$ROOT/tests/fuzz_$1.c corpus=$ROOT/tests/fuzz/corpus_$1 cv secs n rc
+    local name=$1 src=$ROOT/tests/fuzz_$1.c corpus=$ROOT/tests/fuzz/corpus_$1 cv secs n rc why
     local F="-Wall -Wextra -Wpedantic -Werror -g -pthread -rdynamic -I$ROOT -I$ROOT/tests"
     need gcc gcc || return 1
     need clang clang || return 1
@@ -419,13 +419,16 @@ check_fuzz() {
     (cd "$CDIR" && set -x &&
         exec timeout -s KILL $((secs + 300)) ./fuzz_$name -max_total_time=$secs -timeout=60 \
             -rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix="$CDIR/" corpus \
-            $( [ -d "$corpus" ] && echo "$corpus" )) >>"$CLOG" 2>&1
+            $( [ -d "$corpus" ] && echo "$corpus" )) >"$CDIR/fuzz.log" 2>&1
     rc=$?
+    cat "$CDIR/fuzz.log" >>"$CLOG"
     if [ $rc != 0 ]; then
-        echo "libFuzzer stopped with exit $rc: $(grep -m1 -E 'ERROR: |CHECK failed|fuzz_[a-z0-9_]+: |SUMMARY' "$CLOG" | cut -c1-160); input: $(ls "$CDIR" | grep -m1 -E '^(crash|leak|timeout|oom)-' || echo none)"
+        # the harness's own message first, else libFuzzer's or a sanitizer's
+        why=$(grep -m1 -E '^fuzz_[a-z0-9_]+: ' "$CDIR/fuzz.log" || grep -m1 -E 'ERROR: |SUMMARY' "$CDIR/fuzz.log")
+        echo "libFuzzer stopped with exit $rc: $(echo "$why" | cut -c1-160); input: $(ls "$CDIR" | grep -m1 -E '^(crash|leak|timeout|oom|slow-unit)-' || echo none)"
         return 1
     fi
-    echo "fuzzed ${secs}s: $(grep -m1 'number_of_executed_units' "$CLOG" | awk '{ print $2 }') inputs" >>"$CLOG"
+    echo "fuzzed ${secs}s: $(grep -m1 'number_of_executed_units' "$CDIR/fuzz.log" | awk '{ print $2 }') inputs" >>"$CLOG"
 }
 
 # job_check NAME
