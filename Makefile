@@ -7,6 +7,19 @@
 #                    tests/compile/, the examples and the install check.
 #                    Ends with "N passed, N failed"; see tests/run.sh.
 #                    Narrow it down with CONFIGS="asan tsan" TESTS="test_chan".
+#                    Each tests/fuzz_<name>.c is one check there: replayed
+#                    from tests/fuzz/corpus_<name>/, then fuzzed for a share
+#                    of GORT_FUZZ_SECONDS (default 60 s in all; skipped with
+#                    a "skipped:" line if clang has no libFuzzer).
+#   make fuzz        build every tests/fuzz_<name>.c with clang -fsanitize=
+#                    fuzzer,address,undefined and run them (one process each)
+#                    until stopped (Ctrl-C), starting from the committed
+#                    corpus tests/fuzz/corpus_<name>/; new inputs go to
+#                    tests/build/fuzz/corpus_<name>/ and crashes to
+#                    tests/build/fuzz/ (crash-*, leak-*, timeout-*).
+#                    FUZZERS="chan" picks fuzzers; FUZZ_ARGS adds libFuzzer
+#                    flags (e.g. FUZZ_ARGS=-max_total_time=600).
+#                    Replay inputs: tests/build/fuzz/fuzz_<name> FILE...
 #   make stress      the stress tests at 100x their `make test` size (10^8
 #                    values through tests/test_stress.c's close storms), in
 #                    gcc-O2, then 10x under TSan
@@ -44,7 +57,14 @@ VERSION := $(or $(shell sed -n 's/^\#define GORT_VERSION_STRING *"\([^"]*\)".*/\
 BUILD      := tests/build
 EXAMPLES   := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 
-.PHONY: all test check stress bench examples install uninstall clean
+# Fuzzers: tests/fuzz_<name>.c (libFuzzer; see the file's header)
+FUZZERS     ?= $(patsubst tests/fuzz_%.c,%,$(wildcard tests/fuzz_*.c))
+FUZZ_CC     ?= clang
+FUZZ_CFLAGS ?= -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+               -DGORT_FUZZ_LIBFUZZER -Wall -Wextra -Wpedantic -Werror -pthread -rdynamic
+FUZZ_ARGS   ?=
+
+.PHONY: all test check stress bench examples install uninstall clean fuzz
 
 all: test
 
@@ -63,6 +83,19 @@ bench:
 	 else echo "no bench/run.sh yet"; exit 1; fi
 
 examples: $(EXAMPLES)
+
+# One fuzzer process per fuzzer, in parallel, until stopped.
+fuzz: $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZERS))
+	@for f in $(FUZZERS); do \
+	    mkdir -p $(BUILD)/fuzz/corpus_$$f; \
+	    echo "fuzz_$$f: new inputs in $(BUILD)/fuzz/corpus_$$f, crashes in $(BUILD)/fuzz/"; \
+	    $(BUILD)/fuzz/fuzz_$$f -timeout=60 -rss_limit_mb=4096 -artifact_prefix=$(BUILD)/fuzz/ \
+	        $(FUZZ_ARGS) $(BUILD)/fuzz/corpus_$$f tests/fuzz/corpus_$$f & \
+	done; wait
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz_%.c gort.h tests/check.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -I. -Itests -o $@ $< $(EXAMPLE_LDLIBS)
 
 $(BUILD)/examples/%: examples/%.c gort.h
 	@mkdir -p $(@D)

@@ -42,6 +42,15 @@
 #                        --cflags --libs gort has -pthread and
 #                        -fstack-clash-protection, a program builds
 #   example-<name>       examples/<name>.c builds with gcc -O2 -Werror
+#   fuzz-<name>          tests/fuzz_<name>.c: its replayer (no libFuzzer) builds
+#                        with gcc -Werror and replays tests/fuzz/corpus_<name>/;
+#                        the libFuzzer build (clang -fsanitize=fuzzer,address,
+#                        undefined) then fuzzes from that corpus for its share
+#                        of $GORT_FUZZ_SECONDS; a crash, leak, failed check or
+#                        hang fails the check, the input is kept in
+#                        tests/build/checks/fuzz-<name>/ (crash-*, leak-*,
+#                        timeout-*). Skipped if clang cannot link libFuzzer.
+#                        `make fuzz` runs the fuzzers until stopped.
 #
 # A run passes when the program exits 0, prints "PASS <prog>" and its output
 # holds no sanitizer or Valgrind error report. A run that takes longer than
@@ -52,7 +61,8 @@
 #   GORT_NO_SKIP=1        a skipped configuration or run counts as a failure
 #   GORT_CONFIGS="a b"    run only these configurations (default: all; "" none)
 #   GORT_TESTS="x y"      run only these programs (test_chan or chan)
-#   GORT_CHECKS=0         leave out the compile/example/install checks
+#   GORT_CHECKS=0         leave out the compile/example/install/fuzz checks
+#   GORT_CHECKS="a b"     run only these checks (e.g. "fuzz-chan api-defined")
 #   GORT_TESTS_DIR=dir    where the test_*.c are (default tests/)
 #   GORT_BUILD_DIR=dir    build outputs and logs (default tests/build)
 #   GORT_JOBS=n           parallel builds (default: number of CPUs)
@@ -64,6 +74,8 @@
 #                         machine's CPUs to themselves)
 #   GORT_TEST_TIMEOUT=s   per-run time limit in seconds (default 300)
 #   GORT_SCALE_MUL=f      multiply every configuration's scale by f
+#   GORT_FUZZ_SECONDS=s   time the fuzz-* checks fuzz, shared between the
+#                         fuzzers (default 60; 0: build and replay only)
 #
 # Per-program directives: a line in the test's source of the form
 #
@@ -408,6 +420,50 @@ check_install() {
     ) >>"$CLOG" 2>&1 || { echo "see log"; return 1; }
 }
 
+# fuzz-<name>: the replayer builds (gcc, warning-free) and replays the
+# corpus; the libFuzzer build fuzzes from the corpus for its share of
+# GORT_FUZZ_SECONDS. New inputs go to $CDIR/corpus, never into tests/fuzz/.
+check_fuzz() {
+    local name=$1 src=$ROOT/tests/fuzz_$1.c corpus=$ROOT/tests/fuzz/corpus_$1 cv secs n rc why
+    local F="-Wall -Wextra -Wpedantic -Werror -g -pthread -rdynamic -I$ROOT -I$ROOT/tests"
+    need gcc gcc || return 1
+    need clang clang || return 1
+    cv=$(clang_major); cv=${cv:-14}
+    mkdir -p "$CDIR/corpus"
+    (
+        set -x
+        gcc $F -O1 -o "$CDIR/replay" "$src" $LDL &&
+        if [ -d "$corpus" ]; then timeout 300 "$CDIR/replay" "$corpus"; else timeout 60 "$CDIR/replay"; fi
+    ) >>"$CLOG" 2>&1 || { echo "the replayer (gcc, no libFuzzer) failed: see log"; return 1; }
+    printf 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n);\n%s\n' \
+        'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { (void)d; (void)n; return 0; }' >"$CDIR/probe.c"
+    if ! clang -fsanitize=fuzzer,address,undefined "$CDIR/probe.c" -o "$CDIR/probe" >>"$CLOG" 2>&1; then
+        echo "SKIP:clang cannot link -fsanitize=fuzzer (no libFuzzer)|clang libclang-rt-$cv-dev"
+        return 1
+    fi
+    (set -x; clang $F -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+        -DGORT_FUZZ_LIBFUZZER -o "$CDIR/fuzz_$name" "$src" $LDL) >>"$CLOG" 2>&1 ||
+        { echo "the libFuzzer build failed: see log"; return 1; }
+    n=$(ls "$ROOT"/tests/fuzz_*.c 2>/dev/null | wc -l)
+    secs=$(( ${GORT_FUZZ_SECONDS:-60} / (n > 0 ? n : 1) ))
+    [ "${GORT_FUZZ_SECONDS:-60}" -gt 0 ] && [ "$secs" -lt 1 ] && secs=1
+    [ "$secs" -gt 0 ] || return 0
+    # shellcheck disable=SC2086
+    (cd "$CDIR" && set -x &&
+        exec timeout -s KILL $((secs + 300)) ./fuzz_$name -max_total_time=$secs -timeout=60 \
+            -rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix="$CDIR/" corpus \
+            $( [ -d "$corpus" ] && echo "$corpus" )) >"$CDIR/fuzz.log" 2>&1
+    rc=$?
+    cat "$CDIR/fuzz.log" >>"$CLOG"
+    if [ $rc != 0 ]; then
+        # the harness's own message first, else libFuzzer's or a sanitizer's
+        why=$(grep -m1 -E '^fuzz_[a-z0-9_]+: ' "$CDIR/fuzz.log" || grep -m1 -E 'ERROR: |SUMMARY' "$CDIR/fuzz.log")
+        echo "libFuzzer stopped with exit $rc: $(echo "$why" | cut -c1-160); input: $(ls "$CDIR" | grep -m1 -E '^(crash|leak|timeout|oom|slow-unit)-' || echo none)"
+        return 1
+    fi
+    echo "fuzzed ${secs}s: $(grep -m1 'number_of_executed_units' "$CDIR/fuzz.log" | awk '{ print $2 }') inputs" >>"$CLOG"
+}
+
 # job_check NAME
 job_check() {
     local name=$1 t0 why rc secs
@@ -422,6 +478,7 @@ job_check() {
     example-*)      why=$(check_example "${name#example-}") ;;
     api-defined)    why=$(check_api_defined) ;;
     install-pkgconfig) why=$(check_install) ;;
+    fuzz-*)         why=$(check_fuzz "${name#fuzz-}") ;;
     *)              why="unknown check" ;;
     esac
     rc=$?
@@ -551,6 +608,16 @@ if [ "${GORT_CHECKS:-1}" != 0 ]; then
     for f in "$ROOT"/examples/*.c; do
         [ -e "$f" ] && CHECKS+=("example-$(basename "$f" .c)")
     done
+    for f in "$ROOT"/tests/fuzz_*.c; do
+        [ -e "$f" ] && { b=$(basename "$f" .c); CHECKS+=("fuzz-${b#fuzz_}"); }
+    done
+    case ${GORT_CHECKS:-1} in
+    1) ;;
+    *)  want=(); for c in "${CHECKS[@]}"; do
+            case " $GORT_CHECKS " in *" $c "*) want+=("$c") ;; esac
+        done
+        CHECKS=("${want[@]}") ;;
+    esac
 fi
 # gcc-O0's probe wrote the -ldl answer the checks use; make sure it exists
 [ -f "$BUILD/gcc-O0/.ldl" ] || { mkdir -p "$BUILD/gcc-O0"; echo "" >"$BUILD/gcc-O0/.ldl"; }
