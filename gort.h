@@ -3555,6 +3555,10 @@ static GORT__NO_TSAN int gort__sysmon_watch(gort__rt *rt, gort__p *p, int64_t no
            earns the next one as long, so that two pairs taking turns get
            equal time, up to GORT__SLICE_MAX_NS. */
         int64_t len = now - p->sm_slice_since;
+        /* only a slice seen from its start to its end counts: one that
+           began before sysmon's first look, or several that went by
+           between two looks, say nothing about one slice's length */
+        if (!p->sm_slice_since || slice - p->sm_slice != 1) len = 0;
         p->sm_slice_len = len < GORT__SLICE_NS ? GORT__SLICE_NS : len > GORT__SLICE_MAX_NS ? GORT__SLICE_MAX_NS : len;
         p->sm_slice = slice;
         p->sm_slice_since = now;

@@ -83,8 +83,13 @@ static void producer(void *arg) {
     produce(r->s, r->id);
     gort_wg_done(&r->s->pwg);
 }
+static int threads_in;   /* atomic: producer threads that called into gort */
 static void *producer_thread(void *arg) {
     role_t *r = (role_t *)arg;
+    /* A plain thread counts for deadlock detection once it has called
+       into gort (API.md): announce ourselves before main may block. */
+    gort_sleep(1);
+    __atomic_add_fetch(&threads_in, 1, __ATOMIC_SEQ_CST);
     produce(r->s, r->id);
     gort_wg_done(&r->s->pwg);
     return NULL;
@@ -149,6 +154,10 @@ static void storm(size_t cap, int threads) {
         roles[k].id = k;
         if (threads && k < 2) CHECK_EQ(pthread_create(&th[k], NULL, producer_thread, &roles[k]), 0);
         else CHECK_EQ(gort_go(producer, &roles[k]), 0);
+    }
+    if (threads) {
+        while (__atomic_load_n(&threads_in, __ATOMIC_SEQ_CST) < 2) gort_sleep(100000);
+        __atomic_store_n(&threads_in, 0, __ATOMIC_SEQ_CST);
     }
     gort_wg_wait(&s.pwg);
     {   /* the producers ran out before consumer 0 closed: close it here */
