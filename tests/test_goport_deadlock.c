@@ -101,11 +101,10 @@ void gp_simple_main(void *arg)
 /* Go: runtime/crash_test.go TestInitDeadlock. Go's program deadlocks in a
    package init; the C analogue of init is a gort_once_do function. */
 static gort_once gp_once = GORT_ONCE_INIT;
-static int gp_init_started;   /* atomic */
 
 static void gp_init_fn(void)
 {
-    STORE(&gp_init_started, 1);
+    gort_go(gp_init_caller, NULL);   /* started here: main is the first caller */
     gort_select(NULL, 0, -1);
 }
 
@@ -118,7 +117,6 @@ void gp_init_caller(void *arg)
 void gp_init_main(void *arg)
 {
     (void)arg;
-    gort_go(gp_init_caller, NULL);
     gort_once_do(&gp_once, gp_init_fn);
 }
 

@@ -322,10 +322,8 @@ static void mf_other(void *arg)
 static void test_mutex_fairness(void *arg)
 {
     struct mf f;
-    gort_chan *timeout = gort_after(10 * SEC);
-    gort_case cs[2];
+    gort_case cs[1];
     int v = 0, rc;
-    int64_t stamp;
     (void)arg;
     memset(&f, 0, sizeof f);
     f.stop = gort_chan_make(1, 0);
@@ -333,15 +331,16 @@ static void test_mutex_fairness(void *arg)
     gort_wg_add(&f.wg, 2);
     CHECK_EQ(gort_go(mf_hog, &f), 0);
     CHECK_EQ(gort_go(mf_other, &f), 0);
-    cs[0].chan = f.done;  cs[0].op = GORT_RECV; cs[0].elem = &v;     cs[0].ok = -1;
-    cs[1].chan = timeout; cs[1].op = GORT_RECV; cs[1].elem = &stamp; cs[1].ok = -1;
-    rc = gort_select(cs, 2, -1);
+    /* Go: case <-time.After(10 * time.Second). The select's own timeout,
+       not gort_after: a gort_after left pending leaks at shutdown (gort
+       bug, see test_goport_time.c known_bug_after_leak) */
+    cs[0].chan = f.done; cs[0].op = GORT_RECV; cs[0].elem = &v; cs[0].ok = -1;
+    rc = gort_select(cs, 1, 10 * SEC);
     CHECK_EQ(rc, 0);   /* "can't acquire Mutex in 10 seconds" */
     CHECK_EQ(gort_chan_close(f.stop), 0);
     gort_wg_wait(&f.wg);
     CHECK_EQ(gort_chan_free(f.stop), 0);
     CHECK_EQ(gort_chan_free(f.done), 0);
-    CHECK_EQ(gort_chan_free(timeout), 0);
 }
 
 /* ------------------------------------------------------------ Cond */
@@ -605,10 +604,8 @@ static void test_cond_signal_stealing(void *arg)
     (void)arg;
     for (i = 0; i < iters; i++) {
         struct css s;
-        gort_chan *timeout;
-        gort_case cs[2];
+        gort_case cs[1];
         int v, rc;
-        int64_t stamp;
         memset(&s, 0, sizeof s);
         s.ch = gort_chan_make(sizeof(int), 1);   /* the last send never parks */
         gort_wg_add(&s.wg, 3);
@@ -618,10 +615,9 @@ static void test_cond_signal_stealing(void *arg)
         gort_mutex_unlock(&s.m);
         CHECK_EQ(gort_go(css_broadcaster, &s), 0);
         CHECK_EQ(gort_go(css_second, &s), 0);
-        timeout = gort_after(2 * SEC);
-        cs[0].chan = s.ch;    cs[0].op = GORT_RECV; cs[0].elem = &v;     cs[0].ok = -1;
-        cs[1].chan = timeout; cs[1].op = GORT_RECV; cs[1].elem = &stamp; cs[1].ok = -1;
-        rc = gort_select(cs, 2, -1);
+        /* Go: case <-time.After(2 * time.Second); see test_mutex_fairness */
+        cs[0].chan = s.ch; cs[0].op = GORT_RECV; cs[0].elem = &v; cs[0].ok = -1;
+        rc = gort_select(cs, 1, 2 * SEC);
         if (rc != 0) {
             CHECK_EQ(rc, 0);   /* "First waiter didn't get broadcast." */
             break;
@@ -632,7 +628,6 @@ static void test_cond_signal_stealing(void *arg)
         gort_cond_broadcast(&s.c);
         gort_wg_wait(&s.wg);
         CHECK_EQ(gort_chan_free(s.ch), 0);
-        CHECK_EQ(gort_chan_free(timeout), 0);
     }
 }
 
