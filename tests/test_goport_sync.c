@@ -14,7 +14,8 @@
        hammering lock/unlock and trylock;
      - TestMutexMisuse: unlocking an unlocked Mutex or RWMutex, a read
        unlock of a write lock and the reverse, each abort the process with
-       a message that says which (child processes);
+       a message that says which (child processes; only two of the nine
+       on Valgrind and qemu, where each costs seconds);
      - TestMutexFairness: a goroutine that takes a mutex every 100 us
        while another holds it for 100 us at a time gets it 10 times well
        within 10 s;
@@ -178,16 +179,29 @@ static void misuse_main(void *arg)
     fprintf(stderr, "test completed\n");
 }
 
+enum { ABORTED = 86 };   /* a misuse child's exit status after abort() */
+
+static void on_abort(int sig)
+{
+    (void)sig;
+    _exit(ABORTED);
+}
+
 /* Go: sync/mutex_test.go TestMutexMisuse and sync/waitgroup_test.go
    TestWaitGroupMisuse: Go throws (or panics); gort prints and aborts */
 static void test_misuse(void)
 {
     int which;
+    /* On the slow configurations (Valgrind: about 10 s per aborting
+       child) only two of them */
+    int slow = check_scale(100) < 10;
     for (which = 0; which < MU_N; which++) {
         int p[2], status = 0;
         char buf[4096];
         size_t len = 0;
         pid_t pid;
+        if (slow && which != MU_WG_NEGATIVE && which != MU_RW_RUNLOCK2)
+            continue;
         fflush(stdout);
         fflush(stderr);
         if (pipe(p) != 0) {
@@ -204,7 +218,9 @@ static void test_misuse(void)
             dup2(p[1], 2);
             close(p[1]);
             alarm(60);
-            signal(SIGABRT, SIG_DFL);
+            /* gort aborts; exit at once from the handler (a process
+               killed by SIGABRT takes Valgrind ~10 s to tear down) */
+            signal(SIGABRT, on_abort);
             (void)gort_run(misuse_main, &which);
             _exit(0);
         }
@@ -223,9 +239,9 @@ static void test_misuse(void)
         close(p[0]);
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
             ;
-        if (!(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT) ||
+        if (!(WIFEXITED(status) && WEXITSTATUS(status) == ABORTED) ||
             !strstr(buf, misuse_msg[which]) || strstr(buf, "test completed")) {
-            fprintf(stderr, "%s: status 0x%x, want SIGABRT and \"%s\"; child stderr:\n%s\n",
+            fprintf(stderr, "%s: status 0x%x, want abort() and \"%s\"; child stderr:\n%s\n",
                     misuse_name[which], status, misuse_msg[which], buf);
             CHECK(!"misuse not reported");
         }
