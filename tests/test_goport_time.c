@@ -29,7 +29,12 @@
    Not ported (gort has no Timer, Ticker or AfterFunc): TestAfterFunc,
    TestAfterStop, TestTimerStopStress, TestReset, TestIssue5745,
    TestOverflowPeriodRuntimeTimer, TestZeroTimer*, TestTimerModifiedEarlier,
-   TestAdjustTimers. */
+   TestAdjustTimers.
+   Known gort bug, run only with GORT_TEST_KNOWN_BUGS=1: a gort_after
+   timer still pending when the runtime stops leaks its record and its
+   channel (gort__rt_free), so Go's select { After(big) ... } shape and the
+   plain timeout idiom leak under LeakSanitizer; by default the tests use
+   select timeouts where a gort_after would be left pending. */
 #define _GNU_SOURCE
 #define GORT_IMPLEMENTATION
 #include "../gort.h"
