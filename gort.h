@@ -3372,7 +3372,7 @@ static void gort__after_drop(gort__timer *t) {
 static void gort__rt_free(gort__rt *rt) {
     int i, c;
     gort__m *m, *n;
-    gort__stack_free_all(rt);
+    /* before the stacks go: other timers in the heaps live on them */
     for (i = 0; i < rt->nprocs; i++) {
         gort__p *p = &rt->allp[i];
         gort__timer *t, *tn;
@@ -3381,6 +3381,7 @@ static void gort__rt_free(gort__rt *rt) {
         for (t = p->tovf; t; t = tn) { tn = t->onext; gort__after_drop(t); }
         free(p->theap);
     }
+    gort__stack_free_all(rt);
     free(rt->allp);
     for (m = rt->allm; m; m = n) { n = m->alllink; free(m); }
     if (rt->epfd >= 0) close(rt->epfd);
