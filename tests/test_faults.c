@@ -1122,6 +1122,7 @@ static int reclaim_child(void *arg)
     struct reclaim x;
     gort_opts o;
     int rc, i, ok = 1;
+    long max;
     (void)arg;
     memset(&x, 0, sizeof x);
     memset(&o, 0, sizeof o);
@@ -1133,8 +1134,13 @@ static int reclaim_child(void *arg)
         fprintf(stderr, "round %d: %ld goroutines\n", i, x.counts[i]);
     if (rc != 0)
         ok = 0;
-    for (i = 1; i < 6; i++)
-        if (x.counts[i] != x.counts[0])
+    /* a P's cache holds up to 64; a thread the machine did not schedule
+       for the 5 ms gort_go waits may keep one or two for a round */
+    for (i = 1, max = x.counts[0]; i < 6; i++)
+        if (x.counts[i] > max)
+            max = x.counts[i];
+    for (i = 0; i < 6; i++)
+        if (x.counts[i] < max - 3)
             ok = 0;
     if (x.counts[0] < 200)
         ok = 0;
@@ -1338,6 +1344,83 @@ static void test_nofile(void)
     }
 }
 
+/* RLIMIT_AS a little above what the process uses: gort_go says -ENOMEM
+   (or -EAGAIN) at the limit, round after round the same number fit, and
+   the runtime works in between. Not under the sanitizers (their shadow
+   memory is a reservation far beyond any such limit) or Valgrind. */
+static void as_main(void *arg)
+{
+    struct res *r = (struct res *)arg;
+    long counts[4];
+    int round, rc = 0;
+    for (round = 0; round < 4; round++) {
+        long n = 0;
+        int64_t end = gort_now() + 20 * SEC;
+        gort_chan *gate = gort_chan_make(sizeof(long), 0);
+        WCHECK(r, gate != NULL);
+        if (!gate)
+            return;
+        while (n < 1000000 && (rc = gort_go(gated, gate)) == 0)
+            n++;
+        WCHECK(r, go_err_ok(rc));
+        counts[round] = n;
+        gort_chan_close(gate);
+        while (gort_goroutines() > 1 && gort_now() < end)
+            gort_yield();
+        gort_chan_free(gate);
+        part_jobs(r);
+        part_timers(r);
+        fprintf(stderr, "round %d: %ld goroutines under RLIMIT_AS\n", round, n);
+    }
+    WCHECK(r, counts[0] > 100);
+    for (round = 1; round < 4; round++)
+        WCHECK(r, counts[round] >= counts[0] - 2 && counts[round] <= counts[0] + 2);
+}
+static int as_child(void *arg)
+{
+    struct rlimit rl;
+    struct res r;
+    gort_opts o;
+    long pages = 0, rss;
+    int rc;
+    FILE *f = fopen("/proc/self/statm", "r");
+    (void)arg;
+    if (!f || fscanf(f, "%ld %ld", &pages, &rss) != 2)
+        return 2;
+    fclose(f);
+    getrlimit(RLIMIT_AS, &rl);
+    rl.rlim_cur = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + ((rlim_t)256 << 20);
+    if (setrlimit(RLIMIT_AS, &rl) != 0)
+        return 2;
+    memset(&o, 0, sizeof o);
+    o.maxprocs = 2;
+    o.hog_ns = -1;
+    memset(&r, 0, sizeof r);
+    rc = gort_run_opts(&o, as_main, &r);
+    if (rc != 0 || r.bad) {
+        fprintf(stderr, "FAULT: gort_run %d, %s\n", rc, r.why);
+        return 1;
+    }
+    return 0;
+}
+
+static void test_rlimit_as(void)
+{
+    static struct child c;
+#if defined(GORT__ASAN) || defined(GORT__TSAN) || defined(GORT_VALGRIND)
+    check_note("RLIMIT_AS: not under ASan, TSan or Valgrind");
+    return;
+#endif
+    run_child(as_child, NULL, 60, &c);
+    if (c.hung || !WIFEXITED(c.status) || WEXITSTATUS(c.status) != 0 || bad_output(c.err)) {
+        CHECK(!"RLIMIT_AS");
+        describe("RLIMIT_AS", &c);
+    } else {
+        const char *l = strstr(c.err, "round 3: ");
+        check_note("RLIMIT_AS %s", l ? l : "(no rounds?)");
+    }
+}
+
 int main(void)
 {
     test_first_thread();
@@ -1348,6 +1431,7 @@ int main(void)
     test_guards();
     test_eintr();
     test_nofile();
+    test_rlimit_as();
     test_sweep();
     return check_done();
 }
