@@ -95,14 +95,17 @@ TABLE OF CONTENTS (grep for the anchor)
 >>api API REFERENCE (every call returns a negative errno on failure)
   Runtime
     gort_run(fn, arg)            start, run fn as the main goroutine, return when
-                                 it returns: 0, -errno, or -EDEADLK (with a dump)
+                                 it returns: 0, -errno, or -EDEADLK (with a dump);
+                                 -EAGAIN / -ENOMEM when no thread can be made
     gort_run_opts(opts, fn, arg) the same with options (gort_opts, zero = defaults)
     gort_start(opts)             background mode beside the program's threads
     gort_stop()                  stop workers, free the runtime (drops goroutines)
     gort_running()               1 while a runtime runs, else 0
   Goroutines
-    gort_go(fn, arg)             0, -EINVAL (fn NULL), -ENOMEM, -EAGAIN, -ESRCH
-                                 (no runtime: start one with gort_run/gort_start)
+    gort_go(fn, arg)             0, -EINVAL (fn NULL), -ENOMEM (no stack, after
+                                 taking back the ones other Ps cache), -EAGAIN (no
+                                 thread to run it), -ESRCH (no runtime: start
+                                 one with gort_run/gort_start)
     gort_yield()                 let others run (Go's Gosched)
     gort_exit()                  end the calling goroutine (Go's Goexit)
     gort_maxprocs()              number of Ps (0 when no runtime)
@@ -134,10 +137,17 @@ TABLE OF CONTENTS (grep for the anchor)
     gort_rwmutex_rlock/runlock/lock/unlock   writer-preferring RW lock
     gort_cond_wait(cv, m)/signal/broadcast   condition variable on gort_mutex
     gort_once_do(o, fn)
+    (these cannot return errors: a NULL object or an unlock of what is not
+    locked prints one line naming the call, then aborts)
   I/O and blocking calls
     gort_read, gort_write, gort_accept, gort_connect, gort_wait_fd as API.md;
+                                 from goroutines also -ENOMEM (or epoll's errno)
+                                 when the fd cannot be registered, and -EBADF
+                                 for fds from 1048576 up (gort's fd table size)
     gort_close(fd)               wakes goroutines parked on fd (-EBADF), closes
-    gort_block_begin/end         around a call that may block its thread
+    gort_block_begin/end         around a call that may block its thread; in
+                                 pairs, with no gort call that parks between
+                                 (else: a line naming them, then abort)
   Diagnostics
     gort_dump(fd)                every goroutine, its state and wait
     gort_strerror(err)           message for a negative errno gort returned
