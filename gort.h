@@ -1504,8 +1504,8 @@ static gort__region *gort__region_new(gort__rt *rt) {
             if (!rt->stk_reported) {
                 rt->stk_reported = 1;
                 gort__misuse("cannot reserve memory for another goroutine stack (gort_go returns -ENOMEM); "
-                             "with vm.overcommit_memory=2 every stack reservation is charged in full: "
-                             "lower GORT_STACK_SIZE or raise vm.overcommit_ratio");
+                             "RLIMIT_AS and vm.overcommit_memory=2 charge every stack reservation in full: "
+                             "lower GORT_STACK_SIZE, or raise the limit or vm.overcommit_ratio");
             }
             return NULL;
         }
