@@ -45,6 +45,7 @@
    - diagnostics: gort_dump to fd -1 and with no runtime, gort_strerror
      of 0, known codes, positive values and INT_MIN.
    C99 + POSIX (fork, pipe). */
+// gort-test: timeout=600
 #define _GNU_SOURCE
 #define GORT_IMPLEMENTATION
 #include "../gort.h"
@@ -253,6 +254,8 @@ static void test_fatal_misuse(void)
     for (i = 0; i < sizeof t / sizeof t[0]; i++) {
         char what[160];
         expect_misuse_abort(t[i].what, t[i].fn, NULL, t[i].name);
+        if (check_scale(100) < 10 && i % 4 != 0)
+            continue;   /* Valgrind: a child costs seconds; a sample runs in goroutines */
         snprintf(what, sizeof what, "%s (in a goroutine)", t[i].what);
         box.fn = t[i].fn;
         expect_misuse_abort(what, in_goroutine, &box, t[i].name);
@@ -490,6 +493,7 @@ static void io_table(void)
     int64_t t0;
     static const int fds[] = { -1, INT_MIN, HUGE_FD, INT_MAX };
     size_t i;
+    memset(buf, 'b', sizeof buf);
     iov.iov_base = buf;
     iov.iov_len = sizeof buf;
     for (i = 0; i < sizeof fds / sizeof fds[0]; i++) {
@@ -527,10 +531,13 @@ static void io_table(void)
     CHECK_EQ(gort_write(p[1], "ab", 2), 2);
     CHECK_EQ(gort_wait_fd(p[0], GORT_IN, INT64_MIN), GORT_IN);   /* negative: no limit */
     CHECK_EQ(gort_read_timeout(p[0], buf, 1, INT64_MAX), 1);
+#ifndef GORT_VALGRIND   /* Valgrind reports these bad buffers itself (as it should) */
     CHECK_EQ(gort_read(p[0], NULL, 1), -EFAULT);
     CHECK_EQ(gort_readv(p[0], &iov, -1), -EINVAL);
     rc = (int)gort_writev(p[1], &iov, -1);
     CHECK(rc == -EINVAL || rc == -EMSGSIZE);   /* qemu-user checks the count in sendmsg first */
+#endif
+    (void)rc;
     CHECK_EQ(gort_write_all(p[1], buf, 0), 0);
     CHECK_EQ(gort_close(p[0]), 0);
     CHECK_EQ(gort_close(p[1]), 0);
