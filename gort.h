@@ -3980,6 +3980,9 @@ gort_chan *gort_after(int64_t ns) {
     a->t.fn = gort__after_fire;
     a->t.arg = a;
     gort__timer_add(rt, m && m->rt == rt ? m->p : NULL, &a->t);
+    /* From outside the runtime's threads (background mode) there may be no
+       M at all yet, so no poller to run the timer: start one. */
+    if (!(m && m->rt == rt) && !__atomic_load_n(&rt->polling, __ATOMIC_SEQ_CST)) gort__wakep(rt);
     return c;
 }
 
