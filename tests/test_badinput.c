@@ -29,7 +29,8 @@
      fd cases with no runtime (-ESRCH);
    - time: gort_sleep(INT64_MIN / 0 / 1), gort_after(INT64_MIN) fires at
      once, gort_after(INT64_MAX) freed unfired, gort_after with no runtime
-     NULL; a plain thread's poll timeout of 2^32 ms + 100 ms does not fire
+     NULL, gort_after from a plain thread in background mode before any
+     goroutine (no thread existed to run its timer) fires; a plain thread's poll timeout of 2^32 ms + 100 ms does not fire
      after 100 ms (32-bit truncation);
    - sync: NULL objects to every call, and wg_add making the counter
      negative, unlocking an unlocked mutex / rwmutex, runlock without a
@@ -689,6 +690,19 @@ static void test_background(void)
     CHECK_EQ(stop_rc, -EINVAL);
     CHECK_EQ(gort_start(NULL), 0);
     CHECK_EQ(gort_running(), 1);
+    {   /* gort_after from this thread before any goroutine exists */
+        gort_chan *a = gort_after(2 * MS);
+        int64_t when = 0;
+        gort_case cs[1];
+        memset(cs, 0, sizeof cs);
+        cs[0].chan = a;
+        cs[0].op = GORT_RECV;
+        cs[0].elem = &when;
+        CHECK(a != NULL);
+        CHECK_EQ(gort_select(cs, 1, 20 * SEC), 0);   /* fires (no M existed to run it) */
+        CHECK(when > 0);
+        gort_chan_free(a);
+    }
     CHECK_EQ(gort_go(NULL, NULL), -EINVAL);
     CHECK_EQ(gort_stop(), 0);
     CHECK_EQ(gort_stop(), -ESRCH);
