@@ -103,14 +103,17 @@ TABLE OF CONTENTS (grep for the anchor)
 >>api API REFERENCE (every call returns a negative errno on failure)
   Runtime
     gort_run(fn, arg)            start, run fn as the main goroutine, return when
-                                 it returns: 0, -errno, or -EDEADLK (with a dump)
+                                 it returns: 0, -errno, or -EDEADLK (with a dump);
+                                 -EAGAIN / -ENOMEM when no thread can be made
     gort_run_opts(opts, fn, arg) the same with options (gort_opts, zero = defaults)
     gort_start(opts)             background mode beside the program's threads
     gort_stop()                  stop workers, free the runtime (drops goroutines)
     gort_running()               1 while a runtime runs, else 0
   Goroutines
-    gort_go(fn, arg)             0, -EINVAL (fn NULL), -ENOMEM, -EAGAIN, -ESRCH
-                                 (no runtime: start one with gort_run/gort_start)
+    gort_go(fn, arg)             0, -EINVAL (fn NULL), -ENOMEM (no stack, after
+                                 taking back the ones other Ps cache), -EAGAIN (no
+                                 thread to run it), -ESRCH (no runtime: start
+                                 one with gort_run/gort_start)
     gort_yield()                 let others run (Go's Gosched)
     gort_exit()                  end the calling goroutine (Go's Goexit)
     gort_maxprocs()              number of Ps (0 when no runtime)
@@ -142,15 +145,22 @@ TABLE OF CONTENTS (grep for the anchor)
     gort_rwmutex_rlock/runlock/lock/unlock   writer-preferring RW lock
     gort_cond_wait(cv, m)/signal/broadcast   condition variable on gort_mutex
     gort_once_do(o, fn)
+    (these cannot return errors: a NULL object or an unlock of what is not
+    locked prints one line naming the call, then aborts)
   I/O and blocking calls
     gort_read, gort_write, gort_accept, gort_connect, gort_wait_fd as API.md;
                                  any fd, whatever happened to its number before
                                  (closed with close() and reused, O_NONBLOCK
-                                 cleared by someone else)
+                                 cleared by someone else); from goroutines
+                                 also -ENOMEM (or epoll's errno) when the fd
+                                 cannot be registered, and -EBADF for fds from
+                                 1048576 up (gort's fd table size)
     gort_close(fd)               wakes goroutines parked on fd (-EBADF), closes;
                                  optional (plain close() is fine when nobody
                                  waits on the fd)
-    gort_block_begin/end         around a call that may block its thread
+    gort_block_begin/end         around a call that may block its thread; in
+                                 pairs, with no gort call that parks between
+                                 (else: a line naming them, then abort)
   Diagnostics
     gort_dump(fd)                every goroutine, its state and wait
     gort_strerror(err)           message for a negative errno gort returned
@@ -1578,8 +1588,8 @@ static gort__region *gort__region_new(gort__rt *rt) {
             if (!rt->stk_reported) {
                 rt->stk_reported = 1;
                 gort__misuse("cannot reserve memory for another goroutine stack (gort_go returns -ENOMEM); "
-                             "with vm.overcommit_memory=2 every stack reservation is charged in full: "
-                             "lower GORT_STACK_SIZE or raise vm.overcommit_ratio");
+                             "RLIMIT_AS and vm.overcommit_memory=2 charge every stack reservation in full: "
+                             "lower GORT_STACK_SIZE, or raise the limit or vm.overcommit_ratio");
             }
             return NULL;
         }
@@ -3774,7 +3784,7 @@ static void gort__rt_free(gort__rt *rt) {
     int i, c;
     gort__m *m, *n;
     gort__abandon(rt);
-    /* timers first: those of parked goroutines live on their stacks */
+    /* before the stacks go: other timers in the heaps live on them */
     for (i = 0; i < rt->nprocs; i++) {
         gort__p *p = &rt->allp[i];
         gort__timer *t, *tn;
@@ -4425,6 +4435,9 @@ gort_chan *gort_after(int64_t ns) {
     a->t.arg = a;
     gort__timer_add(rt, m && m->rt == rt ? m->p : NULL, &a->t);
     if (m && m->rt == rt && m->curg) gort__progress(m->p);   /* not a hog */
+    /* From outside the runtime's threads (background mode) there may be no
+       M at all yet, so no poller to run the timer: start one. */
+    if (!(m && m->rt == rt) && !__atomic_load_n(&rt->polling, __ATOMIC_SEQ_CST)) gort__wakep(rt);
     return c;
 }
 

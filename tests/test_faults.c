@@ -42,7 +42,7 @@
 // gort-test: wrap=mmap wrap=madvise wrap=mprotect wrap=pthread_create
 // gort-test: wrap=epoll_create1 wrap=epoll_ctl wrap=epoll_wait wrap=eventfd
 // gort-test: wrap=sigaltstack wrap=calloc wrap=malloc wrap=realloc wrap=pipe
-// gort-test: wrap=poll wrap=read wrap=write
+// gort-test: wrap=poll wrap=read wrap=write timeout=600
 #define _GNU_SOURCE
 #define GORT_IMPLEMENTATION
 #include "../gort.h"
@@ -73,6 +73,27 @@
 #ifndef FAULTS_ASAN
 #define FAULTS_ASAN 0
 #endif
+#if defined(__SANITIZE_THREAD__)
+#define FAULTS_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define FAULTS_TSAN 1
+#endif
+#endif
+#ifndef FAULTS_TSAN
+#define FAULTS_TSAN 0
+#endif
+/* The sanitizer runtimes are linked into the program, so --wrap catches
+   their own calls too, some before they are initialised: the shim must
+   not be instrumented. */
+#if defined(__has_attribute)
+#if __has_attribute(disable_sanitizer_instrumentation)
+#define SHIM __attribute__((disable_sanitizer_instrumentation))
+#endif
+#endif
+#ifndef SHIM
+#define SHIM
+#endif
 
 #define MS  1000000LL
 #define SEC 1000000000LL
@@ -99,7 +120,7 @@ static int  persist;        /* and every call after it */
 static long calls[F_N];     /* atomic */
 static int  injected;       /* atomic: a call was made to fail */
 
-static int inject(int k)
+SHIM static int inject(int k)
 {
     long n;
     if (!__atomic_load_n(&armed, __ATOMIC_ACQUIRE))
@@ -157,37 +178,37 @@ int __wrap_poll(struct pollfd *, nfds_t, int);
 ssize_t __wrap_read(int, void *, size_t);
 ssize_t __wrap_write(int, const void *, size_t);
 
-void *__wrap_mmap(void *a, size_t l, int p, int f, int fd, off_t o)
+SHIM void *__wrap_mmap(void *a, size_t l, int p, int f, int fd, off_t o)
 { return inject(F_MMAP) ? MAP_FAILED : __real_mmap(a, l, p, f, fd, o); }
-int __wrap_madvise(void *a, size_t l, int adv)
+SHIM int __wrap_madvise(void *a, size_t l, int adv)
 { return inject(F_MADVISE) ? -1 : __real_madvise(a, l, adv); }
-int __wrap_mprotect(void *a, size_t l, int p)
+SHIM int __wrap_mprotect(void *a, size_t l, int p)
 { return inject(F_MPROTECT) ? -1 : __real_mprotect(a, l, p); }
-int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg)
+SHIM int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg)
 { return inject(F_PTHREAD_CREATE) ? EAGAIN : __real_pthread_create(t, a, fn, arg); }
-int __wrap_epoll_create1(int fl)
+SHIM int __wrap_epoll_create1(int fl)
 { return inject(F_EPOLL_CREATE1) ? -1 : __real_epoll_create1(fl); }
-int __wrap_epoll_ctl(int ep, int op, int fd, struct epoll_event *ev)
+SHIM int __wrap_epoll_ctl(int ep, int op, int fd, struct epoll_event *ev)
 { return inject(F_EPOLL_CTL) ? -1 : __real_epoll_ctl(ep, op, fd, ev); }
-int __wrap_epoll_wait(int ep, struct epoll_event *ev, int n, int tmo)
+SHIM int __wrap_epoll_wait(int ep, struct epoll_event *ev, int n, int tmo)
 { return inject(F_EPOLL_WAIT) ? -1 : __real_epoll_wait(ep, ev, n, tmo); }
-int __wrap_eventfd(unsigned int v, int fl)
+SHIM int __wrap_eventfd(unsigned int v, int fl)
 { return inject(F_EVENTFD) ? -1 : __real_eventfd(v, fl); }
-int __wrap_sigaltstack(const stack_t *ss, stack_t *old)
+SHIM int __wrap_sigaltstack(const stack_t *ss, stack_t *old)
 { return inject(F_SIGALTSTACK) ? -1 : __real_sigaltstack(ss, old); }
-void *__wrap_calloc(size_t n, size_t s)
+SHIM void *__wrap_calloc(size_t n, size_t s)
 { return inject(F_CALLOC) ? NULL : __real_calloc(n, s); }
-void *__wrap_malloc(size_t s)
+SHIM void *__wrap_malloc(size_t s)
 { return inject(F_MALLOC) ? NULL : __real_malloc(s); }
-void *__wrap_realloc(void *p, size_t s)
+SHIM void *__wrap_realloc(void *p, size_t s)
 { return inject(F_REALLOC) ? NULL : __real_realloc(p, s); }
-int __wrap_pipe(int *fds)
+SHIM int __wrap_pipe(int *fds)
 { return inject(F_PIPE) ? -1 : __real_pipe(fds); }
-int __wrap_poll(struct pollfd *p, nfds_t n, int tmo)
+SHIM int __wrap_poll(struct pollfd *p, nfds_t n, int tmo)
 { return inject(F_POLL) ? -1 : __real_poll(p, n, tmo); }
-ssize_t __wrap_read(int fd, void *b, size_t n)
+SHIM ssize_t __wrap_read(int fd, void *b, size_t n)
 { return inject(F_READ) ? -1 : __real_read(fd, b, n); }
-ssize_t __wrap_write(int fd, const void *b, size_t n)
+SHIM ssize_t __wrap_write(int fd, const void *b, size_t n)
 { return inject(F_WRITE) ? -1 : __real_write(fd, b, n); }
 
 /* ------------------------------------------------------------------ */
@@ -775,8 +796,8 @@ static void test_sweep(void)
         check_note("%-15s %ld calls in one run", fname[k], cnt);
         /* ASan's runtime is linked into the program, so --wrap catches
            its own sigaltstack calls too (and it CHECK-fails on them) */
-        if (k == F_SIGALTSTACK && FAULTS_ASAN) {
-            check_note("sigaltstack not injected under ASan (its runtime calls it too)");
+        if (k == F_SIGALTSTACK && (FAULTS_ASAN || FAULTS_TSAN)) {
+            check_note("sigaltstack not injected under ASan or TSan (their runtime calls it too)");
             continue;
         }
         if (cnt == 0)
@@ -791,6 +812,8 @@ static void test_sweep(void)
         if (ferrno[k] == EINTR)
             continue;
         sweep_one(k, 1, 1);
+        if (per_kind < 4)
+            continue;   /* Valgrind, qemu: each child costs seconds */
         if (cnt > 1)
             sweep_one(k, 2, 1);
         if (cnt > 4)
@@ -804,7 +827,7 @@ static void test_sweep(void)
 /* Regressions                                                         */
 
 static void nop(void *arg) { (void)arg; }
-static void flag_main(void *arg) { *(int *)arg = 1; }
+static void flag_main(void *arg) { __atomic_store_n((int *)arg, 1, __ATOMIC_RELEASE); }
 
 /* gort_run when its first goroutine thread cannot be created. */
 static int first_thread_child(void *arg)
@@ -1122,6 +1145,7 @@ static int reclaim_child(void *arg)
     struct reclaim x;
     gort_opts o;
     int rc, i, ok = 1;
+    long max;
     (void)arg;
     memset(&x, 0, sizeof x);
     memset(&o, 0, sizeof o);
@@ -1133,8 +1157,13 @@ static int reclaim_child(void *arg)
         fprintf(stderr, "round %d: %ld goroutines\n", i, x.counts[i]);
     if (rc != 0)
         ok = 0;
-    for (i = 1; i < 6; i++)
-        if (x.counts[i] != x.counts[0])
+    /* a P's cache holds up to 64; a thread the machine did not schedule
+       for the 5 ms gort_go waits may keep one or two for a round */
+    for (i = 1, max = x.counts[0]; i < 6; i++)
+        if (x.counts[i] > max)
+            max = x.counts[i];
+    for (i = 0; i < 6; i++)
+        if (x.counts[i] < max - 3)
             ok = 0;
     if (x.counts[0] < 200)
         ok = 0;
@@ -1338,6 +1367,91 @@ static void test_nofile(void)
     }
 }
 
+/* RLIMIT_AS a little above what the process uses: gort_go says -ENOMEM
+   (or -EAGAIN) at the limit, round after round the same number fit, and
+   the runtime works in between. Not under the sanitizers (their shadow
+   memory is a reservation far beyond any such limit) or Valgrind. */
+static void as_main(void *arg)
+{
+    struct res *r = (struct res *)arg;
+    long counts[4];
+    int round, rc = 0;
+    for (round = 0; round < 4; round++) {
+        long n = 0;
+        int64_t end = gort_now() + 20 * SEC;
+        gort_chan *gate = gort_chan_make(sizeof(long), 0);
+        WCHECK(r, gate != NULL);
+        if (!gate)
+            return;
+        while (n < 1000000 && (rc = gort_go(gated, gate)) == 0)
+            n++;
+        WCHECK(r, go_err_ok(rc));
+        counts[round] = n;
+        gort_chan_close(gate);
+        while (gort_goroutines() > 1 && gort_now() < end)
+            gort_yield();
+        gort_chan_free(gate);
+        part_jobs(r);
+        part_timers(r);
+        fprintf(stderr, "round %d: %ld goroutines under RLIMIT_AS\n", round, n);
+    }
+    WCHECK(r, counts[0] > 100);
+    for (round = 1; round < 4; round++)
+        WCHECK(r, counts[round] >= counts[0] - 2 && counts[round] <= counts[0] + 2);
+}
+static int as_child(void *arg)
+{
+    struct rlimit rl;
+    struct res r;
+    gort_opts o;
+    long pages = 0, rss;
+    int rc;
+    FILE *f = fopen("/proc/self/statm", "r");
+    (void)arg;
+    if (!f || fscanf(f, "%ld %ld", &pages, &rss) != 2)
+        return 2;
+    fclose(f);
+    getrlimit(RLIMIT_AS, &rl);
+    rl.rlim_cur = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + ((rlim_t)256 << 20);
+    if (setrlimit(RLIMIT_AS, &rl) != 0)
+        return 2;
+    {   /* is the limit enforced? (qemu-user maps guest memory its own way) */
+        void *m = mmap(NULL, (size_t)512 << 20, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (m != MAP_FAILED) {
+            munmap(m, (size_t)512 << 20);
+            fprintf(stderr, "round 3: skipped, RLIMIT_AS is not enforced here\n");
+            return 0;
+        }
+    }
+    memset(&o, 0, sizeof o);
+    o.maxprocs = 2;
+    o.hog_ns = -1;
+    memset(&r, 0, sizeof r);
+    rc = gort_run_opts(&o, as_main, &r);
+    if (rc != 0 || r.bad) {
+        fprintf(stderr, "FAULT: gort_run %d, %s\n", rc, r.why);
+        return 1;
+    }
+    return 0;
+}
+
+static void test_rlimit_as(void)
+{
+    static struct child c;
+#if defined(GORT__ASAN) || defined(GORT__TSAN) || defined(GORT_VALGRIND)
+    check_note("RLIMIT_AS: not under ASan, TSan or Valgrind");
+    return;
+#endif
+    run_child(as_child, NULL, 60, &c);
+    if (c.hung || !WIFEXITED(c.status) || WEXITSTATUS(c.status) != 0 || bad_output(c.err)) {
+        CHECK(!"RLIMIT_AS");
+        describe("RLIMIT_AS", &c);
+    } else {
+        const char *l = strstr(c.err, "round 3: ");
+        check_note("RLIMIT_AS %s", l ? l : "(no rounds?)");
+    }
+}
+
 int main(void)
 {
     test_first_thread();
@@ -1348,6 +1462,7 @@ int main(void)
     test_guards();
     test_eintr();
     test_nofile();
+    test_rlimit_as();
     test_sweep();
     return check_done();
 }

@@ -40,11 +40,12 @@
        goroutines (send, or select send vs. done) deliver every reply.
    Not ported (no meaning in C): TestChanSendInterface (interface values),
    TestSelectStackAdjust (moving stacks).
-   Known gort bug, run only with GORT_TEST_KNOWN_BUGS=1: main wakes a
-   goroutine blocked on a channel, frees the channel and returns before
-   that goroutine ran again; gort_run's shutdown then locks the freed
-   channel (gort__abandon). Go's own shape of the tests above triggers it,
-   so by default they end on gort_wg_done instead of a woken send. */
+   Regression (found by this port, fixed): main wakes a goroutine blocked
+   on a channel, frees the channel and returns before that goroutine ran
+   again; gort_run's shutdown used to lock the freed channel
+   (gort__abandon). Go's own shape of the tests above triggered it; the
+   shape runs 20 times at maxprocs 1 below, and the tests themselves end
+   on gort_wg_done. */
 #define _GNU_SOURCE
 #define GORT_IMPLEMENTATION
 #include "../gort.h"
@@ -797,9 +798,9 @@ static __attribute__((noinline)) int stack_growth_recursive(int depth)
 /* Go's shape ends with "<-done" from a goroutine blocked sending it.
    The goroutine that main wakes that way may still be runnable when main
    returns, and gort_run's shutdown then touches the channel main freed
-   (gort bug, see known_bug_wake_free_return below); so by default the
+   (a gort bug, now fixed, see known_bug_wake_free_return below); the
    goroutines here end with gort_wg_done (the finisher does not park) and
-   the Go shape runs only with GORT_TEST_KNOWN_BUGS set. */
+   the Go shape runs on its own below. */
 struct stk {
     gort_chan *c, *done;   /* done: NULL to use wg instead */
     gort_wg    wg;
@@ -1113,8 +1114,8 @@ int main(int argc, char **argv)
     };
     size_t i;
     int pass;
-    if (getenv("GORT_TEST_KNOWN_BUGS")) {
-        /* gort bug: gort_run's shutdown locks a channel freed after its
+    {
+        /* regression: gort_run's shutdown locked a channel freed after its
            last waiter was woken (gort__abandon); see above */
         gort_opts o;
         memset(&o, 0, sizeof o);
