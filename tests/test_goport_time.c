@@ -333,12 +333,8 @@ static void test_overflow_sleep(void *arg)
         CHECK_EQ(gort_go(big_sleeper, &big[i]), 0);
 
     /* select { case <-After(big): fail; case <-After(25ms): ok }
-       KNOWN BUG (gort.h gort__rt_free): a gort_after timer still pending
-       when the runtime stops leaks its record and its channel, even
-       after gort_chan_free (LeakSanitizer reports it). So Go's exact
-       shape, which leaves After(big) pending for ever, runs only with
-       GORT_TEST_KNOWN_BUGS; by default the big timeout is a select's
-       own (the huge selects below) and the big sleepers. */
+       Go's exact shape leaves After(big) pending for ever: the runtime
+       frees it when it stops (it used to leak; LeakSanitizer checks). */
     a_big = known_bugs ? gort_after(big_ns) : NULL;
     a_short = gort_after(25 * MS);
     cs[0].chan = a_big;   cs[0].op = GORT_RECV; cs[0].elem = &stamp; cs[0].ok = -1;
@@ -399,12 +395,11 @@ static void test_overflow_sleep(void *arg)
     /* the big sleepers are dropped when this returns, as in Go */
 }
 
-/* KNOWN BUG (gort.h gort__rt_free frees the timer heaps but not the
-   gort_after records in them): the common timeout idiom, a select
-   between a channel and gort_after, leaks the gort_after record and
-   channel when the runtime stops before the timeout would have fired,
-   although the program freed the channel (allowed early). Shows under
-   LeakSanitizer (asan config). Runs only with GORT_TEST_KNOWN_BUGS. */
+/* Regression (gort__rt_free freed the timer heaps but not the gort_after
+   records in them): the common timeout idiom, a select between a channel
+   and gort_after, leaked the gort_after record and channel when the
+   runtime stopped before the timeout would have fired, although the
+   program freed the channel (allowed early). LeakSanitizer (asan) checks. */
 static void known_bug_after_leak(void *arg)
 {
     gort_chan *timeout = gort_after(1 * SEC);
