@@ -896,7 +896,7 @@ static void test_no_shrink_stack_while_parking(void *arg)
     }
 }
 
-/* KNOWN BUG (gort.h gort__abandon): main wakes a goroutine parked in a
+/* Regression, fixed (gort.h gort__abandon): main wakes a goroutine parked in a
    channel send (its waiter is dequeued, the goroutine made runnable),
    frees the channel (gort_chan_free returns 0: no waiters), and returns
    before that goroutine ran again. gort_run's shutdown walks the dropped
