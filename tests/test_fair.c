@@ -100,6 +100,15 @@ static void pingpong_hog_main(void *arg) {
         long h = __atomic_load_n(&hog, __ATOMIC_RELAXED), l = __atomic_load_n(&light, __ATOMIC_RELAXED);
         check_note("ping-pong hog at maxprocs %d: hog %ld, light %ld (ratio %.2f)", gort_maxprocs(), h, l,
                    l ? (double)h / (double)l : -1.0);
+#ifdef GORT_VALGRIND
+        /* Valgrind runs one thread at a time and picks which: at 2 Ps the
+           pairs sit on two threads, so its choice, not gort's, decides */
+        if (gort_maxprocs() > 1) {
+            check_note("ping-pong hog at maxprocs %d: bound not checked under Valgrind (it serializes threads)",
+                       gort_maxprocs());
+            h = l = 1;
+        }
+#endif
         CHECK(h / 20 <= l);
         CHECK(l / 20 <= h);
     }
