@@ -2795,6 +2795,10 @@ static int gort__newproc_check(gort__rt *rt, gort__g *g) {
     gort__unlock(&rt->lock);
     GORT__ADD(&rt->ngo_extra, -1);
     gort__setstatus(g, GORT__G_RUNNABLE, GORT__G_FREE);
+#ifdef GORT__TSAN
+    __tsan_destroy_fiber(g->tsan_fiber);   /* it never ran: a free slot holds no fiber */
+    g->tsan_fiber = NULL;
+#endif
     gort__stack_put(rt, NULL, g);
     return err;
 }

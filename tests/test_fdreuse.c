@@ -169,8 +169,9 @@ static struct sockaddr_in lsa;
 static int acc_result;
 static void acceptor(void *arg) {
     int lfd = *(int *)arg;
-    acc_result = gort_accept(lfd, NULL, NULL);
-    CHECK(acc_result >= 0);
+    int r = gort_accept(lfd, NULL, NULL);
+    CHECK(r >= 0);
+    __atomic_store_n(&acc_result, r, __ATOMIC_SEQ_CST);
 }
 static void connector(void *arg) {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -184,14 +185,14 @@ static void connector(void *arg) {
 static void accept_once(int lfd) {
     gort_chan *done = gort_chan_make(0, 1);
     char c = 0;
-    acc_result = -1;
+    __atomic_store_n(&acc_result, -1, __ATOMIC_SEQ_CST);
     CHECK_EQ(gort_go(acceptor, &lfd), 0);
     CHECK_EQ(gort_go(connector, NULL), 0);
     /* wait for the accept, with yields: at 1 P everyone shares our thread */
     while (__atomic_load_n(&acc_result, __ATOMIC_SEQ_CST) < 0) gort_sleep(1000000);
-    CHECK_EQ(gort_read(acc_result, &c, 1), 1);
+    CHECK_EQ(gort_read(__atomic_load_n(&acc_result, __ATOMIC_SEQ_CST), &c, 1), 1);
     CHECK_EQ(c, 'k');
-    close(acc_result);
+    close(__atomic_load_n(&acc_result, __ATOMIC_SEQ_CST));
     gort_chan_free(done);
 }
 
