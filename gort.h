@@ -4128,18 +4128,32 @@ static GORT__NO_TSAN long gort__threads_live(void) {
 
 /* Called by an M about to sleep with its P given up. In gort_run mode, if
    no goroutine can ever run again, report and end gort_run. */
-static void gort__checkdead(gort__rt *rt) {
+/* One look: every P idle with nothing queued, no timer, no goroutine in a
+   system call or I/O wait, and no plain thread that could still wake one. */
+static int gort__looks_dead(gort__rt *rt) {
     int dead, i;
-    long threads;
-    if (rt->mode != GORT__MODE_RUN || GORT__LOAD(&rt->done)) return;
-    threads = gort__threads_live() - (rt->run_thread_has_tg ? 1 : 0);
+    long threads = gort__threads_live() - (rt->run_thread_has_tg ? 1 : 0);
     gort__lock(&rt->lock);
     dead = rt->npidle == rt->nprocs && rt->gq_size == 0 && GORT__LOAD(&rt->nsyscall) == 0 &&
            GORT__LOAD(&rt->niowait) == 0 && threads <= 0;
     for (i = 0; dead && i < rt->nprocs; i++)
         if (GORT__LOAD(&rt->allp[i].tnext) != INT64_MAX || !gort__runq_empty(&rt->allp[i])) dead = 0;
     gort__unlock(&rt->lock);
-    if (!dead || !gort__main_claim(rt, GORT__MAIN_DEADLOCK)) return;
+    return dead;
+}
+
+static void gort__checkdead(gort__rt *rt) {
+    struct timespec ts;
+    if (rt->mode != GORT__MODE_RUN || GORT__LOAD(&rt->done)) return;
+    if (!gort__looks_dead(rt)) return;
+    /* Look again a moment later before a verdict that ends gort_run: a
+       goroutine readied by a thread that is between its two steps (the
+       state change, then the queue) can slip between the counters, and
+       under an emulator (qemu) that moment is long. */
+    ts.tv_sec = 0;
+    ts.tv_nsec = 5000000;
+    nanosleep(&ts, NULL);
+    if (GORT__LOAD(&rt->done) || !gort__looks_dead(rt) || !gort__main_claim(rt, GORT__MAIN_DEADLOCK)) return;
     if (gort_goroutines() == 0) {
         static const char msg[] = "no goroutines (main called gort_exit) - deadlock!\n";
         gort__write_all_raw(2, msg, sizeof msg - 1);
