@@ -123,8 +123,11 @@ TABLE OF CONTENTS (grep for the anchor)
     gort_chan_make(esize, cap)   NULL on failure (see gort_chan_make_err)
     gort_chan_make_err(esize, cap, &err)  as above, stores -EINVAL/-ENOMEM
     gort_chan_free(c)            -EBUSY (and nothing freed) while it has waiters
-    gort_chan_send/recv, gort_chan_try_send/try_recv, gort_chan_close,
-    gort_chan_len, gort_chan_cap as in API.md
+    gort_chan_send(c, &v)        0; -EPIPE if closed (nothing sent)
+    gort_chan_recv(c, &v)        1 a value; 0 closed and drained (v zeroed)
+    gort_chan_try_send/try_recv  as above, or -EAGAIN instead of blocking
+    gort_chan_close(c)           0; -EPIPE if already closed; -EINVAL if NULL
+    gort_chan_len, gort_chan_cap values buffered now; capacity
     gort_tx/gort_rx, gort_tx_send, gort_rx_recv, gort_tx_close: direction
                                  handles; misuse does not compile
     GORT_CHAN_TYPED(name, T)     defines type `name` and name_make, name_send,
@@ -148,7 +151,9 @@ TABLE OF CONTENTS (grep for the anchor)
     (these cannot return errors: a NULL object or an unlock of what is not
     locked prints one line naming the call, then aborts)
   I/O and blocking calls
-    gort_read, gort_write, gort_accept, gort_connect, gort_wait_fd as API.md;
+    gort_read/write(fd, buf, n)  bytes or -errno (a write may be short);
+    gort_accept, gort_connect    new fd / 0, or -errno;
+    gort_wait_fd(fd, ev, ns)     the ready GORT_IN/GORT_OUT events, or -ETIMEDOUT;
                                  any fd, whatever happened to its number before
                                  (closed with close() and reused, O_NONBLOCK
                                  cleared by someone else); from goroutines
@@ -435,7 +440,7 @@ int     gort_accept(int fd, struct sockaddr *addr, socklen_t *len);
 int     gort_connect(int fd, const struct sockaddr *addr, socklen_t len);
 int     gort_wait_fd(int fd, int events, int64_t timeout_ns);
 int     gort_close(int fd);
-/* Beyond API.md: flags, vectors, whole writes and deadlines. The _timeout
+/* Beyond the basic calls: flags, vectors, whole writes and deadlines. The _timeout
    calls return -ETIMEDOUT when timeout_ns passes (0: just try once). */
 struct iovec;
 ssize_t gort_recv(int fd, void *buf, size_t n, int flags);
