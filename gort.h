@@ -3665,19 +3665,6 @@ static void *gort__sysmon_main(void *arg) {
                 active |= gort__sysmon_watch(rt, p, now);
             }
         }
-        /* A timer overdue by 5 ms: its P's M is in a long run of
-           goroutine-to-goroutine switches, or asleep. Go's sysmon starts
-           an M then; so do we, and the P holding it serves the scheduler
-           proper (which runs every P's due timers) at its next switch.
-           At sysmon's usual pace: under Valgrind timers are often late,
-           and a sysmon that looked every 20 us then took the CPU. */
-        for (i = 0; i < rt->nprocs; i++) {
-            gort__p *p = &rt->allp[i];
-            if (GORT__LOAD(&p->tnext) < now - 5000000) {
-                GORT__STORE(&p->preempt, 1);
-                gort__wakep_fenced(rt);
-            }
-        }
         if (now - last_trim >= 10000000) {
             last_trim = now;
             gort__stack_trim(rt);
