@@ -141,7 +141,7 @@ cfg_setup() {
               RUN_ENV="TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1"
               INSTALL="clang libclang-rt-$cv-dev" ;;
     valgrind) CC=gcc;   CFLAGS="-O1 -gdwarf-4 -DGORT_VALGRIND"; SCALE=0.02
-              RUNNER="valgrind -q --error-exitcode=99 --exit-on-first-error=no"
+              RUNNER="valgrind -q --error-exitcode=99 --exit-on-first-error=no --fair-sched=yes"
               INSTALL="gcc valgrind" ;;
     aarch64)  CC=aarch64-linux-gnu-gcc; CFLAGS="-O2"; SCALE=0.05
               RUNNER="qemu-aarch64 -L /usr/aarch64-linux-gnu"
