@@ -46,16 +46,19 @@ TABLE OF CONTENTS (grep for the anchor)
     >>design     how it works: G/M/P, life of a goroutine, invariants
     >>impl       implementation starts (GORT_IMPLEMENTATION only)
     >>platform   platform detection, includes, small helpers
+    >>os-linux   the kernel seam: futex, stack memory and guards, CPUs, faults
+    >>poll-epoll the poller seam: epoll, and an eventfd to break its wait
     >>arch       context layout shared by C and assembly
     >>asm-x64    x86-64 System V context switch
     >>asm-a64    aarch64 AAPCS64 context switch
-    >>lock       futex lock and thread notes
+    >>lock       internal locks and thread notes (over gort__os_wait)
     >>structs    G, M, P, the runtime
+    >>san        ASan, TSan and Valgrind hooks, empty in a plain build
     >>stack      stack segments, guard pages, overflow handler
     >>runq       per-P lock-free run queues and the global queue
     >>sched      the scheduler: ready, park, find work, spin, sleep
     >>timer      per-P timer heaps, sleep
-    >>netpoll    epoll netpoller
+    >>netpoll    fd descriptors and their waiters, the netpoll step
     >>sysmon     the monitor thread: syscall handoff, hogs, SIGQUIT
     >>runtime    gort_run, gort_start, gort_stop
     >>chan       channels
@@ -631,6 +634,285 @@ static int64_t gort__deadline(int64_t ns) {
     return now + ns;
 }
 
+/* ---------------------------------------------------------------- >>os-linux
+   Everything gort asks of the kernel beyond POSIX threads, signals and
+   read/write, in one place: a port replaces this section and >>poll-epoll
+   and nothing else. The portable sections call only these functions.
+
+   wait/wake   gort__os_wait, gort__os_wake: sleep on a 32-bit word (futex)
+   stacks      gort__os_reserve, gort__os_decommit, gort__os_release and
+               the guard calls (mmap, madvise, mprotect, getrandom, /proc)
+   CPUs        gort__os_ncpu (the affinity mask), gort__os_thread_clock
+   faults      gort__os_fault_install, gort__os_fault_chain (SIGSEGV/SIGBUS)
+   sockets     gort__os_accept (accept4), GORT__OS_NOSIGNAL (MSG_NOSIGNAL) */
+
+/* Sleep while *addr == val, until a wake, a spurious return or the
+   deadline (gort__nanotime's clock; 0 = none). Callers re-check their
+   condition: this says nothing about why it returned. */
+static void gort__os_wait(uint32_t *addr, uint32_t val, int64_t deadline) {
+    struct timespec ts, *tp = NULL;
+    if (deadline) {
+        int64_t d = deadline - gort__nanotime();
+        if (d <= 0) return;
+        ts.tv_sec = (time_t)(d / 1000000000LL);
+        ts.tv_nsec = (long)(d % 1000000000LL);
+        tp = &ts;
+    }
+    syscall(SYS_futex, addr, FUTEX_WAIT | FUTEX_PRIVATE_FLAG, val, tp, NULL, 0);
+}
+/* Wake up to n threads sleeping in gort__os_wait on addr. */
+static void gort__os_wake(uint32_t *addr, int n) {
+    syscall(SYS_futex, addr, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, n, NULL, NULL, 0);
+}
+
+/* Stack memory. A reservation is address space only: a page costs memory
+   from its first touch until gort__os_decommit, after which it reads as
+   zeros again (gort__stack_was_deep relies on that). No huge pages: one
+   would commit 2 MiB for a stack that touched 4 KiB. With
+   vm.overcommit_memory=2 the kernel ignores MAP_NORESERVE and charges the
+   whole reservation, so callers retry smaller. NULL when refused. */
+static char *gort__os_reserve(size_t len) {
+    char *b = (char *)mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (b == MAP_FAILED) return NULL;
+    madvise(b, len, MADV_NOHUGEPAGE);
+    return b;
+}
+static void gort__os_decommit(char *p, size_t len) { madvise(p, len, MADV_DONTNEED); }
+static void gort__os_release(char *p, size_t len) { munmap(p, len); }
+
+enum { GORT__GUARD_MADV = 1, GORT__GUARD_MPROT = 2, GORT__GUARD_CANARY = 3 };
+
+/* Guard pages, two ways (GORT__GUARD_MADV, GORT__GUARD_MPROT; see >>stack):
+   MADV_GUARD_INSTALL (Linux 6.13) marks the page in the page tables and
+   costs no map entry; mprotect splits the mapping, two entries per guard
+   out of vm.max_map_count. 0, or -errno. */
+static int gort__os_guard(char *page, size_t len, int mode) {
+    int r = mode == GORT__GUARD_MADV ? madvise(page, len, MADV_GUARD_INSTALL) : mprotect(page, len, PROT_NONE);
+    return r == 0 ? 0 : -errno;
+}
+
+/* Does the guard at p (one page) really fault? The kernel is asked to
+   write into it (getrandom(2): no fd needed, so a process out of
+   descriptors probes like any other): EFAULT means it refused. Where
+   getrandom is missing, write(2) from the guard into a pipe. 1 faults,
+   0 does not, -1 could not tell. */
+static int gort__os_guard_faults(char *p) {
+    int fds[2], ok = -1;
+    long r;
+#ifdef SYS_getrandom
+    r = syscall(SYS_getrandom, p, (size_t)1, 1 /* GRND_NONBLOCK */);
+    if (r >= 0 || errno == EFAULT) ok = r < 0;
+#else
+    r = -1;
+#endif
+    (void)r;
+    if (ok < 0 && pipe(fds) == 0) {
+        ssize_t w = write(fds[1], p, 1);
+        ok = (w < 0 && errno == EFAULT);
+        close(fds[0]); close(fds[1]);
+    }
+    return ok;
+}
+
+static long gort__read_long_file(const char *path, long dflt) {
+    char buf[64];
+    long v = dflt;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        if (n > 0) { buf[n] = 0; v = strtol(buf, NULL, 10); }
+        close(fd);
+    }
+    return v;
+}
+
+/* The process's map-entry limit (vm.max_map_count) and how many entries it
+   uses now (lines of /proc/self/maps; 1000 if unreadable). */
+static long gort__os_map_max(void) { return gort__read_long_file("/proc/sys/vm/max_map_count", 65530); }
+static long gort__os_map_count(void) {
+    char buf[4096];
+    long lines = 0;
+    ssize_t n, i;
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 1000;
+    while ((n = read(fd, buf, sizeof buf)) > 0)
+        for (i = 0; i < n; i++) lines += buf[i] == '\n';
+    close(fd);
+    return lines;
+}
+
+/* CPUs this process may run on (its affinity mask, as Go's getproccount). */
+static int gort__os_ncpu(void) {
+    unsigned long mask[64];
+    long r = syscall(SYS_sched_getaffinity, 0, sizeof mask, mask);
+    int n = 0;
+    long i;
+    if (r > 0) {
+        for (i = 0; i < r / (long)sizeof(unsigned long); i++) n += __builtin_popcountl(mask[i]);
+    }
+    if (n <= 0) n = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? n : 1;
+}
+
+/* The calling thread's CPU-time clock, for sysmon's hog check to read from
+   another thread; CLOCK_MONOTONIC (wall time) where there is none. */
+static clockid_t gort__os_thread_clock(void) {
+    clockid_t c;
+    return pthread_getcpuclockid(pthread_self(), &c) == 0 ? c : CLOCK_MONOTONIC;
+}
+
+/* The fault handler for guard pages: installed once for SIGSEGV and SIGBUS
+   on the alternate signal stack, keeping the program's SIGSEGV handler to
+   chain to for faults that are not gort's. */
+static struct sigaction gort__os_fault_old;
+static uint32_t gort__os_fault_installed;
+static void gort__os_fault_install(void (*h)(int, siginfo_t *, void *)) {
+    struct sigaction sa;
+    if (!gort__cas_u32(&gort__os_fault_installed, 0, 1)) return;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = h;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGSEGV, &sa, &gort__os_fault_old);
+    sigaction(SIGBUS, &sa, NULL);
+}
+/* Pass a fault that is not gort's to the handler the program had. With
+   none, restore the default action and return: the fault repeats and
+   kills the process with the right signal and core dump. */
+static void gort__os_fault_chain(int sig, siginfo_t *si, void *uc) {
+    if (gort__os_fault_old.sa_flags & SA_SIGINFO) {
+        if (gort__os_fault_old.sa_sigaction) { gort__os_fault_old.sa_sigaction(sig, si, uc); return; }
+    } else if (gort__os_fault_old.sa_handler == SIG_IGN) {
+        return;
+    } else if (gort__os_fault_old.sa_handler != SIG_DFL && gort__os_fault_old.sa_handler) {
+        gort__os_fault_old.sa_handler(sig);
+        return;
+    }
+    signal(sig, SIG_DFL);
+}
+
+/* Sockets: a send never raises SIGPIPE (the call gets -EPIPE), and an
+   accepted fd is close-on-exec, non-blocking when asked, in one call. */
+#define GORT__OS_NOSIGNAL MSG_NOSIGNAL
+static int gort__os_accept(int fd, struct sockaddr *addr, socklen_t *len, int nonblock) {
+    return accept4(fd, addr, len, SOCK_CLOEXEC | (nonblock ? SOCK_NONBLOCK : 0));
+}
+
+/* ---------------------------------------------------------------- >>poll-epoll
+   The poller behind >>netpoll: one epoll instance per runtime and an
+   eventfd to break its wait. >>netpoll owns the descriptors, sequence
+   numbers and waiters; this section only talks to the kernel. Every fd is
+   registered edge-triggered for both directions; an event carries the
+   64-bit data the caller armed it with. */
+typedef struct {
+    int      epfd, evfd;
+    uint32_t armed;              /* atomic: a break was written, not yet read */
+    int      no_pwait2;          /* the kernel (or qemu) has no epoll_pwait2 */
+} gort__poller;
+typedef struct { uint64_t data; uint32_t events; } gort__pollev;
+enum { GORT__POLL_IN = 1, GORT__POLL_OUT = 2 };   /* gort__pollev.events */
+#define GORT__POLL_BATCH 128   /* events per wait; more stay queued in the kernel for the next */
+
+/* 0 or -errno, with nothing left open on failure. */
+static int gort__poller_init(gort__poller *pl) {
+    struct epoll_event ev;
+    int err;
+    memset(pl, 0, sizeof *pl);
+    pl->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (pl->epfd < 0) return -errno;
+    pl->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (pl->evfd < 0) { err = -errno; close(pl->epfd); return err; }
+    memset(&ev, 0, sizeof ev);
+    ev.events = EPOLLIN;
+    ev.data.u64 = UINT64_MAX;   /* no fd's data: fd numbers fit in 32 bits */
+    if (epoll_ctl(pl->epfd, EPOLL_CTL_ADD, pl->evfd, &ev) != 0) {
+        err = -errno;
+        close(pl->epfd); close(pl->evfd);
+        return err;
+    }
+    return 0;
+}
+static void gort__poller_free(gort__poller *pl) {
+    close(pl->epfd);
+    close(pl->evfd);
+}
+
+/* Register fd (add) or re-arm its registration (!add: also re-delivers an
+   edge if fd is ready now). 0; -EPERM: the file cannot be polled (a
+   regular file: always ready); -ENOENT (re-arm): fd is not registered, its
+   file was closed; -EEXIST (add): registered already; other -errno. */
+static int gort__poller_arm(gort__poller *pl, int fd, uint64_t data, int add) {
+    struct epoll_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+    ev.data.u64 = data;
+    return epoll_ctl(pl->epfd, add ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &ev) == 0 ? 0 : -errno;
+}
+static void gort__poller_disarm(gort__poller *pl, int fd) {
+    epoll_ctl(pl->epfd, EPOLL_CTL_DEL, fd, NULL);
+}
+
+/* Make a gort__poller_wait return now, or the next one not wait. */
+static void gort__poller_break(gort__poller *pl) {
+    if (gort__cas_u32(&pl->armed, 0, 1)) {
+        uint64_t one = 1;
+        ssize_t r;
+        while ((r = write(pl->evfd, &one, sizeof one)) < 0 && errno == EINTR) {}
+        /* Not written: disarm, or no later break would write either and
+           the poller could sleep through every new timer. (EAGAIN: the
+           counter is full, so a wake-up is pending anyway.) */
+        if (r < 0 && errno != EAGAIN) __atomic_store_n(&pl->armed, 0, __ATOMIC_SEQ_CST);
+    }
+}
+
+/* Wait for events until deadline (gort__nanotime's clock; INT64_MAX: no
+   limit; 0 or past: only look), or a break. Fills up to max events (in and
+   out readiness; hang-ups and errors count as both, a read hang-up as
+   in) and returns how many: 0 on a timeout, a break or EINTR. */
+static int gort__poller_wait(gort__poller *pl, int64_t deadline, gort__pollev *out, int max) {
+    struct epoll_event ev[GORT__POLL_BATCH];
+    int n, i, k = 0, timeout = 0;
+    int64_t d = deadline == INT64_MAX ? 0 : deadline - gort__nanotime();
+    if (max > GORT__POLL_BATCH) max = GORT__POLL_BATCH;
+    if (deadline == INT64_MAX) timeout = -1;
+    else if (d <= 0) timeout = 0;
+    else if (d > 1000000000LL * 1000) timeout = 1000000;
+    else timeout = (int)((d + 999999) / 1000000);  /* round up: never wake early */
+#ifdef SYS_epoll_pwait2
+    /* epoll_pwait2 (Linux 5.11) takes nanoseconds: a 10 us sleep must not
+       round up to epoll_wait's millisecond. */
+    if (timeout > 0 && !pl->no_pwait2) {
+        struct timespec ts;
+        d = deadline - gort__nanotime();
+        if (d < 0) d = 0;
+        ts.tv_sec = (time_t)(d / 1000000000LL);
+        ts.tv_nsec = (long)(d % 1000000000LL);
+        n = (int)syscall(SYS_epoll_pwait2, pl->epfd, ev, max, &ts, NULL, (size_t)0);
+        if (n < 0 && errno == ENOSYS) {
+            pl->no_pwait2 = 1;
+            n = epoll_wait(pl->epfd, ev, max, timeout);
+        }
+    } else
+#endif
+    n = epoll_wait(pl->epfd, ev, max, timeout);
+    for (i = 0; i < n; i++) {
+        uint32_t e = ev[i].events, r = 0;
+        if (ev[i].data.u64 == UINT64_MAX) {   /* a break */
+            uint64_t v;
+            ssize_t rd = read(pl->evfd, &v, sizeof v);
+            (void)rd;
+            __atomic_store_n(&pl->armed, 0, __ATOMIC_SEQ_CST);
+            continue;
+        }
+        if (e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) r |= GORT__POLL_IN;
+        if (e & (EPOLLOUT | EPOLLHUP | EPOLLERR)) r |= GORT__POLL_OUT;
+        out[k].data = ev[i].data.u64;
+        out[k].events = r;
+        k++;
+    }
+    return k;
+}
+
 /* ---------------------------------------------------------------- >>arch
    The context is one word: the saved stack pointer. gort__ctx_swap pushes the
    callee-saved state on the current stack, stores sp in *save_sp, loads
@@ -865,13 +1147,9 @@ static void *gort__ctx_init(char *hi, void (*entry)(void *), void *g) {
 /* ---------------------------------------------------------------- >>lock
    Internal locks guard short critical sections (a channel's state, a run
    queue, a waiter list); a thread that finds one taken spins briefly and
-   then sleeps on a futex, blocking its M (never a goroutine-level park: the
+   then sleeps in gort__os_wait, blocking its M (never a goroutine-level park: the
    holders never block while holding one). Three states, as in Drepper's
    "Futexes Are Tricky": 0 free, 1 held, 2 held with sleepers. */
-static long gort__futex(uint32_t *addr, int op, uint32_t val, const struct timespec *ts) {
-    return syscall(SYS_futex, addr, op | FUTEX_PRIVATE_FLAG, val, ts, NULL, 0);
-}
-
 static GORT__NOINLINE void gort__lock_slow(uint32_t *l) {
     uint32_t c;
     int i;
@@ -884,7 +1162,7 @@ static GORT__NOINLINE void gort__lock_slow(uint32_t *l) {
     }
     c = __atomic_exchange_n(l, 2, __ATOMIC_ACQUIRE);
     while (c != 0) {
-        gort__futex(l, FUTEX_WAIT, 2, NULL);
+        gort__os_wait(l, 2, 0);
         c = __atomic_exchange_n(l, 2, __ATOMIC_ACQUIRE);
     }
 }
@@ -896,29 +1174,21 @@ static inline void gort__lock(uint32_t *l) {
 }
 static inline void gort__unlock(uint32_t *l) {
     if (GORT__UNLIKELY(__atomic_exchange_n(l, 0, __ATOMIC_RELEASE) == 2))
-        gort__futex(l, FUTEX_WAKE, 1, NULL);
+        gort__os_wake(l, 1);
 }
 
 /* A note is a one-shot wake-up for one sleeping thread: sleep until woken
    (or until the deadline, 0 = none); clear before reuse. */
 static int gort__note_sleep(uint32_t *n, int64_t deadline) {
     while (GORT__LOAD_ACQ(n) == 0) {
-        if (deadline) {
-            struct timespec ts;
-            int64_t d = deadline - gort__nanotime();
-            if (d <= 0) return 0;
-            ts.tv_sec = (time_t)(d / 1000000000LL);
-            ts.tv_nsec = (long)(d % 1000000000LL);
-            gort__futex(n, FUTEX_WAIT, 0, &ts);
-        } else {
-            gort__futex(n, FUTEX_WAIT, 0, NULL);
-        }
+        if (deadline && gort__nanotime() >= deadline) return 0;
+        gort__os_wait(n, 0, deadline);
     }
     return 1;
 }
 static void gort__note_wake(uint32_t *n) {
     __atomic_store_n(n, 1, __ATOMIC_RELEASE);
-    gort__futex(n, FUTEX_WAKE, 1, NULL);
+    gort__os_wake(n, 1);
 }
 
 /* ---------------------------------------------------------------- >>structs */
@@ -1097,7 +1367,6 @@ struct gort__m {
 };
 
 /* Guard modes, best first. */
-enum { GORT__GUARD_MADV = 1, GORT__GUARD_MPROT = 2, GORT__GUARD_CANARY = 3 };
 #define GORT__CANARY 0x6a09e667f3bcc908ULL
 
 /* A region: one mmap reservation carved into equal segments. */
@@ -1172,10 +1441,9 @@ struct gort__rt {
     int        stk_reported;      /* said once that no stack could be reserved */
 
     /* netpoll */
-    int        epfd, evfd;
-    uint32_t   polling;           /* atomic: an M is (about to be) blocked in epoll_wait */
+    gort__poller poller;          /* >>poll-epoll */
+    uint32_t   polling;           /* atomic: an M is (about to be) blocked in the poller */
     int64_t    poll_until;        /* atomic: that M's deadline (INT64_MAX: none) */
-    uint32_t   evfd_armed;        /* atomic: a break was written, not yet read */
     int64_t    last_poll;         /* atomic */
 
     /* sysmon */
@@ -1290,6 +1558,111 @@ static gort__waiter *gort__wq_pop(gort__wq *q) {
     return NULL;
 }
 
+/* ---------------------------------------------------------------- >>san
+   What ASan, TSan and Valgrind must be told, in one place: which stack a
+   switch goes to, a fiber per goroutine lifetime, which memory is a stack.
+   Each helper is empty in a plain build, so no function body elsewhere
+   carries an #ifdef for them. */
+
+/* Before switching from `from` to `to` on m. A dead goroutine passes no
+   fake-stack save: ASan then frees its fake stack, so no per-lifetime
+   state outlives it (as with TSan's fiber, see gort__san_fiber_end;
+   tests/test_lifetimes.c). */
+static inline void gort__san_switch(gort__m *m, gort__g *from, gort__g *to) {
+#ifdef GORT__ASAN
+    void **fake = GORT__LOAD(&from->status) == GORT__G_DEAD ? NULL : &from->asan_fake;
+    if (to == &m->g0 || to->is_thread)
+        __sanitizer_start_switch_fiber(fake, m->g0.asan_bottom, m->g0.asan_size);
+    else
+        __sanitizer_start_switch_fiber(fake, to->stack_lo, (size_t)(to->stack_hi - to->stack_lo));
+#endif
+#ifdef GORT__TSAN
+    __tsan_switch_to_fiber(to->tsan_fiber, 0);
+#endif
+    (void)m; (void)from; (void)to;
+}
+/* First thing on `self`'s stack after a switch to it. ASan reports the
+   stack we came from; the first report on an M is its thread's stack. */
+static inline void gort__san_switched(gort__m *m, gort__g *self) {
+#ifdef GORT__ASAN
+    const void *bot;
+    size_t sz;
+    __sanitizer_finish_switch_fiber(self->asan_fake, &bot, &sz);
+    if (!m->g0.asan_bottom) { m->g0.asan_bottom = bot; m->g0.asan_size = sz; }
+#endif
+    (void)m; (void)self;
+}
+/* An M's thread starts: its g0 is the thread's own TSan fiber. */
+static inline void gort__san_thread_start(gort__m *m) {
+#ifdef GORT__TSAN
+    m->g0.tsan_fiber = __tsan_get_current_fiber();
+#endif
+    (void)m;
+}
+/* A goroutine's lifetime begins on a segment (on the spawner's thread). A
+   reused segment may carry ASan shadow of its last goroutine's frames (one
+   that ended with gort_exit never unwound them). TSan gets one fiber per
+   lifetime (see gort__san_fiber_end); creating it on the spawner also
+   orders the spawner's writes before the child. */
+static inline void gort__san_fiber_begin(gort__g *g) {
+#ifdef GORT__ASAN
+    __asan_unpoison_memory_region(g->stack_lo, (size_t)(g->stack_hi - g->stack_lo));
+#endif
+#ifdef GORT__TSAN
+    GORT_ASSERT(g->tsan_fiber == NULL);
+    g->tsan_fiber = __tsan_create_fiber(0);
+#endif
+    (void)g;
+}
+/* A lifetime ends (or a goroutine is taken back before it ran). A
+   goroutine that ends never returns through its entry frames (nor through
+   gort_exit's callers), so its fiber's shadow call stack keeps them; a
+   fiber reused by the next goroutine on this segment would grow by a few
+   entries per lifetime until TSan overruns it (64Ki entries) and corrupts
+   its own memory. Never called for the fiber we are on. */
+static inline void gort__san_fiber_end(gort__g *g) {
+#ifdef GORT__TSAN
+    if (g->tsan_fiber) __tsan_destroy_fiber(g->tsan_fiber);
+#endif
+    g->tsan_fiber = NULL;
+}
+/* A segment becomes a stack, or stops being one (Valgrind must know, or
+   it takes a switch for a huge stack frame). */
+static inline void gort__san_stack_add(gort__g *g) {
+#ifdef GORT_VALGRIND
+    g->vg_id = VALGRIND_STACK_REGISTER(g->stack_lo, g->stack_hi);
+#endif
+    (void)g;
+}
+static inline void gort__san_stack_del(gort__g *g) {
+#ifdef GORT_VALGRIND
+    VALGRIND_STACK_DEREGISTER(g->vg_id);
+#endif
+    (void)g;
+}
+/* Does the 4 KiB page at q hold anything but zeros? Reads memory that is
+   dead to the sanitizers (frames of goroutines gone), so Valgrind is told
+   it is defined and ASan gets a plain loop: it intercepts memcmp and would
+   check the dead frames' shadow. Elsewhere libc's vectorised memcmp
+   against a zero page reads 4 KiB in about 40 ns; a scalar loop (what -O2
+   makes of one) costs four times that on every goroutine exit. */
+static uint64_t gort__zero_page[4096 / 8];   /* zeros, never written: .bss, no memory until read */
+static GORT__NO_ASAN int gort__san_page_dirty(const uint64_t *q) {
+#ifdef GORT_VALGRIND
+    VALGRIND_MAKE_MEM_DEFINED(q, 4096);
+#endif
+#ifdef GORT__ASAN
+    {
+        uint64_t acc = 0;
+        int i;
+        for (i = 0; i < 4096 / 8; i++) acc |= q[i];
+        return acc != 0;
+    }
+#else
+    return memcmp(q, gort__zero_page, 4096) != 0;
+#endif
+}
+
 /* ---------------------------------------------------------------- >>stack
    A goroutine's stack is a fixed-size segment of a large reservation:
 
@@ -1356,8 +1729,6 @@ typedef struct { char *base; size_t len; size_t slot; size_t page; } gort__segv_
 static gort__segv_region gort__segv_tab[GORT__MAX_REGIONS];
 static uint32_t gort__segv_n;
 static uint32_t gort__segv_lock;
-static struct sigaction gort__segv_old;
-static uint32_t gort__segv_installed;
 
 static size_t gort__gsize(void) { return (sizeof(gort__g) + 63) & ~(size_t)63; }
 static gort__g *gort__slot_g(gort__rt *rt, char *slot) {
@@ -1439,96 +1810,28 @@ static void gort__segv_handler(int sig, siginfo_t *si, void *uc) {
             abort();
         }
     }
-    /* Not ours: chain. */
-    if (gort__segv_old.sa_flags & SA_SIGINFO) {
-        if (gort__segv_old.sa_sigaction) { gort__segv_old.sa_sigaction(sig, si, uc); return; }
-    } else if (gort__segv_old.sa_handler == SIG_IGN) {
-        return;
-    } else if (gort__segv_old.sa_handler != SIG_DFL && gort__segv_old.sa_handler) {
-        gort__segv_old.sa_handler(sig);
-        return;
-    }
-    /* Default action: restore it and return; the fault repeats and kills us
-       with the right signal and core dump. */
-    signal(sig, SIG_DFL);
+    gort__os_fault_chain(sig, si, uc);   /* not ours */
 }
 
-static void gort__segv_install(void) {
-    struct sigaction sa;
-    if (!gort__cas_u32(&gort__segv_installed, 0, 1)) return;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = gort__segv_handler;
-    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGSEGV, &sa, &gort__segv_old);
-    sigaction(SIGBUS, &sa, NULL);
-}
 
-/* Does a guard installed this way really fault? The kernel is asked to
-   write into the guard (getrandom(2): no fd needed, so a process out of
-   descriptors probes like any other): EFAULT means it refused. Where
-   getrandom is missing, write(2) from the guard into a pipe. 1 works,
-   0 does not, -1 could not tell (out of memory or fds: not cached). */
+/* Does a guard installed this way really fault (gort__os_guard_faults)?
+   1 works, 0 does not, -1 could not tell (out of memory or fds: not
+   cached). EINVAL from MADV_GUARD_INSTALL: not this kernel. */
 static int gort__guard_works(int mode, size_t page) {
-    int fds[2], ok = -1;
-    long r;
-    char *m = (char *)mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (m == MAP_FAILED) return -1;
-    if (mode == GORT__GUARD_MADV) {
-        if (madvise(m, page, MADV_GUARD_INSTALL) != 0) {
-            ok = errno == ENOMEM || errno == EAGAIN ? -1 : 0;   /* EINVAL: not this kernel */
-            munmap(m, 2 * page);
-            return ok;
-        }
-    } else if (mprotect(m, page, PROT_NONE) != 0) {
-        munmap(m, 2 * page);
-        return -1;
-    }
-#ifdef SYS_getrandom
-    r = syscall(SYS_getrandom, m, (size_t)1, 1 /* GRND_NONBLOCK */);
-    if (r >= 0 || errno == EFAULT) ok = r < 0;
-#else
-    r = -1;
-#endif
-    (void)r;
-    if (ok < 0 && pipe(fds) == 0) {
-        ssize_t w = write(fds[1], m, 1);
-        ok = (w < 0 && errno == EFAULT);
-        close(fds[0]); close(fds[1]);
-    }
-    munmap(m, 2 * page);
+    int ok, e;
+    char *m = gort__os_reserve(2 * page);
+    if (!m) return -1;
+    if ((e = gort__os_guard(m, page, mode)) != 0) ok = (e == -ENOMEM || e == -EAGAIN) ? -1 : mode == GORT__GUARD_MADV ? 0 : -1;
+    else ok = gort__os_guard_faults(m);
+    gort__os_release(m, 2 * page);
     return ok;
-}
-
-static long gort__read_long_file(const char *path, long dflt) {
-    char buf[64];
-    long v = dflt;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        ssize_t n = read(fd, buf, sizeof buf - 1);
-        if (n > 0) { buf[n] = 0; v = strtol(buf, NULL, 10); }
-        close(fd);
-    }
-    return v;
-}
-
-static long gort__count_maps(void) {
-    char buf[4096];
-    long lines = 0;
-    ssize_t n, i;
-    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return 1000;
-    while ((n = read(fd, buf, sizeof buf)) > 0)
-        for (i = 0; i < n; i++) lines += buf[i] == '\n';
-    close(fd);
-    return lines;
 }
 
 /* How many mprotect guards fit under vm.max_map_count (each splits the
    reservation's map entry in two), keeping 2048 entries for the program. */
 static void gort__mprot_budget(gort__rt *rt) {
-    rt->map_max = gort__read_long_file("/proc/sys/vm/max_map_count", 65530);
-    rt->mprot_budget = (rt->map_max - gort__count_maps() - 2048) / 2;
+    rt->map_max = gort__os_map_max();
+    rt->mprot_budget = (rt->map_max - gort__os_map_count() - 2048) / 2;
     if (rt->mprot_budget < 0) rt->mprot_budget = 0;
 }
 
@@ -1571,19 +1874,17 @@ static void gort__stack_init(gort__rt *rt) {
     if (rt->region_slots < 1) rt->region_slots = 1;
 }
 
-/* New reservation (stack lock held). With vm.overcommit_memory=2 the kernel
-   ignores MAP_NORESERVE and charges the whole reservation, so on failure try
-   smaller ones before giving up. */
+/* New reservation (stack lock held). Where the kernel charges the whole
+   reservation (vm.overcommit_memory=2, RLIMIT_AS), try smaller ones before
+   giving up. */
 static gort__region *gort__region_new(gort__rt *rt) {
     size_t n = rt->region_slots;
     for (;;) {
         size_t len = n * rt->slot_size;
-        char *b = (char *)mmap(NULL, len, PROT_READ | PROT_WRITE,
-                               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (b != MAP_FAILED) {
+        char *b = gort__os_reserve(len);
+        if (b) {
             gort__region *r = (gort__region *)calloc(1, sizeof *r);
-            if (!r) { munmap(b, len); return NULL; }
-            madvise(b, len, MADV_NOHUGEPAGE);  /* a huge page would commit 2 MiB per stack */
+            if (!r) { gort__os_release(b, len); return NULL; }
             r->base = b; r->nslots = n; r->used = 0;
             r->next = rt->regions; rt->regions = r;
             gort__segv_add(b, len, rt->slot_size, rt->page);
@@ -1611,13 +1912,13 @@ static int gort__slot_setup(gort__rt *rt, char *slot, int guard) {
     if (!guard) {
         const char *why = NULL;
         guard = rt->guard_mode;
-        if (guard == GORT__GUARD_MADV && madvise(slot, rt->page, MADV_GUARD_INSTALL) != 0) {
+        if (guard == GORT__GUARD_MADV && gort__os_guard(slot, rt->page, GORT__GUARD_MADV) != 0) {
             guard = GORT__GUARD_MPROT;
             if (!rt->map_max) gort__mprot_budget(rt);
             why = "madvise(MADV_GUARD_INSTALL) failed";
         }
         if (guard == GORT__GUARD_MPROT) {
-            if (rt->mprot_budget > 0 && mprotect(slot, rt->page, PROT_NONE) == 0) rt->mprot_budget--;
+            if (rt->mprot_budget > 0 && gort__os_guard(slot, rt->page, GORT__GUARD_MPROT) == 0) rt->mprot_budget--;
             else {
                 if (rt->mprot_budget > 0) why = "mprotect failed (out of memory or map entries)";
                 else why = why ? "madvise(MADV_GUARD_INSTALL) failed and the vm.max_map_count budget is used up"
@@ -1635,9 +1936,7 @@ static int gort__slot_setup(gort__rt *rt, char *slot, int guard) {
     g->stack_lo = slot + rt->page;
     g->stack_hi = (char *)g;
     if (guard == GORT__GUARD_CANARY) gort__canary_set(g);
-#ifdef GORT_VALGRIND
-    g->vg_id = VALGRIND_STACK_REGISTER(g->stack_lo, g->stack_hi);
-#endif
+    gort__san_stack_add(g);
     return 0;
 }
 
@@ -1657,25 +1956,42 @@ static void gort__stack_spill(gort__rt *rt, gort__p *p) {
 /* No segment can be mapped (RLIMIT_AS, memory): before gort_go says
    -ENOMEM, take back what other Ps keep cached. An idle P's cache is
    nobody's while the sched lock is held; a busy P is asked to spill its
-   own (at its next goroutine exit or when it goes idle), and we wait for
-   that a little. 1 if the hot pool has a segment now. */
+   own (at its next goroutine exit or when it goes idle) and clears its
+   gfree_spill when it has. We wait until every P has answered, or for
+   GORT__RECLAIM_NS when one runs a goroutine that does not end: a fixed
+   short wait lost a busy P's cache whenever its thread was not scheduled
+   in time (tests/test_faults.c, reclaim, under TSan and load). 1 if the
+   hot pool has a segment now. */
+#define GORT__RECLAIM_NS 200000000LL
 static int gort__stack_reclaim(gort__rt *rt, gort__p *self) {
-    int i;
+    int i, asked = 0;
     long n;
-    int64_t until = gort__nanotime() + 5000000;   /* a busy P spins 50 us before idling */
+    int64_t until = gort__nanotime() + GORT__RECLAIM_NS;
     for (;;) {
         gort__p *p;
+        int pending = 0;
         gort__lock(&rt->lock);
-        for (p = rt->pidle; p; p = p->link)
+        for (p = rt->pidle; p; p = p->link) {
             if (p->gfree) gort__stack_spill(rt, p);
+            __atomic_store_n(&p->gfree_spill, 0, __ATOMIC_SEQ_CST);   /* answered for it */
+        }
         gort__unlock(&rt->lock);
+        /* Flags before the count: an owner spills, then clears its flag. */
+        if (asked)
+            for (i = 0; i < rt->nprocs; i++)
+                pending += &rt->allp[i] != self && __atomic_load_n(&rt->allp[i].gfree_spill, __ATOMIC_SEQ_CST);
         gort__lock(&rt->stk_lock);
         n = rt->nstk_free;
         gort__unlock(&rt->stk_lock);
         if (n > 0) return 1;
-        if ((rt->nprocs == 1 && self) || gort__nanotime() > until) return 0;
-        for (i = 0; i < rt->nprocs; i++)
-            if (&rt->allp[i] != self) __atomic_store_n(&rt->allp[i].gfree_spill, 1, __ATOMIC_SEQ_CST);
+        if (rt->nprocs == 1 && self) return 0;
+        if ((asked && !pending) || gort__nanotime() > until) return 0;
+        if (!asked) {
+            asked = 1;
+            for (i = 0; i < rt->nprocs; i++)
+                if (&rt->allp[i] != self) __atomic_store_n(&rt->allp[i].gfree_spill, 1, __ATOMIC_SEQ_CST);
+            continue;   /* Ps that went idle meanwhile are answered for under the lock */
+        }
         sched_yield();   /* out-of-memory path only: give the owners a moment */
     }
 }
@@ -1725,30 +2041,13 @@ retry:
 /* Did the goroutine run deeper than GORT__SHRINK_KEEP? Reads a few words of
    a page it would have written; an untouched page reads as zeros (the first
    read maps the shared zero page: no memory). */
-static uint64_t gort__zero_page[4096 / 8];   /* zeros, never written: .bss, no memory until read */
-
-static GORT__NO_ASAN int gort__stack_was_deep(gort__g *g) {
+static int gort__stack_was_deep(gort__g *g) {
     const uint64_t *q;
-    uint64_t acc = 0;
-    int i;
     if ((size_t)(g->stack_hi - g->stack_lo) <= GORT__SHRINK_KEEP + 2 * 4096) return 0;
     q = (const uint64_t *)(const void *)(((uintptr_t)(g->stack_hi - GORT__SHRINK_KEEP)) & ~(uintptr_t)4095);
-#ifdef GORT_VALGRIND
-    VALGRIND_MAKE_MEM_DEFINED(q, 4096);
-#endif
     /* The whole page: a deep frame full of zeros still has a return
-       address or a saved register somewhere in it. libc's vectorised
-       memcmp against a zero page reads 4 KiB in about 40 ns; a scalar loop
-       (what -O2 makes of one) costs four times that on every exit. ASan
-       intercepts memcmp and would check the dead frames' shadow, so it
-       gets the loop. */
-#ifndef GORT__ASAN
-    (void)acc; (void)i;
-    return memcmp(q, gort__zero_page, 4096) != 0;
-#else
-    for (i = 0; i < 4096 / 8; i++) acc |= q[i];
-    return acc != 0;
-#endif
+       address or a saved register somewhere in it. */
+    return gort__san_page_dirty(q);
 }
 
 /* Room in the cold list for every slot on its way there (stack lock). */
@@ -1772,12 +2071,12 @@ static void gort__stack_put(gort__rt *rt, gort__p *p, gort__g *g) {
            dirty, it would make every later exit here look deep and pay
            this madvise again. */
         char *mark = (char *)(((uintptr_t)(g->stack_hi - GORT__SHRINK_KEEP)) & ~(uintptr_t)4095) + 4096;
-        madvise(g->stack_lo, (size_t)(mark - g->stack_lo), MADV_DONTNEED);
+        gort__os_decommit(g->stack_lo, (size_t)(mark - g->stack_lo));
         if (g->guard == GORT__GUARD_CANARY) gort__canary_set(g);
     }
     if (p && GORT__UNLIKELY(__atomic_load_n(&p->gfree_spill, __ATOMIC_RELAXED))) {
-        __atomic_store_n(&p->gfree_spill, 0, __ATOMIC_RELAXED);
         gort__stack_spill(rt, p);
+        __atomic_store_n(&p->gfree_spill, 0, __ATOMIC_SEQ_CST);   /* after: gort__stack_reclaim */
         p = NULL;   /* g too goes to the hot pool */
     }
     if (p && p->ngfree < GORT__GCACHE) {
@@ -1833,12 +2132,10 @@ static void gort__stack_trim(gort__rt *rt) {
         slot = g->stack_lo - rt->page;
         tag = (uintptr_t)slot | (uintptr_t)(g->guard == GORT__GUARD_CANARY ? 0 : g->guard);
         GORT_ASSERT(g->tsan_fiber == NULL);   /* a free segment has none */
-#ifdef GORT_VALGRIND
-        VALGRIND_STACK_DEREGISTER(g->vg_id);
-#endif
+        gort__san_stack_del(g);
         /* Pages first, then the list: once listed, another thread may set
            the slot up for a new goroutine. */
-        madvise(slot + rt->page, rt->slot_size - rt->page, MADV_DONTNEED);
+        gort__os_decommit(slot + rt->page, rt->slot_size - rt->page);
         gort__lock(&rt->stk_lock);
         gort__cold_push(rt, (char *)tag);
         gort__unlock(&rt->stk_lock);
@@ -1852,16 +2149,11 @@ static void gort__stack_free_all(gort__rt *rt) {
         n = r->next;
         for (i = 0; i < r->used; i++) {
             gort__g *g = gort__slot_g(rt, r->base + i * rt->slot_size);
-            (void)g;
-#ifdef GORT__TSAN
-            if (g->tsan_fiber) __tsan_destroy_fiber(g->tsan_fiber);
-#endif
-#ifdef GORT_VALGRIND
-            if (g->stack_lo) VALGRIND_STACK_DEREGISTER(g->vg_id);
-#endif
+            gort__san_fiber_end(g);
+            if (g->stack_lo) gort__san_stack_del(g);
         }
         gort__segv_del(r->base);
-        munmap(r->base, r->nslots * rt->slot_size);
+        gort__os_release(r->base, r->nslots * rt->slot_size);
         free(r);
     }
     rt->regions = NULL;
@@ -2052,7 +2344,7 @@ static gort__g *gort__globrunq_get(gort__rt *rt, gort__p *p, int max) {
    spinner gave up just before" is closed by the spinner re-checking every
    run queue after it stops counting itself as spinning.
 
-   SLEEPING. One idle M at a time blocks in epoll_wait with a timeout of the
+   SLEEPING. One idle M at a time blocks in the poller (gort__poller_wait) with a timeout of the
    earliest timer of any P (the poller); the others sleep on a futex until
    gort__startm hands them a P. New I/O, timers earlier than the poller's
    deadline, and gort_stop break the poller's wait through an eventfd. */
@@ -2217,20 +2509,7 @@ static void gort__ready(gort__g *g) {
 /* Switch from the running context to another. Both are Gs (g0 included).
    Returns when `from` is resumed, on whatever M resumes it. */
 static void gort__switch(gort__m *m, gort__g *from, gort__g *to) {
-#ifdef GORT__ASAN
-    /* A dead goroutine passes no fake-stack save: ASan then frees its
-       fake stack, so no per-lifetime state outlives it (as with TSan's
-       fiber, see gort__goexit_after; tests/test_lifetimes.c). */
-    if (to == &m->g0 || to->is_thread)
-        __sanitizer_start_switch_fiber(GORT__LOAD(&from->status) == GORT__G_DEAD ? NULL : &from->asan_fake,
-                                       m->g0.asan_bottom, m->g0.asan_size);
-    else
-        __sanitizer_start_switch_fiber(GORT__LOAD(&from->status) == GORT__G_DEAD ? NULL : &from->asan_fake,
-                                       to->stack_lo, (size_t)(to->stack_hi - to->stack_lo));
-#endif
-#ifdef GORT__TSAN
-    __tsan_switch_to_fiber(to->tsan_fiber, 0);
-#endif
+    gort__san_switch(m, from, to);
     if (from->guard == GORT__GUARD_CANARY && from != &m->g0 &&
         *(uint64_t *)(void *)from->stack_lo != GORT__CANARY) {
         gort__overflow_report(from, (size_t)(from->stack_hi - from->stack_lo));
@@ -2264,16 +2543,7 @@ static void gort__execute(gort__m *m, gort__g *g, gort__g *from) {
 static void gort__after_switch(gort__g *self) {
     gort__m *m = gort__getm();
     void (*fn)(gort__g *, void *);
-#ifdef GORT__ASAN
-    {
-        const void *bot;
-        size_t sz;
-        __sanitizer_finish_switch_fiber(self->asan_fake, &bot, &sz);
-        if (!m->g0.asan_bottom) { m->g0.asan_bottom = bot; m->g0.asan_size = sz; }
-    }
-#else
-    (void)self;
-#endif
+    gort__san_switched(m, self);
     if (m->after_timer) {
         gort__timer *t = m->after_timer;
         m->after_timer = NULL;
@@ -2595,8 +2865,8 @@ top:
 
     /* Nothing: give the P up. */
     if (GORT__UNLIKELY(__atomic_load_n(&p->gfree_spill, __ATOMIC_RELAXED))) {
-        __atomic_store_n(&p->gfree_spill, 0, __ATOMIC_RELAXED);
         gort__stack_spill(rt, p);
+        __atomic_store_n(&p->gfree_spill, 0, __ATOMIC_SEQ_CST);   /* after: gort__stack_reclaim */
     }
     gort__lock(&rt->lock);
     if (GORT__LOAD(&rt->gq_size) > 0) {
@@ -2636,7 +2906,7 @@ top:
     for (;;) {
         if (GORT__LOAD(&rt->stopping)) return NULL;
         if (gort__cas_u32(&rt->polling, 0, 1)) {
-            /* We are the poller: sleep in epoll_wait until the next timer,
+            /* We are the poller: sleep in the poller until the next timer,
                I/O, or a break. See gort__timer_add for the ordering. */
             __atomic_store_n(&rt->poll_until, INT64_MAX, __ATOMIC_SEQ_CST);
             deadline = gort__timers_earliest(rt);
@@ -2708,10 +2978,8 @@ static void *gort__mstart(void *arg) {
     }
     gort__tls_tg = GORT__M_MARK;
     m->g0.rt = rt;
-    if (pthread_getcpuclockid(pthread_self(), &m->cpuclock) != 0) m->cpuclock = CLOCK_MONOTONIC;
-#ifdef GORT__TSAN
-    m->g0.tsan_fiber = __tsan_get_current_fiber();
-#endif
+    m->cpuclock = gort__os_thread_clock();
+    gort__san_thread_start(m);
     gort__acquirep(m, m->nextp);
     m->nextp = NULL;
     gort__schedule(m);
@@ -2731,7 +2999,7 @@ static void gort__m_exit(gort__m *m) {
     m->altstack = NULL;
     gort__tls_m = NULL;
     if (GORT__ADD(&rt->mlive, (uint32_t)-1) == 0)
-        gort__futex(&rt->mlive, FUTEX_WAKE, 1, NULL);
+        gort__os_wake(&rt->mlive, 1);
     if (GORT__ADD(&rt->refs, (uint32_t)-1) == 0) gort__rt_free(rt);
 }
 
@@ -2739,17 +3007,7 @@ static void gort__m_exit(gort__m *m) {
 static void gort__goexit_after(gort__g *g, void *arg) {
     gort__m *m = gort__getm();
     (void)arg;
-#ifdef GORT__TSAN
-    /* A goroutine that ends never returns through its entry frames (nor
-       through gort_exit's callers), so its fiber's shadow call stack keeps
-       them; a fiber reused by the next goroutine on this segment would
-       grow by a few entries per lifetime until TSan overruns it (64Ki
-       entries) and corrupts its own memory. So each lifetime gets a fresh
-       fiber (gort__newproc), dropped here: we run on the next context, so
-       the dead one is not the fiber we are on. */
-    __tsan_destroy_fiber(g->tsan_fiber);
-    g->tsan_fiber = NULL;
-#endif
+    gort__san_fiber_end(g);   /* we run on the next context: not the fiber we are on */
     gort__setstatus(g, GORT__G_DEAD, GORT__G_FREE);
     gort__stack_put(m->rt, m->p, g);
 }
@@ -2800,10 +3058,7 @@ static int gort__newproc_check(gort__rt *rt, gort__g *g) {
     gort__unlock(&rt->lock);
     GORT__ADD(&rt->ngo_extra, -1);
     gort__setstatus(g, GORT__G_RUNNABLE, GORT__G_FREE);
-#ifdef GORT__TSAN
-    __tsan_destroy_fiber(g->tsan_fiber);   /* it never ran: a free slot holds no fiber */
-    g->tsan_fiber = NULL;
-#endif
+    gort__san_fiber_end(g);   /* it never ran: a free slot holds no fiber */
     gort__stack_put(rt, NULL, g);
     return err;
 }
@@ -2814,17 +3069,7 @@ static int gort__newproc(gort__rt *rt, void (*fn)(void *), void *arg, gort__g **
     gort__p *p = (m && m->rt == rt) ? m->p : NULL;
     gort__g *g = gort__stack_get(rt, p);
     if (!g) return -ENOMEM;
-#ifdef GORT__ASAN
-    /* A reused segment may carry the shadow of its last goroutine's frames
-       (one that ended with gort_exit never unwound them). */
-    __asan_unpoison_memory_region(g->stack_lo, (size_t)(g->stack_hi - g->stack_lo));
-#endif
-#ifdef GORT__TSAN
-    /* One fiber per lifetime (see gort__goexit_after). Creating it here,
-       on the spawner, also orders the spawner's writes before the child. */
-    GORT_ASSERT(g->tsan_fiber == NULL);
-    g->tsan_fiber = __tsan_create_fiber(0);
-#endif
+    gort__san_fiber_begin(g);
     g->fn = fn;
     g->arg = arg;
     g->waitstate = GORT__W_NONE;
@@ -3259,6 +3504,11 @@ static gort__pd *gort__pd_tab[GORT__PD_CHUNKS];  /* process-wide; chunks live fo
 static void gort__pd_bump(gort__pd *pd) {
     __atomic_store_n(&pd->seq, pd->seq + 1, __ATOMIC_RELEASE);
 }
+/* What the poller hands back with fd's events: the fd and the sequence
+   number it was armed under (pd lock held). */
+static uint64_t gort__pd_data(gort__pd *pd, int fd) {
+    return (uint64_t)(uint32_t)fd | ((uint64_t)pd->seq << 32);
+}
 
 static gort__pd *gort__pd_get(int fd, int create) {
     gort__pd *chunk;
@@ -3314,7 +3564,6 @@ static int gort__fd_nonblock(int fd) {
    Returns 1 (armed), 0 (not pollable: a regular file, always ready) or
    -errno. Takes pd's lock. */
 static int gort__pd_arm(gort__rt *rt, gort__pd *pd, int fd, int recheck) {
-    struct epoll_event ev;
     gort__waiter *evicted = NULL;
     int st, r;
     if (!recheck && GORT__LIKELY(__atomic_load_n(&pd->state, __ATOMIC_ACQUIRE) == GORT__PD_ARMED &&
@@ -3327,13 +3576,11 @@ static int gort__pd_arm(gort__rt *rt, gort__pd *pd, int fd, int recheck) {
         __atomic_store_n(&pd->owner, rt, __ATOMIC_RELAXED);
     }
     st = __atomic_load_n(&pd->state, __ATOMIC_RELAXED);
-    memset(&ev, 0, sizeof ev);
-    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
     if (st == GORT__PD_ARMED && recheck) {
-        /* MOD also re-arms the edge: if fd is ready now, an event comes. */
-        ev.data.u64 = (uint64_t)(uint32_t)fd | ((uint64_t)pd->seq << 32);
-        if (epoll_ctl(rt->epfd, EPOLL_CTL_MOD, fd, &ev) == 0) { gort__unlock(&pd->lock); return 1; }
-        if (errno != ENOENT) { r = -errno; gort__unlock(&pd->lock); return r; }
+        /* Re-arming also re-delivers the edge: if fd is ready now, an event comes. */
+        r = gort__poller_arm(&rt->poller, fd, gort__pd_data(pd, fd), 0);
+        if (r == 0) { gort__unlock(&pd->lock); return 1; }
+        if (r != -ENOENT) { gort__unlock(&pd->lock); return r; }
         /* ENOENT: closed with close() and the number reused. */
         st = GORT__PD_UNKNOWN;
         __atomic_store_n(&pd->state, st, __ATOMIC_RELAXED);
@@ -3343,15 +3590,13 @@ static int gort__pd_arm(gort__rt *rt, gort__pd *pd, int fd, int recheck) {
     if (st == GORT__PD_UNKNOWN || (st == GORT__PD_UNPOLLABLE && recheck)) {
         if ((r = gort__fd_nonblock(fd)) < 0) { gort__unlock(&pd->lock); gort__wake_list(evicted); return r; }
         if (st == GORT__PD_UNPOLLABLE) gort__pd_bump(pd);
-        ev.data.u64 = (uint64_t)(uint32_t)fd | ((uint64_t)pd->seq << 32);
-        r = epoll_ctl(rt->epfd, EPOLL_CTL_ADD, fd, &ev);
-        /* EEXIST: registered under an older sequence number (the file
+        r = gort__poller_arm(&rt->poller, fd, gort__pd_data(pd, fd), 1);
+        /* -EEXIST: registered under an older sequence number (the file
            outlived a gort_close through a dup): take it over. */
-        if (r < 0 && errno == EEXIST) r = epoll_ctl(rt->epfd, EPOLL_CTL_MOD, fd, &ev);
+        if (r == -EEXIST) r = gort__poller_arm(&rt->poller, fd, gort__pd_data(pd, fd), 0);
         if (r == 0) st = GORT__PD_ARMED;
-        else if (errno == EPERM) st = GORT__PD_UNPOLLABLE;   /* a regular file or similar: always ready */
+        else if (r == -EPERM) st = GORT__PD_UNPOLLABLE;   /* a regular file or similar: always ready */
         else {
-            r = -errno;
             __atomic_store_n(&pd->state, GORT__PD_UNKNOWN, __ATOMIC_RELAXED);
             gort__unlock(&pd->lock);
             gort__wake_list(evicted);
@@ -3364,78 +3609,34 @@ static int gort__pd_arm(gort__rt *rt, gort__pd *pd, int fd, int recheck) {
     return st == GORT__PD_ARMED ? 1 : 0;
 }
 
-static void gort__netpoll_break(gort__rt *rt) {
-    if (gort__cas_u32(&rt->evfd_armed, 0, 1)) {
-        uint64_t one = 1;
-        ssize_t r;
-        while ((r = write(rt->evfd, &one, sizeof one)) < 0 && errno == EINTR) {}
-        /* Not written: disarm, or no later break would write either and
-           the poller could sleep through every new timer. (EAGAIN: the
-           counter is full, so a wake-up is pending anyway.) */
-        if (r < 0 && errno != EAGAIN) __atomic_store_n(&rt->evfd_armed, 0, __ATOMIC_SEQ_CST);
-    }
-}
-
-static int gort__no_pwait2;   /* the kernel (or qemu) has no epoll_pwait2 */
+static void gort__netpoll_break(gort__rt *rt) { gort__poller_break(&rt->poller); }
 
 /* Poll for I/O: block until deadline (INT64_MAX: no limit) if block, else
    just look. Returns the readied Gs as a list linked by schedlink, their
    state already RUNNABLE (the caller queues them). */
 static gort__g *gort__netpoll(gort__rt *rt, int64_t deadline, int block) {
-    struct epoll_event ev[128];
+    gort__pollev ev[GORT__POLL_BATCH];
     gort__g *head = NULL;
-    int n, i, timeout = 0;
-    if (block) {
-        if (deadline == INT64_MAX) timeout = -1;
-        else {
-            int64_t d = deadline - gort__nanotime();
-            if (d <= 0) timeout = 0;
-            else if (d > 1000000000LL * 1000) timeout = 1000000;
-            else timeout = (int)((d + 999999) / 1000000);  /* round up: never wake early */
-        }
-    }
+    int n, i;
     GORT__STORE(&rt->last_poll, gort__nanotime());
-#ifdef SYS_epoll_pwait2
-    /* epoll_pwait2 (Linux 5.11) takes nanoseconds: a 10 us sleep must not
-       round up to epoll_wait's millisecond. */
-    if (block && timeout > 0 && !gort__no_pwait2) {
-        struct timespec ts;
-        int64_t d = deadline - gort__nanotime();
-        if (d < 0) d = 0;
-        ts.tv_sec = (time_t)(d / 1000000000LL);
-        ts.tv_nsec = (long)(d % 1000000000LL);
-        n = (int)syscall(SYS_epoll_pwait2, rt->epfd, ev, 128, &ts, NULL, (size_t)0);
-        if (n < 0 && errno == ENOSYS) {
-            gort__no_pwait2 = 1;
-            n = epoll_wait(rt->epfd, ev, 128, timeout);
-        }
-    } else
-#endif
-    n = epoll_wait(rt->epfd, ev, 128, timeout);
+    n = gort__poller_wait(&rt->poller, block ? deadline : 0, ev, GORT__POLL_BATCH);
     for (i = 0; i < n; i++) {
-        uint64_t data = ev[i].data.u64;
+        uint64_t data = ev[i].data;
         int fd = (int)(uint32_t)data;
         uint32_t seq = (uint32_t)(data >> 32);
         gort__pd *pd;
         gort__waiter *w, *wake = NULL;
-        if (fd == rt->evfd) {
-            uint64_t v;
-            ssize_t r = read(rt->evfd, &v, sizeof v);
-            (void)r;
-            __atomic_store_n(&rt->evfd_armed, 0, __ATOMIC_SEQ_CST);
-            continue;
-        }
         pd = gort__pd_get(fd, 0);
         if (!pd) continue;
         gort__lock(&pd->lock);
         if (pd->seq != seq) { gort__unlock(&pd->lock); continue; }
         /* The edge is remembered unless it woke someone: a select waiter
            whose claim was lost to another case does not consume it. */
-        if (ev[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+        if (ev[i].events & GORT__POLL_IN) {
             __atomic_store_n(&pd->rseq, pd->rseq + 1, __ATOMIC_RELEASE);
             while ((w = gort__wq_pop(&pd->rq)) != NULL) { w->success = 1; w->wake_next = wake; wake = w; }
         }
-        if (ev[i].events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) {
+        if (ev[i].events & GORT__POLL_OUT) {
             __atomic_store_n(&pd->wseq, pd->wseq + 1, __ATOMIC_RELEASE);
             while ((w = gort__wq_pop(&pd->wq)) != NULL) { w->success = 1; w->wake_next = wake; wake = w; }
         }
@@ -3743,18 +3944,6 @@ static size_t gort__parse_size(const char *s) {
     return (size_t)(v << shift);
 }
 
-static int gort__ncpu(void) {
-    unsigned long mask[64];
-    long r = syscall(SYS_sched_getaffinity, 0, sizeof mask, mask);
-    int n = 0;
-    long i;
-    if (r > 0) {
-        for (i = 0; i < r / (long)sizeof(unsigned long); i++) n += __builtin_popcountl(mask[i]);
-    }
-    if (n <= 0) n = (int)sysconf(_SC_NPROCESSORS_ONLN);
-    return n > 0 ? n : 1;
-}
-
 static int gort__debug_env(void) {
     const char *e = getenv("GORT_DEBUG");
     int d = 0;
@@ -3805,8 +3994,7 @@ static void gort__rt_free(gort__rt *rt) {
     gort__stack_free_all(rt);
     free(rt->allp);
     for (m = rt->allm; m; m = n) { n = m->alllink; free(m); }
-    if (rt->epfd >= 0) close(rt->epfd);
-    if (rt->evfd >= 0) close(rt->evfd);
+    gort__poller_free(&rt->poller);
     /* Descriptors registered with this epoll must register again with the next. */
     for (c = 0; c < GORT__PD_CHUNKS; c++) {
         gort__pd *chunk = __atomic_load_n(&gort__pd_tab[c], __ATOMIC_ACQUIRE);
@@ -3831,7 +4019,7 @@ static int gort__rt_new(const gort_opts *opts, int mode, gort__rt **out) {
     size_t ss;
     int i, np;
     const char *e;
-    struct epoll_event ev;
+    int err;
     if (opts) o = *opts; else memset(&o, 0, sizeof o);
     np = o.maxprocs;
     if (np < 0) {
@@ -3848,7 +4036,7 @@ static int gort__rt_new(const gort_opts *opts, int mode, gort__rt **out) {
             np = v > 1024 ? 1024 : (int)v;
         }
     }
-    if (np <= 0) np = gort__ncpu();
+    if (np <= 0) np = gort__os_ncpu();
     if (np > 1024) np = 1024;
     ss = o.stack_size;
     if (ss == 0) {
@@ -3882,27 +4070,10 @@ static int gort__rt_new(const gort_opts *opts, int mode, gort__rt **out) {
         rt->hog_ns = v >= 0 ? (int64_t)(v > 1000000000LL ? 1000000000LL : v) * 1000000 : 10000000;
     }
     rt->allp = (gort__p *)calloc((size_t)np, sizeof(gort__p));
-    rt->epfd = epoll_create1(EPOLL_CLOEXEC);
-    rt->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (!rt->allp || rt->epfd < 0 || rt->evfd < 0) {
-        int err = !rt->allp ? -ENOMEM : -errno;
-        free(rt->allp);
-        if (rt->epfd >= 0) close(rt->epfd);
-        if (rt->evfd >= 0) close(rt->evfd);
-        free(rt);
-        return err;
-    }
-    memset(&ev, 0, sizeof ev);
-    ev.events = EPOLLIN;
-    ev.data.u64 = (uint64_t)(uint32_t)rt->evfd;
-    if (epoll_ctl(rt->epfd, EPOLL_CTL_ADD, rt->evfd, &ev) != 0) {
-        /* Without it nothing could break the poller's sleep: timers and
-           goroutines readied from other threads would wait forever. */
-        int err = -errno;
-        close(rt->epfd); close(rt->evfd);
-        free(rt->allp); free(rt);
-        return err;
-    }
+    if (!rt->allp) { free(rt); return -ENOMEM; }
+    /* Without the poller's break nothing could end its sleep: timers and
+       goroutines readied from other threads would wait forever. */
+    if ((err = gort__poller_init(&rt->poller)) != 0) { free(rt->allp); free(rt); return err; }
     for (i = np - 1; i >= 0; i--) {
         gort__p *p = &rt->allp[i];
         p->id = i;
@@ -3914,7 +4085,7 @@ static int gort__rt_new(const gort_opts *opts, int mode, gort__rt **out) {
     rt->coarse_now = gort__nanotime();
     rt->last_poll = rt->coarse_now;
     gort__stack_init(rt);
-    gort__segv_install();
+    gort__os_fault_install(gort__segv_handler);
     if (!o.no_sigquit && !((e = getenv("GORT_NOSIGQUIT")) && *e && *e != '0') &&
         gort__cas_u32(&gort__quit_installed, 0, 1)) {
         struct sigaction sa;
@@ -3975,7 +4146,6 @@ static void gort__abandon(gort__rt *rt) {
 
 static void gort__rt_stop(gort__rt *rt) {
     gort__m *m;
-    struct timespec ts;
     int64_t until;
     gort__lock(&gort__rt_lock);
     if (gort__the_rt == rt) __atomic_store_n(&gort__the_rt, (gort__rt *)NULL, __ATOMIC_RELEASE);
@@ -3996,8 +4166,8 @@ static void gort__rt_stop(gort__rt *rt) {
         uint32_t live = GORT__LOAD(&rt->mlive);
         int64_t d = until - gort__nanotime();
         if (live == 0 || d <= 0) break;
-        ts.tv_sec = 0; ts.tv_nsec = d > 10000000 ? 10000000 : (long)d;
-        gort__futex(&rt->mlive, FUTEX_WAIT, live, &ts);
+        /* 10 ms naps: the deadline is re-read even if a wake is missed */
+        gort__os_wait(&rt->mlive, live, gort__nanotime() + (d > 10000000 ? 10000000 : d));
     }
     /* Every M has left the scheduler: unlink the dropped goroutines'
        waiters now, so that the channels work from this thread as soon as
@@ -4058,7 +4228,7 @@ static int gort__main_claim(gort__rt *rt, uint32_t final) {
 static void gort__main_finish(gort__rt *rt, int code) {
     rt->exit_code = code;
     __atomic_store_n(&rt->done, 1, __ATOMIC_SEQ_CST);
-    gort__futex(&rt->done, FUTEX_WAKE, 1, NULL);
+    gort__os_wake(&rt->done, 1);
 }
 
 static void gort__main_wrapper(void *arg) {
@@ -4098,7 +4268,7 @@ int gort_run_opts(const gort_opts *opts, void (*main_fn)(void *arg), void *arg) 
         return rc;
     }
     while (!__atomic_load_n(&rt->done, __ATOMIC_ACQUIRE))
-        gort__futex(&rt->done, FUTEX_WAIT, 0, NULL);
+        gort__os_wait(&rt->done, 0, 0);
     rc = rt->exit_code;
     gort__rt_stop(rt);
     return rc;
@@ -5138,14 +5308,14 @@ static ssize_t gort__io_try(gort__pd *pd, int kind, int fd, void *buf, size_t n,
             r = recv(fd, buf, n, flags | MSG_DONTWAIT);
             break;
         case GORT__IO_WRITE: case GORT__IO_SEND:
-            r = send(fd, buf, n, flags | MSG_DONTWAIT | MSG_NOSIGNAL);
+            r = send(fd, buf, n, flags | MSG_DONTWAIT | GORT__OS_NOSIGNAL);
             break;
         default:
             memset(&mh, 0, sizeof mh);
             mh.msg_iov = (struct iovec *)buf;
             mh.msg_iovlen = n;
             r = kind == GORT__IO_READV ? recvmsg(fd, &mh, MSG_DONTWAIT)
-                                       : sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+                                       : sendmsg(fd, &mh, MSG_DONTWAIT | GORT__OS_NOSIGNAL);
             break;
         }
         if (r >= 0) return r;
@@ -5160,7 +5330,7 @@ static ssize_t gort__io_try(gort__pd *pd, int kind, int fd, void *buf, size_t n,
     case GORT__IO_READV: r = readv(fd, (const struct iovec *)buf, (int)n); break;
     case GORT__IO_WRITEV: r = writev(fd, (const struct iovec *)buf, (int)n); break;
     default: r = kind == GORT__IO_RECV ? recv(fd, buf, n, flags | MSG_DONTWAIT)
-                                       : send(fd, buf, n, flags | MSG_DONTWAIT | MSG_NOSIGNAL); break;
+                                       : send(fd, buf, n, flags | MSG_DONTWAIT | GORT__OS_NOSIGNAL); break;
     }
     if (r >= 0) return r;
     e = errno;
@@ -5170,24 +5340,24 @@ static ssize_t gort__io_try(gort__pd *pd, int kind, int fd, void *buf, size_t n,
 }
 
 /* One blocking attempt of a plain thread's call: the system call as the
-   program would make it (send with MSG_NOSIGNAL: -EPIPE, not SIGPIPE). */
+   program would make it (send with GORT__OS_NOSIGNAL: -EPIPE, not SIGPIPE). */
 static ssize_t gort__io_try_thread(int kind, int fd, void *buf, size_t n, int flags) {
     struct msghdr mh;
     ssize_t r;
     switch (kind) {
     case GORT__IO_READ: r = read(fd, buf, n); break;
     case GORT__IO_RECV: r = recv(fd, buf, n, flags); break;
-    case GORT__IO_SEND: r = send(fd, buf, n, flags | MSG_NOSIGNAL); break;
+    case GORT__IO_SEND: r = send(fd, buf, n, flags | GORT__OS_NOSIGNAL); break;
     case GORT__IO_READV: r = readv(fd, (const struct iovec *)buf, (int)n); break;
     case GORT__IO_WRITEV:
         memset(&mh, 0, sizeof mh);
         mh.msg_iov = (struct iovec *)buf;
         mh.msg_iovlen = n;
-        r = sendmsg(fd, &mh, MSG_NOSIGNAL);
+        r = sendmsg(fd, &mh, GORT__OS_NOSIGNAL);
         if (r < 0 && errno == ENOTSOCK) r = writev(fd, (const struct iovec *)buf, (int)n);
         break;
     default:
-        r = send(fd, buf, n, MSG_NOSIGNAL);
+        r = send(fd, buf, n, GORT__OS_NOSIGNAL);
         if (r < 0 && errno == ENOTSOCK) r = write(fd, buf, n);
         break;
     }
@@ -5282,11 +5452,11 @@ static int gort__accept(int fd, struct sockaddr *addr, socklen_t *len, int64_t d
         if (pd) {
             /* accept has no MSG_DONTWAIT: make sure of O_NONBLOCK */
             int sys = gort__syscall_enter(gort__getm(), 1);
-            r = (e = gort__fd_nonblock(fd)) < 0 ? -1 : accept4(fd, addr, len, SOCK_CLOEXEC | SOCK_NONBLOCK);
+            r = (e = gort__fd_nonblock(fd)) < 0 ? -1 : gort__os_accept(fd, addr, len, 1);
             if (r < 0 && e == 0) e = -errno;
             if (sys) gort__syscall_exit(gort__getm(), 1);
         } else {
-            r = accept4(fd, addr, len, SOCK_CLOEXEC);
+            r = gort__os_accept(fd, addr, len, 0);
             e = r < 0 ? -errno : 0;
         }
         if (r >= 0) return r;
@@ -5393,7 +5563,7 @@ int gort_close(int fd) {
         gort__lock(&pd->lock);
         if (__atomic_load_n(&pd->state, __ATOMIC_RELAXED) == GORT__PD_ARMED &&
             __atomic_load_n(&pd->owner, __ATOMIC_RELAXED) == rt && rt)
-            epoll_ctl(rt->epfd, EPOLL_CTL_DEL, fd, NULL);
+            gort__poller_disarm(&rt->poller, fd);
         __atomic_store_n(&pd->state, GORT__PD_UNKNOWN, __ATOMIC_RELAXED);
         gort__pd_bump(pd);
         list = gort__pd_evict_locked(pd, 0);

@@ -1157,8 +1157,9 @@ static int reclaim_child(void *arg)
         fprintf(stderr, "round %d: %ld goroutines\n", i, x.counts[i]);
     if (rc != 0)
         ok = 0;
-    /* a P's cache holds up to 64; a thread the machine did not schedule
-       for the 5 ms gort_go waits may keep one or two for a round */
+    /* a P's cache holds up to 64, and gort_go waits until every P has
+       spilled its cache; a goroutine exiting meanwhile may keep one or
+       two in its P's cache for a round */
     for (i = 1, max = x.counts[0]; i < 6; i++)
         if (x.counts[i] > max)
             max = x.counts[i];
@@ -1368,7 +1369,7 @@ static void test_nofile(void)
 }
 
 /* RLIMIT_AS a little above what the process uses: gort_go says -ENOMEM
-   (or -EAGAIN) at the limit, round after round the same number fit, and
+   (or -EAGAIN) at the limit, round after round about as many fit, and
    the runtime works in between. Not under the sanitizers (their shadow
    memory is a reservation far beyond any such limit) or Valgrind. */
 static void as_main(void *arg)
@@ -1396,8 +1397,12 @@ static void as_main(void *arg)
         fprintf(stderr, "round %d: %ld goroutines under RLIMIT_AS\n", round, n);
     }
     WCHECK(r, counts[0] > 100);
+    /* Within 10%: a thread the scheduler starts between rounds (a spinning
+       M, one for a handoff) takes its own stack from the same limit, 8 MiB,
+       about 32 goroutines' worth; a stack that is not reused loses a whole
+       round's worth. */
     for (round = 1; round < 4; round++)
-        WCHECK(r, counts[round] >= counts[0] - 2 && counts[round] <= counts[0] + 2);
+        WCHECK(r, counts[round] >= counts[0] - counts[0] / 10 && counts[round] <= counts[0] + counts[0] / 10);
 }
 static int as_child(void *arg)
 {
