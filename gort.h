@@ -969,7 +969,7 @@ struct gort__waiter {
     gort__g      *g;
     void         *elem;           /* value to send, or where a received one goes */
     uint64_t      seq;            /* select/timeout: the park's claim ticket */
-    int           is_select;      /* must win g->claim before being completed */
+    int           claimable;      /* must win g->claim (CAS on seq) before being completed */
     int           caseidx;        /* select: which case */
     int           success;        /* set by the waker: 1 moved a value, 0 closed */
     int           handoff;        /* mutex: ownership handed over directly */
@@ -1285,7 +1285,7 @@ static gort__waiter *gort__wq_pop(gort__wq *q) {
     gort__waiter *w;
     while ((w = (gort__waiter *)q->head) != NULL) {
         gort__wq_remove(q, w);
-        if (!w->is_select || gort__claim(w->g, w->seq)) return w;
+        if (!w->claimable || gort__claim(w->g, w->seq)) return w;
     }
     return NULL;
 }
@@ -4255,7 +4255,7 @@ static void gort__unlock_after(gort__g *g, void *arg) {
 static void gort__waiter_init(gort__waiter *w, gort__g *g, void *elem, uint32_t *qlock) {
     w->next = w->prev = NULL; w->q = NULL;
     w->g = g; w->elem = elem; w->qlock = qlock;
-    w->seq = 0; w->is_select = 0; w->caseidx = 0; w->success = 0; w->handoff = 0;
+    w->seq = 0; w->claimable = 0; w->caseidx = 0; w->success = 0; w->handoff = 0;
     w->since = 0; w->wake_next = NULL; w->gnext = NULL; w->chan = NULL;
 }
 
@@ -4680,7 +4680,7 @@ int gort_select(gort_case *cases, int n, int64_t timeout_ns) {
         gort__waiter *w = &ws[k];
         gort__wq *q;
         gort__waiter_init(w, self, cs->elem, lockp[idx]);
-        w->is_select = 1; w->seq = seq; w->caseidx = idx;
+        w->claimable = 1; w->seq = seq; w->caseidx = idx;
         switch (cs->op) {
         case GORT_RECV: q = &cs->chan->recvq; break;
         case GORT_SEND: q = &cs->chan->sendq; break;
@@ -5039,7 +5039,7 @@ static int gort__pd_wait(gort__rt *rt, gort__pd *pd, int fd, int mode, uint32_t 
         return 0;
     }
     gort__waiter_init(&w, self, NULL, &pd->lock);
-    if (deadline > 0) { ticket = gort__new_ticket(self); w.is_select = 1; w.seq = ticket; }
+    if (deadline > 0) { ticket = gort__new_ticket(self); w.claimable = 1; w.seq = ticket; }
     self->waitfd = fd;
     gort__wq_push(q, &w);
     self->waiting = &w;
