@@ -216,11 +216,15 @@ TABLE OF CONTENTS (grep for the anchor)
     - A G is on at most one run queue, and only in state RUNNABLE.
     - Each state change has exactly one party entitled to make it, and
       gort__setstatus checks the state being left.
-    - A channel's send and receive queues are never both non-empty.
-    - A waiter record lives on its goroutine's stack and is unlinked (by
-      its waker, or by itself after a timeout or a lost select) before
-      that goroutine returns from the call that queued it. A goroutine
-      that gort_stop drops has its waiters unlinked by the stop.
+    - A channel's send and receive queues are never both non-empty,
+      except while one select that both sends and receives on the same
+      unbuffered channel waits in both (as in Go; see >>chan).
+    - A waiter record lives on its goroutine's stack (a select over more
+      than 8 cases keeps its waiters in memory it mallocs and frees
+      itself) and is unlinked (by its waker, or by itself after a timeout
+      or a lost select) before that goroutine returns from the call that
+      queued it. A goroutine that gort_stop drops has its waiters
+      unlinked by the stop.
     - A parked select holds a reference on each of its channels until its
       last pass is done, so gort_chan_free right after the wake-up that
       emptied the channel's queues is safe.
@@ -962,7 +966,8 @@ struct gort__timer {
 
 /* A waiter: one goroutine (or plain thread) queued on one channel or sync
    object. It lives on the waiting goroutine's stack, which stays put while
-   it is parked. Fields are guarded by the lock of the queue it is on. */
+   it is parked (a select over more than 8 cases: in its malloc'd scratch
+   memory). Fields are guarded by the lock of the queue it is on. */
 struct gort__waiter {
     gort__waiter *next, *prev;    /* queue links */
     gort__wq     *q;              /* queue it is on, NULL once removed */
@@ -998,7 +1003,8 @@ struct gort__g {
     uint64_t  claim;              /* atomic: park ticket; odd once claimed (select,
                                      timeouts): wakers race with a CAS */
     void     *param;              /* set by the waker before gort__ready */
-    gort__waiter *waiting;        /* select: its waiters (for stop and dumps) */
+    gort__waiter *waiting;        /* while parked: its queued waiters, linked by
+                                     gnext (gort_stop unlinks them: gort__abandon) */
     gort__m  *last_m;             /* debug migrate: where it last ran (atomic:
                                      gort__migrate_get watches it unlocked) */
     uint32_t  note;               /* plain threads: futex word to sleep on */
@@ -4161,13 +4167,24 @@ static void gort__checkdead(gort__rt *rt) {
 /* ---------------------------------------------------------------- >>chan
    A channel is a lock, a ring buffer and two FIFO queues of waiters.
    Invariants (under the lock):
-     - recvq and sendq are never both non-empty;
-     - a buffered channel with waiting receivers is empty, one with waiting
-       senders is full;
-     - once closed, never reopened, and no waiter is left queued.
+     - the send and receive queues are not both non-empty, with one
+       exception (as in Go): a select that both sends and receives on the
+       same unbuffered channel queues a waiter in each, and then the other
+       queue holds only that select's waiters. Every waiter is queued
+       right after a pop of the other queue found it empty (a pop also
+       unlinks the waiters of selects already completed through another
+       case, gort__wq_pop); gort__chan_check_queue asserts it there;
+     - 0 <= count <= cap; a buffered channel with waiting receivers is
+       empty, one with waiting senders is full (asserted at each hand-off);
+     - once closed, never reopened, and no waiter is left queued: close
+       wakes them all and no call queues one on a closed channel.
    A value moves once: straight from the sender's memory into the
    receiver's when one waits for the other (a parked receiver's
-   destination, a parked sender's source), else through the buffer.
+   destination, a parked sender's source), else through the buffer. The
+   hand-off to a parked partner is written once, in gort__chan_send_locked
+   and gort__chan_recv_locked, which gort_chan_send/recv and select's
+   pass 1 all call (as Go's chansend, chanrecv and selectgo call send and
+   recv).
    Wakers set the waiter's result under the lock and ready its goroutine
    after unlocking; the lock's release and the run queue's publication order
    the value before the receiver sees it (send happens-before receive). */
