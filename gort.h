@@ -219,11 +219,15 @@ TABLE OF CONTENTS (grep for the anchor)
     - A G is on at most one run queue, and only in state RUNNABLE.
     - Each state change has exactly one party entitled to make it, and
       gort__setstatus checks the state being left.
-    - A channel's send and receive queues are never both non-empty.
-    - A waiter record lives on its goroutine's stack and is unlinked (by
-      its waker, or by itself after a timeout or a lost select) before
-      that goroutine returns from the call that queued it. A goroutine
-      that gort_stop drops has its waiters unlinked by the stop.
+    - A channel's send and receive queues are never both non-empty,
+      except while one select that both sends and receives on the same
+      unbuffered channel waits in both (as in Go; see >>chan).
+    - A waiter record lives on its goroutine's stack (a select over more
+      than 8 cases keeps its waiters in memory it mallocs and frees
+      itself) and is unlinked (by its waker, or by itself after a timeout
+      or a lost select) before that goroutine returns from the call that
+      queued it. A goroutine that gort_stop drops has its waiters
+      unlinked by the stop.
     - A parked select holds a reference on each of its channels until its
       last pass is done, so gort_chan_free right after the wake-up that
       emptied the channel's queues is safe.
@@ -1232,14 +1236,15 @@ struct gort__timer {
 
 /* A waiter: one goroutine (or plain thread) queued on one channel or sync
    object. It lives on the waiting goroutine's stack, which stays put while
-   it is parked. Fields are guarded by the lock of the queue it is on. */
+   it is parked (a select over more than 8 cases: in its malloc'd scratch
+   memory). Fields are guarded by the lock of the queue it is on. */
 struct gort__waiter {
     gort__waiter *next, *prev;    /* queue links */
     gort__wq     *q;              /* queue it is on, NULL once removed */
     gort__g      *g;
     void         *elem;           /* value to send, or where a received one goes */
     uint64_t      seq;            /* select/timeout: the park's claim ticket */
-    int           is_select;      /* must win g->claim before being completed */
+    int           claimable;      /* must win g->claim (CAS on seq) before being completed */
     int           caseidx;        /* select: which case */
     int           success;        /* set by the waker: 1 moved a value, 0 closed */
     int           handoff;        /* mutex: ownership handed over directly */
@@ -1268,7 +1273,8 @@ struct gort__g {
     uint64_t  claim;              /* atomic: park ticket; odd once claimed (select,
                                      timeouts): wakers race with a CAS */
     void     *param;              /* set by the waker before gort__ready */
-    gort__waiter *waiting;        /* select: its waiters (for stop and dumps) */
+    gort__waiter *waiting;        /* while parked: its queued waiters, linked by
+                                     gnext (gort_stop unlinks them: gort__abandon) */
     gort__m  *last_m;             /* debug migrate: where it last ran (atomic:
                                      gort__migrate_get watches it unlocked) */
     uint32_t  note;               /* plain threads: futex word to sleep on */
@@ -1553,7 +1559,7 @@ static gort__waiter *gort__wq_pop(gort__wq *q) {
     gort__waiter *w;
     while ((w = (gort__waiter *)q->head) != NULL) {
         gort__wq_remove(q, w);
-        if (!w->is_select || gort__claim(w->g, w->seq)) return w;
+        if (!w->claimable || gort__claim(w->g, w->seq)) return w;
     }
     return NULL;
 }
@@ -4331,13 +4337,24 @@ static void gort__checkdead(gort__rt *rt) {
 /* ---------------------------------------------------------------- >>chan
    A channel is a lock, a ring buffer and two FIFO queues of waiters.
    Invariants (under the lock):
-     - recvq and sendq are never both non-empty;
-     - a buffered channel with waiting receivers is empty, one with waiting
-       senders is full;
-     - once closed, never reopened, and no waiter is left queued.
+     - the send and receive queues are not both non-empty, with one
+       exception (as in Go): a select that both sends and receives on the
+       same unbuffered channel queues a waiter in each, and then the other
+       queue holds only that select's waiters. Every waiter is queued
+       right after a pop of the other queue found it empty (a pop also
+       unlinks the waiters of selects already completed through another
+       case, gort__wq_pop); gort__chan_check_queue asserts it there;
+     - 0 <= count <= cap; a buffered channel with waiting receivers is
+       empty, one with waiting senders is full (asserted at each hand-off);
+     - once closed, never reopened, and no waiter is left queued: close
+       wakes them all and no call queues one on a closed channel.
    A value moves once: straight from the sender's memory into the
    receiver's when one waits for the other (a parked receiver's
-   destination, a parked sender's source), else through the buffer.
+   destination, a parked sender's source), else through the buffer. The
+   hand-off to a parked partner is written once, in gort__chan_send_locked
+   and gort__chan_recv_locked, which gort_chan_send/recv and select's
+   pass 1 all call (as Go's chansend, chanrecv and selectgo call send and
+   recv).
    Wakers set the waiter's result under the lock and ready its goroutine
    after unlocking; the lock's release and the run queue's publication order
    the value before the receiver sees it (send happens-before receive). */
@@ -4425,7 +4442,7 @@ static void gort__unlock_after(gort__g *g, void *arg) {
 static void gort__waiter_init(gort__waiter *w, gort__g *g, void *elem, uint32_t *qlock) {
     w->next = w->prev = NULL; w->q = NULL;
     w->g = g; w->elem = elem; w->qlock = qlock;
-    w->seq = 0; w->is_select = 0; w->caseidx = 0; w->success = 0; w->handoff = 0;
+    w->seq = 0; w->claimable = 0; w->caseidx = 0; w->success = 0; w->handoff = 0;
     w->since = 0; w->wake_next = NULL; w->gnext = NULL; w->chan = NULL;
 }
 
@@ -4442,28 +4459,77 @@ static void gort__block_forever(int waitstate) {
     for (;;) gort__park(g, NULL, NULL, waitstate, 0, 0);
 }
 
-/* Receive from a buffered channel with count > 0 (lock held). Returns the
-   sender to wake, if one moved into the freed slot. */
-static gort__waiter *gort__chan_buf_recv(gort_chan *c, void *elem) {
-    char *slot = c->buf + c->recvx * c->esize;
-    gort__waiter *s;
-    if (elem) gort__copy(elem, slot, c->esize);
-    s = gort__wq_pop(&c->sendq);
-    if (s) {
-        /* Full buffer with a waiting sender: its value takes the slot just
-           emptied, which becomes the tail. */
-        gort__copy(slot, s->elem, c->esize);
-        s->success = 1;
-        c->recvx = c->recvx + 1 == c->cap ? 0 : c->recvx + 1;
-        c->sendx = c->recvx;
-    } else {
-        c->recvx = c->recvx + 1 == c->cap ? 0 : c->recvx + 1;
-        GORT__STORE(&c->count, c->count - 1);
-    }
-    return s;
+/* A waiter a waker has just dequeued (gort__wq_pop: unlinked, and claimed
+   if claimable) and is about to complete: no one completed it before. */
+static inline void gort__chan_check_popped(const gort__waiter *w) {
+    GORT_ASSERT(w->q == NULL && w->next == NULL && w->prev == NULL);
+    GORT_ASSERT(!w->success);
 }
 
+/* The queue invariant, checked before g queues a waiter on c (lock held):
+   the other queue, `other`, is empty, or c is unbuffered and every waiter
+   in it is g's own (one select sending and receiving on c). */
+static void gort__chan_check_queue(gort_chan *c, gort__wq *other, gort__g *g) {
+    const gort__waiter *o;
+    GORT_ASSERT(!c->closed);
+    for (o = (const gort__waiter *)other->head; o; o = o->next)
+        GORT_ASSERT(c->cap == 0 && o->g == g && o->claimable);
+}
+
+/* The lock releases gort__chan_send_locked and _recv_locked take: a plain
+   call's channel lock, or every lock of a select (gort__sel_unlock). */
+typedef void (*gort__unlock_fn)(void *arg);
+static void gort__unlock_lock(void *lock) { gort__unlock((uint32_t *)lock); }
+
+/* Send *elem to r, a receiver just dequeued from c->recvq (gort__wq_pop).
+   Lock contract: called with c->lock held (from select, with all of its
+   locks held); calls unlock(arg), which must release c->lock (and may
+   release more), and returns with it RELEASED, after readying r. */
+static void gort__chan_send_locked(gort_chan *c, gort__waiter *r, const void *elem,
+                                   gort__unlock_fn unlock, void *arg) {
+    gort__chan_check_popped(r);
+    GORT_ASSERT(c->count == 0);   /* receivers wait only on an empty buffer */
+    if (r->elem) gort__copy(r->elem, elem, c->esize);
+    r->success = 1;
+    unlock(arg);
+    gort__wake(r);
+}
+
+/* Receive into elem (NULL: drop the value) with s, a sender just dequeued
+   from c->sendq (gort__wq_pop). Unbuffered: s's value, directly. Buffered
+   (then full): the oldest value in the buffer, and s's value takes the
+   slot just emptied, which becomes the tail. Lock contract: as
+   gort__chan_send_locked's: called with c->lock held, returns with it
+   RELEASED by unlock(arg), after readying s. */
+static void gort__chan_recv_locked(gort_chan *c, gort__waiter *s, void *elem,
+                                   gort__unlock_fn unlock, void *arg) {
+    gort__chan_check_popped(s);
+    if (c->cap == 0) {
+        if (elem) gort__copy(elem, s->elem, c->esize);
+    } else {
+        char *slot = c->buf + c->recvx * c->esize;
+        GORT_ASSERT(c->count == c->cap);   /* senders wait only on a full buffer */
+        if (elem) gort__copy(elem, slot, c->esize);
+        gort__copy(slot, s->elem, c->esize);
+        c->recvx = c->recvx + 1 == c->cap ? 0 : c->recvx + 1;
+        c->sendx = c->recvx;
+    }
+    s->success = 1;
+    unlock(arg);
+    gort__wake(s);
+}
+
+/* Take the oldest value from the buffer (lock held; no sender waits). */
+static void gort__chan_buf_recv(gort_chan *c, void *elem) {
+    GORT_ASSERT(c->count > 0 && c->count <= c->cap);
+    if (elem) gort__copy(elem, c->buf + c->recvx * c->esize, c->esize);
+    c->recvx = c->recvx + 1 == c->cap ? 0 : c->recvx + 1;
+    GORT__STORE(&c->count, c->count - 1);
+}
+
+/* Append a value to the buffer (lock held; no receiver waits). */
 static void gort__chan_buf_send(gort_chan *c, const void *elem) {
+    GORT_ASSERT(c->count < c->cap);
     gort__copy(c->buf + c->sendx * c->esize, elem, c->esize);
     c->sendx = c->sendx + 1 == c->cap ? 0 : c->sendx + 1;
     GORT__STORE(&c->count, c->count + 1);
@@ -4505,10 +4571,7 @@ static int gort__chan_send(gort_chan *c, const void *elem, int block) {
         return -EPIPE;
     }
     if ((r = gort__wq_pop(&c->recvq)) != NULL) {
-        if (r->elem) gort__copy(r->elem, elem, c->esize);
-        r->success = 1;
-        gort__unlock(&c->lock);
-        gort__wake(r);
+        gort__chan_send_locked(c, r, elem, gort__unlock_lock, &c->lock);
         return 0;
     }
     if (c->count < c->cap) {
@@ -4521,9 +4584,10 @@ static int gort__chan_send(gort_chan *c, const void *elem, int block) {
         return -EAGAIN;
     }
     self = gort__self();
+    gort__chan_check_queue(c, &c->recvq, self);
     gort__waiter_init(&w, self, (void *)(uintptr_t)elem, &c->lock);
     gort__wq_push(&c->sendq, &w);
-    self->waiting = &w;
+    self->waiting = &w;   /* its one waiter, for gort_stop (gort__abandon) */
     gort__park(self, gort__unlock_after, &c->lock, GORT__W_CHAN_SEND, 0, 0);
     self->waiting = NULL;
     return w.success ? 0 : -EPIPE;
@@ -4548,17 +4612,13 @@ static int gort__chan_recv(gort_chan *c, void *elem, int block) {
         }
     }
     gort__lock(&c->lock);
-    if (c->count > 0) {
-        s = gort__chan_buf_recv(c, elem);
-        gort__unlock(&c->lock);
-        if (s) gort__wake(s);
+    if ((s = gort__wq_pop(&c->sendq)) != NULL) {
+        gort__chan_recv_locked(c, s, elem, gort__unlock_lock, &c->lock);
         return 1;
     }
-    if ((s = gort__wq_pop(&c->sendq)) != NULL) {
-        if (elem) gort__copy(elem, s->elem, c->esize);
-        s->success = 1;
+    if (c->count > 0) {
+        gort__chan_buf_recv(c, elem);
         gort__unlock(&c->lock);
-        gort__wake(s);
         return 1;
     }
     if (c->closed) {
@@ -4571,9 +4631,10 @@ static int gort__chan_recv(gort_chan *c, void *elem, int block) {
         return -EAGAIN;
     }
     self = gort__self();
+    gort__chan_check_queue(c, &c->sendq, self);
     gort__waiter_init(&w, self, elem, &c->lock);
     gort__wq_push(&c->recvq, &w);
-    self->waiting = &w;
+    self->waiting = &w;   /* its one waiter, for gort_stop (gort__abandon) */
     esize = c->esize;   /* c may be freed by the time we run again */
     gort__park(self, gort__unlock_after, &c->lock, GORT__W_CHAN_RECV, 0, 0);
     self->waiting = NULL;
@@ -4598,8 +4659,20 @@ int gort_chan_close(gort_chan *c) {
         return -EPIPE;
     }
     __atomic_store_n(&c->closed, 1, __ATOMIC_RELEASE);
-    while ((w = gort__wq_pop(&c->recvq)) != NULL) { w->success = 0; w->wake_next = list; list = w; gort__progress(p); }
-    while ((w = gort__wq_pop(&c->sendq)) != NULL) { w->success = 0; w->wake_next = list; list = w; gort__progress(p); }
+    /* Receivers wait only on an empty buffer, so none of them misses a
+       value; senders get -EPIPE (Go panics). */
+    while ((w = gort__wq_pop(&c->recvq)) != NULL) {
+        gort__chan_check_popped(w);
+        GORT_ASSERT(c->count == 0);
+        w->success = 0; w->wake_next = list; list = w; gort__progress(p);
+    }
+    while ((w = gort__wq_pop(&c->sendq)) != NULL) {
+        gort__chan_check_popped(w);
+        GORT_ASSERT(c->count == c->cap);
+        w->success = 0; w->wake_next = list; list = w; gort__progress(p);
+    }
+    /* Closed with no waiter queued, and none can queue from now on. */
+    GORT_ASSERT(gort__wq_empty(&c->recvq) && gort__wq_empty(&c->sendq));
     gort__unlock(&c->lock);
     while (list) {
         gort__waiter *nx = list->wake_next;   /* read before the wake: list lives on its stack */
@@ -4635,40 +4708,69 @@ gort_chan *gort_after(int64_t ns) {
 }
 
 /* ---------------------------------------------------------------- >>select
-   Go's selectgo in three passes. Cases are visited in a random order (a
-   uniform shuffle: when several are ready each is chosen with equal
-   probability); channels are locked in address order, each once, so two
-   selects over the same channels cannot deadlock.
-     1. with all locks held, complete the first ready case in poll order;
-     2. none ready: queue a waiter on every channel (select waiters carry a
-        claim ticket) and park, unlocking all after the switch;
-     3. woken by the waker that won the claim (or the timeout): lock all
-        again and unlink the waiters that lost. */
-typedef struct {
-    uint32_t **lockp;      /* per case: the lock guarding its queue */
-    int       *lockorder;  /* case indices sorted by lock address */
-    int        n;
-} gort__selctx;
+   gort_select follows Go's selectgo, in the same steps:
+     setup   check the cases; shuffle the ones that can ever be ready into
+             poll order (uniform: when several are ready each is chosen
+             with equal probability) and sort them by lock address into
+             lock order: locks are taken in address order, each once, so
+             two selects over the same channels cannot deadlock;
+     pass 1  poll: with every lock held, complete the first ready case in
+             poll order (a parked partner through gort__chan_send_locked /
+             _recv_locked, as selectgo calls send and recv);
+     pass 2  enqueue: none is ready and the caller may wait: queue a
+             claimable waiter (carrying the park's claim ticket) on every
+             case's queue;
+     park    every lock is released after the switch;
+     pass 3  dequeue: woken by the one waker that won the claim (a partner,
+             a close, an fd's edge, or the timeout), lock every queue again
+             and unlink the waiters that lost.
+   One exit at the end: it frees the scratch memory that a select over
+   more than GORT__SEL_SMALL cases takes from malloc (its waiters live
+   there, not on the stack). */
 
-static void gort__sel_lock(gort__selctx *s) {
+#define GORT__SEL_SMALL 8   /* up to this many cases, the per-case arrays are on the stack */
+
+typedef struct {
+    gort_case     *cases;
+    int            npoll;       /* cases that can ever be ready (not a nil
+                                   channel nor a negative fd) */
+    int            nfd;         /* fd cases among them */
+    gort__rt      *iort;        /* the runtime whose poller the fd cases use */
+    int           *pollorder;   /* [npoll] case indices, shuffled */
+    int           *lockorder;   /* [npoll] the same, sorted by lock address */
+    uint32_t     **lockp;       /* [n] per case: the lock guarding its queues */
+    gort__pd     **pds;         /* [n] per fd case: its poll descriptor */
+    gort__waiter  *ws;          /* [npoll] pass 2's waiters, in lock order */
+    void          *scratch_over_small;   /* malloc'd arrays for more than
+                                   GORT__SEL_SMALL cases, else NULL */
+    struct {                    /* the arrays for GORT__SEL_SMALL cases or fewer */
+        int           order[2 * GORT__SEL_SMALL];
+        uint32_t     *lockp[GORT__SEL_SMALL];
+        gort__pd     *pds[GORT__SEL_SMALL];
+        gort__waiter  ws[GORT__SEL_SMALL];
+    } small;
+} gort__sel;
+
+static void gort__sel_lock(gort__sel *s) {
     int i;
     uint32_t *prev = NULL;
-    for (i = 0; i < s->n; i++) {
+    for (i = 0; i < s->npoll; i++) {
         uint32_t *l = s->lockp[s->lockorder[i]];
         if (l != prev) gort__lock(l);
         prev = l;
     }
 }
-static void gort__sel_unlock(gort__selctx *s) {
+static void gort__sel_unlock(gort__sel *s) {
     int i;
-    for (i = s->n - 1; i >= 0; i--) {
+    for (i = s->npoll - 1; i >= 0; i--) {
         uint32_t *l = s->lockp[s->lockorder[i]];
         if (i == 0 || s->lockp[s->lockorder[i - 1]] != l) gort__unlock(l);
     }
 }
+static void gort__sel_unlock_all(void *s) { gort__sel_unlock((gort__sel *)s); }
 static void gort__sel_unlock_after(gort__g *g, void *arg) {
     (void)g;
-    gort__sel_unlock((gort__selctx *)arg);
+    gort__sel_unlock((gort__sel *)arg);
 }
 
 /* Heap sort of case indices by lock address (no recursion, no malloc). */
@@ -4715,147 +4817,95 @@ static int gort__sel_fd_ready(gort__pd *pd, int fd, int op) {
     return r != 0;
 }
 
-#define GORT__SEL_STACK 8
-
-int gort_select(gort_case *cases, int n, int64_t timeout_ns) {
-    int stack_idx[2 * GORT__SEL_STACK];
-    uint32_t *stack_lp[GORT__SEL_STACK];
-    gort__pd *stack_pd[GORT__SEL_STACK];
-    gort__waiter stack_w[GORT__SEL_STACK];
-    int *pollorder, *lockorder;
-    uint32_t **lockp;
-    gort__pd **pds;
-    gort__waiter *ws, *winner = NULL, *wake = NULL;
-    gort__selctx ctx;
-    gort__g *self;
-    gort__rt *iort = NULL;
-    uint64_t *rnd, seq;
-    void *heap = NULL;
-    int i, k, npoll = 0, nfd = 0, chosen = -1;
-
-    if (n < 0 || (n > 0 && !cases)) return -EINVAL;
-    for (i = 0; i < n; i++) {
-        int op = cases[i].op;
-        if (op != GORT_SEND && op != GORT_RECV && op != GORT_WAIT_IN && op != GORT_WAIT_OUT) return -EINVAL;
-        if (op == GORT_SEND && cases[i].chan && cases[i].chan->esize && !cases[i].elem) return -EINVAL;
-        cases[i].ok = 0;
+/* Setup of fd case i (fd >= 0): find its poll descriptor and register or
+   re-arm it (a select that may park re-arms, gort__pd_arm: the number may
+   name another file than when it was registered). Returns 1 armed, 0 not
+   pollable (a regular file: always ready), or -errno. */
+static int gort__sel_fd_setup(gort__sel *s, int i, int64_t timeout_ns) {
+    int fd = s->cases[i].fd;
+    if (!s->iort) s->iort = gort__cur_rt();
+    if (!s->iort) {
+        gort__misuse("gort_select: fd cases need a running runtime (gort_run or gort_start)");
+        return -ESRCH;
     }
-    if (n <= GORT__SEL_STACK) {
-        pollorder = stack_idx; lockorder = stack_idx + GORT__SEL_STACK; ws = stack_w;
-        lockp = stack_lp; pds = stack_pd;
-    } else {
-        heap = malloc((size_t)n * (2 * sizeof(int) + sizeof(gort__waiter) + sizeof(uint32_t *) + sizeof(gort__pd *)));
-        if (!heap) return -ENOMEM;
-        ws = (gort__waiter *)heap;
-        lockp = (uint32_t **)(void *)(ws + n);
-        pds = (gort__pd **)(void *)(lockp + n);
-        pollorder = (int *)(void *)(pds + n);
-        lockorder = pollorder + n;
-    }
-    gort__register_thread();
-    rnd = gort__rnd_state();
-    /* Fisher-Yates over the cases that can ever be ready. */
-    for (i = 0; i < n; i++) {
-        pds[i] = NULL;
-        if (cases[i].op == GORT_WAIT_IN || cases[i].op == GORT_WAIT_OUT) {
-            int err;
-            if (cases[i].fd < 0) continue;
-            if (!iort) iort = gort__cur_rt();
-            if (!iort) {
-                free(heap);
-                gort__misuse("gort_select: fd cases need a running runtime (gort_run or gort_start)");
-                return -ESRCH;
-            }
-            /* A select that may park re-arms (gort__pd_arm): the number may
-               name another file than when it was registered. */
-            pds[i] = gort__pd_get(cases[i].fd, 1);
-            err = !pds[i] ? (cases[i].fd >= GORT__PD_CHUNK * GORT__PD_CHUNKS ? -EBADF : -ENOMEM)
-                          : gort__pd_arm(iort, pds[i], cases[i].fd, timeout_ns != 0);
-            if (err <= 0) {
-                if (err < 0) { free(heap); return err; }
-                /* not pollable (a regular file): always ready */
-                cases[i].ok = 1;
-                free(heap);
+    s->pds[i] = gort__pd_get(fd, 1);
+    if (!s->pds[i]) return fd >= GORT__PD_CHUNK * GORT__PD_CHUNKS ? -EBADF : -ENOMEM;
+    return gort__pd_arm(s->iort, s->pds[i], fd, timeout_ns != 0);
+}
+
+/* Pass 1, with every lock held: complete the first ready case in poll
+   order. Returns its index with every lock RELEASED (and a parked partner
+   readied), or -1 with every lock still HELD. */
+static int gort__sel_poll(gort__sel *s) {
+    int k, i = -1;
+    for (k = 0; k < s->npoll; k++) {
+        gort_case *cs;
+        gort_chan *c;
+        gort__waiter *o;
+        i = s->pollorder[k];
+        cs = &s->cases[i];
+        c = cs->chan;
+        if (cs->op == GORT_RECV) {
+            if ((o = gort__wq_pop(&c->sendq)) != NULL) {
+                gort__chan_recv_locked(c, o, cs->elem, gort__sel_unlock_all, s);
+                cs->ok = 1;
                 return i;
             }
-            lockp[i] = &pds[i]->lock;
-            nfd++;
-        } else {
-            if (!cases[i].chan) continue;
-            lockp[i] = &cases[i].chan->lock;
-        }
-        k = (int)gort__rand_n(rnd, (uint32_t)npoll + 1);
-        pollorder[npoll] = pollorder[k];
-        pollorder[k] = i;
-        npoll++;
-    }
-    if (npoll == 0) {
-        free(heap);
-        if (timeout_ns == 0) return -EAGAIN;
-        if (timeout_ns < 0) gort__block_forever(n ? GORT__W_SELECT : GORT__W_SELECT_NONE);
-        gort_sleep(timeout_ns);
-        return -ETIMEDOUT;
-    }
-    memcpy(lockorder, pollorder, (size_t)npoll * sizeof(int));
-    gort__sel_sort(lockp, lockorder, npoll);
-    ctx.lockp = lockp; ctx.lockorder = lockorder; ctx.n = npoll;
-
-    /* Pass 1. */
-    gort__sel_lock(&ctx);
-    for (k = 0; k < npoll && chosen < 0; k++) {
-        gort_case *cs = &cases[pollorder[k]];
-        gort_chan *c = cs->chan;
-        gort__waiter *o;
-        if (cs->op == GORT_RECV) {
             if (c->count > 0) {
-                wake = gort__chan_buf_recv(c, cs->elem);
-                cs->ok = 1; chosen = pollorder[k];
-            } else if ((o = gort__wq_pop(&c->sendq)) != NULL) {
-                if (cs->elem) gort__copy(cs->elem, o->elem, c->esize);
-                o->success = 1; wake = o;
-                cs->ok = 1; chosen = pollorder[k];
-            } else if (c->closed) {
+                gort__chan_buf_recv(c, cs->elem);
+                cs->ok = 1;
+                break;
+            }
+            if (c->closed) {
                 if (cs->elem && c->esize) memset(cs->elem, 0, c->esize);
-                cs->ok = 0; chosen = pollorder[k];
+                break;   /* ok stays 0 */
             }
         } else if (cs->op == GORT_SEND) {
-            if (c->closed) {
-                cs->ok = 0; chosen = pollorder[k];
-            } else if ((o = gort__wq_pop(&c->recvq)) != NULL) {
-                if (o->elem) gort__copy(o->elem, cs->elem, c->esize);
-                o->success = 1; wake = o;
-                cs->ok = 1; chosen = pollorder[k];
-            } else if (c->count < c->cap) {
-                gort__chan_buf_send(c, cs->elem);
-                cs->ok = 1; chosen = pollorder[k];
+            if (c->closed) break;   /* ok stays 0 */
+            if ((o = gort__wq_pop(&c->recvq)) != NULL) {
+                gort__chan_send_locked(c, o, cs->elem, gort__sel_unlock_all, s);
+                cs->ok = 1;
+                return i;
             }
-        } else if (gort__sel_fd_ready(pds[pollorder[k]], cs->fd, cs->op)) {
-            cs->ok = 1; chosen = pollorder[k];
+            if (c->count < c->cap) {
+                gort__chan_buf_send(c, cs->elem);
+                cs->ok = 1;
+                break;
+            }
+        } else if (gort__sel_fd_ready(s->pds[i], cs->fd, cs->op)) {
+            cs->ok = 1;
+            break;
         }
     }
-    if (chosen >= 0 || timeout_ns == 0) {
-        gort__sel_unlock(&ctx);
-        if (wake) gort__wake(wake);
-        free(heap);
-        return chosen >= 0 ? chosen : -EAGAIN;
-    }
+    if (k == s->npoll) return -1;
+    gort__sel_unlock(s);
+    return i;
+}
 
-    /* Pass 2. */
-    self = gort__self();
-    seq = gort__new_ticket(self);
+/* Pass 2, with every lock held and no case ready: queue a claimable
+   waiter for each case, all with the park's claim ticket, and list them
+   on self->waiting (for gort_stop: gort__abandon). */
+static void gort__sel_enqueue(gort__sel *s, gort__g *self, uint64_t ticket) {
+    int k;
     self->waiting = NULL;
-    for (k = 0; k < npoll; k++) {
-        int idx = lockorder[k];
-        gort_case *cs = &cases[idx];
-        gort__waiter *w = &ws[k];
+    for (k = 0; k < s->npoll; k++) {
+        int i = s->lockorder[k];
+        gort_case *cs = &s->cases[i];
+        gort__waiter *w = &s->ws[k];
         gort__wq *q;
-        gort__waiter_init(w, self, cs->elem, lockp[idx]);
-        w->is_select = 1; w->seq = seq; w->caseidx = idx;
+        gort__waiter_init(w, self, cs->elem, s->lockp[i]);
+        w->claimable = 1; w->seq = ticket; w->caseidx = i;
         switch (cs->op) {
-        case GORT_RECV: q = &cs->chan->recvq; break;
-        case GORT_SEND: q = &cs->chan->sendq; break;
-        case GORT_WAIT_IN: q = &pds[idx]->rq; break;
-        default: q = &pds[idx]->wq; break;
+        case GORT_RECV:
+            gort__chan_check_queue(cs->chan, &cs->chan->sendq, self);
+            q = &cs->chan->recvq;
+            break;
+        case GORT_SEND:
+            gort__chan_check_queue(cs->chan, &cs->chan->recvq, self);
+            q = &cs->chan->sendq;
+            break;
+        case GORT_WAIT_IN: q = &s->pds[i]->rq; break;
+        default: q = &s->pds[i]->wq; break;
         }
         /* Pass 3 locks every channel again after the wake-up, when the
            waker (which popped our waiter from its channel) may already
@@ -4869,31 +4919,142 @@ int gort_select(gort_case *cases, int n, int64_t timeout_ns) {
         w->gnext = self->waiting;
         self->waiting = w;
     }
-    if (nfd) GORT__ADD(&iort->niowait, 1);   /* parked on I/O: no deadlock */
-    gort__park(self, gort__sel_unlock_after, &ctx, nfd ? GORT__W_IO : GORT__W_SELECT,
-               timeout_ns > 0 ? gort__deadline(timeout_ns) : 0, seq);
-    if (nfd) GORT__ADD(&iort->niowait, (uint32_t)-1);
-    winner = (gort__waiter *)self->param;
+}
 
-    /* Pass 3. */
-    gort__sel_lock(&ctx);
-    for (k = 0; k < npoll; k++)
-        if (ws[k].q) gort__wq_remove(ws[k].q, &ws[k]);
-    gort__sel_unlock(&ctx);
+/* Pass 3, after the wake-up, no lock held. winner: the waiter whose waker
+   won the claim (it dequeued it and set its result), NULL if the timeout
+   won. Unlinks the waiters that lost, drops pass 2's channel references
+   and returns the select's result. */
+static int gort__sel_dequeue(gort__sel *s, gort__g *self, gort__waiter *winner) {
+    int k, chosen, found = 0;
+    gort__sel_lock(s);
+    for (k = 0; k < s->npoll; k++) {
+        gort__waiter *w = &s->ws[k];
+        if (w == winner) {
+            found++;
+            GORT_ASSERT(w->q == NULL);   /* its waker dequeued it */
+        } else {
+            GORT_ASSERT(!w->success);    /* wakers that lost the claim leave it alone */
+            if (w->q) gort__wq_remove(w->q, w);
+        }
+    }
+    gort__sel_unlock(s);
     self->waiting = NULL;
+    GORT_ASSERT(found == (winner != NULL));
     if (!winner) {
         chosen = -ETIMEDOUT;
     } else {
+        gort_case *cs = &s->cases[winner->caseidx];
         chosen = winner->caseidx;
-        cases[chosen].ok = winner->success;
-        if (!winner->success && cases[chosen].op == GORT_RECV && cases[chosen].elem && cases[chosen].chan->esize)
-            memset(cases[chosen].elem, 0, cases[chosen].chan->esize);
+        cs->ok = winner->success;
+        if (!winner->success && cs->op == GORT_RECV && cs->elem && cs->chan->esize)
+            memset(cs->elem, 0, cs->chan->esize);
     }
-    for (k = 0; k < npoll; k++) {
-        gort_case *cs = &cases[lockorder[k]];
-        if (cs->op == GORT_RECV || cs->op == GORT_SEND) gort__chan_unref(cs->chan);
+    for (k = 0; k < s->npoll; k++)
+        if (s->ws[k].chan) gort__chan_unref(s->ws[k].chan);
+    return chosen;
+}
+
+int gort_select(gort_case *cases, int n, int64_t timeout_ns) {
+    gort__sel s;
+    gort__g *self;
+    uint64_t *rnd, ticket;
+    int i, k, live = 0, chosen;
+
+    /* Setup. Nothing is taken before the cases are checked. */
+    s.cases = cases;
+    s.npoll = s.nfd = 0;
+    s.iort = NULL;
+    s.scratch_over_small = NULL;
+    chosen = -EINVAL;
+    if (n < 0 || (n > 0 && !cases)) goto out;
+    for (i = 0; i < n; i++) {
+        int op = cases[i].op;
+        if (op != GORT_SEND && op != GORT_RECV && op != GORT_WAIT_IN && op != GORT_WAIT_OUT) goto out;
+        if (op == GORT_SEND && cases[i].chan && cases[i].chan->esize && !cases[i].elem) goto out;
+        cases[i].ok = 0;
+        live += op == GORT_SEND || op == GORT_RECV ? cases[i].chan != NULL : cases[i].fd >= 0;
     }
-    free(heap);
+    gort__register_thread();
+    if (live == 0) {
+        /* Only nil channels and negative fds: nothing can ever be ready. */
+        if (timeout_ns == 0) {
+            chosen = -EAGAIN;
+        } else {
+            if (timeout_ns < 0) gort__block_forever(n ? GORT__W_SELECT : GORT__W_SELECT_NONE);
+            gort_sleep(timeout_ns);
+            chosen = -ETIMEDOUT;
+        }
+        goto out;
+    }
+    if (n <= GORT__SEL_SMALL) {
+        s.pollorder = s.small.order; s.lockorder = s.small.order + GORT__SEL_SMALL;
+        s.lockp = s.small.lockp; s.pds = s.small.pds; s.ws = s.small.ws;
+    } else {
+        s.scratch_over_small = malloc((size_t)n * (sizeof(gort__waiter) + sizeof(uint32_t *) +
+                                                   sizeof(gort__pd *) + 2 * sizeof(int)));
+        chosen = -ENOMEM;
+        if (!s.scratch_over_small) goto out;
+        s.ws = (gort__waiter *)s.scratch_over_small;
+        s.lockp = (uint32_t **)(void *)(s.ws + n);
+        s.pds = (gort__pd **)(void *)(s.lockp + n);
+        s.pollorder = (int *)(void *)(s.pds + n);
+        s.lockorder = s.pollorder + n;
+    }
+    rnd = gort__rnd_state();
+    for (i = 0; i < n; i++) {
+        s.pds[i] = NULL;
+        if (cases[i].op == GORT_WAIT_IN || cases[i].op == GORT_WAIT_OUT) {
+            if (cases[i].fd < 0) continue;
+            chosen = gort__sel_fd_setup(&s, i, timeout_ns);
+            if (chosen < 0) goto out;
+            if (chosen == 0) {   /* not pollable: ready now */
+                cases[i].ok = 1;
+                chosen = i;
+                goto out;
+            }
+            s.lockp[i] = &s.pds[i]->lock;
+            s.nfd++;
+        } else {
+            if (!cases[i].chan) continue;
+            s.lockp[i] = &cases[i].chan->lock;
+        }
+        /* Fisher-Yates, inside out: case i goes to a uniform position. */
+        k = (int)gort__rand_n(rnd, (uint32_t)s.npoll + 1);
+        s.pollorder[s.npoll] = s.pollorder[k];
+        s.pollorder[k] = i;
+        s.npoll++;
+    }
+    GORT_ASSERT(s.npoll == live);
+    memcpy(s.lockorder, s.pollorder, (size_t)s.npoll * sizeof(int));
+    gort__sel_sort(s.lockp, s.lockorder, s.npoll);
+
+    /* Pass 1: poll. */
+    gort__sel_lock(&s);
+    chosen = gort__sel_poll(&s);
+    if (chosen >= 0) goto out;
+    if (timeout_ns == 0) {
+        gort__sel_unlock(&s);
+        chosen = -EAGAIN;
+        goto out;
+    }
+
+    /* Pass 2: enqueue. */
+    self = gort__self();
+    ticket = gort__new_ticket(self);
+    gort__sel_enqueue(&s, self, ticket);
+
+    /* Park; gort__sel_unlock_after releases every lock after the switch. */
+    if (s.nfd) GORT__ADD(&s.iort->niowait, 1);   /* parked on I/O: no deadlock */
+    gort__park(self, gort__sel_unlock_after, &s, s.nfd ? GORT__W_IO : GORT__W_SELECT,
+               timeout_ns > 0 ? gort__deadline(timeout_ns) : 0, ticket);
+    if (s.nfd) GORT__ADD(&s.iort->niowait, (uint32_t)-1);
+
+    /* Pass 3: dequeue. */
+    chosen = gort__sel_dequeue(&s, self, (gort__waiter *)self->param);
+
+out:
+    free(s.scratch_over_small);
     return chosen;
 }
 
@@ -5209,7 +5370,7 @@ static int gort__pd_wait(gort__rt *rt, gort__pd *pd, int fd, int mode, uint32_t 
         return 0;
     }
     gort__waiter_init(&w, self, NULL, &pd->lock);
-    if (deadline > 0) { ticket = gort__new_ticket(self); w.is_select = 1; w.seq = ticket; }
+    if (deadline > 0) { ticket = gort__new_ticket(self); w.claimable = 1; w.seq = ticket; }
     self->waitfd = fd;
     gort__wq_push(q, &w);
     self->waiting = &w;

@@ -2,7 +2,7 @@
 
    Ports the semantics (not the text) of Go's test/chan/fifo.go,
    nonblock.go, zerosize.go, sendstmt.go and test/closedchan.go, and checks
-   what API.md promises about channels:
+   what gort.h's API reference promises about channels:
      - make/len/cap, make_err on impossible sizes, zero-size elements with a
        NULL elem, the nil channel (try_* return -EAGAIN);
      - the exact return codes of send/recv/try_send/try_recv/close;

@@ -7,7 +7,7 @@
    channels' wait queues intact), select7.go (select as sender and
    receiver, every combination), select2.go (many selects in a loop do not
    grow memory) and doubleselect.go (two cases of one select never both
-   fire). Then what API.md promises:
+   fire). Then what gort.h's API reference promises:
      - uniform choice among ready cases: chi-square tests with 2 and 4
        ready cases (closed channels, buffered receive, buffered send, mixed,
        and ready cases next to never-ready ones), threshold math below;
@@ -1090,6 +1090,145 @@ static void test_many_cases(void)
         CHECK_EQ(gort_chan_free(ch[i]), 0);
 }
 
+/* ------------------------------------------------------------ parked, many cases */
+
+/* More than 8 cases: the waiters live in the select's malloc'd scratch
+   memory. The select parks on all of them, is woken by a send on one, by
+   a close of another, or by its timeout; each time every other waiter
+   must be unlinked (gort_chan_free refuses a channel with waiters). */
+struct mcp {
+    gort_chan *c;
+    int        op;     /* GORT_SEND: send v; 0: close */
+    int        v;
+    gort_wg    wg;
+};
+
+static void mcp_fn(void *p)
+{
+    struct mcp *m = (struct mcp *)p;
+    gort_sleep(MS / 2);   /* most rounds: after the select parked */
+    if (m->op == GORT_SEND)
+        CHECK_EQ(gort_chan_send(m->c, &m->v), 0);
+    else
+        CHECK_EQ(gort_chan_close(m->c), 0);
+    gort_wg_done(&m->wg);
+}
+
+static void test_many_cases_parked(void)
+{
+    enum { N = 20 };
+    gort_chan *ch[N];
+    gort_case cs[N];
+    int vals[N], i, round, rounds = (int)check_scale(60);
+    uint64_t seed = 1234;
+    if (rounds < 6)
+        rounds = 6;
+    for (round = 0; round < rounds; round++) {
+        struct mcp m;
+        int want = (int)(rng_next(&seed) % N), kind = round % 3, k;
+        for (i = 0; i < N; i++) {
+            ch[i] = gort_chan_make(sizeof(int), (size_t)(i & 1));
+            vals[i] = -1;
+            set_case(&cs[i], ch[i], GORT_RECV, &vals[i]);
+        }
+        memset(&m, 0, sizeof m);
+        m.c = ch[want];
+        m.op = kind == 0 ? GORT_SEND : 0;
+        m.v = round;
+        if (kind != 2) {
+            gort_wg_add(&m.wg, 1);
+            CHECK_EQ(gort_go(mcp_fn, &m), 0);
+        }
+        k = gort_select(cs, N, kind == 2 ? 2 * MS : -1);
+        if (kind == 2) {
+            CHECK_EQ(k, -ETIMEDOUT);
+        } else {
+            CHECK_EQ(k, want);
+            CHECK_EQ(cs[want].ok, kind == 0);
+            CHECK_EQ(vals[want], kind == 0 ? round : 0);
+            gort_wg_wait(&m.wg);
+        }
+        for (i = 0; i < N; i++) {
+            if (i != want || kind == 2)
+                CHECK_EQ(vals[i], -1);
+            CHECK_EQ(gort_chan_free(ch[i]), 0);
+        }
+    }
+}
+
+/* ------------------------------------------------------------ both ways, two selects */
+
+/* Two goroutines loop on select { send c, recv c } over one unbuffered
+   channel: the one exception to "a channel's queues are never both
+   non-empty" (gort asserts the rest of it where a waiter is queued). A
+   select never matches itself, so every round pairs the two: round k of
+   one with round k of the other, one sending and one receiving; a third
+   channel they also receive on is never ready. */
+struct bw {
+    gort_chan *c, *never;
+    int        rounds;
+    int        sent[2], recvd[2];
+    gort_wg    wg;
+};
+
+struct bw_arg {
+    struct bw *b;
+    int        id;
+};
+
+static void bw_fn(void *p)
+{
+    struct bw_arg *a = (struct bw_arg *)p;
+    struct bw *b = a->b;
+    int k;
+    for (k = 0; k < b->rounds; k++) {
+        gort_case cs[4];
+        int out = a->id * 1000000 + k, in = -1, junk = -1, j;
+        set_case(&cs[0], b->c, GORT_SEND, &out);
+        set_case(&cs[1], b->c, GORT_RECV, &in);
+        set_case(&cs[2], b->never, GORT_RECV, &junk);
+        set_case(&cs[3], b->c, GORT_SEND, &out);
+        j = gort_select(cs, 4, -1);
+        CHECK(j == 0 || j == 1 || j == 3);
+        CHECK_EQ(junk, -1);
+        if (j == 1) {
+            CHECK_EQ(cs[1].ok, 1);
+            CHECK_EQ(in, (1 - a->id) * 1000000 + k);   /* the partner's round k */
+            b->recvd[a->id]++;
+        } else {
+            CHECK_EQ(cs[j].ok, 1);
+            CHECK_EQ(in, -1);
+            b->sent[a->id]++;
+        }
+    }
+    gort_wg_done(&b->wg);
+}
+
+static void test_both_ways_two_selects(void)
+{
+    struct bw b;
+    struct bw_arg a[2];
+    int i;
+    memset(&b, 0, sizeof b);
+    b.c = gort_chan_make(sizeof(int), 0);
+    b.never = gort_chan_make(sizeof(int), 0);
+    b.rounds = (int)check_scale(20000);
+    if (b.rounds < 100)
+        b.rounds = 100;
+    gort_wg_add(&b.wg, 2);
+    for (i = 0; i < 2; i++) {
+        a[i].b = &b;
+        a[i].id = i;
+        CHECK_EQ(gort_go(bw_fn, &a[i]), 0);
+    }
+    gort_wg_wait(&b.wg);
+    CHECK_EQ(b.sent[0], b.recvd[1]);
+    CHECK_EQ(b.sent[1], b.recvd[0]);
+    CHECK_EQ(b.sent[0] + b.recvd[0], b.rounds);
+    CHECK_EQ(gort_chan_free(b.c), 0);
+    CHECK_EQ(gort_chan_free(b.never), 0);
+}
+
 /* ------------------------------------------------------------ select2.go */
 
 struct s2 {
@@ -1186,6 +1325,8 @@ static void suite(void *arg)
     test_timeout_race();
     test_lock_order();
     test_many_cases();
+    test_many_cases_parked();
+    test_both_ways_two_selects();
     test_select2();
 }
 
