@@ -25,15 +25,18 @@ long __wrap_syscall(long n, ...);
 static int fake_on;   /* atomic: answer "shadow stack on" */
 static int asked;     /* atomic: status requests seen */
 
-/* syscall() reads six arguments whatever the call passed, as glibc's own
-   does; the status request is answered here, everything else forwarded. */
+/* The status request is answered here, everything else forwarded. Of the
+   arguments, five are read whatever the call passed (on x86-64 they come
+   from registers); a sixth, which comes from the caller's stack, only for
+   the six-argument calls gort makes (reading it otherwise is a stack
+   underflow under ASan). */
 long __wrap_syscall(long n, ...)
 {
     va_list ap;
-    long a[6];
-    int i;
+    long a[6] = { 0, 0, 0, 0, 0, 0 };
+    int i, k = (n == SYS_futex || n == SYS_epoll_pwait2) ? 6 : 5;
     va_start(ap, n);
-    for (i = 0; i < 6; i++) a[i] = va_arg(ap, long);
+    for (i = 0; i < k; i++) a[i] = va_arg(ap, long);
     va_end(ap);
 #if defined(__x86_64__)
     if (n == SYS_arch_prctl && a[0] == 0x5005) {
