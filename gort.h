@@ -827,15 +827,15 @@ __asm__(
     ".cfi_def_cfa_offset " GORT__X(SIZE) "\n"
     "    movq %rbp, " GORT__X(RBP) "(%rsp)\n"      /* the callee-saved integer registers */
     ".cfi_offset %rbp, " GORT__XC(RBP) "\n"
-    "    movq %rbx, " GORT__X(RBX) "(%rsp)\n"
+    "    movq %rbx, " GORT__X(RBX) "(%rsp)\n"      /* (each followed by its CFI slot) */
     ".cfi_offset %rbx, " GORT__XC(RBX) "\n"
-    "    movq %r12, " GORT__X(R12) "(%rsp)\n"
+    "    movq %r12, " GORT__X(R12) "(%rsp)\n"      /* r12-r15: the G and entry function */
     ".cfi_offset %r12, " GORT__XC(R12) "\n"
-    "    movq %r13, " GORT__X(R13) "(%rsp)\n"
+    "    movq %r13, " GORT__X(R13) "(%rsp)\n"      /* of a new context are in its r12 */
     ".cfi_offset %r13, " GORT__XC(R13) "\n"
-    "    movq %r14, " GORT__X(R14) "(%rsp)\n"
+    "    movq %r14, " GORT__X(R14) "(%rsp)\n"      /* and r13 slots */
     ".cfi_offset %r14, " GORT__XC(R14) "\n"
-    "    movq %r15, " GORT__X(R15) "(%rsp)\n"
+    "    movq %r15, " GORT__X(R15) "(%rsp)\n"      /* last slot: the frame is complete */
     ".cfi_offset %r15, " GORT__XC(R15) "\n"
     "    stmxcsr " GORT__X(MXCSR) "(%rsp)\n"       /* SSE rounding mode, exception masks */
     "    fnstcw " GORT__X(FPCW) "(%rsp)\n"         /* x87 precision and rounding control */
@@ -845,17 +845,17 @@ __asm__(
     "    movl " GORT__X(MXCSR) "(%rsp), %ecx\n"    /* ldmxcsr and fldcw stall the pipeline: */
     "    cmpl " GORT__X(MXCSR) "(%rax), %ecx\n"    /* load them only when the new context's */
     "    je 1f\n"                                  /* values differ (almost never) */
-    "    ldmxcsr " GORT__X(MXCSR) "(%rsp)\n"
+    "    ldmxcsr " GORT__X(MXCSR) "(%rsp)\n"       /* the new context's MXCSR */
     "1:  movzwl " GORT__X(FPCW) "(%rsp), %ecx\n"   /* the same for the x87 control word */
-    "    cmpw " GORT__X(FPCW) "(%rax), %cx\n"
-    "    je 2f\n"
-    "    fldcw " GORT__X(FPCW) "(%rsp)\n"
+    "    cmpw " GORT__X(FPCW) "(%rax), %cx\n"      /* against the old context's */
+    "    je 2f\n"                                  /* the same: skip the load */
+    "    fldcw " GORT__X(FPCW) "(%rsp)\n"          /* the new context's control word */
     "2:  movq " GORT__X(R15) "(%rsp), %r15\n"      /* the new context's registers */
-    "    movq " GORT__X(R14) "(%rsp), %r14\n"
-    "    movq " GORT__X(R13) "(%rsp), %r13\n"
-    "    movq " GORT__X(R12) "(%rsp), %r12\n"
-    "    movq " GORT__X(RBX) "(%rsp), %rbx\n"
-    "    movq " GORT__X(RBP) "(%rsp), %rbp\n"
+    "    movq " GORT__X(R14) "(%rsp), %r14\n"      /* (the CFI need not change: each */
+    "    movq " GORT__X(R13) "(%rsp), %r13\n"      /* slot still holds the value, and */
+    "    movq " GORT__X(R12) "(%rsp), %r12\n"      /* it is the new context's caller */
+    "    movq " GORT__X(RBX) "(%rsp), %rbx\n"      /* whose registers they are) */
+    "    movq " GORT__X(RBP) "(%rsp), %rbp\n"      /* last one: all restored */
     "    addq $" GORT__X(RET) ", %rsp\n"           /* drop the frame; sp at the return address */
     ".cfi_def_cfa_offset " GORT__XSTR(GORT__CTX_SIZE - GORT__CTX_RET) "\n"
     ".cfi_restore %rbp\n"                      /* the slots are below sp now: the */
@@ -928,42 +928,42 @@ __asm__(
     "    sub sp, sp, #" GORT__X(SIZE) "\n"              /* make the frame */
     ".cfi_def_cfa_offset " GORT__X(SIZE) "\n"
     GORT__STP(x19, x20, X19, X20)                       /* callee-saved integer registers */
-    GORT__STP(x21, x22, X21, X22)
-    GORT__STP(x23, x24, X23, X24)
-    GORT__STP(x25, x26, X25, X26)
-    GORT__STP(x27, x28, X27, X28)
+    GORT__STP(x21, x22, X21, X22)                       /* (each pair followed by its */
+    GORT__STP(x23, x24, X23, X24)                       /* CFI slots; a new context's */
+    GORT__STP(x25, x26, X25, X26)                       /* G and entry function are in */
+    GORT__STP(x27, x28, X27, X28)                       /* its x19 and x20 slots) */
     GORT__STP(x29, x30, X29, X30)                       /* fp, and lr: the return address */
     "    stp d8, d9, [sp, #" GORT__X(D8) "]\n"          /* callee-saved FP registers (low halves) */
     ".cfi_offset 72, " GORT__XC(D8) "\n"
     ".cfi_offset 73, " GORT__XC(D9) "\n"
-    "    stp d10, d11, [sp, #" GORT__X(D10) "]\n"
+    "    stp d10, d11, [sp, #" GORT__X(D10) "]\n"      /* (DWARF numbers v8-v15: 72-79) */
     ".cfi_offset 74, " GORT__XC(D10) "\n"
     ".cfi_offset 75, " GORT__XC(D11) "\n"
-    "    stp d12, d13, [sp, #" GORT__X(D12) "]\n"
+    "    stp d12, d13, [sp, #" GORT__X(D12) "]\n"      /* (d8-d15 are their low halves) */
     ".cfi_offset 76, " GORT__XC(D12) "\n"
     ".cfi_offset 77, " GORT__XC(D13) "\n"
-    "    stp d14, d15, [sp, #" GORT__X(D14) "]\n"
+    "    stp d14, d15, [sp, #" GORT__X(D14) "]\n"      /* last pair: the frame is complete */
     ".cfi_offset 78, " GORT__XC(D14) "\n"
     ".cfi_offset 79, " GORT__XC(D15) "\n"
     "    mrs x10, fpcr\n"                               /* rounding mode, flush-to-zero */
-    "    str x10, [sp, #" GORT__X(FPCR) "]\n"
+    "    str x10, [sp, #" GORT__X(FPCR) "]\n"          /* kept in x10 to compare below */
     "    mov x9, sp\n"                                  /* (str cannot store sp itself) */
     "    str x9, [x0]\n"                                /* *save_sp = sp: the old context is saved */
     "    mov sp, x1\n"                                  /* switch stacks; the CFI holds for the new frame */
     "    ldr x9, [sp, #" GORT__X(FPCR) "]\n"            /* the new context's FPCR */
     "    cmp x9, x10\n"                                 /* msr fpcr is slow: only when it differs */
-    "    b.eq 1f\n"
-    "    msr fpcr, x9\n"
+    "    b.eq 1f\n"                                     /* the same: skip the write */
+    "    msr fpcr, x9\n"                                /* the new context's FPCR */
     "1:  ldp x19, x20, [sp, #" GORT__X(X19) "]\n"       /* the new context's registers */
-    "    ldp x21, x22, [sp, #" GORT__X(X21) "]\n"
-    "    ldp x23, x24, [sp, #" GORT__X(X23) "]\n"
-    "    ldp x25, x26, [sp, #" GORT__X(X25) "]\n"
-    "    ldp x27, x28, [sp, #" GORT__X(X27) "]\n"
-    "    ldp x29, x30, [sp, #" GORT__X(X29) "]\n"
-    "    ldp d8, d9, [sp, #" GORT__X(D8) "]\n"
-    "    ldp d10, d11, [sp, #" GORT__X(D10) "]\n"
-    "    ldp d12, d13, [sp, #" GORT__X(D12) "]\n"
-    "    ldp d14, d15, [sp, #" GORT__X(D14) "]\n"
+    "    ldp x21, x22, [sp, #" GORT__X(X21) "]\n"       /* (the CFI need not change: */
+    "    ldp x23, x24, [sp, #" GORT__X(X23) "]\n"       /* each slot still holds the */
+    "    ldp x25, x26, [sp, #" GORT__X(X25) "]\n"       /* value, and it is the new */
+    "    ldp x27, x28, [sp, #" GORT__X(X27) "]\n"       /* context's caller whose */
+    "    ldp x29, x30, [sp, #" GORT__X(X29) "]\n"       /* registers they are) */
+    "    ldp d8, d9, [sp, #" GORT__X(D8) "]\n"          /* callee-saved FP registers */
+    "    ldp d10, d11, [sp, #" GORT__X(D10) "]\n"       /* (low halves of v8-v15; */
+    "    ldp d12, d13, [sp, #" GORT__X(D12) "]\n"       /* the rest is the caller's) */
+    "    ldp d14, d15, [sp, #" GORT__X(D14) "]\n"       /* last pair: all restored */
     "    add sp, sp, #" GORT__X(SIZE) "\n"              /* drop the frame */
     ".cfi_def_cfa_offset 0\n"
     ".cfi_restore x19\n.cfi_restore x20\n.cfi_restore x21\n.cfi_restore x22\n"   /* the slots are */
@@ -987,7 +987,7 @@ __asm__(
     ".size gort__ctx_unstarted, .-gort__ctx_unstarted\n"
     "gort__ctx_entry:\n"
     "    mov x29, #0\n"                                 /* the frame-record chain ends here too */
-    "    mov x30, #0\n"
+    "    mov x30, #0\n"                                 /* no return address either */
     "    mov x0, x19\n"                                 /* the G */
     "    blr x20\n"                                     /* gort__g_main(g); never returns */
     "    brk #0\n"                                      /* (trap if it does) */

@@ -206,23 +206,26 @@ run_gdb() {
         GORT_NOSIGQUIT=1 timeout -s KILL 300 "$gdbx" "${cmds[@]}" -x "$W/check.py" "$prog" >"$log" 2>&1
         rc=$?
     else
-        # a free port: qemu fails at once if another process has it
+        # A port picked at random: qemu exits at once if it is taken, and
+        # gdb cannot connect if qemu was slow to listen: then try again.
         for i in 1 2 3 4 5; do
             port=$(( 20000 + (RANDOM % 20000) ))
             GORT_NOSIGQUIT=1 qemu-aarch64 -L /usr/aarch64-linux-gnu -g "$port" "$prog" >"$log.qemu" 2>&1 &
             qpid=$!
-            sleep 0.5
-            kill -0 "$qpid" 2>/dev/null && break
+            sleep 1
+            if ! kill -0 "$qpid" 2>/dev/null; then
+                wait "$qpid" 2>/dev/null
+                rc="qemu-aarch64 -g $port exited: $(head -n1 "$log.qemu")"
+                continue
+            fi
+            timeout -s KILL 300 "$gdbx" "${cmds[@]}" -ex 'set architecture aarch64' \
+                -ex "set sysroot /usr/aarch64-linux-gnu" -ex "file $prog" \
+                -ex "target remote 127.0.0.1:$port" -x "$W/check.py" >"$log" 2>&1
+            rc=$?
+            kill -9 "$qpid" 2>/dev/null
             wait "$qpid" 2>/dev/null
-            qpid=""
+            grep -Eq '^127.0.0.1:[0-9]+: Connection (refused|timed out)' "$log" || break
         done
-        [ -n "$qpid" ] || { echo "qemu-aarch64 -g did not start: $(head -n1 "$log.qemu")"; return 1; }
-        timeout -s KILL 300 "$gdbx" "${cmds[@]}" -ex 'set architecture aarch64' \
-            -ex "set sysroot /usr/aarch64-linux-gnu" -ex "file $prog" \
-            -ex "target remote 127.0.0.1:$port" -x "$W/check.py" >"$log" 2>&1
-        rc=$?
-        kill "$qpid" 2>/dev/null
-        wait "$qpid" 2>/dev/null
     fi
     if grep -q '^@@RESULT ok$' "$log"; then
         return 0
