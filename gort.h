@@ -83,6 +83,12 @@ TABLE OF CONTENTS (grep for the anchor)
     Without it a function with a local array larger than a page can step
     over the guard page into the next goroutine's stack, silently (>>stack
     says why, and what gort still catches).
+    Shadow stacks: gort's switch does not maintain a hardware shadow stack
+    (x86-64 CET, aarch64 GCS). Where the kernel and C library turn one on
+    for a program built with -fcf-protection=full or =return (Ubuntu's
+    default), gort_run/gort_start return -ENOTSUP with a line saying so;
+    build with -fcf-protection=branch, or run with
+    GLIBC_TUNABLES=glibc.cpu.x86_shstk=off. Branch tracking (IBT) is fine.
 
     Environment variables (read by gort_run/gort_start when the matching
     gort_opts field is 0). A value that cannot be used is said once on
@@ -646,7 +652,8 @@ static int64_t gort__deadline(int64_t ns) {
    wait/wake   gort__os_wait, gort__os_wake: sleep on a 32-bit word (futex)
    stacks      gort__os_reserve, gort__os_decommit, gort__os_release and
                the guard calls (mmap, madvise, mprotect, getrandom, /proc)
-   CPUs        gort__os_ncpu (the affinity mask), gort__os_thread_clock
+   CPUs        gort__os_ncpu (the affinity mask), gort__os_thread_clock,
+               gort__os_shadow_stack (CET/GCS, which the switch cannot keep)
    faults      gort__os_fault_install, gort__os_fault_chain (SIGSEGV/SIGBUS)
    sockets     gort__os_accept (accept4), GORT__OS_NOSIGNAL (MSG_NOSIGNAL) */
 
@@ -795,6 +802,20 @@ static void gort__os_fault_chain(int sig, siginfo_t *si, void *uc) {
     signal(sig, SIG_DFL);
 }
 
+/* Is a hardware shadow stack (x86-64 CET, aarch64 GCS) on for the calling
+   thread? A kernel that does not know the request answers with an error,
+   which means no. */
+static int gort__os_shadow_stack(void) {
+    unsigned long st = 0;
+#if defined(GORT__ARCH_X64)
+    /* ARCH_SHSTK_STATUS (Linux 6.6): bit 0, ARCH_SHSTK_SHSTK */
+    return syscall(SYS_arch_prctl, 0x5005, &st) == 0 && (st & 1);
+#else
+    /* PR_GET_SHADOW_STACK_STATUS (Linux 6.13): bit 0, PR_SHADOW_STACK_ENABLE */
+    return syscall(SYS_prctl, 74, &st, 0UL, 0UL, 0UL) == 0 && (st & 1);
+#endif
+}
+
 /* Sockets: a send never raises SIGPIPE (the call gets -EPIPE), and an
    accepted fd is close-on-exec, non-blocking when asked, in one call. */
 #define GORT__OS_NOSIGNAL MSG_NOSIGNAL
@@ -918,58 +939,177 @@ static int gort__poller_wait(gort__poller *pl, int64_t deadline, gort__pollev *o
 }
 
 /* ---------------------------------------------------------------- >>arch
-   The context is one word: the saved stack pointer. gort__ctx_swap pushes the
-   callee-saved state on the current stack, stores sp in *save_sp, loads
-   load_sp and pops the state saved there. A new goroutine's stack is given a
-   frame of the same shape whose return address is gort__ctx_entry.
-   Offsets below are the frame layout, shared by the asm (as literals, checked
-   here) and by gort__ctx_init. */
+   The context is one word: the saved stack pointer. gort__ctx_swap stores the
+   callee-saved state in a frame on the current stack, stores sp in *save_sp,
+   loads load_sp and restores the state from the frame found there. A new
+   goroutine's stack gets a frame of the same shape (gort__ctx_init) whose
+   return address is gort__ctx_entry.
+
+   The frame is described twice: as struct gort__ctx_frame for C, and as the
+   GORT__CTX_* offsets, which are pasted into the assembly text with
+   GORT__XSTR. Every frame offset in the assembly (CFI included) is one of
+   these constants, every constant is used there, and each is checked below
+   against offsetof in the struct, so the two cannot drift apart.
+
+   Unwinding (gdb, libgcc's _Unwind_Backtrace, perf). The CFI of
+   gort__ctx_swap gives the canonical frame address and the slot of every
+   register it saves, at every instruction, and is true on both stacks (the
+   frame has the same shape on each), so a debugger stopped anywhere in a
+   switch shows the context whose frame sp points at. A goroutine's stack
+   ends in gort__ctx_entry, whose CFI marks the return address undefined:
+   the unwinder's sign of the outermost frame, so `bt` ends there instead of
+   reading whatever lies above the stack. gort__ctx_entry is preceded by one
+   instruction (a nop, named gort__ctx_unstarted) inside its own CFI range:
+   a goroutine that has not run yet has ctx_entry itself as its return
+   address, and unwinders look up the code at return address - 1.
+   tests/check_gdb.sh checks all of this under gdb, one instruction at a
+   time through a switch, on both architectures.
+
+   Shadow stacks (x86-64 CET, aarch64 GCS). A switch returns on another
+   stack than it was called on, which a hardware shadow stack rejects (the
+   process is killed). gort does not switch shadow stacks; instead
+   gort_run/gort_start refuse with -ENOTSUP and a line on stderr when one is
+   enabled for the calling thread (gort__ctx_check). Branch tracking (IBT,
+   BTI) needs nothing: gort__ctx_entry is reached only by ret, which it
+   does not check, and gort__ctx_swap only by direct calls (it starts with
+   endbr64 anyway under -fcf-protection). */
+#define GORT__STR(x)  #x
+#define GORT__XSTR(x) GORT__STR(x)    /* expand x first, then make it a string */
+/* A compile-time check that is valid C99 and C++: a negative array size. */
+#define GORT__CTX_ASSERT(name, cond) typedef char gort__ctx_assert_##name[(cond) ? 1 : -1]
 #if defined(GORT__ARCH_X64)
-enum {
-    GORT__CTX_FPCSR = 0,    /* mxcsr (4 bytes) then x87 control word (2) */
-    GORT__CTX_R15 = 8, GORT__CTX_R14 = 16, GORT__CTX_R13 = 24, GORT__CTX_R12 = 32,
-    GORT__CTX_RBX = 40, GORT__CTX_RBP = 48,
-    GORT__CTX_RET = 56,     /* return address pushed by the call */
-    GORT__CTX_SIZE = 64     /* bytes from saved sp to sp after the final ret */
-};
+#define GORT__CTX_MXCSR 0     /* SSE control and status (4 bytes) */
+#define GORT__CTX_FPCW  4     /* x87 control word (2 bytes), then 2 unused */
+#define GORT__CTX_R15   8
+#define GORT__CTX_R14   16
+#define GORT__CTX_R13   24
+#define GORT__CTX_R12   32
+#define GORT__CTX_RBX   40
+#define GORT__CTX_RBP   48
+#define GORT__CTX_RET   56    /* return address, pushed by the caller's call */
+#define GORT__CTX_SIZE  64    /* saved sp to the caller's sp after the ret */
+typedef struct gort__ctx_frame {
+    uint32_t mxcsr;
+    uint16_t fpcw, unused;
+    uint64_t r15, r14, r13, r12, rbx, rbp;
+    uint64_t ret;
+} gort__ctx_frame;
+GORT__CTX_ASSERT(mxcsr, offsetof(gort__ctx_frame, mxcsr) == GORT__CTX_MXCSR);
+GORT__CTX_ASSERT(fpcw, offsetof(gort__ctx_frame, fpcw) == GORT__CTX_FPCW);
+GORT__CTX_ASSERT(r15, offsetof(gort__ctx_frame, r15) == GORT__CTX_R15);
+GORT__CTX_ASSERT(r14, offsetof(gort__ctx_frame, r14) == GORT__CTX_R14);
+GORT__CTX_ASSERT(r13, offsetof(gort__ctx_frame, r13) == GORT__CTX_R13);
+GORT__CTX_ASSERT(r12, offsetof(gort__ctx_frame, r12) == GORT__CTX_R12);
+GORT__CTX_ASSERT(rbx, offsetof(gort__ctx_frame, rbx) == GORT__CTX_RBX);
+GORT__CTX_ASSERT(rbp, offsetof(gort__ctx_frame, rbp) == GORT__CTX_RBP);
+GORT__CTX_ASSERT(ret, offsetof(gort__ctx_frame, ret) == GORT__CTX_RET);
 #else
-enum {
-    GORT__CTX_X19 = 0x00, GORT__CTX_X20 = 0x08, GORT__CTX_X29 = 0x50, GORT__CTX_X30 = 0x58,
-    GORT__CTX_D8 = 0x60, GORT__CTX_FPCR = 0xa0,
-    GORT__CTX_SIZE = 0xb0
-};
+#define GORT__CTX_X19   0x00  /* stored in pairs (stp): each odd register */
+#define GORT__CTX_X20   0x08  /* sits 8 bytes above the even one before it */
+#define GORT__CTX_X21   0x10
+#define GORT__CTX_X22   0x18
+#define GORT__CTX_X23   0x20
+#define GORT__CTX_X24   0x28
+#define GORT__CTX_X25   0x30
+#define GORT__CTX_X26   0x38
+#define GORT__CTX_X27   0x40
+#define GORT__CTX_X28   0x48
+#define GORT__CTX_X29   0x50  /* frame pointer */
+#define GORT__CTX_X30   0x58  /* link register: where the ret goes */
+#define GORT__CTX_D8    0x60
+#define GORT__CTX_D9    0x68
+#define GORT__CTX_D10   0x70
+#define GORT__CTX_D11   0x78
+#define GORT__CTX_D12   0x80
+#define GORT__CTX_D13   0x88
+#define GORT__CTX_D14   0x90
+#define GORT__CTX_D15   0x98
+#define GORT__CTX_FPCR  0xa0  /* then 8 unused bytes: sp stays 16-aligned */
+#define GORT__CTX_SIZE  0xb0  /* saved sp to the caller's sp */
+typedef struct gort__ctx_frame {
+    uint64_t x19, x20, x21, x22, x23, x24, x25, x26, x27, x28, x29, x30;
+    uint64_t d8, d9, d10, d11, d12, d13, d14, d15;   /* bit patterns */
+    uint64_t fpcr, unused;
+} gort__ctx_frame;
+GORT__CTX_ASSERT(x19, offsetof(gort__ctx_frame, x19) == GORT__CTX_X19);
+GORT__CTX_ASSERT(x20, offsetof(gort__ctx_frame, x20) == GORT__CTX_X20);
+GORT__CTX_ASSERT(x21, offsetof(gort__ctx_frame, x21) == GORT__CTX_X21);
+GORT__CTX_ASSERT(x22, offsetof(gort__ctx_frame, x22) == GORT__CTX_X22);
+GORT__CTX_ASSERT(x23, offsetof(gort__ctx_frame, x23) == GORT__CTX_X23);
+GORT__CTX_ASSERT(x24, offsetof(gort__ctx_frame, x24) == GORT__CTX_X24);
+GORT__CTX_ASSERT(x25, offsetof(gort__ctx_frame, x25) == GORT__CTX_X25);
+GORT__CTX_ASSERT(x26, offsetof(gort__ctx_frame, x26) == GORT__CTX_X26);
+GORT__CTX_ASSERT(x27, offsetof(gort__ctx_frame, x27) == GORT__CTX_X27);
+GORT__CTX_ASSERT(x28, offsetof(gort__ctx_frame, x28) == GORT__CTX_X28);
+GORT__CTX_ASSERT(x29, offsetof(gort__ctx_frame, x29) == GORT__CTX_X29);
+GORT__CTX_ASSERT(x30, offsetof(gort__ctx_frame, x30) == GORT__CTX_X30);
+GORT__CTX_ASSERT(d8, offsetof(gort__ctx_frame, d8) == GORT__CTX_D8);
+GORT__CTX_ASSERT(d9, offsetof(gort__ctx_frame, d9) == GORT__CTX_D9);
+GORT__CTX_ASSERT(d10, offsetof(gort__ctx_frame, d10) == GORT__CTX_D10);
+GORT__CTX_ASSERT(d11, offsetof(gort__ctx_frame, d11) == GORT__CTX_D11);
+GORT__CTX_ASSERT(d12, offsetof(gort__ctx_frame, d12) == GORT__CTX_D12);
+GORT__CTX_ASSERT(d13, offsetof(gort__ctx_frame, d13) == GORT__CTX_D13);
+GORT__CTX_ASSERT(d14, offsetof(gort__ctx_frame, d14) == GORT__CTX_D14);
+GORT__CTX_ASSERT(d15, offsetof(gort__ctx_frame, d15) == GORT__CTX_D15);
+GORT__CTX_ASSERT(fpcr, offsetof(gort__ctx_frame, fpcr) == GORT__CTX_FPCR);
 #endif
-typedef char gort__ctx_size_is_16_multiple[(GORT__CTX_SIZE % 16) == 0 ? 1 : -1];
+GORT__CTX_ASSERT(size, sizeof(gort__ctx_frame) == GORT__CTX_SIZE);
+GORT__CTX_ASSERT(size_16, GORT__CTX_SIZE % 16 == 0);
+GORT__CTX_ASSERT(pointer_is_word, sizeof(void *) == 8 && sizeof(void (*)(void)) == 8);
+
+/* Is a hardware shadow stack on for this thread (and so, inherited, for
+   the threads gort makes)? Then the first switch would kill the process:
+   say how to build instead, and refuse (gort__os_shadow_stack asks). */
+static int gort__ctx_check(void) {
+#if defined(GORT__ARCH_X64)
+    if (!gort__os_shadow_stack()) return 0;
+    gort__misuse("the CET shadow stack is enabled for this process and gort's context switch does not "
+                 "maintain one: build without -fcf-protection=full/return (-fcf-protection=branch is fine), "
+                 "or run with GLIBC_TUNABLES=glibc.cpu.x86_shstk=off");
+#else
+    if (!gort__os_shadow_stack()) return 0;
+    gort__misuse("the aarch64 guarded control stack (GCS) is enabled for this process and gort's context "
+                 "switch does not maintain one: build without -mbranch-protection=gcs (or =standard), "
+                 "or run with GLIBC_TUNABLES=glibc.cpu.aarch64_gcs=0");
+#endif
+    return -ENOTSUP;
+}
 
 /* ---------------------------------------------------------------- >>asm-x64
    gort__ctx_swap(void **save_sp  [rdi], void *load_sp [rsi])
 
-   Frame on the stack being left, after the pushes (grows down):
-       +56  return address (pushed by the caller's call)
-       +48  rbp
-       +40  rbx
-       +32  r12
-       +24  r13
-       +16  r14
-       + 8  r15
-       + 0  mxcsr (4 bytes) | x87 control word (2 bytes) | unused (2)
-                                                  <- *save_sp
+   The frame, on the stack being left and (same shape) on the one entered;
+   offsets from the saved sp, stack grows down:
+       +56  RET    return address (pushed by the caller's call)   CFA - 8
+       +48  RBP    rbp                                            CFA - 16
+       +40  RBX    rbx
+       +32  R12    r12
+       +24  R13    r13
+       +16  R14    r14
+       + 8  R15    r15                                            CFA - 56
+       + 4  FPCW   x87 control word (2 bytes) | unused (2 bytes)
+       + 0  MXCSR  mxcsr (4 bytes)                  <- sp, stored in *save_sp
+   CFA (the caller's sp before its call) = sp + SIZE once the frame is made.
    System V makes rbx, rbp, r12-r15, rsp, the MXCSR control bits and the x87
    control word callee-saved; everything else is the caller's problem, which
-   is what makes a switch this small. The CFI describes the same frame on
-   both stacks, so a debugger can unwind through a switch in either.
+   is what makes a switch this small. The CFI gives a slot for each of the
+   six integer registers; the two control words have no DWARF slot that
+   unwinders restore (they are state, not values a frame shows).
 
-   gort__ctx_entry: first code a new goroutine runs (via ret from swap). The
-   initial frame puts the G in r12 and the C entry function in r13. rsp is
-   16-byte aligned here, so the call leaves the callee at rsp % 16 == 8, as
-   the ABI requires at function entry. CFI marks the return address as
-   undefined, which tells gdb this is the outermost frame. */
+   gort__ctx_entry: the first code a new goroutine runs (the ret of its
+   first switch lands here). Its frame (gort__ctx_init) holds the G in the
+   r12 slot and the C entry function in the r13 slot. rsp is 16-byte
+   aligned here, so the call leaves the callee at rsp % 16 == 8, as the ABI
+   requires at function entry. */
 #if defined(GORT__ARCH_X64)
 #if defined(__CET__)
-#define GORT__ENDBR "endbr64\n"
+#define GORT__ENDBR "    endbr64\n"         /* a landing pad, should IBT be on */
 #else
 #define GORT__ENDBR ""
 #endif
+#define GORT__X(off) GORT__XSTR(GORT__CTX_##off)
+/* CFA-relative offset of a frame slot, for .cfi_offset */
+#define GORT__XC(off) GORT__XSTR(GORT__CTX_##off) "-" GORT__XSTR(GORT__CTX_SIZE)
 __asm__(
     ".text\n"
     ".globl gort__ctx_swap\n"
@@ -979,85 +1119,100 @@ __asm__(
     "gort__ctx_swap:\n"
     ".cfi_startproc\n"
     GORT__ENDBR
-    "    pushq %rbp\n"                  /* callee-saved integer registers */
-    ".cfi_adjust_cfa_offset 8\n"
-    ".cfi_rel_offset %rbp, 0\n"
-    "    pushq %rbx\n"
-    ".cfi_adjust_cfa_offset 8\n"
-    ".cfi_rel_offset %rbx, 0\n"
-    "    pushq %r12\n"
-    ".cfi_adjust_cfa_offset 8\n"
-    ".cfi_rel_offset %r12, 0\n"
-    "    pushq %r13\n"
-    ".cfi_adjust_cfa_offset 8\n"
-    ".cfi_rel_offset %r13, 0\n"
-    "    pushq %r14\n"
-    ".cfi_adjust_cfa_offset 8\n"
-    ".cfi_rel_offset %r14, 0\n"
-    "    pushq %r15\n"
-    ".cfi_adjust_cfa_offset 8\n"
-    ".cfi_rel_offset %r15, 0\n"
-    "    subq $8, %rsp\n"               /* slot for the FP control state */
-    ".cfi_adjust_cfa_offset 8\n"
-    "    stmxcsr (%rsp)\n"              /* SSE rounding mode, exception masks */
-    "    fnstcw 4(%rsp)\n"              /* x87 precision and rounding control */
-    "    movq %rsp, %rax\n"             /* the old frame: current FP control state */
-    "    movq %rsp, (%rdi)\n"           /* *save_sp = sp: the old context is saved */
-    "    movq %rsi, %rsp\n"             /* switch stacks */
-    "    movl (%rsp), %ecx\n"           /* ldmxcsr and fldcw stall the pipeline: */
-    "    cmpl (%rax), %ecx\n"           /* load them only when the new context's */
-    "    je 1f\n"                       /* values differ (almost never) */
-    "    ldmxcsr (%rsp)\n"
-    "1:  movzwl 4(%rsp), %ecx\n"
-    "    cmpw 4(%rax), %cx\n"
-    "    je 2f\n"
-    "    fldcw 4(%rsp)\n"
-    "2:  addq $8, %rsp\n"
-    ".cfi_adjust_cfa_offset -8\n"
-    "    popq %r15\n"
-    ".cfi_adjust_cfa_offset -8\n"
-    "    popq %r14\n"
-    ".cfi_adjust_cfa_offset -8\n"
-    "    popq %r13\n"
-    ".cfi_adjust_cfa_offset -8\n"
-    "    popq %r12\n"
-    ".cfi_adjust_cfa_offset -8\n"
-    "    popq %rbx\n"
-    ".cfi_adjust_cfa_offset -8\n"
-    "    popq %rbp\n"
-    ".cfi_adjust_cfa_offset -8\n"
-    "    ret\n"                         /* resume the new context */
+    "    subq $" GORT__X(RET) ", %rsp\n"           /* room for the frame below the return address */
+    ".cfi_def_cfa_offset " GORT__X(SIZE) "\n"
+    "    movq %rbp, " GORT__X(RBP) "(%rsp)\n"      /* the callee-saved integer registers */
+    ".cfi_offset %rbp, " GORT__XC(RBP) "\n"
+    "    movq %rbx, " GORT__X(RBX) "(%rsp)\n"      /* (each followed by its CFI slot) */
+    ".cfi_offset %rbx, " GORT__XC(RBX) "\n"
+    "    movq %r12, " GORT__X(R12) "(%rsp)\n"      /* r12-r15: the G and entry function */
+    ".cfi_offset %r12, " GORT__XC(R12) "\n"
+    "    movq %r13, " GORT__X(R13) "(%rsp)\n"      /* of a new context are in its r12 */
+    ".cfi_offset %r13, " GORT__XC(R13) "\n"
+    "    movq %r14, " GORT__X(R14) "(%rsp)\n"      /* and r13 slots */
+    ".cfi_offset %r14, " GORT__XC(R14) "\n"
+    "    movq %r15, " GORT__X(R15) "(%rsp)\n"      /* last slot: the frame is complete */
+    ".cfi_offset %r15, " GORT__XC(R15) "\n"
+    "    stmxcsr " GORT__X(MXCSR) "(%rsp)\n"       /* SSE rounding mode, exception masks */
+    "    fnstcw " GORT__X(FPCW) "(%rsp)\n"         /* x87 precision and rounding control */
+    "    movq %rsp, %rax\n"                        /* keep the old frame: its FP control words */
+    "    movq %rsp, (%rdi)\n"                      /* *save_sp = sp: the old context is saved */
+    "    movq %rsi, %rsp\n"                        /* switch stacks; the CFI holds for the new frame */
+    "    movl " GORT__X(MXCSR) "(%rsp), %ecx\n"    /* ldmxcsr and fldcw stall the pipeline: */
+    "    cmpl " GORT__X(MXCSR) "(%rax), %ecx\n"    /* load them only when the new context's */
+    "    je 1f\n"                                  /* values differ (almost never) */
+    "    ldmxcsr " GORT__X(MXCSR) "(%rsp)\n"       /* the new context's MXCSR */
+    "1:  movzwl " GORT__X(FPCW) "(%rsp), %ecx\n"   /* the same for the x87 control word */
+    "    cmpw " GORT__X(FPCW) "(%rax), %cx\n"      /* against the old context's */
+    "    je 2f\n"                                  /* the same: skip the load */
+    "    fldcw " GORT__X(FPCW) "(%rsp)\n"          /* the new context's control word */
+    "2:  movq " GORT__X(R15) "(%rsp), %r15\n"      /* the new context's registers */
+    "    movq " GORT__X(R14) "(%rsp), %r14\n"      /* (the CFI need not change: each */
+    "    movq " GORT__X(R13) "(%rsp), %r13\n"      /* slot still holds the value, and */
+    "    movq " GORT__X(R12) "(%rsp), %r12\n"      /* it is the new context's caller */
+    "    movq " GORT__X(RBX) "(%rsp), %rbx\n"      /* whose registers they are) */
+    "    movq " GORT__X(RBP) "(%rsp), %rbp\n"      /* last one: all restored */
+    "    addq $" GORT__X(RET) ", %rsp\n"           /* drop the frame; sp at the return address */
+    ".cfi_def_cfa_offset " GORT__XSTR(GORT__CTX_SIZE - GORT__CTX_RET) "\n"
+    ".cfi_restore %rbp\n"                      /* the slots are below sp now: the */
+    ".cfi_restore %rbx\n"                      /* registers hold the values */
+    ".cfi_restore %r12\n"
+    ".cfi_restore %r13\n"
+    ".cfi_restore %r14\n"
+    ".cfi_restore %r15\n"
+    "    ret\n"                                    /* resume the new context */
     ".cfi_endproc\n"
     ".size gort__ctx_swap, .-gort__ctx_swap\n"
 
     ".globl gort__ctx_entry\n"
     ".hidden gort__ctx_entry\n"
     ".type gort__ctx_entry,@function\n"
+    ".type gort__ctx_unstarted,@function\n"       /* (a local name for the nop, for backtraces) */
     ".p2align 4\n"
-    "gort__ctx_entry:\n"
+    "gort__ctx_unstarted:\n"
     ".cfi_startproc\n"
-    ".cfi_undefined %rip\n"            /* outermost frame: stop unwinding */
-    GORT__ENDBR
-    "    xorl %ebp, %ebp\n"             /* frame-pointer chain ends here too */
-    "    movq %r12, %rdi\n"             /* the G */
-    "    callq *%r13\n"                 /* gort__g_main(g); never returns */
-    "    ud2\n"
+    ".cfi_undefined %rip\n"                    /* outermost frame: unwinding stops here */
+    "    nop\n"                                    /* return address - 1 of an unstarted G */
+    ".size gort__ctx_unstarted, .-gort__ctx_unstarted\n"
+    "gort__ctx_entry:\n"                           /* (no endbr64: reached by ret only) */
+    "    xorl %ebp, %ebp\n"                        /* the frame-pointer chain ends here too */
+    "    movq %r12, %rdi\n"                        /* the G */
+    "    callq *%r13\n"                            /* gort__g_main(g); never returns */
+    "    ud2\n"                                    /* (trap if it does) */
     ".cfi_endproc\n"
     ".size gort__ctx_entry, .-gort__ctx_entry\n"
 );
+#undef GORT__X
+#undef GORT__XC
 #endif
 
 /* ---------------------------------------------------------------- >>asm-a64
    gort__ctx_swap(void **save_sp [x0], void *load_sp [x1])
 
    AAPCS64 callee-saved state: x19-x28, x29 (fp), x30 (lr), sp, the low 64
-   bits of v8-v15 (d8-d15), and FPCR (rounding mode, flush-to-zero). Frame
-   (0xb0 bytes, sp stays 16-byte aligned):
-       0x00 x19 x20 | 0x10 x21 x22 | 0x20 x23 x24 | 0x30 x25 x26
-       0x40 x27 x28 | 0x50 x29 x30 | 0x60 d8 d9   | 0x70 d10 d11
-       0x80 d12 d13 | 0x90 d14 d15 | 0xa0 fpcr    | 0xa8 unused
-   gort__ctx_entry: x19 holds the G, x20 the C entry function. */
+   bits of v8-v15 (d8-d15), and FPCR (rounding mode, flush-to-zero). The
+   frame, on the stack being left and (same shape) on the one entered,
+   0xb0 bytes so sp stays 16-byte aligned; offsets from the saved sp:
+       0x00 X19 x19 x20 | 0x10 X21 x21 x22 | 0x20 X23 x23 x24
+       0x30 X25 x25 x26 | 0x40 X27 x27 x28 | 0x50 X29 x29 x30 (lr: the return)
+       0x60 D8  d8  d9  | 0x70 D10 d10 d11 | 0x80 D12 d12 d13
+       0x90 D14 d14 d15 | 0xa0 FPCR fpcr, unused            0xb0 = CFA
+   CFA (the caller's sp) = sp + SIZE once the frame is made. The CFI gives
+   a slot for each of the twenty registers saved (d8-d15 as DWARF 72-79,
+   the low halves of v8-v15); FPCR is state, with no slot unwinders use.
+
+   gort__ctx_entry: the first code a new goroutine runs (the ret of its
+   first switch lands here, sp 16-byte aligned). Its frame (gort__ctx_init)
+   holds the G in the x19 slot and the C entry function in the x20 slot. */
 #if defined(GORT__ARCH_A64)
+#define GORT__X(off) GORT__XSTR(GORT__CTX_##off)
+/* CFA-relative offset of a frame slot, for .cfi_offset */
+#define GORT__XC(off) GORT__XSTR(GORT__CTX_##off) "-" GORT__XSTR(GORT__CTX_SIZE)
+/* store a pair of registers to their slots, with their CFI */
+#define GORT__STP(a, b, A, B) \
+    "    stp " #a ", " #b ", [sp, #" GORT__X(A) "]\n" \
+    ".cfi_offset " #a ", " GORT__XC(A) "\n" \
+    ".cfi_offset " #b ", " GORT__XC(B) "\n"
 __asm__(
     ".text\n"
     ".globl gort__ctx_swap\n"
@@ -1066,86 +1221,100 @@ __asm__(
     ".p2align 4\n"
     "gort__ctx_swap:\n"
     ".cfi_startproc\n"
-    "    sub sp, sp, #0xb0\n"
-    ".cfi_def_cfa_offset 0xb0\n"
-    "    stp x19, x20, [sp, #0x00]\n"
-    "    stp x21, x22, [sp, #0x10]\n"
-    "    stp x23, x24, [sp, #0x20]\n"
-    "    stp x25, x26, [sp, #0x30]\n"
-    "    stp x27, x28, [sp, #0x40]\n"
-    "    stp x29, x30, [sp, #0x50]\n"
-    ".cfi_offset x29, -0x60\n"
-    ".cfi_offset x30, -0x58\n"
-    "    stp d8, d9, [sp, #0x60]\n"
-    "    stp d10, d11, [sp, #0x70]\n"
-    "    stp d12, d13, [sp, #0x80]\n"
-    "    stp d14, d15, [sp, #0x90]\n"
-    "    mrs x10, fpcr\n"
-    "    str x10, [sp, #0xa0]\n"
-    "    mov x9, sp\n"
-    "    str x9, [x0]\n"                /* *save_sp = sp */
-    "    mov sp, x1\n"                  /* switch stacks */
-    "    ldr x9, [sp, #0xa0]\n"
-    "    cmp x9, x10\n"                 /* msr fpcr is slow: only when it differs */
-    "    b.eq 1f\n"
-    "    msr fpcr, x9\n"
-    "1:\n"
-    "    ldp x19, x20, [sp, #0x00]\n"
-    "    ldp x21, x22, [sp, #0x10]\n"
-    "    ldp x23, x24, [sp, #0x20]\n"
-    "    ldp x25, x26, [sp, #0x30]\n"
-    "    ldp x27, x28, [sp, #0x40]\n"
-    "    ldp x29, x30, [sp, #0x50]\n"
-    "    ldp d8, d9, [sp, #0x60]\n"
-    "    ldp d10, d11, [sp, #0x70]\n"
-    "    ldp d12, d13, [sp, #0x80]\n"
-    "    ldp d14, d15, [sp, #0x90]\n"
-    "    add sp, sp, #0xb0\n"
+    "    sub sp, sp, #" GORT__X(SIZE) "\n"              /* make the frame */
+    ".cfi_def_cfa_offset " GORT__X(SIZE) "\n"
+    GORT__STP(x19, x20, X19, X20)                       /* callee-saved integer registers */
+    GORT__STP(x21, x22, X21, X22)                       /* (each pair followed by its */
+    GORT__STP(x23, x24, X23, X24)                       /* CFI slots; a new context's */
+    GORT__STP(x25, x26, X25, X26)                       /* G and entry function are in */
+    GORT__STP(x27, x28, X27, X28)                       /* its x19 and x20 slots) */
+    GORT__STP(x29, x30, X29, X30)                       /* fp, and lr: the return address */
+    "    stp d8, d9, [sp, #" GORT__X(D8) "]\n"          /* callee-saved FP registers (low halves) */
+    ".cfi_offset 72, " GORT__XC(D8) "\n"
+    ".cfi_offset 73, " GORT__XC(D9) "\n"
+    "    stp d10, d11, [sp, #" GORT__X(D10) "]\n"      /* (DWARF numbers v8-v15: 72-79) */
+    ".cfi_offset 74, " GORT__XC(D10) "\n"
+    ".cfi_offset 75, " GORT__XC(D11) "\n"
+    "    stp d12, d13, [sp, #" GORT__X(D12) "]\n"      /* (d8-d15 are their low halves) */
+    ".cfi_offset 76, " GORT__XC(D12) "\n"
+    ".cfi_offset 77, " GORT__XC(D13) "\n"
+    "    stp d14, d15, [sp, #" GORT__X(D14) "]\n"      /* last pair: the frame is complete */
+    ".cfi_offset 78, " GORT__XC(D14) "\n"
+    ".cfi_offset 79, " GORT__XC(D15) "\n"
+    "    mrs x10, fpcr\n"                               /* rounding mode, flush-to-zero */
+    "    str x10, [sp, #" GORT__X(FPCR) "]\n"          /* kept in x10 to compare below */
+    "    mov x9, sp\n"                                  /* (str cannot store sp itself) */
+    "    str x9, [x0]\n"                                /* *save_sp = sp: the old context is saved */
+    "    mov sp, x1\n"                                  /* switch stacks; the CFI holds for the new frame */
+    "    ldr x9, [sp, #" GORT__X(FPCR) "]\n"            /* the new context's FPCR */
+    "    cmp x9, x10\n"                                 /* msr fpcr is slow: only when it differs */
+    "    b.eq 1f\n"                                     /* the same: skip the write */
+    "    msr fpcr, x9\n"                                /* the new context's FPCR */
+    "1:  ldp x19, x20, [sp, #" GORT__X(X19) "]\n"       /* the new context's registers */
+    "    ldp x21, x22, [sp, #" GORT__X(X21) "]\n"       /* (the CFI need not change: */
+    "    ldp x23, x24, [sp, #" GORT__X(X23) "]\n"       /* each slot still holds the */
+    "    ldp x25, x26, [sp, #" GORT__X(X25) "]\n"       /* value, and it is the new */
+    "    ldp x27, x28, [sp, #" GORT__X(X27) "]\n"       /* context's caller whose */
+    "    ldp x29, x30, [sp, #" GORT__X(X29) "]\n"       /* registers they are) */
+    "    ldp d8, d9, [sp, #" GORT__X(D8) "]\n"          /* callee-saved FP registers */
+    "    ldp d10, d11, [sp, #" GORT__X(D10) "]\n"       /* (low halves of v8-v15; */
+    "    ldp d12, d13, [sp, #" GORT__X(D12) "]\n"       /* the rest is the caller's) */
+    "    ldp d14, d15, [sp, #" GORT__X(D14) "]\n"       /* last pair: all restored */
+    "    add sp, sp, #" GORT__X(SIZE) "\n"              /* drop the frame */
     ".cfi_def_cfa_offset 0\n"
-    "    ret\n"                         /* to x30 of the new context */
+    ".cfi_restore x19\n.cfi_restore x20\n.cfi_restore x21\n.cfi_restore x22\n"   /* the slots are */
+    ".cfi_restore x23\n.cfi_restore x24\n.cfi_restore x25\n.cfi_restore x26\n"   /* below sp now: */
+    ".cfi_restore x27\n.cfi_restore x28\n.cfi_restore x29\n.cfi_restore x30\n"   /* the registers */
+    ".cfi_restore 72\n.cfi_restore 73\n.cfi_restore 74\n.cfi_restore 75\n"       /* hold the values */
+    ".cfi_restore 76\n.cfi_restore 77\n.cfi_restore 78\n.cfi_restore 79\n"
+    "    ret\n"                                         /* to x30: resume the new context */
     ".cfi_endproc\n"
     ".size gort__ctx_swap, .-gort__ctx_swap\n"
 
     ".globl gort__ctx_entry\n"
     ".hidden gort__ctx_entry\n"
     ".type gort__ctx_entry,%function\n"
+    ".type gort__ctx_unstarted,%function\n"            /* (a local name for the nop, for backtraces) */
     ".p2align 4\n"
-    "gort__ctx_entry:\n"
+    "gort__ctx_unstarted:\n"
     ".cfi_startproc\n"
-    ".cfi_undefined x30\n"             /* outermost frame */
-    "    mov x29, #0\n"
-    "    mov x30, #0\n"
-    "    mov x0, x19\n"                 /* the G */
-    "    blr x20\n"                     /* gort__g_main(g); never returns */
-    "    brk #0\n"
+    ".cfi_undefined x30\n"                         /* outermost frame: unwinding stops here */
+    "    nop\n"                                         /* return address - 1 of an unstarted G */
+    ".size gort__ctx_unstarted, .-gort__ctx_unstarted\n"
+    "gort__ctx_entry:\n"
+    "    mov x29, #0\n"                                 /* the frame-record chain ends here too */
+    "    mov x30, #0\n"                                 /* no return address either */
+    "    mov x0, x19\n"                                 /* the G */
+    "    blr x20\n"                                     /* gort__g_main(g); never returns */
+    "    brk #0\n"                                      /* (trap if it does) */
     ".cfi_endproc\n"
     ".size gort__ctx_entry, .-gort__ctx_entry\n"
 );
+#undef GORT__X
+#undef GORT__XC
+#undef GORT__STP
 #endif
 
 /* Build the first frame of a new context at the top of [lo, hi): returns the
-   value for the saved sp. */
+   value for the saved sp. The ret of the first switch to it goes to
+   gort__ctx_entry, which calls entry(g). */
 static void *gort__ctx_init(char *hi, void (*entry)(void *), void *g) {
     uintptr_t top = ((uintptr_t)hi) & ~(uintptr_t)15;
-    char *sp = (char *)(top - GORT__CTX_SIZE);
+    gort__ctx_frame *f = (gort__ctx_frame *)(top - sizeof(gort__ctx_frame));
     void (*tramp)(void) = gort__ctx_entry;
-    memset(sp, 0, GORT__CTX_SIZE);
+    memset(f, 0, sizeof *f);
 #if defined(GORT__ARCH_X64)
-    {
-        uint32_t mxcsr = 0x1F80;   /* all exceptions masked, round to nearest */
-        uint16_t fpcw = 0x037F;    /* x87 default: extended precision, nearest */
-        memcpy(sp + GORT__CTX_FPCSR, &mxcsr, 4);
-        memcpy(sp + GORT__CTX_FPCSR + 4, &fpcw, 2);
-        memcpy(sp + GORT__CTX_R12, &g, sizeof g);
-        memcpy(sp + GORT__CTX_R13, &entry, sizeof entry);
-        memcpy(sp + GORT__CTX_RET, &tramp, sizeof tramp);
-    }
+    f->mxcsr = 0x1F80;   /* all exceptions masked, round to nearest */
+    f->fpcw = 0x037F;    /* x87 default: extended precision, nearest */
+    memcpy(&f->r12, &g, sizeof g);
+    memcpy(&f->r13, &entry, sizeof entry);
+    memcpy(&f->ret, &tramp, sizeof tramp);
 #else
-    memcpy(sp + GORT__CTX_X19, &g, sizeof g);
-    memcpy(sp + GORT__CTX_X20, &entry, sizeof entry);
-    memcpy(sp + GORT__CTX_X30, &tramp, sizeof tramp);
+    memcpy(&f->x19, &g, sizeof g);
+    memcpy(&f->x20, &entry, sizeof entry);
+    memcpy(&f->x30, &tramp, sizeof tramp);
 #endif
-    return sp;
+    return f;
 }
 
 /* ---------------------------------------------------------------- >>lock
@@ -4026,6 +4195,7 @@ static int gort__rt_new(const gort_opts *opts, int mode, gort__rt **out) {
     int i, np;
     const char *e;
     int err;
+    if ((err = gort__ctx_check()) != 0) return err;   /* a shadow stack: refuse (>>arch) */
     if (opts) o = *opts; else memset(&o, 0, sizeof o);
     np = o.maxprocs;
     if (np < 0) {

@@ -42,6 +42,9 @@
 #                        --cflags --libs gort has -pthread and
 #                        -fstack-clash-protection, a program builds
 #   example-<name>       examples/<name>.c builds with gcc -O2 -Werror
+#   gdb-x64, gdb-a64     tests/check_gdb.sh: gdb (aarch64: gdb-multiarch
+#                        against qemu-aarch64 -g) unwinds out of goroutines
+#                        and through every instruction of a context switch
 #   fuzz-<name>          tests/fuzz_<name>.c: its replayer (no libFuzzer) builds
 #                        with gcc -Werror and replays tests/fuzz/corpus_<name>/;
 #                        the libFuzzer build (clang -fsanitize=fuzzer,address,
@@ -479,6 +482,7 @@ job_check() {
     api-defined)    why=$(check_api_defined) ;;
     install-pkgconfig) why=$(check_install) ;;
     fuzz-*)         why=$(check_fuzz "${name#fuzz-}") ;;
+    gdb-*)          why=$(bash "$ROOT/tests/check_gdb.sh" "${name#gdb-}" "$CDIR" 2>&1 | tee -a "$CLOG" | tail -n1) ;;
     *)              why="unknown check" ;;
     esac
     rc=$?
@@ -604,7 +608,7 @@ if [ "${GORT_CHECKS:-1}" != 0 ]; then
              compile-mixed
              compile-fail-send-c compile-fail-send-c++ compile-fail-close-c compile-fail-close-c++
              compile-fail-recv-c compile-fail-recv-c++ compile-fail-late-c
-             api-defined install-pkgconfig)
+             api-defined install-pkgconfig gdb-x64 gdb-a64)
     for f in "$ROOT"/examples/*.c; do
         [ -e "$f" ] && CHECKS+=("example-$(basename "$f" .c)")
     done
