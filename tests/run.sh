@@ -41,6 +41,10 @@
 #   install-pkgconfig    make install PREFIX=tmp (and DESTDIR), pkg-config
 #                        --cflags --libs gort has -pthread and
 #                        -fstack-clash-protection, a program builds
+#   docs                 tests/check_docs.sh: gort.h's table of contents
+#                        matches its section markers (all, in order), and
+#                        the hello example in README.md and in gort.h is
+#                        examples/hello.c
 #   example-<name>       examples/<name>.c builds with gcc -O2 -Werror
 #   fuzz-<name>          tests/fuzz_<name>.c: its replayer (no libFuzzer) builds
 #                        with gcc -Werror and replays tests/fuzz/corpus_<name>/;
@@ -479,6 +483,8 @@ job_check() {
     api-defined)    why=$(check_api_defined) ;;
     install-pkgconfig) why=$(check_install) ;;
     fuzz-*)         why=$(check_fuzz "${name#fuzz-}") ;;
+    docs)           why=$(bash "$ROOT/tests/check_docs.sh" >>"$CLOG" 2>&1 ||
+                          { grep -m1 '^docs: ' "$CLOG" | cut -c1-200; false; }) ;;
     *)              why="unknown check" ;;
     esac
     rc=$?
@@ -604,7 +610,7 @@ if [ "${GORT_CHECKS:-1}" != 0 ]; then
              compile-mixed
              compile-fail-send-c compile-fail-send-c++ compile-fail-close-c compile-fail-close-c++
              compile-fail-recv-c compile-fail-recv-c++ compile-fail-late-c
-             api-defined install-pkgconfig)
+             api-defined install-pkgconfig docs)
     for f in "$ROOT"/examples/*.c; do
         [ -e "$f" ] && CHECKS+=("example-$(basename "$f" .c)")
     done
