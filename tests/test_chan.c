@@ -24,40 +24,14 @@
 #define GORT_IMPLEMENTATION
 #include "../gort.h"
 #include "check.h"
+#include "util.h"
 
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define LOAD(p)      __atomic_load_n((p), __ATOMIC_ACQUIRE)
-#define STORE(p, v)  __atomic_store_n((p), (v), __ATOMIC_RELEASE)
-#define ADD(p, v)    __atomic_add_fetch((p), (v), __ATOMIC_ACQ_REL)
-
 #define MS 1000000LL
-
-static uint64_t rng_next(uint64_t *s)
-{
-    uint64_t x = *s;   /* xorshift64 */
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return *s = x;
-}
-
-/* Parks (1 ms naps) until *p >= want. Gives up after 20 s so that a bug
-   shows as a failed check rather than a hang; this is a hang detector, not
-   a timing assertion. */
-static int wait_for(int *p, int want)
-{
-    int64_t end = gort_now() + 20000 * MS;
-    while (LOAD(p) < want) {
-        if (gort_now() > end)
-            return 0;
-        gort_sleep(1 * MS);
-    }
-    return 1;
-}
 
 /* ------------------------------------------------------------ make, len, cap */
 

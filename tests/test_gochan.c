@@ -17,16 +17,13 @@
 #define GORT_IMPLEMENTATION
 #include "../gort.h"
 #include "check.h"
+#include "util.h"
 
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define LOAD(p)      __atomic_load_n((p), __ATOMIC_ACQUIRE)
-#define STORE(p, v)  __atomic_store_n((p), (v), __ATOMIC_RELEASE)
-#define ADD(p, v)    __atomic_add_fetch((p), (v), __ATOMIC_ACQ_REL)
 
 /* ------------------------------------------------------------ goroutines.go */
 

@@ -50,6 +50,7 @@
 #define GORT_IMPLEMENTATION
 #include "../gort.h"
 #include "check.h"
+#include "util.h"
 
 #include <errno.h>
 #include <math.h>
@@ -57,10 +58,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define LOAD(p)      __atomic_load_n((p), __ATOMIC_ACQUIRE)
-#define STORE(p, v)  __atomic_store_n((p), (v), __ATOMIC_RELEASE)
-#define ADD(p, v)    __atomic_add_fetch((p), (v), __ATOMIC_ACQ_REL)
 
 #define MS 1000000LL
 #define US 1000LL

@@ -39,6 +39,7 @@
 #define GORT_IMPLEMENTATION
 #include "../gort.h"
 #include "check.h"
+#include "util.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -48,10 +49,6 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#define LOAD(p)      __atomic_load_n((p), __ATOMIC_ACQUIRE)
-#define STORE(p, v)  __atomic_store_n((p), (v), __ATOMIC_RELEASE)
-#define ADD(p, v)    __atomic_add_fetch((p), (v), __ATOMIC_ACQ_REL)
 
 #define MS 1000000LL
 #define US 1000LL
@@ -187,6 +184,15 @@ static void on_abort(int sig)
     _exit(ABORTED);
 }
 
+static int misuse_child(void *which)
+{
+    /* gort aborts; exit at once from the handler (a process killed by
+       SIGABRT takes Valgrind ~10 s to tear down) */
+    signal(SIGABRT, on_abort);
+    (void)gort_run(misuse_main, which);
+    return 0;
+}
+
 /* Go: sync/mutex_test.go TestMutexMisuse and sync/waitgroup_test.go
    TestWaitGroupMisuse: Go throws (or panics); gort prints and aborts */
 static void test_misuse(void)
@@ -196,53 +202,14 @@ static void test_misuse(void)
        child) only two of them */
     int slow = check_scale(100) < 10;
     for (which = 0; which < MU_N; which++) {
-        int p[2], status = 0;
-        char buf[4096];
-        size_t len = 0;
-        pid_t pid;
+        static struct child c;
         if (slow && which != MU_WG_NEGATIVE && which != MU_RW_RUNLOCK2)
             continue;
-        fflush(stdout);
-        fflush(stderr);
-        if (pipe(p) != 0) {
-            CHECK(!"pipe");
-            return;
-        }
-        pid = fork();
-        if (pid < 0) {
-            CHECK(!"fork");
-            return;
-        }
-        if (pid == 0) {
-            close(p[0]);
-            dup2(p[1], 2);
-            close(p[1]);
-            alarm(60);
-            /* gort aborts; exit at once from the handler (a process
-               killed by SIGABRT takes Valgrind ~10 s to tear down) */
-            signal(SIGABRT, on_abort);
-            (void)gort_run(misuse_main, &which);
-            _exit(0);
-        }
-        close(p[1]);
-        for (;;) {
-            ssize_t n = read(p[0], buf + len, sizeof buf - 1 - len);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n <= 0)
-                break;
-            len += (size_t)n;
-            if (len == sizeof buf - 1)
-                break;
-        }
-        buf[len] = '\0';
-        close(p[0]);
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-            ;
-        if (!(WIFEXITED(status) && WEXITSTATUS(status) == ABORTED) ||
-            !strstr(buf, misuse_msg[which]) || strstr(buf, "test completed")) {
+        run_child(misuse_child, &which, 60, &c);
+        if (!(WIFEXITED(c.status) && WEXITSTATUS(c.status) == ABORTED) ||
+            !strstr(c.err, misuse_msg[which]) || strstr(c.err, "test completed")) {
             fprintf(stderr, "%s: status 0x%x, want abort() and \"%s\"; child stderr:\n%s\n",
-                    misuse_name[which], status, misuse_msg[which], buf);
+                    misuse_name[which], c.status, misuse_msg[which], c.err);
             CHECK(!"misuse not reported");
         }
     }

@@ -38,6 +38,7 @@
 #define GORT_IMPLEMENTATION
 #include "../gort.h"
 #include "check.h"
+#include "util.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -46,10 +47,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#define LOAD(p)      __atomic_load_n((p), __ATOMIC_ACQUIRE)
-#define STORE(p, v)  __atomic_store_n((p), (v), __ATOMIC_RELEASE)
-#define ADD(p, v)    __atomic_add_fetch((p), (v), __ATOMIC_ACQ_REL)
 
 #define MS  1000000LL
 #define SEC 1000000000LL

@@ -27,6 +27,7 @@
 #define GORT_IMPLEMENTATION
 #include "../gort.h"
 #include "check.h"
+#include "util.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -34,24 +35,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LOAD(p)      __atomic_load_n((p), __ATOMIC_ACQUIRE)
-#define STORE(p, v)  __atomic_store_n((p), (v), __ATOMIC_RELEASE)
-#define ADD(p, v)    __atomic_add_fetch((p), (v), __ATOMIC_ACQ_REL)
-
 #define MS 1000000LL
 
 /* An elem pointer for cases that must never be read or written (nil
    channels, channels nobody uses): touching it crashes the test. */
 #define POISON ((void *)(uintptr_t)8)
-
-static uint64_t rng_next(uint64_t *s)
-{
-    uint64_t x = *s;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return *s = x;
-}
 
 static void set_case(gort_case *c, gort_chan *ch, int op, void *elem)
 {
@@ -59,19 +47,6 @@ static void set_case(gort_case *c, gort_chan *ch, int op, void *elem)
     c->op = op;
     c->elem = elem;
     c->ok = -1;
-}
-
-/* Parks (1 ms naps) until *p >= want; gives up after 20 s (a hang
-   detector, not a timing assertion). */
-static int wait_for(int *p, int want)
-{
-    int64_t end = gort_now() + 20000 * MS;
-    while (LOAD(p) < want) {
-        if (gort_now() > end)
-            return 0;
-        gort_sleep(1 * MS);
-    }
-    return 1;
 }
 
 /* ------------------------------------------------------------ select3.go: what blocks */
