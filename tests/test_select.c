@@ -1166,13 +1166,7 @@ static void suite(void *arg)
 
 int main(void)
 {
-    static const int procs[] = { 1, 2 };
-    size_t i;
-    for (i = 0; i < sizeof procs / sizeof procs[0]; i++) {
-        gort_opts o;
-        memset(&o, 0, sizeof o);
-        o.maxprocs = procs[i];
-        CHECK_EQ(gort_run_opts(&o, suite, NULL), 0);
-    }
+    CHECK_EQ(run_procs(1, suite, NULL), 0);
+    CHECK_EQ(run_procs(2, suite, NULL), 0);
     return check_done();
 }

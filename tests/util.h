@@ -32,6 +32,7 @@
        proc_status_kb(f)  field f ("VmRSS") of /proc/self/status in KiB, -1
                           if there is none
        count_str(s, n)    how many times n occurs in s (not overlapping)
+       run_procs(n, fn, arg)  gort_run_opts with maxprocs n, the rest default
        mono_ns()          CLOCK_MONOTONIC in ns (no runtime needed)
    Child processes:
        struct child c;
@@ -208,6 +209,14 @@ static inline int count_str(const char *hay, const char *needle)
         s += strlen(needle);
     }
     return n;
+}
+
+static inline int run_procs(int maxprocs, void (*fn)(void *), void *arg)
+{
+    gort_opts o;
+    memset(&o, 0, sizeof o);
+    o.maxprocs = maxprocs;
+    return gort_run_opts(&o, fn, arg);
 }
 
 /* ------------------------------------------------------------ children */
