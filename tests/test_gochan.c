@@ -49,7 +49,7 @@ static void chain_feed(void *p)
     gort_wg_done(l->wg);
 }
 
-static void test_chain(void)
+static void test_goroutine_chain_passes_value_through(void)   /* Go test/chan/goroutines.go */
 {
     long n = check_scale(10000), i;
     int cap, v;
@@ -183,7 +183,7 @@ static void sieve_main(void *p)
     gort_wg_done(&s->wg);
 }
 
-static void test_sieve(void)
+static void test_prime_sieve_finds_first_100_primes(void)   /* Go test/chan/sieve1.go */
 {
     struct sieve *s = (struct sieve *)calloc(1, sizeof *s);
     int i, v, extra = 0;
@@ -326,7 +326,7 @@ static long c_sq(int n) { return n + 1; }                 /* 1/(1-x)^2 */
 static long c_4(int n) { return binom(n + 3, 3); }        /* 1/(1-x)^4 */
 static long c_sum(int n) { return n + 2; }                /* 1/(1-x)^2 + 1/(1-x) */
 
-static void test_powser(void)
+static void test_power_series_streams_match_closed_forms(void)   /* Go test/chan/powser1.go */
 {
     struct ps ps;
     struct psop op[16];
@@ -380,9 +380,9 @@ static void test_powser(void)
 static void suite(void *arg)
 {
     (void)arg;
-    test_chain();
-    test_sieve();
-    test_powser();
+    test_goroutine_chain_passes_value_through();
+    test_prime_sieve_finds_first_100_primes();
+    test_power_series_streams_match_closed_forms();
 }
 
 int main(void)

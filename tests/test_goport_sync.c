@@ -86,7 +86,7 @@ static void wgt_worker(void *arg)
 }
 
 /* Go: sync/waitgroup_test.go TestWaitGroup (testWaitGroup) */
-static void test_wait_group(void *arg)
+static void test_wait_group_waits_for_every_done(void *arg)
 {
     static gort_wg wg1 = GORT_WG_INIT, wg2 = GORT_WG_INIT;
     int round, i, n = 16;
@@ -120,7 +120,7 @@ static void wgr_worker(void *arg)
     gort_wg_done(&r->wg);
 }
 
-static void test_wait_group_race(void *arg)
+static void test_wait_group_wait_sees_every_add(void *arg)
 {
     long iters = check_scale(1000), i, bad = 0;
     (void)arg;
@@ -195,7 +195,7 @@ static int misuse_child(void *which)
 
 /* Go: sync/mutex_test.go TestMutexMisuse and sync/waitgroup_test.go
    TestWaitGroupMisuse: Go throws (or panics); gort prints and aborts */
-static void test_misuse(void)
+static void test_sync_misuse_prints_and_aborts(void)
 {
     int which;
     /* On the slow configurations (Valgrind: about 10 s per aborting
@@ -248,7 +248,7 @@ static void hm_worker(void *arg)
 }
 
 /* Go: sync/mutex_test.go TestMutex */
-static void test_mutex(void *arg)
+static void test_mutex_excludes_under_contention(void *arg)
 {
     struct hm h;
     int i;
@@ -302,7 +302,7 @@ static void mf_other(void *arg)
 }
 
 /* Go: sync/mutex_test.go TestMutexFairness */
-static void test_mutex_fairness(void *arg)
+static void test_mutex_starved_goroutine_gets_the_lock(void *arg)
 {
     struct mf f;
     gort_case cs[1];
@@ -348,7 +348,7 @@ static void cs_waiter(void *arg)
 }
 
 /* Go: sync/cond_test.go TestCondSignal */
-static void test_cond_signal(void *arg)
+static void test_cond_signal_wakes_one_waiter(void *arg)
 {
     struct cs s;
     int n = 2, i;
@@ -390,7 +390,7 @@ static void csg_waiter(void *arg)
 }
 
 /* Go: sync/cond_test.go TestCondSignalGenerations */
-static void test_cond_signal_generations(void *arg)
+static void test_cond_signal_wakes_in_wait_order(void *arg)
 {
     enum { N = 100 };
     static struct csg_arg a[N];
@@ -432,7 +432,7 @@ static void cb_waiter(void *arg)
 }
 
 /* Go: sync/cond_test.go TestCondBroadcast */
-static void test_cond_broadcast(void *arg)
+static void test_cond_broadcast_wakes_every_waiter(void *arg)
 {
     enum { NMAX = 200 };
     static struct csg_arg a[NMAX];
@@ -533,7 +533,7 @@ static void cr_three(void *arg)
     gort_wg_done(&r->wg);
 }
 
-static void test_cond_race(void *arg)
+static void test_cond_handoff_keeps_shared_state(void *arg)   /* Go sync/cond_test.go TestRace */
 {
     long rounds = check_scale(100), i;
     (void)arg;
@@ -581,7 +581,7 @@ static void css_second(void *arg)
     gort_wg_done(&s->wg);
 }
 
-static void test_cond_signal_stealing(void *arg)
+static void test_cond_signal_not_stolen_by_later_waiter(void *arg)   /* Go TestCondSignalStealing */
 {
     long iters = check_scale(1000), i;
     (void)arg;
@@ -598,7 +598,7 @@ static void test_cond_signal_stealing(void *arg)
         gort_mutex_unlock(&s.m);
         CHECK_EQ(gort_go(css_broadcaster, &s), 0);
         CHECK_EQ(gort_go(css_second, &s), 0);
-        /* Go: case <-time.After(2 * time.Second); see test_mutex_fairness */
+        /* Go: case <-time.After(2 * time.Second); see test_mutex_starved_goroutine_gets_the_lock */
         cs[0].chan = s.ch; cs[0].op = GORT_RECV; cs[0].elem = &v; cs[0].ok = -1;
         rc = gort_select(cs, 1, 2 * SEC);
         if (rc != 0) {
@@ -635,7 +635,7 @@ static void once_run(void *arg)
 }
 
 /* Go: sync/once_test.go TestOnce */
-static void test_once(void *arg)
+static void test_once_runs_exactly_once(void *arg)
 {
     struct ot t;
     int i, n = 10;
@@ -664,7 +664,7 @@ static void parallel_reader(void *arg)
 }
 
 /* Go: sync/rwmutex_test.go TestParallelReaders (doTestParallelReaders) */
-static void test_parallel_readers(void *arg)
+static void test_rwmutex_readers_share_the_lock(void *arg)
 {
     int n = *(int *)arg, i;
     struct pr p;
@@ -731,7 +731,7 @@ static void hrw_writer(void *arg)
 }
 
 /* Go: sync/rwmutex_test.go TestRWMutex (HammerRWMutex) */
-static void test_hammer_rwmutex(void *arg)
+static void test_rwmutex_writers_exclude_under_load(void *arg)
 {
     int nreaders = *(int *)arg, i;
     struct hrw h;
@@ -775,24 +775,24 @@ int main(void)
     size_t i;
     int procs;
     /* first, while this process has no threads but this one to fork */
-    test_misuse();
+    test_sync_misuse_prints_and_aborts();
     check_note("%-28s %s", "TestMutexMisuse", check_failures() ? "FAILED" : "ok");
     for (procs = 1; procs <= 2; procs++) {
-        run("TestWaitGroup", test_wait_group, procs, NULL);
-        run("TestWaitGroupRace", test_wait_group_race, procs, NULL);
-        run("TestMutex", test_mutex, procs, NULL);
-        run("TestMutexFairness", test_mutex_fairness, procs, NULL);
-        run("TestCondSignal", test_cond_signal, procs, NULL);
-        run("TestCondSignalGenerations", test_cond_signal_generations, procs, NULL);
-        run("TestCondBroadcast", test_cond_broadcast, procs, NULL);
-        run("TestRace", test_cond_race, procs, NULL);
-        run("TestCondSignalStealing", test_cond_signal_stealing, procs, NULL);
+        run("TestWaitGroup", test_wait_group_waits_for_every_done, procs, NULL);
+        run("TestWaitGroupRace", test_wait_group_wait_sees_every_add, procs, NULL);
+        run("TestMutex", test_mutex_excludes_under_contention, procs, NULL);
+        run("TestMutexFairness", test_mutex_starved_goroutine_gets_the_lock, procs, NULL);
+        run("TestCondSignal", test_cond_signal_wakes_one_waiter, procs, NULL);
+        run("TestCondSignalGenerations", test_cond_signal_wakes_in_wait_order, procs, NULL);
+        run("TestCondBroadcast", test_cond_broadcast_wakes_every_waiter, procs, NULL);
+        run("TestRace", test_cond_handoff_keeps_shared_state, procs, NULL);
+        run("TestCondSignalStealing", test_cond_signal_not_stolen_by_later_waiter, procs, NULL);
     }
-    run("TestOnce", test_once, 2, NULL);
-    run("TestParallelReaders", test_parallel_readers, 4, &one);
-    run("TestParallelReaders", test_parallel_readers, 4, &three);
-    run("TestParallelReaders", test_parallel_readers, 2, &four);
+    run("TestOnce", test_once_runs_exactly_once, 2, NULL);
+    run("TestParallelReaders", test_rwmutex_readers_share_the_lock, 4, &one);
+    run("TestParallelReaders", test_rwmutex_readers_share_the_lock, 4, &three);
+    run("TestParallelReaders", test_rwmutex_readers_share_the_lock, 2, &four);
     for (i = 0; i < sizeof hammer / sizeof hammer[0]; i++)
-        run("TestRWMutex", test_hammer_rwmutex, hammer[i].procs, hammer[i].readers);
+        run("TestRWMutex", test_rwmutex_writers_exclude_under_load, hammer[i].procs, hammer[i].readers);
     return check_done();
 }

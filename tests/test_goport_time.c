@@ -84,7 +84,7 @@ static void interrupter(void *arg)
 }
 
 /* Go: time/sleep_test.go TestSleep */
-static void test_sleep(void *arg)
+static void test_sleep_lasts_at_least_its_duration(void *arg)
 {
     struct ts t;
     struct sigaction sa, old;
@@ -112,7 +112,7 @@ static void test_sleep(void *arg)
 /* ------------------------------------------------------------ TestAfter */
 
 /* Go: time/sleep_test.go TestAfter */
-static void test_after(void *arg)
+static void test_after_fires_never_early(void *arg)
 {
     const int64_t delay = 100 * MS;
     int64_t start = gort_now(), end, d;
@@ -124,7 +124,7 @@ static void test_after(void *arg)
 }
 
 /* Go: time/sleep_test.go TestAfterTick (short mode's 10 ms) */
-static void test_after_tick(void *arg)
+static void test_after_ticks_never_early(void *arg)
 {
     const int count = 10;
     const int64_t delta = 10 * MS;
@@ -150,7 +150,7 @@ static void stress_sleeper(void *arg)
 
 /* Go: time/sleep_test.go TestAfterStress (a Ticker(1) there; a fresh
    gort_after(1) per tick here) */
-static void test_after_stress(void *arg)
+static void test_short_afters_all_fire(void *arg)
 {
     int stop = 0, i;
     int64_t prev = 0;
@@ -232,7 +232,7 @@ static int after_queuing(int64_t delta, char *why, size_t size)
 }
 
 /* Go: time/sleep_test.go TestAfterQueuing */
-static void test_after_queuing(void *arg)
+static void test_after_fires_in_deadline_order(void *arg)
 {
     char why[256] = "";
     int i, err = 1;
@@ -265,7 +265,7 @@ static void churn(void *arg)
 }
 
 /* Go: time/sleep_test.go TestSleepZeroDeadlock */
-static void test_sleep_zero_deadlock(void *arg)
+static void test_sleep_zero_never_deadlocks(void *arg)
 {
     gort_chan *c = gort_chan_make(sizeof(int), 1);   /* churn's send never parks */
     int i, v;
@@ -310,7 +310,7 @@ static void huge_selecter(void *arg)
 }
 
 /* Go: time/sleep_test.go TestOverflowSleep */
-static void test_overflow_sleep(void *arg)
+static void test_huge_and_negative_sleeps(void *arg)
 {
     /* durations that end at or beyond the clock's range */
     static int64_t big[5];
@@ -455,7 +455,7 @@ static void mt_worker(void *arg)
 
 /* Go: time/sleep_test.go, many timers at once (TestAfterStress,
    TestSleep's "not early"), with three kinds of timer */
-static void test_many_timers(void *arg)
+static void test_many_timers_none_early(void *arg)
 {
     struct mt m;
     long n = check_scale(1000), i;
@@ -488,14 +488,14 @@ int main(void)
     int procs;
     run("regression: gort_after leak", known_bug_after_leak, 2);
     for (procs = 1; procs <= 2; procs++) {
-        run("TestSleep", test_sleep, procs);
-        run("TestAfter", test_after, procs);
-        run("TestAfterTick", test_after_tick, procs);
-        run("TestAfterStress", test_after_stress, procs);
-        run("TestAfterQueuing", test_after_queuing, procs);
-        run("TestOverflowSleep", test_overflow_sleep, procs);
-        run("many timers", test_many_timers, procs);
+        run("TestSleep", test_sleep_lasts_at_least_its_duration, procs);
+        run("TestAfter", test_after_fires_never_early, procs);
+        run("TestAfterTick", test_after_ticks_never_early, procs);
+        run("TestAfterStress", test_short_afters_all_fire, procs);
+        run("TestAfterQueuing", test_after_fires_in_deadline_order, procs);
+        run("TestOverflowSleep", test_huge_and_negative_sleeps, procs);
+        run("many timers", test_many_timers_none_early, procs);
     }
-    run("TestSleepZeroDeadlock", test_sleep_zero_deadlock, 4);
+    run("TestSleepZeroDeadlock", test_sleep_zero_never_deadlocks, 4);
     return check_done();
 }
