@@ -62,18 +62,6 @@
 #define MS 1000000LL
 #define US 1000LL
 
-static int recv_int(gort_chan *c)
-{
-    int v = -1;
-    CHECK_EQ(gort_chan_recv(c, &v), 1);
-    return v;
-}
-
-static void send_int(gort_chan *c, int v)
-{
-    CHECK_EQ(gort_chan_send(c, &v), 0);
-}
-
 /* ------------------------------------------------------------ TestChan */
 
 struct tc {

@@ -569,18 +569,8 @@ static void test_earlier_timer_wakes_poller(void *arg)
 
 /* ------------------------------------------------------------ main */
 
-static void run(const char *name, void (*fn)(void *), int procs, void *arg)
-{
-    gort_opts o;
-    int fails = check_failures();
-    int64_t t0 = gort_now();
-    memset(&o, 0, sizeof o);
-    o.maxprocs = procs;
-    o.hog_ns = -1;   /* the spinners are meant to hog */
-    CHECK_EQ(gort_run_opts(&o, fn, arg), 0);
-    check_note("%-28s maxprocs %3d  %s  %.0f ms", name, procs,
-               check_failures() == fails ? "ok" : "FAILED", (double)(gort_now() - t0) / 1e6);
-}
+/* the spinners are meant to hog: no hog reports */
+#define run(name, fn, procs, arg) run_named(name, fn, procs, -1, arg)
 
 int main(void)
 {

@@ -54,18 +54,6 @@
 #define US 1000LL
 #define SEC 1000000000LL
 
-static int recv_int(gort_chan *c)
-{
-    int v = -1;
-    CHECK_EQ(gort_chan_recv(c, &v), 1);
-    return v;
-}
-
-static void send_int(gort_chan *c, int v)
-{
-    CHECK_EQ(gort_chan_send(c, &v), 0);
-}
-
 /* -1 if c has nothing right now (Go's select with default) */
 static int poll_int(gort_chan *c)
 {
@@ -753,17 +741,7 @@ static void test_rwmutex_writers_exclude_under_load(void *arg)
 
 /* ------------------------------------------------------------ main */
 
-static void run(const char *name, void (*fn)(void *), int procs, void *arg)
-{
-    gort_opts o;
-    int fails = check_failures();
-    int64_t t0 = gort_now();
-    memset(&o, 0, sizeof o);
-    o.maxprocs = procs;
-    CHECK_EQ(gort_run_opts(&o, fn, arg), 0);
-    check_note("%-28s maxprocs %2d  %s  %.0f ms", name, procs,
-               check_failures() == fails ? "ok" : "FAILED", (double)(gort_now() - t0) / 1e6);
-}
+#define run(name, fn, procs, arg) run_named(name, fn, procs, 0, arg)
 
 int main(void)
 {

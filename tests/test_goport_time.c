@@ -471,17 +471,7 @@ static void test_many_timers_none_early(void *arg)
 
 /* ------------------------------------------------------------ main */
 
-static void run(const char *name, void (*fn)(void *), int procs)
-{
-    gort_opts o;
-    int fails = check_failures();
-    int64_t t0 = gort_now();
-    memset(&o, 0, sizeof o);
-    o.maxprocs = procs;
-    CHECK_EQ(gort_run_opts(&o, fn, NULL), 0);
-    check_note("%-24s maxprocs %d  %s  %.0f ms", name, procs,
-               check_failures() == fails ? "ok" : "FAILED", (double)(gort_now() - t0) / 1e6);
-}
+#define run(name, fn, procs) run_named(name, fn, procs, 0, NULL)
 
 int main(void)
 {

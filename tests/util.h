@@ -33,6 +33,12 @@
                           if there is none
        count_str(s, n)    how many times n occurs in s (not overlapping)
        run_procs(n, fn, arg)  gort_run_opts with maxprocs n, the rest default
+       run_named(name, fn, procs, hog_ns, arg)  gort_run_opts at maxprocs
+                          procs and that hog_ns (0: default, -1: off),
+                          checked to return 0, then a note "name maxprocs
+                          N ok|FAILED T ms" (the Go ports' drivers)
+       recv_int(c), send_int(c, v)  an int over channel c, checked to
+                          succeed (recv_int gives -1 if it did not)
        mono_ns()          CLOCK_MONOTONIC in ns (no runtime needed)
    Child processes:
        struct child c;
@@ -217,6 +223,35 @@ static inline int run_procs(int maxprocs, void (*fn)(void *), void *arg)
     memset(&o, 0, sizeof o);
     o.maxprocs = maxprocs;
     return gort_run_opts(&o, fn, arg);
+}
+
+#define run_named(name, fn, procs, hog_ns, arg) \
+    util_run_named(__FILE__, name, fn, procs, hog_ns, arg)
+
+static inline void util_run_named(const char *file, const char *name, void (*fn)(void *),
+                                  int procs, int64_t hog_ns, void *arg)
+{
+    gort_opts o;
+    int fails = check_failures();
+    int64_t t0 = gort_now();
+    memset(&o, 0, sizeof o);
+    o.maxprocs = procs;
+    o.hog_ns = hog_ns;
+    CHECK_EQ(gort_run_opts(&o, fn, arg), 0);
+    check__note(file, "%-28s maxprocs %3d  %s  %.0f ms", name, procs,
+                check_failures() == fails ? "ok" : "FAILED", (double)(gort_now() - t0) / 1e6);
+}
+
+static inline int recv_int(gort_chan *c)
+{
+    int v = -1;
+    CHECK_EQ(gort_chan_recv(c, &v), 1);
+    return v;
+}
+
+static inline void send_int(gort_chan *c, int v)
+{
+    CHECK_EQ(gort_chan_send(c, &v), 0);
 }
 
 /* ------------------------------------------------------------ children */
