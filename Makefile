@@ -97,7 +97,7 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz_%.c gort.h tests/check.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -I. -Itests -o $@ $< $(EXAMPLE_LDLIBS)
 
-$(BUILD)/examples/%: examples/%.c gort.h
+$(BUILD)/examples/%: examples/%.c gort.h $(wildcard examples/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(EXAMPLE_CFLAGS) -I. -o $@ $< -lm $(EXAMPLE_LDLIBS)
 

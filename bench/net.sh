@@ -37,27 +37,10 @@
 set -u
 cd "$(dirname "$0")" || exit 2
 
+. ./lib.sh
 RUNS=${NET_RUNS:-}
 QUICK=${BENCH_QUICK:-0}
-ONLY=
-while [ $# -gt 0 ]; do
-    case $1 in
-    --quick) QUICK=1 ;;
-    --runs|--only) [ $# -ge 2 ] || { echo "net.sh: $1 needs a value" >&2; exit 2; }
-        if [ "$1" = --runs ]; then RUNS=$2; else ONLY=$2; fi
-        shift ;;
-    --runs=*) RUNS=${1#--runs=} ;;
-    --only=*) ONLY=${1#--only=} ;;
-    -h|--help) sed -n '2,14p' "$(basename "$0")"; exit 0 ;;   # (we are in bench/ now)
-    *) echo "net.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
-    esac
-    shift
-done
-[ "$QUICK" = 0 ] || QUICK=1
-if [ -z "$RUNS" ]; then
-    if [ "$QUICK" = 1 ]; then RUNS=1; else RUNS=3; fi
-fi
-case $RUNS in ''|*[!0-9]*|0) echo "net.sh: runs must be a positive number" >&2; exit 2 ;; esac
+bench_args net.sh 1 3 2,14 "$@"
 SECS=${NET_SECONDS:-}
 [ -n "$SECS" ] || { if [ "$QUICK" = 1 ]; then SECS=1; else SECS=3; fi; }
 case $SECS in ''|*[!0-9]*|0) echo "net.sh: NET_SECONDS must be a positive whole number" >&2; exit 2 ;; esac
@@ -110,9 +93,7 @@ built() {                   # name status: record or report
         BUILT[$1]=1
         if [ -s "$BUILD/$1.log" ]; then echo "warnings in $1 (bench/$BUILD/$1.log)" >&2; fi
     else
-        echo "BUILD FAILED: $1 (bench/$BUILD/$1.log):" >&2
-        { grep -m 5 -E 'error|undefined' "$BUILD/$1.log" || tail -n 5 "$BUILD/$1.log"; } | sed 's/^/    /' >&2
-        FAILURES=$((FAILURES + 1))
+        bench_build_failed "$1"
     fi
 }
 compile net_gort_echo "$EXFLAGS" ../examples/echo.c & p1=$!
@@ -125,22 +106,7 @@ wait $p1; built pth_echo $?
 wait $p2; built pth_http $?
 compile echo_client "$CFLAGS" echo_client.c; built echo_client $?
 
-HAVE_GO=0
-GO=${GO:-go}
-if command -v "$GO" >/dev/null 2>&1; then
-    gocache=()
-    [ -n "${HOME:-}" ] && [ -w "${HOME:-/nonexistent}" ] || gocache=(GOCACHE="$PWD/$BUILD/gocache")
-    if (cd go && env "${gocache[@]}" GOFLAGS=-mod=mod GOPROXY=off "$GO" build -o "../$BUILD/gobench" .) \
-        >"$BUILD/gobench.log" 2>&1; then
-        HAVE_GO=1
-    else
-        echo "BUILD FAILED: Go servers (bench/$BUILD/gobench.log):" >&2
-        tail -n 5 "$BUILD/gobench.log" | sed 's/^/    /' >&2
-        FAILURES=$((FAILURES + 1))
-    fi
-else
-    NOTES+=("go: not installed, skipped Go column")
-fi
+bench_go_build "Go servers" || NOTES+=("go: not installed, skipped Go column")
 HAVE_WRK=0
 if command -v wrk >/dev/null 2>&1; then HAVE_WRK=1; else NOTES+=("wrk: not installed, skipped the http rows"); fi
 
@@ -265,13 +231,6 @@ run_one() {                 # bench conns impl
     return 0
 }
 
-median() {                  # median of key $2 in raw file $1
-    [ -f "$1" ] || return
-    awk -v k="$2" '$1 == "RESULT" && $2 == k { print $3 }' "$1" | sort -g |
-        awk '{ v[NR] = $1 } END { if (NR == 0) exit;
-              if (NR % 2) print v[(NR + 1) / 2]; else printf "%.6g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
 # ---------------------------------------------------------------- running
 IMPLS=(gort go pth)
 declare -A STATE            # "row,impl" -> ok | fail | na
@@ -311,7 +270,7 @@ t_total=$(( $(date +%s) - t_start ))
 # ---------------------------------------------------------------- table
 val() {                     # row impl key
     case ${STATE[$1,$2]} in
-    ok) median "$RAW/${1}_$2.txt" "$3" ;;
+    ok) bench_median "$RAW/${1}_$2.txt" "$3" ;;
     fail) echo FAIL ;;
     *) echo n/a ;;
     esac
@@ -329,15 +288,7 @@ table() {
             "$(val "$id" gort tput)" "$(val "$id" go tput)" "$(val "$id" pth tput)"
         printf '%s;%s;%s;%s;%s;%s;%s\n' "$label" "$conns" "p99 us" "-" \
             "$(val "$id" gort p99)" "$(val "$id" go p99)" "$(val "$id" pth p99)"
-    done | awk -F';' -v runs="$RUNS" -v secs="$SECS" -v quick="$QUICK" '
-    function isnum(s) { return s ~ /^[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?$/ }
-    function fmt(v) {
-        if (!isnum(v)) return v
-        v += 0
-        if (v >= 100) return sprintf("%.0f", v)
-        if (v >= 10) return sprintf("%.1f", v)
-        return sprintf("%.2f", v)
-    }
+    done | awk -F';' -v runs="$RUNS" -v secs="$SECS" -v quick="$QUICK" "$BENCH_AWK_FMT"'
     function ratio(a, b) {
         if (!isnum(a) || !isnum(b) || b + 0 == 0) return "-"
         return sprintf("%.2fx", a / b)

@@ -69,27 +69,10 @@
 set -u
 cd "$(dirname "$0")" || exit 2
 
+. ./lib.sh
 RUNS=${BENCH_RUNS:-}
 QUICK=${BENCH_QUICK:-0}
-ONLY=
-while [ $# -gt 0 ]; do
-    case $1 in
-    --quick) QUICK=1 ;;
-    --runs|--only) [ $# -ge 2 ] || { echo "run.sh: $1 needs a value" >&2; exit 2; }
-        if [ "$1" = --runs ]; then RUNS=$2; else ONLY=$2; fi
-        shift ;;
-    --runs=*) RUNS=${1#--runs=} ;;
-    --only=*) ONLY=${1#--only=} ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
-    *) echo "run.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
-    esac
-    shift
-done
-[ "$QUICK" = 0 ] || QUICK=1
-if [ -z "$RUNS" ]; then
-    if [ "$QUICK" = 1 ]; then RUNS=1; else RUNS=5; fi
-fi
-case $RUNS in ''|*[!0-9]*|0) echo "run.sh: runs must be a positive number" >&2; exit 2 ;; esac
+bench_args run.sh 1 5 2,12 "$@"
 export BENCH_QUICK=$QUICK
 TIMEOUT=${BENCH_TIMEOUT:-120}
 CC=${CC:-gcc}
@@ -123,29 +106,14 @@ for i in "${!pids[@]}"; do wait "${pids[$i]}" && BUILT[${names[$i]}]=1; done
 for src in gort_*.c pth_*.c; do
     name=${src%.c}
     if [ -z "${BUILT[$name]:-}" ]; then
-        echo "BUILD FAILED: $name (bench/$BUILD/$name.log):" >&2
-        { grep -m 5 -E 'error|undefined' "$BUILD/$name.log" || tail -n 5 "$BUILD/$name.log"; } | sed 's/^/    /' >&2
-        FAILURES=$((FAILURES + 1))
+        bench_build_failed "$name"
     elif [ -s "$BUILD/$name.log" ]; then
         echo "warnings in $name (bench/$BUILD/$name.log)" >&2
     fi
 done
 
-HAVE_GO=0
 GO_NOTE=
-GO=${GO:-go}
-if command -v "$GO" >/dev/null 2>&1; then
-    gocache=()
-    [ -n "${HOME:-}" ] && [ -w "${HOME:-/nonexistent}" ] || gocache=(GOCACHE="$PWD/$BUILD/gocache")
-    if (cd go && env "${gocache[@]}" GOFLAGS=-mod=mod GOPROXY=off "$GO" build -o "../$BUILD/gobench" .) \
-        >"$BUILD/gobench.log" 2>&1; then
-        HAVE_GO=1
-    else
-        echo "BUILD FAILED: Go benchmarks (bench/$BUILD/gobench.log):" >&2
-        tail -n 5 "$BUILD/gobench.log" | sed 's/^/    /' >&2
-        FAILURES=$((FAILURES + 1))
-    fi
-else
+if ! bench_go_build "Go benchmarks"; then
     echo "go: not installed, skipped Go column" >&2
     GO_NOTE="go: not installed, skipped Go column"
 fi
@@ -218,12 +186,7 @@ run_cmd() {                 # one run of a command, RESULT lines appended to its
 }
 
 median() {                  # median of the values of key $2 in command $1's runs
-    local f
-    f=$(raw_file "$1")
-    [ -f "$f" ] || return
-    awk -v k="$2" '$1 == "RESULT" && $2 == k { print $3 }' "$f" | sort -g |
-        awk '{ v[NR] = $1 } END { if (NR == 0) exit;
-              if (NR % 2) print v[(NR + 1) / 2]; else printf "%.6g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+    bench_median "$(raw_file "$1")" "$2"
 }
 
 declare -A VAL              # "row,impl" -> median, or - / n/a / FAIL
@@ -282,15 +245,7 @@ table() {
     printf '%s\n' "${ROWDONE[@]}" | while IFS=';' read -r id label unit target; do
         printf '%s;%s;%s;%s;%s;%s;%s\n' "$id" "$label" "$unit" "$target" \
             "${VAL[$id,gort]}" "${VAL[$id,pth]}" "${VAL[$id,go]}"
-    done | awk -F';' -v runs="$RUNS" -v quick="$QUICK" '
-    function isnum(s) { return s ~ /^[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?$/ }
-    function fmt(v) {
-        if (!isnum(v)) return v
-        v += 0
-        if (v >= 100) return sprintf("%.0f", v)
-        if (v >= 10) return sprintf("%.1f", v)
-        return sprintf("%.2f", v)
-    }
+    done | awk -F';' -v runs="$RUNS" -v quick="$QUICK" "$BENCH_AWK_FMT"'
     function ratio(a, b) {
         if (!isnum(a) || !isnum(b) || b + 0 == 0) return "-"
         r = a / b

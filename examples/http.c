@@ -32,22 +32,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define IN_BUF  8192   /* the largest request head plus body we accept */
-#define OUT_BUF 8192
-
-static const char RESP_KA[] =
-    "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 6\r\n\r\nhello\n";
-static const char RESP_CLOSE[] =
-    "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 6\r\n"
-    "Connection: close\r\n\r\nhello\n";
-#define BODY_LEN 6   /* "hello\n", the tail of RESP_KA and RESP_CLOSE */
-static const char RESP_400[] =
-    "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-static const char RESP_431[] =
-    "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\n"
-    "Connection: close\r\n\r\n";
-static const char RESP_413[] =
-    "HTTP/1.1 413 Content Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+#include "http_parse.h"   /* the request parser and the response bytes, shared with bench/pth_http.c */
 
 /* ---- the server --------------------------------------------------------- */
 
@@ -66,90 +51,9 @@ static int write_all(int fd, const char *p, size_t n) {
     return 0;
 }
 
-static int lower(int c) { return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c; }
-
-/* Does [p, p+n) start with the lowercase word w, ignoring case? */
-static int starts_with_ci(const char *p, size_t n, const char *w) {
-    size_t i;
-    for (i = 0; w[i]; i++)
-        if (i >= n || lower((unsigned char)p[i]) != w[i]) return 0;
-    return 1;
-}
-
-/* Does the header value [p, p+n) contain the lowercase token w? */
-static int contains_ci(const char *p, size_t n, const char *w) {
-    size_t wl = strlen(w);
-    for (size_t i = 0; i + wl <= n; i++)
-        if (starts_with_ci(p + i, n - i, w)) return 1;
-    return 0;
-}
-
-static const char *find_head_end(const char *p, size_t n) {
-    for (size_t i = 0; i + 4 <= n; i++)
-        if (p[i] == '\r' && p[i + 1] == '\n' && p[i + 2] == '\r' && p[i + 3] == '\n')
-            return p + i + 4;
-    return NULL;
-}
-
-enum { REQ_INCOMPLETE, REQ_KEEP, REQ_CLOSE, REQ_BAD, REQ_TOO_BIG, REQ_BODY_TOO_BIG };
-
-/* The first "\r\n" in [p, lim), or lim. */
-static const char *find_crlf(const char *p, const char *lim) {
-    for (; p + 1 < lim; p++)
-        if (p[0] == '\r' && p[1] == '\n') return p;
-    return lim;
-}
-
-/* Parses the request at the start of [p, p+n): its total length (head and
-   body) goes to *used, and whether it is a HEAD request to *head. Checks only
-   what this server needs: the request line "METHOD SP target SP HTTP/1.x",
-   Connection and Content-Length. */
-static int parse_request(const char *p, size_t n, size_t *used, int *head) {
-    const char *end = find_head_end(p, n), *line, *eol;
-    size_t      i = 0, mend, body = 0;
-    int         keep;
-    if (!end) return n >= IN_BUF ? REQ_TOO_BIG : REQ_INCOMPLETE;
-
-    /* request line */
-    while (p[i] >= 'A' && p[i] <= 'Z') i++;   /* stops at the head's "\r\n" at the latest */
-    mend = i;
-    if (mend == 0 || p[i] != ' ') return REQ_BAD;
-    eol = find_crlf(p, end);
-    i = (size_t)(eol - p);
-    if (i < mend + 11 || memcmp(p + i - 9, " HTTP/1.", 8) != 0 ||
-        p[i - 1] < '0' || p[i - 1] > '9')
-        return REQ_BAD;
-    keep = p[i - 1] >= '1';   /* HTTP/1.1 keeps the connection by default, 1.0 does not */
-    *head = mend == 4 && memcmp(p, "HEAD", 4) == 0;
-
-    /* headers */
-    for (line = eol + 2; line < end - 2; line = eol + 2) {
-        size_t len;
-        eol = find_crlf(line, end);
-        len = (size_t)(eol - line);
-        if (starts_with_ci(line, len, "connection:")) {
-            if (contains_ci(line, len, "close")) keep = 0;
-            else if (contains_ci(line, len, "keep-alive")) keep = 1;
-        } else if (starts_with_ci(line, len, "content-length:")) {
-            const char *v = line + 15;
-            body = 0;
-            while (v < eol && (*v == ' ' || *v == '\t')) v++;
-            if (v == eol) return REQ_BAD;
-            for (; v < eol && *v >= '0' && *v <= '9'; v++) {
-                body = body * 10 + (size_t)(*v - '0');
-                if (body > IN_BUF) return REQ_BODY_TOO_BIG;
-            }
-        }
-    }
-    if ((size_t)(end - p) + body > n)
-        return (size_t)(end - p) + body > IN_BUF ? REQ_BODY_TOO_BIG : REQ_INCOMPLETE;
-    *used = (size_t)(end - p) + body;
-    return keep ? REQ_KEEP : REQ_CLOSE;
-}
-
 static void serve_conn(void *arg) {
     int    fd = (int)(intptr_t)arg;
-    char   in[IN_BUF], out[OUT_BUF];
+    char   in[HTTP_IN_BUF], out[HTTP_OUT_BUF];
     size_t have = 0;
     int    done = 0;
     while (!done) {
@@ -157,30 +61,11 @@ static void serve_conn(void *arg) {
         int     r;
         ssize_t n;
         /* answer every complete request in the buffer, in one write if they fit */
-        for (;;) {
-            size_t      used = 0, rlen;
-            int         head = 0;
-            const char *resp;
-            r = parse_request(in + off, have - off, &used, &head);
-            if (r == REQ_INCOMPLETE) break;
-            if (r == REQ_KEEP)       { resp = RESP_KA;    rlen = sizeof RESP_KA - 1; }
-            else if (r == REQ_CLOSE) { resp = RESP_CLOSE; rlen = sizeof RESP_CLOSE - 1; }
-            else if (r == REQ_BAD)   { resp = RESP_400;   rlen = sizeof RESP_400 - 1; }
-            else if (r == REQ_TOO_BIG) { resp = RESP_431; rlen = sizeof RESP_431 - 1; }
-            else                     { resp = RESP_413;   rlen = sizeof RESP_413 - 1; }
-            if (head && (r == REQ_KEEP || r == REQ_CLOSE))
-                rlen -= BODY_LEN;   /* HEAD: the same headers, no body */
-            if (outlen + rlen > sizeof out) {
-                if (write_all(fd, out, outlen) < 0) { done = 1; break; }
-                outlen = 0;
-            }
-            memcpy(out + outlen, resp, rlen);
-            outlen += rlen;
-            if (r == REQ_KEEP || r == REQ_CLOSE)
-                __atomic_add_fetch(&requests_served, 1, __ATOMIC_RELAXED);
-            if (r != REQ_KEEP) { done = 1; break; }
-            off += used;
+        while ((r = http_answer(in, have, &off, out, &outlen, &requests_served)) == HTTP_FLUSH) {
+            if (write_all(fd, out, outlen) < 0) { r = HTTP_DONE; outlen = 0; break; }
+            outlen = 0;
         }
+        if (r == HTTP_DONE) done = 1;
         if (outlen && write_all(fd, out, outlen) < 0) done = 1;
         if (done) break;
         memmove(in, in + off, have - off);
@@ -192,7 +77,7 @@ static void serve_conn(void *arg) {
             break;
         }
         if (r < 0) break;
-        n = gort_read(fd, in + have, IN_BUF - have);
+        n = gort_read(fd, in + have, HTTP_IN_BUF - have);
         if (n <= 0) break;   /* the client closed, or an error */
         have += (size_t)n;
     }
@@ -328,11 +213,11 @@ static void client_run(void *arg) {
             if (depth > c->reqs - 1 - sent) depth = c->reqs - 1 - sent;
             for (int i = 0; i < depth; i++, k++) {
                 const char *rq = REQS[k % NREQS];
-                size_t      l = strlen(rq), rl = sizeof RESP_KA - 1;
+                size_t      l = strlen(rq), rl = sizeof HTTP_RESP_KA - 1;
                 memcpy(batch + len, rq, l);
                 len += l;
-                if (strncmp(rq, "HEAD ", 5) == 0) rl -= BODY_LEN;
-                memcpy(want + wlen, RESP_KA, rl);
+                if (strncmp(rq, "HEAD ", 5) == 0) rl -= HTTP_BODY_LEN;
+                memcpy(want + wlen, HTTP_RESP_KA, rl);
                 wlen += rl;
             }
             if (write_all(fd, batch, len) < 0) {
@@ -345,7 +230,7 @@ static void client_run(void *arg) {
         if (!c->err[0]) {
             if (write_all(fd, LAST_REQ, sizeof LAST_REQ - 1) < 0)
                 snprintf(c->err, sizeof c->err, "write failed");
-            else if (expect(c, fd, RESP_CLOSE, sizeof RESP_CLOSE - 1, 1) == 0)
+            else if (expect(c, fd, HTTP_RESP_CLOSE, sizeof HTTP_RESP_CLOSE - 1, 1) == 0)
                 expect_eof(c, fd);
         }
         break;
@@ -353,14 +238,14 @@ static void client_run(void *arg) {
     case C_HTTP10: {   /* HTTP/1.0 closes after one response unless asked */
         static const char req[] = "GET / HTTP/1.0\r\n\r\n";
         if (write_all(fd, req, sizeof req - 1) == 0 &&
-            expect(c, fd, RESP_CLOSE, sizeof RESP_CLOSE - 1, 1) == 0)
+            expect(c, fd, HTTP_RESP_CLOSE, sizeof HTTP_RESP_CLOSE - 1, 1) == 0)
             expect_eof(c, fd);
         break;
     }
     case C_BAD: {
         static const char req[] = "hello there\r\n\r\n";
         if (write_all(fd, req, sizeof req - 1) == 0 &&
-            expect(c, fd, RESP_400, sizeof RESP_400 - 1, 1) == 0) {
+            expect(c, fd, HTTP_RESP_400, sizeof HTTP_RESP_400 - 1, 1) == 0) {
             c->responses--;   /* a 400 is not a served request */
             expect_eof(c, fd);
         }

@@ -23,6 +23,10 @@
    The counter is shared by every translation unit of the program (a weak
    symbol), so checks in a second .c file count too.
 
+   The helpers the programs share beyond checking (atomics, bounded waits,
+   child processes with captured output) are in util.h, included after
+   this file.
+
    Warning-free as C99 and C++ under -Wall -Wextra -Wpedantic. */
 #ifndef GORT_CHECK_H
 #define GORT_CHECK_H

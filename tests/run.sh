@@ -41,6 +41,10 @@
 #   install-pkgconfig    make install PREFIX=tmp (and DESTDIR), pkg-config
 #                        --cflags --libs gort has -pthread and
 #                        -fstack-clash-protection, a program builds
+#   docs                 tests/check_docs.sh: gort.h's table of contents
+#                        matches its section markers (all, in order), and
+#                        the hello example in README.md and in gort.h is
+#                        examples/hello.c
 #   example-<name>       examples/<name>.c builds with gcc -O2 -Werror
 #   gdb-x64, gdb-a64     tests/check_gdb.sh: gdb (aarch64: gdb-multiarch
 #                        against qemu-aarch64 -g) unwinds out of goroutines
@@ -483,6 +487,8 @@ job_check() {
     install-pkgconfig) why=$(check_install) ;;
     fuzz-*)         why=$(check_fuzz "${name#fuzz-}") ;;
     gdb-*)          why=$(bash "$ROOT/tests/check_gdb.sh" "${name#gdb-}" "$CDIR" 2>&1 | tee -a "$CLOG" | tail -n1) ;;
+    docs)           why=$(bash "$ROOT/tests/check_docs.sh" >>"$CLOG" 2>&1 ||
+                          { grep -m1 '^docs: ' "$CLOG" | cut -c1-200; false; }) ;;
     *)              why="unknown check" ;;
     esac
     rc=$?
@@ -608,7 +614,7 @@ if [ "${GORT_CHECKS:-1}" != 0 ]; then
              compile-mixed
              compile-fail-send-c compile-fail-send-c++ compile-fail-close-c compile-fail-close-c++
              compile-fail-recv-c compile-fail-recv-c++ compile-fail-late-c
-             api-defined install-pkgconfig gdb-x64 gdb-a64)
+             api-defined install-pkgconfig docs gdb-x64 gdb-a64)
     for f in "$ROOT"/examples/*.c; do
         [ -e "$f" ] && CHECKS+=("example-$(basename "$f" .c)")
     done

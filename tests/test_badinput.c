@@ -51,6 +51,7 @@
 #define GORT_IMPLEMENTATION
 #include "../gort.h"
 #include "check.h"
+#include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -72,66 +73,13 @@
 /* ------------------------------------------------------------------ */
 /* Children: a call that must print a message (and maybe abort)         */
 
-struct child {
-    int  status;
-    char err[16384];
-};
-
-static void run_child(void (*fn)(void *), void *arg, struct child *c)
-{
-    int p[2];
-    pid_t pid;
-    size_t got = 0;
-    ssize_t n;
-    memset(c, 0, sizeof *c);
-    c->status = -1;
-    if (pipe(p) != 0) {
-        CHECK(0);
-        return;
-    }
-    fflush(stdout);
-    fflush(stderr);
-    pid = fork();
-    if (pid < 0) {
-        CHECK(0);
-        close(p[0]);
-        close(p[1]);
-        return;
-    }
-    if (pid == 0) {
-        close(p[0]);
-        dup2(p[1], 2);
-        close(p[1]);
-        alarm(60);
-        fn(arg);
-        _exit(0);
-    }
-    close(p[1]);
-    for (;;) {
-        n = read(p[0], c->err + got, sizeof c->err - 1 - got);
-        if (n > 0) {
-            got += (size_t)n;
-            if (got == sizeof c->err - 1)
-                got = 0;
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        break;
-    }
-    c->err[got] = '\0';
-    close(p[0]);
-    while (waitpid(pid, &c->status, 0) < 0 && errno == EINTR)
-        ;
-}
-
 /* The child aborted (SIGABRT, not SIGSEGV or a timeout) after one line
    that names `name`, and nothing says "internal error". */
 static void expect_misuse_abort(const char *what, void (*fn)(void *), void *arg, const char *name)
 {
     struct child c;
     int ok;
-    run_child(fn, arg, &c);
+    run_child_void(fn, arg, 60, &c);
     ok = WIFSIGNALED(c.status) && WTERMSIG(c.status) == SIGABRT && strstr(c.err, "gort: ") &&
          strstr(c.err, name) && !strstr(c.err, "internal error");
     CHECK(ok);
@@ -149,7 +97,7 @@ static void expect_message(const char *what, void (*fn)(void *), void *arg, cons
 {
     struct child c;
     int ok;
-    run_child(fn, arg, &c);
+    run_child_void(fn, arg, 60, &c);
     ok = WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0 && strstr(c.err, text) != NULL;
     CHECK(ok);
     if (!ok)
@@ -745,11 +693,11 @@ static void long_timeout_child(void *arg)
 static void test_long_timeouts(void)
 {
     struct child c;
-    run_child(long_timeout_child, NULL, &c);
+    run_child_void(long_timeout_child, NULL, 60, &c);
     CHECK(WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0);
     if (!(WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0))
         fprintf(stderr, "gort_wait_fd: %s\n", c.err);
-    run_child(long_timeout_child, (void *)1, &c);
+    run_child_void(long_timeout_child, (void *)1, 60, &c);
     CHECK(WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0);
     if (!(WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0))
         fprintf(stderr, "gort_read_timeout: %s\n", c.err);

@@ -24,40 +24,14 @@
 #define GORT_IMPLEMENTATION
 #include "../gort.h"
 #include "check.h"
+#include "util.h"
 
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define LOAD(p)      __atomic_load_n((p), __ATOMIC_ACQUIRE)
-#define STORE(p, v)  __atomic_store_n((p), (v), __ATOMIC_RELEASE)
-#define ADD(p, v)    __atomic_add_fetch((p), (v), __ATOMIC_ACQ_REL)
-
 #define MS 1000000LL
-
-static uint64_t rng_next(uint64_t *s)
-{
-    uint64_t x = *s;   /* xorshift64 */
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return *s = x;
-}
-
-/* Parks (1 ms naps) until *p >= want. Gives up after 20 s so that a bug
-   shows as a failed check rather than a hang; this is a hang detector, not
-   a timing assertion. */
-static int wait_for(int *p, int want)
-{
-    int64_t end = gort_now() + 20000 * MS;
-    while (LOAD(p) < want) {
-        if (gort_now() > end)
-            return 0;
-        gort_sleep(1 * MS);
-    }
-    return 1;
-}
 
 /* ------------------------------------------------------------ make, len, cap */
 
@@ -1179,10 +1153,7 @@ int main(void)
     static const int procs[] = { 1, 2, 4 };
     size_t i;
     for (i = 0; i < sizeof procs / sizeof procs[0]; i++) {
-        gort_opts o;
-        memset(&o, 0, sizeof o);
-        o.maxprocs = procs[i];
-        CHECK_EQ(gort_run_opts(&o, suite, NULL), 0);
+        CHECK_EQ(run_procs(procs[i], suite, NULL), 0);
         CHECK_EQ(gort_running(), 0);
     }
     return check_done();

@@ -23,6 +23,7 @@
 #define GORT_IMPLEMENTATION
 #include "../gort.h"
 #include "check.h"
+#include "util.h"
 
 #include <errno.h>
 #include <fenv.h>
@@ -38,12 +39,6 @@
 #define WATCHDOG_S 900
 
 static gort_wg wg = GORT_WG_INIT;
-
-static int under_valgrind(void)
-{
-    const char *p = getenv("LD_PRELOAD");
-    return p && strstr(p, "vgpreload") != NULL;
-}
 
 /* ------------------------------------------------------------------ */
 /* 1. Live locals across switches                                      */
@@ -525,7 +520,7 @@ int main(void)
     struct cfg cfg;
     int m;
 
-    alarm(WATCHDOG_S);
+    watchdog(WATCHDOG_S);
 
     /* Expected results per rounding mode, computed on this thread. */
     for (m = 0; m < 4; m++) {

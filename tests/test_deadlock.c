@@ -26,6 +26,7 @@
 #define GORT_IMPLEMENTATION
 #include "../gort.h"
 #include "check.h"
+#include "util.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -38,21 +39,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define LOAD(p)      __atomic_load_n((p), __ATOMIC_ACQUIRE)
-#define STORE(p, v)  __atomic_store_n((p), (v), __ATOMIC_RELEASE)
-#define ADD(p, v)    __atomic_add_fetch((p), (v), __ATOMIC_ACQ_REL)
-
 #define MS 1000000LL
 #define DEADLOCK_MSG "all goroutines are asleep - deadlock!"
-
-static void plain_sleep_ms(long ms)
-{
-    struct timespec ts;
-    ts.tv_sec = ms / 1000;
-    ts.tv_nsec = (ms % 1000) * 1000000L;
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
 
 /* gort_sleep-polls (so a timer is always pending: never a deadlock)
    until *p is set */
@@ -398,12 +386,6 @@ void ok_simple_main(void *arg)
 
 /* ------------------------------------------------------------ parent side */
 
-struct outcome {
-    int    status;      /* from waitpid */
-    char   err[1 << 16];
-    size_t len;
-};
-
 /* seconds before a child that hangs is killed; more on slow
    configurations (Valgrind, qemu); set in main, before any fork */
 static unsigned alarm_s = 20;
@@ -411,110 +393,57 @@ static unsigned alarm_s = 20;
 /* how the child runs the scenario */
 enum { ONCE, DEADLOCK_THEN_OK };
 
-static void run_child(void (*fn)(void *), int how, struct outcome *o)
+struct scenario {
+    void (*fn)(void *);
+    int    how;
+};
+
+/* The child: exits 42 if gort_run returned -EDEADLK, 0 if it returned 0,
+   3 otherwise; DEADLOCK_THEN_OK: after the deadlock a second gort_run,
+   43 if that returned 0. */
+static int scenario_child(void *arg)
 {
-    int p[2];
-    pid_t pid;
-    fflush(stdout);
-    fflush(stderr);
-    memset(o, 0, sizeof *o);
-    if (pipe(p) != 0) {
-        CHECK(!"pipe");
-        return;
+    const struct scenario *sc = (const struct scenario *)arg;
+    int rc = gort_run(sc->fn, NULL);
+    fprintf(stderr, "\n[child: gort_run returned %d]\n", rc);
+    if (sc->how == DEADLOCK_THEN_OK) {
+        int rc2;
+        if (rc != -EDEADLK)
+            return 3;
+        rc2 = gort_run(ok_simple_main, NULL);
+        fprintf(stderr, "[child: second gort_run returned %d]\n", rc2);
+        return rc2 == 0 ? 43 : 4;
     }
-    pid = fork();
-    if (pid < 0) {
-        CHECK(!"fork");
-        return;
-    }
-    if (pid == 0) {
-        int rc;
-        close(p[0]);
-        dup2(p[1], 2);
-        close(p[1]);
-        alarm(alarm_s);   /* a missed deadlock would hang: die instead */
-        rc = gort_run(fn, NULL);
-        fprintf(stderr, "\n[child: gort_run returned %d]\n", rc);
-        if (how == DEADLOCK_THEN_OK) {
-            int rc2;
-            if (rc != -EDEADLK)
-                _exit(3);
-            rc2 = gort_run(ok_simple_main, NULL);
-            fprintf(stderr, "[child: second gort_run returned %d]\n", rc2);
-            _exit(rc2 == 0 ? 43 : 4);
-        }
-        _exit(rc == -EDEADLK ? 42 : rc == 0 ? 0 : 3);
-    }
-    close(p[1]);
-    for (;;) {
-        ssize_t n = read(p[0], o->err + o->len, sizeof o->err - 1 - o->len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        o->len += (size_t)n;
-        if (o->len == sizeof o->err - 1) {
-            char sink[4096];   /* keep draining so the child never blocks */
-            while (read(p[0], sink, sizeof sink) > 0)
-                ;
-            break;
-        }
-    }
-    o->err[o->len] = '\0';
-    close(p[0]);
-    while (waitpid(pid, &o->status, 0) < 0 && errno == EINTR)
-        ;
+    return rc == -EDEADLK ? 42 : rc == 0 ? 0 : 3;
 }
 
-static int has(const struct outcome *o, const char *s)
+/* a missed deadlock would hang: the alarm kills the child instead */
+static void run_scenario(void (*fn)(void *), int how, struct child *o)
 {
-    return strstr(o->err, s) != NULL;
+    struct scenario sc;
+    sc.fn = fn;
+    sc.how = how;
+    run_child(scenario_child, &sc, alarm_s, o);
 }
 
-/* Does one goroutine's entry in the dump mention both the state and the
-   function? An entry runs from a line starting "goroutine " to the next
-   such line. */
-static int entry_has(const struct outcome *o, const char *state, const char *fn)
-{
-    const char *p = o->err;
-    while ((p = strstr(p, "goroutine ")) != NULL) {
-        const char *end = strstr(p + 1, "\ngoroutine ");
-        size_t n = end ? (size_t)(end - p) : strlen(p);
-        char buf[2048];
-        if (n >= sizeof buf)
-            n = sizeof buf - 1;
-        memcpy(buf, p, n);
-        buf[n] = '\0';
-        if (strstr(buf, state) && (!fn || strstr(buf, fn)))
-            return 1;
-        p += 1;
-    }
-    return 0;
-}
-
-static int exit_code(const struct outcome *o)
-{
-    return WIFEXITED(o->status) ? WEXITSTATUS(o->status) : -1;
-}
-
-static void show(const char *name, const struct outcome *o)
+static void show(const char *name, const struct child *o)
 {
     fprintf(stderr, "---- %s: status 0x%x, child stderr:\n%s\n---- end %s\n",
             name, o->status, o->err, name);
 }
 
-static struct outcome out;
+static struct child out;
 
 static void expect_deadlock(const char *name, void (*fn)(void *),
                             const char *const *states, const char *const *fns)
 {
     int fails = check_failures(), i;
-    run_child(fn, ONCE, &out);
-    CHECK_EQ(exit_code(&out), 42);
-    CHECK(has(&out, DEADLOCK_MSG));
-    CHECK(has(&out, "goroutine "));
+    run_scenario(fn, ONCE, &out);
+    CHECK_EQ(child_exit_code(&out), 42);
+    CHECK(child_has(&out, DEADLOCK_MSG));
+    CHECK(child_has(&out, "goroutine "));
     for (i = 0; states && states[i]; i++) {
-        if (!entry_has(&out, states[i], fns ? fns[i] : NULL)) {
+        if (!child_entry_has(&out, states[i], fns ? fns[i] : NULL)) {
             fprintf(stderr, "%s: no dump entry with \"%s\"%s%s\n", name, states[i],
                     fns && fns[i] ? " and " : "", fns && fns[i] ? fns[i] : "");
             CHECK(!"dump entry missing");
@@ -527,9 +456,9 @@ static void expect_deadlock(const char *name, void (*fn)(void *),
 static void expect_ok(const char *name, void (*fn)(void *))
 {
     int fails = check_failures();
-    run_child(fn, ONCE, &out);
-    CHECK_EQ(exit_code(&out), 0);
-    CHECK(!has(&out, "deadlock"));
+    run_scenario(fn, ONCE, &out);
+    CHECK_EQ(child_exit_code(&out), 0);
+    CHECK(!child_has(&out, "deadlock"));
     if (check_failures() != fails)
         show(name, &out);
 }
@@ -580,8 +509,8 @@ int main(void)
     }
     {
         int fails = check_failures();
-        run_child(dl_recv_main, DEADLOCK_THEN_OK, &out);
-        CHECK_EQ(exit_code(&out), 43);
+        run_scenario(dl_recv_main, DEADLOCK_THEN_OK, &out);
+        CHECK_EQ(child_exit_code(&out), 43);
         if (check_failures() != fails)
             show("run again", &out);
     }

@@ -19,6 +19,7 @@
 #define GORT_IMPLEMENTATION
 #include "../gort.h"
 #include "check.h"
+#include "util.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -30,12 +31,6 @@
 #include <unistd.h>
 
 struct env { const char *name, *value; };
-
-struct outcome {
-    int  status;
-    char err[16384];
-    size_t len;
-};
 
 static int child_maxprocs;
 static long child_moves;
@@ -59,82 +54,50 @@ static void child_main(void *arg)
     }
 }
 
-/* Sets the variables in a child, starts a runtime three times, and prints
+struct env_set {
+    const struct env *env;
+    int               nenv;
+};
+
+/* The child: sets the variables, starts a runtime three times, and prints
    "[child maxprocs N moves M]" on stderr. */
-static void run_child(const struct env *env, int nenv, struct outcome *o)
+static int env_child(void *arg)
 {
-    int p[2], i;
-    pid_t pid;
-    fflush(stdout);
-    fflush(stderr);
-    memset(o, 0, sizeof *o);
-    if (pipe(p) != 0) {
-        CHECK(!"pipe");
-        return;
+    const struct env_set *es = (const struct env_set *)arg;
+    int rc = 0, i;
+    unsetenv("GORT_DEBUG");
+    unsetenv("GORT_MAXPROCS");
+    unsetenv("GORT_STACK_SIZE");
+    unsetenv("GORT_HOG_MS");
+    for (i = 0; i < es->nenv; i++)
+        setenv(es->env[i].name, es->env[i].value, 1);
+    for (i = 0; i < 3 && rc == 0; i++) {
+        child_moves = 0;
+        rc = gort_run(child_main, NULL);
     }
-    pid = fork();
-    if (pid < 0) {
-        CHECK(!"fork");
-        return;
-    }
-    if (pid == 0) {
-        int rc = 0;
-        close(p[0]);
-        dup2(p[1], 2);
-        close(p[1]);
-        alarm(60);
-        unsetenv("GORT_DEBUG");
-        unsetenv("GORT_MAXPROCS");
-        unsetenv("GORT_STACK_SIZE");
-        unsetenv("GORT_HOG_MS");
-        for (i = 0; i < nenv; i++)
-            setenv(env[i].name, env[i].value, 1);
-        for (i = 0; i < 3 && rc == 0; i++) {
-            child_moves = 0;
-            rc = gort_run(child_main, NULL);
-        }
-        fprintf(stderr, "[child maxprocs %d moves %ld]\n", child_maxprocs, child_moves);
-        _exit(rc == 0 ? 0 : 3);
-    }
-    close(p[1]);
-    for (;;) {
-        ssize_t n = read(p[0], o->err + o->len, sizeof o->err - 1 - o->len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0 || o->len + (size_t)n == sizeof o->err - 1) {
-            if (n > 0) o->len += (size_t)n;
-            break;
-        }
-        o->len += (size_t)n;
-    }
-    o->err[o->len] = '\0';
-    close(p[0]);
-    while (waitpid(pid, &o->status, 0) < 0 && errno == EINTR)
-        ;
+    fprintf(stderr, "[child maxprocs %d moves %ld]\n", child_maxprocs, child_moves);
+    return rc == 0 ? 0 : 3;
 }
 
-static int count(const char *hay, const char *needle)
+static void run_env_child(const struct env *env, int nenv, struct child *o)
 {
-    int n = 0;
-    const char *p = hay;
-    while ((p = strstr(p, needle)) != NULL) {
-        n++;
-        p++;
-    }
-    return n;
+    struct env_set es;
+    es.env = env;
+    es.nenv = nenv;
+    run_child(env_child, &es, 60, o);
 }
 
 /* lines that start with "gort: " */
 static int gort_lines(const char *text)
 {
     int n = text[0] && !strncmp(text, "gort: ", 6);
-    return n + count(text, "\ngort: ");
+    return n + count_str(text, "\ngort: ");
 }
 
 static void check_line(const char *err, const char *var_value, const char *form)
 {
     const char *p = strstr(err, var_value);
-    CHECK_EQ(count(err, var_value), 1);
+    CHECK_EQ(count_str(err, var_value), 1);
     if (p) {
         const char *eol = strchr(p, '\n');
         char line[512];
@@ -149,7 +112,7 @@ static void check_line(const char *err, const char *var_value, const char *form)
 
 int main(void)
 {
-    struct outcome *o = (struct outcome *)malloc(sizeof *o);
+    struct child *o = (struct child *)malloc(sizeof *o);
     int mp = 0;
     long moves = -1;
     const char *r;
@@ -159,7 +122,7 @@ int main(void)
         static const struct env bad[] = {
             { "GORT_DEBUG", "bogus" }, { "GORT_MAXPROCS", "abc" },
             { "GORT_STACK_SIZE", "1x" }, { "GORT_HOG_MS", "soon" } };
-        run_child(bad, 4, o);
+        run_env_child(bad, 4, o);
         CHECK(WIFEXITED(o->status) && WEXITSTATUS(o->status) == 0);
         check_line(o->err, "GORT_DEBUG: ignored 'bogus'", "migrate, guard=mprotect and guard=canary");
         check_line(o->err, "GORT_MAXPROCS=abc", "GORT_MAXPROCS=4");
@@ -175,7 +138,7 @@ int main(void)
     {   /* a bad word beside a good one: the good one applies */
         static const struct env mixed[] = {
             { "GORT_DEBUG", "migrate,bogus" }, { "GORT_MAXPROCS", "2" } };
-        run_child(mixed, 2, o);
+        run_env_child(mixed, 2, o);
         CHECK(WIFEXITED(o->status) && WEXITSTATUS(o->status) == 0);
         check_line(o->err, "GORT_DEBUG: ignored 'bogus'", "migrate");
         CHECK_EQ(gort_lines(o->err), 1);
@@ -190,7 +153,7 @@ int main(void)
         static const struct env good[] = {
             { "GORT_DEBUG", "migrate,guard=canary" }, { "GORT_MAXPROCS", " 3 " },
             { "GORT_STACK_SIZE", "64k" }, { "GORT_HOG_MS", "50" } };
-        run_child(good, 4, o);
+        run_env_child(good, 4, o);
         CHECK(WIFEXITED(o->status) && WEXITSTATUS(o->status) == 0);
         CHECK_EQ(gort_lines(o->err), 0);
         r = strstr(o->err, "[child maxprocs ");

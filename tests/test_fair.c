@@ -19,6 +19,7 @@
 #define GORT_IMPLEMENTATION
 #include "../gort.h"
 #include "check.h"
+#include "util.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -166,42 +167,44 @@ static void fh_spin_main(void *arg) {
     }
 }
 
+struct hog_child {
+    void (*fn)(void *);
+    int    procs;
+};
+
+static int hog_child_run(void *arg) {
+    const struct hog_child *h = (const struct hog_child *)arg;
+    gort_opts o;
+    int before = check_failures(), rc;
+    memset(&o, 0, sizeof o);
+    o.maxprocs = h->procs;
+    /* 5 ms; 30 ms where everything is 10x slower (sanitizers,
+       Valgrind, qemu: a TSan fiber switch alone can take ms) */
+    o.hog_ns = check_scale(10) < 10 ? 30 * MS : 5 * MS;
+    rc = gort_run_opts(&o, h->fn, NULL);
+    if (rc != 0) fprintf(stderr, "gort_run_opts: %d\n", rc);
+    return rc != 0 ? 2 : check_failures() != before ? 1 : 0;
+}
+
 /* Runs fn in a child at the given maxprocs with a 5 ms hog threshold;
-   returns whether its stderr named a hog. */
+   returns whether its stderr named a hog. Its stderr is a file: the
+   control reads it back. */
 static int child_reports_hog(void (*fn)(void *), int procs) {
-    char path[] = "/tmp/gort_fair_XXXXXX", buf[8192];
-    int fd = mkstemp(path), st = 0;
-    ssize_t n;
-    pid_t pid;
-    CHECK(fd >= 0);
-    unlink(path);
-    fflush(stdout);
-    pid = fork();
-    if (pid == 0) {
-        gort_opts o;
-        memset(&o, 0, sizeof o);
-        o.maxprocs = procs;
-        /* 5 ms; 30 ms where everything is 10x slower (sanitizers,
-           Valgrind, qemu: a TSan fiber switch alone can take ms) */
-        o.hog_ns = check_scale(10) < 10 ? 30 * MS : 5 * MS;
-        dup2(fd, 2);
-        alarm(120);
-        {
-            int before = check_failures(), rc = gort_run_opts(&o, fn, NULL);
-            if (rc != 0) fprintf(stderr, "gort_run_opts: %d\n", rc);
-            _exit(rc != 0 ? 2 : check_failures() != before ? 1 : 0);
-        }
-    }
-    CHECK(pid > 0);
-    CHECK_EQ(waitpid(pid, &st, 0), pid);
+    static struct child c;
+    struct child_opts co;
+    struct hog_child h;
+    int st;
+    h.fn = fn;
+    h.procs = procs;
+    memset(&co, 0, sizeof co);
+    co.alarm_s = 120;
+    co.to_file = 1;
+    st = run_child_opts(hog_child_run, &h, &co, &c);
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
         check_note("child: %s %d", WIFEXITED(st) ? "exit status" : "signal", WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
     CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-    n = pread(fd, buf, sizeof buf - 1, 0);
-    close(fd);
-    buf[n > 0 ? n : 0] = 0;
-    if (strstr(buf, "has run for") || !WIFEXITED(st) || WEXITSTATUS(st)) check_note("child's stderr: %s", buf);
-    return strstr(buf, "has run for") != NULL;
+    if (strstr(c.err, "has run for") || !WIFEXITED(st) || WEXITSTATUS(st)) check_note("child's stderr: %s", c.err);
+    return strstr(c.err, "has run for") != NULL;
 }
 
 int main(void) {

@@ -214,94 +214,23 @@ SHIM ssize_t __wrap_write(int fd, const void *b, size_t n)
 /* ------------------------------------------------------------------ */
 /* Child processes with a watchdog                                     */
 
-struct child {
-    int    status;     /* waitpid's, or -1 */
-    int    hung;       /* the watchdog fired */
-    char   err[32768]; /* its stderr (the tail if longer) */
-};
+/* util.h's parent side reads the child's stderr: with the real calls, not
+   the ones that inject faults */
+#define UTIL_PIPE __real_pipe
+#define UTIL_POLL __real_poll
+#define UTIL_READ __real_read
+#include "util.h"
 
 /* Runs fn(arg) in a child whose stderr is captured; the child's exit
    status is fn's return value. After limit_s seconds the child gets
-   SIGQUIT (gort prints its dump) and, 3 s later, SIGKILL. */
-static void run_child(int (*fn)(void *), void *arg, double limit_s, struct child *c)
+   SIGQUIT (gort prints its dump) and, 3 s later, SIGKILL (c->hung). */
+static void run_watched(int (*fn)(void *), void *arg, double limit_s, struct child *c)
 {
-    int p[2], quit_sent = 0;
-    pid_t pid;
-    size_t got = 0;
-    int64_t start, deadline;
-    memset(c, 0, sizeof *c);
-    c->status = -1;
-    if (__real_pipe(p) != 0) {
-        CHECK(0);
-        return;
-    }
-    fflush(stdout);
-    fflush(stderr);
-    pid = fork();
-    if (pid < 0) {
-        CHECK(0);
-        close(p[0]);
-        close(p[1]);
-        return;
-    }
-    if (pid == 0) {
-        close(p[0]);
-        dup2(p[1], 2);
-        close(p[1]);
-        _exit(fn(arg));
-    }
-    close(p[1]);
-    start = gort_now();
-    deadline = start + (int64_t)(limit_s * 1e9);
-    for (;;) {
-        struct pollfd pf;
-        int64_t left = deadline - gort_now();
-        int r;
-        pf.fd = p[0];
-        pf.events = POLLIN;
-        pf.revents = 0;
-        r = __real_poll(&pf, 1, left > 0 ? (int)(left / MS) + 1 : 0);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r == 0) {   /* the watchdog */
-            c->hung = 1;
-            kill(pid, quit_sent ? SIGKILL : SIGQUIT);
-            quit_sent++;
-            deadline = gort_now() + 3 * SEC;
-            if (quit_sent > 2)
-                break;
-            continue;
-        }
-        {
-            ssize_t n = __real_read(p[0], c->err + got, sizeof c->err - 1 - got);
-            if (n > 0) {
-                got += (size_t)n;
-                if (got == sizeof c->err - 1)
-                    got = 0;
-                continue;
-            }
-            if (n < 0 && errno == EINTR)
-                continue;
-            break;
-        }
-    }
-    c->err[got] = '\0';
-    close(p[0]);
-    if (quit_sent > 2)
-        kill(pid, SIGKILL);
-    while (waitpid(pid, &c->status, 0) < 0 && errno == EINTR)
-        ;
-}
-
-static int count_str(const char *hay, const char *needle)
-{
-    int n = 0;
-    const char *s = hay;
-    while ((s = strstr(s, needle)) != NULL) {
-        n++;
-        s += strlen(needle);
-    }
-    return n;
+    struct child_opts o;
+    memset(&o, 0, sizeof o);
+    o.limit_ns = (int64_t)(limit_s * 1e9);
+    o.limit_sig = SIGQUIT;
+    run_child_opts(fn, arg, &o, c);
 }
 
 /* What a child's stderr must never hold. */
@@ -756,7 +685,7 @@ static void sweep_one(int kind, long n, int all_after)
     a.n = n;
     a.persist = all_after;
     snprintf(what, sizeof what, "%s call %ld fails%s", fname[kind], n, all_after ? ", and every one after" : "");
-    run_child(sweep_child, &a, 30, &c);
+    run_watched(sweep_child, &a, 30, &c);
     runs++;
     bad = bad_output(c.err);
     if (c.hung || !WIFEXITED(c.status) || (WEXITSTATUS(c.status) != 0 && WEXITSTATUS(c.status) != 10) || bad ||
@@ -782,7 +711,7 @@ static void test_sweep(void)
     memset(counts, 0, sizeof counts);
     CHECK_EQ(__real_pipe(p), 0);
     count_fd = p[1];
-    run_child(count_child, NULL, 60, &c);
+    run_watched(count_child, NULL, 60, &c);
     close(p[1]);
     CHECK_EQ(__real_read(p[0], counts, sizeof counts), (ssize_t)sizeof counts);
     close(p[0]);
@@ -891,12 +820,12 @@ static int start_thread_child(void *arg)
 static void test_first_thread(void)
 {
     static struct child c;
-    run_child(first_thread_child, (void *)(intptr_t)F_PTHREAD_CREATE, 30, &c);
+    run_watched(first_thread_child, (void *)(intptr_t)F_PTHREAD_CREATE, 30, &c);
     if (c.hung || !WIFEXITED(c.status) || WEXITSTATUS(c.status) != 0 || bad_output(c.err)) {
         CHECK(!"gort_run with no thread for goroutines");
         describe("gort_run, pthread_create failing", &c);
     }
-    run_child(start_thread_child, NULL, 30, &c);
+    run_watched(start_thread_child, NULL, 30, &c);
     if (c.hung || !WIFEXITED(c.status) || WEXITSTATUS(c.status) != 0 || bad_output(c.err)) {
         CHECK(!"gort_go in background mode with no thread for goroutines");
         describe("gort_start + gort_go, pthread_create failing", &c);
@@ -921,7 +850,7 @@ static int evfd_child(void *arg)
 static void test_evfd(void)
 {
     static struct child c;
-    run_child(evfd_child, NULL, 30, &c);
+    run_watched(evfd_child, NULL, 30, &c);
     if (c.hung || !WIFEXITED(c.status) || WEXITSTATUS(c.status) != 0 || bad_output(c.err)) {
         CHECK(!"gort_run with the eventfd's epoll_ctl failing");
         describe("epoll_ctl of the eventfd fails", &c);
@@ -1028,17 +957,17 @@ static int threadrec_child(void *arg)
 static void test_no_memory(void)
 {
     static struct child c;
-    run_child(timers_child, NULL, 30, &c);
+    run_watched(timers_child, NULL, 30, &c);
     if (c.hung || !WIFEXITED(c.status) || WEXITSTATUS(c.status) != 0 || bad_output(c.err)) {
         CHECK(!"timers with a timer heap that cannot grow");
         describe("realloc failing: timers", &c);
     }
-    run_child(threadrec_child, NULL, 30, &c);
+    run_watched(threadrec_child, NULL, 30, &c);
     if (c.hung || !WIFEXITED(c.status) || WEXITSTATUS(c.status) != 0 || bad_output(c.err)) {
         CHECK(!"a plain thread's first wait with calloc failing");
         describe("calloc failing: a plain thread's first call", &c);
     }
-    run_child(first_thread_child, (void *)(intptr_t)F_CALLOC, 30, &c);
+    run_watched(first_thread_child, (void *)(intptr_t)F_CALLOC, 30, &c);
     if (c.hung || !WIFEXITED(c.status) || WEXITSTATUS(c.status) != 0 || bad_output(c.err)) {
         CHECK(!"gort_run with calloc failing");
         describe("gort_run, calloc failing", &c);
@@ -1095,7 +1024,7 @@ static void test_thread_message(void)
 {
     static struct child c;
     int n;
-    run_child(threadmsg_child, NULL, 60, &c);
+    run_watched(threadmsg_child, NULL, 60, &c);
     n = count_str(c.err, "could not create a thread");
     if (c.hung || !WIFEXITED(c.status) || WEXITSTATUS(c.status) != 0 || bad_output(c.err) || n != 1) {
         CHECK(!"thread creation failing: one message");
@@ -1174,7 +1103,7 @@ static int reclaim_child(void *arg)
 static void test_reclaim(void)
 {
     static struct child c;
-    run_child(reclaim_child, NULL, 60, &c);
+    run_watched(reclaim_child, NULL, 60, &c);
     if (c.hung || !WIFEXITED(c.status) || WEXITSTATUS(c.status) != 0 || bad_output(c.err)) {
         CHECK(!"stacks cached by other Ps are reused before -ENOMEM");
         describe("mmap failing: reuse of cached stacks", &c);
@@ -1253,7 +1182,7 @@ static void test_guards(void)
 {
     static struct child c;
     int n;
-    run_child(guard_child, NULL, 30, &c);
+    run_watched(guard_child, NULL, 30, &c);
     n = count_str(c.err, "vm.max_map_count");
     if (c.hung || !WIFEXITED(c.status) || WEXITSTATUS(c.status) != 0 || bad_output(c.err) || n != 1 ||
         !strstr(c.err, "guard")) {
@@ -1261,7 +1190,7 @@ static void test_guards(void)
         fprintf(stderr, "the guard message came %d times (want 1)\n", n);
         describe("mprotect failing: guard message", &c);
     }
-    run_child(nofd_child, NULL, 30, &c);
+    run_watched(nofd_child, NULL, 30, &c);
     if (c.hung || !WIFSIGNALED(c.status) || WTERMSIG(c.status) != SIGABRT ||
         !strstr(c.err, "stack overflow")) {
         CHECK(!"no free fd at the guard probe: overflow still reported");
@@ -1312,7 +1241,7 @@ static int eintr_child(void *arg)
 static void test_eintr(void)
 {
     static struct child c;
-    run_child(eintr_child, NULL, 30, &c);
+    run_watched(eintr_child, NULL, 30, &c);
     if (c.hung || !WIFEXITED(c.status) || WEXITSTATUS(c.status) != 0 || bad_output(c.err)) {
         CHECK(!"EINTR in the readiness check");
         describe("poll EINTR in select / wait_fd", &c);
@@ -1359,7 +1288,7 @@ static void test_nofile(void)
     long extra;
     for (extra = 0; extra <= 6; extra++) {
         char what[64];
-        run_child(nofile_child, (void *)(intptr_t)extra, 30, &c);
+        run_watched(nofile_child, (void *)(intptr_t)extra, 30, &c);
         snprintf(what, sizeof what, "RLIMIT_NOFILE with %ld fds free", extra);
         if (c.hung || !WIFEXITED(c.status) || WEXITSTATUS(c.status) != 0 || bad_output(c.err)) {
             CHECK(!"RLIMIT_NOFILE");
@@ -1447,7 +1376,7 @@ static void test_rlimit_as(void)
     check_note("RLIMIT_AS: not under ASan, TSan or Valgrind");
     return;
 #endif
-    run_child(as_child, NULL, 60, &c);
+    run_watched(as_child, NULL, 60, &c);
     if (c.hung || !WIFEXITED(c.status) || WEXITSTATUS(c.status) != 0 || bad_output(c.err)) {
         CHECK(!"RLIMIT_AS");
         describe("RLIMIT_AS", &c);

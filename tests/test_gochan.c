@@ -17,16 +17,13 @@
 #define GORT_IMPLEMENTATION
 #include "../gort.h"
 #include "check.h"
+#include "util.h"
 
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define LOAD(p)      __atomic_load_n((p), __ATOMIC_ACQUIRE)
-#define STORE(p, v)  __atomic_store_n((p), (v), __ATOMIC_RELEASE)
-#define ADD(p, v)    __atomic_add_fetch((p), (v), __ATOMIC_ACQ_REL)
 
 /* ------------------------------------------------------------ goroutines.go */
 
@@ -52,7 +49,7 @@ static void chain_feed(void *p)
     gort_wg_done(l->wg);
 }
 
-static void test_chain(void)
+static void test_goroutine_chain_passes_value_through(void)   /* Go test/chan/goroutines.go */
 {
     long n = check_scale(10000), i;
     int cap, v;
@@ -186,7 +183,7 @@ static void sieve_main(void *p)
     gort_wg_done(&s->wg);
 }
 
-static void test_sieve(void)
+static void test_prime_sieve_finds_first_100_primes(void)   /* Go test/chan/sieve1.go */
 {
     struct sieve *s = (struct sieve *)calloc(1, sizeof *s);
     int i, v, extra = 0;
@@ -329,7 +326,7 @@ static long c_sq(int n) { return n + 1; }                 /* 1/(1-x)^2 */
 static long c_4(int n) { return binom(n + 3, 3); }        /* 1/(1-x)^4 */
 static long c_sum(int n) { return n + 2; }                /* 1/(1-x)^2 + 1/(1-x) */
 
-static void test_powser(void)
+static void test_power_series_streams_match_closed_forms(void)   /* Go test/chan/powser1.go */
 {
     struct ps ps;
     struct psop op[16];
@@ -383,20 +380,14 @@ static void test_powser(void)
 static void suite(void *arg)
 {
     (void)arg;
-    test_chain();
-    test_sieve();
-    test_powser();
+    test_goroutine_chain_passes_value_through();
+    test_prime_sieve_finds_first_100_primes();
+    test_power_series_streams_match_closed_forms();
 }
 
 int main(void)
 {
-    static const int procs[] = { 1, 2 };
-    size_t i;
-    for (i = 0; i < sizeof procs / sizeof procs[0]; i++) {
-        gort_opts o;
-        memset(&o, 0, sizeof o);
-        o.maxprocs = procs[i];
-        CHECK_EQ(gort_run_opts(&o, suite, NULL), 0);
-    }
+    CHECK_EQ(run_procs(1, suite, NULL), 0);
+    CHECK_EQ(run_procs(2, suite, NULL), 0);
     return check_done();
 }

@@ -50,6 +50,7 @@
 #define GORT_IMPLEMENTATION
 #include "../gort.h"
 #include "check.h"
+#include "util.h"
 
 #include <errno.h>
 #include <math.h>
@@ -58,24 +59,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LOAD(p)      __atomic_load_n((p), __ATOMIC_ACQUIRE)
-#define STORE(p, v)  __atomic_store_n((p), (v), __ATOMIC_RELEASE)
-#define ADD(p, v)    __atomic_add_fetch((p), (v), __ATOMIC_ACQ_REL)
-
 #define MS 1000000LL
 #define US 1000LL
-
-static int recv_int(gort_chan *c)
-{
-    int v = -1;
-    CHECK_EQ(gort_chan_recv(c, &v), 1);
-    return v;
-}
-
-static void send_int(gort_chan *c, int v)
-{
-    CHECK_EQ(gort_chan_send(c, &v), 0);
-}
 
 /* ------------------------------------------------------------ TestChan */
 
@@ -146,7 +131,7 @@ static void tc_consumer(void *p)
 }
 
 /* Go: runtime/chan_test.go TestChan */
-static void test_chan_semantics(void *arg)
+static void test_chan_blocks_closes_and_keeps_order(void *arg)
 {
     long n = check_scale(200), cap;
     (void)arg;
@@ -322,7 +307,7 @@ static void nbr_try(void *p)
 }
 
 /* Go: runtime/chan_test.go TestNonblockRecvRace */
-static void test_nonblock_recv_race(void *arg)
+static void test_try_recv_never_misses_a_buffered_value(void *arg)
 {
     long n = check_scale(10000), i;
     struct nbr r;
@@ -386,13 +371,13 @@ static void nonblock_select_race(int close2)
     CHECK_EQ(gort_chan_free(s.done), 0);
 }
 
-static void test_nonblock_select_race(void *arg)
+static void test_select_default_not_taken_when_case_ready(void *arg)   /* Go TestNonblockSelectRace */
 {
     (void)arg;
     nonblock_select_race(0);
 }
 
-static void test_nonblock_select_race2(void *arg)
+static void test_select_default_not_taken_when_closed_case_ready(void *arg)   /* Go TestNonblockSelectRace2 */
 {
     (void)arg;
     nonblock_select_race(1);
@@ -436,7 +421,7 @@ static void ss_worker(void *arg)
 }
 
 /* Go: runtime/chan_test.go TestSelfSelect */
-static void test_self_select(void *arg)
+static void test_select_never_pairs_with_itself(void *arg)
 {
     static const int caps[] = { 0, 10 };
     size_t k;
@@ -543,7 +528,7 @@ static void sst_select_receiver(void *p)
 }
 
 /* Go: runtime/chan_test.go TestSelectStress */
-static void test_select_stress(void *arg)
+static void test_select_stress_delivers_every_value(void *arg)
 {
     struct sst s;
     struct sst_arg a[4];
@@ -603,7 +588,7 @@ static void sf_worker(void *p)
 }
 
 /* Go: runtime/chan_test.go TestSelectFairness (same bound: six nines) */
-static void test_select_fairness(void *arg)
+static void test_select_chooses_ready_cases_fairly(void *arg)
 {
     long trials = check_scale(10000), i, cnt1 = 0, cnt2 = 0, other = 0;
     struct sf f;
@@ -673,7 +658,7 @@ static void prs_reader(void *p)
 }
 
 /* Go: runtime/chan_test.go TestPseudoRandomSend */
-static void test_pseudo_random_send(void *arg)
+static void test_select_send_cases_chosen_at_random(void *arg)
 {
     static const int caps[] = { 0, PRS_N };
     size_t k;
@@ -752,7 +737,7 @@ static void mc_feeder(void *p)
 }
 
 /* Go: runtime/chan_test.go TestMultiConsumer */
-static void test_multi_consumer(void *arg)
+static void test_multi_consumer_gets_each_value_once(void *arg)
 {
     static struct mc m;
     static struct mc_worker_arg wa[MC_NWORK];
@@ -871,14 +856,14 @@ static void shrink_stack_during_blocked_send(int go_shape)
         CHECK_EQ(gort_chan_free(s.done), 0);
 }
 
-static void test_shrink_stack_during_blocked_send(void *arg)
+static void test_blocked_send_survives_stack_shrink(void *arg)   /* Go TestShrinkStackDuringBlockedSend */
 {
     (void)arg;
     shrink_stack_during_blocked_send(0);
 }
 
 /* Go: runtime/chan_test.go TestNoShrinkStackWhileParking */
-static void test_no_shrink_stack_while_parking(void *arg)
+static void test_parking_send_keeps_its_stack(void *arg)
 {
     int n = 10, i, rounds = (int)check_scale(n * 20);
     (void)arg;
@@ -924,7 +909,7 @@ static void known_bug_wake_free_return(void *arg)
     /* return at once: the sender never runs again */
 }
 
-static void test_known_bug_go_shape(void *arg)
+static void test_blocked_send_shape_ends_cleanly(void *arg)
 {
     (void)arg;
     shrink_stack_during_blocked_send(1);
@@ -960,7 +945,7 @@ static void sdc_b(void *p)
 }
 
 /* Go: runtime/chan_test.go TestSelectDuplicateChannel */
-static void test_select_duplicate_channel(void *arg)
+static void test_select_with_one_channel_in_two_cases(void *arg)
 {
     struct sdc s;
     (void)arg;
@@ -1074,13 +1059,13 @@ static void chan_send_barrier(int use_select)
         gort_sleep(100 * US);
 }
 
-static void test_chan_send_barrier(void *arg)
+static void test_many_senders_all_complete(void *arg)   /* Go TestChanSendBarrier */
 {
     (void)arg;
     chan_send_barrier(0);
 }
 
-static void test_chan_send_select_barrier(void *arg)
+static void test_many_select_senders_all_complete(void *arg)   /* Go TestChanSendSelectBarrier */
 {
     (void)arg;
     chan_send_barrier(1);
@@ -1097,20 +1082,20 @@ struct test {
 int main(int argc, char **argv)
 {
     static const struct test tests[] = {
-        { "TestChan",                        test_chan_semantics,                   4 },
-        { "TestNonblockRecvRace",            test_nonblock_recv_race,               2 },
-        { "TestNonblockSelectRace",          test_nonblock_select_race,             2 },
-        { "TestNonblockSelectRace2",         test_nonblock_select_race2,            2 },
-        { "TestSelfSelect",                  test_self_select,                      2 },
-        { "TestSelectStress",                test_select_stress,                    10 },
-        { "TestSelectFairness",              test_select_fairness,                  2 },
-        { "TestPseudoRandomSend",            test_pseudo_random_send,               2 },
-        { "TestMultiConsumer",               test_multi_consumer,                   2 },
-        { "TestShrinkStackDuringBlockedSend", test_shrink_stack_during_blocked_send, 2 },
-        { "TestNoShrinkStackWhileParking",   test_no_shrink_stack_while_parking,    2 },
-        { "TestSelectDuplicateChannel",      test_select_duplicate_channel,         2 },
-        { "TestChanSendBarrier",             test_chan_send_barrier,                2 },
-        { "TestChanSendSelectBarrier",       test_chan_send_select_barrier,         2 },
+        { "TestChan",                        test_chan_blocks_closes_and_keeps_order,                   4 },
+        { "TestNonblockRecvRace",            test_try_recv_never_misses_a_buffered_value,               2 },
+        { "TestNonblockSelectRace",          test_select_default_not_taken_when_case_ready,             2 },
+        { "TestNonblockSelectRace2",         test_select_default_not_taken_when_closed_case_ready,            2 },
+        { "TestSelfSelect",                  test_select_never_pairs_with_itself,                      2 },
+        { "TestSelectStress",                test_select_stress_delivers_every_value,                    10 },
+        { "TestSelectFairness",              test_select_chooses_ready_cases_fairly,                  2 },
+        { "TestPseudoRandomSend",            test_select_send_cases_chosen_at_random,               2 },
+        { "TestMultiConsumer",               test_multi_consumer_gets_each_value_once,                   2 },
+        { "TestShrinkStackDuringBlockedSend", test_blocked_send_survives_stack_shrink, 2 },
+        { "TestNoShrinkStackWhileParking",   test_parking_send_keeps_its_stack,    2 },
+        { "TestSelectDuplicateChannel",      test_select_with_one_channel_in_two_cases,         2 },
+        { "TestChanSendBarrier",             test_many_senders_all_complete,                2 },
+        { "TestChanSendSelectBarrier",       test_many_select_senders_all_complete,         2 },
     };
     size_t i;
     int pass;
@@ -1122,7 +1107,7 @@ int main(int argc, char **argv)
         o.maxprocs = 1;
         for (pass = 0; pass < 20; pass++) {
             CHECK_EQ(gort_run_opts(&o, known_bug_wake_free_return, NULL), 0);
-            CHECK_EQ(gort_run_opts(&o, test_known_bug_go_shape, NULL), 0);
+            CHECK_EQ(gort_run_opts(&o, test_blocked_send_shape_ends_cleanly, NULL), 0);
         }
     }
     for (pass = 0; pass < 2; pass++) {

@@ -44,6 +44,7 @@
 #define GORT_IMPLEMENTATION
 #include "../gort.h"
 #include "check.h"
+#include "util.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -58,14 +59,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#define LOAD(p)      __atomic_load_n((p), __ATOMIC_ACQUIRE)
-#define STORE(p, v)  __atomic_store_n((p), (v), __ATOMIC_RELEASE)
-#define ADD(p, v)    __atomic_add_fetch((p), (v), __ATOMIC_ACQ_REL)
-
 #define MS 1000000LL
 #define DEADLOCK_MSG "all goroutines are asleep - deadlock!"
 #define GOEXIT_MSG   "no goroutines (main called gort_exit) - deadlock!"
 #define TIMER_MARK   "[sleeper: timer fired]"
+
+struct scenario {
+    void (*fn)(void *);
+};
 
 /* Non-static so that the dump can name them (-rdynamic). */
 void gp_simple_main(void *arg);
@@ -323,92 +324,27 @@ void gp_huge_timer_main(void *arg)
 
 /* ------------------------------------------------------------ harness */
 
-struct outcome {
-    int     status;      /* from waitpid */
-    int64_t ns;          /* how long the child lived */
-    char    err[1 << 16];
-    size_t  len;
-};
-
 static unsigned alarm_s = 20;   /* more on slow configurations; set in main */
 
-static void run_child(void (*fn)(void *), unsigned alarm_after, struct outcome *o)
+/* The child: exits 42 if gort_run returned -EDEADLK, 0 if it returned 0,
+   3 otherwise. */
+static int scenario_child(void *sc)
 {
-    int p[2];
-    pid_t pid;
-    int64_t t0;
-    fflush(stdout);
-    fflush(stderr);
-    memset(o, 0, sizeof *o);
-    if (pipe(p) != 0) {
-        CHECK(!"pipe");
-        return;
-    }
-    t0 = gort_now();
-    pid = fork();
-    if (pid < 0) {
-        CHECK(!"fork");
-        return;
-    }
-    if (pid == 0) {
-        int rc;
-        close(p[0]);
-        dup2(p[1], 2);
-        close(p[1]);
-        alarm(alarm_after);   /* a missed deadlock would hang: die instead */
-        rc = gort_run(fn, NULL);
-        fprintf(stderr, "\n[child: gort_run returned %d]\n", rc);
-        _exit(rc == -EDEADLK ? 42 : rc == 0 ? 0 : 3);
-    }
-    close(p[1]);
-    for (;;) {
-        ssize_t n = read(p[0], o->err + o->len, sizeof o->err - 1 - o->len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        o->len += (size_t)n;
-        if (o->len == sizeof o->err - 1) {
-            char sink[4096];
-            while (read(p[0], sink, sizeof sink) > 0)
-                ;
-            break;
-        }
-    }
-    o->err[o->len] = '\0';
-    close(p[0]);
-    while (waitpid(pid, &o->status, 0) < 0 && errno == EINTR)
-        ;
-    o->ns = gort_now() - t0;
+    int rc = gort_run(((const struct scenario *)sc)->fn, NULL);
+    fprintf(stderr, "\n[child: gort_run returned %d]\n", rc);
+    return rc == -EDEADLK ? 42 : rc == 0 ? 0 : 3;
 }
 
-static int has(const struct outcome *o, const char *s)
+/* a missed deadlock would hang: the alarm kills the child instead */
+static void run_scenario(void (*fn)(void *), unsigned alarm_after, struct child *o)
 {
-    return strstr(o->err, s) != NULL;
-}
-
-/* Does one goroutine's dump entry (from a line starting "goroutine " to
-   the next) mention both the state and the function? */
-static int entry_has(const struct outcome *o, const char *state, const char *fn)
-{
-    const char *p = o->err;
-    while ((p = strstr(p, "goroutine ")) != NULL) {
-        const char *end = strstr(p + 1, "\ngoroutine ");
-        size_t n = end ? (size_t)(end - p) : strlen(p);
-        char buf[2048];
-        if (n >= sizeof buf)
-            n = sizeof buf - 1;
-        memcpy(buf, p, n);
-        buf[n] = '\0';
-        if (strstr(buf, state) && (!fn || strstr(buf, fn)))
-            return 1;
-        p += 1;
-    }
-    return 0;
+    struct scenario sc;
+    sc.fn = fn;
+    run_child(scenario_child, &sc, alarm_after, o);
 }
 
 /* How many dump entries mention state? */
-static int entries_with(const struct outcome *o, const char *state)
+static int entries_with(const struct child *o, const char *state)
 {
     const char *p = o->err;
     int n = 0;
@@ -423,30 +359,25 @@ static int entries_with(const struct outcome *o, const char *state)
     return n;
 }
 
-static int exit_code(const struct outcome *o)
-{
-    return WIFEXITED(o->status) ? WEXITSTATUS(o->status) : -1;
-}
-
-static void show(const char *name, const struct outcome *o)
+static void show(const char *name, const struct child *o)
 {
     fprintf(stderr, "---- %s: status 0x%x, %.0f ms, child stderr:\n%s\n---- end %s\n",
             name, o->status, (double)o->ns / 1e6, o->err, name);
 }
 
-static struct outcome out;
+static struct child out;
 
 /* states[i] with fns[i] (NULL: any function) must each have an entry */
 static void expect_deadlock(const char *name, void (*fn)(void *),
                             const char *const *states, const char *const *fns)
 {
     int fails = check_failures(), i;
-    run_child(fn, alarm_s, &out);
-    CHECK_EQ(exit_code(&out), 42);
-    CHECK(has(&out, DEADLOCK_MSG));
-    CHECK(!has(&out, GOEXIT_MSG));
+    run_scenario(fn, alarm_s, &out);
+    CHECK_EQ(child_exit_code(&out), 42);
+    CHECK(child_has(&out, DEADLOCK_MSG));
+    CHECK(!child_has(&out, GOEXIT_MSG));
     for (i = 0; states && states[i]; i++) {
-        if (!entry_has(&out, states[i], fns ? fns[i] : NULL)) {
+        if (!child_entry_has(&out, states[i], fns ? fns[i] : NULL)) {
             fprintf(stderr, "%s: no dump entry with \"%s\"%s%s\n", name, states[i],
                     fns && fns[i] ? " and " : "", fns && fns[i] ? fns[i] : "");
             CHECK(!"dump entry missing");
@@ -517,8 +448,8 @@ static void test_deadlock_after_netpoll(void)
     static const char *const fn[] = { "main", NULL };
     int fails = check_failures();
     expect_deadlock("netpoll then deadlock", gp_netpoll_dead_main, st, fn);
-    CHECK(has(&out, "connect: -111\n"));   /* -ECONNREFUSED */
-    CHECK(has(&out, "wait_fd: -110\n"));   /* -ETIMEDOUT */
+    CHECK(child_has(&out, "connect: -111\n"));   /* -ECONNREFUSED */
+    CHECK(child_has(&out, "wait_fd: -110\n"));   /* -ETIMEDOUT */
     if (check_failures() != fails)
         show("netpoll then deadlock", &out);
 }
@@ -527,10 +458,10 @@ static void test_deadlock_after_netpoll(void)
 static void test_goexit_deadlock(void)
 {
     int fails = check_failures();
-    run_child(gp_goexit_main, alarm_s, &out);
-    CHECK_EQ(exit_code(&out), 42);
-    CHECK(has(&out, GOEXIT_MSG));
-    CHECK(!has(&out, DEADLOCK_MSG));
+    run_scenario(gp_goexit_main, alarm_s, &out);
+    CHECK_EQ(child_exit_code(&out), 42);
+    CHECK(child_has(&out, GOEXIT_MSG));
+    CHECK(!child_has(&out, DEADLOCK_MSG));
     if (check_failures() != fails)
         show("GoexitDeadlock", &out);
 }
@@ -542,15 +473,15 @@ static void test_goexit_timer(void)
 {
     int fails = check_failures();
     const char *mark, *msg;
-    run_child(gp_goexit_timer_main, alarm_s, &out);
-    CHECK_EQ(exit_code(&out), 42);
+    run_scenario(gp_goexit_timer_main, alarm_s, &out);
+    CHECK_EQ(child_exit_code(&out), 42);
     mark = strstr(out.err, TIMER_MARK);
     msg = strstr(out.err, GOEXIT_MSG);
     CHECK(mark != NULL);
     CHECK(msg != NULL);
     CHECK(mark && msg && mark < msg);      /* nothing reported before it fired */
     CHECK(out.ns >= gp_sleep_ns);          /* the child lived that long */
-    CHECK(!has(&out, DEADLOCK_MSG));
+    CHECK(!child_has(&out, DEADLOCK_MSG));
     if (check_failures() != fails)
         show("GoexitExit", &out);
 }
@@ -559,12 +490,12 @@ static void test_goexit_timer(void)
 static void test_netpoll_no_deadlock(void)
 {
     int fails = check_failures();
-    run_child(gp_netpoll_ok_main, alarm_s, &out);
-    CHECK_EQ(exit_code(&out), 0);
-    CHECK(has(&out, "dialing\n"));
-    CHECK(has(&out, "connect: -111\n") || has(&out, "connect: 1\n"));   /* -ECONNREFUSED */
-    CHECK(has(&out, "done\n"));
-    CHECK(!has(&out, "deadlock"));
+    run_scenario(gp_netpoll_ok_main, alarm_s, &out);
+    CHECK_EQ(child_exit_code(&out), 0);
+    CHECK(child_has(&out, "dialing\n"));
+    CHECK(child_has(&out, "connect: -111\n") || child_has(&out, "connect: 1\n"));   /* -ECONNREFUSED */
+    CHECK(child_has(&out, "done\n"));
+    CHECK(!child_has(&out, "deadlock"));
     if (check_failures() != fails)
         show("NetpollDeadlock", &out);
 }
@@ -574,10 +505,10 @@ static void test_netpoll_no_deadlock(void)
 static void test_huge_timer_is_not_deadlock(void)
 {
     int fails = check_failures();
-    run_child(gp_huge_timer_main, 1, &out);
+    run_scenario(gp_huge_timer_main, 1, &out);
     CHECK(WIFSIGNALED(out.status));
     CHECK(WIFSIGNALED(out.status) && WTERMSIG(out.status) == SIGALRM);
-    CHECK(!has(&out, "deadlock"));
+    CHECK(!child_has(&out, "deadlock"));
     if (check_failures() != fails)
         show("huge timer", &out);
 }

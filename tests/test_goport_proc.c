@@ -33,6 +33,7 @@
 #define GORT_IMPLEMENTATION
 #include "../gort.h"
 #include "check.h"
+#include "util.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -41,10 +42,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
-
-#define LOAD(p)      __atomic_load_n((p), __ATOMIC_ACQUIRE)
-#define STORE(p, v)  __atomic_store_n((p), (v), __ATOMIC_RELEASE)
-#define ADD(p, v)    __atomic_add_fetch((p), (v), __ATOMIC_ACQ_REL)
 
 #define MS 1000000LL
 #define SEC 1000000000LL
@@ -94,7 +91,7 @@ static void goroutine_parallelism(int np)
     CHECK_EQ(gort_chan_free(s.done), 0);
 }
 
-static void test_goroutine_parallelism(void *arg)
+static void test_goroutines_run_in_parallel(void *arg)   /* Go TestGoroutineParallelism */
 {
     goroutine_parallelism(*(int *)arg);
 }
@@ -172,7 +169,7 @@ static void goroutine_parallelism2(int np, int load, int netpoll)
     CHECK_EQ(gort_chan_free(s.done), 0);
 }
 
-static void test_goroutine_parallelism2(void *arg)
+static void test_goroutines_run_in_parallel_after_netpoll(void *arg)   /* Go TestGoroutineParallelism2 */
 {
     int np = *(int *)arg;
     goroutine_parallelism2(np, 1, 0);
@@ -200,7 +197,7 @@ static void yp_loop(void *arg)
 }
 
 /* Go: runtime/proc_test.go TestYieldProgress */
-static void test_yield_progress(void *arg)
+static void test_yield_lets_a_waiting_goroutine_progress(void *arg)
 {
     struct yp y;
     int t = 1, v;
@@ -241,7 +238,7 @@ static void tf_sender(void *arg)
 }
 
 /* Go: runtime/proc_test.go TestTimerFairness */
-static void test_timer_fairness(void *arg)
+static void test_timer_fires_amid_busy_senders(void *arg)
 {
     struct tf f;
     gort_chan *timer;
@@ -311,7 +308,7 @@ static void tf2_worker(void *arg)
 }
 
 /* Go: runtime/proc_test.go TestTimerFairness2 */
-static void test_timer_fairness2(void *arg)
+static void test_timer_fires_amid_busy_selects(void *arg)
 {
     struct tf f;
     int i;
@@ -384,7 +381,7 @@ static long settle(long want)
 
 /* Go: runtime/proc_test.go TestNumGoroutine and crash_test.go
    TestNoHelperGoroutines */
-static void test_num_goroutine(void *arg)
+static void test_goroutine_count_is_exact(void *arg)
 {
     struct ng g;
     int i, k = 10;
@@ -460,7 +457,7 @@ static void gs_worker(void *arg)
 
 /* Go: runtime/stack_test.go TestStackGrowth (a plain goroutine; then,
    instead of the locked-thread and finalizer variants, many at once) */
-static void test_stack_growth(void *arg)
+static void test_deep_recursion_in_goroutines(void *arg)
 {
     struct gs s;
     long i, many = check_scale(16);
@@ -489,7 +486,7 @@ static void gn_fn(void *arg)
 
 /* Go: runtime/crash_test.go TestGoNil (Go: "go of nil func value" is
    fatal; gort refuses the call with -EINVAL and carries on) */
-static void test_go_nil(void *arg)
+static void test_go_with_null_fn_is_refused(void *arg)
 {
     (void)arg;
     CHECK_EQ(gort_go(NULL, NULL), -EINVAL);
@@ -512,7 +509,7 @@ static void big_worker(void *arg)
 }
 
 /* Go: runtime/proc_test.go TestBigGOMAXPROCS */
-static void test_big_gomaxprocs(void *arg)
+static void test_huge_maxprocs_still_runs(void *arg)
 {
     struct big b;
     int i, n = 64;
@@ -540,7 +537,7 @@ static void npb_waiter(void *arg)
 /* Go: runtime/proc_test.go TestNetpollBreak, through the public API: a
    goroutine waits in the poller with a 10 s deadline; main's 10 ms sleep
    (a new, earlier timer) must wake the thread in epoll_wait */
-static void test_netpoll_break(void *arg)
+static void test_earlier_timer_wakes_poller(void *arg)
 {
     struct npb s;
     int64_t t0, took;
@@ -572,37 +569,27 @@ static void test_netpoll_break(void *arg)
 
 /* ------------------------------------------------------------ main */
 
-static void run(const char *name, void (*fn)(void *), int procs, void *arg)
-{
-    gort_opts o;
-    int fails = check_failures();
-    int64_t t0 = gort_now();
-    memset(&o, 0, sizeof o);
-    o.maxprocs = procs;
-    o.hog_ns = -1;   /* the spinners are meant to hog */
-    CHECK_EQ(gort_run_opts(&o, fn, arg), 0);
-    check_note("%-28s maxprocs %3d  %s  %.0f ms", name, procs,
-               check_failures() == fails ? "ok" : "FAILED", (double)(gort_now() - t0) / 1e6);
-}
+/* the spinners are meant to hog: no hog reports */
+#define run(name, fn, procs, arg) run_named(name, fn, procs, -1, arg)
 
 int main(void)
 {
     static int two = 2, four = 4;
-    run("TestGoroutineParallelism", test_goroutine_parallelism, 4, &four);
-    run("TestGoroutineParallelism", test_goroutine_parallelism, 2, &two);
-    run("TestGoroutineParallelism2", test_goroutine_parallelism2, 4, &four);
-    run("TestGoroutineParallelism2", test_goroutine_parallelism2, 2, &two);
-    run("TestYieldProgress", test_yield_progress, 1, NULL);
-    run("TestYieldProgress", test_yield_progress, 2, NULL);
-    run("TestTimerFairness", test_timer_fairness, 1, NULL);
-    run("TestTimerFairness", test_timer_fairness, 2, NULL);
-    run("TestTimerFairness2", test_timer_fairness2, 1, NULL);
-    run("TestTimerFairness2", test_timer_fairness2, 2, NULL);
-    run("TestNumGoroutine", test_num_goroutine, 2, NULL);
-    run("TestStackGrowth", test_stack_growth, 2, NULL);
-    run("TestGoNil", test_go_nil, 2, NULL);
-    run("TestBigGOMAXPROCS", test_big_gomaxprocs, 256, NULL);
-    run("TestNetpollBreak", test_netpoll_break, 2, NULL);
-    run("TestNetpollBreak", test_netpoll_break, 1, NULL);
+    run("TestGoroutineParallelism", test_goroutines_run_in_parallel, 4, &four);
+    run("TestGoroutineParallelism", test_goroutines_run_in_parallel, 2, &two);
+    run("TestGoroutineParallelism2", test_goroutines_run_in_parallel_after_netpoll, 4, &four);
+    run("TestGoroutineParallelism2", test_goroutines_run_in_parallel_after_netpoll, 2, &two);
+    run("TestYieldProgress", test_yield_lets_a_waiting_goroutine_progress, 1, NULL);
+    run("TestYieldProgress", test_yield_lets_a_waiting_goroutine_progress, 2, NULL);
+    run("TestTimerFairness", test_timer_fires_amid_busy_senders, 1, NULL);
+    run("TestTimerFairness", test_timer_fires_amid_busy_senders, 2, NULL);
+    run("TestTimerFairness2", test_timer_fires_amid_busy_selects, 1, NULL);
+    run("TestTimerFairness2", test_timer_fires_amid_busy_selects, 2, NULL);
+    run("TestNumGoroutine", test_goroutine_count_is_exact, 2, NULL);
+    run("TestStackGrowth", test_deep_recursion_in_goroutines, 2, NULL);
+    run("TestGoNil", test_go_with_null_fn_is_refused, 2, NULL);
+    run("TestBigGOMAXPROCS", test_huge_maxprocs_still_runs, 256, NULL);
+    run("TestNetpollBreak", test_earlier_timer_wakes_poller, 2, NULL);
+    run("TestNetpollBreak", test_earlier_timer_wakes_poller, 1, NULL);
     return check_done();
 }

@@ -39,6 +39,7 @@
 #define GORT_IMPLEMENTATION
 #include "../gort.h"
 #include "check.h"
+#include "util.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -49,25 +50,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define LOAD(p)      __atomic_load_n((p), __ATOMIC_ACQUIRE)
-#define STORE(p, v)  __atomic_store_n((p), (v), __ATOMIC_RELEASE)
-#define ADD(p, v)    __atomic_add_fetch((p), (v), __ATOMIC_ACQ_REL)
-
 #define MS 1000000LL
 #define US 1000LL
 #define SEC 1000000000LL
-
-static int recv_int(gort_chan *c)
-{
-    int v = -1;
-    CHECK_EQ(gort_chan_recv(c, &v), 1);
-    return v;
-}
-
-static void send_int(gort_chan *c, int v)
-{
-    CHECK_EQ(gort_chan_send(c, &v), 0);
-}
 
 /* -1 if c has nothing right now (Go's select with default) */
 static int poll_int(gort_chan *c)
@@ -89,7 +74,7 @@ static void wgt_worker(void *arg)
 }
 
 /* Go: sync/waitgroup_test.go TestWaitGroup (testWaitGroup) */
-static void test_wait_group(void *arg)
+static void test_wait_group_waits_for_every_done(void *arg)
 {
     static gort_wg wg1 = GORT_WG_INIT, wg2 = GORT_WG_INIT;
     int round, i, n = 16;
@@ -123,7 +108,7 @@ static void wgr_worker(void *arg)
     gort_wg_done(&r->wg);
 }
 
-static void test_wait_group_race(void *arg)
+static void test_wait_group_wait_sees_every_add(void *arg)
 {
     long iters = check_scale(1000), i, bad = 0;
     (void)arg;
@@ -187,62 +172,32 @@ static void on_abort(int sig)
     _exit(ABORTED);
 }
 
+static int misuse_child(void *which)
+{
+    /* gort aborts; exit at once from the handler (a process killed by
+       SIGABRT takes Valgrind ~10 s to tear down) */
+    signal(SIGABRT, on_abort);
+    (void)gort_run(misuse_main, which);
+    return 0;
+}
+
 /* Go: sync/mutex_test.go TestMutexMisuse and sync/waitgroup_test.go
    TestWaitGroupMisuse: Go throws (or panics); gort prints and aborts */
-static void test_misuse(void)
+static void test_sync_misuse_prints_and_aborts(void)
 {
     int which;
     /* On the slow configurations (Valgrind: about 10 s per aborting
        child) only two of them */
     int slow = check_scale(100) < 10;
     for (which = 0; which < MU_N; which++) {
-        int p[2], status = 0;
-        char buf[4096];
-        size_t len = 0;
-        pid_t pid;
+        static struct child c;
         if (slow && which != MU_WG_NEGATIVE && which != MU_RW_RUNLOCK2)
             continue;
-        fflush(stdout);
-        fflush(stderr);
-        if (pipe(p) != 0) {
-            CHECK(!"pipe");
-            return;
-        }
-        pid = fork();
-        if (pid < 0) {
-            CHECK(!"fork");
-            return;
-        }
-        if (pid == 0) {
-            close(p[0]);
-            dup2(p[1], 2);
-            close(p[1]);
-            alarm(60);
-            /* gort aborts; exit at once from the handler (a process
-               killed by SIGABRT takes Valgrind ~10 s to tear down) */
-            signal(SIGABRT, on_abort);
-            (void)gort_run(misuse_main, &which);
-            _exit(0);
-        }
-        close(p[1]);
-        for (;;) {
-            ssize_t n = read(p[0], buf + len, sizeof buf - 1 - len);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n <= 0)
-                break;
-            len += (size_t)n;
-            if (len == sizeof buf - 1)
-                break;
-        }
-        buf[len] = '\0';
-        close(p[0]);
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-            ;
-        if (!(WIFEXITED(status) && WEXITSTATUS(status) == ABORTED) ||
-            !strstr(buf, misuse_msg[which]) || strstr(buf, "test completed")) {
+        run_child(misuse_child, &which, 60, &c);
+        if (!(WIFEXITED(c.status) && WEXITSTATUS(c.status) == ABORTED) ||
+            !strstr(c.err, misuse_msg[which]) || strstr(c.err, "test completed")) {
             fprintf(stderr, "%s: status 0x%x, want abort() and \"%s\"; child stderr:\n%s\n",
-                    misuse_name[which], status, misuse_msg[which], buf);
+                    misuse_name[which], c.status, misuse_msg[which], c.err);
             CHECK(!"misuse not reported");
         }
     }
@@ -281,7 +236,7 @@ static void hm_worker(void *arg)
 }
 
 /* Go: sync/mutex_test.go TestMutex */
-static void test_mutex(void *arg)
+static void test_mutex_excludes_under_contention(void *arg)
 {
     struct hm h;
     int i;
@@ -335,7 +290,7 @@ static void mf_other(void *arg)
 }
 
 /* Go: sync/mutex_test.go TestMutexFairness */
-static void test_mutex_fairness(void *arg)
+static void test_mutex_starved_goroutine_gets_the_lock(void *arg)
 {
     struct mf f;
     gort_case cs[1];
@@ -381,7 +336,7 @@ static void cs_waiter(void *arg)
 }
 
 /* Go: sync/cond_test.go TestCondSignal */
-static void test_cond_signal(void *arg)
+static void test_cond_signal_wakes_one_waiter(void *arg)
 {
     struct cs s;
     int n = 2, i;
@@ -423,7 +378,7 @@ static void csg_waiter(void *arg)
 }
 
 /* Go: sync/cond_test.go TestCondSignalGenerations */
-static void test_cond_signal_generations(void *arg)
+static void test_cond_signal_wakes_in_wait_order(void *arg)
 {
     enum { N = 100 };
     static struct csg_arg a[N];
@@ -465,7 +420,7 @@ static void cb_waiter(void *arg)
 }
 
 /* Go: sync/cond_test.go TestCondBroadcast */
-static void test_cond_broadcast(void *arg)
+static void test_cond_broadcast_wakes_every_waiter(void *arg)
 {
     enum { NMAX = 200 };
     static struct csg_arg a[NMAX];
@@ -566,7 +521,7 @@ static void cr_three(void *arg)
     gort_wg_done(&r->wg);
 }
 
-static void test_cond_race(void *arg)
+static void test_cond_handoff_keeps_shared_state(void *arg)   /* Go sync/cond_test.go TestRace */
 {
     long rounds = check_scale(100), i;
     (void)arg;
@@ -614,7 +569,7 @@ static void css_second(void *arg)
     gort_wg_done(&s->wg);
 }
 
-static void test_cond_signal_stealing(void *arg)
+static void test_cond_signal_not_stolen_by_later_waiter(void *arg)   /* Go TestCondSignalStealing */
 {
     long iters = check_scale(1000), i;
     (void)arg;
@@ -631,7 +586,7 @@ static void test_cond_signal_stealing(void *arg)
         gort_mutex_unlock(&s.m);
         CHECK_EQ(gort_go(css_broadcaster, &s), 0);
         CHECK_EQ(gort_go(css_second, &s), 0);
-        /* Go: case <-time.After(2 * time.Second); see test_mutex_fairness */
+        /* Go: case <-time.After(2 * time.Second); see test_mutex_starved_goroutine_gets_the_lock */
         cs[0].chan = s.ch; cs[0].op = GORT_RECV; cs[0].elem = &v; cs[0].ok = -1;
         rc = gort_select(cs, 1, 2 * SEC);
         if (rc != 0) {
@@ -668,7 +623,7 @@ static void once_run(void *arg)
 }
 
 /* Go: sync/once_test.go TestOnce */
-static void test_once(void *arg)
+static void test_once_runs_exactly_once(void *arg)
 {
     struct ot t;
     int i, n = 10;
@@ -697,7 +652,7 @@ static void parallel_reader(void *arg)
 }
 
 /* Go: sync/rwmutex_test.go TestParallelReaders (doTestParallelReaders) */
-static void test_parallel_readers(void *arg)
+static void test_rwmutex_readers_share_the_lock(void *arg)
 {
     int n = *(int *)arg, i;
     struct pr p;
@@ -764,7 +719,7 @@ static void hrw_writer(void *arg)
 }
 
 /* Go: sync/rwmutex_test.go TestRWMutex (HammerRWMutex) */
-static void test_hammer_rwmutex(void *arg)
+static void test_rwmutex_writers_exclude_under_load(void *arg)
 {
     int nreaders = *(int *)arg, i;
     struct hrw h;
@@ -786,17 +741,7 @@ static void test_hammer_rwmutex(void *arg)
 
 /* ------------------------------------------------------------ main */
 
-static void run(const char *name, void (*fn)(void *), int procs, void *arg)
-{
-    gort_opts o;
-    int fails = check_failures();
-    int64_t t0 = gort_now();
-    memset(&o, 0, sizeof o);
-    o.maxprocs = procs;
-    CHECK_EQ(gort_run_opts(&o, fn, arg), 0);
-    check_note("%-28s maxprocs %2d  %s  %.0f ms", name, procs,
-               check_failures() == fails ? "ok" : "FAILED", (double)(gort_now() - t0) / 1e6);
-}
+#define run(name, fn, procs, arg) run_named(name, fn, procs, 0, arg)
 
 int main(void)
 {
@@ -808,24 +753,24 @@ int main(void)
     size_t i;
     int procs;
     /* first, while this process has no threads but this one to fork */
-    test_misuse();
+    test_sync_misuse_prints_and_aborts();
     check_note("%-28s %s", "TestMutexMisuse", check_failures() ? "FAILED" : "ok");
     for (procs = 1; procs <= 2; procs++) {
-        run("TestWaitGroup", test_wait_group, procs, NULL);
-        run("TestWaitGroupRace", test_wait_group_race, procs, NULL);
-        run("TestMutex", test_mutex, procs, NULL);
-        run("TestMutexFairness", test_mutex_fairness, procs, NULL);
-        run("TestCondSignal", test_cond_signal, procs, NULL);
-        run("TestCondSignalGenerations", test_cond_signal_generations, procs, NULL);
-        run("TestCondBroadcast", test_cond_broadcast, procs, NULL);
-        run("TestRace", test_cond_race, procs, NULL);
-        run("TestCondSignalStealing", test_cond_signal_stealing, procs, NULL);
+        run("TestWaitGroup", test_wait_group_waits_for_every_done, procs, NULL);
+        run("TestWaitGroupRace", test_wait_group_wait_sees_every_add, procs, NULL);
+        run("TestMutex", test_mutex_excludes_under_contention, procs, NULL);
+        run("TestMutexFairness", test_mutex_starved_goroutine_gets_the_lock, procs, NULL);
+        run("TestCondSignal", test_cond_signal_wakes_one_waiter, procs, NULL);
+        run("TestCondSignalGenerations", test_cond_signal_wakes_in_wait_order, procs, NULL);
+        run("TestCondBroadcast", test_cond_broadcast_wakes_every_waiter, procs, NULL);
+        run("TestRace", test_cond_handoff_keeps_shared_state, procs, NULL);
+        run("TestCondSignalStealing", test_cond_signal_not_stolen_by_later_waiter, procs, NULL);
     }
-    run("TestOnce", test_once, 2, NULL);
-    run("TestParallelReaders", test_parallel_readers, 4, &one);
-    run("TestParallelReaders", test_parallel_readers, 4, &three);
-    run("TestParallelReaders", test_parallel_readers, 2, &four);
+    run("TestOnce", test_once_runs_exactly_once, 2, NULL);
+    run("TestParallelReaders", test_rwmutex_readers_share_the_lock, 4, &one);
+    run("TestParallelReaders", test_rwmutex_readers_share_the_lock, 4, &three);
+    run("TestParallelReaders", test_rwmutex_readers_share_the_lock, 2, &four);
     for (i = 0; i < sizeof hammer / sizeof hammer[0]; i++)
-        run("TestRWMutex", test_hammer_rwmutex, hammer[i].procs, hammer[i].readers);
+        run("TestRWMutex", test_rwmutex_writers_exclude_under_load, hammer[i].procs, hammer[i].readers);
     return check_done();
 }

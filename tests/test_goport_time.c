@@ -38,6 +38,7 @@
 #define GORT_IMPLEMENTATION
 #include "../gort.h"
 #include "check.h"
+#include "util.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -46,10 +47,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#define LOAD(p)      __atomic_load_n((p), __ATOMIC_ACQUIRE)
-#define STORE(p, v)  __atomic_store_n((p), (v), __ATOMIC_RELEASE)
-#define ADD(p, v)    __atomic_add_fetch((p), (v), __ATOMIC_ACQ_REL)
 
 #define MS  1000000LL
 #define SEC 1000000000LL
@@ -87,7 +84,7 @@ static void interrupter(void *arg)
 }
 
 /* Go: time/sleep_test.go TestSleep */
-static void test_sleep(void *arg)
+static void test_sleep_lasts_at_least_its_duration(void *arg)
 {
     struct ts t;
     struct sigaction sa, old;
@@ -120,7 +117,7 @@ static void test_sleep(void *arg)
 /* ------------------------------------------------------------ TestAfter */
 
 /* Go: time/sleep_test.go TestAfter */
-static void test_after(void *arg)
+static void test_after_fires_never_early(void *arg)
 {
     const int64_t delay = 100 * MS;
     int64_t start = gort_now(), end, d;
@@ -132,7 +129,7 @@ static void test_after(void *arg)
 }
 
 /* Go: time/sleep_test.go TestAfterTick (short mode's 10 ms) */
-static void test_after_tick(void *arg)
+static void test_after_ticks_never_early(void *arg)
 {
     const int count = 10;
     const int64_t delta = 10 * MS;
@@ -158,7 +155,7 @@ static void stress_sleeper(void *arg)
 
 /* Go: time/sleep_test.go TestAfterStress (a Ticker(1) there; a fresh
    gort_after(1) per tick here) */
-static void test_after_stress(void *arg)
+static void test_short_afters_all_fire(void *arg)
 {
     int stop = 0, i;
     int64_t prev = 0;
@@ -240,7 +237,7 @@ static int after_queuing(int64_t delta, char *why, size_t size)
 }
 
 /* Go: time/sleep_test.go TestAfterQueuing */
-static void test_after_queuing(void *arg)
+static void test_after_fires_in_deadline_order(void *arg)
 {
     char why[256] = "";
     int i, err = 1;
@@ -273,7 +270,7 @@ static void churn(void *arg)
 }
 
 /* Go: time/sleep_test.go TestSleepZeroDeadlock */
-static void test_sleep_zero_deadlock(void *arg)
+static void test_sleep_zero_never_deadlocks(void *arg)
 {
     gort_chan *c = gort_chan_make(sizeof(int), 1);   /* churn's send never parks */
     int i, v;
@@ -318,7 +315,7 @@ static void huge_selecter(void *arg)
 }
 
 /* Go: time/sleep_test.go TestOverflowSleep */
-static void test_overflow_sleep(void *arg)
+static void test_huge_and_negative_sleeps(void *arg)
 {
     /* durations that end at or beyond the clock's range */
     static int64_t big[5];
@@ -463,7 +460,7 @@ static void mt_worker(void *arg)
 
 /* Go: time/sleep_test.go, many timers at once (TestAfterStress,
    TestSleep's "not early"), with three kinds of timer */
-static void test_many_timers(void *arg)
+static void test_many_timers_none_early(void *arg)
 {
     struct mt m;
     long n = check_scale(1000), i;
@@ -479,31 +476,21 @@ static void test_many_timers(void *arg)
 
 /* ------------------------------------------------------------ main */
 
-static void run(const char *name, void (*fn)(void *), int procs)
-{
-    gort_opts o;
-    int fails = check_failures();
-    int64_t t0 = gort_now();
-    memset(&o, 0, sizeof o);
-    o.maxprocs = procs;
-    CHECK_EQ(gort_run_opts(&o, fn, NULL), 0);
-    check_note("%-24s maxprocs %d  %s  %.0f ms", name, procs,
-               check_failures() == fails ? "ok" : "FAILED", (double)(gort_now() - t0) / 1e6);
-}
+#define run(name, fn, procs) run_named(name, fn, procs, 0, NULL)
 
 int main(void)
 {
     int procs;
     run("regression: gort_after leak", known_bug_after_leak, 2);
     for (procs = 1; procs <= 2; procs++) {
-        run("TestSleep", test_sleep, procs);
-        run("TestAfter", test_after, procs);
-        run("TestAfterTick", test_after_tick, procs);
-        run("TestAfterStress", test_after_stress, procs);
-        run("TestAfterQueuing", test_after_queuing, procs);
-        run("TestOverflowSleep", test_overflow_sleep, procs);
-        run("many timers", test_many_timers, procs);
+        run("TestSleep", test_sleep_lasts_at_least_its_duration, procs);
+        run("TestAfter", test_after_fires_never_early, procs);
+        run("TestAfterTick", test_after_ticks_never_early, procs);
+        run("TestAfterStress", test_short_afters_all_fire, procs);
+        run("TestAfterQueuing", test_after_fires_in_deadline_order, procs);
+        run("TestOverflowSleep", test_huge_and_negative_sleeps, procs);
+        run("many timers", test_many_timers_none_early, procs);
     }
-    run("TestSleepZeroDeadlock", test_sleep_zero_deadlock, 4);
+    run("TestSleepZeroDeadlock", test_sleep_zero_never_deadlocks, 4);
     return check_done();
 }

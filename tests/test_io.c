@@ -56,6 +56,7 @@
 #define GORT_IMPLEMENTATION
 #include "../gort.h"
 #include "check.h"
+#include "util.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -72,10 +73,6 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#define LOAD(p)      __atomic_load_n((p), __ATOMIC_ACQUIRE)
-#define STORE(p, v)  __atomic_store_n((p), (v), __ATOMIC_RELEASE)
-#define ADD(p, v)    __atomic_add_fetch((p), (v), __ATOMIC_ACQ_REL)
 
 #define MS 1000000LL
 #define HANG_NS (60000 * MS)   /* hang detector, not a timing assertion */
@@ -181,6 +178,17 @@ static unsigned char pat(unsigned seed, uint64_t off)
 
 /* ------------------------------------------------------------ no runtime */
 
+/* A plain caller's gort_read_timeout on a blocking fd with nothing to
+   read: exits 0 if both calls gave -ETIMEDOUT. */
+static int read_timeout_child(void *fdp)
+{
+    char buf[8];
+    int fd = *(int *)fdp;
+    ssize_t r1 = gort_read_timeout(fd, buf, 1, 0);
+    ssize_t r2 = gort_read_timeout(fd, buf, 1, 20 * MS);
+    return r1 == -ETIMEDOUT && r2 == -ETIMEDOUT ? 0 : 1;
+}
+
 static void test_no_runtime(void)
 {
     int sv[2];
@@ -199,28 +207,15 @@ static void test_no_runtime(void)
        child process: if the call ignored its deadline it would block in
        read(2) forever (alarm turns that into a failure, not a hang). */
     {
-        pid_t pid;
-        int st = 0;
-        fflush(stdout);
-        fflush(stderr);
-        pid = fork();
-        CHECK(pid >= 0);
-        if (pid == 0) {
-            ssize_t r1, r2;
-            alarm(5);
-            r1 = gort_read_timeout(sv[0], buf, 1, 0);
-            r2 = gort_read_timeout(sv[0], buf, 1, 20 * MS);
-            _exit(r1 == -ETIMEDOUT && r2 == -ETIMEDOUT ? 0 : 1);
-        }
-        if (pid > 0) {
-            while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-                ;
-            if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
-                fprintf(stderr, "gort_read_timeout with no runtime on a blocking fd: %s\n",
-                        WIFSIGNALED(st) && WTERMSIG(st) == SIGALRM ? "blocked past its deadline"
-                                                                    : "did not return -ETIMEDOUT");
-                CHECK(!"gort_read_timeout: deadline ignored by a plain caller");
-            }
+        static struct child c;
+        int fd = sv[0];
+        run_child(read_timeout_child, &fd, 5, &c);
+        if (!(WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0)) {
+            fprintf(stderr, "gort_read_timeout with no runtime on a blocking fd: %s\n%s",
+                    WIFSIGNALED(c.status) && WTERMSIG(c.status) == SIGALRM ? "blocked past its deadline"
+                                                                         : "did not return -ETIMEDOUT",
+                    c.err);
+            CHECK(!"gort_read_timeout: deadline ignored by a plain caller");
         }
     }
     close_pair(sv);

@@ -21,6 +21,7 @@
 #define GORT_IMPLEMENTATION
 #include "../gort.h"
 #include "check.h"
+#include "util.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -94,12 +95,6 @@ static long registered_id(pthread_t t)
     }
     pthread_mutex_unlock(&reg_mu);
     return id;
-}
-
-static int under_valgrind(void)
-{
-    const char *p = getenv("LD_PRELOAD");
-    return p && strstr(p, "vgpreload") != NULL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -270,7 +265,7 @@ static void after_case(void)
 
 int main(void)
 {
-    alarm(WATCHDOG_S);
+    watchdog(WATCHDOG_S);
     after_case();
     unsetenv("GORT_DEBUG");
     run_case("maxprocs 2, opts.debug migrate", 2, GORT_DEBUG_MIGRATE, NULL, 1);

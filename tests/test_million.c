@@ -28,6 +28,8 @@
 #define WAIT_NS    (900 * SEC)   /* only a hang gets there */
 #define FULL_N     1000000L
 
+#include "util.h"   /* after WAIT_NS: its yield_until waits that long */
+
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define MILLION_SANITIZED 1
 #elif defined(__has_feature)
@@ -39,35 +41,7 @@
 #define MILLION_SANITIZED 0
 #endif
 
-static long load(const long *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
-static void store(long *p, long v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
-static void inc(long *p) { __atomic_fetch_add(p, 1, __ATOMIC_ACQ_REL); }
-
-static int under_valgrind(void)
-{
-    const char *p = getenv("LD_PRELOAD");
-    return p && strstr(p, "vgpreload") != NULL;
-}
-
-static long status_kb(const char *field)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    size_t n = strlen(field);
-    long v = -1;
-    if (!f)
-        return -1;
-    while (fgets(line, sizeof line, f)) {
-        if (strncmp(line, field, n) == 0 && line[n] == ':') {
-            v = strtol(line + n + 1, NULL, 10);
-            break;
-        }
-    }
-    fclose(f);
-    return v;
-}
-
-static long mem_kb(void) { return status_kb("VmRSS") + status_kb("VmPTE"); }
+static long mem_kb(void) { return proc_status_kb("VmRSS") + proc_status_kb("VmPTE"); }
 
 /* ------------------------------------------------------------------ */
 
@@ -82,19 +56,19 @@ static void chan_waiter(void *arg)
 {
     long v = 1;
     (void)arg;
-    inc(&started);
+    INC(&started);
     if (gort_chan_recv(gate, &v) != 0 || v != 0)   /* 0: closed, elem zeroed */
-        inc(&bad_recv);
-    inc(&finished);
+        INC(&bad_recv);
+    INC(&finished);
     gort_wg_done(&done_wg);
 }
 
 static void wg_waiter(void *arg)
 {
     (void)arg;
-    inc(&started);
+    INC(&started);
     gort_wg_wait(&gate_wg);
-    inc(&finished);
+    INC(&finished);
     gort_wg_done(&done_wg);
 }
 
@@ -105,17 +79,6 @@ struct run {
     long mem_before, mem_peak;
 };
 
-static int wait_count(const long *p, long want)
-{
-    int64_t end = gort_now() + WAIT_NS;
-    while (load(p) != want) {
-        if (gort_now() > end)
-            return 0;
-        gort_yield();
-    }
-    return 1;
-}
-
 static void million_main(void *arg)
 {
     struct run *r = (struct run *)arg;
@@ -123,9 +86,9 @@ static void million_main(void *arg)
     int rc = 0;
     int64_t end;
 
-    store(&started, 0);
-    store(&finished, 0);
-    store(&bad_recv, 0);
+    STORE(&started, 0);
+    STORE(&finished, 0);
+    STORE(&bad_recv, 0);
     if (r->how == BY_CHAN) {
         gate = gort_chan_make(sizeof(long), 0);
         CHECK(gate != NULL);
@@ -151,10 +114,10 @@ static void million_main(void *arg)
     }
 
     /* every one has run up to its park */
-    CHECK(wait_count(&started, r->spawned));
+    CHECK(yield_until(&started, r->spawned));
     r->peak_goroutines = gort_goroutines();
     CHECK_EQ(r->peak_goroutines, r->spawned + 1);
-    CHECK_EQ(load(&finished), 0);
+    CHECK_EQ(LOAD(&finished), 0);
     r->mem_peak = mem_kb();
 
     /* release them all at once, and wait for every one to be counted */
@@ -163,8 +126,8 @@ static void million_main(void *arg)
     else
         gort_wg_done(&gate_wg);
     gort_wg_wait(&done_wg);
-    CHECK_EQ(load(&finished), r->spawned);
-    CHECK_EQ(load(&bad_recv), 0);
+    CHECK_EQ(LOAD(&finished), r->spawned);
+    CHECK_EQ(LOAD(&bad_recv), 0);
 
     end = gort_now() + WAIT_NS;
     while (gort_goroutines() != 1 && gort_now() < end)
@@ -205,7 +168,7 @@ static void run_one(int maxprocs, int how, long n)
 int main(void)
 {
     long n = check_scale(FULL_N);
-    alarm(WATCHDOG_S);
+    watchdog(WATCHDOG_S);
     run_one(1, BY_CHAN, n);
     run_one(2, BY_WG, n);
     /* the other pairings, at a quarter of the size */

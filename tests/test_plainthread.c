@@ -1,6 +1,6 @@
 /* test_plainthread.c - plain threads blocked in gort are seen (>>diag,
    >>runtime's deadlock detection). Each case runs in a forked child with
-   stderr in a file and an alarm, so a hang is a failure, not a stuck run.
+   stderr on a pipe and an alarm, so a hang is a failure, not a stuck run.
      - deadlock with a thread: under gort_run, a plain thread blocks in
        gort_chan_recv on a channel nobody will send on, then main blocks
        forever: gort_run returns -EDEADLK (the thread, blocked on a channel
@@ -17,6 +17,7 @@
 #define GORT_IMPLEMENTATION
 #include "../gort.h"
 #include "check.h"
+#include "util.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -25,34 +26,19 @@
 
 #define MS 1000000LL
 
-static char child_err[16384];
+static struct child kid;   /* the last child's status and stderr */
 
 /* Run fn in a child; returns its exit status (or 128 + signal) and leaves
-   its stderr in child_err. kill_after_ms > 0: SIGKILL it then (for a
+   its stderr in kid.err. kill_after_ms > 0: SIGKILL it then (for a
    child that is meant to block forever). */
-static int in_child(int (*fn)(void), int kill_after_ms) {
-    char path[] = "/tmp/gort_pt_XXXXXX";
-    int fd = mkstemp(path), st = 0;
-    ssize_t n;
-    pid_t pid;
-    CHECK(fd >= 0);
-    unlink(path);
-    fflush(stdout);
-    pid = fork();
-    if (pid == 0) {
-        dup2(fd, 2);
-        alarm(60);
-        _exit(fn());
-    }
-    if (kill_after_ms > 0) {
-        usleep((useconds_t)kill_after_ms * 1000);
-        kill(pid, SIGKILL);
-    }
-    CHECK_EQ(waitpid(pid, &st, 0), pid);
-    n = pread(fd, child_err, sizeof child_err - 1, 0);
-    close(fd);
-    child_err[n > 0 ? n : 0] = 0;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+static int in_child(int (*fn)(void *), int kill_after_ms) {
+    struct child_opts o;
+    memset(&o, 0, sizeof o);
+    o.alarm_s = 60;
+    o.limit_ns = (int64_t)kill_after_ms * MS;
+    o.limit_sig = SIGKILL;
+    run_child_opts(fn, NULL, &o, &kid);
+    return child_exit_code(&kid);
 }
 
 /* ---- deadlock with a blocked thread ---- */
@@ -70,7 +56,8 @@ static void dl_main(void *arg) {
     gort_sleep(50 * MS);   /* the thread is parked by now */
     gort_chan_recv(c, NULL);   /* forever */
 }
-static int dl_child(void) {
+static int dl_child(void *arg) {
+    (void)arg;
     never = gort_chan_make(0, 0);
     return gort_run(dl_main, NULL) == -EDEADLK ? 0 : 1;
 }
@@ -96,7 +83,7 @@ static void sl_main(void *arg) {
     CHECK_EQ(gort_chan_recv(rel, NULL), 1);
     pthread_join(th, NULL);
 }
-static int sl_child(void) { return gort_run(sl_main, NULL) == 0 && check_failures() == 0 ? 0 : 1; }
+static int sl_child(void *arg) { (void)arg; return gort_run(sl_main, NULL) == 0 && check_failures() == 0 ? 0 : 1; }
 
 /* ---- dump in background mode ---- */
 static gort_chan *bg;
@@ -108,7 +95,8 @@ static void *dumper_thread(void *arg) {
     gort_chan_send(bg, NULL);
     return NULL;
 }
-static int bg_child(void) {
+static int bg_child(void *arg) {
+    (void)arg;
     pthread_t th;
     char path[] = "/tmp/gort_ptd_XXXXXX", buf[4096];
     ssize_t n;
@@ -127,7 +115,8 @@ static int bg_child(void) {
 }
 
 /* ---- no runtime ---- */
-static int nort_child(void) {
+static int nort_child(void *arg) {
+    (void)arg;
     gort_chan *c = gort_chan_make(0, 0);
     gort_chan_recv(c, NULL);   /* forever, after saying so */
     return 0;
@@ -137,21 +126,21 @@ int main(void) {
     int rc;
     rc = in_child(dl_child, 0);
     CHECK_EQ(rc, 0);
-    CHECK(strstr(child_err, "deadlock") != NULL);
-    CHECK(strstr(child_err, "[chan receive") != NULL && strstr(child_err, "thread ") != NULL);
-    if (check_failures()) check_note("deadlock child's stderr:\n%s", child_err);
+    CHECK(strstr(kid.err, "deadlock") != NULL);
+    CHECK(strstr(kid.err, "[chan receive") != NULL && strstr(kid.err, "thread ") != NULL);
+    if (check_failures()) check_note("deadlock child's stderr:\n%s", kid.err);
 
     rc = in_child(sl_child, 0);
     CHECK_EQ(rc, 0);
-    CHECK(strstr(child_err, "deadlock") == NULL);
+    CHECK(strstr(kid.err, "deadlock") == NULL);
 
     rc = in_child(bg_child, 0);
     CHECK_EQ(rc, 0);
-    CHECK(strstr(child_err, "thread ") != NULL && strstr(child_err, "[chan receive, ") != NULL);
-    if (check_failures()) check_note("background child's stderr:\n%s", child_err);
+    CHECK(strstr(kid.err, "thread ") != NULL && strstr(kid.err, "[chan receive, ") != NULL);
+    if (check_failures()) check_note("background child's stderr:\n%s", kid.err);
 
     rc = in_child(nort_child, 300);
     CHECK_EQ(rc, 128 + SIGKILL);   /* it blocked, as documented */
-    CHECK(strstr(child_err, "no runtime running") != NULL);
+    CHECK(strstr(kid.err, "no runtime running") != NULL);
     return check_done();
 }

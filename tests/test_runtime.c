@@ -21,6 +21,7 @@
 #define GORT_IMPLEMENTATION
 #include "../gort.h"
 #include "check.h"
+#include "util.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -31,22 +32,6 @@
 
 #define WATCHDOG_S 900
 #define SEC        1000000000LL
-#define WAIT_NS    (120 * SEC)
-
-static long load(const long *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
-static void store(long *p, long v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
-static void inc(long *p) { __atomic_fetch_add(p, 1, __ATOMIC_ACQ_REL); }
-
-static int yield_until_alone(void)
-{
-    int64_t end = gort_now() + WAIT_NS;
-    while (gort_goroutines() != 1) {
-        if (gort_now() > end)
-            return 0;
-        gort_yield();
-    }
-    return 1;
-}
 
 static void nop(void *arg) { (void)arg; }
 
@@ -58,15 +43,15 @@ static long main_ran, child_in_goroutine, child_running;
 static void child(void *arg)
 {
     gort_wg *wg = (gort_wg *)arg;
-    store(&child_in_goroutine, gort_in_goroutine());
-    store(&child_running, gort_running());
+    STORE(&child_in_goroutine, gort_in_goroutine());
+    STORE(&child_running, gort_running());
     gort_wg_done(wg);
 }
 
 static void inside_main(void *arg)
 {
     gort_wg wg = GORT_WG_INIT;
-    inc(&main_ran);
+    INC(&main_ran);
     CHECK_EQ(gort_running(), 1);
     CHECK_EQ(gort_in_goroutine(), 1);
     CHECK_EQ(gort_maxprocs(), (int)(intptr_t)arg);
@@ -77,13 +62,13 @@ static void inside_main(void *arg)
     gort_wg_add(&wg, 1);
     CHECK_EQ(gort_go(child, &wg), 0);
     gort_wg_wait(&wg);
-    CHECK_EQ(load(&child_in_goroutine), 1);
-    CHECK_EQ(load(&child_running), 1);
+    CHECK_EQ(LOAD(&child_in_goroutine), 1);
+    CHECK_EQ(LOAD(&child_running), 1);
     CHECK(yield_until_alone());
 }
 
 static long nested_ran;
-static void nested_fn(void *arg) { (void)arg; inc(&nested_ran); }
+static void nested_fn(void *arg) { (void)arg; INC(&nested_ran); }
 
 static void nested_main(void *arg)
 {
@@ -95,7 +80,7 @@ static void nested_main(void *arg)
     CHECK(gort_run(nested_fn, NULL) < 0);
     CHECK(gort_run_opts(&o, nested_fn, NULL) < 0);
     CHECK(gort_start(&o) < 0);
-    CHECK_EQ(load(&nested_ran), 0);
+    CHECK_EQ(LOAD(&nested_ran), 0);
     CHECK_EQ(gort_running(), 1);
     CHECK_EQ(gort_maxprocs(), 2);
 }
@@ -107,9 +92,9 @@ static void test_inside(void)
     for (mp = 1; mp <= 3; mp++) {
         memset(&o, 0, sizeof o);
         o.maxprocs = mp;
-        store(&main_ran, 0);
+        STORE(&main_ran, 0);
         CHECK_EQ(gort_run_opts(&o, inside_main, (void *)(intptr_t)mp), 0);
-        CHECK_EQ(load(&main_ran), 1);
+        CHECK_EQ(LOAD(&main_ran), 1);
         CHECK_EQ(gort_running(), 0);
         CHECK_EQ(gort_in_goroutine(), 0);
         CHECK_EQ(gort_maxprocs(), 0);
@@ -167,7 +152,7 @@ static void restart_main(void *arg)
     CHECK(yield_until_alone());
     CHECK_EQ(gort_chan_free(pp.in), 0);
     CHECK_EQ(gort_chan_free(pp.out), 0);
-    inc(&main_ran);
+    INC(&main_ran);
     (void)round;
 }
 
@@ -175,7 +160,7 @@ static void test_restart(void)
 {
     gort_opts o;
     long r;
-    store(&main_ran, 0);
+    STORE(&main_ran, 0);
     for (r = 0; r < 5; r++) {
         memset(&o, 0, sizeof o);
         o.maxprocs = 1 + (int)(r % 2);
@@ -183,10 +168,10 @@ static void test_restart(void)
         CHECK_EQ(gort_running(), 0);
         CHECK_EQ(gort_go(nop, NULL), -ESRCH);
     }
-    CHECK_EQ(load(&main_ran), 5);
+    CHECK_EQ(LOAD(&main_ran), 5);
     /* and plain gort_run (default options) */
     CHECK_EQ(gort_run(restart_main, NULL), 0);
-    CHECK_EQ(load(&main_ran), 6);
+    CHECK_EQ(LOAD(&main_ran), 6);
 }
 
 /* ------------------------------------------------------------------ */
@@ -202,48 +187,48 @@ static void orphan_recv(void *arg)
 {
     long v;
     (void)arg;
-    inc(&orphan_started);
+    INC(&orphan_started);
     gort_chan_recv(orphan_chan, &v);
-    inc(&orphan_finished);
+    INC(&orphan_finished);
 }
 
 static void orphan_nilchan(void *arg)
 {
     long v;
     (void)arg;
-    inc(&orphan_started);
+    INC(&orphan_started);
     gort_chan_recv(NULL, &v);   /* blocks forever */
-    inc(&orphan_finished);
+    INC(&orphan_finished);
 }
 
 static void orphan_sleep(void *arg)
 {
     (void)arg;
-    inc(&orphan_started);
+    INC(&orphan_started);
     gort_sleep(3600 * SEC);
-    inc(&orphan_finished);
+    INC(&orphan_finished);
 }
 
 static void orphan_mutex(void *arg)
 {
     (void)arg;
-    inc(&orphan_started);
+    INC(&orphan_started);
     gort_mutex_lock(&orphan_mu);   /* main holds it and never unlocks */
-    inc(&orphan_finished);
+    INC(&orphan_finished);
 }
 
 static void orphan_wg_wait(void *arg)
 {
     (void)arg;
-    inc(&orphan_started);
+    INC(&orphan_started);
     gort_wg_wait(&orphan_wg);
-    inc(&orphan_finished);
+    INC(&orphan_finished);
 }
 
 static void orphan_spin(void *arg)
 {
     (void)arg;
-    inc(&orphan_started);
+    INC(&orphan_started);
     for (;;)
         gort_yield();
 }
@@ -265,9 +250,9 @@ static void orphan_main(void *arg)
         CHECK_EQ(gort_go(orphan_spin, NULL), 0);
     }
     end = gort_now() + WAIT_NS;
-    while (load(&orphan_started) != 6L * per && gort_now() < end)
+    while (LOAD(&orphan_started) != 6L * per && gort_now() < end)
         gort_yield();
-    CHECK_EQ(load(&orphan_started), 6L * per);
+    CHECK_EQ(LOAD(&orphan_started), 6L * per);
     CHECK_EQ(gort_goroutines(), 1 + 6L * per);
     /* return with all of them blocked or spinning */
 }
@@ -276,7 +261,7 @@ static void fresh_main(void *arg)
 {
     (void)arg;
     CHECK_EQ(gort_goroutines(), 1);   /* nothing left over from before */
-    inc(&main_ran);
+    INC(&main_ran);
 }
 
 static void test_orphans(void)
@@ -286,18 +271,18 @@ static void test_orphans(void)
     for (mp = 1; mp <= 2; mp++) {
         memset(&o, 0, sizeof o);
         o.maxprocs = mp;
-        store(&orphan_started, 0);
-        store(&orphan_finished, 0);
+        STORE(&orphan_started, 0);
+        STORE(&orphan_finished, 0);
         memset(&orphan_mu, 0, sizeof orphan_mu);
         memset(&orphan_wg, 0, sizeof orphan_wg);
         CHECK_EQ(gort_run_opts(&o, orphan_main, (void *)(intptr_t)10), 0);
         orphan_chans[mp - 1] = orphan_chan;
-        CHECK_EQ(load(&orphan_finished), 0);
+        CHECK_EQ(LOAD(&orphan_finished), 0);
         CHECK_EQ(gort_running(), 0);
         /* orphan_chan still has (dropped) waiters: it is left alone */
-        store(&main_ran, 0);
+        STORE(&main_ran, 0);
         CHECK_EQ(gort_run_opts(&o, fresh_main, NULL), 0);
-        CHECK_EQ(load(&main_ran), 1);
+        CHECK_EQ(LOAD(&main_ran), 1);
         CHECK_EQ(gort_run_opts(&o, restart_main, NULL), 0);
     }
 }
@@ -369,7 +354,7 @@ static void test_background_once(int maxprocs)
     CHECK_EQ(gort_maxprocs(), maxprocs);
     CHECK(gort_start(&o) < 0);              /* already running */
     CHECK(gort_run(nested_fn, NULL) < 0);   /* likewise */
-    CHECK_EQ(load(&nested_ran), 0);
+    CHECK_EQ(LOAD(&nested_ran), 0);
     CHECK_EQ(gort_running(), 1);
 
     memset(&b, 0, sizeof b);
@@ -378,7 +363,7 @@ static void test_background_once(int maxprocs)
     b.to_gor = gort_chan_make(sizeof(long), 16);
     b.done = gort_chan_make(sizeof(long), 0);
     CHECK(b.to_thread && b.to_gor && b.done);
-    store(&bg_flags, 0);
+    STORE(&bg_flags, 0);
     gort_wg_add(&b.left, 2);
     CHECK_EQ(pthread_create(&t, NULL, bg_thread, &b), 0);
     CHECK_EQ(gort_go(bg_producer, &b), 0);   /* from the main thread */
@@ -386,7 +371,7 @@ static void test_background_once(int maxprocs)
     CHECK_EQ(gort_chan_recv(b.done, &total), 1);   /* main thread blocks */
     CHECK_EQ(total, b.n * (b.n + 1) / 2);
     CHECK_EQ(pthread_join(t, NULL), 0);
-    CHECK_EQ(load(&bg_flags), 3);
+    CHECK_EQ(LOAD(&bg_flags), 3);
     gort_wg_wait(&b.left);   /* the main thread waits on a WaitGroup too */
     CHECK_EQ(gort_chan_free(b.to_thread), 0);
     CHECK_EQ(gort_chan_free(b.to_gor), 0);
@@ -408,13 +393,13 @@ static void test_background(void)
     CHECK_EQ(gort_running(), 1);
     CHECK(gort_maxprocs() >= 1);
     CHECK_EQ(gort_stop(), 0);
-    store(&main_ran, 0);
+    STORE(&main_ran, 0);
     CHECK_EQ(gort_run_opts(NULL, fresh_main, NULL), 0);
-    CHECK_EQ(load(&main_ran), 1);
+    CHECK_EQ(LOAD(&main_ran), 1);
     /* gort_run still works after background mode */
-    store(&main_ran, 0);
+    STORE(&main_ran, 0);
     CHECK_EQ(gort_run(restart_main, NULL), 0);
-    CHECK_EQ(load(&main_ran), 1);
+    CHECK_EQ(LOAD(&main_ran), 1);
 }
 
 /* ------------------------------------------------------------------ */
@@ -434,7 +419,7 @@ static void test_strerror(void)
 
 int main(void)
 {
-    alarm(WATCHDOG_S);
+    watchdog(WATCHDOG_S);
     unsetenv("GORT_MAXPROCS");
 
     CHECK_EQ(gort_running(), 0);

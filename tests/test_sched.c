@@ -20,6 +20,7 @@
 #define GORT_IMPLEMENTATION
 #include "../gort.h"
 #include "check.h"
+#include "util.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -32,38 +33,9 @@
 #define NOINLINE   __attribute__((noinline))
 #define WATCHDOG_S 900
 #define SEC        1000000000LL
-#define WAIT_NS    (120 * SEC)   /* bound on waits that must end: only a hang reaches it */
 #define SPIN_NS    (30 * SEC)    /* bound on non-yielding spins */
 
 static gort_wg wg = GORT_WG_INIT;
-
-static long load(const long *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
-static void store(long *p, long v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
-static void inc(long *p) { __atomic_fetch_add(p, 1, __ATOMIC_ACQ_REL); }
-
-/* Yield until *p == want; 1 if it got there. */
-static int yield_until(const long *p, long want)
-{
-    int64_t end = gort_now() + WAIT_NS;
-    while (load(p) != want) {
-        if (gort_now() > end)
-            return 0;
-        gort_yield();
-    }
-    return 1;
-}
-
-/* Yield until only the calling goroutine is left. */
-static int yield_until_alone(void)
-{
-    int64_t end = gort_now() + WAIT_NS;
-    while (gort_goroutines() != 1) {
-        if (gort_now() > end)
-            return 0;
-        gort_yield();
-    }
-    return 1;
-}
 
 static void run(int maxprocs, void (*fn)(void *), void *arg)
 {
@@ -82,14 +54,14 @@ static long counter;
 static void count_one(void *arg)
 {
     (void)arg;
-    inc(&counter);
+    INC(&counter);
 }
 
 static void many_main(void *arg)
 {
     long n = check_scale(20000), i, bad = 0;
     (void)arg;
-    store(&counter, 0);
+    STORE(&counter, 0);
     CHECK_EQ(gort_goroutines(), 1);
     for (i = 0; i < n; i++) {
         if (gort_go(count_one, NULL) != 0)
@@ -97,7 +69,7 @@ static void many_main(void *arg)
     }
     CHECK_EQ(bad, 0);
     CHECK(yield_until(&counter, n));
-    CHECK_EQ(load(&counter), n);
+    CHECK_EQ(LOAD(&counter), n);
     CHECK(yield_until_alone());
     CHECK_EQ(gort_goroutines(), 1);
 }
@@ -106,7 +78,7 @@ static void many_main(void *arg)
 static void tree_node(void *arg)
 {
     long depth = (long)(intptr_t)arg;
-    inc(&counter);
+    INC(&counter);
     if (depth > 0) {
         CHECK_EQ(gort_go(tree_node, (void *)(intptr_t)(depth - 1)), 0);
         CHECK_EQ(gort_go(tree_node, (void *)(intptr_t)(depth - 1)), 0);
@@ -120,7 +92,7 @@ static void tree_main(void *arg)
     while ((2L << (depth + 1)) - 1 <= check_scale(16383))
         depth++;
     nodes = (2L << depth) - 1;
-    store(&counter, 0);
+    STORE(&counter, 0);
     CHECK_EQ(gort_go(tree_node, (void *)(intptr_t)depth), 0);
     CHECK(yield_until(&counter, nodes));
     CHECK(yield_until_alone());
@@ -135,12 +107,12 @@ static void par_spin(void *arg)
 {
     int me = (int)(intptr_t)arg;
     int64_t end;
-    store(&par_flag[me], 1);
+    STORE(&par_flag[me], 1);
     end = gort_now() + SPIN_NS;
     /* no scheduling point in this loop: only another P can run the other */
-    while (!load(&par_flag[1 - me]) && gort_now() < end)
+    while (!LOAD(&par_flag[1 - me]) && gort_now() < end)
         ;
-    store(&par_saw[me], load(&par_flag[1 - me]));
+    STORE(&par_saw[me], LOAD(&par_flag[1 - me]));
     gort_wg_done(&wg);
 }
 
@@ -153,8 +125,8 @@ static void par_main(void *arg)
     CHECK_EQ(gort_go(par_spin, (void *)0), 0);
     CHECK_EQ(gort_go(par_spin, (void *)1), 0);
     gort_wg_wait(&wg);   /* parks main: its P is free for a spinner */
-    CHECK_EQ(load(&par_saw[0]), 1);
-    CHECK_EQ(load(&par_saw[1]), 1);
+    CHECK_EQ(LOAD(&par_saw[0]), 1);
+    CHECK_EQ(LOAD(&par_saw[1]), 1);
 }
 
 /* ------------------------------------------------------------------ */
@@ -166,7 +138,7 @@ static long steal_ran, steal_seen;
 static void steal_child(void *arg)
 {
     (void)arg;
-    inc(&steal_ran);
+    INC(&steal_ran);
 }
 
 static void steal_spawner(void *arg)
@@ -178,21 +150,21 @@ static void steal_spawner(void *arg)
         CHECK_EQ(gort_go(steal_child, NULL), 0);
     end = gort_now() + SPIN_NS;
     /* never yields: the children sit in this P's queue until stolen */
-    while (load(&steal_ran) != STEAL_N && gort_now() < end)
+    while (LOAD(&steal_ran) != STEAL_N && gort_now() < end)
         ;
-    store(&steal_seen, load(&steal_ran));
+    STORE(&steal_seen, LOAD(&steal_ran));
     gort_wg_done(&wg);
 }
 
 static void steal_main(void *arg)
 {
     (void)arg;
-    store(&steal_ran, 0);
-    store(&steal_seen, 0);
+    STORE(&steal_ran, 0);
+    STORE(&steal_seen, 0);
     gort_wg_add(&wg, 1);
     CHECK_EQ(gort_go(steal_spawner, NULL), 0);
     gort_wg_wait(&wg);
-    CHECK_EQ(load(&steal_seen), STEAL_N);
+    CHECK_EQ(LOAD(&steal_seen), STEAL_N);
     CHECK(yield_until_alone());
 }
 
@@ -206,10 +178,10 @@ static void fair_main_g(void *arg)
     int me = (int)(intptr_t)arg, other = 1 - me;
     long i, before, after;
     for (i = 0; i < fair_iters; i++) {
-        before = load(&fair_progress[other]);
-        store(&fair_progress[me], i + 1);
+        before = LOAD(&fair_progress[other]);
+        STORE(&fair_progress[me], i + 1);
         gort_yield();
-        after = load(&fair_progress[other]);
+        after = LOAD(&fair_progress[other]);
         /* on one P the other goroutine, unless finished, ran meanwhile */
         if (after == before && after < fair_iters)
             fair_stalls[me]++;
@@ -252,7 +224,7 @@ static void yg_waiter(void *arg)
     long v;
     (void)arg;
     gort_chan_recv(yg_gate, &v);
-    inc(&yg_done);
+    INC(&yg_done);
 }
 
 static void yield_global_main(void *arg)
@@ -262,7 +234,7 @@ static void yield_global_main(void *arg)
     (void)arg;
     if (n < 1000)
         n = 1000;   /* well past a local queue (256) */
-    store(&yg_done, 0);
+    STORE(&yg_done, 0);
     yg_gate = gort_chan_make(sizeof(long), 0);
     CHECK(yg_gate != NULL);
     for (i = 0; i < n; i++)
@@ -274,11 +246,11 @@ static void yield_global_main(void *arg)
         gort_yield();   /* every waiter is parked */
     CHECK_EQ(gort_chan_close(yg_gate), 0);
     end = gort_now() + WAIT_NS;
-    while (load(&yg_done) != n && gort_now() < end) {
+    while (LOAD(&yg_done) != n && gort_now() < end) {
         gort_yield();
         yields++;
     }
-    CHECK_EQ(load(&yg_done), n);
+    CHECK_EQ(LOAD(&yg_done), n);
     check_note("yield with %ld goroutines woken at once: %ld yields until all ran", n, yields);
     CHECK(yields <= n);
     CHECK(yield_until_alone());
@@ -293,42 +265,42 @@ static long exit_before, exit_after, exit_unwound, exit_started;
 static NOINLINE void exit_deep(int depth)
 {
     if (depth == 0) {
-        inc(&exit_before);
+        INC(&exit_before);
         gort_wg_done(&wg);
         gort_exit();
-        inc(&exit_after);   /* never runs */
+        INC(&exit_after);   /* never runs */
         return;
     }
     exit_deep(depth - 1);
-    inc(&exit_unwound);     /* never runs */
+    INC(&exit_unwound);     /* never runs */
 }
 
 static void exit_g(void *arg)
 {
-    inc(&exit_started);
+    INC(&exit_started);
     exit_deep((int)(intptr_t)arg);
-    inc(&exit_unwound);     /* never runs */
+    INC(&exit_unwound);     /* never runs */
 }
 
 static void exit_main(void *arg)
 {
     long n = 50, i;
     (void)arg;
-    store(&exit_before, 0);
-    store(&exit_after, 0);
-    store(&exit_unwound, 0);
-    store(&exit_started, 0);
+    STORE(&exit_before, 0);
+    STORE(&exit_after, 0);
+    STORE(&exit_unwound, 0);
+    STORE(&exit_started, 0);
     gort_wg_add(&wg, (int)n);
     for (i = 0; i < n; i++)
         CHECK_EQ(gort_go(exit_g, (void *)(intptr_t)(i % 10)), 0);
     gort_wg_wait(&wg);
     CHECK(yield_until_alone());
-    CHECK_EQ(load(&exit_started), n);
-    CHECK_EQ(load(&exit_before), n);
-    CHECK_EQ(load(&exit_after), 0);
-    CHECK_EQ(load(&exit_unwound), 0);
+    CHECK_EQ(LOAD(&exit_started), n);
+    CHECK_EQ(LOAD(&exit_before), n);
+    CHECK_EQ(LOAD(&exit_after), 0);
+    CHECK_EQ(LOAD(&exit_unwound), 0);
     /* the runtime still works after goroutines exited this way */
-    store(&counter, 0);
+    STORE(&counter, 0);
     for (i = 0; i < n; i++)
         CHECK_EQ(gort_go(count_one, NULL), 0);
     CHECK(yield_until(&counter, n));
@@ -343,17 +315,17 @@ static long seen_maxprocs;
 static void maxprocs_main(void *arg)
 {
     (void)arg;
-    store(&seen_maxprocs, gort_maxprocs());
+    STORE(&seen_maxprocs, gort_maxprocs());
 }
 
 static long run_maxprocs(int maxprocs, int use_plain_run)
 {
-    store(&seen_maxprocs, -1);
+    STORE(&seen_maxprocs, -1);
     if (use_plain_run)
         CHECK_EQ(gort_run(maxprocs_main, NULL), 0);
     else
         run(maxprocs, maxprocs_main, NULL);
-    return load(&seen_maxprocs);
+    return LOAD(&seen_maxprocs);
 }
 
 static void test_maxprocs(void)
@@ -393,8 +365,8 @@ static void bg_work(void *arg)
 {
     (void)arg;
     if (gort_in_goroutine())
-        inc(&bg_in_goroutine);
-    inc(&bg_count);
+        INC(&bg_in_goroutine);
+    INC(&bg_count);
     gort_wg_done(&bg_wg);
 }
 
@@ -421,8 +393,8 @@ static void test_background(int maxprocs)
     int i;
     memset(&o, 0, sizeof o);
     o.maxprocs = maxprocs;
-    store(&bg_count, 0);
-    store(&bg_in_goroutine, 0);
+    STORE(&bg_count, 0);
+    STORE(&bg_in_goroutine, 0);
     CHECK_EQ(gort_start(&o), 0);
     CHECK_EQ(gort_maxprocs(), maxprocs);
     for (i = 0; i < 2; i++)
@@ -431,8 +403,8 @@ static void test_background(int maxprocs)
     bg_thread((void *)(intptr_t)n);
     for (i = 0; i < 2; i++)
         CHECK_EQ(pthread_join(t[i], NULL), 0);
-    CHECK_EQ(load(&bg_count), 3 * n);
-    CHECK_EQ(load(&bg_in_goroutine), 3 * n);
+    CHECK_EQ(LOAD(&bg_count), 3 * n);
+    CHECK_EQ(LOAD(&bg_in_goroutine), 3 * n);
     CHECK_EQ(gort_stop(), 0);
     CHECK_EQ(gort_go(bg_work, NULL), -ESRCH);
 }
@@ -440,7 +412,7 @@ static void test_background(int maxprocs)
 int main(void)
 {
     int mp;
-    alarm(WATCHDOG_S);
+    watchdog(WATCHDOG_S);
     unsetenv("GORT_MAXPROCS");
 
     for (mp = 1; mp <= 2; mp++) {

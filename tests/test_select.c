@@ -27,6 +27,7 @@
 #define GORT_IMPLEMENTATION
 #include "../gort.h"
 #include "check.h"
+#include "util.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -34,24 +35,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LOAD(p)      __atomic_load_n((p), __ATOMIC_ACQUIRE)
-#define STORE(p, v)  __atomic_store_n((p), (v), __ATOMIC_RELEASE)
-#define ADD(p, v)    __atomic_add_fetch((p), (v), __ATOMIC_ACQ_REL)
-
 #define MS 1000000LL
 
 /* An elem pointer for cases that must never be read or written (nil
    channels, channels nobody uses): touching it crashes the test. */
 #define POISON ((void *)(uintptr_t)8)
-
-static uint64_t rng_next(uint64_t *s)
-{
-    uint64_t x = *s;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return *s = x;
-}
 
 static void set_case(gort_case *c, gort_chan *ch, int op, void *elem)
 {
@@ -59,19 +47,6 @@ static void set_case(gort_case *c, gort_chan *ch, int op, void *elem)
     c->op = op;
     c->elem = elem;
     c->ok = -1;
-}
-
-/* Parks (1 ms naps) until *p >= want; gives up after 20 s (a hang
-   detector, not a timing assertion). */
-static int wait_for(int *p, int want)
-{
-    int64_t end = gort_now() + 20000 * MS;
-    while (LOAD(p) < want) {
-        if (gort_now() > end)
-            return 0;
-        gort_sleep(1 * MS);
-    }
-    return 1;
 }
 
 /* ------------------------------------------------------------ select3.go: what blocks */
@@ -140,7 +115,7 @@ static void f_select_self(struct blk *b)   /* must not match itself */
         CHECK_EQ(cs[b->v].ok, 0);    /* woken only by the close */
 }
 
-static void test_select3(void)
+static void test_select_blocks_exactly_when_go_does(void)   /* Go test/chan/select3.go */
 {
     /* blocked forever: left parked when the suite's main returns */
     static struct blk forever[5];
@@ -279,7 +254,7 @@ static int go_send(gort_chan *a, gort_chan *b, int *evals)
     return i;
 }
 
-static void test_select_go(void)
+static void test_select_chosen_send_then_nil_sends_once_each(void)   /* Go test/chan/select.go */
 {
     gort_chan *a = gort_chan_make(sizeof(unsigned), 1);
     gort_chan *b = gort_chan_make(sizeof(unsigned), 1);
@@ -303,7 +278,7 @@ static void test_select_go(void)
    position. The real case must be chosen, only its elem written; the
    dummies' elems (a sentinel, or a pointer that crashes if touched) stay
    as they were. Then the same with no real case: -EAGAIN / -ETIMEDOUT. */
-static void test_select5(void)
+static void test_select_writes_only_the_chosen_elem(void)   /* Go test/chan/select4.go, select5.go */
 {
     gort_chan *c = gort_chan_make(sizeof(int), 1);
     gort_chan *dummy = gort_chan_make(sizeof(int), 0);
@@ -393,7 +368,7 @@ static void s6_c(void *p)
     gort_wg_done(&s->wg);
 }
 
-static void test_select6(void)
+static void test_select_lost_case_keeps_other_queues(void)   /* Go test/chan/select6.go */
 {
     int round;
     for (round = 0; round < (int)check_scale(200); round++) {
@@ -448,7 +423,7 @@ static void s7_recv(void *p)
     gort_wg_done(&s->wg);
 }
 
-static void test_select7(void)
+static void test_select_as_sender_and_receiver_every_way(void)   /* Go test/chan/select7.go */
 {
     int send, recv;
     for (send = 0; send < 3; send++) {
@@ -527,7 +502,7 @@ static void ds_mux(void *p)
     gort_wg_done(&m->d->wg);
 }
 
-static void test_doubleselect(void)
+static void test_select_never_fires_two_cases(void)   /* Go test/chan/doubleselect.go */
 {
     struct dsel d;
     struct dmux m[4];
@@ -1284,7 +1259,7 @@ static long rss_kib(void)
 #define SANITIZED 0
 #endif
 
-static void test_select2(void)
+static void test_select_loop_does_not_grow_memory(void)   /* Go test/chan/select2.go */
 {
     struct s2 s;
     gort_chan *dummy = gort_chan_make(sizeof(int), 0);
@@ -1312,12 +1287,12 @@ static void test_select2(void)
 static void suite(void *arg)
 {
     (void)arg;
-    test_select3();
-    test_select_go();
-    test_select5();
-    test_select6();
-    test_select7();
-    test_doubleselect();
+    test_select_blocks_exactly_when_go_does();
+    test_select_chosen_send_then_nil_sends_once_each();
+    test_select_writes_only_the_chosen_elem();
+    test_select_lost_case_keeps_other_queues();
+    test_select_as_sender_and_receiver_every_way();
+    test_select_never_fires_two_cases();
     test_fairness();
     test_timeouts();
     test_same_channel();
@@ -1327,18 +1302,12 @@ static void suite(void *arg)
     test_many_cases();
     test_many_cases_parked();
     test_both_ways_two_selects();
-    test_select2();
+    test_select_loop_does_not_grow_memory();
 }
 
 int main(void)
 {
-    static const int procs[] = { 1, 2 };
-    size_t i;
-    for (i = 0; i < sizeof procs / sizeof procs[0]; i++) {
-        gort_opts o;
-        memset(&o, 0, sizeof o);
-        o.maxprocs = procs[i];
-        CHECK_EQ(gort_run_opts(&o, suite, NULL), 0);
-    }
+    CHECK_EQ(run_procs(1, suite, NULL), 0);
+    CHECK_EQ(run_procs(2, suite, NULL), 0);
     return check_done();
 }

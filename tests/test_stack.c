@@ -26,6 +26,7 @@
 #define GORT_IMPLEMENTATION
 #include "../gort.h"
 #include "check.h"
+#include "util.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -39,7 +40,6 @@
 #define NOINLINE   __attribute__((noinline))
 #define WATCHDOG_S 900
 #define SEC        1000000000LL
-#define WAIT_NS    (120 * SEC)
 #define KiB        1024L
 #define MiB        (1024L * 1024L)
 
@@ -53,27 +53,6 @@
 #ifndef STACK_SANITIZED
 #define STACK_SANITIZED 0
 #endif
-
-static long load(const long *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
-static void store(long *p, long v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
-static void inc(long *p) { __atomic_fetch_add(p, 1, __ATOMIC_ACQ_REL); }
-
-static int under_valgrind(void)
-{
-    const char *p = getenv("LD_PRELOAD");
-    return p && strstr(p, "vgpreload") != NULL;
-}
-
-static int yield_until_alone(void)
-{
-    int64_t end = gort_now() + WAIT_NS;
-    while (gort_goroutines() != 1) {
-        if (gort_now() > end)
-            return 0;
-        gort_yield();
-    }
-    return 1;
-}
 
 /* ------------------------------------------------------------------ */
 /* Using the stack                                                     */
@@ -149,7 +128,7 @@ static void use_job_main(void *arg)
         j->bad = use_stack4k(0, j->bytes / (4 * KiB));
     else
         j->bad = use_stack(0, j->bytes / KiB);
-    store(&j->done, 1);
+    STORE(&j->done, 1);
     if (j->wg)
         gort_wg_done(j->wg);
 }
@@ -164,7 +143,7 @@ static void use_main(void *arg)
     gort_wg_add(&wg, 1);
     CHECK_EQ(gort_go(use_job_main, &child), 0);
     gort_wg_wait(&wg);
-    CHECK_EQ(load(&child.done), 1);
+    CHECK_EQ(LOAD(&child.done), 1);
     CHECK_EQ(child.bad, 0);
     use_job_main(j);   /* the main goroutine itself */
 }
@@ -191,24 +170,6 @@ static void test_use(size_t stack_size, long bytes, int big)
 /* ------------------------------------------------------------------ */
 /* Memory is given back                                                */
 
-static long status_kb(const char *field)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    size_t n = strlen(field);
-    long v = -1;
-    if (!f)
-        return -1;
-    while (fgets(line, sizeof line, f)) {
-        if (strncmp(line, field, n) == 0 && line[n] == ':') {
-            v = strtol(line + n + 1, NULL, 10);
-            break;
-        }
-    }
-    fclose(f);
-    return v;
-}
-
 #define RELEASE_N 64
 static gort_chan *release_gate;
 static long       release_reached, release_left;
@@ -216,7 +177,7 @@ static long       release_reached, release_left;
 static void release_wait(void)
 {
     long v;
-    inc(&release_reached);
+    INC(&release_reached);
     CHECK_EQ(gort_chan_recv(release_gate, &v), 0);   /* closed */
 }
 
@@ -224,7 +185,7 @@ static void release_g(void *arg)
 {
     long *bad = (long *)arg;
     *bad = use_stack(0, 1024);   /* 1 MiB, parked at the bottom */
-    inc(&release_left);          /* done with the gate */
+    INC(&release_left);          /* done with the gate */
 }
 
 static void shallow_g(void *arg)
@@ -249,23 +210,23 @@ static void release_main(void *arg)
 
     release_gate = gort_chan_make(sizeof(long), 0);
     CHECK(release_gate != NULL);
-    store(&release_reached, 0);
-    store(&release_left, 0);
+    STORE(&release_reached, 0);
+    STORE(&release_left, 0);
     at_bottom = release_wait;
     frames_zero = zero;
-    before = status_kb("VmRSS");
+    before = proc_status_kb("VmRSS");
     for (i = 0; i < RELEASE_N; i++)
         CHECK_EQ(gort_go(release_g, &bad[i]), 0);
     end = gort_now() + WAIT_NS;
-    while (load(&release_reached) != RELEASE_N && gort_now() < end)
+    while (LOAD(&release_reached) != RELEASE_N && gort_now() < end)
         gort_sleep(SEC / 1000);
-    CHECK_EQ(load(&release_reached), RELEASE_N);
-    peak = status_kb("VmRSS");
+    CHECK_EQ(LOAD(&release_reached), RELEASE_N);
+    peak = proc_status_kb("VmRSS");
     CHECK_EQ(gort_chan_close(release_gate), 0);
     end = gort_now() + WAIT_NS;
-    while (load(&release_left) != RELEASE_N && gort_now() < end)
+    while (LOAD(&release_left) != RELEASE_N && gort_now() < end)
         gort_yield();
-    CHECK_EQ(load(&release_left), RELEASE_N);
+    CHECK_EQ(LOAD(&release_left), RELEASE_N);
     CHECK(yield_until_alone());
     for (i = 0; i < RELEASE_N; i++)
         sumbad += bad[i];
@@ -277,7 +238,7 @@ static void release_main(void *arg)
     /* The runtime may give stacks back lazily: wait up to 10 s. */
     end = gort_now() + 10 * SEC;
     do {
-        after = status_kb("VmRSS");
+        after = proc_status_kb("VmRSS");
         if (after - before <= 8 * 1024)
             break;
         gort_sleep(SEC / 20);
@@ -308,59 +269,6 @@ static void test_release(void)
 
 /* ------------------------------------------------------------------ */
 /* Child processes                                                     */
-
-struct child {
-    int  status;
-    char err[16384];   /* its stderr */
-};
-
-static void run_child(void (*scenario)(void *), void *arg, struct child *c)
-{
-    int p[2];
-    pid_t pid;
-    size_t got = 0;
-    ssize_t n;
-    memset(c, 0, sizeof *c);
-    c->status = -1;
-    if (pipe(p) != 0) {
-        CHECK(0);
-        return;
-    }
-    fflush(stdout);
-    fflush(stderr);
-    pid = fork();
-    if (pid < 0) {
-        CHECK(0);
-        close(p[0]);
-        close(p[1]);
-        return;
-    }
-    if (pid == 0) {
-        close(p[0]);
-        dup2(p[1], 2);
-        close(p[1]);
-        alarm(120);
-        scenario(arg);
-        _exit(0);
-    }
-    close(p[1]);
-    for (;;) {
-        n = read(p[0], c->err + got, sizeof c->err - 1 - got);
-        if (n > 0) {
-            got += (size_t)n;
-            if (got == sizeof c->err - 1)
-                got = 0;   /* keep reading (and keep the tail) */
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        break;
-    }
-    c->err[got] = '\0';
-    close(p[0]);
-    while (waitpid(pid, &c->status, 0) < 0 && errno == EINTR)
-        ;
-}
 
 static int aborted(int status)
 {
@@ -447,7 +355,7 @@ static void test_overflow(void)
         snprintf(what, sizeof what, "overflow (GORT_DEBUG=%s, debug=%d, %s goroutine)",
                  cfgs[i].env_debug ? cfgs[i].env_debug : "", cfgs[i].debug,
                  cfgs[i].in_main ? "main" : "another");
-        run_child(overflow_child, (void *)&cfgs[i], &c);
+        run_child_void(overflow_child, (void *)&cfgs[i], 120, &c);
         describe(what, &c);
         CHECK(aborted(c.status));
         CHECK(strstr(c.err, "stack overflow") != NULL);
@@ -525,7 +433,7 @@ static void test_bigframe(int yield_only)
     for (y = yield_only; y <= 1; y++) {
         char what[128];
         snprintf(what, sizeof what, "300 KiB frame on a 256 KiB stack%s", y ? ", sleeping inside" : "");
-        run_child(bigframe_child, (void *)(intptr_t)y, &c);
+        run_child_void(bigframe_child, (void *)(intptr_t)y, 120, &c);
         describe(what, &c);
         CHECK(aborted(c.status));
         CHECK(strstr(c.err, "stack overflow") != NULL);
@@ -582,12 +490,12 @@ static void test_sizes_in_child(void)
     struct child c;
     size_t size;
 
-    run_child(env_size_child, NULL, &c);
+    run_child_void(env_size_child, NULL, 120, &c);
     describe("GORT_STACK_SIZE=8m, 4 MiB used", &c);
     CHECK(WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0);
 
     size = 1;
-    run_child(size_child, &size, &c);
+    run_child_void(size_child, &size, 120, &c);
     CHECK(WIFEXITED(c.status) &&
           (WEXITSTATUS(c.status) == 10 || WEXITSTATUS(c.status) == 20));
     if (WIFEXITED(c.status) && WEXITSTATUS(c.status) == 10)
@@ -598,7 +506,7 @@ static void test_sizes_in_child(void)
         describe("stack_size 1", &c);
 
     size = SIZE_MAX;
-    run_child(size_child, &size, &c);
+    run_child_void(size_child, &size, 120, &c);
     describe("stack_size SIZE_MAX", &c);
     CHECK(WIFEXITED(c.status) &&
           (WEXITSTATUS(c.status) == 20 || WEXITSTATUS(c.status) == 21));
@@ -726,7 +634,7 @@ static void test_default_segv(void)
     CHECK(fault_page != (char *)MAP_FAILED);
     if (fault_page == (char *)MAP_FAILED)
         return;
-    run_child(default_segv_child, NULL, &c);
+    run_child_void(default_segv_child, NULL, 120, &c);
     describe("SIGSEGV outside any stack, no handler", &c);
     CHECK(WIFSIGNALED(c.status) && WTERMSIG(c.status) == SIGSEGV);
     CHECK(strstr(c.err, "stack overflow") == NULL);
@@ -736,7 +644,7 @@ static void test_default_segv(void)
 #ifndef STACK_NOCLASH   /* test_stack_noclash.c has its own main */
 int main(void)
 {
-    alarm(WATCHDOG_S);
+    watchdog(WATCHDOG_S);
     unsetenv("GORT_STACK_SIZE");
     unsetenv("GORT_DEBUG");
 

@@ -19,7 +19,7 @@
 
 int main(void)
 {
-    alarm(WATCHDOG_S);
+    watchdog(WATCHDOG_S);
     unsetenv("GORT_STACK_SIZE");
     unsetenv("GORT_DEBUG");
     if (under_valgrind())

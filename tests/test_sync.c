@@ -23,6 +23,7 @@
 #define GORT_IMPLEMENTATION
 #include "../gort.h"
 #include "check.h"
+#include "util.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -31,25 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LOAD(p)      __atomic_load_n((p), __ATOMIC_ACQUIRE)
-#define STORE(p, v)  __atomic_store_n((p), (v), __ATOMIC_RELEASE)
-#define ADD(p, v)    __atomic_add_fetch((p), (v), __ATOMIC_ACQ_REL)
-
 #define MS 1000000LL
-
-/* Parks (1 ms naps) until *p >= want; gives up after 20 s (a hang
-   detector, not a timing assertion). Works from a goroutine and from a
-   plain thread. */
-static int wait_for(int *p, int want)
-{
-    int64_t end = gort_now() + 20000 * MS;
-    while (LOAD(p) < want) {
-        if (gort_now() > end)
-            return 0;
-        gort_sleep(1 * MS);
-    }
-    return 1;
-}
 
 /* Plain threads. A thread counts as a possible waker for the deadlock
    detector only once it has called into gort (API.md), so the trampoline

@@ -37,6 +37,7 @@
 #define GORT_IMPLEMENTATION
 #include "../gort.h"
 #include "check.h"
+#include "util.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -53,34 +54,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#define LOAD(p)      __atomic_load_n((p), __ATOMIC_ACQUIRE)
-#define STORE(p, v)  __atomic_store_n((p), (v), __ATOMIC_RELEASE)
-#define ADD(p, v)    __atomic_add_fetch((p), (v), __ATOMIC_ACQ_REL)
-
 #define MS 1000000LL
 #define HANG_MS 60000   /* hang detectors, not timing assertions */
-
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 static int64_t cpu_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static void plain_sleep_ms(long ms)
-{
-    struct timespec ts;
-    ts.tv_sec = ms / 1000;
-    ts.tv_nsec = (ms % 1000) * 1000000L;
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
 }
 
 static double test_scale(void)
@@ -423,13 +404,6 @@ static void test_idle(void)
 
 /* ------------------------------------------------------------ children */
 
-/* What a child hands back: exit status and stderr. */
-struct outcome {
-    int    status;
-    char   err[65536];
-    size_t len;
-};
-
 static int *shared_seen;   /* MAP_SHARED: the parent saw the hog report */
 
 enum { CHILD_HOG, CHILD_HOG_OFF, CHILD_POLITE, CHILD_RUN };
@@ -440,89 +414,46 @@ struct child_spec {
     int    maxprocs;
 };
 
-/* Runs the scenario in a child with stderr on a pipe. The child exits 0
-   if gort_run returned 0, 42 for -EDEADLK, 3 otherwise; alarm(30) turns a
+/* The child: exits 0 if gort_run returned 0, 42 for -EDEADLK, 3
+   otherwise. */
+static int spec_child(void *arg)
+{
+    const struct child_spec *cs = (const struct child_spec *)arg;
+    gort_opts opts;
+    int rc;
+    unsetenv("GORT_HOG_MS");
+    memset(&opts, 0, sizeof opts);
+    opts.maxprocs = cs->maxprocs;
+    opts.hog_ns = cs->kind == CHILD_HOG_OFF ? -1 : 0;   /* 0: the default, 10 ms */
+    rc = gort_run_opts(&opts, cs->fn, NULL);
+    fprintf(stderr, "\n[child: gort_run returned %d]\n", rc);
+    return rc == -EDEADLK ? 42 : rc == 0 ? 0 : 3;
+}
+
+/* the parent, after each read of the child's stderr */
+static void note_hog_report(const struct child *c, void *ctx)
+{
+    (void)ctx;
+    if (strstr(c->err, "has run for"))
+        STORE(shared_seen, 1);
+}
+
+/* Runs the scenario in a child with stderr on a pipe; alarm(30) turns a
    hang into SIGALRM. While reading, the parent sets *shared_seen as soon
    as the hog report has arrived (the spinner stops then). */
-static void run_child(const struct child_spec *cs, struct outcome *o)
+static void run_spec(const struct child_spec *cs, struct child *o)
 {
-    int p[2];
-    pid_t pid;
-    fflush(stdout);
-    fflush(stderr);
-    memset(o, 0, sizeof *o);
+    struct child_opts opts;
+    memset(&opts, 0, sizeof opts);
+    opts.alarm_s = 30;
+    opts.on_output = note_hog_report;
     STORE(shared_seen, 0);
-    if (pipe(p) != 0) {
-        CHECK(!"pipe");
-        return;
-    }
-    pid = fork();
-    if (pid < 0) {
-        CHECK(!"fork");
-        return;
-    }
-    if (pid == 0) {
-        gort_opts opts;
-        int rc;
-        close(p[0]);
-        dup2(p[1], 2);
-        close(p[1]);
-        alarm(30);
-        unsetenv("GORT_HOG_MS");
-        memset(&opts, 0, sizeof opts);
-        opts.maxprocs = cs->maxprocs;
-        opts.hog_ns = cs->kind == CHILD_HOG_OFF ? -1 : 0;   /* 0: the default, 10 ms */
-        rc = gort_run_opts(&opts, cs->fn, NULL);
-        fprintf(stderr, "\n[child: gort_run returned %d]\n", rc);
-        _exit(rc == -EDEADLK ? 42 : rc == 0 ? 0 : 3);
-    }
-    close(p[1]);
-    for (;;) {
-        ssize_t n = read(p[0], o->err + o->len, sizeof o->err - 1 - o->len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        o->len += (size_t)n;
-        o->err[o->len] = '\0';
-        if (strstr(o->err, "has run for"))
-            STORE(shared_seen, 1);
-        if (o->len == sizeof o->err - 1) {
-            char sink[4096];
-            while (read(p[0], sink, sizeof sink) > 0)
-                ;
-            break;
-        }
-    }
-    o->err[o->len] = '\0';
-    close(p[0]);
-    while (waitpid(pid, &o->status, 0) < 0 && errno == EINTR)
-        ;
+    run_child_opts(spec_child, (void *)cs, &opts, o);
 }
 
-static int exit_code(const struct outcome *o)
+static void show(const char *name, const struct child *o)
 {
-    if (WIFEXITED(o->status))
-        return WEXITSTATUS(o->status);
-    if (WIFSIGNALED(o->status))
-        return 128 + WTERMSIG(o->status);
-    return -1;
-}
-
-static int count(const struct outcome *o, const char *s)
-{
-    const char *p = o->err;
-    int n = 0;
-    while ((p = strstr(p, s)) != NULL) {
-        n++;
-        p += strlen(s);
-    }
-    return n;
-}
-
-static void show(const char *name, const struct outcome *o)
-{
-    fprintf(stderr, "---- %s: exit %d, stderr:\n%s\n----\n", name, exit_code(o), o->err);
+    fprintf(stderr, "---- %s: exit %d, stderr:\n%s\n----\n", name, child_exit_code(o), o->err);
 }
 
 /* Non-static: the report names the start function (-rdynamic). */
@@ -606,7 +537,7 @@ void polite_main(void *arg)
 
 static void test_hog(void)
 {
-    struct outcome *o = (struct outcome *)malloc(sizeof *o);
+    struct child *o = (struct child *)malloc(sizeof *o);
     struct child_spec cs;
     int fails;
     CHECK(o != NULL);
@@ -617,28 +548,28 @@ static void test_hog(void)
     cs.kind = CHILD_HOG;
     cs.fn = hog_main;
     cs.maxprocs = 2;
-    run_child(&cs, o);
-    CHECK_EQ(exit_code(o), 0);
-    CHECK_EQ(count(o, "has run for"), 1);   /* named once */
-    CHECK(count(o, "hog_spinner") >= 1);
+    run_spec(&cs, o);
+    CHECK_EQ(child_exit_code(o), 0);
+    CHECK_EQ(count_str(o->err, "has run for"), 1);   /* named once */
+    CHECK(count_str(o->err, "hog_spinner") >= 1);
     if (check_failures() != fails)
         show("hog", o);
 
     fails = check_failures();
     cs.kind = CHILD_HOG_OFF;
     cs.fn = hog_off_main;
-    run_child(&cs, o);
-    CHECK_EQ(exit_code(o), 0);
-    CHECK_EQ(count(o, "has run for"), 0);
+    run_spec(&cs, o);
+    CHECK_EQ(child_exit_code(o), 0);
+    CHECK_EQ(count_str(o->err, "has run for"), 0);
     if (check_failures() != fails)
         show("hog_ns = -1", o);
 
     fails = check_failures();
     cs.kind = CHILD_POLITE;
     cs.fn = polite_main;
-    run_child(&cs, o);
-    CHECK_EQ(exit_code(o), 0);
-    CHECK_EQ(count(o, "has run for"), 0);
+    run_spec(&cs, o);
+    CHECK_EQ(child_exit_code(o), 0);
+    CHECK_EQ(count_str(o->err, "has run for"), 0);
     if (check_failures() != fails)
         show("yielding spinner", o);
     free(o);
@@ -868,7 +799,7 @@ static void test_deadlock_exact(void)
         { "after gort_read, block forever", dl_io_then_block_main, 42 },
         { "after block_begin/end, block forever", dl_sys_then_block_main, 42 },
     };
-    struct outcome *o = (struct outcome *)malloc(sizeof *o);
+    struct child *o = (struct child *)malloc(sizeof *o);
     size_t i;
     int procs;
     CHECK(o != NULL);
@@ -881,12 +812,12 @@ static void test_deadlock_exact(void)
             cs.kind = CHILD_RUN;
             cs.fn = cases[i].fn;
             cs.maxprocs = procs;
-            run_child(&cs, o);
-            CHECK_EQ(exit_code(o), cases[i].want);
+            run_spec(&cs, o);
+            CHECK_EQ(child_exit_code(o), cases[i].want);
             if (cases[i].want == 0)
-                CHECK_EQ(count(o, "deadlock"), 0);
+                CHECK_EQ(count_str(o->err, "deadlock"), 0);
             else
-                CHECK(count(o, "all goroutines are asleep - deadlock!") == 1);
+                CHECK(count_str(o->err, "all goroutines are asleep - deadlock!") == 1);
             if (check_failures() != fails) {
                 char name[128];
                 snprintf(name, sizeof name, "%s (maxprocs %d)", cases[i].name, procs);

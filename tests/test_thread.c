@@ -29,6 +29,7 @@
 #define GORT_IMPLEMENTATION
 #include "../gort.h"
 #include "check.h"
+#include "util.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -36,10 +37,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define LOAD(p)      __atomic_load_n((p), __ATOMIC_ACQUIRE)
-#define STORE(p, v)  __atomic_store_n((p), (v), __ATOMIC_RELEASE)
-#define ADD(p, v)    __atomic_add_fetch((p), (v), __ATOMIC_ACQ_REL)
 
 #define MS 1000000LL
 
@@ -64,26 +61,13 @@ static void *th_tramp(void *p)
     return t->fn(t->arg);
 }
 
-/* Parks or sleeps (from a goroutine or a thread) until *p >= want; 20 s
-   hang detector, not a timing assertion. */
-static int wait_for(int *p, int want)
-{
-    int64_t end = gort_now() + 20000 * MS;
-    while (LOAD(p) < want) {
-        if (gort_now() > end)
-            return 0;
-        gort_sleep(MS / 10);
-    }
-    return 1;
-}
-
 static void th_start(struct th *t, void *(*fn)(void *), void *arg)
 {
     t->fn = fn;
     t->arg = arg;
     t->started = 0;
     CHECK_EQ(pthread_create(&t->t, NULL, th_tramp, t), 0);
-    CHECK(wait_for(&t->started, 1));
+    CHECK(wait_for_nap(&t->started, 1, MS / 10));
 }
 
 static void th_join(struct th *t)
@@ -308,10 +292,10 @@ static void ts_partner(void *p)
     struct ts *s = (struct ts *)p;
     int v = 77;
     CHECK_EQ(gort_in_goroutine(), 1);
-    CHECK(wait_for(&s->ready, 1));
+    CHECK(wait_for_nap(&s->ready, 1, MS / 10));
     gort_sleep(10 * MS);
     CHECK_EQ(gort_chan_send(s->c, &v), 0);
-    CHECK(wait_for(&s->phase2, 1));
+    CHECK(wait_for_nap(&s->phase2, 1, MS / 10));
     gort_sleep(10 * MS);
     v = -1;
     CHECK_EQ(gort_chan_recv(s->c, &v), 1);
@@ -419,7 +403,7 @@ static void *cwt_sender(void *p)
 static void cwt_closer(void *p)
 {
     struct cwt *w = (struct cwt *)p;
-    CHECK(wait_for(&w->arrived, 8));
+    CHECK(wait_for_nap(&w->arrived, 8, MS / 10));
     gort_sleep(5 * MS);   /* most of them are blocked by now */
     CHECK_EQ(gort_chan_close(w->r), 0);
     CHECK_EQ(gort_chan_close(w->s), 0);

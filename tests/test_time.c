@@ -24,6 +24,7 @@
 #define GORT_IMPLEMENTATION
 #include "../gort.h"
 #include "check.h"
+#include "util.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -31,21 +32,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LOAD(p)      __atomic_load_n((p), __ATOMIC_ACQUIRE)
-#define STORE(p, v)  __atomic_store_n((p), (v), __ATOMIC_RELEASE)
-#define ADD(p, v)    __atomic_add_fetch((p), (v), __ATOMIC_ACQ_REL)
-
 #define US 1000LL
 #define MS 1000000LL
-
-static uint64_t rng_next(uint64_t *s)
-{
-    uint64_t x = *s;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return *s = x;
-}
 
 /* 50 ms at full scale; on slow configurations (scale < 1) the gap grows
    to 50 ms / scale, at most 250 ms, so that scheduling noise cannot
@@ -590,13 +578,7 @@ static void suite(void *arg)
 
 int main(void)
 {
-    static const int procs[] = { 1, 2 };
-    size_t i;
-    for (i = 0; i < sizeof procs / sizeof procs[0]; i++) {
-        gort_opts o;
-        memset(&o, 0, sizeof o);
-        o.maxprocs = procs[i];
-        CHECK_EQ(gort_run_opts(&o, suite, NULL), 0);
-    }
+    CHECK_EQ(run_procs(1, suite, NULL), 0);
+    CHECK_EQ(run_procs(2, suite, NULL), 0);
     return check_done();
 }

@@ -1,0 +1,464 @@
+/* util.h - what gort's test programs share, so that each helper has one
+   copy. Include it after gort.h and check.h:
+
+       #include "../gort.h"
+       #include "check.h"
+       #include "util.h"
+
+   Atomics (over the __atomic builtins; any integer or pointer type):
+       LOAD(p)            acquire load
+       STORE(p, v)        release store
+       ADD(p, v)          add, returns the new value (acq_rel)
+       INC(p)             ADD(p, 1), value unused
+   Bounded waits (hang detectors, not timing assertions: a bug shows as a
+   failed check, not a hang):
+       wait_for(p, want)           int *p: parks in 1 ms gort_sleeps until
+                                   *p >= want; 0 after 20 s. From a
+                                   goroutine or a plain thread.
+       wait_for_nap(p, want, nap)  the same with naps of nap ns
+       yield_until(p, want)        long *p: gort_yields until *p == want;
+                                   0 after WAIT_NS
+       yield_until_alone()         gort_yields until the caller is the only
+                                   goroutine; 0 after WAIT_NS
+     WAIT_NS is 120 s unless the program defines it before including this.
+   Odds and ends:
+       rng_next(&s)       xorshift64: the next value of state s (not 0)
+       under_valgrind()   1 when the program runs under Valgrind
+       watchdog(s)        alarm(s): a hang that outlives every bound in the
+                          program dies of SIGALRM (the harness also has a
+                          timeout; this is the program's own, shorter one)
+       plain_sleep_ms(ms) nanosleep, not a gort call (the runtime cannot
+                          see it), resumed after signals
+       proc_status_kb(f)  field f ("VmRSS") of /proc/self/status in KiB, -1
+                          if there is none
+       count_str(s, n)    how many times n occurs in s (not overlapping)
+       run_procs(n, fn, arg)  gort_run_opts with maxprocs n, the rest default
+       run_named(name, fn, procs, hog_ns, arg)  gort_run_opts at maxprocs
+                          procs and that hog_ns (0: default, -1: off),
+                          checked to return 0, then a note "name maxprocs
+                          N ok|FAILED T ms" (the Go ports' drivers)
+       recv_int(c), send_int(c, v)  an int over channel c, checked to
+                          succeed (recv_int gives -1 if it did not)
+       mono_ns()          CLOCK_MONOTONIC in ns (no runtime needed)
+   Child processes:
+       struct child c;
+       run_child(fn, arg, alarm_s, &c)
+       run_child_opts(fn, arg, &opts, &c)
+       run_child_void(vfn, arg, alarm_s, &c)   (void vfn(void *): exits 0)
+     fork()s; the child points its stderr (and, with opts.stdout_too, its
+     stdout) at a pipe, calls alarm(alarm_s) if alarm_s > 0, and exits with
+     fn(arg)'s return value. The parent reads the pipe until the child
+     closes it, then waits for it: c.status (waitpid's; -1 if there was no
+     child), c.err (what the child wrote, NUL-terminated; the first 64 KiB,
+     the rest is read and dropped, c.truncated says so), c.len, c.ns (how
+     long it lived) and c.hung. Options (struct child_opts, zero = none):
+       alarm_s     as above
+       limit_ns    the parent's watchdog: if the pipe is still open after
+                   limit_ns, the child gets limit_sig (SIGQUIT: gort prints
+                   every goroutine; 0 means SIGKILL), SIGKILL 3 s and 6 s
+                   later, and the parent stops reading at the third
+                   signal; c.hung is set
+       stdout_too  capture stdout as well
+       to_file     stderr goes to an unlinked temporary file instead of a
+                   pipe, so the child can read back what it wrote
+                   (pread(2, ...)); the parent reads it when the child has
+                   ended (limit_ns and on_output are not used then)
+       on_output   called by the parent after each read with the output so
+                   far (c->err, NUL-terminated), and ctx
+     child_exit_code(&c) is the exit status, 128 + the signal, or -1;
+     child_has(&c, s) whether c.err holds s; child_entry_has(&c, state,
+     fn) whether one goroutine's entry of a gort dump in c.err names both.
+     The system calls the parent makes go through UTIL_PIPE, UTIL_POLL and
+     UTIL_READ (default pipe, poll, read): a program that wraps those
+     (test_faults.c, -Wl,--wrap) points them at the real ones first.
+
+   Static inline (unused helpers cost no warning), C99 and C++, Linux. */
+#ifndef GORT_TEST_UTIL_H
+#define GORT_TEST_UTIL_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef UTIL_PIPE
+#define UTIL_PIPE pipe
+#endif
+#ifndef UTIL_POLL
+#define UTIL_POLL poll
+#endif
+#ifndef UTIL_READ
+#define UTIL_READ read
+#endif
+
+#ifndef WAIT_NS
+#define WAIT_NS (120 * 1000000000LL)
+#endif
+
+/* ------------------------------------------------------------ atomics */
+
+#define LOAD(p)     __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define ADD(p, v)   __atomic_add_fetch((p), (v), __ATOMIC_ACQ_REL)
+#define INC(p)      ((void)__atomic_fetch_add((p), 1, __ATOMIC_ACQ_REL))
+
+/* ------------------------------------------------------------ waits */
+
+static inline int wait_for_nap(int *p, int want, int64_t nap_ns)
+{
+    int64_t end = gort_now() + 20000 * 1000000LL;
+    while (LOAD(p) < want) {
+        if (gort_now() > end)
+            return 0;
+        gort_sleep(nap_ns);
+    }
+    return 1;
+}
+
+static inline int wait_for(int *p, int want)
+{
+    return wait_for_nap(p, want, 1000000LL);
+}
+
+static inline int yield_until(const long *p, long want)
+{
+    int64_t end = gort_now() + WAIT_NS;
+    while (LOAD(p) != want) {
+        if (gort_now() > end)
+            return 0;
+        gort_yield();
+    }
+    return 1;
+}
+
+static inline int yield_until_alone(void)
+{
+    int64_t end = gort_now() + WAIT_NS;
+    while (gort_goroutines() != 1) {
+        if (gort_now() > end)
+            return 0;
+        gort_yield();
+    }
+    return 1;
+}
+
+/* ------------------------------------------------------------ odds and ends */
+
+static inline uint64_t rng_next(uint64_t *s)
+{
+    uint64_t x = *s;   /* xorshift64 */
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return *s = x;
+}
+
+static inline int under_valgrind(void)
+{
+    const char *p = getenv("LD_PRELOAD");
+    return p && strstr(p, "vgpreload") != NULL;
+}
+
+static inline void watchdog(unsigned seconds)
+{
+    (void)alarm(seconds);
+}
+
+static inline void plain_sleep_ms(long ms)
+{
+    struct timespec ts;
+    ts.tv_sec = ms / 1000;
+    ts.tv_nsec = (ms % 1000) * 1000000L;
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+static inline long proc_status_kb(const char *field)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    size_t n = strlen(field);
+    long v = -1;
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, field, n) == 0 && line[n] == ':') {
+            v = strtol(line + n + 1, NULL, 10);
+            break;
+        }
+    }
+    fclose(f);
+    return v;
+}
+
+static inline int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static inline int count_str(const char *hay, const char *needle)
+{
+    int n = 0;
+    const char *s = hay;
+    while ((s = strstr(s, needle)) != NULL) {
+        n++;
+        s += strlen(needle);
+    }
+    return n;
+}
+
+static inline int run_procs(int maxprocs, void (*fn)(void *), void *arg)
+{
+    gort_opts o;
+    memset(&o, 0, sizeof o);
+    o.maxprocs = maxprocs;
+    return gort_run_opts(&o, fn, arg);
+}
+
+#define run_named(name, fn, procs, hog_ns, arg) \
+    util_run_named(__FILE__, name, fn, procs, hog_ns, arg)
+
+static inline void util_run_named(const char *file, const char *name, void (*fn)(void *),
+                                  int procs, int64_t hog_ns, void *arg)
+{
+    gort_opts o;
+    int fails = check_failures();
+    int64_t t0 = gort_now();
+    memset(&o, 0, sizeof o);
+    o.maxprocs = procs;
+    o.hog_ns = hog_ns;
+    CHECK_EQ(gort_run_opts(&o, fn, arg), 0);
+    check__note(file, "%-28s maxprocs %3d  %s  %.0f ms", name, procs,
+                check_failures() == fails ? "ok" : "FAILED", (double)(gort_now() - t0) / 1e6);
+}
+
+static inline int recv_int(gort_chan *c)
+{
+    int v = -1;
+    CHECK_EQ(gort_chan_recv(c, &v), 1);
+    return v;
+}
+
+static inline void send_int(gort_chan *c, int v)
+{
+    CHECK_EQ(gort_chan_send(c, &v), 0);
+}
+
+/* ------------------------------------------------------------ children */
+
+struct child {
+    int     status;       /* waitpid's; -1 if there was no child */
+    int     hung;         /* the parent's watchdog (limit_ns) fired */
+    int     truncated;    /* the child wrote more than err holds */
+    int64_t ns;           /* how long the child lived */
+    size_t  len;          /* bytes in err */
+    char    err[1 << 16]; /* what it wrote, NUL-terminated */
+};
+
+struct child_opts {
+    unsigned alarm_s;
+    int64_t  limit_ns;
+    int      limit_sig;
+    int      stdout_too;
+    int      to_file;
+    void   (*on_output)(const struct child *c, void *ctx);
+    void    *ctx;
+};
+
+static inline void util_child_append(struct child *c, const char *p, size_t n)
+{
+    size_t room = sizeof c->err - 1 - c->len;
+    if (n > room) {
+        n = room;
+        c->truncated = 1;
+    }
+    memcpy(c->err + c->len, p, n);
+    c->len += n;
+    c->err[c->len] = '\0';
+}
+
+/* The parent's side with a pipe: read until EOF, with the watchdog. */
+static inline void util_child_read_pipe(int fd, pid_t pid, const struct child_opts *o,
+                                        struct child *c)
+{
+    int64_t deadline = o->limit_ns > 0 ? mono_ns() + o->limit_ns : -1;
+    int sent = 0;
+    char buf[4096];
+    for (;;) {
+        struct pollfd pf;
+        int tmo = -1, r;
+        ssize_t n;
+        if (deadline >= 0) {
+            int64_t left = deadline - mono_ns();
+            tmo = left > 0 ? (int)(left / 1000000) + 1 : 0;
+        }
+        pf.fd = fd;
+        pf.events = POLLIN;
+        pf.revents = 0;
+        r = UTIL_POLL(&pf, 1, tmo);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r == 0) {   /* the watchdog */
+            c->hung = 1;
+            kill(pid, sent == 0 && o->limit_sig ? o->limit_sig : SIGKILL);
+            sent++;
+            deadline = mono_ns() + 3000000000LL;
+            if (sent > 2)
+                break;
+            continue;
+        }
+        n = UTIL_READ(fd, buf, sizeof buf);
+        if (n > 0) {
+            util_child_append(c, buf, (size_t)n);
+            if (o->on_output)
+                o->on_output(c, o->ctx);
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        break;
+    }
+    if (sent > 2)
+        kill(pid, SIGKILL);
+}
+
+static inline int run_child_opts(int (*fn)(void *), void *arg, const struct child_opts *o,
+                                 struct child *c)
+{
+    int p[2];
+    pid_t pid;
+    int64_t t0;
+    memset(c, 0, sizeof *c);
+    c->status = -1;
+    if (o->to_file) {
+        char path[] = "/tmp/gort_test_XXXXXX";
+        p[0] = mkstemp(path);
+        if (p[0] < 0) {
+            CHECK(!"mkstemp");
+            return c->status;
+        }
+        unlink(path);
+        p[1] = p[0];
+    } else if (UTIL_PIPE(p) != 0) {
+        CHECK(!"pipe");
+        return c->status;
+    }
+    fflush(stdout);
+    fflush(stderr);
+    t0 = mono_ns();
+    pid = fork();
+    if (pid < 0) {
+        CHECK(!"fork");
+        close(p[0]);
+        if (!o->to_file)
+            close(p[1]);
+        return c->status;
+    }
+    if (pid == 0) {
+        if (!o->to_file)
+            close(p[0]);
+        dup2(p[1], 2);
+        if (o->stdout_too)
+            dup2(p[1], 1);
+        close(p[1]);
+        if (o->alarm_s)
+            alarm(o->alarm_s);
+        _exit(fn(arg));
+    }
+    if (o->to_file) {
+        ssize_t n;
+        while (waitpid(pid, &c->status, 0) < 0 && errno == EINTR)
+            ;
+        c->ns = mono_ns() - t0;
+        n = pread(p[0], c->err, sizeof c->err - 1, 0);
+        c->len = n > 0 ? (size_t)n : 0;
+        c->err[c->len] = '\0';
+        c->truncated = lseek(p[0], 0, SEEK_END) > (off_t)c->len;
+        close(p[0]);
+        return c->status;
+    }
+    close(p[1]);
+    util_child_read_pipe(p[0], pid, o, c);
+    close(p[0]);
+    while (waitpid(pid, &c->status, 0) < 0 && errno == EINTR)
+        ;
+    c->ns = mono_ns() - t0;
+    return c->status;
+}
+
+static inline int run_child(int (*fn)(void *), void *arg, unsigned alarm_s, struct child *c)
+{
+    struct child_opts o;
+    memset(&o, 0, sizeof o);
+    o.alarm_s = alarm_s;
+    return run_child_opts(fn, arg, &o, c);
+}
+
+/* run_child for a function that returns nothing: the child exits 0 after
+   it (unless it exits or dies itself). */
+struct util_void_call {
+    void (*fn)(void *);
+    void *arg;
+};
+
+static inline int util_void_call_run(void *p)
+{
+    struct util_void_call *v = (struct util_void_call *)p;
+    v->fn(v->arg);
+    return 0;
+}
+
+static inline int run_child_void(void (*fn)(void *), void *arg, unsigned alarm_s, struct child *c)
+{
+    struct util_void_call v;
+    v.fn = fn;
+    v.arg = arg;
+    return run_child(util_void_call_run, &v, alarm_s, c);
+}
+
+static inline int child_exit_code(const struct child *c)
+{
+    if (WIFEXITED(c->status))
+        return WEXITSTATUS(c->status);
+    if (WIFSIGNALED(c->status))
+        return 128 + WTERMSIG(c->status);
+    return -1;
+}
+
+static inline int child_has(const struct child *c, const char *s)
+{
+    return strstr(c->err, s) != NULL;
+}
+
+/* Does one goroutine's entry in a gort dump in c->err mention both the
+   state and the function (fn NULL: any)? An entry runs from a line
+   starting "goroutine " to the next such line. */
+static inline int child_entry_has(const struct child *c, const char *state, const char *fn)
+{
+    const char *p = c->err;
+    while ((p = strstr(p, "goroutine ")) != NULL) {
+        const char *end = strstr(p + 1, "\ngoroutine ");
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        char buf[2048];
+        if (n >= sizeof buf)
+            n = sizeof buf - 1;
+        memcpy(buf, p, n);
+        buf[n] = '\0';
+        if (strstr(buf, state) && (!fn || strstr(buf, fn)))
+            return 1;
+        p += 1;
+    }
+    return 0;
+}
+
+#endif /* GORT_TEST_UTIL_H */
