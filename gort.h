@@ -929,15 +929,29 @@ typedef struct gort__rt     gort__rt;
 typedef struct gort__waiter gort__waiter;
 typedef struct gort__timer  gort__timer;
 
-/* Goroutine states. Every change goes through gort__casstatus, which checks
-   the state being left. Who owns the stack, and where the G is: */
+/* Goroutine states. Every change goes through gort__setstatus, which checks
+   it against gort__g_moves below and checks the state being left. For
+   each: who owns the stack, and which queue the G is on. */
 enum {
-    GORT__G_FREE = 0,   /* no goroutine; the segment is in a pool */
-    GORT__G_RUNNABLE,   /* on a run queue (local, runnext or global); stack idle */
-    GORT__G_RUNNING,    /* an M runs it; that M owns the stack */
-    GORT__G_WAITING,    /* parked; on no run queue; woken only by gort__ready */
-    GORT__G_SYSCALL,    /* running inside gort_block_begin/end */
-    GORT__G_DEAD        /* finished; its M is switching away from the stack */
+    GORT__G_FREE = 0,   /* no goroutine: nobody runs on the stack; the
+                           segment is in a P's cache or the hot pool (linked
+                           by schedlink), or on the cold list */
+    GORT__G_RUNNABLE,   /* stack idle (its context saved): on exactly one run
+                           queue (a P's ring or runnext, or the global queue),
+                           or in a netpoll list being injected; a plain
+                           thread's stand-in: woken, not yet back from its
+                           futex sleep (on no queue) */
+    GORT__G_RUNNING,    /* the M whose curg it is owns the stack (a plain
+                           thread: the thread itself); on no queue */
+    GORT__G_WAITING,    /* parked: stack idle; on no run queue, only on the
+                           waiter queues of what it waits for (and a timer
+                           heap); woken only by gort__ready */
+    GORT__G_SYSCALL,    /* between gort_block_begin/end or in a gort I/O
+                           system call: its M runs it and owns the stack (the
+                           P may be taken by sysmon); on no queue */
+    GORT__G_DEAD,       /* finished: its M is switching away from the stack,
+                           and the next context frees it; on no queue */
+    GORT__G_NSTATES
 };
 
 /* What a parked goroutine waits for (for gort_dump and deadlock reports). */
@@ -1218,30 +1232,73 @@ static inline uint32_t gort__rand_n(uint64_t *s, uint32_t n) {
     return (uint32_t)(((gort__rand_next(s) >> 32) * (uint64_t)n) >> 32);
 }
 
-/* Every state change goes through here and checks the state being left.
-   Each transition has exactly one party entitled to make it (the owner
-   parks itself; the waker that dequeued a waiter or won its claim readies
-   it; the M that dequeued a runnable G runs it), so a checked store is
-   enough: no read-modify-write on the hot path. */
-static void gort__setstatus(gort__g *g, uint32_t from, uint32_t to) {
+/* The G state machine: gort__g_moves[from] has bit `to` set when the
+   change is allowed, and names who makes it (see the state comments):
+     FREE     -> RUNNABLE  gort__newproc, spawning into the segment
+     RUNNABLE -> RUNNING   the M that dequeued it (gort__execute); a woken
+                           plain thread
+     RUNNABLE -> FREE      gort__newproc_check: queued with no M to run it
+     RUNNING  -> WAITING   the G itself, parking
+     RUNNING  -> RUNNABLE  the G itself, yielding
+     RUNNING  -> SYSCALL   the G itself, entering a blocking call
+     RUNNING  -> DEAD      the G itself, ending
+     WAITING  -> RUNNABLE  the waker that dequeued it or won its claim
+     WAITING  -> RUNNING   a plain thread that won its own timed-out claim
+     SYSCALL  -> RUNNING   the G itself, back with a P
+     SYSCALL  -> RUNNABLE  the G itself, back with no P (queued globally)
+     DEAD     -> FREE      the next context on its M (gort__goexit_after) */
+#define GORT__GBIT(s) (1u << (s))
+static const uint8_t gort__g_moves[GORT__G_NSTATES] = {
+    /* FREE     */ GORT__GBIT(GORT__G_RUNNABLE),
+    /* RUNNABLE */ GORT__GBIT(GORT__G_RUNNING) | GORT__GBIT(GORT__G_FREE),
+    /* RUNNING  */ GORT__GBIT(GORT__G_WAITING) | GORT__GBIT(GORT__G_RUNNABLE) |
+                   GORT__GBIT(GORT__G_SYSCALL) | GORT__GBIT(GORT__G_DEAD),
+    /* WAITING  */ GORT__GBIT(GORT__G_RUNNABLE) | GORT__GBIT(GORT__G_RUNNING),
+    /* SYSCALL  */ GORT__GBIT(GORT__G_RUNNING) | GORT__GBIT(GORT__G_RUNNABLE),
+    /* DEAD     */ GORT__GBIT(GORT__G_FREE)
+};
+static const char *gort__g_state_name(uint32_t s) {
+    static const char *const names[GORT__G_NSTATES] = {
+        "FREE", "RUNNABLE", "RUNNING", "WAITING", "SYSCALL", "DEAD"
+    };
+    return s < GORT__G_NSTATES ? names[s] : "(not a state)";
+}
+
+/* Every state change goes through here (gort__setstatus passes the
+   caller's file and line) and checks the state being left. Each
+   transition has exactly one party entitled to make it (the table above),
+   so a checked store is enough: no read-modify-write on the hot path. */
+static GORT__NOINLINE void gort__badstatus(gort__g *g, uint32_t from, uint32_t cur, uint32_t to,
+                                           const char *file, int line) {
+    /* The user's own pairing of gort_block_begin/end shows up here
+       first: name it rather than report a gort bug. */
+    if (from == GORT__G_SYSCALL && cur == GORT__G_RUNNING)
+        gort__misuse("gort_block_end: called without a matching gort_block_begin; call them in pairs around one blocking call");
+    else if (cur == GORT__G_SYSCALL && to == GORT__G_SYSCALL)
+        gort__misuse("gort_block_begin: called twice without gort_block_end; call them in pairs, not nested");
+    else if (cur == GORT__G_SYSCALL)
+        gort__misuse("a goroutine inside gort_block_begin blocked in gort, yielded or ended before gort_block_end; "
+                     "call gort_block_end right after the blocking call");
+    if (cur == GORT__G_SYSCALL || (from == GORT__G_SYSCALL && cur == GORT__G_RUNNING)) abort();
+    if (from >= GORT__G_NSTATES || to >= GORT__G_NSTATES || !(gort__g_moves[from] & GORT__GBIT(to)))
+        fprintf(stderr, "gort: internal error at %s:%d: goroutine %llu: %s -> %s is not a state change "
+                        "gort makes (it is in %s; a gort bug: please report it)\n",
+                file, line, (unsigned long long)g->id, gort__g_state_name(from), gort__g_state_name(to),
+                gort__g_state_name(cur));
+    else
+        fprintf(stderr, "gort: internal error at %s:%d: goroutine %llu is %s, expected %s (going to %s; "
+                        "a gort bug: please report it)\n",
+                file, line, (unsigned long long)g->id, gort__g_state_name(cur), gort__g_state_name(from),
+                gort__g_state_name(to));
+    abort();
+}
+static inline void gort__setstatus_at(gort__g *g, uint32_t from, uint32_t to, const char *file, int line) {
     uint32_t cur = __atomic_load_n(&g->status, __ATOMIC_RELAXED);
-    if (GORT__UNLIKELY(cur != from)) {
-        /* The user's own pairing of gort_block_begin/end shows up here
-           first: name it rather than report a gort bug. */
-        if (from == GORT__G_SYSCALL && cur == GORT__G_RUNNING)
-            gort__misuse("gort_block_end: called without a matching gort_block_begin; call them in pairs around one blocking call");
-        else if (cur == GORT__G_SYSCALL && to == GORT__G_SYSCALL)
-            gort__misuse("gort_block_begin: called twice without gort_block_end; call them in pairs, not nested");
-        else if (cur == GORT__G_SYSCALL)
-            gort__misuse("a goroutine inside gort_block_begin blocked in gort, yielded or ended before gort_block_end; "
-                         "call gort_block_end right after the blocking call");
-        if (cur == GORT__G_SYSCALL || (from == GORT__G_SYSCALL && cur == GORT__G_RUNNING)) abort();
-        fprintf(stderr, "gort: internal error: goroutine %llu in state %u, expected %u (going to %u)\n",
-                (unsigned long long)g->id, (unsigned)cur, (unsigned)from, (unsigned)to);
-        abort();
-    }
+    if (GORT__UNLIKELY(cur != from || from >= GORT__G_NSTATES || !(gort__g_moves[from] & GORT__GBIT(to))))
+        gort__badstatus(g, from, cur, to, file, line);
     __atomic_store_n(&g->status, to, __ATOMIC_RELEASE);
 }
+#define gort__setstatus(g, from, to) gort__setstatus_at((g), (from), (to), __FILE__, __LINE__)
 
 /* ---------------------------------------------------------------- waiter queues
    A gort__wq is a doubly linked FIFO of waiters. head is also read without
