@@ -1035,16 +1035,38 @@ struct gort__g {
                                      sysmon may read it through a stale pointer */
 };
 
+/* P states. The state word (p->state) packs a generation above the low
+   byte and the state in it; the generation is the syscall ticket: each
+   syscall entry makes a new one, so a stale block_end cannot take back a
+   P that moved on. Changes, and who makes them:
+     IDLE       -> RUNNING     gort__acquirep, by the M taking it
+     RUNNING    -> IDLE        gort__pidleput_locked, by its M giving it up
+     IDLE       -> IDLE        gort__pidleput_locked of a P no M runs
+                               (sysmon's handoff, a failed thread, startup)
+     RUNNING    -> SYSCALL(_IO) gort__syscall_enter, new generation
+     SYSCALL(_IO) -> RUNNING   gort__syscall_exit: CAS on the ticket
+     SYSCALL(_IO) -> IDLE      sysmon's retake: CAS on the ticket */
 enum { GORT__P_IDLE = 0, GORT__P_RUNNING = 1, GORT__P_SYSCALL = 2, /* gort_block_begin/end */
        GORT__P_SYSCALL_IO = 3 /* a gort I/O call's system call */ };
+#define GORT__PBIT(s) (1u << (s))
+static inline uint32_t gort__pst_state(uint64_t w) { return (uint32_t)(w & 0xff); }
+static inline uint64_t gort__pst_gen(uint64_t w) { return w >> 8; }
+static inline uint64_t gort__pst_make(uint64_t gen, uint32_t st) { return (gen << 8) | st; }
+static inline int gort__pst_insyscall(uint64_t w) {
+    return gort__pst_state(w) == GORT__P_SYSCALL || gort__pst_state(w) == GORT__P_SYSCALL_IO;
+}
+static const char *gort__p_state_name(uint32_t s) {
+    static const char *const names[] = { "IDLE", "RUNNING", "SYSCALL", "SYSCALL_IO" };
+    return s < 4 ? names[s] : "(not a state)";
+}
 #define GORT__RUNQ 256            /* Go's size: large enough that overflow is rare */
 #define GORT__GCACHE 64           /* dead Gs a P keeps before spilling */
 
 struct gort__p {
     int        id;                /* index in rt->allp (immutable) */
-    uint64_t   state;             /* atomic: GORT__P_* in the low byte, a syscall
-                                     ticket above, so a stale block_end cannot
-                                     take back a P that moved on */
+    uint64_t   state;             /* atomic: (generation, GORT__P_*), see above;
+                                     read with gort__pst_*, changed only by
+                                     gort__p_setstate and gort__p_cas */
     gort__m   *m;                 /* M holding it (sched lock / owner) */
     gort__p   *link;              /* idle list (sched lock) */
     uint32_t   schedtick;         /* owner; read racily by sysmon: Gs run */
@@ -1084,6 +1106,35 @@ struct gort__p {
     int64_t    sm_sys_since;      /* when that syscall was first seen */
     int64_t    sm_cpu0, sm_t0;    /* hog check: M's CPU time at sm_t0, -1 unset */
 };
+
+/* The one checked store of a P's state (the CAS transitions use
+   gort__p_cas): p must be in one of the states in from (GORT__PBIT mask);
+   its generation goes up by gen_add. Only the P's owner stores, and sysmon
+   only CASes a P in a syscall state, so a load and a store are enough.
+   ord: the store's memory order (GORT__POK_*). Returns the new word. */
+enum { GORT__POK_RELAXED, GORT__POK_RELEASE, GORT__POK_SEQ_CST };
+static GORT__NOINLINE void gort__badpstate(gort__p *p, uint64_t w, uint32_t to, const char *file, int line) {
+    fprintf(stderr, "gort: internal error at %s:%d: P %d is %s, which it may not leave for %s (a gort bug: please report it)\n",
+            file, line, p->id, gort__p_state_name(gort__pst_state(w)), gort__p_state_name(to));
+    abort();
+}
+static inline uint64_t gort__p_setstate_at(gort__p *p, uint32_t from, uint32_t to, uint64_t gen_add, int ord,
+                                           const char *file, int line) {
+    uint64_t w = GORT__LOAD(&p->state);
+    if (GORT__UNLIKELY(!(from & GORT__PBIT(gort__pst_state(w))))) gort__badpstate(p, w, to, file, line);
+    w = gort__pst_make(gort__pst_gen(w) + gen_add, to);
+    if (ord == GORT__POK_SEQ_CST) __atomic_store_n(&p->state, w, __ATOMIC_SEQ_CST);
+    else if (ord == GORT__POK_RELEASE) __atomic_store_n(&p->state, w, __ATOMIC_RELEASE);
+    else __atomic_store_n(&p->state, w, __ATOMIC_RELAXED);
+    return w;
+}
+#define gort__p_setstate(p, from, to, gen_add, ord) gort__p_setstate_at((p), (from), (to), (gen_add), (ord), __FILE__, __LINE__)
+/* Leave a syscall state seen as the word old, for to (same generation):
+   1 if p was still in it. */
+static inline int gort__p_cas(gort__p *p, uint64_t old, uint32_t to) {
+    GORT_ASSERT(gort__pst_insyscall(old));
+    return gort__cas_u64(&p->state, old, gort__pst_make(gort__pst_gen(old), to));
+}
 
 struct gort__m {
     gort__g    g0;                /* the scheduler's context on this thread's stack */
@@ -2125,7 +2176,7 @@ static void gort__inject(gort__rt *rt, gort__g *list);
 static int gort__timer_del(gort__timer *t);
 
 static void gort__pidleput_locked(gort__rt *rt, gort__p *p) {
-    GORT__STORE(&p->state, (uint64_t)GORT__P_IDLE | (GORT__LOAD(&p->state) & ~(uint64_t)0xff));
+    gort__p_setstate(p, GORT__PBIT(GORT__P_RUNNING) | GORT__PBIT(GORT__P_IDLE), GORT__P_IDLE, 0, GORT__POK_RELAXED);
     __atomic_store_n(&p->m, (gort__m *)NULL, __ATOMIC_RELAXED);   /* sysmon reads it */
     p->link = rt->pidle;
     rt->pidle = p;
@@ -2142,7 +2193,7 @@ static gort__p *gort__pidleget_locked(gort__rt *rt) {
 static void gort__acquirep(gort__m *m, gort__p *p) {
     m->p = p;
     __atomic_store_n(&p->m, m, __ATOMIC_RELEASE);   /* sysmon reads m's fields */
-    GORT__STORE(&p->state, (uint64_t)GORT__P_RUNNING | (GORT__LOAD(&p->state) & ~(uint64_t)0xff));
+    gort__p_setstate(p, GORT__PBIT(GORT__P_IDLE), GORT__P_RUNNING, 0, GORT__POK_RELAXED);
 }
 
 static void *gort__mstart(void *arg);
@@ -3335,8 +3386,20 @@ static gort__pd *gort__pd_get(int fd, int create) {
 
 static void gort__wake(gort__waiter *w);
 
-/* Descriptor states (pd->state). */
+/* Descriptor states (pd->state): UNKNOWN not registered with this
+   runtime's epoll (new, or reset by gort_close, by a dead registration, or
+   by its runtime's end); ARMED registered, edge-triggered, both
+   directions; UNPOLLABLE epoll refused it (EPERM: a regular file, always
+   ready). Every change goes through gort__pd_setstate. */
 enum { GORT__PD_UNPOLLABLE = -1, GORT__PD_UNKNOWN = 0, GORT__PD_ARMED = 1 };
+
+/* The one store of pd->state (pd's lock held). Release: the fast path in
+   gort__pd_arm reads ARMED with acquire. */
+static void gort__pd_setstate(gort__pd *pd, int st) {
+    GORT_ASSERT(GORT__LOAD(&pd->lock) != 0);   /* held (by someone: the best a lock word says) */
+    GORT_ASSERT(st == GORT__PD_UNPOLLABLE || st == GORT__PD_UNKNOWN || st == GORT__PD_ARMED);
+    __atomic_store_n(&pd->state, st, __ATOMIC_RELEASE);
+}
 
 /* Wake every goroutine parked on pd (pd lock held): success 1 makes each
    retry its call (the file behind the number changed), 0 says the fd was
@@ -3379,7 +3442,7 @@ static int gort__pd_arm(gort__rt *rt, gort__pd *pd, int fd, int recheck) {
         return 1;
     gort__lock(&pd->lock);
     if (__atomic_load_n(&pd->owner, __ATOMIC_RELAXED) != rt) {   /* registered with a runtime that is gone */
-        __atomic_store_n(&pd->state, GORT__PD_UNKNOWN, __ATOMIC_RELAXED);
+        gort__pd_setstate(pd, GORT__PD_UNKNOWN);
         gort__pd_bump(pd);
         __atomic_store_n(&pd->owner, rt, __ATOMIC_RELAXED);
     }
@@ -3393,7 +3456,7 @@ static int gort__pd_arm(gort__rt *rt, gort__pd *pd, int fd, int recheck) {
         if (errno != ENOENT) { r = -errno; gort__unlock(&pd->lock); return r; }
         /* ENOENT: closed with close() and the number reused. */
         st = GORT__PD_UNKNOWN;
-        __atomic_store_n(&pd->state, st, __ATOMIC_RELAXED);
+        gort__pd_setstate(pd, st);
         gort__pd_bump(pd);
         evicted = gort__pd_evict_locked(pd, 1);
     }
@@ -3409,12 +3472,12 @@ static int gort__pd_arm(gort__rt *rt, gort__pd *pd, int fd, int recheck) {
         else if (errno == EPERM) st = GORT__PD_UNPOLLABLE;   /* a regular file or similar: always ready */
         else {
             r = -errno;
-            __atomic_store_n(&pd->state, GORT__PD_UNKNOWN, __ATOMIC_RELAXED);
+            gort__pd_setstate(pd, GORT__PD_UNKNOWN);
             gort__unlock(&pd->lock);
             gort__wake_list(evicted);
             return r;
         }
-        __atomic_store_n(&pd->state, st, __ATOMIC_RELEASE);
+        gort__pd_setstate(pd, st);
     }
     gort__unlock(&pd->lock);
     gort__wake_list(evicted);
@@ -3696,27 +3759,26 @@ static void *gort__sysmon_main(void *arg) {
         for (i = 0; i < rt->nprocs; i++) {
             gort__p *p = &rt->allp[i];
             uint64_t st = GORT__LOAD(&p->state);
-            if ((st & 0xff) != GORT__P_RUNNING) {
+            if (gort__pst_state(st) != GORT__P_RUNNING) {
                 /* Idle or in a system call: nobody's own code runs on it,
                    so the watch starts afresh when it runs again (a G back
                    from a long read on a P it got back is no hog). */
                 p->sm_since = p->sm_run_since = p->sm_slice_since = now;
                 p->sm_cpu0 = -1;
             }
-            if ((st & 0xff) == GORT__P_SYSCALL || (st & 0xff) == GORT__P_SYSCALL_IO) {
+            if (gort__pst_insyscall(st)) {
                 active = 1;
                 if (st != p->sm_sys) {
                     p->sm_sys = st;
                     p->sm_sys_since = now;
-                } else if (now - p->sm_sys_since >= GORT__RETAKE_NS &&
-                           gort__cas_u64(&p->state, st, (st & ~(uint64_t)0xff) | GORT__P_IDLE)) {
+                } else if (now - p->sm_sys_since >= GORT__RETAKE_NS && gort__p_cas(p, st, GORT__P_IDLE)) {
                     /* An I/O call is counted in nsyscall only now, before
                        its P can look idle to gort__checkdead. */
-                    if ((st & 0xff) == GORT__P_SYSCALL_IO) GORT__ADD(&rt->nsyscall, 1);
+                    if (gort__pst_state(st) == GORT__P_SYSCALL_IO) GORT__ADD(&rt->nsyscall, 1);
                     __atomic_store_n(&p->m, (gort__m *)NULL, __ATOMIC_RELAXED);
                     gort__handoffp(rt, p);
                 }
-            } else if ((st & 0xff) == GORT__P_RUNNING) {
+            } else if (gort__pst_state(st) == GORT__P_RUNNING) {
                 busy = 1;
                 p->sm_sys = 0;
                 active |= gort__sysmon_watch(rt, p, now);
@@ -3872,7 +3934,7 @@ static void gort__rt_free(gort__rt *rt) {
             if (__atomic_load_n(&chunk[i].owner, __ATOMIC_RELAXED) != rt) continue;
             gort__lock(&chunk[i].lock);
             if (__atomic_load_n(&chunk[i].owner, __ATOMIC_RELAXED) == rt) {
-                __atomic_store_n(&chunk[i].state, 0, __ATOMIC_RELAXED);
+                gort__pd_setstate(&chunk[i], GORT__PD_UNKNOWN);
                 gort__pd_bump(&chunk[i]);
                 __atomic_store_n(&chunk[i].owner, (gort__rt *)NULL, __ATOMIC_RELAXED);
             }
@@ -5451,7 +5513,7 @@ int gort_close(int fd) {
         if (__atomic_load_n(&pd->state, __ATOMIC_RELAXED) == GORT__PD_ARMED &&
             __atomic_load_n(&pd->owner, __ATOMIC_RELAXED) == rt && rt)
             epoll_ctl(rt->epfd, EPOLL_CTL_DEL, fd, NULL);
-        __atomic_store_n(&pd->state, GORT__PD_UNKNOWN, __ATOMIC_RELAXED);
+        gort__pd_setstate(pd, GORT__PD_UNKNOWN);
         gort__pd_bump(pd);
         list = gort__pd_evict_locked(pd, 0);
         gort__unlock(&pd->lock);
@@ -5482,13 +5544,12 @@ static int gort__syscall_enter(gort__m *m, int io) {
     if (!io) GORT__ADD(&rt->nsyscall, 1);
     gort__setstatus(g, GORT__G_RUNNING, GORT__G_SYSCALL);
     g->waitsince = GORT__LOAD(&rt->coarse_now);
-    st = (((GORT__LOAD(&p->state) >> 8) + 1) << 8) | (io ? GORT__P_SYSCALL_IO : GORT__P_SYSCALL);
+    /* io: release (sysmon only needs the ticket); else seq_cst, ordered
+       before the sysmon_delay load below */
+    st = gort__p_setstate(p, GORT__PBIT(GORT__P_RUNNING), io ? GORT__P_SYSCALL_IO : GORT__P_SYSCALL, 1,
+                          io ? GORT__POK_RELEASE : GORT__POK_SEQ_CST);
     m->sys_ticket = st;
-    if (io) {
-        GORT__STORE_REL(&p->state, st);
-        return 1;
-    }
-    __atomic_store_n(&p->state, st, __ATOMIC_SEQ_CST);
+    if (io) return 1;
     if (GORT__LOAD(&rt->sysmon_delay) > 1000000) gort__note_wake(&rt->sysmon_note);
     return 1;
 }
@@ -5506,7 +5567,7 @@ static void gort__syscall_exit(gort__m *m, int io) {
     gort__g *g = m->curg;
     gort__rt *rt = m->rt;
     gort__p *p = m->p;
-    if (GORT__LIKELY(gort__cas_u64(&p->state, m->sys_ticket, (m->sys_ticket & ~(uint64_t)0xff) | GORT__P_RUNNING))) {
+    if (GORT__LIKELY(gort__p_cas(p, m->sys_ticket, GORT__P_RUNNING))) {
         gort__setstatus(g, GORT__G_SYSCALL, GORT__G_RUNNING);
         if (!io) GORT__ADD(&rt->nsyscall, (uint32_t)-1);
         return;
