@@ -5623,72 +5623,127 @@ static const char *gort__wait_name(int w) {
     }
 }
 
+/* A dump writes to an fd that may block (a full pipe, a terminal held by
+   ^S), so it never writes while holding a lock: it copies what it prints,
+   a batch at a time, under the lock, and formats and writes with the lock
+   released. Entries that come or go between batches may be missed or
+   shown twice: a dump is a snapshot of a running system. */
+#define GORT__DUMP_BATCH 32
+typedef struct {
+    void   (*fn)(void *);
+    uint64_t id;
+    int64_t  waitsince;
+    uint32_t status;
+    int      waitstate, waitfd, tio, hog;
+} gort__dump_ent;
+
 /* Plain threads blocked in a gort call: parked (a channel, a mutex, a
    sleep) or waiting for an fd. */
 static GORT__NO_TSAN void gort__dump_threads(int fd, int64_t now) {
-    gort__g *g;
-    char line[256];
-    int n;
-    gort__lock(&gort__tg_lock);
-    for (g = gort__tg_all; g; g = g->tlink) {
-        if (GORT__LOAD(&g->status) == GORT__G_WAITING)
-            n = snprintf(line, sizeof line, "thread %llu [%s, %lld ms]: a plain thread blocked in gort\n",
-                         (unsigned long long)g->id, gort__wait_name(g->waitstate),
-                         (long long)((now - g->waitsince) / 1000000));
-        else if (__atomic_load_n(&g->tio, __ATOMIC_ACQUIRE))
-            n = snprintf(line, sizeof line, "thread %llu [io wait fd %d, %lld ms]: a plain thread blocked in gort\n",
-                         (unsigned long long)g->id, g->waitfd, (long long)((now - g->waitsince) / 1000000));
-        else
-            continue;
-        if (n > 0) gort__write_all_raw(fd, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+    gort__dump_ent ent[GORT__DUMP_BATCH];
+    long skip = 0;
+    for (;;) {
+        gort__g *g;
+        long k = 0;
+        int n = 0, j;
+        gort__lock(&gort__tg_lock);
+        for (g = gort__tg_all; g && n < GORT__DUMP_BATCH; g = g->tlink) {
+            if (k++ < skip) continue;
+            ent[n].id = g->id;
+            ent[n].status = GORT__LOAD(&g->status);
+            ent[n].waitstate = g->waitstate;
+            ent[n].waitfd = g->waitfd;
+            ent[n].waitsince = g->waitsince;
+            ent[n].tio = __atomic_load_n(&g->tio, __ATOMIC_ACQUIRE);
+            n++;
+        }
+        gort__unlock(&gort__tg_lock);
+        skip += n;
+        for (j = 0; j < n; j++) {
+            char line[256];
+            int len;
+            if (ent[j].status == GORT__G_WAITING)
+                len = snprintf(line, sizeof line, "thread %llu [%s, %lld ms]: a plain thread blocked in gort\n",
+                               (unsigned long long)ent[j].id, gort__wait_name(ent[j].waitstate),
+                               (long long)((now - ent[j].waitsince) / 1000000));
+            else if (ent[j].tio)
+                len = snprintf(line, sizeof line, "thread %llu [io wait fd %d, %lld ms]: a plain thread blocked in gort\n",
+                               (unsigned long long)ent[j].id, ent[j].waitfd,
+                               (long long)((now - ent[j].waitsince) / 1000000));
+            else
+                continue;
+            if (len > 0) gort__write_all_raw(fd, line, (size_t)len < sizeof line ? (size_t)len : sizeof line - 1);
+        }
+        if (n < GORT__DUMP_BATCH) return;
     }
-    gort__unlock(&gort__tg_lock);
 }
 
 /* Reads other goroutines' fields without their owners' locks: a dump is a
-   snapshot of a running system, and a torn field only makes one line stale. */
+   snapshot of a running system, and a torn field only makes one line stale.
+   The stack lock keeps the regions' list and counts still while a batch is
+   copied; regions are never freed while the runtime lives, so the walk
+   resumes where the last batch ended. */
 static GORT__NO_TSAN void gort__dump_rt(gort__rt *rt, int fd) {
+    gort__dump_ent ent[GORT__DUMP_BATCH];
     gort__region *r;
+    size_t i = 0;
     int64_t now = gort__nanotime();
     char line[320], name[128];
     int n;
     n = snprintf(line, sizeof line, "gort: %ld goroutines, %d Ps\n", gort_goroutines(), rt->nprocs);
     gort__write_all_raw(fd, line, (size_t)n);
     gort__lock(&rt->stk_lock);
-    for (r = rt->regions; r; r = r->next) {
-        size_t i;
-        for (i = 0; i < r->used; i++) {
-            gort__g *g = gort__slot_g(rt, r->base + i * rt->slot_size);
-            uint32_t st = GORT__LOAD(&g->status);
+    r = rt->regions;
+    gort__unlock(&rt->stk_lock);
+    while (r) {
+        int cnt = 0, j;
+        gort__lock(&rt->stk_lock);
+        for (; r && cnt < GORT__DUMP_BATCH; r = r->next, i = 0) {
+            for (; i < r->used && cnt < GORT__DUMP_BATCH; i++) {
+                gort__g *g = gort__slot_g(rt, r->base + i * rt->slot_size);
+                uint32_t st = GORT__LOAD(&g->status);
+                if (st == GORT__G_FREE || st == GORT__G_DEAD || !g->fn) continue;
+                ent[cnt].fn = g->fn;
+                ent[cnt].id = g->id;
+                ent[cnt].status = st;
+                ent[cnt].waitstate = g->waitstate;
+                ent[cnt].waitfd = g->waitfd;
+                ent[cnt].waitsince = g->waitsince;
+                ent[cnt].hog = __atomic_load_n(&g->hog_reported, __ATOMIC_RELAXED);
+                cnt++;
+            }
+            if (i < r->used) break;   /* batch full inside this region: resume at i */
+        }
+        gort__unlock(&rt->stk_lock);
+        for (j = 0; j < cnt; j++) {
+            gort__dump_ent *e = &ent[j];
             const char *what;
             int64_t waited = -1;
-            if (st == GORT__G_FREE || st == GORT__G_DEAD || !g->fn) continue;
-            switch (st) {
+            switch (e->status) {
             case GORT__G_RUNNABLE: what = "runnable"; break;
             case GORT__G_RUNNING: what = "running"; break;
-            case GORT__G_SYSCALL: what = "syscall"; waited = now - g->waitsince; break;
-            default: what = gort__wait_name(g->waitstate); waited = now - g->waitsince; break;
+            case GORT__G_SYSCALL: what = "syscall"; waited = now - e->waitsince; break;
+            default: what = gort__wait_name(e->waitstate); waited = now - e->waitsince; break;
             }
-            if (g->fn == gort__main_wrapper) {
+            if (e->fn == gort__main_wrapper) {
                 char user[112];
-                gort__fn_name(g->fn, user, sizeof user);
+                gort__fn_name(e->fn, user, sizeof user);
                 snprintf(name, sizeof name, "main (%s)", user);
             } else {
-                gort__fn_name(g->fn, name, sizeof name);
+                gort__fn_name(e->fn, name, sizeof name);
             }
-            if (st == GORT__G_WAITING && g->waitstate == GORT__W_IO) {
-                n = snprintf(line, sizeof line, "goroutine %llu [%s fd %d, %lld ms]: %s\n", (unsigned long long)g->id,
-                             what, g->waitfd, (long long)(waited / 1000000), name);
+            if (e->status == GORT__G_WAITING && e->waitstate == GORT__W_IO) {
+                n = snprintf(line, sizeof line, "goroutine %llu [%s fd %d, %lld ms]: %s\n", (unsigned long long)e->id,
+                             what, e->waitfd, (long long)(waited / 1000000), name);
             } else if (waited >= 0)
-                n = snprintf(line, sizeof line, "goroutine %llu [%s, %lld ms]: %s\n", (unsigned long long)g->id,
+                n = snprintf(line, sizeof line, "goroutine %llu [%s, %lld ms]: %s\n", (unsigned long long)e->id,
                              what, (long long)(waited / 1000000), name);
             else
-                n = snprintf(line, sizeof line, "goroutine %llu [%s%s]: %s\n", (unsigned long long)g->id, what,
-                             __atomic_load_n(&g->hog_reported, __ATOMIC_RELAXED) ? ", not yielding" : "", name);
+                n = snprintf(line, sizeof line, "goroutine %llu [%s%s]: %s\n", (unsigned long long)e->id, what,
+                             e->hog ? ", not yielding" : "", name);
             if (n > 0) gort__write_all_raw(fd, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
         }
     }
-    gort__unlock(&rt->stk_lock);
     gort__dump_threads(fd, now);
 }
 
