@@ -1191,7 +1191,10 @@ struct gort__rt {
                                      up to the next blank line */
     gort__m   *midle;             /* idle Ms sleeping on their note */
     int        nmidle;
-    int        mcount;            /* Ms created */
+    int        mcount;            /* Ms created, or being created */
+    int        mstarting;         /* of those, threads not yet known to exist
+                                     (pthread_create runs unlocked) */
+    int        mids;              /* M ids handed out */
     int        mcap_reported;     /* said once that GORT__MAX_M was reached */
     int        m_err;             /* why the last new M failed (-errno), 0 if none did */
     unsigned   m_err_said;        /* causes of failed Ms already reported (bits) */
@@ -2203,7 +2206,7 @@ static void *gort__mstart(void *arg);
    nmspinning by the caller. */
 static void gort__startm(gort__rt *rt, gort__p *p, int spinning) {
     gort__m *m;
-    int err = 0;
+    int err = 0, capped = 0;
     unsigned said;
     gort__lock(&rt->lock);
     if (!p) {
@@ -2227,37 +2230,48 @@ static void gort__startm(gort__rt *rt, gort__p *p, int spinning) {
     /* New thread, up to GORT__MAX_M (Go's limit): past it something is
        badly wrong (thousands of goroutines stuck in blocking calls). */
     m = rt->mcount < GORT__MAX_M ? (gort__m *)calloc(1, sizeof *m) : NULL;
-    if (!m && rt->mcount >= GORT__MAX_M && !rt->mcap_reported) {
-        rt->mcap_reported = 1;
-        gort__misuse("10000 threads exist (most in gort_block_begin calls); no more are made: "
-                     "bound the number of goroutines in blocking calls (a semaphore channel)");
-    }
+    if (!m && rt->mcount >= GORT__MAX_M && !rt->mcap_reported) rt->mcap_reported = capped = 1;
     if (!m && rt->mcount < GORT__MAX_M) err = -ENOMEM;
     if (m) {
         pthread_attr_t attr;
         m->rt = rt;
-        m->id = rt->mcount++;
+        m->id = rt->mids++;
         m->nextp = p;
         m->spinning = spinning;
         m->rnd = 0x9E3779B97F4A7C15ULL * (uint64_t)(m->id + 1);
         m->alllink = rt->allm;
         rt->allm = m;
+        rt->mcount++;
+        rt->mstarting++;
         GORT__ADD(&rt->mlive, 1);
         GORT__ADD(&rt->refs, 1);
+        /* The thread is created with the sched lock dropped (as Go drops
+           sched.lock before newm): pthread_create maps a stack and clones,
+           which can take milliseconds, and every gort_go and every M
+           looking for work would wait on the lock meanwhile. m is counted
+           in mcount and mstarting, so gort__newproc_check waits for the
+           outcome; p is nobody else's (not on the idle list). */
+        gort__unlock(&rt->lock);
         pthread_attr_init(&attr);
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
         pthread_attr_setstacksize(&attr, 256 * 1024);
-        if ((err = pthread_create(&m->thread, &attr, gort__mstart, m)) == 0) {
-            pthread_attr_destroy(&attr);
+        err = pthread_create(&m->thread, &attr, gort__mstart, m);
+        pthread_attr_destroy(&attr);
+        gort__lock(&rt->lock);
+        rt->mstarting--;
+        if (err == 0) {
             gort__unlock(&rt->lock);
             return;
         }
         err = -err;
-        pthread_attr_destroy(&attr);
-        GORT__ADD(&rt->mlive, (uint32_t)-1);
-        GORT__ADD(&rt->refs, (uint32_t)-1);
-        rt->allm = m->alllink;
+        {
+            gort__m **pp;
+            for (pp = &rt->allm; *pp != m; pp = &(*pp)->alllink) GORT_ASSERT(*pp != NULL);
+            *pp = m->alllink;
+        }
         rt->mcount--;
+        GORT__ADD(&rt->mlive, (uint32_t)-1);
+        GORT__ADD(&rt->refs, (uint32_t)-1);   /* not the last: the caller's M, sysmon or gort_go keeps rt alive */
         free(m);
     }
     /* No thread: the P goes back; whatever is queued waits for a running M.
@@ -2266,12 +2280,15 @@ static void gort__startm(gort__rt *rt, gort__p *p, int spinning) {
        no M at all, gort__newproc hands the error to gort_go / gort_run. */
     if (err) rt->m_err = err;
     said = err == -ENOMEM ? 1u : err == -EAGAIN ? 2u : 4u;
-    said = err && !(rt->m_err_said & said) && rt->mcount > 0 ? said : 0;
+    said = err && !(rt->m_err_said & said) && rt->mcount - rt->mstarting > 0 ? said : 0;
     rt->m_err_said |= said;
     gort__pidleput_locked(rt, p);
     gort__unlock(&rt->lock);
     if (spinning) GORT__ADD(&rt->nmspinning, (uint32_t)-1);
     if (__atomic_load_n(&rt->polling, __ATOMIC_SEQ_CST)) gort__netpoll_break(rt);
+    if (capped)
+        gort__misuse("10000 threads exist (most in gort_block_begin calls); no more are made: "
+                     "bound the number of goroutines in blocking calls (a semaphore channel)");
     if (said) {   /* once per cause: a loop of failing attempts is not news */
         char msg[200];
         snprintf(msg, sizeof msg, "could not create a thread to run goroutines (%s); running with fewer: "
@@ -2889,16 +2906,23 @@ static void gort__g_main(void *arg) {
 }
 
 /* gort__newproc from outside the runtime's threads queued g: is there an
-   M to run it? None exists when the first thread could not be created (thread limits,
-   memory). Under the sched lock no M exists and none is being made
-   (startm counts one in mcount before creating it), so nobody can have
-   taken g: take it back and report why, rather than leave it queued
-   forever (gort_run would never return). */
+   M to run it? None exists when the first thread could not be created
+   (thread limits, memory). startm counts an M in mcount and mstarting
+   before it creates the thread (unlocked) and settles both under the sched
+   lock after, so: an M that exists (mcount > mstarting) will find g; one
+   being created is waited for; with none at all, nobody can have taken g:
+   take it back and report why, rather than leave it queued forever
+   (gort_run would never return). */
 static int gort__newproc_check(gort__rt *rt, gort__g *g) {
     gort__g *x, *prev = NULL;
     int err;
-    gort__lock(&rt->lock);
-    if (rt->mcount > 0) { gort__unlock(&rt->lock); return 0; }
+    for (;;) {
+        gort__lock(&rt->lock);
+        if (rt->mcount > rt->mstarting) { gort__unlock(&rt->lock); return 0; }
+        if (rt->mstarting == 0) break;
+        gort__unlock(&rt->lock);
+        sched_yield();   /* the first thread is being created: its outcome decides */
+    }
     for (x = rt->gq_head; x && x != g; prev = x, x = x->schedlink) {}
     GORT_ASSERT(x == g);
     if (prev) prev->schedlink = g->schedlink; else rt->gq_head = g->schedlink;
