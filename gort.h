@@ -184,10 +184,16 @@ TABLE OF CONTENTS (grep for the anchor)
   M's scheduler stack, g0, when there is none), and only then, from the
   new context, runs the park's "after" function, which publishes the G to
   its waker (unlocks the channel, arms the timer). So no waker can resume
-  a G whose registers are still being saved. A waker makes it RUNNABLE and
-  puts it in its own P's runnext (locality: the partner runs next, on the
-  same core). When fn returns the G goes DEAD, the next context returns
-  its segment to the P's cache, and it is FREE.
+  a G whose registers are still being saved. A waker makes it RUNNABLE and,
+  if it runs on an M holding a P (a goroutine, or the scheduler running a
+  timer), puts it in that P's runnext (locality: the partner runs next, on
+  the same core). The exceptions go to the global queue: a waker that is a
+  plain thread or has no P, and every wake-up under GORT_DEBUG=migrate;
+  the netpoller queues what it readies at the tail of the polling M's
+  P's queue (the global queue when that M has no P, or when sysmon
+  polls), and a goroutine back from a blocking call whose P was taken
+  queues itself globally. When fn returns the G goes DEAD, the next
+  context returns its segment to the P's cache, and it is FREE.
 
   What blocks what. A goroutine blocking in gort (channels, select, sync,
   sleep, gort I/O) parks only itself. A plain thread making the same calls
@@ -195,7 +201,12 @@ TABLE OF CONTENTS (grep for the anchor)
   goroutines and threads meet on one channel; gort_dump and the deadlock
   report list the threads blocked in gort). A goroutine in a C call that
   blocks (file I/O, DNS) blocks its M; wrapped in gort_block_begin/end the
-  M's P is handed to another M after 20 us, so the others keep running.
+  M's P is handed to another M by sysmon, so the others keep running:
+  sysmon takes it at its first look that finds the same call still on at
+  least 20 us (GORT__RETAKE_NS) after an earlier look saw it, and looks
+  every 20 us while anything happens, so with sleep and wake-up costs the
+  P moves some 0.1 ms into the call (measured 93-135 us), and about 3 ms
+  when no M is idle and a thread must be created (measured 2.9 ms).
   gort's own I/O system calls run in the same state (>>io), so one that
   blocks after all holds up nobody else.
   Nothing preempts a goroutine that never calls into gort, but nothing
@@ -214,8 +225,10 @@ TABLE OF CONTENTS (grep for the anchor)
 
   Invariants.
     - A G is on at most one run queue, and only in state RUNNABLE.
-    - Each state change has exactly one party entitled to make it, and
-      gort__setstatus checks the state being left.
+    - Each state change has exactly one party entitled to make it;
+      gort__setstatus checks it against the table of allowed changes
+      (gort__g_moves, >>structs) and checks the state being left. A P's
+      state changes likewise only through gort__p_setstate / gort__p_cas.
     - A channel's send and receive queues are never both non-empty.
     - A waiter record lives on its goroutine's stack and is unlinked (by
       its waker, or by itself after a timeout or a lost select) before
@@ -226,8 +239,14 @@ TABLE OF CONTENTS (grep for the anchor)
       emptied the channel's queues is safe.
     - A select or timed wait is completed by exactly one waker: the one
       whose CAS on the G's claim ticket succeeds.
-    - Idle Ps have empty run queues; a G becoming runnable while a P is
-      idle and no M spins wakes exactly one M (no thundering herd).
+    - A P that its own M puts idle has an empty run queue (the M looked
+      last, and only a P's owner queues on it). A P taken from a blocked
+      M goes to another M if work is queued on it, and goes idle with its
+      queue only if no thread can be made; spinning Ms steal from idle
+      Ps too. A G becoming runnable while a P is idle and no M spins wakes
+      exactly one M (no thundering herd).
+    - An M runs Gs only while it holds a P in state RUNNING, and a G is
+      switched to only from its saved context (never while it runs).
 
   Memory ordering. Channel and sync state change under the object's lock;
   a waker writes the result into the waiter and readies the G after
@@ -392,7 +411,7 @@ typedef struct gort_wg {
     gort__wq waitq;
 } gort_wg;
 typedef struct gort_mutex {
-    uint32_t state;   /* atomic: bit 0 locked, bit 1 handoff (starving) */
+    uint32_t state;   /* atomic: bit 0 locked, bit 1 waiters queued */
     uint32_t lock;    /* guards waitq */
     gort__wq waitq;
 } gort_mutex;
@@ -865,8 +884,9 @@ static void *gort__ctx_init(char *hi, void (*entry)(void *), void *g) {
 /* ---------------------------------------------------------------- >>lock
    Internal locks guard short critical sections (a channel's state, a run
    queue, a waiter list); a thread that finds one taken spins briefly and
-   then sleeps on a futex, blocking its M (never a goroutine-level park: the
-   holders never block while holding one). Three states, as in Drepper's
+   then sleeps on a futex, blocking its M (never a goroutine-level park: a
+   holder never parks, waits for another thread or writes to an fd, except
+   >>stack's one-time warnings on stderr). Three states, as in Drepper's
    "Futexes Are Tricky": 0 free, 1 held, 2 held with sleepers. */
 static long gort__futex(uint32_t *addr, int op, uint32_t val, const struct timespec *ts) {
     return syscall(SYS_futex, addr, op | FUTEX_PRIVATE_FLAG, val, ts, NULL, 0);
@@ -1012,7 +1032,9 @@ struct gort__g {
     uint64_t  claim;              /* atomic: park ticket; odd once claimed (select,
                                      timeouts): wakers race with a CAS */
     void     *param;              /* set by the waker before gort__ready */
-    gort__waiter *waiting;        /* select: its waiters (for stop and dumps) */
+    gort__waiter *waiting;        /* while parked on waiter queues: its waiters
+                                     (one, or a select's list by gnext), for
+                                     gort__abandon when gort_stop drops it (owner) */
     gort__m  *last_m;             /* debug migrate: where it last ran (atomic:
                                      gort__migrate_get watches it unlocked) */
     uint32_t  note;               /* plain threads: futex word to sleep on */
@@ -1146,7 +1168,7 @@ struct gort__m {
     gort__m   *alllink;           /* all Ms (sched lock) */
     uint32_t   note;              /* futex word: sleep in stopm, woken by startm/stop */
     int        spinning;          /* owner; counted in rt->nmspinning */
-    int        id;                /* for dumps (immutable) */
+    int        id;                /* seeds rnd; unique in its runtime (immutable) */
     uint64_t   rnd;               /* owner: xorshift state */
     /* Work left for after the next switch, run by whichever context this
        M resumes (owner; see gort__park): arm after_timer, then
@@ -1986,8 +2008,9 @@ static void gort__stack_free_all(gort__rt *rt) {
    written only by the owner (release), runqhead is CASed by everyone. A slot
    is read by a thief before its CAS on head can succeed, so slots are read
    and written atomically (relaxed): the CAS decides who owns what was read.
-   runnext holds the G made runnable by the running G (a channel partner):
-   running it next keeps producer/consumer pairs on one core. */
+   runnext holds the G last made runnable on this P (a channel partner
+   readied by the running G, a new goroutine, a G whose timer this P's M
+   ran): running it next keeps producer/consumer pairs on one core. */
 static int gort__runq_empty(gort__p *p) {
     uint32_t h = GORT__LOAD_ACQ(&p->runqhead), t = GORT__LOAD_ACQ(&p->runqtail);
     return h == t && GORT__LOAD(&p->runnext) == NULL;
@@ -2315,8 +2338,10 @@ static void gort__wakep_fenced(gort__rt *rt) {
     gort__wakep(rt);
 }
 
-/* Make a parked G runnable. From a goroutine it goes to runnext of the
-   caller's P; from anywhere else to the global queue. */
+/* Make a parked G runnable. From an M holding a P of g's runtime (a
+   goroutine, or the scheduler running timers) it goes to that P's runnext;
+   from a plain thread, an M without a P, or under GORT_DEBUG=migrate to
+   the global queue. A plain thread's stand-in is woken on its futex. */
 static void gort__ready(gort__g *g) {
     gort__m *m;
     gort__rt *rt;
@@ -3354,8 +3379,12 @@ static void gort__after_fire(gort__g *g, uint64_t seq, void *arg) {
 }
 
 /* ---------------------------------------------------------------- >>netpoll
-   One epoll instance per runtime. An fd is registered once, edge-triggered,
-   for both directions, the first time a goroutine waits on it. Its
+   One epoll instance per runtime. An fd is registered, edge-triggered, for
+   both directions, the first time a goroutine is about to park on it (or a
+   select has a case on it), and the registration is checked again
+   (EPOLL_CTL_MOD, which also re-arms the edge) each time a goroutine is
+   about to park on it; one that died with an old file is renewed
+   (gort__pd_arm). Its
    descriptor (gort__pd) holds the goroutines parked on it: readers and
    writers each in a FIFO; an edge wakes all waiters of that direction (each
    retries its call; those that get EAGAIN again park again). Each edge
@@ -3623,10 +3652,16 @@ static void gort__inject(gort__rt *rt, gort__g *list) {
    The monitor thread runs without a P. Every 20 us while anything is
    happening, backing off to 10 ms when nothing is (but at most
    GORT__SYSMON_BUSY while any P runs a goroutine), it:
-   - takes the P from an M that has been inside gort_block_begin/end (or a
-     gort I/O system call) for more than 20 us and hands it to another M
-     (gort__handoffp), so the other goroutines keep running while that
-     thread is blocked;
+   - takes the P from an M inside gort_block_begin/end (or a gort I/O
+     system call) and hands it to another M (gort__handoffp), so the other
+     goroutines keep running while that thread is blocked: at the first
+     look that finds the same call (the same ticket) GORT__RETAKE_NS after
+     the look that first saw it. So the P moves one to two sysmon periods
+     into the call: about 0.1 ms here (measured 93-135 us, timer slack and
+     wake-ups included), plus the thread's creation (about 3 ms) when no M
+     is idle. gort_block_begin wakes a sysmon that sleeps over 1 ms; gort's
+     I/O calls do not, so there the first look may be up to a period of
+     GORT__SYSMON_BUSY (another P runs) or GORT__SYSMON_MAX away;
    - hands work stranded behind a goroutine that does not switch to an
      idle P, ends time slices, and names, once, a goroutine that has run
      longer than hog_ns in its own code without reaching a scheduling
@@ -3637,8 +3672,9 @@ static void gort__inject(gort__rt *rt, gort__g *list) {
 #define GORT__SYSMON_MAX 10000000
 #define GORT__RETAKE_NS  20000
 /* Work queued behind a goroutine that computes is handed to an idle P
-   within about 2 ms (the issue's bound): a look every 500 us, and 500 us
-   without a switch on that P. */
+   within about 1-2 ms: sysmon looks every 500 us while a P runs, acts once
+   that P has not switched for 500 us, and the spinner it wakes steals the
+   work (tests/test_fair.c: stranded work). */
 #define GORT__SYSMON_BUSY   500000
 #define GORT__STRANDED_NS   500000
 #define GORT__SLICE_NS    10000000   /* Go's forcePreemptNS */
@@ -4927,10 +4963,12 @@ void gort_wg_wait(gort_wg *wg) {
     gort__wq_wait(&wg->waitq, &wg->lock, &w, 0, GORT__W_WG);
 }
 
-/* Mutex. state: bit 0 locked, bit 1 waiters queued, bit 2 handoff.
+/* Mutex. state: bit 0 locked, bit 1 waiters queued.
    Normal mode lets a running goroutine barge in (fast: no switch), but a
    waiter that has waited more than 1 ms (Go's starvation threshold) gets
-   the lock handed to it directly by the unlocker: it cannot starve.
+   the lock handed to it directly by the unlocker, which leaves bit 0 set
+   and marks the hand-off in the waiter (w->handoff), not in state: it
+   cannot starve.
    Every change of the waiters bit happens under the internal lock; the
    two lock-free transitions (0 -> locked, locked -> 0) fail whenever the
    bit is set, so no wake-up is lost. */
@@ -5615,7 +5653,9 @@ static void gort__syscall_exit(gort__m *m, int io) {
 }
 
 /* Blocking calls: the syscall state around the program's own call.
-   Cheap when the call is short; sysmon takes the P after 20 us. */
+   Cheap when the call is short; a call still on at sysmon's look
+   GORT__RETAKE_NS after the one that first saw it loses its P (about
+   0.1 ms into the call, see >>sysmon). */
 void gort_block_begin(void) {
     gort__m *m = gort__getm();
     if (!m || !m->curg) return;
