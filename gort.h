@@ -1298,6 +1298,10 @@ static GORT__NOINLINE gort__m *gort__getm(void) {
     return m;
 }
 
+/* For assertions that a lock is held: the word is nonzero while anyone
+   holds it (it cannot say who). */
+#define GORT__HELD(l) (GORT__LOAD(l) != 0)
+
 static inline uint64_t gort__rand_next(uint64_t *s) {
     uint64_t x = *s;
     x ^= x << 13; x ^= x >> 7; x ^= x << 17;
@@ -1381,17 +1385,22 @@ static inline void gort__setstatus_at(gort__g *g, uint32_t from, uint32_t to, co
    the lock by channels' non-blocking fast path (hence the atomic store). */
 static void gort__wq_push(gort__wq *q, gort__waiter *w) {
     gort__waiter *t = (gort__waiter *)q->tail;
+    GORT_ASSERT(!w->qlock || GORT__HELD(w->qlock));
+    GORT_ASSERT(w->q == NULL);   /* on one queue at a time */
     w->next = NULL; w->prev = t; w->q = q;
     if (t) t->next = w; else __atomic_store_n(&q->head, (void *)w, __ATOMIC_RELEASE);
     q->tail = w;
 }
 static void gort__wq_push_front(gort__wq *q, gort__waiter *w) {
     gort__waiter *h = (gort__waiter *)q->head;
+    GORT_ASSERT(!w->qlock || GORT__HELD(w->qlock));
+    GORT_ASSERT(w->q == NULL);
     w->prev = NULL; w->next = h; w->q = q;
     if (h) h->prev = w; else q->tail = w;
     __atomic_store_n(&q->head, (void *)w, __ATOMIC_RELEASE);
 }
 static void gort__wq_remove(gort__wq *q, gort__waiter *w) {
+    GORT_ASSERT(w->q == q && (!w->qlock || GORT__HELD(w->qlock)));
     if (w->prev) w->prev->next = w->next; else __atomic_store_n(&q->head, (void *)w->next, __ATOMIC_RELEASE);
     if (w->next) w->next->prev = w->prev; else q->tail = w->prev;
     w->next = w->prev = NULL;
@@ -2017,6 +2026,8 @@ static int gort__runq_empty(gort__p *p) {
 }
 
 static void gort__globrunq_put_locked(gort__rt *rt, gort__g *g, gort__g *last, long n) {
+    GORT_ASSERT(GORT__HELD(&rt->lock));
+    GORT_ASSERT(GORT__LOAD(&g->status) == GORT__G_RUNNABLE && GORT__LOAD(&last->status) == GORT__G_RUNNABLE);
     last->schedlink = NULL;
     if (rt->gq_tail) rt->gq_tail->schedlink = g; else rt->gq_head = g;
     rt->gq_tail = last;
@@ -2040,6 +2051,7 @@ static int gort__runq_putslow(gort__rt *rt, gort__p *p, gort__g *g, uint32_t h, 
 
 static void gort__runq_put(gort__rt *rt, gort__p *p, gort__g *g, int next) {
     uint32_t h, t;
+    GORT_ASSERT(GORT__LOAD(&g->status) == GORT__G_RUNNABLE);
     if (next) {
         g->inherit = 1;
         /* seq_cst: the publication half of the dance in gort__wakep */
@@ -2051,6 +2063,7 @@ static void gort__runq_put(gort__rt *rt, gort__p *p, gort__g *g, int next) {
     for (;;) {
         h = GORT__LOAD_ACQ(&p->runqhead);
         t = p->runqtail;
+        GORT_ASSERT(t - h <= GORT__RUNQ);   /* the ring is never over-full */
         if (t - h < GORT__RUNQ) {
             GORT__STORE(&p->runq[t % GORT__RUNQ], g);
             GORT__STORE_REL(&p->runqtail, t + 1);
@@ -2137,6 +2150,7 @@ static gort__g *gort__runq_steal(gort__p *p, gort__p *victim, int stealnext) {
 static gort__g *gort__globrunq_get(gort__rt *rt, gort__p *p, int max) {
     gort__g *g;
     long n;
+    GORT_ASSERT(GORT__HELD(&rt->lock));
     if (rt->gq_size == 0) return NULL;
     n = rt->gq_size / rt->nprocs + 1;
     if (n > rt->gq_size) n = rt->gq_size;
@@ -2202,6 +2216,7 @@ static void gort__inject(gort__rt *rt, gort__g *list);
 static int gort__timer_del(gort__timer *t);
 
 static void gort__pidleput_locked(gort__rt *rt, gort__p *p) {
+    GORT_ASSERT(GORT__HELD(&rt->lock));
     gort__p_setstate(p, GORT__PBIT(GORT__P_RUNNING) | GORT__PBIT(GORT__P_IDLE), GORT__P_IDLE, 0, GORT__POK_RELAXED);
     __atomic_store_n(&p->m, (gort__m *)NULL, __ATOMIC_RELAXED);   /* sysmon reads it */
     p->link = rt->pidle;
@@ -2210,6 +2225,7 @@ static void gort__pidleput_locked(gort__rt *rt, gort__p *p) {
 }
 static gort__p *gort__pidleget_locked(gort__rt *rt) {
     gort__p *p = rt->pidle;
+    GORT_ASSERT(GORT__HELD(&rt->lock));
     if (p) {
         rt->pidle = p->link;
         GORT__STORE(&rt->npidle, rt->npidle - 1);
@@ -2217,6 +2233,7 @@ static gort__p *gort__pidleget_locked(gort__rt *rt) {
     return p;
 }
 static void gort__acquirep(gort__m *m, gort__p *p) {
+    GORT_ASSERT(m->p == NULL && __atomic_load_n(&p->m, __ATOMIC_RELAXED) == NULL);
     m->p = p;
     __atomic_store_n(&p->m, m, __ATOMIC_RELEASE);   /* sysmon reads m's fields */
     gort__p_setstate(p, GORT__PBIT(GORT__P_IDLE), GORT__P_RUNNING, 0, GORT__POK_RELAXED);
@@ -2231,6 +2248,7 @@ static void gort__startm(gort__rt *rt, gort__p *p, int spinning) {
     gort__m *m;
     int err = 0, capped = 0;
     unsigned said;
+    GORT_ASSERT(!spinning || GORT__LOAD(&rt->nmspinning) > 0);   /* counted by the caller */
     gort__lock(&rt->lock);
     if (!p) {
         p = gort__pidleget_locked(rt);
@@ -2393,6 +2411,9 @@ static void gort__switch(gort__m *m, gort__g *from, gort__g *to) {
         gort__overflow_report(from, (size_t)(from->stack_hi - from->stack_lo));
         abort();
     }
+    /* to was switched away from (its context is saved) and has not been
+       resumed since: no other M runs it (gort__after_switch clears sp) */
+    GORT_ASSERT(to->sp != NULL);
     __atomic_store_n(&m->curg, (to == &m->g0) ? (gort__g *)NULL : to, __ATOMIC_RELAXED);
     gort__ctx_swap(&from->sp, to->sp);
     gort__after_switch(from);
@@ -2400,6 +2421,8 @@ static void gort__switch(gort__m *m, gort__g *from, gort__g *to) {
 
 /* Run g on m (its P), switching from `from`. */
 static void gort__execute(gort__m *m, gort__g *g, gort__g *from) {
+    GORT_ASSERT(m->p && __atomic_load_n(&m->p->m, __ATOMIC_RELAXED) == m &&
+                gort__pst_state(GORT__LOAD(&m->p->state)) == GORT__P_RUNNING);
     gort__setstatus(g, GORT__G_RUNNABLE, GORT__G_RUNNING);
     __atomic_store_n(&m->p->schedtick, m->p->schedtick + 1, __ATOMIC_RELAXED);   /* sysmon reads it */
     if (!g->inherit) {   /* a new time slice */
@@ -2421,9 +2444,8 @@ static void gort__after_switch(gort__g *self) {
         __sanitizer_finish_switch_fiber(self->asan_fake, &bot, &sz);
         if (!m->g0.asan_bottom) { m->g0.asan_bottom = bot; m->g0.asan_size = sz; }
     }
-#else
-    (void)self;
 #endif
+    self->sp = NULL;   /* running: no saved context until the next switch away */
     if (m->after_timer) {
         gort__timer *t = m->after_timer;
         m->after_timer = NULL;
@@ -2453,6 +2475,7 @@ static gort__g *gort__next_fast(gort__rt *rt, gort__p *p) {
 static void gort__park_g(gort__m *m, void (*fn)(gort__g *, void *), void *arg, int waitstate, gort__timer *t) {
     gort__g *g = m->curg, *next;
     gort__rt *rt = m->rt;
+    GORT_ASSERT(g && m->p && m->after_fn == NULL && m->after_timer == NULL);
     g->waitstate = waitstate;
     g->waitsince = GORT__LOAD(&rt->coarse_now);
     gort__setstatus(g, GORT__G_RUNNING, GORT__G_WAITING);
@@ -2581,6 +2604,7 @@ static void gort__resetspinning(gort__m *m) {
 /* Sleep on the M's note until gort__startm hands it a P. NULL if stopping. */
 static gort__p *gort__stopm(gort__m *m) {
     gort__rt *rt = m->rt;
+    GORT_ASSERT(m->p == NULL && !m->spinning);   /* an M sleeps with no P */
     gort__lock(&rt->lock);
     if (GORT__LOAD(&rt->stopping)) { gort__unlock(&rt->lock); return NULL; }
     __atomic_store_n(&m->note, 0, __ATOMIC_RELAXED);
@@ -2592,6 +2616,7 @@ static gort__p *gort__stopm(gort__m *m) {
     if (GORT__LOAD(&rt->stopping)) return NULL;
     {
         gort__p *p = m->nextp;
+        GORT_ASSERT(p != NULL);   /* only startm (with a P) and a stop wake it */
         m->nextp = NULL;
         return p;
     }
@@ -2754,6 +2779,8 @@ top:
         gort__unlock(&rt->lock);
         return g;
     }
+    /* only p's owner queues on it, and we looked last */
+    GORT_ASSERT(gort__runq_empty(p));
     m->p = NULL;
     gort__pidleput_locked(rt, p);
     gort__unlock(&rt->lock);
@@ -2908,6 +2935,7 @@ static GORT__NOINLINE void gort__goexit(void) {
     gort__m *m = gort__getm();
     gort__g *g = m->curg, *next;
     gort__rt *rt = m->rt;
+    GORT_ASSERT(g && m->p && m->after_fn == NULL);
     gort__setstatus(g, GORT__G_RUNNING, GORT__G_DEAD);
     __atomic_store_n(&m->p->ngo, m->p->ngo - 1, __ATOMIC_RELAXED);
     if (g == __atomic_load_n(&rt->main_g, __ATOMIC_RELAXED)) {
@@ -3238,7 +3266,9 @@ static int64_t gort__timers_min(gort__p *p) {
     return w;
 }
 static void gort__heap_remove(gort__p *p, int i) {
-    int last = --p->tlen;
+    int last;
+    GORT_ASSERT(GORT__HELD(&p->tlock) && i >= 0 && i < p->tlen);
+    last = --p->tlen;
     if (i != last) {
         p->theap[i] = p->theap[last];
         p->theap[i]->idx = i;
@@ -3274,10 +3304,13 @@ static void gort__timer_add(gort__rt *rt, gort__p *p, gort__timer *t) {
         if (h) { p->theap = h; p->tcap = nc; }
     }
     when = t->when;   /* t may fire and be gone once the lock is released */
+    GORT_ASSERT(__atomic_load_n(&t->p, __ATOMIC_RELAXED) == NULL);   /* in no heap yet */
     if (p->tlen < p->tcap) {
         t->idx = p->tlen;
         p->theap[p->tlen++] = t;
         gort__heap_up(p->theap, t->idx);
+        /* heap order where t settled: no earlier than its parent */
+        GORT_ASSERT(p->theap[t->idx] == t && (t->idx == 0 || p->theap[(t->idx - 1) / 4]->when <= t->when));
     } else {   /* out of memory: the slow list (see gort__timers_min) */
         t->idx = -1;
         t->onext = p->tovf;
@@ -3303,6 +3336,7 @@ static int gort__timer_del(gort__timer *t) {
     if (!p) return 0;
     gort__lock(&p->tlock);
     if (t->p == p) {
+        GORT_ASSERT(t->idx < 0 || (t->idx < p->tlen && p->theap[t->idx] == t));
         if (t->idx < 0) gort__ovf_remove(p, t, -1);
         else gort__heap_remove(p, t->idx);
         __atomic_store_n(&t->p, (gort__p *)NULL, __ATOMIC_RELAXED);
@@ -3323,6 +3357,8 @@ static void gort__timers_run(gort__rt *rt, gort__p *p, int64_t now) {
         gort__lock(&p->tlock);
         if (p->tlen > 0 && p->theap[0]->when <= now) {
             t = p->theap[0];
+            /* the root is the earliest: its first children are no earlier */
+            GORT_ASSERT(p->tlen < 2 || p->theap[1]->when >= t->when);
             gort__heap_remove(p, 0);
         } else if (!p->tovf || (t = gort__ovf_remove(p, NULL, now)) == NULL) {
             gort__unlock(&p->tlock);
@@ -3459,6 +3495,7 @@ static void gort__pd_setstate(gort__pd *pd, int st) {
    closed with gort_close. Returns the private list for gort__wake_list. */
 static gort__waiter *gort__pd_evict_locked(gort__pd *pd, int success) {
     gort__waiter *w, *list = NULL;
+    GORT_ASSERT(GORT__HELD(&pd->lock));
     while ((w = gort__wq_pop(&pd->rq)) != NULL) { w->success = success; w->wake_next = list; list = w; }
     while ((w = gort__wq_pop(&pd->wq)) != NULL) { w->success = success; w->wake_next = list; list = w; }
     return list;
@@ -3683,6 +3720,7 @@ static void gort__inject(gort__rt *rt, gort__g *list) {
 static void gort__dump_rt(gort__rt *rt, int fd);
 
 static void gort__handoffp(gort__rt *rt, gort__p *p) {
+    GORT_ASSERT(gort__pst_state(GORT__LOAD(&p->state)) == GORT__P_IDLE);   /* retaken by sysmon's CAS */
     if (!gort__runq_empty(p) || GORT__LOAD(&rt->gq_size) > 0 || GORT__LOAD(&p->tnext) != INT64_MAX ||
         GORT__LOAD(&rt->niowait) > 0) {
         gort__startm(rt, p, 0);
@@ -4086,7 +4124,9 @@ static int gort__rt_new(const gort_opts *opts, int mode, gort__rt **out) {
         gort__p *p = &rt->allp[i];
         p->id = i;
         p->tnext = INT64_MAX;
+        gort__lock(&rt->lock);   /* nobody else sees rt yet: for the function's contract */
         gort__pidleput_locked(rt, p);
+        gort__unlock(&rt->lock);
     }
     rt->poll_until = INT64_MAX;
     rt->refs = 1;
@@ -4919,6 +4959,7 @@ static void gort__wq_wait(gort__wq *q, uint32_t *lock, gort__waiter *w, int fron
     self->waiting = w;
     gort__park(self, gort__unlock_after, lock, waitstate, 0, 0);
     self->waiting = NULL;
+    GORT_ASSERT(GORT__LOAD(&w->q) == NULL);   /* the waker unlinked it */
 }
 
 /* WaitGroup. Counter and waiter count share one word, as in Go, so that
@@ -5024,6 +5065,7 @@ void gort_mutex_lock(gort_mutex *m) {
             self->waiting = &w;
             gort__park(self, gort__unlock_after, &m->lock, GORT__W_MUTEX, 0, 0);
             self->waiting = NULL;
+            GORT_ASSERT(GORT__LOAD(&w.q) == NULL);
         }
         if (w.handoff) return;   /* the unlocker left it locked for us */
         requeue = 1;
@@ -5140,6 +5182,7 @@ void gort_cond_wait(gort_cond *cv, gort_mutex *m) {
     self->waiting = &w;
     gort__park(self, gort__cond_after, &ctx, GORT__W_COND, 0, 0);
     self->waiting = NULL;
+    GORT_ASSERT(GORT__LOAD(&w.q) == NULL);
     gort_mutex_lock(m);
 }
 void gort_cond_signal(gort_cond *cv) {
@@ -5234,6 +5277,7 @@ static int gort__pd_wait(gort__rt *rt, gort__pd *pd, int fd, int mode, uint32_t 
         gort__unlock(&pd->lock);
         return -ETIMEDOUT;
     }
+    GORT_ASSERT(GORT__LOAD(&w.q) == NULL);   /* popped by its waker */
     return w.success ? 0 : -EBADF;
 }
 
@@ -5602,6 +5646,7 @@ static int gort__syscall_enter(gort__m *m, int io) {
     gort__rt *rt = m->rt;
     gort__g *g = m->curg;
     uint64_t st;
+    GORT_ASSERT(p && g && __atomic_load_n(&p->m, __ATOMIC_RELAXED) == m);
     if (io && GORT__LOAD(&g->status) != GORT__G_RUNNING) return 0;
     if (!io) GORT__ADD(&rt->nsyscall, 1);
     gort__setstatus(g, GORT__G_RUNNING, GORT__G_SYSCALL);
