@@ -51,13 +51,16 @@ TABLE OF CONTENTS (grep for the anchor)
     >>asm-a64    aarch64 AAPCS64 context switch
     >>lock       futex lock and thread notes
     >>structs    G, M, P, the runtime
+    >>waitq      waiter queues (gort__wq) and claim tickets
     >>stack      stack segments, guard pages, overflow handler
     >>runq       per-P lock-free run queues and the global queue
     >>sched      the scheduler: ready, park, find work, spin, sleep
+    >>goroutine  gort_go, gort_yield, gort_exit: a goroutine's start and end
+    >>thread     plain threads' stand-in Gs (they park in gort__park_thread)
     >>timer      per-P timer heaps, sleep
     >>netpoll    epoll netpoller
     >>sysmon     the monitor thread: syscall handoff, hogs, SIGQUIT
-    >>runtime    gort_run, gort_start, gort_stop
+    >>runtime    gort_run, gort_start, gort_stop, deadlock check (gort__checkdead)
     >>chan       channels
     >>select     select
     >>sync       WaitGroup, Mutex, RWMutex, Cond, Once
@@ -1380,7 +1383,7 @@ static inline void gort__setstatus_at(gort__g *g, uint32_t from, uint32_t to, co
 }
 #define gort__setstatus(g, from, to) gort__setstatus_at((g), (from), (to), __FILE__, __LINE__)
 
-/* ---------------------------------------------------------------- waiter queues
+/* ---------------------------------------------------------------- >>waitq
    A gort__wq is a doubly linked FIFO of waiters. head is also read without
    the lock by channels' non-blocking fast path (hence the atomic store). */
 static void gort__wq_push(gort__wq *q, gort__waiter *w) {
@@ -2912,7 +2915,10 @@ static void gort__m_exit(gort__m *m) {
     if (GORT__ADD(&rt->refs, (uint32_t)-1) == 0) gort__rt_free(rt);
 }
 
-/* ---------------------------------------------------------------- goroutines */
+/* ---------------------------------------------------------------- >>goroutine
+   A goroutine's life outside the scheduler proper: gort_go (gort__newproc:
+   a segment, a first frame, runnext), gort_yield, gort_exit and the end of
+   the start function (gort__goexit: DEAD, then FREE on the next context). */
 static void gort__goexit_after(gort__g *g, void *arg) {
     gort__m *m = gort__getm();
     (void)arg;
@@ -3144,9 +3150,13 @@ int gort_in_goroutine(void) {
     return m && m->curg ? 1 : 0;
 }
 
-/* Plain threads get a stand-in G the first time they call into gort; while
+/* ---------------------------------------------------------------- >>thread
+   Plain threads get a stand-in G the first time they call into gort; while
    it lives (until the thread exits) the thread counts against deadlock
-   detection, since it may still send. */
+   detection, since it may still send. It meets goroutines on the same
+   waiter queues; it waits by sleeping on its futex word (gort__park_thread,
+   in >>sched), and gort__threads_live (>>runtime) counts it for
+   gort__checkdead. */
 /* Every plain thread's stand-in, for dumps and deadlock detection. */
 static gort__g *gort__tg_all;      /* gort__tg_lock */
 static uint32_t gort__tg_lock;
