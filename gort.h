@@ -3701,9 +3701,9 @@ static void gort__inject(gort__rt *rt, gort__g *list) {
    GORT__SYSMON_BUSY while any P runs a goroutine), it:
    - takes the P from an M inside gort_block_begin/end (or a gort I/O
      system call) and hands it to another M (gort__handoffp), so the other
-     goroutines keep running while that thread is blocked: at the first
-     look that finds the same call (the same ticket) GORT__RETAKE_NS after
-     the look that first saw it. So the P moves one to two sysmon periods
+     goroutines keep running while that thread is blocked: at its first
+     look at least GORT__RETAKE_NS after the look that first saw the same
+     call (the same ticket). So the P moves one to two sysmon periods
      into the call: about 0.1 ms here (measured 93-135 us, timer slack and
      wake-ups included), plus the thread's creation (about 3 ms) when no M
      is idle. gort_block_begin wakes a sysmon that sleeps over 1 ms; gort's
