@@ -181,7 +181,8 @@ TABLE OF CONTENTS (grep for the anchor)
 
   Life of a goroutine. gort_go takes a segment from the P's cache (no
   system call), builds a first frame whose return address is the asm
-  trampoline, and puts the G in the P's runnext slot. An M runs it by
+  trampoline, and puts the G in the P's runnext slot (from a plain
+  thread: the global queue). An M runs it by
   switching to it. At a blocking call the G parks: its state becomes
   WAITING, and gort switches directly to the next G of the P (or to the
   M's scheduler stack, g0, when there is none), and only then, from the
@@ -248,8 +249,9 @@ TABLE OF CONTENTS (grep for the anchor)
       queue only if no thread can be made; spinning Ms steal from idle
       Ps too. A G becoming runnable while a P is idle and no M spins wakes
       exactly one M (no thundering herd).
-    - An M runs Gs only while it holds a P in state RUNNING, and a G is
-      switched to only from its saved context (never while it runs).
+    - An M switches to a G only while it holds a P in state RUNNING (a G
+      in a blocking call goes on running on its M while sysmon takes the
+      P), and only to a G whose context is saved (never one that runs).
 
   Memory ordering. Channel and sync state change under the object's lock;
   a waker writes the result into the waiter and readies the G after
