@@ -182,8 +182,8 @@ TABLE OF CONTENTS (grep for the anchor)
   Life of a goroutine. gort_go takes a segment from the P's cache (no
   system call), builds a first frame whose return address is the asm
   trampoline, and puts the G in the P's runnext slot (from a plain
-  thread: the global queue). An M runs it by
-  switching to it. At a blocking call the G parks: its state becomes
+  thread: the global queue). An M runs it by switching to it. At a
+  blocking call the G parks: its state becomes
   WAITING, and gort switches directly to the next G of the P (or to the
   M's scheduler stack, g0, when there is none), and only then, from the
   new context, runs the park's "after" function, which publishes the G to
@@ -206,11 +206,11 @@ TABLE OF CONTENTS (grep for the anchor)
   report list the threads blocked in gort). A goroutine in a C call that
   blocks (file I/O, DNS) blocks its M; wrapped in gort_block_begin/end the
   M's P is handed to another M by sysmon, so the others keep running:
-  sysmon takes it at its first look that finds the same call still on at
-  least 20 us (GORT__RETAKE_NS) after an earlier look saw it, and looks
-  every 20 us while anything happens, so with sleep and wake-up costs the
-  P moves some 0.1 ms into the call (measured 93-135 us), and about 3 ms
-  when no M is idle and a thread must be created (measured 2.9 ms).
+  sysmon takes it at its first look at least 20 us (GORT__RETAKE_NS)
+  after a look that saw the same call, and looks every 20 us while
+  anything happens, so with sleep and wake-up costs the P moves some
+  0.1 ms into the call (measured 93-135 us), and about 3 ms when no M is
+  idle and a thread must be created (measured 2.9 ms).
   gort's own I/O system calls run in the same state (>>io), so one that
   blocks after all holds up nobody else.
   Nothing preempts a goroutine that never calls into gort, but nothing
