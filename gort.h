@@ -1157,9 +1157,11 @@ static inline uint64_t gort__p_setstate_at(gort__p *p, uint32_t from, uint32_t t
 }
 #define gort__p_setstate(p, from, to, gen_add, ord) gort__p_setstate_at((p), (from), (to), (gen_add), (ord), __FILE__, __LINE__)
 /* Leave a syscall state seen as the word old, for to (same generation):
-   1 if p was still in it. */
+   1 if p was still in it. An old word in no syscall state is a ticket
+   that never was (gort_block_end without gort_block_begin): 0, and
+   gort__setstatus then names the misuse. */
 static inline int gort__p_cas(gort__p *p, uint64_t old, uint32_t to) {
-    GORT_ASSERT(gort__pst_insyscall(old));
+    if (!gort__pst_insyscall(old)) return 0;
     return gort__cas_u64(&p->state, old, gort__pst_make(gort__pst_gen(old), to));
 }
 
