@@ -53,14 +53,17 @@ TABLE OF CONTENTS (grep for the anchor)
     >>asm-a64    aarch64 AAPCS64 context switch
     >>lock       internal locks and thread notes (over gort__os_wait)
     >>structs    G, M, P, the runtime
+    >>waitq      waiter queues (gort__wq) and claim tickets
     >>san        ASan, TSan and Valgrind hooks, empty in a plain build
     >>stack      stack segments, guard pages, overflow handler
     >>runq       per-P lock-free run queues and the global queue
     >>sched      the scheduler: ready, park, find work, spin, sleep
+    >>goroutine  gort_go, gort_yield, gort_exit: a goroutine's start and end
+    >>thread     plain threads' stand-in Gs (they park in gort__park_thread)
     >>timer      per-P timer heaps, sleep
     >>netpoll    fd descriptors and their waiters, the netpoll step
     >>sysmon     the monitor thread: syscall handoff, hogs, SIGQUIT
-    >>runtime    gort_run, gort_start, gort_stop
+    >>runtime    gort_run, gort_start, gort_stop, deadlock check (gort__checkdead)
     >>chan       channels
     >>select     select
     >>sync       WaitGroup, Mutex, RWMutex, Cond, Once
@@ -187,16 +190,23 @@ TABLE OF CONTENTS (grep for the anchor)
 
   Life of a goroutine. gort_go takes a segment from the P's cache (no
   system call), builds a first frame whose return address is the asm
-  trampoline, and puts the G in the P's runnext slot. An M runs it by
-  switching to it. At a blocking call the G parks: its state becomes
+  trampoline, and puts the G in the P's runnext slot (from a plain
+  thread: the global queue). An M runs it by switching to it. At a
+  blocking call the G parks: its state becomes
   WAITING, and gort switches directly to the next G of the P (or to the
   M's scheduler stack, g0, when there is none), and only then, from the
   new context, runs the park's "after" function, which publishes the G to
   its waker (unlocks the channel, arms the timer). So no waker can resume
-  a G whose registers are still being saved. A waker makes it RUNNABLE and
-  puts it in its own P's runnext (locality: the partner runs next, on the
-  same core). When fn returns the G goes DEAD, the next context returns
-  its segment to the P's cache, and it is FREE.
+  a G whose registers are still being saved. A waker makes it RUNNABLE and,
+  if it runs on an M holding a P (a goroutine, or the scheduler running a
+  timer), puts it in that P's runnext (locality: the partner runs next, on
+  the same core). The exceptions go to the global queue: a waker that is a
+  plain thread or has no P, and every wake-up under GORT_DEBUG=migrate;
+  the netpoller queues what it readies at the tail of the polling M's
+  P's queue (the global queue when that M has no P, or when sysmon
+  polls), and a goroutine back from a blocking call whose P was taken
+  queues itself globally. When fn returns the G goes DEAD, the next
+  context returns its segment to the P's cache, and it is FREE.
 
   What blocks what. A goroutine blocking in gort (channels, select, sync,
   sleep, gort I/O) parks only itself. A plain thread making the same calls
@@ -204,7 +214,12 @@ TABLE OF CONTENTS (grep for the anchor)
   goroutines and threads meet on one channel; gort_dump and the deadlock
   report list the threads blocked in gort). A goroutine in a C call that
   blocks (file I/O, DNS) blocks its M; wrapped in gort_block_begin/end the
-  M's P is handed to another M after 20 us, so the others keep running.
+  M's P is handed to another M by sysmon, so the others keep running:
+  sysmon takes it at its first look at least 20 us (GORT__RETAKE_NS)
+  after a look that saw the same call, and looks every 20 us while
+  anything happens, so with sleep and wake-up costs the P moves some
+  0.1 ms into the call (measured 93-135 us), and about 3 ms when no M is
+  idle and a thread must be created (measured 2.9 ms).
   gort's own I/O system calls run in the same state (>>io), so one that
   blocks after all holds up nobody else.
   Nothing preempts a goroutine that never calls into gort, but nothing
@@ -223,8 +238,10 @@ TABLE OF CONTENTS (grep for the anchor)
 
   Invariants.
     - A G is on at most one run queue, and only in state RUNNABLE.
-    - Each state change has exactly one party entitled to make it, and
-      gort__setstatus checks the state being left.
+    - Each state change has exactly one party entitled to make it;
+      gort__setstatus checks it against the table of allowed changes
+      (gort__g_moves, >>structs) and checks the state being left. A P's
+      state changes likewise only through gort__p_setstate / gort__p_cas.
     - A channel's send and receive queues are never both non-empty,
       except while one select that both sends and receives on the same
       unbuffered channel waits in both (as in Go; see >>chan).
@@ -239,8 +256,15 @@ TABLE OF CONTENTS (grep for the anchor)
       emptied the channel's queues is safe.
     - A select or timed wait is completed by exactly one waker: the one
       whose CAS on the G's claim ticket succeeds.
-    - Idle Ps have empty run queues; a G becoming runnable while a P is
-      idle and no M spins wakes exactly one M (no thundering herd).
+    - A P that its own M puts idle has an empty run queue (the M looked
+      last, and only a P's owner queues on it). A P taken from a blocked
+      M goes to another M if work is queued on it, and goes idle with its
+      queue only if no thread can be made; spinning Ms steal from idle
+      Ps too. A G becoming runnable while a P is idle and no M spins wakes
+      exactly one M (no thundering herd).
+    - An M switches to a G only while it holds a P in state RUNNING (a G
+      in a blocking call goes on running on its M while sysmon takes the
+      P), and only to a G whose context is saved (never one that runs).
 
   Memory ordering. Channel and sync state change under the object's lock;
   a waker writes the result into the waiter and readies the G after
@@ -405,7 +429,7 @@ typedef struct gort_wg {
     gort__wq waitq;
 } gort_wg;
 typedef struct gort_mutex {
-    uint32_t state;   /* atomic: bit 0 locked, bit 1 handoff (starving) */
+    uint32_t state;   /* atomic: bit 0 locked, bit 1 waiters queued */
     uint32_t lock;    /* guards waitq */
     gort__wq waitq;
 } gort_mutex;
@@ -1320,8 +1344,9 @@ static void *gort__ctx_init(char *hi, void (*entry)(void *), void *g) {
 /* ---------------------------------------------------------------- >>lock
    Internal locks guard short critical sections (a channel's state, a run
    queue, a waiter list); a thread that finds one taken spins briefly and
-   then sleeps in gort__os_wait, blocking its M (never a goroutine-level park: the
-   holders never block while holding one). Three states, as in Drepper's
+   then sleeps in gort__os_wait, blocking its M (never a goroutine-level park: a
+   holder never parks, waits for another thread or writes to an fd, except
+   >>stack's one-time warnings on stderr). Three states, as in Drepper's
    "Futexes Are Tricky": 0 free, 1 held, 2 held with sleepers. */
 static GORT__NOINLINE void gort__lock_slow(uint32_t *l) {
     uint32_t c;
@@ -1372,15 +1397,29 @@ typedef struct gort__rt     gort__rt;
 typedef struct gort__waiter gort__waiter;
 typedef struct gort__timer  gort__timer;
 
-/* Goroutine states. Every change goes through gort__casstatus, which checks
-   the state being left. Who owns the stack, and where the G is: */
+/* Goroutine states. Every change goes through gort__setstatus, which checks
+   it against gort__g_moves below and checks the state being left. For
+   each: who owns the stack, and which queue the G is on. */
 enum {
-    GORT__G_FREE = 0,   /* no goroutine; the segment is in a pool */
-    GORT__G_RUNNABLE,   /* on a run queue (local, runnext or global); stack idle */
-    GORT__G_RUNNING,    /* an M runs it; that M owns the stack */
-    GORT__G_WAITING,    /* parked; on no run queue; woken only by gort__ready */
-    GORT__G_SYSCALL,    /* running inside gort_block_begin/end */
-    GORT__G_DEAD        /* finished; its M is switching away from the stack */
+    GORT__G_FREE = 0,   /* no goroutine: nobody runs on the stack; the
+                           segment is in a P's cache or the hot pool (linked
+                           by schedlink), or on the cold list */
+    GORT__G_RUNNABLE,   /* stack idle (its context saved): on exactly one run
+                           queue (a P's ring or runnext, or the global queue),
+                           or in a netpoll list being injected; a plain
+                           thread's stand-in: woken, not yet back from its
+                           futex sleep (on no queue) */
+    GORT__G_RUNNING,    /* the M whose curg it is owns the stack (a plain
+                           thread: the thread itself); on no queue */
+    GORT__G_WAITING,    /* parked: stack idle; on no run queue, only on the
+                           waiter queues of what it waits for (and a timer
+                           heap); woken only by gort__ready */
+    GORT__G_SYSCALL,    /* between gort_block_begin/end or in a gort I/O
+                           system call: its M runs it and owns the stack (the
+                           P may be taken by sysmon); on no queue */
+    GORT__G_DEAD,       /* finished: its M is switching away from the stack,
+                           and the next context frees it; on no queue */
+    GORT__G_NSTATES
 };
 
 /* What a parked goroutine waits for (for gort_dump and deadlock reports). */
@@ -1442,8 +1481,9 @@ struct gort__g {
     uint64_t  claim;              /* atomic: park ticket; odd once claimed (select,
                                      timeouts): wakers race with a CAS */
     void     *param;              /* set by the waker before gort__ready */
-    gort__waiter *waiting;        /* while parked: its queued waiters, linked by
-                                     gnext (gort_stop unlinks them: gort__abandon) */
+    gort__waiter *waiting;        /* while parked on waiter queues: its waiters
+                                     (one, or a select's list by gnext), for
+                                     gort__abandon when gort_stop drops it (owner) */
     gort__m  *last_m;             /* debug migrate: where it last ran (atomic:
                                      gort__migrate_get watches it unlocked) */
     uint32_t  note;               /* plain threads: futex word to sleep on */
@@ -1466,16 +1506,38 @@ struct gort__g {
                                      sysmon may read it through a stale pointer */
 };
 
+/* P states. The state word (p->state) packs a generation above the low
+   byte and the state in it; the generation is the syscall ticket: each
+   syscall entry makes a new one, so a stale block_end cannot take back a
+   P that moved on. Changes, and who makes them:
+     IDLE       -> RUNNING     gort__acquirep, by the M taking it
+     RUNNING    -> IDLE        gort__pidleput_locked, by its M giving it up
+     IDLE       -> IDLE        gort__pidleput_locked of a P no M runs
+                               (sysmon's handoff, a failed thread, startup)
+     RUNNING    -> SYSCALL(_IO) gort__syscall_enter, new generation
+     SYSCALL(_IO) -> RUNNING   gort__syscall_exit: CAS on the ticket
+     SYSCALL(_IO) -> IDLE      sysmon's retake: CAS on the ticket */
 enum { GORT__P_IDLE = 0, GORT__P_RUNNING = 1, GORT__P_SYSCALL = 2, /* gort_block_begin/end */
        GORT__P_SYSCALL_IO = 3 /* a gort I/O call's system call */ };
+#define GORT__PBIT(s) (1u << (s))
+static inline uint32_t gort__pst_state(uint64_t w) { return (uint32_t)(w & 0xff); }
+static inline uint64_t gort__pst_gen(uint64_t w) { return w >> 8; }
+static inline uint64_t gort__pst_make(uint64_t gen, uint32_t st) { return (gen << 8) | st; }
+static inline int gort__pst_insyscall(uint64_t w) {
+    return gort__pst_state(w) == GORT__P_SYSCALL || gort__pst_state(w) == GORT__P_SYSCALL_IO;
+}
+static const char *gort__p_state_name(uint32_t s) {
+    static const char *const names[] = { "IDLE", "RUNNING", "SYSCALL", "SYSCALL_IO" };
+    return s < 4 ? names[s] : "(not a state)";
+}
 #define GORT__RUNQ 256            /* Go's size: large enough that overflow is rare */
 #define GORT__GCACHE 64           /* dead Gs a P keeps before spilling */
 
 struct gort__p {
     int        id;                /* index in rt->allp (immutable) */
-    uint64_t   state;             /* atomic: GORT__P_* in the low byte, a syscall
-                                     ticket above, so a stale block_end cannot
-                                     take back a P that moved on */
+    uint64_t   state;             /* atomic: (generation, GORT__P_*), see above;
+                                     read with gort__pst_*, changed only by
+                                     gort__p_setstate and gort__p_cas */
     gort__m   *m;                 /* M holding it (sched lock / owner) */
     gort__p   *link;              /* idle list (sched lock) */
     uint32_t   schedtick;         /* owner; read racily by sysmon: Gs run */
@@ -1516,6 +1578,37 @@ struct gort__p {
     int64_t    sm_cpu0, sm_t0;    /* hog check: M's CPU time at sm_t0, -1 unset */
 };
 
+/* The one checked store of a P's state (the CAS transitions use
+   gort__p_cas): p must be in one of the states in from (GORT__PBIT mask);
+   its generation goes up by gen_add. Only the P's owner stores, and sysmon
+   only CASes a P in a syscall state, so a load and a store are enough.
+   ord: the store's memory order (GORT__POK_*). Returns the new word. */
+enum { GORT__POK_RELAXED, GORT__POK_RELEASE, GORT__POK_SEQ_CST };
+static GORT__NOINLINE void gort__badpstate(gort__p *p, uint64_t w, uint32_t to, const char *file, int line) {
+    fprintf(stderr, "gort: internal error at %s:%d: P %d is %s, which it may not leave for %s (a gort bug: please report it)\n",
+            file, line, p->id, gort__p_state_name(gort__pst_state(w)), gort__p_state_name(to));
+    abort();
+}
+static inline uint64_t gort__p_setstate_at(gort__p *p, uint32_t from, uint32_t to, uint64_t gen_add, int ord,
+                                           const char *file, int line) {
+    uint64_t w = GORT__LOAD(&p->state);
+    if (GORT__UNLIKELY(!(from & GORT__PBIT(gort__pst_state(w))))) gort__badpstate(p, w, to, file, line);
+    w = gort__pst_make(gort__pst_gen(w) + gen_add, to);
+    if (ord == GORT__POK_SEQ_CST) __atomic_store_n(&p->state, w, __ATOMIC_SEQ_CST);
+    else if (ord == GORT__POK_RELEASE) __atomic_store_n(&p->state, w, __ATOMIC_RELEASE);
+    else __atomic_store_n(&p->state, w, __ATOMIC_RELAXED);
+    return w;
+}
+#define gort__p_setstate(p, from, to, gen_add, ord) gort__p_setstate_at((p), (from), (to), (gen_add), (ord), __FILE__, __LINE__)
+/* Leave a syscall state seen as the word old, for to (same generation):
+   1 if p was still in it. An old word in no syscall state is a ticket
+   that never was (gort_block_end without gort_block_begin): 0, and
+   gort__setstatus then names the misuse. */
+static inline int gort__p_cas(gort__p *p, uint64_t old, uint32_t to) {
+    if (!gort__pst_insyscall(old)) return 0;
+    return gort__cas_u64(&p->state, old, gort__pst_make(gort__pst_gen(old), to));
+}
+
 struct gort__m {
     gort__g    g0;                /* the scheduler's context on this thread's stack */
     gort__g   *curg;              /* goroutine running, NULL on g0 (owner) */
@@ -1526,7 +1619,7 @@ struct gort__m {
     gort__m   *alllink;           /* all Ms (sched lock) */
     uint32_t   note;              /* futex word: sleep in stopm, woken by startm/stop */
     int        spinning;          /* owner; counted in rt->nmspinning */
-    int        id;                /* for dumps (immutable) */
+    int        id;                /* seeds rnd; unique in its runtime (immutable) */
     uint64_t   rnd;               /* owner: xorshift state */
     /* Work left for after the next switch, run by whichever context this
        M resumes (owner; see gort__park): arm after_timer, then
@@ -1570,7 +1663,10 @@ struct gort__rt {
                                      up to the next blank line */
     gort__m   *midle;             /* idle Ms sleeping on their note */
     int        nmidle;
-    int        mcount;            /* Ms created */
+    int        mcount;            /* Ms created, or being created */
+    int        mstarting;         /* of those, threads not yet known to exist
+                                     (pthread_create runs unlocked) */
+    int        mids;              /* M ids handed out */
     int        mcap_reported;     /* said once that GORT__MAX_M was reached */
     int        m_err;             /* why the last new M failed (-errno), 0 if none did */
     unsigned   m_err_said;        /* causes of failed Ms already reported (bits) */
@@ -1651,6 +1747,10 @@ static GORT__NOINLINE gort__m *gort__getm(void) {
     return m;
 }
 
+/* For assertions that a lock is held: the word is nonzero while anyone
+   holds it (it cannot say who). */
+#define GORT__HELD(l) (GORT__LOAD(l) != 0)
+
 static inline uint64_t gort__rand_next(uint64_t *s) {
     uint64_t x = *s;
     x ^= x << 13; x ^= x >> 7; x ^= x << 17;
@@ -1661,47 +1761,95 @@ static inline uint32_t gort__rand_n(uint64_t *s, uint32_t n) {
     return (uint32_t)(((gort__rand_next(s) >> 32) * (uint64_t)n) >> 32);
 }
 
-/* Every state change goes through here and checks the state being left.
-   Each transition has exactly one party entitled to make it (the owner
-   parks itself; the waker that dequeued a waiter or won its claim readies
-   it; the M that dequeued a runnable G runs it), so a checked store is
-   enough: no read-modify-write on the hot path. */
-static void gort__setstatus(gort__g *g, uint32_t from, uint32_t to) {
-    uint32_t cur = __atomic_load_n(&g->status, __ATOMIC_RELAXED);
-    if (GORT__UNLIKELY(cur != from)) {
-        /* The user's own pairing of gort_block_begin/end shows up here
-           first: name it rather than report a gort bug. */
-        if (from == GORT__G_SYSCALL && cur == GORT__G_RUNNING)
-            gort__misuse("gort_block_end: called without a matching gort_block_begin; call them in pairs around one blocking call");
-        else if (cur == GORT__G_SYSCALL && to == GORT__G_SYSCALL)
-            gort__misuse("gort_block_begin: called twice without gort_block_end; call them in pairs, not nested");
-        else if (cur == GORT__G_SYSCALL)
-            gort__misuse("a goroutine inside gort_block_begin blocked in gort, yielded or ended before gort_block_end; "
-                         "call gort_block_end right after the blocking call");
-        if (cur == GORT__G_SYSCALL || (from == GORT__G_SYSCALL && cur == GORT__G_RUNNING)) abort();
-        fprintf(stderr, "gort: internal error: goroutine %llu in state %u, expected %u (going to %u)\n",
-                (unsigned long long)g->id, (unsigned)cur, (unsigned)from, (unsigned)to);
-        abort();
-    }
-    __atomic_store_n(&g->status, to, __ATOMIC_RELEASE);
+/* The G state machine: gort__g_moves[from] has bit `to` set when the
+   change is allowed, and names who makes it (see the state comments):
+     FREE     -> RUNNABLE  gort__newproc, spawning into the segment
+     RUNNABLE -> RUNNING   the M that dequeued it (gort__execute); a woken
+                           plain thread
+     RUNNABLE -> FREE      gort__newproc_check: queued with no M to run it
+     RUNNING  -> WAITING   the G itself, parking
+     RUNNING  -> RUNNABLE  the G itself, yielding
+     RUNNING  -> SYSCALL   the G itself, entering a blocking call
+     RUNNING  -> DEAD      the G itself, ending
+     WAITING  -> RUNNABLE  the waker that dequeued it or won its claim
+     WAITING  -> RUNNING   a plain thread that won its own timed-out claim
+     SYSCALL  -> RUNNING   the G itself, back with a P
+     SYSCALL  -> RUNNABLE  the G itself, back with no P (queued globally)
+     DEAD     -> FREE      the next context on its M (gort__goexit_after) */
+#define GORT__GBIT(s) (1u << (s))
+static const uint8_t gort__g_moves[GORT__G_NSTATES] = {
+    /* FREE     */ GORT__GBIT(GORT__G_RUNNABLE),
+    /* RUNNABLE */ GORT__GBIT(GORT__G_RUNNING) | GORT__GBIT(GORT__G_FREE),
+    /* RUNNING  */ GORT__GBIT(GORT__G_WAITING) | GORT__GBIT(GORT__G_RUNNABLE) |
+                   GORT__GBIT(GORT__G_SYSCALL) | GORT__GBIT(GORT__G_DEAD),
+    /* WAITING  */ GORT__GBIT(GORT__G_RUNNABLE) | GORT__GBIT(GORT__G_RUNNING),
+    /* SYSCALL  */ GORT__GBIT(GORT__G_RUNNING) | GORT__GBIT(GORT__G_RUNNABLE),
+    /* DEAD     */ GORT__GBIT(GORT__G_FREE)
+};
+static const char *gort__g_state_name(uint32_t s) {
+    static const char *const names[GORT__G_NSTATES] = {
+        "FREE", "RUNNABLE", "RUNNING", "WAITING", "SYSCALL", "DEAD"
+    };
+    return s < GORT__G_NSTATES ? names[s] : "(not a state)";
 }
 
-/* ---------------------------------------------------------------- waiter queues
+/* Every state change goes through here (gort__setstatus passes the
+   caller's file and line) and checks the state being left. Each
+   transition has exactly one party entitled to make it (the table above),
+   so a checked store is enough: no read-modify-write on the hot path. */
+static GORT__NOINLINE void gort__badstatus(gort__g *g, uint32_t from, uint32_t cur, uint32_t to,
+                                           const char *file, int line) {
+    /* The user's own pairing of gort_block_begin/end shows up here
+       first: name it rather than report a gort bug. */
+    if (from == GORT__G_SYSCALL && cur == GORT__G_RUNNING)
+        gort__misuse("gort_block_end: called without a matching gort_block_begin; call them in pairs around one blocking call");
+    else if (cur == GORT__G_SYSCALL && to == GORT__G_SYSCALL)
+        gort__misuse("gort_block_begin: called twice without gort_block_end; call them in pairs, not nested");
+    else if (cur == GORT__G_SYSCALL)
+        gort__misuse("a goroutine inside gort_block_begin blocked in gort, yielded or ended before gort_block_end; "
+                     "call gort_block_end right after the blocking call");
+    if (cur == GORT__G_SYSCALL || (from == GORT__G_SYSCALL && cur == GORT__G_RUNNING)) abort();
+    if (from >= GORT__G_NSTATES || to >= GORT__G_NSTATES || !(gort__g_moves[from] & GORT__GBIT(to)))
+        fprintf(stderr, "gort: internal error at %s:%d: goroutine %llu: %s -> %s is not a state change "
+                        "gort makes (it is in %s; a gort bug: please report it)\n",
+                file, line, (unsigned long long)g->id, gort__g_state_name(from), gort__g_state_name(to),
+                gort__g_state_name(cur));
+    else
+        fprintf(stderr, "gort: internal error at %s:%d: goroutine %llu is %s, expected %s (going to %s; "
+                        "a gort bug: please report it)\n",
+                file, line, (unsigned long long)g->id, gort__g_state_name(cur), gort__g_state_name(from),
+                gort__g_state_name(to));
+    abort();
+}
+static inline void gort__setstatus_at(gort__g *g, uint32_t from, uint32_t to, const char *file, int line) {
+    uint32_t cur = __atomic_load_n(&g->status, __ATOMIC_RELAXED);
+    if (GORT__UNLIKELY(cur != from || from >= GORT__G_NSTATES || !(gort__g_moves[from] & GORT__GBIT(to))))
+        gort__badstatus(g, from, cur, to, file, line);
+    __atomic_store_n(&g->status, to, __ATOMIC_RELEASE);
+}
+#define gort__setstatus(g, from, to) gort__setstatus_at((g), (from), (to), __FILE__, __LINE__)
+
+/* ---------------------------------------------------------------- >>waitq
    A gort__wq is a doubly linked FIFO of waiters. head is also read without
    the lock by channels' non-blocking fast path (hence the atomic store). */
 static void gort__wq_push(gort__wq *q, gort__waiter *w) {
     gort__waiter *t = (gort__waiter *)q->tail;
+    GORT_ASSERT(!w->qlock || GORT__HELD(w->qlock));
+    GORT_ASSERT(w->q == NULL);   /* on one queue at a time */
     w->next = NULL; w->prev = t; w->q = q;
     if (t) t->next = w; else __atomic_store_n(&q->head, (void *)w, __ATOMIC_RELEASE);
     q->tail = w;
 }
 static void gort__wq_push_front(gort__wq *q, gort__waiter *w) {
     gort__waiter *h = (gort__waiter *)q->head;
+    GORT_ASSERT(!w->qlock || GORT__HELD(w->qlock));
+    GORT_ASSERT(w->q == NULL);
     w->prev = NULL; w->next = h; w->q = q;
     if (h) h->prev = w; else q->tail = w;
     __atomic_store_n(&q->head, (void *)w, __ATOMIC_RELEASE);
 }
 static void gort__wq_remove(gort__wq *q, gort__waiter *w) {
+    GORT_ASSERT(w->q == q && (!w->qlock || GORT__HELD(w->qlock)));
     if (w->prev) w->prev->next = w->next; else __atomic_store_n(&q->head, (void *)w->next, __ATOMIC_RELEASE);
     if (w->next) w->next->prev = w->prev; else q->tail = w->prev;
     w->next = w->prev = NULL;
@@ -2342,14 +2490,17 @@ static void gort__stack_free_all(gort__rt *rt) {
    written only by the owner (release), runqhead is CASed by everyone. A slot
    is read by a thief before its CAS on head can succeed, so slots are read
    and written atomically (relaxed): the CAS decides who owns what was read.
-   runnext holds the G made runnable by the running G (a channel partner):
-   running it next keeps producer/consumer pairs on one core. */
+   runnext holds the G last made runnable on this P (a channel partner
+   readied by the running G, a new goroutine, a G whose timer this P's M
+   ran): running it next keeps producer/consumer pairs on one core. */
 static int gort__runq_empty(gort__p *p) {
     uint32_t h = GORT__LOAD_ACQ(&p->runqhead), t = GORT__LOAD_ACQ(&p->runqtail);
     return h == t && GORT__LOAD(&p->runnext) == NULL;
 }
 
 static void gort__globrunq_put_locked(gort__rt *rt, gort__g *g, gort__g *last, long n) {
+    GORT_ASSERT(GORT__HELD(&rt->lock));
+    GORT_ASSERT(GORT__LOAD(&g->status) == GORT__G_RUNNABLE && GORT__LOAD(&last->status) == GORT__G_RUNNABLE);
     last->schedlink = NULL;
     if (rt->gq_tail) rt->gq_tail->schedlink = g; else rt->gq_head = g;
     rt->gq_tail = last;
@@ -2373,6 +2524,7 @@ static int gort__runq_putslow(gort__rt *rt, gort__p *p, gort__g *g, uint32_t h, 
 
 static void gort__runq_put(gort__rt *rt, gort__p *p, gort__g *g, int next) {
     uint32_t h, t;
+    GORT_ASSERT(GORT__LOAD(&g->status) == GORT__G_RUNNABLE);
     if (next) {
         g->inherit = 1;
         /* seq_cst: the publication half of the dance in gort__wakep */
@@ -2384,6 +2536,7 @@ static void gort__runq_put(gort__rt *rt, gort__p *p, gort__g *g, int next) {
     for (;;) {
         h = GORT__LOAD_ACQ(&p->runqhead);
         t = p->runqtail;
+        GORT_ASSERT(t - h <= GORT__RUNQ);   /* the ring is never over-full */
         if (t - h < GORT__RUNQ) {
             GORT__STORE(&p->runq[t % GORT__RUNQ], g);
             GORT__STORE_REL(&p->runqtail, t + 1);
@@ -2470,6 +2623,7 @@ static gort__g *gort__runq_steal(gort__p *p, gort__p *victim, int stealnext) {
 static gort__g *gort__globrunq_get(gort__rt *rt, gort__p *p, int max) {
     gort__g *g;
     long n;
+    GORT_ASSERT(GORT__HELD(&rt->lock));
     if (rt->gq_size == 0) return NULL;
     n = rt->gq_size / rt->nprocs + 1;
     if (n > rt->gq_size) n = rt->gq_size;
@@ -2535,7 +2689,8 @@ static void gort__inject(gort__rt *rt, gort__g *list);
 static int gort__timer_del(gort__timer *t);
 
 static void gort__pidleput_locked(gort__rt *rt, gort__p *p) {
-    GORT__STORE(&p->state, (uint64_t)GORT__P_IDLE | (GORT__LOAD(&p->state) & ~(uint64_t)0xff));
+    GORT_ASSERT(GORT__HELD(&rt->lock));
+    gort__p_setstate(p, GORT__PBIT(GORT__P_RUNNING) | GORT__PBIT(GORT__P_IDLE), GORT__P_IDLE, 0, GORT__POK_RELAXED);
     __atomic_store_n(&p->m, (gort__m *)NULL, __ATOMIC_RELAXED);   /* sysmon reads it */
     p->link = rt->pidle;
     rt->pidle = p;
@@ -2543,6 +2698,7 @@ static void gort__pidleput_locked(gort__rt *rt, gort__p *p) {
 }
 static gort__p *gort__pidleget_locked(gort__rt *rt) {
     gort__p *p = rt->pidle;
+    GORT_ASSERT(GORT__HELD(&rt->lock));
     if (p) {
         rt->pidle = p->link;
         GORT__STORE(&rt->npidle, rt->npidle - 1);
@@ -2550,9 +2706,10 @@ static gort__p *gort__pidleget_locked(gort__rt *rt) {
     return p;
 }
 static void gort__acquirep(gort__m *m, gort__p *p) {
+    GORT_ASSERT(m->p == NULL && __atomic_load_n(&p->m, __ATOMIC_RELAXED) == NULL);
     m->p = p;
     __atomic_store_n(&p->m, m, __ATOMIC_RELEASE);   /* sysmon reads m's fields */
-    GORT__STORE(&p->state, (uint64_t)GORT__P_RUNNING | (GORT__LOAD(&p->state) & ~(uint64_t)0xff));
+    gort__p_setstate(p, GORT__PBIT(GORT__P_IDLE), GORT__P_RUNNING, 0, GORT__POK_RELAXED);
 }
 
 static void *gort__mstart(void *arg);
@@ -2562,8 +2719,9 @@ static void *gort__mstart(void *arg);
    nmspinning by the caller. */
 static void gort__startm(gort__rt *rt, gort__p *p, int spinning) {
     gort__m *m;
-    int err = 0;
+    int err = 0, capped = 0;
     unsigned said;
+    GORT_ASSERT(!spinning || GORT__LOAD(&rt->nmspinning) > 0);   /* counted by the caller */
     gort__lock(&rt->lock);
     if (!p) {
         p = gort__pidleget_locked(rt);
@@ -2586,37 +2744,48 @@ static void gort__startm(gort__rt *rt, gort__p *p, int spinning) {
     /* New thread, up to GORT__MAX_M (Go's limit): past it something is
        badly wrong (thousands of goroutines stuck in blocking calls). */
     m = rt->mcount < GORT__MAX_M ? (gort__m *)calloc(1, sizeof *m) : NULL;
-    if (!m && rt->mcount >= GORT__MAX_M && !rt->mcap_reported) {
-        rt->mcap_reported = 1;
-        gort__misuse("10000 threads exist (most in gort_block_begin calls); no more are made: "
-                     "bound the number of goroutines in blocking calls (a semaphore channel)");
-    }
+    if (!m && rt->mcount >= GORT__MAX_M && !rt->mcap_reported) rt->mcap_reported = capped = 1;
     if (!m && rt->mcount < GORT__MAX_M) err = -ENOMEM;
     if (m) {
         pthread_attr_t attr;
         m->rt = rt;
-        m->id = rt->mcount++;
+        m->id = rt->mids++;
         m->nextp = p;
         m->spinning = spinning;
         m->rnd = 0x9E3779B97F4A7C15ULL * (uint64_t)(m->id + 1);
         m->alllink = rt->allm;
         rt->allm = m;
+        rt->mcount++;
+        rt->mstarting++;
         GORT__ADD(&rt->mlive, 1);
         GORT__ADD(&rt->refs, 1);
+        /* The thread is created with the sched lock dropped (as Go drops
+           sched.lock before newm): pthread_create maps a stack and clones,
+           which can take milliseconds, and every gort_go and every M
+           looking for work would wait on the lock meanwhile. m is counted
+           in mcount and mstarting, so gort__newproc_check waits for the
+           outcome; p is nobody else's (not on the idle list). */
+        gort__unlock(&rt->lock);
         pthread_attr_init(&attr);
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
         pthread_attr_setstacksize(&attr, 256 * 1024);
-        if ((err = pthread_create(&m->thread, &attr, gort__mstart, m)) == 0) {
-            pthread_attr_destroy(&attr);
+        err = pthread_create(&m->thread, &attr, gort__mstart, m);
+        pthread_attr_destroy(&attr);
+        gort__lock(&rt->lock);
+        rt->mstarting--;
+        if (err == 0) {
             gort__unlock(&rt->lock);
             return;
         }
         err = -err;
-        pthread_attr_destroy(&attr);
-        GORT__ADD(&rt->mlive, (uint32_t)-1);
-        GORT__ADD(&rt->refs, (uint32_t)-1);
-        rt->allm = m->alllink;
+        {
+            gort__m **pp;
+            for (pp = &rt->allm; *pp != m; pp = &(*pp)->alllink) GORT_ASSERT(*pp != NULL);
+            *pp = m->alllink;
+        }
         rt->mcount--;
+        GORT__ADD(&rt->mlive, (uint32_t)-1);
+        GORT__ADD(&rt->refs, (uint32_t)-1);   /* not the last: the caller's M, sysmon or gort_go keeps rt alive */
         free(m);
     }
     /* No thread: the P goes back; whatever is queued waits for a running M.
@@ -2625,12 +2794,15 @@ static void gort__startm(gort__rt *rt, gort__p *p, int spinning) {
        no M at all, gort__newproc hands the error to gort_go / gort_run. */
     if (err) rt->m_err = err;
     said = err == -ENOMEM ? 1u : err == -EAGAIN ? 2u : 4u;
-    said = err && !(rt->m_err_said & said) && rt->mcount > 0 ? said : 0;
+    said = err && !(rt->m_err_said & said) && rt->mcount - rt->mstarting > 0 ? said : 0;
     rt->m_err_said |= said;
     gort__pidleput_locked(rt, p);
     gort__unlock(&rt->lock);
     if (spinning) GORT__ADD(&rt->nmspinning, (uint32_t)-1);
     if (__atomic_load_n(&rt->polling, __ATOMIC_SEQ_CST)) gort__netpoll_break(rt);
+    if (capped)
+        gort__misuse("10000 threads exist (most in gort_block_begin calls); no more are made: "
+                     "bound the number of goroutines in blocking calls (a semaphore channel)");
     if (said) {   /* once per cause: a loop of failing attempts is not news */
         char msg[200];
         snprintf(msg, sizeof msg, "could not create a thread to run goroutines (%s); running with fewer: "
@@ -2657,8 +2829,10 @@ static void gort__wakep_fenced(gort__rt *rt) {
     gort__wakep(rt);
 }
 
-/* Make a parked G runnable. From a goroutine it goes to runnext of the
-   caller's P; from anywhere else to the global queue. */
+/* Make a parked G runnable. From an M holding a P of g's runtime (a
+   goroutine, or the scheduler running timers) it goes to that P's runnext;
+   from a plain thread, an M without a P, or under GORT_DEBUG=migrate to
+   the global queue. A plain thread's stand-in is woken on its futex. */
 static void gort__ready(gort__g *g) {
     gort__m *m;
     gort__rt *rt;
@@ -2697,6 +2871,9 @@ static void gort__switch(gort__m *m, gort__g *from, gort__g *to) {
         gort__overflow_report(from, (size_t)(from->stack_hi - from->stack_lo));
         abort();
     }
+    /* to was switched away from (its context is saved) and has not been
+       resumed since: no other M runs it (gort__after_switch clears sp) */
+    GORT_ASSERT(to->sp != NULL);
     __atomic_store_n(&m->curg, (to == &m->g0) ? (gort__g *)NULL : to, __ATOMIC_RELAXED);
     gort__ctx_swap(&from->sp, to->sp);
     gort__after_switch(from);
@@ -2704,6 +2881,8 @@ static void gort__switch(gort__m *m, gort__g *from, gort__g *to) {
 
 /* Run g on m (its P), switching from `from`. */
 static void gort__execute(gort__m *m, gort__g *g, gort__g *from) {
+    GORT_ASSERT(m->p && __atomic_load_n(&m->p->m, __ATOMIC_RELAXED) == m &&
+                gort__pst_state(GORT__LOAD(&m->p->state)) == GORT__P_RUNNING);
     gort__setstatus(g, GORT__G_RUNNABLE, GORT__G_RUNNING);
     __atomic_store_n(&m->p->schedtick, m->p->schedtick + 1, __ATOMIC_RELAXED);   /* sysmon reads it */
     if (!g->inherit) {   /* a new time slice */
@@ -2719,6 +2898,7 @@ static void gort__after_switch(gort__g *self) {
     gort__m *m = gort__getm();
     void (*fn)(gort__g *, void *);
     gort__san_switched(m, self);
+    self->sp = NULL;   /* running: no saved context until the next switch away */
     if (m->after_timer) {
         gort__timer *t = m->after_timer;
         m->after_timer = NULL;
@@ -2748,6 +2928,7 @@ static gort__g *gort__next_fast(gort__rt *rt, gort__p *p) {
 static void gort__park_g(gort__m *m, void (*fn)(gort__g *, void *), void *arg, int waitstate, gort__timer *t) {
     gort__g *g = m->curg, *next;
     gort__rt *rt = m->rt;
+    GORT_ASSERT(g && m->p && m->after_fn == NULL && m->after_timer == NULL);
     g->waitstate = waitstate;
     g->waitsince = GORT__LOAD(&rt->coarse_now);
     gort__setstatus(g, GORT__G_RUNNING, GORT__G_WAITING);
@@ -2876,6 +3057,7 @@ static void gort__resetspinning(gort__m *m) {
 /* Sleep on the M's note until gort__startm hands it a P. NULL if stopping. */
 static gort__p *gort__stopm(gort__m *m) {
     gort__rt *rt = m->rt;
+    GORT_ASSERT(m->p == NULL && !m->spinning);   /* an M sleeps with no P */
     gort__lock(&rt->lock);
     if (GORT__LOAD(&rt->stopping)) { gort__unlock(&rt->lock); return NULL; }
     __atomic_store_n(&m->note, 0, __ATOMIC_RELAXED);
@@ -2887,6 +3069,7 @@ static gort__p *gort__stopm(gort__m *m) {
     if (GORT__LOAD(&rt->stopping)) return NULL;
     {
         gort__p *p = m->nextp;
+        GORT_ASSERT(p != NULL);   /* only startm (with a P) and a stop wake it */
         m->nextp = NULL;
         return p;
     }
@@ -3049,6 +3232,8 @@ top:
         gort__unlock(&rt->lock);
         return g;
     }
+    /* only p's owner queues on it, and we looked last */
+    GORT_ASSERT(gort__runq_empty(p));
     m->p = NULL;
     gort__pidleput_locked(rt, p);
     gort__unlock(&rt->lock);
@@ -3178,7 +3363,10 @@ static void gort__m_exit(gort__m *m) {
     if (GORT__ADD(&rt->refs, (uint32_t)-1) == 0) gort__rt_free(rt);
 }
 
-/* ---------------------------------------------------------------- goroutines */
+/* ---------------------------------------------------------------- >>goroutine
+   A goroutine's life outside the scheduler proper: gort_go (gort__newproc:
+   a segment, a first frame, runnext), gort_yield, gort_exit and the end of
+   the start function (gort__goexit: DEAD, then FREE on the next context). */
 static void gort__goexit_after(gort__g *g, void *arg) {
     gort__m *m = gort__getm();
     (void)arg;
@@ -3191,6 +3379,7 @@ static GORT__NOINLINE void gort__goexit(void) {
     gort__m *m = gort__getm();
     gort__g *g = m->curg, *next;
     gort__rt *rt = m->rt;
+    GORT_ASSERT(g && m->p && m->after_fn == NULL);
     gort__setstatus(g, GORT__G_RUNNING, GORT__G_DEAD);
     __atomic_store_n(&m->p->ngo, m->p->ngo - 1, __ATOMIC_RELAXED);
     if (g == __atomic_load_n(&rt->main_g, __ATOMIC_RELAXED)) {
@@ -3214,16 +3403,23 @@ static void gort__g_main(void *arg) {
 }
 
 /* gort__newproc from outside the runtime's threads queued g: is there an
-   M to run it? None exists when the first thread could not be created (thread limits,
-   memory). Under the sched lock no M exists and none is being made
-   (startm counts one in mcount before creating it), so nobody can have
-   taken g: take it back and report why, rather than leave it queued
-   forever (gort_run would never return). */
+   M to run it? None exists when the first thread could not be created
+   (thread limits, memory). startm counts an M in mcount and mstarting
+   before it creates the thread (unlocked) and settles both under the sched
+   lock after, so: an M that exists (mcount > mstarting) will find g; one
+   being created is waited for; with none at all, nobody can have taken g:
+   take it back and report why, rather than leave it queued forever
+   (gort_run would never return). */
 static int gort__newproc_check(gort__rt *rt, gort__g *g) {
     gort__g *x, *prev = NULL;
     int err;
-    gort__lock(&rt->lock);
-    if (rt->mcount > 0) { gort__unlock(&rt->lock); return 0; }
+    for (;;) {
+        gort__lock(&rt->lock);
+        if (rt->mcount > rt->mstarting) { gort__unlock(&rt->lock); return 0; }
+        if (rt->mstarting == 0) break;
+        gort__unlock(&rt->lock);
+        sched_yield();   /* the first thread is being created: its outcome decides */
+    }
     for (x = rt->gq_head; x && x != g; prev = x, x = x->schedlink) {}
     GORT_ASSERT(x == g);
     if (prev) prev->schedlink = g->schedlink; else rt->gq_head = g->schedlink;
@@ -3379,9 +3575,13 @@ int gort_in_goroutine(void) {
     return m && m->curg ? 1 : 0;
 }
 
-/* Plain threads get a stand-in G the first time they call into gort; while
+/* ---------------------------------------------------------------- >>thread
+   Plain threads get a stand-in G the first time they call into gort; while
    it lives (until the thread exits) the thread counts against deadlock
-   detection, since it may still send. */
+   detection, since it may still send. It meets goroutines on the same
+   waiter queues; it waits by sleeping on its futex word (gort__park_thread,
+   in >>sched), and gort__threads_live (>>runtime) counts it for
+   gort__checkdead. */
 /* Every plain thread's stand-in, for dumps and deadlock detection. */
 static gort__g *gort__tg_all;      /* gort__tg_lock */
 static uint32_t gort__tg_lock;
@@ -3501,7 +3701,9 @@ static int64_t gort__timers_min(gort__p *p) {
     return w;
 }
 static void gort__heap_remove(gort__p *p, int i) {
-    int last = --p->tlen;
+    int last;
+    GORT_ASSERT(GORT__HELD(&p->tlock) && i >= 0 && i < p->tlen);
+    last = --p->tlen;
     if (i != last) {
         p->theap[i] = p->theap[last];
         p->theap[i]->idx = i;
@@ -3537,10 +3739,13 @@ static void gort__timer_add(gort__rt *rt, gort__p *p, gort__timer *t) {
         if (h) { p->theap = h; p->tcap = nc; }
     }
     when = t->when;   /* t may fire and be gone once the lock is released */
+    GORT_ASSERT(__atomic_load_n(&t->p, __ATOMIC_RELAXED) == NULL);   /* in no heap yet */
     if (p->tlen < p->tcap) {
         t->idx = p->tlen;
         p->theap[p->tlen++] = t;
         gort__heap_up(p->theap, t->idx);
+        /* heap order where t settled: no earlier than its parent */
+        GORT_ASSERT(p->theap[t->idx] == t && (t->idx == 0 || p->theap[(t->idx - 1) / 4]->when <= t->when));
     } else {   /* out of memory: the slow list (see gort__timers_min) */
         t->idx = -1;
         t->onext = p->tovf;
@@ -3566,6 +3771,7 @@ static int gort__timer_del(gort__timer *t) {
     if (!p) return 0;
     gort__lock(&p->tlock);
     if (t->p == p) {
+        GORT_ASSERT(t->idx < 0 || (t->idx < p->tlen && p->theap[t->idx] == t));
         if (t->idx < 0) gort__ovf_remove(p, t, -1);
         else gort__heap_remove(p, t->idx);
         __atomic_store_n(&t->p, (gort__p *)NULL, __ATOMIC_RELAXED);
@@ -3586,6 +3792,8 @@ static void gort__timers_run(gort__rt *rt, gort__p *p, int64_t now) {
         gort__lock(&p->tlock);
         if (p->tlen > 0 && p->theap[0]->when <= now) {
             t = p->theap[0];
+            /* the root is the earliest: its first children are no earlier */
+            GORT_ASSERT(p->tlen < 2 || p->theap[1]->when >= t->when);
             gort__heap_remove(p, 0);
         } else if (!p->tovf || (t = gort__ovf_remove(p, NULL, now)) == NULL) {
             gort__unlock(&p->tlock);
@@ -3642,8 +3850,12 @@ static void gort__after_fire(gort__g *g, uint64_t seq, void *arg) {
 }
 
 /* ---------------------------------------------------------------- >>netpoll
-   One epoll instance per runtime. An fd is registered once, edge-triggered,
-   for both directions, the first time a goroutine waits on it. Its
+   One epoll instance per runtime. An fd is registered, edge-triggered, for
+   both directions, the first time a goroutine is about to park on it (or a
+   select has a case on it), and the registration is checked again
+   (EPOLL_CTL_MOD, which also re-arms the edge) each time a goroutine is
+   about to park on it; one that died with an old file is renewed
+   (gort__pd_arm). Its
    descriptor (gort__pd) holds the goroutines parked on it: readers and
    writers each in a FIFO; an edge wakes all waiters of that direction (each
    retries its call; those that get EAGAIN again park again). Each edge
@@ -3703,14 +3915,27 @@ static gort__pd *gort__pd_get(int fd, int create) {
 
 static void gort__wake(gort__waiter *w);
 
-/* Descriptor states (pd->state). */
+/* Descriptor states (pd->state): UNKNOWN not registered with this
+   runtime's epoll (new, or reset by gort_close, by a dead registration, or
+   by its runtime's end); ARMED registered, edge-triggered, both
+   directions; UNPOLLABLE epoll refused it (EPERM: a regular file, always
+   ready). Every change goes through gort__pd_setstate. */
 enum { GORT__PD_UNPOLLABLE = -1, GORT__PD_UNKNOWN = 0, GORT__PD_ARMED = 1 };
+
+/* The one store of pd->state (pd's lock held). Release: the fast path in
+   gort__pd_arm reads ARMED with acquire. */
+static void gort__pd_setstate(gort__pd *pd, int st) {
+    GORT_ASSERT(GORT__LOAD(&pd->lock) != 0);   /* held (by someone: the best a lock word says) */
+    GORT_ASSERT(st == GORT__PD_UNPOLLABLE || st == GORT__PD_UNKNOWN || st == GORT__PD_ARMED);
+    __atomic_store_n(&pd->state, st, __ATOMIC_RELEASE);
+}
 
 /* Wake every goroutine parked on pd (pd lock held): success 1 makes each
    retry its call (the file behind the number changed), 0 says the fd was
    closed with gort_close. Returns the private list for gort__wake_list. */
 static gort__waiter *gort__pd_evict_locked(gort__pd *pd, int success) {
     gort__waiter *w, *list = NULL;
+    GORT_ASSERT(GORT__HELD(&pd->lock));
     while ((w = gort__wq_pop(&pd->rq)) != NULL) { w->success = success; w->wake_next = list; list = w; }
     while ((w = gort__wq_pop(&pd->wq)) != NULL) { w->success = success; w->wake_next = list; list = w; }
     return list;
@@ -3746,7 +3971,7 @@ static int gort__pd_arm(gort__rt *rt, gort__pd *pd, int fd, int recheck) {
         return 1;
     gort__lock(&pd->lock);
     if (__atomic_load_n(&pd->owner, __ATOMIC_RELAXED) != rt) {   /* registered with a runtime that is gone */
-        __atomic_store_n(&pd->state, GORT__PD_UNKNOWN, __ATOMIC_RELAXED);
+        gort__pd_setstate(pd, GORT__PD_UNKNOWN);
         gort__pd_bump(pd);
         __atomic_store_n(&pd->owner, rt, __ATOMIC_RELAXED);
     }
@@ -3758,7 +3983,7 @@ static int gort__pd_arm(gort__rt *rt, gort__pd *pd, int fd, int recheck) {
         if (r != -ENOENT) { gort__unlock(&pd->lock); return r; }
         /* ENOENT: closed with close() and the number reused. */
         st = GORT__PD_UNKNOWN;
-        __atomic_store_n(&pd->state, st, __ATOMIC_RELAXED);
+        gort__pd_setstate(pd, st);
         gort__pd_bump(pd);
         evicted = gort__pd_evict_locked(pd, 1);
     }
@@ -3772,12 +3997,12 @@ static int gort__pd_arm(gort__rt *rt, gort__pd *pd, int fd, int recheck) {
         if (r == 0) st = GORT__PD_ARMED;
         else if (r == -EPERM) st = GORT__PD_UNPOLLABLE;   /* a regular file or similar: always ready */
         else {
-            __atomic_store_n(&pd->state, GORT__PD_UNKNOWN, __ATOMIC_RELAXED);
+            gort__pd_setstate(pd, GORT__PD_UNKNOWN);
             gort__unlock(&pd->lock);
             gort__wake_list(evicted);
             return r;
         }
-        __atomic_store_n(&pd->state, st, __ATOMIC_RELEASE);
+        gort__pd_setstate(pd, st);
     }
     gort__unlock(&pd->lock);
     gort__wake_list(evicted);
@@ -3855,10 +4080,16 @@ static void gort__inject(gort__rt *rt, gort__g *list) {
    The monitor thread runs without a P. Every 20 us while anything is
    happening, backing off to 10 ms when nothing is (but at most
    GORT__SYSMON_BUSY while any P runs a goroutine), it:
-   - takes the P from an M that has been inside gort_block_begin/end (or a
-     gort I/O system call) for more than 20 us and hands it to another M
-     (gort__handoffp), so the other goroutines keep running while that
-     thread is blocked;
+   - takes the P from an M inside gort_block_begin/end (or a gort I/O
+     system call) and hands it to another M (gort__handoffp), so the other
+     goroutines keep running while that thread is blocked: at its first
+     look at least GORT__RETAKE_NS after the look that first saw the same
+     call (the same ticket). So the P moves one to two sysmon periods
+     into the call: about 0.1 ms here (measured 93-135 us, timer slack and
+     wake-ups included), plus the thread's creation (about 3 ms) when no M
+     is idle. gort_block_begin wakes a sysmon that sleeps over 1 ms; gort's
+     I/O calls do not, so there the first look may be up to a period of
+     GORT__SYSMON_BUSY (another P runs) or GORT__SYSMON_MAX away;
    - hands work stranded behind a goroutine that does not switch to an
      idle P, ends time slices, and names, once, a goroutine that has run
      longer than hog_ns in its own code without reaching a scheduling
@@ -3869,8 +4100,9 @@ static void gort__inject(gort__rt *rt, gort__g *list) {
 #define GORT__SYSMON_MAX 10000000
 #define GORT__RETAKE_NS  20000
 /* Work queued behind a goroutine that computes is handed to an idle P
-   within about 2 ms (the issue's bound): a look every 500 us, and 500 us
-   without a switch on that P. */
+   within about 1-2 ms: sysmon looks every 500 us while a P runs, acts once
+   that P has not switched for 500 us, and the spinner it wakes steals the
+   work (tests/test_fair.c: stranded work). */
 #define GORT__SYSMON_BUSY   500000
 #define GORT__STRANDED_NS   500000
 #define GORT__SLICE_NS    10000000   /* Go's forcePreemptNS */
@@ -3879,6 +4111,7 @@ static void gort__inject(gort__rt *rt, gort__g *list) {
 static void gort__dump_rt(gort__rt *rt, int fd);
 
 static void gort__handoffp(gort__rt *rt, gort__p *p) {
+    GORT_ASSERT(gort__pst_state(GORT__LOAD(&p->state)) == GORT__P_IDLE);   /* retaken by sysmon's CAS */
     if (!gort__runq_empty(p) || GORT__LOAD(&rt->gq_size) > 0 || GORT__LOAD(&p->tnext) != INT64_MAX ||
         GORT__LOAD(&rt->niowait) > 0) {
         gort__startm(rt, p, 0);
@@ -4015,27 +4248,26 @@ static void *gort__sysmon_main(void *arg) {
         for (i = 0; i < rt->nprocs; i++) {
             gort__p *p = &rt->allp[i];
             uint64_t st = GORT__LOAD(&p->state);
-            if ((st & 0xff) != GORT__P_RUNNING) {
+            if (gort__pst_state(st) != GORT__P_RUNNING) {
                 /* Idle or in a system call: nobody's own code runs on it,
                    so the watch starts afresh when it runs again (a G back
                    from a long read on a P it got back is no hog). */
                 p->sm_since = p->sm_run_since = p->sm_slice_since = now;
                 p->sm_cpu0 = -1;
             }
-            if ((st & 0xff) == GORT__P_SYSCALL || (st & 0xff) == GORT__P_SYSCALL_IO) {
+            if (gort__pst_insyscall(st)) {
                 active = 1;
                 if (st != p->sm_sys) {
                     p->sm_sys = st;
                     p->sm_sys_since = now;
-                } else if (now - p->sm_sys_since >= GORT__RETAKE_NS &&
-                           gort__cas_u64(&p->state, st, (st & ~(uint64_t)0xff) | GORT__P_IDLE)) {
+                } else if (now - p->sm_sys_since >= GORT__RETAKE_NS && gort__p_cas(p, st, GORT__P_IDLE)) {
                     /* An I/O call is counted in nsyscall only now, before
                        its P can look idle to gort__checkdead. */
-                    if ((st & 0xff) == GORT__P_SYSCALL_IO) GORT__ADD(&rt->nsyscall, 1);
+                    if (gort__pst_state(st) == GORT__P_SYSCALL_IO) GORT__ADD(&rt->nsyscall, 1);
                     __atomic_store_n(&p->m, (gort__m *)NULL, __ATOMIC_RELAXED);
                     gort__handoffp(rt, p);
                 }
-            } else if ((st & 0xff) == GORT__P_RUNNING) {
+            } else if (gort__pst_state(st) == GORT__P_RUNNING) {
                 busy = 1;
                 p->sm_sys = 0;
                 active |= gort__sysmon_watch(rt, p, now);
@@ -4178,7 +4410,7 @@ static void gort__rt_free(gort__rt *rt) {
             if (__atomic_load_n(&chunk[i].owner, __ATOMIC_RELAXED) != rt) continue;
             gort__lock(&chunk[i].lock);
             if (__atomic_load_n(&chunk[i].owner, __ATOMIC_RELAXED) == rt) {
-                __atomic_store_n(&chunk[i].state, 0, __ATOMIC_RELAXED);
+                gort__pd_setstate(&chunk[i], GORT__PD_UNKNOWN);
                 gort__pd_bump(&chunk[i]);
                 __atomic_store_n(&chunk[i].owner, (gort__rt *)NULL, __ATOMIC_RELAXED);
             }
@@ -4254,7 +4486,9 @@ static int gort__rt_new(const gort_opts *opts, int mode, gort__rt **out) {
         gort__p *p = &rt->allp[i];
         p->id = i;
         p->tnext = INT64_MAX;
+        gort__lock(&rt->lock);   /* nobody else sees rt yet: for the function's contract */
         gort__pidleput_locked(rt, p);
+        gort__unlock(&rt->lock);
     }
     rt->poll_until = INT64_MAX;
     rt->refs = 1;
@@ -5241,6 +5475,7 @@ static void gort__wq_wait(gort__wq *q, uint32_t *lock, gort__waiter *w, int fron
     self->waiting = w;
     gort__park(self, gort__unlock_after, lock, waitstate, 0, 0);
     self->waiting = NULL;
+    GORT_ASSERT(GORT__LOAD(&w->q) == NULL);   /* the waker unlinked it */
 }
 
 /* WaitGroup. Counter and waiter count share one word, as in Go, so that
@@ -5285,10 +5520,12 @@ void gort_wg_wait(gort_wg *wg) {
     gort__wq_wait(&wg->waitq, &wg->lock, &w, 0, GORT__W_WG);
 }
 
-/* Mutex. state: bit 0 locked, bit 1 waiters queued, bit 2 handoff.
+/* Mutex. state: bit 0 locked, bit 1 waiters queued.
    Normal mode lets a running goroutine barge in (fast: no switch), but a
    waiter that has waited more than 1 ms (Go's starvation threshold) gets
-   the lock handed to it directly by the unlocker: it cannot starve.
+   the lock handed to it directly by the unlocker, which leaves bit 0 set
+   and marks the hand-off in the waiter (w->handoff), not in state: it
+   cannot starve.
    Every change of the waiters bit happens under the internal lock; the
    two lock-free transitions (0 -> locked, locked -> 0) fail whenever the
    bit is set, so no wake-up is lost. */
@@ -5344,6 +5581,7 @@ void gort_mutex_lock(gort_mutex *m) {
             self->waiting = &w;
             gort__park(self, gort__unlock_after, &m->lock, GORT__W_MUTEX, 0, 0);
             self->waiting = NULL;
+            GORT_ASSERT(GORT__LOAD(&w.q) == NULL);
         }
         if (w.handoff) return;   /* the unlocker left it locked for us */
         requeue = 1;
@@ -5460,6 +5698,7 @@ void gort_cond_wait(gort_cond *cv, gort_mutex *m) {
     self->waiting = &w;
     gort__park(self, gort__cond_after, &ctx, GORT__W_COND, 0, 0);
     self->waiting = NULL;
+    GORT_ASSERT(GORT__LOAD(&w.q) == NULL);
     gort_mutex_lock(m);
 }
 void gort_cond_signal(gort_cond *cv) {
@@ -5554,6 +5793,7 @@ static int gort__pd_wait(gort__rt *rt, gort__pd *pd, int fd, int mode, uint32_t 
         gort__unlock(&pd->lock);
         return -ETIMEDOUT;
     }
+    GORT_ASSERT(GORT__LOAD(&w.q) == NULL);   /* popped by its waker */
     return w.success ? 0 : -EBADF;
 }
 
@@ -5895,7 +6135,7 @@ int gort_close(int fd) {
         if (__atomic_load_n(&pd->state, __ATOMIC_RELAXED) == GORT__PD_ARMED &&
             __atomic_load_n(&pd->owner, __ATOMIC_RELAXED) == rt && rt)
             gort__poller_disarm(&rt->poller, fd);
-        __atomic_store_n(&pd->state, GORT__PD_UNKNOWN, __ATOMIC_RELAXED);
+        gort__pd_setstate(pd, GORT__PD_UNKNOWN);
         gort__pd_bump(pd);
         list = gort__pd_evict_locked(pd, 0);
         gort__unlock(&pd->lock);
@@ -5922,17 +6162,17 @@ static int gort__syscall_enter(gort__m *m, int io) {
     gort__rt *rt = m->rt;
     gort__g *g = m->curg;
     uint64_t st;
+    GORT_ASSERT(p && g && __atomic_load_n(&p->m, __ATOMIC_RELAXED) == m);
     if (io && GORT__LOAD(&g->status) != GORT__G_RUNNING) return 0;
     if (!io) GORT__ADD(&rt->nsyscall, 1);
     gort__setstatus(g, GORT__G_RUNNING, GORT__G_SYSCALL);
     g->waitsince = GORT__LOAD(&rt->coarse_now);
-    st = (((GORT__LOAD(&p->state) >> 8) + 1) << 8) | (io ? GORT__P_SYSCALL_IO : GORT__P_SYSCALL);
+    /* io: release (sysmon only needs the ticket); else seq_cst, ordered
+       before the sysmon_delay load below */
+    st = gort__p_setstate(p, GORT__PBIT(GORT__P_RUNNING), io ? GORT__P_SYSCALL_IO : GORT__P_SYSCALL, 1,
+                          io ? GORT__POK_RELEASE : GORT__POK_SEQ_CST);
     m->sys_ticket = st;
-    if (io) {
-        GORT__STORE_REL(&p->state, st);
-        return 1;
-    }
-    __atomic_store_n(&p->state, st, __ATOMIC_SEQ_CST);
+    if (io) return 1;
     if (GORT__LOAD(&rt->sysmon_delay) > 1000000) gort__note_wake(&rt->sysmon_note);
     return 1;
 }
@@ -5950,7 +6190,7 @@ static void gort__syscall_exit(gort__m *m, int io) {
     gort__g *g = m->curg;
     gort__rt *rt = m->rt;
     gort__p *p = m->p;
-    if (GORT__LIKELY(gort__cas_u64(&p->state, m->sys_ticket, (m->sys_ticket & ~(uint64_t)0xff) | GORT__P_RUNNING))) {
+    if (GORT__LIKELY(gort__p_cas(p, m->sys_ticket, GORT__P_RUNNING))) {
         gort__setstatus(g, GORT__G_SYSCALL, GORT__G_RUNNING);
         if (!io) GORT__ADD(&rt->nsyscall, (uint32_t)-1);
         return;
@@ -5974,7 +6214,9 @@ static void gort__syscall_exit(gort__m *m, int io) {
 }
 
 /* Blocking calls: the syscall state around the program's own call.
-   Cheap when the call is short; sysmon takes the P after 20 us. */
+   Cheap when the call is short; a call still on at sysmon's look
+   GORT__RETAKE_NS after the one that first saw it loses its P (about
+   0.1 ms into the call, see >>sysmon). */
 void gort_block_begin(void) {
     gort__m *m = gort__getm();
     if (!m || !m->curg) return;
@@ -6006,72 +6248,127 @@ static const char *gort__wait_name(int w) {
     }
 }
 
+/* A dump writes to an fd that may block (a full pipe, a terminal held by
+   ^S), so it never writes while holding a lock: it copies what it prints,
+   a batch at a time, under the lock, and formats and writes with the lock
+   released. Entries that come or go between batches may be missed or
+   shown twice: a dump is a snapshot of a running system. */
+#define GORT__DUMP_BATCH 32
+typedef struct {
+    void   (*fn)(void *);
+    uint64_t id;
+    int64_t  waitsince;
+    uint32_t status;
+    int      waitstate, waitfd, tio, hog;
+} gort__dump_ent;
+
 /* Plain threads blocked in a gort call: parked (a channel, a mutex, a
    sleep) or waiting for an fd. */
 static GORT__NO_TSAN void gort__dump_threads(int fd, int64_t now) {
-    gort__g *g;
-    char line[256];
-    int n;
-    gort__lock(&gort__tg_lock);
-    for (g = gort__tg_all; g; g = g->tlink) {
-        if (GORT__LOAD(&g->status) == GORT__G_WAITING)
-            n = snprintf(line, sizeof line, "thread %llu [%s, %lld ms]: a plain thread blocked in gort\n",
-                         (unsigned long long)g->id, gort__wait_name(g->waitstate),
-                         (long long)((now - g->waitsince) / 1000000));
-        else if (__atomic_load_n(&g->tio, __ATOMIC_ACQUIRE))
-            n = snprintf(line, sizeof line, "thread %llu [io wait fd %d, %lld ms]: a plain thread blocked in gort\n",
-                         (unsigned long long)g->id, g->waitfd, (long long)((now - g->waitsince) / 1000000));
-        else
-            continue;
-        if (n > 0) gort__write_all_raw(fd, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+    gort__dump_ent ent[GORT__DUMP_BATCH];
+    long skip = 0;
+    for (;;) {
+        gort__g *g;
+        long k = 0;
+        int n = 0, j;
+        gort__lock(&gort__tg_lock);
+        for (g = gort__tg_all; g && n < GORT__DUMP_BATCH; g = g->tlink) {
+            if (k++ < skip) continue;
+            ent[n].id = g->id;
+            ent[n].status = GORT__LOAD(&g->status);
+            ent[n].waitstate = g->waitstate;
+            ent[n].waitfd = g->waitfd;
+            ent[n].waitsince = g->waitsince;
+            ent[n].tio = __atomic_load_n(&g->tio, __ATOMIC_ACQUIRE);
+            n++;
+        }
+        gort__unlock(&gort__tg_lock);
+        skip += n;
+        for (j = 0; j < n; j++) {
+            char line[256];
+            int len;
+            if (ent[j].status == GORT__G_WAITING)
+                len = snprintf(line, sizeof line, "thread %llu [%s, %lld ms]: a plain thread blocked in gort\n",
+                               (unsigned long long)ent[j].id, gort__wait_name(ent[j].waitstate),
+                               (long long)((now - ent[j].waitsince) / 1000000));
+            else if (ent[j].tio)
+                len = snprintf(line, sizeof line, "thread %llu [io wait fd %d, %lld ms]: a plain thread blocked in gort\n",
+                               (unsigned long long)ent[j].id, ent[j].waitfd,
+                               (long long)((now - ent[j].waitsince) / 1000000));
+            else
+                continue;
+            if (len > 0) gort__write_all_raw(fd, line, (size_t)len < sizeof line ? (size_t)len : sizeof line - 1);
+        }
+        if (n < GORT__DUMP_BATCH) return;
     }
-    gort__unlock(&gort__tg_lock);
 }
 
 /* Reads other goroutines' fields without their owners' locks: a dump is a
-   snapshot of a running system, and a torn field only makes one line stale. */
+   snapshot of a running system, and a torn field only makes one line stale.
+   The stack lock keeps the regions' list and counts still while a batch is
+   copied; regions are never freed while the runtime lives, so the walk
+   resumes where the last batch ended. */
 static GORT__NO_TSAN void gort__dump_rt(gort__rt *rt, int fd) {
+    gort__dump_ent ent[GORT__DUMP_BATCH];
     gort__region *r;
+    size_t i = 0;
     int64_t now = gort__nanotime();
     char line[320], name[128];
     int n;
     n = snprintf(line, sizeof line, "gort: %ld goroutines, %d Ps\n", gort_goroutines(), rt->nprocs);
     gort__write_all_raw(fd, line, (size_t)n);
     gort__lock(&rt->stk_lock);
-    for (r = rt->regions; r; r = r->next) {
-        size_t i;
-        for (i = 0; i < r->used; i++) {
-            gort__g *g = gort__slot_g(rt, r->base + i * rt->slot_size);
-            uint32_t st = GORT__LOAD(&g->status);
+    r = rt->regions;
+    gort__unlock(&rt->stk_lock);
+    while (r) {
+        int cnt = 0, j;
+        gort__lock(&rt->stk_lock);
+        for (; r && cnt < GORT__DUMP_BATCH; r = r->next, i = 0) {
+            for (; i < r->used && cnt < GORT__DUMP_BATCH; i++) {
+                gort__g *g = gort__slot_g(rt, r->base + i * rt->slot_size);
+                uint32_t st = GORT__LOAD(&g->status);
+                if (st == GORT__G_FREE || st == GORT__G_DEAD || !g->fn) continue;
+                ent[cnt].fn = g->fn;
+                ent[cnt].id = g->id;
+                ent[cnt].status = st;
+                ent[cnt].waitstate = g->waitstate;
+                ent[cnt].waitfd = g->waitfd;
+                ent[cnt].waitsince = g->waitsince;
+                ent[cnt].hog = __atomic_load_n(&g->hog_reported, __ATOMIC_RELAXED);
+                cnt++;
+            }
+            if (i < r->used) break;   /* batch full inside this region: resume at i */
+        }
+        gort__unlock(&rt->stk_lock);
+        for (j = 0; j < cnt; j++) {
+            gort__dump_ent *e = &ent[j];
             const char *what;
             int64_t waited = -1;
-            if (st == GORT__G_FREE || st == GORT__G_DEAD || !g->fn) continue;
-            switch (st) {
+            switch (e->status) {
             case GORT__G_RUNNABLE: what = "runnable"; break;
             case GORT__G_RUNNING: what = "running"; break;
-            case GORT__G_SYSCALL: what = "syscall"; waited = now - g->waitsince; break;
-            default: what = gort__wait_name(g->waitstate); waited = now - g->waitsince; break;
+            case GORT__G_SYSCALL: what = "syscall"; waited = now - e->waitsince; break;
+            default: what = gort__wait_name(e->waitstate); waited = now - e->waitsince; break;
             }
-            if (g->fn == gort__main_wrapper) {
+            if (e->fn == gort__main_wrapper) {
                 char user[112];
-                gort__fn_name(g->fn, user, sizeof user);
+                gort__fn_name(e->fn, user, sizeof user);
                 snprintf(name, sizeof name, "main (%s)", user);
             } else {
-                gort__fn_name(g->fn, name, sizeof name);
+                gort__fn_name(e->fn, name, sizeof name);
             }
-            if (st == GORT__G_WAITING && g->waitstate == GORT__W_IO) {
-                n = snprintf(line, sizeof line, "goroutine %llu [%s fd %d, %lld ms]: %s\n", (unsigned long long)g->id,
-                             what, g->waitfd, (long long)(waited / 1000000), name);
+            if (e->status == GORT__G_WAITING && e->waitstate == GORT__W_IO) {
+                n = snprintf(line, sizeof line, "goroutine %llu [%s fd %d, %lld ms]: %s\n", (unsigned long long)e->id,
+                             what, e->waitfd, (long long)(waited / 1000000), name);
             } else if (waited >= 0)
-                n = snprintf(line, sizeof line, "goroutine %llu [%s, %lld ms]: %s\n", (unsigned long long)g->id,
+                n = snprintf(line, sizeof line, "goroutine %llu [%s, %lld ms]: %s\n", (unsigned long long)e->id,
                              what, (long long)(waited / 1000000), name);
             else
-                n = snprintf(line, sizeof line, "goroutine %llu [%s%s]: %s\n", (unsigned long long)g->id, what,
-                             __atomic_load_n(&g->hog_reported, __ATOMIC_RELAXED) ? ", not yielding" : "", name);
+                n = snprintf(line, sizeof line, "goroutine %llu [%s%s]: %s\n", (unsigned long long)e->id, what,
+                             e->hog ? ", not yielding" : "", name);
             if (n > 0) gort__write_all_raw(fd, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
         }
     }
-    gort__unlock(&rt->stk_lock);
     gort__dump_threads(fd, now);
 }
 

@@ -14,7 +14,10 @@
      - gort_dump from a plain thread, in background mode (gort_start), and
        to a bad fd (-1: no crash);
      - while the dump shows goroutines parked on channels (receive, send,
-       select), gort_chan_free refuses with -EBUSY and frees nothing.
+       select), gort_chan_free refuses with -EBUSY and frees nothing;
+     - a dump stalled on a full pipe holds no lock: 300 goroutines spawned
+       meanwhile all run (gort_go takes the stack lock the dump reads
+       the goroutines under).
    A goroutine is "about to block" when it flags so, not necessarily
    parked yet, so the dump is retried (10 ms apart, 5 s at most) until
    every entry shows up. */
@@ -25,6 +28,8 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -47,6 +52,8 @@ void dump_io(void *arg);
 void dump_wait_fd(void *arg);
 void dump_syscall(void *arg);
 void dump_bg_recv(void *arg);
+void dump_stall_child(void *arg);
+void dump_stall_spawner(void *arg);
 
 static gort_chan *c_recv, *c_send, *c_sel;
 static gort_mutex mu = GORT_MUTEX_INIT;
@@ -423,6 +430,102 @@ static void test_background(void)
     CHECK_EQ(gort_stop(), 0);
 }
 
+/* ------------------------------------------------------------ a stalled dump */
+
+/* A dump into a pipe nobody reads blocks its writer; it must not hold a
+   lock meanwhile. The pipe is left room for the header line only, so the
+   dump stalls on its first goroutine line: gort_go (which takes the stack
+   lock for segments) must go on working on the runtime's threads. */
+static long stall_ran;   /* atomic */
+static int  stall_done;  /* atomic: the dumping thread's gort_dump returned */
+static int  stall_pipe[2];
+
+void dump_stall_child(void *arg)
+{
+    (void)arg;
+    ADD(&stall_ran, 1);
+}
+void dump_stall_spawner(void *arg)
+{
+    long i, n = 0;
+    CHECK_EQ(gort_chan_recv((gort_chan *)arg, &n), 1);   /* once the dump is stalled */
+    for (i = 0; i < n; i++)
+        CHECK_EQ(gort_go(dump_stall_child, NULL), 0);
+    ADD(&stall_ran, 1);
+}
+static void *stall_dumper(void *arg)
+{
+    (void)arg;
+    gort_dump(stall_pipe[1]);
+    STORE(&stall_done, 1);
+    return NULL;
+}
+
+static void test_stalled_dump(void)
+{
+    static char fill[4096];
+    gort_opts o;
+    gort_chan *c, *gate;
+    pthread_t th;
+    long n = 300, ran;
+    int64_t end;
+    int v = 1;
+    memset(&o, 0, sizeof o);
+    o.maxprocs = 2;
+    if (pipe(stall_pipe) != 0 || fcntl(stall_pipe[1], F_SETPIPE_SZ, 4096) != 4096) {
+        check_note("stalled dump: no one-page pipe here; not checked");
+        return;
+    }
+    CHECK_EQ(gort_start(&o), 0);
+    c = gort_chan_make(sizeof(int), 0);
+    gate = gort_chan_make(sizeof(long), 1);
+    gort_wg_add(&bg_done, 1);
+    CHECK_EQ(gort_go(dump_bg_recv, c), 0);   /* a goroutine for the dump to list */
+    /* spawned now: from a plain thread gort_go itself takes the stack
+       lock, and this thread must stay free to drain the pipe */
+    CHECK_EQ(gort_go(dump_stall_spawner, gate), 0);
+    gort_sleep(20 * MS);
+    /* room for "gort: N goroutines, 2 Ps\n" and no more */
+    memset(fill, 'x', sizeof fill);
+    CHECK_EQ(write(stall_pipe[1], fill, 4096 - 40), 4096 - 40);
+    CHECK_EQ(pthread_create(&th, NULL, stall_dumper, NULL), 0);
+    gort_sleep(50 * MS);
+    CHECK(!LOAD(&stall_done));   /* stalled, as intended */
+    CHECK_EQ(gort_chan_send(gate, &n), 0);
+    end = gort_now() + 5000 * MS;
+    while (LOAD(&stall_ran) < n + 1 && gort_now() < end)
+        gort_sleep(1 * MS);
+    ran = LOAD(&stall_ran);
+    if (ran != n + 1) {
+        fprintf(stderr, "stalled dump: %ld of %ld goroutines ran in 5 s while a dump was stalled\n",
+                ran, n + 1);
+        CHECK(!"goroutines ran while a dump was stalled on a full pipe");
+    }
+    /* Drain: the dump finishes. */
+    end = gort_now() + 10000 * MS;
+    while (!LOAD(&stall_done) && gort_now() < end) {
+        char buf[4096];
+        struct pollfd pfd;
+        pfd.fd = stall_pipe[0]; pfd.events = POLLIN; pfd.revents = 0;
+        if (poll(&pfd, 1, 10) == 1 && read(stall_pipe[0], buf, sizeof buf) <= 0)
+            break;
+    }
+    CHECK(LOAD(&stall_done));
+    pthread_join(th, NULL);
+    end = gort_now() + 10000 * MS;   /* (only a failed run has some left) */
+    while (LOAD(&stall_ran) < n + 1 && gort_now() < end)
+        gort_sleep(1 * MS);
+    CHECK_EQ(gort_chan_send(c, &v), 0);
+    gort_wg_wait(&bg_done);
+    CHECK_EQ(gort_chan_free(c), 0);
+    CHECK_EQ(gort_chan_free(gate), 0);
+    CHECK_EQ(gort_stop(), 0);
+    close(stall_pipe[0]);
+    close(stall_pipe[1]);
+    if (ran == n + 1)
+        check_note("stalled dump: %ld goroutines ran while a dump waited on a full pipe", n);
+}
+
 int main(void)
 {
     gort_opts o;
@@ -431,5 +534,6 @@ int main(void)
     o.no_sigquit = 1;
     CHECK_EQ(gort_run_opts(&o, dump_main, NULL), 0);
     test_background();
+    test_stalled_dump();
     return check_done();
 }
