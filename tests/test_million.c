@@ -12,7 +12,7 @@
    sanitizer, or when scaled down.
    C99. */
 #define _GNU_SOURCE
-// gort-test: heavy
+// gort-test: heavy timeout=900
 #define GORT_IMPLEMENTATION
 #include "../gort.h"
 #include "check.h"

@@ -289,6 +289,10 @@ static void sigstorm_main(void *arg) {
         CHECK_EQ(gort_chan_send(sig_ch, NULL), 0);
     }
     for (i = 0; i < nwaiters; i++) pthread_join(waiters[i], NULL);
+    /* a storm of at least 100 signals, however slowly a loaded machine
+       runs the signaller (bounded: a signaller that never runs fails) */
+    for (i = 0; i < 10000 && __atomic_load_n(&sigs, __ATOMIC_RELAXED) <= 100; i++)
+        gort_sleep(MS);
     __atomic_store_n(&storm_on, 0, __ATOMIC_RELEASE);
     pthread_join(sg, NULL);
     {
