@@ -1347,11 +1347,16 @@ static void *gort__ctx_init(char *hi, void (*entry)(void *), void *g) {
    then sleeps in gort__os_wait, blocking its M (never a goroutine-level park: a
    holder never parks, waits for another thread or writes to an fd, except
    >>stack's one-time warnings on stderr). Three states, as in Drepper's
-   "Futexes Are Tricky": 0 free, 1 held, 2 held with sleepers. */
+   "Futexes Are Tricky": 0 free, 1 held, 2 held with sleepers.
+   GORT__LOCK_SPINS: critical sections are a few dozen instructions, so a
+   holder on another CPU lets go within a few hundred cycles; 100 pauses
+   (about 1-4 us, as pause costs 10-140 cycles by CPU) cover that and cost
+   less than the futex sleep and wake they save. */
+#define GORT__LOCK_SPINS 100
 static GORT__NOINLINE void gort__lock_slow(uint32_t *l) {
     uint32_t c;
     int i;
-    for (i = 0; i < 100; i++) {
+    for (i = 0; i < GORT__LOCK_SPINS; i++) {
         c = 0;
         if (GORT__LOAD(l) == 0 &&
             __atomic_compare_exchange_n(l, &c, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
@@ -1662,7 +1667,6 @@ struct gort__rt {
     uint32_t   lock;              /* the sched lock: guards the fields below
                                      up to the next blank line */
     gort__m   *midle;             /* idle Ms sleeping on their note */
-    int        nmidle;
     int        mcount;            /* Ms created, or being created */
     int        mstarting;         /* of those, threads not yet known to exist
                                      (pthread_create runs unlocked) */
@@ -1832,6 +1836,16 @@ static inline void gort__setstatus_at(gort__g *g, uint32_t from, uint32_t to, co
 /* ---------------------------------------------------------------- >>waitq
    A gort__wq is a doubly linked FIFO of waiters. head is also read without
    the lock by channels' non-blocking fast path (hence the atomic store). */
+static void gort__wake(gort__waiter *w);
+
+/* Wake a private list (linked by wake_next) that a waker took off its
+   queues under their lock; called with no lock held. Each next link is
+   read before the wake: a woken waiter's record lives on a stack that may
+   be gone at once. */
+static void gort__wake_list(gort__waiter *list) {
+    while (list) { gort__waiter *nx = list->wake_next; gort__wake(list); list = nx; }
+}
+
 static void gort__wq_push(gort__wq *q, gort__waiter *w) {
     gort__waiter *t = (gort__waiter *)q->tail;
     GORT_ASSERT(!w->qlock || GORT__HELD(w->qlock));
@@ -2151,10 +2165,13 @@ static int gort__guard_works(int mode, size_t page) {
 }
 
 /* How many mprotect guards fit under vm.max_map_count (each splits the
-   reservation's map entry in two), keeping 2048 entries for the program. */
+   reservation's map entry in two), keeping GORT__MAPS_KEEP entries for the
+   program: its libraries, thread stacks and mallocs' arenas take a few
+   hundred; 2048 leaves room for a program that maps files as well. */
+#define GORT__MAPS_KEEP 2048
 static void gort__mprot_budget(gort__rt *rt) {
     rt->map_max = gort__os_map_max();
-    rt->mprot_budget = (rt->map_max - gort__os_map_count() - 2048) / 2;
+    rt->mprot_budget = (rt->map_max - gort__os_map_count() - GORT__MAPS_KEEP) / 2;
     if (rt->mprot_budget < 0) rt->mprot_budget = 0;
 }
 
@@ -2572,6 +2589,8 @@ static gort__g *gort__runq_get(gort__p *p, int prefer_q) {
     return NULL;
 }
 
+/* How long a thief leaves a victim's runnext alone (gort__runq_grab). */
+#define GORT__RUNNEXT_GRACE_NS 3000
 /* Take half of victim's queue into p's ring starting at slot index t (p's
    tail); returns how many. Only p's owner calls it. */
 static uint32_t gort__runq_grab(gort__p *victim, gort__p *p, uint32_t t, int stealnext) {
@@ -2587,10 +2606,12 @@ static uint32_t gort__runq_grab(gort__p *victim, gort__p *p, uint32_t t, int ste
             if (!next) return 0;
             /* The victim is probably about to run it (it was just readied by
                its running G): give it a moment before taking it, or a
-               handoff pair ends up bouncing between cores. */
+               handoff pair ends up bouncing between cores. GORT__RUNNEXT_GRACE_NS:
+               Go's runqsteal sleeps 3 us here, about one switch and a
+               wake-up on today's CPUs. */
             {
                 uint32_t tick = GORT__LOAD(&victim->schedtick);
-                int64_t until = gort__nanotime() + 3000;
+                int64_t until = gort__nanotime() + GORT__RUNNEXT_GRACE_NS;
                 while (gort__nanotime() < until) gort__cpu_relax();
                 if (GORT__LOAD(&victim->schedtick) != tick) return 0;
             }
@@ -2620,6 +2641,18 @@ static gort__g *gort__runq_steal(gort__p *p, gort__p *victim, int stealnext) {
 }
 
 /* Sched lock held. Takes one G and, for a P, a fair share more into its queue. */
+static gort__g *gort__globrunq_get(gort__rt *rt, gort__p *p, int max);
+/* gort__globrunq_get under the sched lock, taken only when the queue
+   looks non-empty (the count is read racily: a miss is caught at the
+   next look, and the queue is rechecked under the lock before sleeping). */
+static gort__g *gort__globrunq_try(gort__rt *rt, gort__p *p, int max) {
+    gort__g *g;
+    if (GORT__LOAD(&rt->gq_size) == 0) return NULL;
+    gort__lock(&rt->lock);
+    g = gort__globrunq_get(rt, p, max);
+    gort__unlock(&rt->lock);
+    return g;
+}
 static gort__g *gort__globrunq_get(gort__rt *rt, gort__p *p, int max) {
     gort__g *g;
     long n;
@@ -2678,6 +2711,10 @@ static gort__g *gort__globrunq_get(gort__rt *rt, gort__p *p, int max) {
    gort__startm hands them a P. New I/O, timers earlier than the poller's
    deadline, and gort_stop break the poller's wait through an eventfd. */
 #define GORT__SPIN_NS 50000       /* 2x the measured cost of waking a thread here */
+/* Pauses between a spinning M's looks (steal round, global queue, own
+   queue): about 0.1-1 us, short against GORT__SPIN_NS, long enough not
+   to hammer the victims' queue cache lines. */
+#define GORT__SPIN_PAUSES 30
 
 static void gort__after_switch(gort__g *self);
 static void gort__checkdead(gort__rt *rt);
@@ -2734,7 +2771,6 @@ static void gort__startm(gort__rt *rt, gort__p *p, int spinning) {
     m = rt->midle;
     if (m) {
         rt->midle = m->link;
-        rt->nmidle--;
         m->nextp = p;
         m->spinning = spinning;
         gort__unlock(&rt->lock);
@@ -2923,19 +2959,29 @@ static gort__g *gort__next_fast(gort__rt *rt, gort__p *p) {
     return gort__runq_get(p, 0);
 }
 
+/* Leave the running goroutine g (its new status already set): the next
+   context, a runnable G of this P or else the scheduler on g0, runs
+   fn(g, arg) and arms t (if any) once g's context is saved (>>sched,
+   gort__after_switch). The one way a goroutine gives up its M. */
+static void gort__switch_away(gort__m *m, gort__g *g, void (*fn)(gort__g *, void *), void *arg, gort__timer *t) {
+    gort__g *next;
+    GORT_ASSERT(m->after_fn == NULL && m->after_timer == NULL);
+    m->after_fn = fn; m->after_g = g; m->after_arg = arg; m->after_timer = t;
+    next = gort__next_fast(m->rt, m->p);
+    if (next) gort__execute(m, next, g);
+    else gort__switch(m, g, &m->g0);
+}
+
 /* Park the running goroutine: after its context is saved, t (if any) is
    armed and fn(g, arg) runs; then g stays parked until gort__ready(g). */
 static void gort__park_g(gort__m *m, void (*fn)(gort__g *, void *), void *arg, int waitstate, gort__timer *t) {
-    gort__g *g = m->curg, *next;
+    gort__g *g = m->curg;
     gort__rt *rt = m->rt;
     GORT_ASSERT(g && m->p && m->after_fn == NULL && m->after_timer == NULL);
     g->waitstate = waitstate;
     g->waitsince = GORT__LOAD(&rt->coarse_now);
     gort__setstatus(g, GORT__G_RUNNING, GORT__G_WAITING);
-    m->after_fn = fn; m->after_g = g; m->after_arg = arg; m->after_timer = t;
-    next = gort__next_fast(rt, m->p);
-    if (next) gort__execute(m, next, g);
-    else gort__switch(m, g, &m->g0);
+    gort__switch_away(m, g, fn, arg, t);
 }
 
 /* The same wait for a plain thread: run fn at once, then sleep on the
@@ -3063,7 +3109,6 @@ static gort__p *gort__stopm(gort__m *m) {
     __atomic_store_n(&m->note, 0, __ATOMIC_RELAXED);
     m->link = rt->midle;
     rt->midle = m;
-    rt->nmidle++;
     gort__unlock(&rt->lock);
     gort__note_sleep(&m->note, 0);
     if (GORT__LOAD(&rt->stopping)) return NULL;
@@ -3165,24 +3210,14 @@ top:
         int preempted = GORT__LOAD(&p->preempt) != 0;
         if (preempted) GORT__STORE(&p->preempt, 0);
         if (p->fairtick == 0) p->fairtick = 61;
-        g = NULL;
-        if (GORT__LOAD(&rt->gq_size) > 0) {
-            gort__lock(&rt->lock);
-            g = gort__globrunq_get(rt, p, 1);
-            gort__unlock(&rt->lock);
-        }
+        g = gort__globrunq_try(rt, p, 1);
         if (g || (preempted && (g = gort__runq_get(p, 1)) != NULL)) {
             g->inherit = 0;
             return g;
         }
     }
     if ((g = gort__runq_get(p, 0)) != NULL) return g;
-    if (GORT__LOAD(&rt->gq_size) > 0) {
-        gort__lock(&rt->lock);
-        g = gort__globrunq_get(rt, p, 0);
-        gort__unlock(&rt->lock);
-        if (g) return g;
-    }
+    if ((g = gort__globrunq_try(rt, p, 0)) != NULL) return g;
     if (GORT__LOAD(&rt->niowait) > 0 && !GORT__LOAD(&rt->polling)) {
         g = gort__netpoll(rt, 0, 0);
         if (g) {
@@ -3202,12 +3237,7 @@ top:
         for (round = 0;; round++) {
             if (GORT__LOAD(&rt->stopping)) return NULL;
             if ((g = gort__steal_round(m, p, round >= 3)) != NULL) return g;
-            if (GORT__LOAD(&rt->gq_size) > 0) {
-                gort__lock(&rt->lock);
-                g = gort__globrunq_get(rt, p, 0);
-                gort__unlock(&rt->lock);
-                if (g) return g;
-            }
+            if ((g = gort__globrunq_try(rt, p, 0)) != NULL) return g;
             if ((g = gort__runq_get(p, 0)) != NULL) return g;
             if ((round & 15) == 15) {
                 now = gort__nanotime();
@@ -3217,7 +3247,7 @@ top:
                 }
                 if (now > spin_until) break;
             }
-            for (i = 0; i < 30; i++) gort__cpu_relax();
+            for (i = 0; i < GORT__SPIN_PAUSES; i++) gort__cpu_relax();
         }
     }
 
@@ -3377,7 +3407,7 @@ static void gort__goexit_after(gort__g *g, void *arg) {
 
 static GORT__NOINLINE void gort__goexit(void) {
     gort__m *m = gort__getm();
-    gort__g *g = m->curg, *next;
+    gort__g *g = m->curg;
     gort__rt *rt = m->rt;
     GORT_ASSERT(g && m->p && m->after_fn == NULL);
     gort__setstatus(g, GORT__G_RUNNING, GORT__G_DEAD);
@@ -3388,10 +3418,7 @@ static GORT__NOINLINE void gort__goexit(void) {
         gort__cas_u32(&rt->main_state, GORT__MAIN_RUNNING, GORT__MAIN_GOEXIT);
         __atomic_store_n(&rt->main_g, (gort__g *)NULL, __ATOMIC_RELAXED);
     }
-    m->after_fn = gort__goexit_after; m->after_g = g; m->after_arg = NULL; m->after_timer = NULL;
-    next = gort__next_fast(rt, m->p);
-    if (next) gort__execute(m, next, g);
-    else gort__switch(m, g, &m->g0);
+    gort__switch_away(m, g, gort__goexit_after, NULL, NULL);
     GORT_ASSERT(!"a dead goroutine was resumed");
 }
 
@@ -3526,7 +3553,7 @@ static int gort__others_idle(gort__m *m) {
 
 void gort_yield(void) {
     gort__m *m = gort__getm();
-    gort__g *g, *next;
+    gort__g *g;
     if (!m || !m->curg) { sched_yield(); return; }
     g = m->curg;
     /* Nothing else runnable here: nothing to yield to (the other Ps, if
@@ -3540,10 +3567,7 @@ void gort_yield(void) {
     }
     g->waitstate = GORT__W_YIELD;
     gort__setstatus(g, GORT__G_RUNNING, GORT__G_RUNNABLE);
-    m->after_fn = gort__yield_after; m->after_g = g; m->after_arg = NULL; m->after_timer = NULL;
-    next = gort__next_fast(m->rt, m->p);
-    if (next) gort__execute(m, next, g);
-    else gort__switch(m, g, &m->g0);
+    gort__switch_away(m, g, gort__yield_after, NULL, NULL);
 }
 
 void gort_exit(void) {
@@ -3913,8 +3937,6 @@ static gort__pd *gort__pd_get(int fd, int create) {
     return &chunk[fd % GORT__PD_CHUNK];
 }
 
-static void gort__wake(gort__waiter *w);
-
 /* Descriptor states (pd->state): UNKNOWN not registered with this
    runtime's epoll (new, or reset by gort_close, by a dead registration, or
    by its runtime's end); ARMED registered, edge-triggered, both
@@ -3939,9 +3961,6 @@ static gort__waiter *gort__pd_evict_locked(gort__pd *pd, int success) {
     while ((w = gort__wq_pop(&pd->rq)) != NULL) { w->success = success; w->wake_next = list; list = w; }
     while ((w = gort__wq_pop(&pd->wq)) != NULL) { w->success = success; w->wake_next = list; list = w; }
     return list;
-}
-static void gort__wake_list(gort__waiter *list) {
-    while (list) { gort__waiter *nx = list->wake_next; gort__wake(list); list = nx; }
 }
 
 /* O_NONBLOCK on fd, set if someone (a shared file description, a plain
@@ -4098,6 +4117,13 @@ static void gort__inject(gort__rt *rt, gort__g *list) {
    - prints the goroutine dump when SIGQUIT arrived. */
 #define GORT__SYSMON_MIN 20000
 #define GORT__SYSMON_MAX 10000000
+/* Stack trimming (gort__stack_trim) at most this often: cold segments
+   give their pages back in batches, off the goroutine exit path. */
+#define GORT__TRIM_NS 10000000
+/* I/O waiters and no M in the poller for this long (every M busy running
+   goroutines): sysmon polls without blocking, as Go's sysmon does after
+   10 ms, so ready fds do not wait for a scheduling point. */
+#define GORT__POLL_STALE_NS 10000000
 #define GORT__RETAKE_NS  20000
 /* Work queued behind a goroutine that computes is handed to an idle P
    within about 1-2 ms: sysmon looks every 500 us while a P runs, acts once
@@ -4273,12 +4299,12 @@ static void *gort__sysmon_main(void *arg) {
                 active |= gort__sysmon_watch(rt, p, now);
             }
         }
-        if (now - last_trim >= 10000000) {
+        if (now - last_trim >= GORT__TRIM_NS) {
             last_trim = now;
             gort__stack_trim(rt);
         }
         if (GORT__LOAD(&rt->niowait) > 0 && !GORT__LOAD(&rt->polling) &&
-            now - GORT__LOAD(&rt->last_poll) > 10000000) {
+            now - GORT__LOAD(&rt->last_poll) > GORT__POLL_STALE_NS) {
             gort__g *list = gort__netpoll(rt, 0, 0);
             if (list) { gort__inject(rt, list); active = 1; }
         }
@@ -5078,11 +5104,7 @@ int gort_chan_close(gort_chan *c) {
     /* Closed with no waiter queued, and none can queue from now on. */
     GORT_ASSERT(gort__wq_empty(&c->recvq) && gort__wq_empty(&c->sendq));
     gort__unlock(&c->lock);
-    while (list) {
-        gort__waiter *nx = list->wake_next;   /* read before the wake: list lives on its stack */
-        gort__wake(list);
-        list = nx;
-    }
+    gort__wake_list(list);
     return 0;
 }
 
@@ -5501,7 +5523,7 @@ void gort_wg_add(gort_wg *wg, int delta) {
     __atomic_store_n(&wg->state, 0, __ATOMIC_SEQ_CST);
     while ((w = gort__wq_pop(&wg->waitq)) != NULL) { w->wake_next = list; list = w; }
     gort__unlock(&wg->lock);
-    while (list) { gort__waiter *nx = list->wake_next; gort__wake(list); list = nx; }
+    gort__wake_list(list);
 }
 void gort_wg_done(gort_wg *wg) { gort_wg_add(wg, -1); }
 void gort_wg_wait(gort_wg *wg) {
@@ -5543,6 +5565,10 @@ int gort_mutex_trylock(gort_mutex *m) {
     return 0;
 }
 
+/* Tries before a contended gort_mutex_lock queues: a holder running on
+   another CPU usually lets go within a few hundred cycles; 40 tries with a
+   pause each (a few us) is below what parking and waking costs. */
+#define GORT__MUTEX_SPINS 40
 void gort_mutex_lock(gort_mutex *m) {
     uint32_t s = 0;
     gort__waiter w;
@@ -5554,7 +5580,7 @@ void gort_mutex_lock(gort_mutex *m) {
         return;
     for (;;) {
         /* Spin briefly while the holder is likely running elsewhere. */
-        for (spins = 0; spins < 40; spins++) {
+        for (spins = 0; spins < GORT__MUTEX_SPINS; spins++) {
             if (gort_mutex_trylock(m)) return;
             gort__cpu_relax();
         }
@@ -5670,7 +5696,7 @@ void gort_rwmutex_unlock(gort_rwmutex *rw) {
     while ((w = gort__wq_pop(&rw->rwait)) != NULL) { rw->readers++; w->wake_next = list; list = w; }
     if (!list && (w = gort__wq_pop(&rw->wwait)) != NULL) { rw->writer = 1; w->wake_next = NULL; list = w; }
     gort__unlock(&rw->lock);
-    while (list) { gort__waiter *nx = list->wake_next; gort__wake(list); list = nx; }
+    gort__wake_list(list);
 }
 
 /* Cond: the waiter is queued before the mutex is released and the park's
@@ -5717,7 +5743,7 @@ void gort_cond_broadcast(gort_cond *cv) {
     gort__lock(&cv->lock);
     while ((w = gort__wq_pop(&cv->waitq)) != NULL) { w->wake_next = list; list = w; }
     gort__unlock(&cv->lock);
-    while (list) { gort__waiter *nx = list->wake_next; gort__wake(list); list = nx; }
+    gort__wake_list(list);
 }
 
 void gort_once_do(gort_once *o, void (*fn)(void)) {
