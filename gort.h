@@ -4339,10 +4339,9 @@ static int gort__env_warned(int bit) {
     return __atomic_fetch_or(&gort__env_warned_mask, bit, __ATOMIC_RELAXED) & bit;
 }
 
-/* $name as a whole number >= 0 (surrounding blanks allowed); -1 if unset or
+/* s as a whole number >= 0 (surrounding blanks allowed); -1 if NULL or
    empty, -2 if it is not such a number. */
-static long long gort__env_num(const char *name) {
-    const char *s = getenv(name);
+static long long gort__parse_num(const char *s) {
     char *end;
     long long v;
     int saved = errno, bad;
@@ -4377,24 +4376,104 @@ static size_t gort__parse_size(const char *s) {
     return (size_t)(v << shift);
 }
 
-static int gort__debug_env(void) {
-    const char *e = getenv("GORT_DEBUG");
+/* GORT_DEBUG's words, separated by commas or spaces. An unknown word is
+   ignored, the others still apply; the first is left in *bad (length
+   *badlen) for the caller to report. */
+static int gort__parse_debug(const char *e, const char **bad, int *badlen) {
     int d = 0;
+    *bad = NULL; *badlen = 0;
     if (!e) return 0;
-    /* Words separated by commas or spaces; one that is not known is
-       reported (once) and ignored, the others still apply. */
     while (*e) {
         size_t n = strcspn(e, ", \t");
         if (n == 7 && !strncmp(e, "migrate", n)) d |= GORT_DEBUG_MIGRATE;
         else if (n == 14 && !strncmp(e, "guard=mprotect", n)) d |= GORT_DEBUG_GUARD_MPROT;
         else if (n == 12 && !strncmp(e, "guard=canary", n)) d |= GORT_DEBUG_GUARD_CANARY;
-        else if (n > 0 && !gort__env_warned(GORT__ENV_DEBUG))
-            fprintf(stderr, "gort: GORT_DEBUG: ignored '%.*s': the accepted values are migrate, "
-                            "guard=mprotect and guard=canary, separated by commas\n", (int)n, e);
+        else if (n > 0 && !*bad) { *bad = e; *badlen = (int)n; }
         e += n;
         if (*e) e++;
     }
     return d;
+}
+
+/* A runtime's configuration from its options and environment, with no
+   side effect (tests/test_config.c drives it with tables): gort__rt_new
+   reads the environment into a gort__cfg_in, resolves, and then says what
+   was ignored or refused. */
+typedef struct {
+    const char *maxprocs, *stack_size, *hog_ms, *debug, *nosigquit;   /* $GORT_*; NULL: unset */
+    int    ncpu;        /* gort__os_ncpu() */
+    size_t page;        /* the page size */
+} gort__cfg_in;
+typedef struct {
+    int         nprocs;      /* 1..GORT__MAXPROCS_MAX */
+    size_t      slot_size;   /* a stack segment: whole pages, G record included */
+    int         debug;       /* GORT_DEBUG_* */
+    int64_t     hog_ns;      /* < 0: no hog reports */
+    int         sigquit;     /* install the SIGQUIT dump handler */
+    int         bad_env;     /* GORT__ENV_* bits: variables ignored as malformed */
+    const char *bad_debug;   /* the first unknown GORT_DEBUG word, bad_debug_len long */
+    int         bad_debug_len;
+    const char *refused;     /* -EINVAL: the misuse, one sentence */
+} gort__cfg;
+#define GORT__MAXPROCS_MAX 1024   /* Ps are an array; more threads than this only contend */
+#define GORT__HOG_DEFAULT_NS 10000000LL   /* 10 ms: Go's forcePreemptNS */
+
+static int gort__cfg_resolve(const gort_opts *o, const gort__cfg_in *in, gort__cfg *c) {
+    long long v;
+    size_t ss;
+    int np = o->maxprocs;
+    memset(c, 0, sizeof *c);
+    if (np < 0) {
+        c->refused = "gort_opts.maxprocs is negative; use 0 for the default or a count of threads";
+        return -EINVAL;
+    }
+    if (np == 0) {
+        v = gort__parse_num(in->maxprocs);
+        if (v == -2) c->bad_env |= GORT__ENV_MAXPROCS;
+        else if (v > 0) np = v > GORT__MAXPROCS_MAX ? GORT__MAXPROCS_MAX : (int)v;
+    }
+    if (np <= 0) np = in->ncpu > 0 ? in->ncpu : 1;
+    if (np > GORT__MAXPROCS_MAX) np = GORT__MAXPROCS_MAX;
+    c->nprocs = np;
+    ss = o->stack_size;
+    if (ss == 0) {
+        ss = gort__parse_size(in->stack_size);
+        if (ss == (size_t)-1) { c->bad_env |= GORT__ENV_STACK; ss = 0; }
+    }
+    if (ss == 0) ss = GORT__DEFAULT_STACK;
+    if (ss > ((size_t)1 << 30)) {
+        c->refused = "stack_size is over 1 GiB; goroutine stacks are fixed reservations: pick a size a goroutine really needs";
+        return -EINVAL;
+    }
+    if (ss < 4 * in->page + gort__gsize()) ss = 4 * in->page + gort__gsize();  /* smallest: 16 KiB */
+    c->slot_size = (ss + in->page - 1) & ~(in->page - 1);
+    c->debug = o->debug | gort__parse_debug(in->debug, &c->bad_debug, &c->bad_debug_len);
+    if (c->bad_debug) c->bad_env |= GORT__ENV_DEBUG;
+    c->hog_ns = o->hog_ns;
+    if (c->hog_ns == 0) {
+        v = gort__parse_num(in->hog_ms);
+        if (v == -2) c->bad_env |= GORT__ENV_HOG;
+        c->hog_ns = v >= 0 ? (int64_t)(v > 1000000000LL ? 1000000000LL : v) * 1000000 : GORT__HOG_DEFAULT_NS;
+    }
+    c->sigquit = !o->no_sigquit && !(in->nosigquit && *in->nosigquit && *in->nosigquit != '0');
+    return 0;
+}
+
+/* Say (once per process and variable) which environment variables were
+   ignored, with how to write them. */
+static void gort__cfg_warn(const gort__cfg *c, const gort__cfg_in *in) {
+    if ((c->bad_env & GORT__ENV_MAXPROCS) && !gort__env_warned(GORT__ENV_MAXPROCS))
+        fprintf(stderr, "gort: GORT_MAXPROCS=%s ignored: give a whole number of threads, "
+                        "e.g. GORT_MAXPROCS=4 (0 or unset: one per CPU)\n", in->maxprocs);
+    if ((c->bad_env & GORT__ENV_STACK) && !gort__env_warned(GORT__ENV_STACK))
+        fprintf(stderr, "gort: GORT_STACK_SIZE=%s ignored: give bytes with an optional k, m or g "
+                        "suffix, e.g. GORT_STACK_SIZE=512k (unset: 256k)\n", in->stack_size);
+    if ((c->bad_env & GORT__ENV_HOG) && !gort__env_warned(GORT__ENV_HOG))
+        fprintf(stderr, "gort: GORT_HOG_MS=%s ignored: give a whole number of milliseconds, "
+                        "e.g. GORT_HOG_MS=50 (0 turns the report off; unset: 10)\n", in->hog_ms);
+    if ((c->bad_env & GORT__ENV_DEBUG) && !gort__env_warned(GORT__ENV_DEBUG))
+        fprintf(stderr, "gort: GORT_DEBUG: ignored '%.*s': the accepted values are migrate, "
+                        "guard=mprotect and guard=canary, separated by commas\n", c->bad_debug_len, c->bad_debug);
 }
 
 /* A gort_after timer still armed when its runtime stops owns its record
@@ -4448,61 +4527,31 @@ static void gort__rt_free(gort__rt *rt) {
 
 static int gort__rt_new(const gort_opts *opts, int mode, gort__rt **out) {
     gort_opts o;
+    gort__cfg_in in;
+    gort__cfg cfg;
     gort__rt *rt;
-    size_t ss;
-    int i, np;
-    const char *e;
-    int err;
+    int i, np, err;
     if ((err = gort__ctx_check()) != 0) return err;   /* a shadow stack: refuse (>>arch) */
     if (opts) o = *opts; else memset(&o, 0, sizeof o);
-    np = o.maxprocs;
-    if (np < 0) {
-        gort__misuse("gort_opts.maxprocs is negative; use 0 for the default or a count of threads");
-        return -EINVAL;
-    }
-    if (np == 0) {
-        long long v = gort__env_num("GORT_MAXPROCS");
-        if (v == -2) {
-            if (!gort__env_warned(GORT__ENV_MAXPROCS))
-                fprintf(stderr, "gort: GORT_MAXPROCS=%s ignored: give a whole number of threads, "
-                                "e.g. GORT_MAXPROCS=4 (0 or unset: one per CPU)\n", getenv("GORT_MAXPROCS"));
-        } else if (v > 0) {
-            np = v > 1024 ? 1024 : (int)v;
-        }
-    }
-    if (np <= 0) np = gort__os_ncpu();
-    if (np > 1024) np = 1024;
-    ss = o.stack_size;
-    if (ss == 0) {
-        ss = gort__parse_size(getenv("GORT_STACK_SIZE"));
-        if (ss == (size_t)-1) {
-            if (!gort__env_warned(GORT__ENV_STACK))
-                fprintf(stderr, "gort: GORT_STACK_SIZE=%s ignored: give bytes with an optional k, m or g "
-                                "suffix, e.g. GORT_STACK_SIZE=512k (unset: 256k)\n", getenv("GORT_STACK_SIZE"));
-            ss = 0;
-        }
-    }
-    if (ss == 0) ss = GORT__DEFAULT_STACK;
-    if (ss > ((size_t)1 << 30)) {
-        gort__misuse("stack_size is over 1 GiB; goroutine stacks are fixed reservations: pick a size a goroutine really needs");
-        return -EINVAL;
-    }
+    in.maxprocs = getenv("GORT_MAXPROCS");
+    in.stack_size = getenv("GORT_STACK_SIZE");
+    in.hog_ms = getenv("GORT_HOG_MS");
+    in.debug = getenv("GORT_DEBUG");
+    in.nosigquit = getenv("GORT_NOSIGQUIT");
+    in.page = (size_t)sysconf(_SC_PAGESIZE);
+    in.ncpu = o.maxprocs == 0 && gort__parse_num(in.maxprocs) <= 0 ? gort__os_ncpu() : 1;
+    err = gort__cfg_resolve(&o, &in, &cfg);
+    gort__cfg_warn(&cfg, &in);
+    if (err) { gort__misuse(cfg.refused); return err; }
+    np = cfg.nprocs;
     rt = (gort__rt *)calloc(1, sizeof *rt);
     if (!rt) return -ENOMEM;
-    rt->page = (size_t)sysconf(_SC_PAGESIZE);
-    if (ss < 4 * rt->page + gort__gsize()) ss = 4 * rt->page + gort__gsize();  /* smallest: 16 KiB */
-    rt->slot_size = (ss + rt->page - 1) & ~(rt->page - 1);
+    rt->page = in.page;
+    rt->slot_size = cfg.slot_size;
     rt->nprocs = np;
     rt->mode = mode;
-    rt->debug = o.debug | gort__debug_env();
-    rt->hog_ns = o.hog_ns;
-    if (rt->hog_ns == 0) {
-        long long v = gort__env_num("GORT_HOG_MS");
-        if (v == -2 && !gort__env_warned(GORT__ENV_HOG))
-            fprintf(stderr, "gort: GORT_HOG_MS=%s ignored: give a whole number of milliseconds, "
-                            "e.g. GORT_HOG_MS=50 (0 turns the report off; unset: 10)\n", getenv("GORT_HOG_MS"));
-        rt->hog_ns = v >= 0 ? (int64_t)(v > 1000000000LL ? 1000000000LL : v) * 1000000 : 10000000;
-    }
+    rt->debug = cfg.debug;
+    rt->hog_ns = cfg.hog_ns;
     rt->allp = (gort__p *)calloc((size_t)np, sizeof(gort__p));
     if (!rt->allp) { free(rt); return -ENOMEM; }
     /* Without the poller's break nothing could end its sleep: timers and
@@ -4522,8 +4571,7 @@ static int gort__rt_new(const gort_opts *opts, int mode, gort__rt **out) {
     rt->last_poll = rt->coarse_now;
     gort__stack_init(rt);
     gort__os_fault_install(gort__segv_handler);
-    if (!o.no_sigquit && !((e = getenv("GORT_NOSIGQUIT")) && *e && *e != '0') &&
-        gort__cas_u32(&gort__quit_installed, 0, 1)) {
+    if (cfg.sigquit && gort__cas_u32(&gort__quit_installed, 0, 1)) {
         struct sigaction sa;
         memset(&sa, 0, sizeof sa);
         sa.sa_handler = gort__quit_handler;
@@ -6188,10 +6236,13 @@ static int gort__syscall_enter(gort__m *m, int io) {
     gort__rt *rt = m->rt;
     gort__g *g = m->curg;
     uint64_t st;
-    GORT_ASSERT(p && g && __atomic_load_n(&p->m, __ATOMIC_RELAXED) == m);
+    GORT_ASSERT(g);
     if (io && GORT__LOAD(&g->status) != GORT__G_RUNNING) return 0;
-    if (!io) GORT__ADD(&rt->nsyscall, 1);
+    /* first: gort_block_begin twice is the user's misuse, named there,
+       and sysmon may have taken the P since the first */
+    if (!io) GORT__ADD(&rt->nsyscall, 1);   /* before the state: gort__checkdead */
     gort__setstatus(g, GORT__G_RUNNING, GORT__G_SYSCALL);
+    GORT_ASSERT(p && __atomic_load_n(&p->m, __ATOMIC_RELAXED) == m);
     g->waitsince = GORT__LOAD(&rt->coarse_now);
     /* io: release (sysmon only needs the ticket); else seq_cst, ordered
        before the sysmon_delay load below */
