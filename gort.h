@@ -4157,6 +4157,23 @@ static void gort__handoffp(gort__rt *rt, gort__p *p) {
     gort__unlock(&rt->lock);
 }
 
+/* sysmon's look at a P in a system call (state word st): the first look
+   at a call starts its clock; a look GORT__RETAKE_NS or more later takes
+   the P (a CAS on the same ticket: a call that ended meanwhile keeps it)
+   and hands it to another M. */
+static void gort__sysmon_retake(gort__rt *rt, gort__p *p, uint64_t st, int64_t now) {
+    if (st != p->sm_sys) {
+        p->sm_sys = st;
+        p->sm_sys_since = now;
+    } else if (now - p->sm_sys_since >= GORT__RETAKE_NS && gort__p_cas(p, st, GORT__P_IDLE)) {
+        /* An I/O call is counted in nsyscall only now, before its P can
+           look idle to gort__checkdead. */
+        if (gort__pst_state(st) == GORT__P_SYSCALL_IO) GORT__ADD(&rt->nsyscall, 1);
+        __atomic_store_n(&p->m, (gort__m *)NULL, __ATOMIC_RELAXED);
+        gort__handoffp(rt, p);
+    }
+}
+
 /* Reads a running goroutine's fields from sysmon: diagnostics only. */
 static GORT__NO_TSAN void gort__hog_report(gort__rt *rt, gort__g *g, int64_t ran) {
     char name[128], msg[512];
@@ -4177,50 +4194,11 @@ static int64_t gort__thread_cpu(gort__m *m) {
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* sysmon's look at a P that runs a goroutine (its M's fields are read
-   racily: diagnostics and hints only). Three things, each on a counter
-   that stood still since sysmon's last look:
-   - stranded work: Gs queued on p while p runs the same G for
-     GORT__STRANDED_NS (it computes without a scheduling point) are handed
-     to an idle P: gort__wakep starts a spinner, which steals them.
-   - the time slice: a slice begins when a G runs that was not readied
-     into runnext (those run in their readier's slice, as in Go); after
-     GORT__SLICE_NS (or as long as the last slice ran, if that one ran
-     over) with other work waiting, p->preempt makes the next scheduling
-     point serve the queues first (gort__findrunnable).
-   - hogs: a G that ran hog_ns in its own code (neither a switch nor
-     progress inside gort, such as waking 200k waiters, counts) and used
-     most of a further stretch of CPU time is named once.
-   Returns 1 if sysmon should look again soon. */
-static GORT__NO_TSAN int gort__sysmon_watch(gort__rt *rt, gort__p *p, int64_t now) {
-    uint32_t run = GORT__LOAD(&p->schedtick), slice = GORT__LOAD(&p->slicetick);
-    uint32_t tick = run + GORT__LOAD(&p->gorttick);
-    gort__m *pm = __atomic_load_n(&p->m, __ATOMIC_ACQUIRE);
-    gort__g *g = pm ? __atomic_load_n(&pm->curg, __ATOMIC_RELAXED) : NULL;
+/* The hog check of gort__sysmon_watch: a G that ran hog_ns in its own
+   code (tick: p's switches plus progress inside gort) and used most of a
+   further stretch of CPU time is named once. 1: look again soon. */
+static GORT__NO_TSAN int gort__sysmon_hog(gort__rt *rt, gort__p *p, gort__m *pm, gort__g *g, uint32_t tick, int64_t now) {
     int active = 0;
-    if (run != p->sm_run) {
-        p->sm_run = run;
-        p->sm_run_since = now;
-    } else if (now - p->sm_run_since >= GORT__STRANDED_NS && !gort__runq_empty(p)) {
-        gort__wakep_fenced(rt);
-    }
-    if (slice != p->sm_slice) {
-        /* A slice that overran (a turn of C code cannot be cut short)
-           earns the next one as long, so that two pairs taking turns get
-           equal time, up to GORT__SLICE_MAX_NS. */
-        int64_t len = now - p->sm_slice_since;
-        /* only a slice seen from its start to its end counts: one that
-           began before sysmon's first look, or several that went by
-           between two looks, say nothing about one slice's length */
-        if (!p->sm_slice_since || slice - p->sm_slice != 1) len = 0;
-        p->sm_slice_len = len < GORT__SLICE_NS ? GORT__SLICE_NS : len > GORT__SLICE_MAX_NS ? GORT__SLICE_MAX_NS : len;
-        p->sm_slice = slice;
-        p->sm_slice_since = now;
-    } else if (now - p->sm_slice_since >= p->sm_slice_len && !GORT__LOAD(&p->preempt) &&
-               (GORT__LOAD_ACQ(&p->runqhead) != GORT__LOAD_ACQ(&p->runqtail) || GORT__LOAD(&rt->gq_size) > 0)) {
-        GORT__STORE(&p->preempt, 1);
-        p->sm_slice_since = now;
-    }
     if (tick != p->sm_tick || !g) {
         p->sm_tick = tick;
         p->sm_since = now;
@@ -4248,6 +4226,53 @@ static GORT__NO_TSAN int gort__sysmon_watch(gort__rt *rt, gort__p *p, int64_t no
         }
     }
     return active;
+}
+
+/* sysmon's look at a P that runs a goroutine (its M's fields are read
+   racily: diagnostics and hints only). Three things, each on a counter
+   that stood still since sysmon's last look:
+   - stranded work: Gs queued on p while p runs the same G for
+     GORT__STRANDED_NS (it computes without a scheduling point) are handed
+     to an idle P: gort__wakep starts a spinner, which steals them.
+   - the time slice: a slice begins when a G runs that was not readied
+     into runnext (those run in their readier's slice, as in Go); after
+     GORT__SLICE_NS (or as long as the last slice ran, if that one ran
+     over) with other work waiting, p->preempt makes the next scheduling
+     point serve the queues first (gort__findrunnable).
+   - hogs (gort__sysmon_hog): a G that ran hog_ns in its own code
+     (neither a switch nor progress inside gort, such as waking 200k
+     waiters, counts) and used most of a further stretch of CPU time is
+     named once.
+   Returns 1 if sysmon should look again soon. */
+static GORT__NO_TSAN int gort__sysmon_watch(gort__rt *rt, gort__p *p, int64_t now) {
+    uint32_t run = GORT__LOAD(&p->schedtick), slice = GORT__LOAD(&p->slicetick);
+    uint32_t tick = run + GORT__LOAD(&p->gorttick);
+    gort__m *pm = __atomic_load_n(&p->m, __ATOMIC_ACQUIRE);
+    gort__g *g = pm ? __atomic_load_n(&pm->curg, __ATOMIC_RELAXED) : NULL;
+    if (run != p->sm_run) {
+        p->sm_run = run;
+        p->sm_run_since = now;
+    } else if (now - p->sm_run_since >= GORT__STRANDED_NS && !gort__runq_empty(p)) {
+        gort__wakep_fenced(rt);
+    }
+    if (slice != p->sm_slice) {
+        /* A slice that overran (a turn of C code cannot be cut short)
+           earns the next one as long, so that two pairs taking turns get
+           equal time, up to GORT__SLICE_MAX_NS. */
+        int64_t len = now - p->sm_slice_since;
+        /* only a slice seen from its start to its end counts: one that
+           began before sysmon's first look, or several that went by
+           between two looks, say nothing about one slice's length */
+        if (!p->sm_slice_since || slice - p->sm_slice != 1) len = 0;
+        p->sm_slice_len = len < GORT__SLICE_NS ? GORT__SLICE_NS : len > GORT__SLICE_MAX_NS ? GORT__SLICE_MAX_NS : len;
+        p->sm_slice = slice;
+        p->sm_slice_since = now;
+    } else if (now - p->sm_slice_since >= p->sm_slice_len && !GORT__LOAD(&p->preempt) &&
+               (GORT__LOAD_ACQ(&p->runqhead) != GORT__LOAD_ACQ(&p->runqtail) || GORT__LOAD(&rt->gq_size) > 0)) {
+        GORT__STORE(&p->preempt, 1);
+        p->sm_slice_since = now;
+    }
+    return gort__sysmon_hog(rt, p, pm, g, tick, now);
 }
 
 static void *gort__sysmon_main(void *arg) {
@@ -4283,16 +4308,7 @@ static void *gort__sysmon_main(void *arg) {
             }
             if (gort__pst_insyscall(st)) {
                 active = 1;
-                if (st != p->sm_sys) {
-                    p->sm_sys = st;
-                    p->sm_sys_since = now;
-                } else if (now - p->sm_sys_since >= GORT__RETAKE_NS && gort__p_cas(p, st, GORT__P_IDLE)) {
-                    /* An I/O call is counted in nsyscall only now, before
-                       its P can look idle to gort__checkdead. */
-                    if (gort__pst_state(st) == GORT__P_SYSCALL_IO) GORT__ADD(&rt->nsyscall, 1);
-                    __atomic_store_n(&p->m, (gort__m *)NULL, __ATOMIC_RELAXED);
-                    gort__handoffp(rt, p);
-                }
+                gort__sysmon_retake(rt, p, st, now);
             } else if (gort__pst_state(st) == GORT__P_RUNNING) {
                 busy = 1;
                 p->sm_sys = 0;
