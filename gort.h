@@ -1634,7 +1634,6 @@ struct gort__m {
     void      *after_arg;
     gort__timer *after_timer;
     uint64_t   sys_ticket;        /* block_begin's P ticket (owner) */
-    pthread_t  thread;            /* written by pthread_create (detached) */
     clockid_t  cpuclock;          /* this thread's CPU-time clock (for sysmon) */
     void      *altstack;          /* owner: signal stack for the overflow handler */
 };
@@ -2756,6 +2755,7 @@ static void *gort__mstart(void *arg);
    nmspinning by the caller. */
 static void gort__startm(gort__rt *rt, gort__p *p, int spinning) {
     gort__m *m;
+    pthread_t tid;   /* detached: never joined, so not kept */
     int err = 0, capped = 0;
     unsigned said;
     GORT_ASSERT(!spinning || GORT__LOAD(&rt->nmspinning) > 0);   /* counted by the caller */
@@ -2805,7 +2805,7 @@ static void gort__startm(gort__rt *rt, gort__p *p, int spinning) {
         pthread_attr_init(&attr);
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
         pthread_attr_setstacksize(&attr, 256 * 1024);
-        err = pthread_create(&m->thread, &attr, gort__mstart, m);
+        err = pthread_create(&tid, &attr, gort__mstart, m);
         pthread_attr_destroy(&attr);
         gort__lock(&rt->lock);
         rt->mstarting--;
@@ -3952,6 +3952,13 @@ static void gort__pd_setstate(gort__pd *pd, int st) {
     __atomic_store_n(&pd->state, st, __ATOMIC_RELEASE);
 }
 
+/* Forget pd's registration (pd lock held): UNKNOWN, under a new sequence
+   number, so events of the old registration are ignored. */
+static void gort__pd_reset(gort__pd *pd) {
+    gort__pd_setstate(pd, GORT__PD_UNKNOWN);
+    gort__pd_bump(pd);
+}
+
 /* Wake every goroutine parked on pd (pd lock held): success 1 makes each
    retry its call (the file behind the number changed), 0 says the fd was
    closed with gort_close. Returns the private list for gort__wake_list. */
@@ -3990,8 +3997,7 @@ static int gort__pd_arm(gort__rt *rt, gort__pd *pd, int fd, int recheck) {
         return 1;
     gort__lock(&pd->lock);
     if (__atomic_load_n(&pd->owner, __ATOMIC_RELAXED) != rt) {   /* registered with a runtime that is gone */
-        gort__pd_setstate(pd, GORT__PD_UNKNOWN);
-        gort__pd_bump(pd);
+        gort__pd_reset(pd);
         __atomic_store_n(&pd->owner, rt, __ATOMIC_RELAXED);
     }
     st = __atomic_load_n(&pd->state, __ATOMIC_RELAXED);
@@ -4002,8 +4008,7 @@ static int gort__pd_arm(gort__rt *rt, gort__pd *pd, int fd, int recheck) {
         if (r != -ENOENT) { gort__unlock(&pd->lock); return r; }
         /* ENOENT: closed with close() and the number reused. */
         st = GORT__PD_UNKNOWN;
-        gort__pd_setstate(pd, st);
-        gort__pd_bump(pd);
+        gort__pd_reset(pd);
         evicted = gort__pd_evict_locked(pd, 1);
     }
     if (st == GORT__PD_UNKNOWN || (st == GORT__PD_UNPOLLABLE && recheck)) {
@@ -4531,8 +4536,7 @@ static void gort__rt_free(gort__rt *rt) {
             if (__atomic_load_n(&chunk[i].owner, __ATOMIC_RELAXED) != rt) continue;
             gort__lock(&chunk[i].lock);
             if (__atomic_load_n(&chunk[i].owner, __ATOMIC_RELAXED) == rt) {
-                gort__pd_setstate(&chunk[i], GORT__PD_UNKNOWN);
-                gort__pd_bump(&chunk[i]);
+                gort__pd_reset(&chunk[i]);
                 __atomic_store_n(&chunk[i].owner, (gort__rt *)NULL, __ATOMIC_RELAXED);
             }
             gort__unlock(&chunk[i].lock);
@@ -6225,8 +6229,7 @@ int gort_close(int fd) {
         if (__atomic_load_n(&pd->state, __ATOMIC_RELAXED) == GORT__PD_ARMED &&
             __atomic_load_n(&pd->owner, __ATOMIC_RELAXED) == rt && rt)
             gort__poller_disarm(&rt->poller, fd);
-        gort__pd_setstate(pd, GORT__PD_UNKNOWN);
-        gort__pd_bump(pd);
+        gort__pd_reset(pd);
         list = gort__pd_evict_locked(pd, 0);
         gort__unlock(&pd->lock);
         gort__wake_list(list);
