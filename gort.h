@@ -1001,6 +1001,8 @@ static int gort__poller_wait(gort__poller *pl, int64_t deadline, gort__pollev *o
 #define GORT__XSTR(x) GORT__STR(x)    /* expand x first, then make it a string */
 /* A compile-time check that is valid C99 and C++: a negative array size. */
 #define GORT__CTX_ASSERT(name, cond) typedef char gort__ctx_assert_##name[(cond) ? 1 : -1]
+/* field f of the frame is at offset off, as the asm says */
+#define GORT__CTX_AT(f, off) GORT__CTX_ASSERT(f, offsetof(gort__ctx_frame, f) == (off))
 #if defined(GORT__ARCH_X64)
 #define GORT__CTX_MXCSR 0     /* SSE control and status (4 bytes) */
 #define GORT__CTX_FPCW  4     /* x87 control word (2 bytes), then 2 unused */
@@ -1018,15 +1020,15 @@ typedef struct gort__ctx_frame {
     uint64_t r15, r14, r13, r12, rbx, rbp;
     uint64_t ret;
 } gort__ctx_frame;
-GORT__CTX_ASSERT(mxcsr, offsetof(gort__ctx_frame, mxcsr) == GORT__CTX_MXCSR);
-GORT__CTX_ASSERT(fpcw, offsetof(gort__ctx_frame, fpcw) == GORT__CTX_FPCW);
-GORT__CTX_ASSERT(r15, offsetof(gort__ctx_frame, r15) == GORT__CTX_R15);
-GORT__CTX_ASSERT(r14, offsetof(gort__ctx_frame, r14) == GORT__CTX_R14);
-GORT__CTX_ASSERT(r13, offsetof(gort__ctx_frame, r13) == GORT__CTX_R13);
-GORT__CTX_ASSERT(r12, offsetof(gort__ctx_frame, r12) == GORT__CTX_R12);
-GORT__CTX_ASSERT(rbx, offsetof(gort__ctx_frame, rbx) == GORT__CTX_RBX);
-GORT__CTX_ASSERT(rbp, offsetof(gort__ctx_frame, rbp) == GORT__CTX_RBP);
-GORT__CTX_ASSERT(ret, offsetof(gort__ctx_frame, ret) == GORT__CTX_RET);
+GORT__CTX_AT(mxcsr, GORT__CTX_MXCSR);
+GORT__CTX_AT(fpcw, GORT__CTX_FPCW);
+GORT__CTX_AT(r15, GORT__CTX_R15);
+GORT__CTX_AT(r14, GORT__CTX_R14);
+GORT__CTX_AT(r13, GORT__CTX_R13);
+GORT__CTX_AT(r12, GORT__CTX_R12);
+GORT__CTX_AT(rbx, GORT__CTX_RBX);
+GORT__CTX_AT(rbp, GORT__CTX_RBP);
+GORT__CTX_AT(ret, GORT__CTX_RET);
 #else
 #define GORT__CTX_X19   0x00  /* stored in pairs (stp): each odd register */
 #define GORT__CTX_X20   0x08  /* sits 8 bytes above the even one before it */
@@ -1055,27 +1057,27 @@ typedef struct gort__ctx_frame {
     uint64_t d8, d9, d10, d11, d12, d13, d14, d15;   /* bit patterns */
     uint64_t fpcr, unused;
 } gort__ctx_frame;
-GORT__CTX_ASSERT(x19, offsetof(gort__ctx_frame, x19) == GORT__CTX_X19);
-GORT__CTX_ASSERT(x20, offsetof(gort__ctx_frame, x20) == GORT__CTX_X20);
-GORT__CTX_ASSERT(x21, offsetof(gort__ctx_frame, x21) == GORT__CTX_X21);
-GORT__CTX_ASSERT(x22, offsetof(gort__ctx_frame, x22) == GORT__CTX_X22);
-GORT__CTX_ASSERT(x23, offsetof(gort__ctx_frame, x23) == GORT__CTX_X23);
-GORT__CTX_ASSERT(x24, offsetof(gort__ctx_frame, x24) == GORT__CTX_X24);
-GORT__CTX_ASSERT(x25, offsetof(gort__ctx_frame, x25) == GORT__CTX_X25);
-GORT__CTX_ASSERT(x26, offsetof(gort__ctx_frame, x26) == GORT__CTX_X26);
-GORT__CTX_ASSERT(x27, offsetof(gort__ctx_frame, x27) == GORT__CTX_X27);
-GORT__CTX_ASSERT(x28, offsetof(gort__ctx_frame, x28) == GORT__CTX_X28);
-GORT__CTX_ASSERT(x29, offsetof(gort__ctx_frame, x29) == GORT__CTX_X29);
-GORT__CTX_ASSERT(x30, offsetof(gort__ctx_frame, x30) == GORT__CTX_X30);
-GORT__CTX_ASSERT(d8, offsetof(gort__ctx_frame, d8) == GORT__CTX_D8);
-GORT__CTX_ASSERT(d9, offsetof(gort__ctx_frame, d9) == GORT__CTX_D9);
-GORT__CTX_ASSERT(d10, offsetof(gort__ctx_frame, d10) == GORT__CTX_D10);
-GORT__CTX_ASSERT(d11, offsetof(gort__ctx_frame, d11) == GORT__CTX_D11);
-GORT__CTX_ASSERT(d12, offsetof(gort__ctx_frame, d12) == GORT__CTX_D12);
-GORT__CTX_ASSERT(d13, offsetof(gort__ctx_frame, d13) == GORT__CTX_D13);
-GORT__CTX_ASSERT(d14, offsetof(gort__ctx_frame, d14) == GORT__CTX_D14);
-GORT__CTX_ASSERT(d15, offsetof(gort__ctx_frame, d15) == GORT__CTX_D15);
-GORT__CTX_ASSERT(fpcr, offsetof(gort__ctx_frame, fpcr) == GORT__CTX_FPCR);
+GORT__CTX_AT(x19, GORT__CTX_X19);
+GORT__CTX_AT(x20, GORT__CTX_X20);
+GORT__CTX_AT(x21, GORT__CTX_X21);
+GORT__CTX_AT(x22, GORT__CTX_X22);
+GORT__CTX_AT(x23, GORT__CTX_X23);
+GORT__CTX_AT(x24, GORT__CTX_X24);
+GORT__CTX_AT(x25, GORT__CTX_X25);
+GORT__CTX_AT(x26, GORT__CTX_X26);
+GORT__CTX_AT(x27, GORT__CTX_X27);
+GORT__CTX_AT(x28, GORT__CTX_X28);
+GORT__CTX_AT(x29, GORT__CTX_X29);
+GORT__CTX_AT(x30, GORT__CTX_X30);
+GORT__CTX_AT(d8, GORT__CTX_D8);
+GORT__CTX_AT(d9, GORT__CTX_D9);
+GORT__CTX_AT(d10, GORT__CTX_D10);
+GORT__CTX_AT(d11, GORT__CTX_D11);
+GORT__CTX_AT(d12, GORT__CTX_D12);
+GORT__CTX_AT(d13, GORT__CTX_D13);
+GORT__CTX_AT(d14, GORT__CTX_D14);
+GORT__CTX_AT(d15, GORT__CTX_D15);
+GORT__CTX_AT(fpcr, GORT__CTX_FPCR);
 #endif
 GORT__CTX_ASSERT(size, sizeof(gort__ctx_frame) == GORT__CTX_SIZE);
 GORT__CTX_ASSERT(size_16, GORT__CTX_SIZE % 16 == 0);
