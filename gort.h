@@ -280,6 +280,15 @@ TABLE OF CONTENTS (grep for the anchor)
   Where to read more: >>sched (spinning, sleeping, the switch), >>stack
   (segments, guards, shrinking), >>chan, >>select, >>netpoll, >>sysmon.
 
+  The operating system is behind two sections. >>os-linux is everything
+  gort asks of the kernel beyond POSIX threads, signals and read/write:
+  futex wait/wake, stack reservations and guards, the CPU count, a
+  thread's CPU clock, the fault handler, accept4. >>poll-epoll is the
+  poller: arm an fd with 64 bits of data, disarm it, wait until a
+  deadline, break a wait. The portable sections call only those, and
+  ASan, TSan and Valgrind are told what they must know through >>san; a
+  port (kqueue, Windows) is a new pair of sections.
+
   I/O readiness is a hint, as with poll(2): an fd case of gort_select (or
   gort_wait_fd) can report ready and the next read still find nothing, if
   another reader got there first; gort_read and friends retry on their own.
@@ -670,8 +679,9 @@ static int64_t gort__deadline(int64_t ns) {
 
 /* ---------------------------------------------------------------- >>os-linux
    Everything gort asks of the kernel beyond POSIX threads, signals and
-   read/write, in one place: a port replaces this section and >>poll-epoll
-   and nothing else. The portable sections call only these functions.
+   read/write, in one place: a port replaces this section, >>poll-epoll
+   and the Linux headers included in >>platform, and nothing else. The
+   portable sections call only these functions.
 
    wait/wake   gort__os_wait, gort__os_wake: sleep on a 32-bit word (futex)
    stacks      gort__os_reserve, gort__os_decommit, gort__os_release and
