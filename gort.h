@@ -2731,7 +2731,7 @@ static void gort__after_switch(gort__g *self);
 static void gort__checkdead(gort__rt *rt);
 static gort__g *gort__netpoll(gort__rt *rt, int64_t deadline, int block);
 static void gort__netpoll_break(gort__rt *rt);
-static void gort__timers_run(gort__rt *rt, gort__p *p, int64_t now);
+static void gort__timers_run(gort__p *p, int64_t now);
 static void gort__timer_add(gort__rt *rt, gort__p *p, gort__timer *t);
 static void gort__inject(gort__rt *rt, gort__g *list);
 static int gort__timer_del(gort__timer *t);
@@ -2751,6 +2751,16 @@ static gort__p *gort__pidleget_locked(gort__rt *rt) {
         rt->pidle = p->link;
         GORT__STORE(&rt->npidle, rt->npidle - 1);
     }
+    return p;
+}
+/* An idle P, taking the sched lock for it; NULL if there is none, or (by
+   choice) once the runtime is stopping (read under the lock, so a P is
+   not handed out after gort__rt_stop has woken the idle Ms). */
+static gort__p *gort__pidleget(gort__rt *rt, int unless_stopping) {
+    gort__p *p;
+    gort__lock(&rt->lock);
+    p = unless_stopping && GORT__LOAD(&rt->stopping) ? NULL : gort__pidleget_locked(rt);
+    gort__unlock(&rt->lock);
     return p;
 }
 static void gort__acquirep(gort__m *m, gort__p *p) {
@@ -3072,10 +3082,10 @@ static int gort__park(gort__g *g, void (*fn)(gort__g *, void *), void *arg, int 
    M asleep: whoever looks for work runs them. */
 static void gort__timers_run_all(gort__rt *rt, gort__p *p, int64_t now) {
     int i;
-    if (GORT__LOAD(&p->tnext) <= now) gort__timers_run(rt, p, now);
+    if (GORT__LOAD(&p->tnext) <= now) gort__timers_run(p, now);
     for (i = 0; i < rt->nprocs; i++) {
         gort__p *o = &rt->allp[i];
-        if (o != p && GORT__LOAD(&o->tnext) <= now) gort__timers_run(rt, o, now);
+        if (o != p && GORT__LOAD(&o->tnext) <= now) gort__timers_run(o, now);
     }
 }
 
@@ -3289,9 +3299,7 @@ top:
         for (i = 0; i <= rt->nprocs; i++) {
             if (i == rt->nprocs ? __atomic_load_n(&rt->gq_size, __ATOMIC_SEQ_CST) > 0
                                 : !gort__runq_empty(&rt->allp[i])) {
-                gort__lock(&rt->lock);
-                p = gort__pidleget_locked(rt);
-                gort__unlock(&rt->lock);
+                p = gort__pidleget(rt, 0);
                 if (p) {
                     gort__acquirep(m, p);
                     m->spinning = 1;
@@ -3318,9 +3326,7 @@ top:
             now = gort__nanotime();
             GORT__STORE(&rt->coarse_now, now);
             if (g || gort__timers_earliest(rt) <= now || GORT__LOAD(&rt->gq_size) > 0) {
-                gort__lock(&rt->lock);
-                p = gort__pidleget_locked(rt);
-                gort__unlock(&rt->lock);
+                p = gort__pidleget(rt, 0);
                 if (p) {
                     gort__acquirep(m, p);
                     /* Run the first readied G ourselves (as Go does):
@@ -3817,8 +3823,7 @@ static int gort__timer_del(gort__timer *t) {
     return removed;
 }
 
-static void gort__timers_run(gort__rt *rt, gort__p *p, int64_t now) {
-    (void)rt;
+static void gort__timers_run(gort__p *p, int64_t now) {
     for (;;) {
         gort__timer *t;
         void (*fn)(gort__g *, uint64_t, void *);
@@ -4192,7 +4197,7 @@ static void gort__sysmon_retake(gort__rt *rt, gort__p *p, uint64_t st, int64_t n
 }
 
 /* Reads a running goroutine's fields from sysmon: diagnostics only. */
-static GORT__NO_TSAN void gort__hog_report(gort__rt *rt, gort__g *g, int64_t ran) {
+static GORT__NO_TSAN void gort__hog_report(gort__g *g, int64_t ran) {
     char name[128], msg[512];
     int n;
     gort__fn_name(g->fn, name, sizeof name);
@@ -4201,7 +4206,6 @@ static GORT__NO_TSAN void gort__hog_report(gort__rt *rt, gort__g *g, int64_t ran
                  "gort cannot preempt C code, so other goroutines on its thread wait: call gort_yield() in long loops "
                  "(GORT_HOG_MS=0 turns this report off)\n",
                  (unsigned long long)g->id, name, (long long)(ran / 1000000));
-    (void)rt;
     if (n > 0) gort__write_all_raw(2, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1);
 }
 
@@ -4233,7 +4237,7 @@ static GORT__NO_TSAN int gort__sysmon_hog(gort__rt *rt, gort__p *p, gort__m *pm,
         } else if (now - p->sm_t0 >= GORT__SYSMON_MIN * 50) {
             if (cpu - p->sm_cpu0 >= (now - p->sm_t0) / 2) {
                 __atomic_store_n(&g->hog_reported, 1, __ATOMIC_RELAXED);
-                gort__hog_report(rt, g, now - p->sm_since);
+                gort__hog_report(g, now - p->sm_since);
             } else {
                 p->sm_since = now;   /* it was descheduled, not hogging */
             }
@@ -6305,9 +6309,7 @@ static void gort__syscall_exit(gort__m *m, int io) {
     }
     /* sysmon gave our P away (and counted us in nsyscall): any idle P will do. */
     m->p = NULL;
-    gort__lock(&rt->lock);
-    p = GORT__LOAD(&rt->stopping) ? NULL : gort__pidleget_locked(rt);
-    gort__unlock(&rt->lock);
+    p = gort__pidleget(rt, 1);
     if (p) {
         gort__acquirep(m, p);
         gort__setstatus(g, GORT__G_SYSCALL, GORT__G_RUNNING);
