@@ -1634,6 +1634,7 @@ struct gort__m {
     gort__rt  *rt;                /* immutable */
     gort__m   *link;              /* idle list (sched lock) */
     gort__m   *alllink;           /* all Ms (sched lock) */
+    pthread_t  thread;            /* joined by gort__rt_stop (sched lock) */
     uint32_t   note;              /* futex word: sleep in stopm, woken by startm/stop */
     int        spinning;          /* owner; counted in rt->nmspinning */
     int        id;                /* seeds rnd; unique in its runtime (immutable) */
@@ -1658,12 +1659,16 @@ typedef struct gort__region {
     char   *base;
     size_t  nslots;
     size_t  used;                 /* slots handed out at least once (stack lock) */
+    size_t  nfree;                /* gort__stack_release's count of free slots */
     struct gort__region *next;
 } gort__region;
 
 enum { GORT__MODE_RUN = 1, GORT__MODE_START = 2 };
 enum { GORT__MAIN_RUNNING = 0, GORT__MAIN_GOEXIT = 1,      /* main called gort_exit */
        GORT__MAIN_RETURNED = 2, GORT__MAIN_DEADLOCK = 3 };  /* final */
+
+/* Stack reservations a runtime may hold (4 GiB each by default: 16 TiB). */
+#define GORT__MAX_REGIONS   4096
 
 struct gort__rt {
     /* Immutable after gort__rt_new. */
@@ -1711,7 +1716,13 @@ struct gort__rt {
 
     /* stacks */
     uint32_t   stk_lock;          /* guards the stack fields below */
-    gort__region *regions;
+    gort__region *regions;       /* newest first; only the first has unused slots */
+    gort__region *ridx[GORT__MAX_REGIONS]; /* the same, by base address */
+    long       nregions;
+    int        stk_pressure;      /* atomic: a reservation failed (gort__stack_release) */
+    int        stk_walkers;       /* dumps walking the regions unlocked: none may go */
+    long       rel_seen;          /* free segments at gort__stack_release's last pass */
+    uint64_t   rel_gets_seen;
     gort__g   *stk_free;          /* hot pool: G page still committed */
     long       nstk_free;
     char     **stk_cold;          /* slots returned to the OS entirely */
@@ -2056,7 +2067,14 @@ static GORT__NO_ASAN int gort__san_page_dirty(const uint64_t *q) {
    sampled GORT__SHRINK_KEEP below the top tells (an untouched page reads as
    zero). When more than GORT__HOT_MAX segments sit pooled and unused,
    sysmon hands them back to the OS entirely and keeps their addresses in
-   a cold list (gort__stack_trim). */
+   a cold list (gort__stack_trim). Once a reservation has failed (RLIMIT_AS,
+   vm.overcommit_memory=2), address space is what the program lacks: from
+   then on segments skip the per-P caches (an exit takes the stack lock),
+   and sysmon, while no goroutine is being started, unmaps every
+   reservation whose segments are all free, within about GORT__TRIM_NS of
+   the goroutines' end; a gort allocation that fails in a goroutine does so
+   at once and retries (gort__stack_release). So a burst that hit the limit
+   leaves the rest of the program its memory back when it ends. */
 /* Why 256 KiB: C code is not written for small stacks (printf with a
    locale, getaddrinfo, a compression library each want 8-64 KiB), and a
    reservation costs no memory until touched. Measured here, a parked
@@ -2068,7 +2086,6 @@ static GORT__NO_ASAN int gort__san_page_dirty(const uint64_t *q) {
 #define GORT__SHRINK_KEEP   (32u * 1024u)
 #define GORT__HOT_MAX       4096
 #define GORT__REGION_BYTES  ((size_t)4 << 30)
-#define GORT__MAX_REGIONS   4096
 
 /* Process-wide table of reservations, for the SIGSEGV handler (which may
    not take locks). Entries are appended with a release store of the count
@@ -2232,15 +2249,20 @@ static gort__region *gort__region_new(gort__rt *rt) {
     size_t n = rt->region_slots;
     for (;;) {
         size_t len = n * rt->slot_size;
-        char *b = gort__os_reserve(len);
+        char *b = rt->nregions < GORT__MAX_REGIONS ? gort__os_reserve(len) : NULL;
         if (b) {
             gort__region *r = (gort__region *)calloc(1, sizeof *r);
+            long i;
             if (!r) { gort__os_release(b, len); return NULL; }
             r->base = b; r->nslots = n; r->used = 0;
             r->next = rt->regions; rt->regions = r;
+            for (i = rt->nregions; i > 0 && rt->ridx[i - 1]->base > b; i--) rt->ridx[i] = rt->ridx[i - 1];
+            rt->ridx[i] = r;
+            rt->nregions++;
             gort__segv_add(b, len, rt->slot_size, rt->page);
             return r;
         }
+        __atomic_store_n(&rt->stk_pressure, 1, __ATOMIC_RELAXED);
         if (n == 1) {
             if (!rt->stk_reported) {
                 rt->stk_reported = 1;
@@ -2363,7 +2385,7 @@ retry:
         /* Refill the P's cache with half a cache's worth in one lock hold. */
         int n = 0;
         g = rt->stk_free; rt->stk_free = g->schedlink; rt->nstk_free--;
-        while (p && rt->stk_free && n < GORT__GCACHE / 2) {
+        while (p && rt->stk_free && n < GORT__GCACHE / 2 && !__atomic_load_n(&rt->stk_pressure, __ATOMIC_RELAXED)) {
             gort__g *x = rt->stk_free;
             rt->stk_free = x->schedlink; rt->nstk_free--;
             x->schedlink = p->gfree; p->gfree = x; p->ngfree++; n++;
@@ -2425,7 +2447,11 @@ static void gort__stack_put(gort__rt *rt, gort__p *p, gort__g *g) {
         gort__os_decommit(g->stack_lo, (size_t)(mark - g->stack_lo));
         if (g->guard == GORT__GUARD_CANARY) gort__canary_set(g);
     }
-    if (p && GORT__UNLIKELY(__atomic_load_n(&p->gfree_spill, __ATOMIC_RELAXED))) {
+    /* Asked to (gort__stack_reclaim), or under memory pressure, where a
+       segment kept in a P's cache would keep its region from going back
+       (gort__stack_release): the cache goes to the hot pool, g with it. */
+    if (p && GORT__UNLIKELY(__atomic_load_n(&p->gfree_spill, __ATOMIC_RELAXED) ||
+                            __atomic_load_n(&rt->stk_pressure, __ATOMIC_RELAXED))) {
         gort__stack_spill(rt, p);
         __atomic_store_n(&p->gfree_spill, 0, __ATOMIC_SEQ_CST);   /* after: gort__stack_reclaim */
         p = NULL;   /* g too goes to the hot pool */
@@ -2493,6 +2519,107 @@ static void gort__stack_trim(gort__rt *rt) {
     }
 }
 
+/* The region holding a slot (stack lock held). */
+static gort__region *gort__region_of(gort__rt *rt, const char *slot) {
+    long lo = 0, hi = rt->nregions - 1;
+    while (lo <= hi) {
+        long mid = lo + (hi - lo) / 2;
+        gort__region *r = rt->ridx[mid];
+        if (slot < r->base) hi = mid - 1;
+        else if (slot >= r->base + r->nslots * rt->slot_size) lo = mid + 1;
+        else return r;
+    }
+    GORT_ASSERT(!"a free segment outside every region");
+    return NULL;
+}
+
+/* Memory pressure: a reservation failed (RLIMIT_AS, vm.overcommit_memory=2),
+   so the address space held by free segments is what the rest of the
+   program lacks: after a burst that hit the limit, malloc would fail for
+   good. Give back every region none of whose segments is in use: spill the
+   idle Ps' caches, count each region's free segments in the hot pool and
+   the cold list, and unmap the regions where that count is every segment
+   handed out. Segments in a busy P's cache or on their way to the cold
+   list keep their region for a later pass. Called by sysmon while the
+   pool is idle, and by gort's own allocations that failed (gort__calloc).
+   Not while a dump walks the regions. Returns the regions released. */
+static long gort__stack_release(gort__rt *rt) {
+    gort__region *r, **pr, *dead = NULL;
+    gort__g **pg;
+    gort__p *p;
+    long i, k, released = 0;
+    gort__lock(&rt->lock);
+    for (p = rt->pidle; p; p = p->link)
+        if (p->gfree) gort__stack_spill(rt, p);
+    gort__unlock(&rt->lock);
+    gort__lock(&rt->stk_lock);
+    rt->rel_seen = rt->nstk_free + rt->ncold;
+    rt->rel_gets_seen = rt->stk_gets;
+    if (rt->stk_walkers) {
+        gort__unlock(&rt->stk_lock);
+        return 0;
+    }
+    for (i = 0; i < rt->nregions; i++) rt->ridx[i]->nfree = 0;
+    for (pg = &rt->stk_free; *pg; pg = &(*pg)->schedlink) gort__region_of(rt, (*pg)->stack_lo - rt->page)->nfree++;
+    for (i = 0; i < rt->ncold; i++) gort__region_of(rt, (char *)((uintptr_t)rt->stk_cold[i] & ~(uintptr_t)3))->nfree++;
+    for (pg = &rt->stk_free; *pg;) {
+        gort__g *g = *pg;
+        if (gort__region_of(rt, g->stack_lo - rt->page)->nfree == gort__region_of(rt, g->stack_lo - rt->page)->used) {
+            GORT_ASSERT(g->tsan_fiber == NULL);   /* a free segment has none */
+            *pg = g->schedlink; rt->nstk_free--;
+            gort__san_stack_del(g);
+        } else pg = &g->schedlink;
+    }
+    for (i = k = 0; i < rt->ncold; i++) {
+        r = gort__region_of(rt, (char *)((uintptr_t)rt->stk_cold[i] & ~(uintptr_t)3));
+        if (r->nfree != r->used) rt->stk_cold[k++] = rt->stk_cold[i];
+    }
+    rt->ncold = k;
+    for (pr = &rt->regions; (r = *pr);) {
+        if (r->nfree == r->used) { *pr = r->next; r->next = dead; dead = r; }
+        else pr = &r->next;
+    }
+    for (i = k = 0; i < rt->nregions; i++)
+        if (rt->ridx[i]->nfree != rt->ridx[i]->used) rt->ridx[k++] = rt->ridx[i];
+    rt->nregions = k;
+    rt->rel_seen = rt->nstk_free + rt->ncold;
+    gort__unlock(&rt->stk_lock);
+    while ((r = dead)) {
+        dead = r->next;
+        gort__segv_del(r->base);
+        gort__os_release(r->base, r->nslots * rt->slot_size);
+        free(r);
+        released++;
+    }
+    return released;
+}
+
+/* sysmon: under pressure, a pass when segments were freed and none taken
+   since the last one. */
+static void gort__stack_release_idle(gort__rt *rt) {
+    int go;
+    if (!__atomic_load_n(&rt->stk_pressure, __ATOMIC_RELAXED)) return;
+    gort__lock(&rt->stk_lock);
+    go = rt->stk_gets == rt->rel_gets_seen && rt->nstk_free + rt->ncold != rt->rel_seen;
+    rt->rel_gets_seen = rt->stk_gets;
+    gort__unlock(&rt->stk_lock);
+    if (go) gort__stack_release(rt);
+}
+
+/* calloc for gort's own objects, called with no gort lock held: when it
+   fails in a goroutine under memory pressure, free segments go back first
+   (the program may have just ended a burst of goroutines that hit the
+   limit). A plain thread's call has no runtime it may use: sysmon's pass
+   serves it within GORT__TRIM_NS. */
+static void *gort__calloc(size_t n, size_t size) {
+    void *v = calloc(n, size);
+    gort__m *m;
+    if (!v && (m = gort__getm()) != NULL && m->p && m->rt && __atomic_load_n(&m->rt->stk_pressure, __ATOMIC_RELAXED) &&
+        gort__stack_release(m->rt) > 0)
+        v = calloc(n, size);
+    return v;
+}
+
 static void gort__stack_free_all(gort__rt *rt) {
     gort__region *r = rt->regions, *n;
     for (; r; r = n) {
@@ -2508,6 +2635,7 @@ static void gort__stack_free_all(gort__rt *rt) {
         free(r);
     }
     rt->regions = NULL;
+    rt->nregions = 0;
     free(rt->stk_cold);
     rt->stk_cold = NULL;
 }
@@ -2777,7 +2905,7 @@ static void *gort__mstart(void *arg);
    nmspinning by the caller. */
 static void gort__startm(gort__rt *rt, gort__p *p, int spinning) {
     gort__m *m;
-    pthread_t tid;   /* detached: never joined, so not kept */
+    pthread_t tid;
     int err = 0, capped = 0;
     unsigned said;
     GORT_ASSERT(!spinning || GORT__LOAD(&rt->nmspinning) > 0);   /* counted by the caller */
@@ -2825,13 +2953,13 @@ static void gort__startm(gort__rt *rt, gort__p *p, int spinning) {
            outcome; p is nobody else's (not on the idle list). */
         gort__unlock(&rt->lock);
         pthread_attr_init(&attr);
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
         pthread_attr_setstacksize(&attr, 256 * 1024);
         err = pthread_create(&tid, &attr, gort__mstart, m);
         pthread_attr_destroy(&attr);
         gort__lock(&rt->lock);
         rt->mstarting--;
         if (err == 0) {
+            m->thread = tid;
             gort__unlock(&rt->lock);
             return;
         }
@@ -4339,6 +4467,7 @@ static void *gort__sysmon_main(void *arg) {
         if (now - last_trim >= GORT__TRIM_NS) {
             last_trim = now;
             gort__stack_trim(rt);
+            gort__stack_release_idle(rt);
         }
         if (GORT__LOAD(&rt->niowait) > 0 && !GORT__LOAD(&rt->polling) &&
             now - GORT__LOAD(&rt->last_poll) > GORT__POLL_STALE_NS) {
@@ -4694,6 +4823,21 @@ static void gort__rt_stop(gort__rt *rt) {
        gort_stop returns (the last M out may still be about to free rt,
        which unlinks them too, for stragglers). */
     if (__atomic_load_n(&rt->mlive, __ATOMIC_ACQUIRE) == 0) gort__abandon(rt);
+    /* Threads: when every M has left, wait for their threads to end too,
+       so that the program has none of gort's left after gort_run (a fork
+       then is a single-threaded one, which TSan and the child's own
+       threads need). A straggler's thread, and the others with it, ends
+       on its own (detached): rt, which allm lives in, is its to free. */
+    gort__lock(&rt->lock);
+    m = rt->allm;
+    /* a thread still being created (by a plain thread's gort_go racing
+       with the stop) has no m->thread yet: leave them all be */
+    if (rt->mstarting) m = NULL;
+    gort__unlock(&rt->lock);
+    if (__atomic_load_n(&rt->mlive, __ATOMIC_ACQUIRE) == 0)
+        for (; m; m = m->alllink) pthread_join(m->thread, NULL);
+    else
+        for (; m; m = m->alllink) pthread_detach(m->thread);
     if (GORT__ADD(&rt->refs, (uint32_t)-1) == 0) gort__rt_free(rt);
 }
 
@@ -4913,7 +5057,7 @@ gort_chan *gort_chan_make_err(size_t elem_size, size_t cap, int *err) {
         gort__misuse("gort_chan_make: elements over 1 GiB; send a pointer instead");
         return NULL;
     }
-    c = (gort_chan *)calloc(1, hdr + cap * elem_size);
+    c = (gort_chan *)gort__calloc(1, hdr + cap * elem_size);
     if (!c) { if (err) *err = -ENOMEM; return NULL; }
     c->esize = elem_size;
     c->cap = cap;
@@ -5202,7 +5346,7 @@ gort_chan *gort_after(int64_t ns) {
         return NULL;
     }
     c = gort_chan_make(sizeof(int64_t), 1);
-    a = (gort__after_rec *)calloc(1, sizeof *a);
+    a = (gort__after_rec *)gort__calloc(1, sizeof *a);
     if (!c || !a) { free(c); free(a); return NULL; }
     GORT__ADD(&c->refs, 1);
     a->c = c;
@@ -5501,8 +5645,8 @@ int gort_select(gort_case *cases, int n, int64_t timeout_ns) {
         s.pollorder = s.small.order; s.lockorder = s.small.order + GORT__SEL_SMALL;
         s.lockp = s.small.lockp; s.pds = s.small.pds; s.ws = s.small.ws;
     } else {
-        s.scratch_over_small = malloc((size_t)n * (sizeof(gort__waiter) + sizeof(uint32_t *) +
-                                                   sizeof(gort__pd *) + 2 * sizeof(int)));
+        s.scratch_over_small = gort__calloc((size_t)n, sizeof(gort__waiter) + sizeof(uint32_t *) +
+                                                       sizeof(gort__pd *) + 2 * sizeof(int));
         chosen = -ENOMEM;
         if (!s.scratch_over_small) goto out;
         s.ws = (gort__waiter *)s.scratch_over_small;
@@ -6416,8 +6560,8 @@ static GORT__NO_TSAN void gort__dump_threads(int fd, int64_t now) {
 /* Reads other goroutines' fields without their owners' locks: a dump is a
    snapshot of a running system, and a torn field only makes one line stale.
    The stack lock keeps the regions' list and counts still while a batch is
-   copied; regions are never freed while the runtime lives, so the walk
-   resumes where the last batch ended. */
+   copied; stk_walkers keeps gort__stack_release from freeing a region
+   until the walk is done, so the walk resumes where the last batch ended. */
 static GORT__NO_TSAN void gort__dump_rt(gort__rt *rt, int fd) {
     gort__dump_ent ent[GORT__DUMP_BATCH];
     gort__region *r;
@@ -6429,6 +6573,7 @@ static GORT__NO_TSAN void gort__dump_rt(gort__rt *rt, int fd) {
     gort__write_all_raw(fd, line, (size_t)n);
     gort__lock(&rt->stk_lock);
     r = rt->regions;
+    rt->stk_walkers++;            /* no region goes while r points into the list */
     gort__unlock(&rt->stk_lock);
     while (r) {
         int cnt = 0, j;
@@ -6480,6 +6625,9 @@ static GORT__NO_TSAN void gort__dump_rt(gort__rt *rt, int fd) {
         }
     }
     gort__dump_threads(fd, now);
+    gort__lock(&rt->stk_lock);
+    rt->stk_walkers--;
+    gort__unlock(&rt->stk_lock);
 }
 
 void gort_dump(int fd) {

@@ -279,6 +279,25 @@ struct res {
         }                                                                       \
     } while (0)
 
+/* A child's whole body for most tests here: run main (given a struct res)
+   in a runtime with maxprocs Ps (0: the default); 0 if it ran and every
+   WCHECK held, else 1 with the reason on stderr. */
+static int run_res(void (*main_fn)(void *), int maxprocs)
+{
+    struct res r;
+    gort_opts o;
+    int rc;
+    memset(&r, 0, sizeof r);
+    memset(&o, 0, sizeof o);
+    o.maxprocs = maxprocs;
+    rc = gort_run_opts(&o, main_fn, &r);
+    if (rc != 0 || r.bad) {
+        fprintf(stderr, "FAULT: gort_run %d, %s\n", rc, r.why);
+        return 1;
+    }
+    return 0;
+}
+
 static int go_err_ok(int rc) { return rc == -ENOMEM || rc == -EAGAIN; }
 
 struct jobctx {
@@ -898,16 +917,8 @@ static void timers_main(void *arg)
 
 static int timers_child(void *arg)
 {
-    struct res r;
-    int rc;
     (void)arg;
-    memset(&r, 0, sizeof r);
-    rc = gort_run(timers_main, &r);
-    if (rc != 0 || r.bad) {
-        fprintf(stderr, "FAULT: gort_run %d, %s\n", rc, r.why);
-        return 1;
-    }
-    return 0;
+    return run_res(timers_main, 0);
 }
 
 static int alloc_free_in;   /* atomic */
@@ -942,16 +953,8 @@ static void threadrec_main(void *arg)
 
 static int threadrec_child(void *arg)
 {
-    struct res r;
-    int rc;
     (void)arg;
-    memset(&r, 0, sizeof r);
-    rc = gort_run(threadrec_main, &r);
-    if (rc != 0 || r.bad) {
-        fprintf(stderr, "FAULT: gort_run %d, %s\n", rc, r.why);
-        return 1;
-    }
-    return 0;
+    return run_res(threadrec_main, 0);
 }
 
 static void test_no_memory(void)
@@ -1005,19 +1008,8 @@ static void threadmsg_main(void *arg)
 
 static int threadmsg_child(void *arg)
 {
-    struct res r;
-    gort_opts o;
-    int rc;
     (void)arg;
-    memset(&r, 0, sizeof r);
-    memset(&o, 0, sizeof o);
-    o.maxprocs = 2;
-    rc = gort_run_opts(&o, threadmsg_main, &r);
-    if (rc != 0 || r.bad) {
-        fprintf(stderr, "FAULT: gort_run %d, %s\n", rc, r.why);
-        return 1;
-    }
-    return 0;
+    return run_res(threadmsg_main, 2);
 }
 
 static void test_thread_message(void)
@@ -1226,16 +1218,8 @@ static void eintr_main(void *arg)
 }
 static int eintr_child(void *arg)
 {
-    struct res r;
-    int rc;
     (void)arg;
-    memset(&r, 0, sizeof r);
-    rc = gort_run(eintr_main, &r);
-    if (rc != 0 || r.bad) {
-        fprintf(stderr, "FAULT: gort_run %d, %s\n", rc, r.why);
-        return 1;
-    }
-    return 0;
+    return run_res(eintr_main, 0);
 }
 
 static void test_eintr(void)
@@ -1321,6 +1305,21 @@ static void as_main(void *arg)
         while (gort_goroutines() > 1 && gort_now() < end)
             gort_yield();
         gort_chan_free(gate);
+        {   /* the address space of the ended goroutines' stacks goes back
+               (sysmon's gort__stack_release): without it, the limit stayed
+               reached and every later mmap (or malloc) of the program
+               failed. 32 MiB: the region the main goroutine's stack is in
+               (128 MiB), a malloc arena (64 MiB) and sysmon's thread stack
+               (8 MiB) may stay. */
+            void *big = MAP_FAILED;
+            int64_t give = gort_now() + 2 * SEC;
+            while ((big = mmap(NULL, (size_t)32 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)) ==
+                       MAP_FAILED &&
+                   gort_now() < give)
+                gort_sleep(MS);
+            WCHECK(r, big != MAP_FAILED);
+            if (big != MAP_FAILED) munmap(big, (size_t)32 << 20);
+        }
         part_jobs(r);
         part_timers(r);
         fprintf(stderr, "round %d: %ld goroutines under RLIMIT_AS\n", round, n);
