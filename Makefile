@@ -5,7 +5,9 @@
 #                    the matrix (gcc/clang -O0/-O2, ASan, UBSan, TSan,
 #                    Valgrind, aarch64 under qemu), the compile checks in
 #                    tests/compile/, the examples and the install check.
-#                    Ends with "N passed, N failed"; see tests/run.sh.
+#                    Ends with "N passed, N failed"; see tests/run.sh (the
+#                    driver) and tests/matrix.mk (the configurations and
+#                    the build, run and check rules, run with make -j).
 #                    Narrow it down with CONFIGS="asan tsan" TESTS="test_chan".
 #                    Each tests/fuzz_<name>.c is one check there: replayed
 #                    from tests/fuzz/corpus_<name>/, then fuzzed for a share

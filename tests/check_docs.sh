@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/check_docs.sh - gort.h's table of contents and the hello example
 # agree with the file and with examples/hello.c (the `docs` check of
-# tests/run.sh; runs on its own too).
+# tests/checks.sh; runs on its own too).
 #
 #   bash tests/check_docs.sh [GORT_H [README [HELLO_C]]]
 #

@@ -22,7 +22,7 @@
 #     at the switch's first instruction while on the old stack, those at
 #     gort__ctx_entry's first instruction once on the new one.
 # Exit 0 pass, 1 fail (the reason on the last line of stdout), 2 skipped
-# ("SKIP:<why>|<packages>" on stdout, as tests/run.sh's checks print).
+# ("SKIP:<why>|<packages>" on stdout, as tests/checks.sh's checks print).
 set -uo pipefail
 
 ARCH=${1:-x64}

@@ -1,0 +1,256 @@
+#!/usr/bin/env bash
+# tests/checks.sh - one check of the matrix (tests/matrix.mk's check rule):
+#
+#   bash tests/checks.sh NAME
+#
+# records $B/results/check.NAME.res and prints one line (the log's tail
+# when it failed); the log is $B/checks/NAME.log. The checks:
+#   compile-<cc>-<std>   gort.h with GORT_IMPLEMENTATION (impl.c) and plain
+#                        (use.c, use2.c) as c99, c11 (gcc, clang) and c++11,
+#                        c++17 (g++, clang++), -O2 -Werror, linked and run
+#   compile-mixed        implementation as C used from C++, and the reverse
+#   compile-fail-X-LANG  a direction-handle misuse must not compile (send on
+#                        an rx, close an rx, recv on a tx), C and C++
+#   compile-fail-late-c  the implementation after <stdio.h> stops at gort.h's
+#                        #error that says to include gort.h first (default
+#                        standard and c99)
+#   api-defined          every function gort.h declares is defined
+#   install-pkgconfig    make install PREFIX=tmp (and DESTDIR), pkg-config
+#                        --cflags --libs gort has -pthread and
+#                        -fstack-clash-protection, a program builds
+#   docs                 tests/check_docs.sh: gort.h's table of contents
+#                        matches its section markers (all, in order), and
+#                        the hello example in README.md and in gort.h is
+#                        examples/hello.c
+#   example-<name>       examples/<name>.c builds with gcc -O2 -Werror
+#   gdb-x64, gdb-a64     tests/check_gdb.sh: gdb (aarch64: gdb-multiarch
+#                        against qemu-aarch64 -g) unwinds out of goroutines
+#                        and through every instruction of a context switch
+#   fuzz-<name>          tests/fuzz_<name>.c: its replayer (no libFuzzer) builds
+#                        with gcc -Werror and replays tests/fuzz/corpus_<name>/;
+#                        the libFuzzer build (clang -fsanitize=fuzzer,address,
+#                        undefined) then fuzzes from that corpus for its share
+#                        of $GORT_FUZZ_SECONDS; a crash, leak, failed check or
+#                        hang fails the check, the input is kept in
+#                        tests/build/checks/fuzz-<name>/ (crash-*, leak-*,
+#                        timeout-*). Skipped if clang cannot link libFuzzer.
+#                        `make fuzz` runs the fuzzers until stopped.
+set -uo pipefail
+
+# shellcheck source=tests/run1.sh
+. "$(dirname "${BASH_SOURCE[0]}")/run1.sh"
+
+clang_major() { clang --version 2>/dev/null | sed -n 's/.*clang version \([0-9]*\).*/\1/p' | head -n1; }
+
+# check_* functions: run in $CDIR, write $CLOG, return 0 on success and
+# print a reason on stdout otherwise. SKIP:<why>|<packages> means skipped.
+CDIR_SRC() { echo "$ROOT/tests/compile"; }
+
+need() {   # need TOOL PACKAGES
+    command -v "$1" >/dev/null 2>&1 || { echo "SKIP:$1 not found|$2"; return 1; }
+}
+
+# compile-<cc>-<std>: impl TU + user TU, both with the same compiler and
+# language, linked into one program that runs.
+check_compile() {
+    local cc=$1 std=$2 lang pkg
+    case $cc in gcc) pkg=gcc ;; g++) pkg=g++ ;; *) pkg=clang ;; esac
+    need "$cc" "$pkg" || return 1
+    case $cc in *++) lang=c++ ;; *) lang=c ;; esac
+    local F="-std=$std -Wall -Wextra -Wpedantic -Werror -O2 -pthread -x $lang"
+    {
+        $cc $F -c "$(CDIR_SRC)/impl.c" -o "$CDIR/impl.o" &&
+        $cc $F -c "$(CDIR_SRC)/use.c" -o "$CDIR/use.o" &&
+        $cc $F -c "$(CDIR_SRC)/use2.c" -o "$CDIR/use2.o" &&
+        $cc -pthread -rdynamic "$CDIR/impl.o" "$CDIR/use.o" "$CDIR/use2.o" -o "$CDIR/prog" $LDL &&
+        echo "+ ./prog" && timeout 60 "$CDIR/prog"
+    } >>"$CLOG" 2>&1 || { echo "see log"; return 1; }
+}
+
+# compile-mixed: the implementation compiled as C and used from C++, and
+# the other way round (extern "C" linkage on both sides).
+check_mixed() {
+    need g++ g++ || return 1
+    local C="-Wall -Wextra -Wpedantic -Werror -O2 -pthread"
+    {
+        gcc -std=c99 $C -c "$(CDIR_SRC)/impl.c" -o "$CDIR/impl_c.o" &&
+        g++ -std=c++11 $C -x c++ -c "$(CDIR_SRC)/use.c" -o "$CDIR/use_cxx.o" &&
+        g++ -std=c++11 $C -x c++ -c "$(CDIR_SRC)/use2.c" -o "$CDIR/use2_cxx.o" &&
+        g++ -pthread "$CDIR/impl_c.o" "$CDIR/use_cxx.o" "$CDIR/use2_cxx.o" -o "$CDIR/prog1" $LDL &&
+        echo "+ ./prog1 (impl C, user C++)" && timeout 60 "$CDIR/prog1" &&
+        g++ -std=c++11 $C -x c++ -c "$(CDIR_SRC)/impl.c" -o "$CDIR/impl_cxx.o" &&
+        gcc -std=c99 $C -c "$(CDIR_SRC)/use.c" -o "$CDIR/use_c.o" &&
+        gcc -std=c99 $C -c "$(CDIR_SRC)/use2.c" -o "$CDIR/use2_c.o" &&
+        g++ -pthread "$CDIR/impl_cxx.o" "$CDIR/use_c.o" "$CDIR/use2_c.o" -o "$CDIR/prog2" $LDL &&
+        echo "+ ./prog2 (impl C++, user C)" && timeout 60 "$CDIR/prog2"
+    } >>"$CLOG" 2>&1 || { echo "see log"; return 1; }
+}
+
+# compile-fail-<what>-<lang>: the source must not compile, with gcc and
+# with clang; the same source with -DGORT_CHECK_CONTROL (the right handle
+# type) must compile, so the failure is the one we mean. Two optional
+# lines in the source refine it:
+#   // gort-check-std: default c99   compile with each (default: the
+#                                    compiler's own standard only)
+#   // gort-check-expect: TEXT       the failing compile must print TEXT
+check_fail() {
+    local what=$1 lang=$2 cc ccs n=0 src stds std sf expect
+    src=$(CDIR_SRC)/fail_$what.c
+    stds=$(sed -n 's,^[[:space:]]*//[[:space:]]*gort-check-std:[[:space:]]*,,p' "$src")
+    expect=$(sed -n 's,^[[:space:]]*//[[:space:]]*gort-check-expect:[[:space:]]*,,p' "$src")
+    if [ "$lang" = c ]; then ccs="gcc clang"; else ccs="g++ clang++"; fi
+    for cc in $ccs; do
+        command -v "$cc" >/dev/null 2>&1 || continue
+        n=$((n + 1))
+        for std in ${stds:-default}; do
+            if [ "$std" = default ]; then sf=""; else sf="-std=$std"; fi
+            local F="-Wall -Wextra -Wpedantic -O2 $sf -x $lang"
+            echo "+ $cc $sf -DGORT_CHECK_CONTROL (must compile)" >>"$CLOG"
+            $cc $F -Werror -DGORT_CHECK_CONTROL -c "$src" -o "$CDIR/ctl.o" >>"$CLOG" 2>&1 ||
+                { echo "the control (-DGORT_CHECK_CONTROL) does not compile with $cc $sf"; return 1; }
+            echo "+ $cc $sf (must fail)" >>"$CLOG"
+            if $cc $F -c "$src" -o "$CDIR/bad.o" >"$CDIR/bad.log" 2>&1; then
+                cat "$CDIR/bad.log" >>"$CLOG"
+                echo "$cc $sf compiled it: the check does not work"; return 1
+            fi
+            cat "$CDIR/bad.log" >>"$CLOG"
+            if [ -n "$expect" ] && ! grep -qF -- "$expect" "$CDIR/bad.log"; then
+                echo "$cc $sf failed without saying: $expect"; return 1
+            fi
+        done
+    done
+    [ $n -gt 0 ] || { echo "SKIP:no C/C++ compiler|gcc g++"; return 1; }
+}
+
+# api-defined: every function gort.h declares extern (gcc -aux-info lists
+# them, with the file they come from) is defined by the implementation.
+check_api_defined() {
+    need gcc gcc || return 1
+    need nm binutils || return 1
+    local missing
+    (
+        set -x
+        echo '#include "gort.h"' >"$CDIR/decl.c" &&
+        gcc -std=c99 -I"$ROOT" -fsyntax-only -aux-info "$CDIR/aux" "$CDIR/decl.c" &&
+        grep -F "$ROOT/gort.h:" "$CDIR/aux" | grep -E '\*/ extern ' |
+            sed -E 's/^[^(]*[ *](gort_[a-z0-9_]+) \(.*/\1/' | sort -u >"$CDIR/declared" &&
+        test -s "$CDIR/declared" &&
+        gcc -std=c99 -O0 -pthread -c "$(CDIR_SRC)/impl.c" -o "$CDIR/impl.o" &&
+        nm -g --defined-only "$CDIR/impl.o" | awk '{ print $3 }' | sort -u >"$CDIR/defined" &&
+        wc -l "$CDIR/declared" "$CDIR/defined"
+    ) >>"$CLOG" 2>&1 || { echo "see log"; return 1; }
+    missing=$(comm -23 "$CDIR/declared" "$CDIR/defined" | paste -sd' ' -)
+    [ -z "$missing" ] || { echo "declared, not defined: $missing"; return 1; }
+}
+
+# example-<name>: examples/<name>.c compiles warning-free with gcc -O2
+# (linked with -lm, as `make examples` does)
+check_example() {
+    need gcc gcc || return 1
+    (cd "$ROOT" && set -x && gcc -O2 -Wall -Wextra -Wpedantic -Werror -pthread -fstack-clash-protection -rdynamic \
+        -I"$ROOT" -o "$CDIR/$1" "examples/$1.c" -lm $LDL) >>"$CLOG" 2>&1 || { echo "see log"; return 1; }
+}
+
+# install-pkgconfig: make install into a temporary prefix (and DESTDIR),
+# pkg-config gives -pthread and -fstack-clash-protection, a program built
+# with its flags runs.
+check_install() {
+    need pkg-config pkg-config || return 1
+    need make make || return 1
+    local p=$CDIR/prefix d=$CDIR/destdir flags
+    rm -rf "$p" "$d"
+    (
+        set -x
+        make -s -C "$ROOT" install PREFIX="$p" &&
+        test -f "$p/include/gort.h" && test -f "$p/lib/pkgconfig/gort.pc" &&
+        flags=$(PKG_CONFIG_PATH=$p/lib/pkgconfig pkg-config --cflags --libs gort) &&
+        case " $flags " in *" -pthread "*) ;; *) echo "no -pthread in: $flags"; false ;; esac &&
+        case " $flags " in *" -fstack-clash-protection "*) ;; *) echo "no -fstack-clash-protection in: $flags"; false ;; esac &&
+        printf '#define GORT_IMPLEMENTATION\n#include <gort.h>\n%s\n' \
+            'int main(void) { return gort_maxprocs() == 0 && gort_running() == 0 ? 0 : 1; }' >"$CDIR/pc.c" &&
+        gcc -Wall -Wextra -Wpedantic -Werror "$CDIR/pc.c" -o "$CDIR/pc" $flags $LDL &&
+        "$CDIR/pc" &&
+        make -s -C "$ROOT" install PREFIX=/opt/gort DESTDIR="$d" &&
+        test -f "$d/opt/gort/include/gort.h" &&
+        grep -q '^prefix=/opt/gort$' "$d/opt/gort/lib/pkgconfig/gort.pc"
+    ) >>"$CLOG" 2>&1 || { echo "see log"; return 1; }
+}
+
+# fuzz-<name>: the replayer builds (gcc, warning-free) and replays the
+# corpus; the libFuzzer build fuzzes from the corpus for its share of
+# GORT_FUZZ_SECONDS. New inputs go to $CDIR/corpus, never into tests/fuzz/.
+check_fuzz() {
+    local name=$1 src=$ROOT/tests/fuzz_$1.c corpus=$ROOT/tests/fuzz/corpus_$1 cv secs n rc why
+    local F="-Wall -Wextra -Wpedantic -Werror -g -pthread -rdynamic -I$ROOT -I$ROOT/tests"
+    need gcc gcc || return 1
+    need clang clang || return 1
+    cv=$(clang_major); cv=${cv:-14}
+    mkdir -p "$CDIR/corpus"
+    (
+        set -x
+        gcc $F -O1 -o "$CDIR/replay" "$src" $LDL &&
+        if [ -d "$corpus" ]; then timeout 300 "$CDIR/replay" "$corpus"; else timeout 60 "$CDIR/replay"; fi
+    ) >>"$CLOG" 2>&1 || { echo "the replayer (gcc, no libFuzzer) failed: see log"; return 1; }
+    printf 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n);\n%s\n' \
+        'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { (void)d; (void)n; return 0; }' >"$CDIR/probe.c"
+    if ! clang -fsanitize=fuzzer,address,undefined "$CDIR/probe.c" -o "$CDIR/probe" >>"$CLOG" 2>&1; then
+        echo "SKIP:clang cannot link -fsanitize=fuzzer (no libFuzzer)|clang libclang-rt-$cv-dev"
+        return 1
+    fi
+    (set -x; clang $F -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+        -DGORT_FUZZ_LIBFUZZER -o "$CDIR/fuzz_$name" "$src" $LDL) >>"$CLOG" 2>&1 ||
+        { echo "the libFuzzer build failed: see log"; return 1; }
+    n=$(ls "$ROOT"/tests/fuzz_*.c 2>/dev/null | wc -l)
+    secs=$(( ${GORT_FUZZ_SECONDS:-60} / (n > 0 ? n : 1) ))
+    [ "${GORT_FUZZ_SECONDS:-60}" -gt 0 ] && [ "$secs" -lt 1 ] && secs=1
+    [ "$secs" -gt 0 ] || return 0
+    # shellcheck disable=SC2086
+    (cd "$CDIR" && set -x &&
+        exec timeout -s KILL $((secs + 300)) ./fuzz_$name -max_total_time=$secs -timeout=60 \
+            -rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix="$CDIR/" corpus \
+            $( [ -d "$corpus" ] && echo "$corpus" )) >"$CDIR/fuzz.log" 2>&1
+    rc=$?
+    cat "$CDIR/fuzz.log" >>"$CLOG"
+    if [ $rc != 0 ]; then
+        # the harness's own message first, else libFuzzer's or a sanitizer's
+        why=$(grep -m1 -E '^fuzz_[a-z0-9_]+: ' "$CDIR/fuzz.log" || grep -m1 -E 'ERROR: |SUMMARY' "$CDIR/fuzz.log")
+        echo "libFuzzer stopped with exit $rc: $(echo "$why" | cut -c1-160); input: $(ls "$CDIR" | grep -m1 -E '^(crash|leak|timeout|oom|slow-unit)-' || echo none)"
+        return 1
+    fi
+    echo "fuzzed ${secs}s: $(grep -m1 'number_of_executed_units' "$CDIR/fuzz.log" | awk '{ print $2 }') inputs" >>"$CLOG"
+}
+
+# job_check NAME
+job_check() {
+    local name=$1 t0 why rc secs
+    export CDIR=$B/checks/$name CLOG=$B/checks/$name.log
+    rm -rf "$CDIR"; mkdir -p "$CDIR"; : >"$CLOG"
+    LDL=$(cat "$B/gcc-O0/.ldl" 2>/dev/null || echo -ldl)
+    t0=$(now)
+    case $name in
+    compile-fail-*) why=$(check_fail "$(echo "$name" | cut -d- -f3)" "$(echo "$name" | cut -d- -f4)") ;;
+    compile-mixed)  why=$(check_mixed) ;;
+    compile-*)      why=$(check_compile "$(echo "$name" | cut -d- -f2)" "$(echo "$name" | cut -d- -f3)") ;;
+    example-*)      why=$(check_example "${name#example-}") ;;
+    api-defined)    why=$(check_api_defined) ;;
+    install-pkgconfig) why=$(check_install) ;;
+    fuzz-*)         why=$(check_fuzz "${name#fuzz-}") ;;
+    gdb-*)          why=$(bash "$ROOT/tests/check_gdb.sh" "${name#gdb-}" "$CDIR" 2>&1 | tee -a "$CLOG" | tail -n1) ;;
+    docs)           why=$(bash "$ROOT/tests/check_docs.sh" >>"$CLOG" 2>&1 ||
+                          { grep -m1 '^docs: ' "$CLOG" | cut -c1-200; false; }) ;;
+    *)              why="unknown check" ;;
+    esac
+    rc=$?
+    secs=$(elapsed "$t0")
+    if [ $rc = 0 ]; then
+        result "check.$name" pass "$secs" "check/$name"
+        report pass "$secs" "check/$name"
+    elif [ "${why#SKIP:}" != "$why" ]; then
+        result "check.$name" skip 0 "check/$name" "${why#SKIP:}"
+    else
+        result "check.$name" fail "$secs" "check/$name" "$why"
+        report fail "$secs" "check/$name" "$why" "$CLOG"
+    fi
+}
+
+job_check "$1"
