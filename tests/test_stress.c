@@ -218,6 +218,7 @@ static gort_cond sig_cv = GORT_COND_INIT;
 static int sig_flag;
 static int sig_sv[2];
 static long early, eintr;
+static int sig_at_recv;   /* atomic: waiter threads past waits() and the cond wait */
 
 /* Each round: every kind of wait, each of which must take its full time
    or end only for its real reason. */
@@ -250,7 +251,10 @@ static void *waiter_thread(void *arg) {
     gort_mutex_lock(&sig_mu);
     while (!__atomic_load_n(&sig_flag, __ATOMIC_ACQUIRE)) gort_cond_wait(&sig_cv, &sig_mu);
     gort_mutex_unlock(&sig_mu);
-    /* a receive that a goroutine answers after 5 ms */
+    /* a receive that a goroutine answers after 5 ms (once every thread
+       is here: a send while one is still in waits() would go to its
+       select, and its receive here would wait forever) */
+    __atomic_add_fetch(&sig_at_recv, 1, __ATOMIC_SEQ_CST);
     CHECK_EQ(gort_chan_recv(sig_ch, NULL), 1);
     return NULL;
 }
@@ -284,6 +288,8 @@ static void sigstorm_main(void *arg) {
     __atomic_store_n(&sig_flag, 1, __ATOMIC_RELEASE);
     gort_cond_broadcast(&sig_cv);
     gort_mutex_unlock(&sig_mu);
+    for (i = 0; i < 60000 && __atomic_load_n(&sig_at_recv, __ATOMIC_SEQ_CST) < nwaiters; i++) gort_sleep(MS);
+    CHECK_EQ(__atomic_load_n(&sig_at_recv, __ATOMIC_SEQ_CST), nwaiters);
     for (i = 0; i < nwaiters; i++) {
         gort_sleep(5 * MS);
         CHECK_EQ(gort_chan_send(sig_ch, NULL), 0);
