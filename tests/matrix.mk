@@ -2,14 +2,18 @@
 # (`make test`): it probes which configurations this machine can run,
 # then calls
 #
-#     make -f tests/matrix.mk -j N -k results CONFIGS="..." PROGS="..." CHECKS="..."
+#     make -f tests/matrix.mk -j N -k built CONFIGS="..." PROGS="..." CHECKS="..."
 #
-# and prints the summary from the .res files. Every configuration is one
+# for each configuration and then the checks, beside its own loop over the
+# runs, and prints the summary from the .res files. Every configuration is one
 # pattern rule that builds tests/<prog>.c into $(B)/<config>/<prog>, and
 # one that runs it (tests/run1.sh) into $(B)/results/<config>.<prog>.res;
-# every check is a rule that runs tests/checks.sh. Builds and checks run
-# N at once beside one run at a time (RUN_JOBS=1: the scheduler tests
-# measure nothing, but they are meant to have the CPUs to themselves).
+# every check is a rule that runs tests/checks.sh. run.sh asks for
+# `built` (programs and checks, N at once), a configuration at a time,
+# and runs the programs itself, one at a time, each configuration's as
+# soon as it is built (the scheduler tests measure nothing, but they are
+# meant to have the CPUs to themselves); `results` does it all in make,
+# runs included (GORT_RUN_JOBS > 1).
 #
 #   config     compiler, flags                                   scale  runner
 #   gcc-O0     gcc -O0                                           1
@@ -96,8 +100,8 @@ PKG_aarch64  := gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 # `make -f tests/matrix.mk cfg-CONFIG`: the configuration as shell
 # assignments (tests/run.sh's probe reads them).
 cfg-%:
-	@printf "CC='%s'\nCFLAGS='%s'\nRUNNER='%s'\nRUN_ENV='%s'\nINSTALL='%s'\nWARN='%s'\n" \
-	  '$(CC_$*)' '$(CFLAGS_$*)' '$(RUNNER_$*)' '$(ENV_$*)' '$(PKG_$*)' '$(WARN)'
+	@printf "CC='%s'\nCFLAGS='%s'\nRUNNER='%s'\nRUN_ENV='%s'\nINSTALL='%s'\nWARN='%s'\nSCALE='%s'\n" \
+	  '$(CC_$*)' '$(CFLAGS_$*)' '$(RUNNER_$*)' '$(ENV_$*)' '$(PKG_$*)' '$(WARN)' '$(or $(SCALE_$*),1)'
 
 # A program's directives ("// gort-test: ..." lines in its source), and
 # the test sources it includes ( #include "x.c" ): read from all sources
@@ -130,7 +134,7 @@ build_cmd = $(CC_$(1)) $(if $(filter no-stack-clash-protection,$(call directives
 comma := ,
 
 .SECONDEXPANSION:
-.PHONY: results FORCE
+.PHONY: results built FORCE
 FORCE:
 
 # The configuration's command, rewritten only when it changed: a program
@@ -159,16 +163,16 @@ $(B)/results/check.%.res: FORCE
 # What `make test` runs: every (configuration, program) pair not excluded
 # by a no-<config> directive (run.sh reports those as skipped), then the
 # checks.
-RUNS := $(foreach c,$(CONFIGS),$(foreach p,$(PROGS),$(if $(filter no-$(c),$(call directives,$(p))),,$(B)/results/$(c).$(p).res)))
-results: $(RUNS) $(addprefix $(B)/results/check.,$(addsuffix .res,$(CHECKS)))
+PAIRS := $(foreach c,$(CONFIGS),$(foreach p,$(PROGS),$(if $(filter no-$(c),$(call directives,$(p))),,$(c)/$(p))))
+RUNS  := $(foreach x,$(PAIRS),$(B)/results/$(subst /,.,$(x)).res)
+CHECK_RESULTS := $(addprefix $(B)/results/check.,$(addsuffix .res,$(CHECKS)))
 
-# RUN_JOBS=1: the runs form a chain, each after the one before it (an
-# order-only prerequisite), so one runs at a time while the other job
-# slots build and check.
-ifeq ($(RUN_JOBS),1)
-$(foreach pair,$(join $(addsuffix |,$(wordlist 2,$(words $(RUNS)),$(RUNS))),$(RUNS)),\
-  $(if $(findstring |,$(pair)),$(eval $(firstword $(subst |, ,$(pair))): | $(lastword $(subst |, ,$(pair))))))
-endif
+# Everything in make: runs as make schedules them (RUN_JOBS at once).
+results: $(RUNS) $(CHECK_RESULTS)
+
+# What tests/run.sh asks for, one configuration at a time: its programs
+# built, and the checks (it runs the programs itself).
+built: $(addprefix $(B)/,$(PAIRS)) $(CHECK_RESULTS)
 
 # Programs are not intermediate files: keep them.
 .SECONDARY:

@@ -138,6 +138,7 @@ EOF
 
 SKIPS=()      # "label|why|packages"
 ACTIVE=()
+declare -A CFG_RUNNER CFG_ENV CFG_SCALE
 probe_cfg() {   # prints the reason a config cannot run, or nothing
     local cfg=$1 p=$B/probe/$1 r
     command -v "$CC" >/dev/null 2>&1 || { echo "$CC not found"; return; }
@@ -171,6 +172,9 @@ for cfg in $CONFIGS; do
         continue
     fi
     ACTIVE+=("$cfg")
+    CFG_RUNNER[$cfg]=$RUNNER
+    CFG_ENV[$cfg]=$RUN_ENV
+    CFG_SCALE[$cfg]=$(awk -v a="$SCALE" -v b="${GORT_SCALE_MUL:-1}" 'BEGIN { printf "%g", a * b }')
     rm -f "$B/$cfg"/*.secs
     # matrix.mk leaves these out; they are reported
     for p in "${PROGS[@]}"; do
@@ -207,15 +211,44 @@ fi
 
 echo "gort tests: ${#PROGS[@]} programs x ${#ACTIVE[@]} configurations (${ACTIVE[*]:-none}), ${#CHECKS[@]} checks"
 
-# Build, run and check (tests/matrix.mk): $JOBS builds and checks at once
-# besides the run under way (runs take a lock: one at a time, unless
-# GORT_RUN_JOBS > 1). -k: a failure stops nothing else.
+# Build and check in make (tests/matrix.mk, target built), $JOBS at once,
+# in the background, one configuration after the other, then the checks;
+# run the programs here, one at a time in matrix order, each
+# configuration's as soon as make has built it ($B/<config>/.built), so
+# the runs overlap the later configurations' builds and the checks. (make
+# 4.3 alone would build the whole matrix before its first run.)
+# GORT_RUN_JOBS > 1: all in make (target results), runs included.
+# -k: a failure stops nothing else.
 if [ ${#ACTIVE[@]} -gt 0 ] || [ ${#CHECKS[@]} -gt 0 ]; then
+    MKARGS=(PROGS="${PROGS[*]}" SCALE_MUL="${GORT_SCALE_MUL:-1}" RUN_JOBS="$RUN_JOBS")
     # (fd 9, the lock, stays with this script, not with test programs)
-    "${MK[@]}" -k -j $((JOBS + RUN_JOBS)) results \
-        CONFIGS="${ACTIVE[*]}" PROGS="${PROGS[*]}" CHECKS="${CHECKS[*]}" \
-        SCALE_MUL="${GORT_SCALE_MUL:-1}" RUN_JOBS="$RUN_JOBS" 9>&- ||
-        echo "make -f tests/matrix.mk stopped with an error (see above)"
+    if [ "$RUN_JOBS" -gt 1 ]; then
+        "${MK[@]}" -k -j $((JOBS + RUN_JOBS)) results CONFIGS="${ACTIVE[*]}" CHECKS="${CHECKS[*]}" "${MKARGS[@]}" 9>&- ||
+            echo "make -f tests/matrix.mk stopped with an error (see above)"
+    else
+        for cfg in "${ACTIVE[@]}"; do rm -f "$B/$cfg/.built"; done
+        {
+            for cfg in "${ACTIVE[@]}"; do
+                "${MK[@]}" -k -j "$JOBS" built CONFIGS="$cfg" CHECKS= "${MKARGS[@]}" ||
+                    echo "make -f tests/matrix.mk stopped with an error building $cfg (see above)"
+                : >"$B/$cfg/.built"
+            done
+            if [ ${#CHECKS[@]} -gt 0 ]; then
+                "${MK[@]}" -k -j "$JOBS" built CONFIGS= CHECKS="${CHECKS[*]}" "${MKARGS[@]}" ||
+                    echo "make -f tests/matrix.mk stopped with an error in the checks (see above)"
+            fi
+        } 9>&- &
+        BUILDER=$!
+        for cfg in "${ACTIVE[@]}"; do
+            while [ ! -e "$B/$cfg/.built" ] && kill -0 "$BUILDER" 2>/dev/null; do sleep 0.2; done
+            for p in "${PROGS[@]}"; do
+                [ -f "$B/results/$cfg.$p.res" ] && continue   # excluded (skip recorded)
+                CFG=$cfg PROG=$p SCALE=${CFG_SCALE[$cfg]} RUNNER=${CFG_RUNNER[$cfg]} RUN_ENV=${CFG_ENV[$cfg]} \
+                    bash "$ROOT/tests/run1.sh" 9>&-
+            done
+        done
+        wait "$BUILDER"
+    fi
 fi
 
 # Summary. A result make never wrote is a failure.
