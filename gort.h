@@ -106,11 +106,17 @@ TABLE OF CONTENTS (grep for the anchor)
                             caches a thread-local (or errno's address) across
                             a blocking call fails in tests, not in production.
       GORT_DEBUG=guard=mprotect|canary   force a guard mode (tests).
+      GORT_DEBUG=handoff    hand every running goroutine's P off at every
+                            sysmon look (tests: the hand-off's races show).
                             Several GORT_DEBUG words: separate them with
                             commas (GORT_DEBUG=migrate,guard=canary).
       GORT_NOSIGQUIT=1      do not install the SIGQUIT goroutine dump.
       GORT_HOG_MS=n         report a goroutine that runs n ms without reaching
                             a scheduling point (default 10; 0 turns it off).
+      GORT_HANDOFF_MS=n     a goroutine computing n ms outside gort has its P
+                            handed to another thread (default 10; 0 turns
+                            the hand-off off, and with it the SIGURG that
+                            gort sends; see "What blocks what").
 
 >>api API REFERENCE (every call returns a negative errno on failure)
   Runtime
@@ -175,9 +181,11 @@ TABLE OF CONTENTS (grep for the anchor)
     gort_close(fd)               wakes goroutines parked on fd (-EBADF), closes;
                                  optional (plain close() is fine when nobody
                                  waits on the fd)
-    gort_block_begin/end         around a call that may block its thread; in
-                                 pairs, with no gort call that parks between
-                                 (else: a line naming them, then abort)
+    gort_block_begin/end         around a call that may block its thread: a
+                                 hint (the hand-off finds it anyway, 50 us
+                                 to 1 ms later); in pairs, with no gort call
+                                 that parks between (else: a line naming
+                                 them, then abort)
   Diagnostics
     gort_dump(fd)                every goroutine, its state and wait
     gort_strerror(err)           message for a negative errno gort returned
@@ -212,21 +220,47 @@ TABLE OF CONTENTS (grep for the anchor)
   sleep, gort I/O) parks only itself. A plain thread making the same calls
   blocks itself on a futex (its stand-in G has the same waiter records, so
   goroutines and threads meet on one channel; gort_dump and the deadlock
-  report list the threads blocked in gort). A goroutine in a C call that
-  blocks (file I/O, DNS) blocks its M; wrapped in gort_block_begin/end the
-  M's P is handed to another M by sysmon, so the others keep running:
-  sysmon takes it at its first look at least 20 us (GORT__RETAKE_NS)
-  after a look that saw the same call, and looks every 20 us while
-  anything happens, so with sleep and wake-up costs the P moves some
+  report list the threads blocked in gort). A goroutine that blocks its
+  thread outside gort (a read of a file or pipe, getaddrinfo, sleep, a
+  mutex of another library) or computes without calling gort holds up
+  nobody either: sysmon hands its P to another M, which runs the other
+  goroutines, and the goroutine runs on, on its own thread, without a P.
+  At its next call into gort it takes a P back (an idle one, else it
+  queues itself and its thread sleeps). Nothing is switched in the middle
+  of C code: only the P moves, and only while the goroutine's thread is
+  outside gort's code. How (the hand-off, >>goroutine):
+    - sysmon looks at a running P at least every 500 us. When its
+      goroutine has not reached a scheduling point since the last look,
+      and other work waits for the P (its run queue, a due timer, the
+      global queue with no idle P), sysmon sends SIGURG to the P's thread
+      once the thread has stood still 50 us asleep in the kernel (its
+      /proc state), or once it has computed GORT_HANDOFF_MS (10 ms);
+    - the handler, on that thread, does what gort_block_begin does (the
+      syscall state) if the thread was interrupted outside gort's code
+      (g->in_gort, counted by every public call); sysmon then takes the P
+      20 us later as for gort_block_begin, below. So a blocked thread's P
+      moves about 1 ms into the call (sysmon's look, plus a thread's
+      creation when no M is idle), a computing one's about 10 ms in.
+  What the program can see: one SIGURG per stall, on the stalled thread
+  only. SA_RESTART restarts read, write, wait and the like; calls the
+  kernel never restarts return EINTR as for any signal (nanosleep, usleep,
+  poll, epoll_wait, select, sem_timedwait, and sleep() returns early), so
+  such a call in a goroutine needs the EINTR loop it needs in any threaded
+  program. The program's own SIGURG handler keeps working: gort's signals
+  carry a value (sigqueue) and every other SIGURG goes to the program's
+  handler (installed before or after gort's: gort checks at every start).
+  GORT_HANDOFF_MS=0 or gort_opts.handoff_ns < 0 turns it off; then such a
+  goroutine holds its P until it returns to gort (as without the hand-off:
+  work queued on that P goes to an idle P, if any, after 500 us).
+  gort_block_begin/end around a call skip the wait: the P moves 20 us
+  after a sysmon look sees the call (GORT__RETAKE_NS; looks come every
+  20 us while anything happens), so with sleep and wake-up costs some
   0.1 ms into the call (measured 93-135 us), and about 3 ms when no M is
-  idle and a thread must be created (measured 2.9 ms).
-  gort's own I/O system calls run in the same state (>>io), so one that
-  blocks after all holds up nobody else.
-  Nothing preempts a goroutine that never calls into gort, but nothing
-  waits behind it either: sysmon looks at least every 500 us while a P
-  runs, and work queued on a P whose goroutine has not switched for 500 us
-  is handed to an idle P (a spinning M steals it). sysmon names a goroutine
-  that ran GORT_HOG_MS in its own code (time inside gort does not count).
+  idle and a thread must be created (measured 2.9 ms). gort's own I/O
+  system calls run in the same state (>>io), so one that blocks after all
+  holds up nobody else. sysmon names a goroutine that ran GORT_HOG_MS in
+  its own code (time inside gort does not count), and says that the
+  others were moved.
 
   Time slices. A G readied into runnext (a channel partner) runs in the
   time slice of the G that readied it, as in Go, so a pair handing off
@@ -347,12 +381,18 @@ typedef struct gort_opts {
     int     no_sigquit;  /* 1: leave SIGQUIT alone (no dump on SIGQUIT) */
     int64_t hog_ns;      /* report goroutines running this long without yielding;
                             0: $GORT_HOG_MS or 10 ms; negative: off */
+    int64_t handoff_ns;  /* a goroutine computing this long outside gort has its
+                            P handed to another thread (one blocked in the
+                            kernel: at once); 0: $GORT_HANDOFF_MS or 10 ms;
+                            negative: never (no SIGURG is sent) */
 } gort_opts;
 
 enum {
     GORT_DEBUG_MIGRATE      = 1,  /* move every resumed goroutine to another M */
     GORT_DEBUG_GUARD_MPROT  = 2,  /* force mprotect guard pages */
-    GORT_DEBUG_GUARD_CANARY = 4   /* force canary words instead of guard pages */
+    GORT_DEBUG_GUARD_CANARY = 4,  /* force canary words instead of guard pages */
+    GORT_DEBUG_HANDOFF      = 8   /* hand a running goroutine's P off at every
+                                     sysmon look (tests the hand-off's races) */
 };
 
 int  gort_run(void (*main_fn)(void *arg), void *arg);
@@ -687,6 +727,7 @@ static int64_t gort__deadline(int64_t ns) {
    stacks      gort__os_reserve, gort__os_decommit, gort__os_release and
                the guard calls (mmap, madvise, mprotect, getrandom, /proc)
    CPUs        gort__os_ncpu (the affinity mask), gort__os_thread_clock,
+               gort__os_thread_id, gort__os_thread_asleep (/proc),
                gort__os_shadow_stack (CET/GCS, which the switch cannot keep)
    faults      gort__os_fault_install, gort__os_fault_chain (SIGSEGV/SIGBUS)
    sockets     gort__os_accept (accept4), GORT__OS_NOSIGNAL (MSG_NOSIGNAL) */
@@ -804,6 +845,29 @@ static int gort__os_ncpu(void) {
 static clockid_t gort__os_thread_clock(void) {
     clockid_t c;
     return pthread_getcpuclockid(pthread_self(), &c) == 0 ? c : CLOCK_MONOTONIC;
+}
+
+static long gort__os_thread_id(void) { return (long)syscall(SYS_gettid); }
+
+/* Is thread tid of this process asleep in the kernel now (a blocking
+   system call, a futex, a page-in)? 1 yes, 0 running or runnable, -1
+   cannot tell. *fd caches its /proc stat file (-1: not open yet; the
+   caller closes it). Another thread's CPU clock cannot tell: it moves at
+   the scheduler's tick (4 ms here), not with the thread. */
+static int gort__os_thread_asleep(long tid, int *fd) {
+    char buf[512], *p;
+    ssize_t n;
+    if (*fd < 0) {
+        char path[64];
+        snprintf(path, sizeof path, "/proc/self/task/%ld/stat", tid);
+        if ((*fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) return -1;
+    }
+    n = pread(*fd, buf, sizeof buf - 1, 0);
+    if (n <= 0) return -1;
+    buf[n] = 0;
+    p = strrchr(buf, ')');   /* the name may hold spaces and parentheses */
+    if (!p || p[1] != ' ') return -1;
+    return p[2] == 'S' || p[2] == 'D';
 }
 
 /* The fault handler for guard pages: installed once for SIGSEGV and SIGBUS
@@ -1518,6 +1582,11 @@ struct gort__g {
     uint32_t  inherit;            /* put in runnext: runs in the time slice of
                                      the G that readied it (the runnext owner;
                                      a thief that takes it clears it) */
+    uint32_t  in_gort;            /* inside gort's code (GORT__API depth, the
+                                     start and end of the goroutine): the
+                                     hand-off signal leaves the P alone */
+    uint32_t  handed;             /* the hand-off signal put it in the syscall
+                                     state: its next entry takes a P back */
     int       hog_reported;       /* atomic: sysmon already named it. Last, so
                                      that gort__slot_setup's memset skips it:
                                      sysmon may read it through a stale pointer */
@@ -1593,6 +1662,10 @@ struct gort__p {
     uint64_t   sm_sys;            /* state word of the syscall it is timing */
     int64_t    sm_sys_since;      /* when that syscall was first seen */
     int64_t    sm_cpu0, sm_t0;    /* hog check: M's CPU time at sm_t0, -1 unset */
+    uint32_t   ho_tick;           /* hand-off (sysmon): tick at the last look, */
+    int64_t    ho_since;          /* since when it stood still, */
+    int64_t    ho_cpu0;           /* the M's CPU time then (-1 unknown), */
+    int64_t    ho_sent;           /* when the signal went (0: not this stall) */
 };
 
 /* The one checked store of a P's state (the CAS transitions use
@@ -1634,7 +1707,9 @@ struct gort__m {
     gort__rt  *rt;                /* immutable */
     gort__m   *link;              /* idle list (sched lock) */
     gort__m   *alllink;           /* all Ms (sched lock) */
-    pthread_t  thread;            /* joined by gort__rt_stop (sched lock) */
+    pthread_t  thread;            /* atomic: set by the thread itself first thing
+                                     (0 until then); sysmon signals it,
+                                     gort__rt_stop joins it */
     uint32_t   note;              /* futex word: sleep in stopm, woken by startm/stop */
     int        spinning;          /* owner; counted in rt->nmspinning */
     int        id;                /* seeds rnd; unique in its runtime (immutable) */
@@ -1648,6 +1723,8 @@ struct gort__m {
     gort__timer *after_timer;
     uint64_t   sys_ticket;        /* block_begin's P ticket (owner) */
     clockid_t  cpuclock;          /* this thread's CPU-time clock (for sysmon) */
+    long       tid;               /* its kernel thread id (for sysmon) */
+    int        statfd;            /* sysmon: its /proc stat file, -1 not open */
     void      *altstack;          /* owner: signal stack for the overflow handler */
 };
 
@@ -1676,6 +1753,9 @@ struct gort__rt {
     int        mode;              /* GORT__MODE_RUN or _START */
     int        debug;             /* GORT_DEBUG_* */
     int64_t    hog_ns;            /* sysmon's hog threshold, <= 0 off */
+    int64_t    handoff_ns;        /* gort__sysmon_handoff's threshold: < 0 off,
+                                     0 every look (GORT_DEBUG_HANDOFF) */
+    uint32_t   nhandoffs;         /* atomic: Ps the hand-off signal released */
     size_t     slot_size;         /* segment size, guard included */
     size_t     page;
     gort__p   *allp;              /* nprocs of them */
@@ -2938,6 +3018,7 @@ static void gort__startm(gort__rt *rt, gort__p *p, int spinning) {
         m->id = rt->mids++;
         m->nextp = p;
         m->spinning = spinning;
+        m->statfd = -1;
         m->rnd = 0x9E3779B97F4A7C15ULL * (uint64_t)(m->id + 1);
         m->alllink = rt->allm;
         rt->allm = m;
@@ -2959,7 +3040,6 @@ static void gort__startm(gort__rt *rt, gort__p *p, int spinning) {
         gort__lock(&rt->lock);
         rt->mstarting--;
         if (err == 0) {
-            m->thread = tid;
             gort__unlock(&rt->lock);
             return;
         }
@@ -3500,12 +3580,17 @@ static void *gort__mstart(void *arg) {
     stack_t ss;
     sigset_t set;
     gort__tls_m = m;
+    __atomic_store_n(&m->thread, pthread_self(), __ATOMIC_RELEASE);
     /* Signals are for the program's own threads; an M only keeps the
        synchronous ones (SIGSEGV for the overflow handler). */
     sigfillset(&set);
     sigdelset(&set, SIGSEGV); sigdelset(&set, SIGBUS); sigdelset(&set, SIGFPE);
     sigdelset(&set, SIGILL); sigdelset(&set, SIGABRT); sigdelset(&set, SIGTRAP);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    if (rt->handoff_ns >= 0) sigdelset(&set, SIGURG);   /* GORT__HANDOFF_SIG, from sysmon */
+    /* SETMASK, not BLOCK: a thread inherits its creator's mask, and an M
+       that sysmon started (a hand-off) would have everything blocked,
+       the overflow handler's SIGSEGV included */
+    pthread_sigmask(SIG_SETMASK, &set, NULL);
     /* The overflow handler needs a stack that is not the overflowed one. */
     m->altstack = malloc(64 * 1024);
     if (m->altstack) {
@@ -3515,6 +3600,7 @@ static void *gort__mstart(void *arg) {
     gort__tls_tg = GORT__M_MARK;
     m->g0.rt = rt;
     m->cpuclock = gort__os_thread_clock();
+    m->tid = gort__os_thread_id();
     gort__san_thread_start(m);
     gort__acquirep(m, m->nextp);
     m->nextp = NULL;
@@ -3543,6 +3629,109 @@ static void gort__m_exit(gort__m *m) {
    A goroutine's life outside the scheduler proper: gort_go (gort__newproc:
    a segment, a first frame, runnext), gort_yield, gort_exit and the end of
    the start function (gort__goexit: DEAD, then FREE on the next context). */
+
+/* The hand-off (>>sysmon, gort__sysmon_handoff): sysmon sends SIGURG to
+   the thread of a P whose goroutine has been outside gort too long with
+   other work waiting; the handler, on that thread, puts the goroutine in
+   the syscall state (gort__syscall_enter, as gort_block_begin does) when
+   the thread was interrupted outside gort's code, and sysmon's retake then
+   gives the P to another M. The goroutine runs on without a P; at its next
+   call into gort (GORT__API) it takes one back (gort__syscall_exit, as
+   gort_block_end does). "Outside gort's code" is g->in_gort == 0: every
+   public function that may touch the P counts itself in with GORT__API
+   (undone by a cleanup at every return), a new goroutine starts counted in
+   until its function is called, and every switch happens inside gort. The
+   handler runs on the thread whose counter it reads, so plain loads and
+   stores with compiler fences (__atomic_signal_fence) order them: the
+   entry counts in before it looks at handed, so either the handler ran
+   first (and the entry sees handed) or it sees the count and does
+   nothing. The cost on a fast path is a load, an increment, a test and a
+   decrement of the G's own fields. */
+static int gort__syscall_enter(gort__m *m, int io);
+static void gort__syscall_exit(gort__m *m, int io);
+
+typedef struct { gort__g *g; } gort__api_scope;
+
+static GORT__NOINLINE void gort__handback(gort__g *g) {
+    gort__m *m = gort__getm();
+    GORT_ASSERT(m && m->curg == g && g->in_gort > 0);
+    g->handed = 0;
+    gort__syscall_exit(m, 0);
+}
+
+static inline gort__api_scope gort__api_enter(void) {
+    gort__api_scope sc;
+    gort__m *m = gort__getm();
+    sc.g = m ? m->curg : NULL;
+    if (sc.g) {
+        sc.g->in_gort++;
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        if (GORT__UNLIKELY(sc.g->handed)) gort__handback(sc.g);
+    }
+    return sc;
+}
+
+static inline void gort__api_leave(gort__api_scope *sc) {
+    if (sc->g) {
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        sc->g->in_gort--;
+    }
+}
+
+/* First statement of a public function that may touch the P. */
+#if defined(__GNUC__) || defined(__clang__)
+#define GORT__API() \
+    gort__api_scope gort__api_sc __attribute__((cleanup(gort__api_leave), unused)) = gort__api_enter()
+#else
+#define GORT__API() ((void)0)   /* no cleanups: gort__handoff_install leaves the hand-off off */
+#endif
+
+#define GORT__HANDOFF_SIG   SIGURG
+#define GORT__HANDOFF_MAGIC 0x676f7274   /* "gort" in the signal's value: ours */
+static struct sigaction gort__urg_old;
+static uint32_t gort__urg_lock;   /* one installer at a time */
+
+static void gort__urg_handler(int sig, siginfo_t *si, void *uc) {
+    int saved = errno;
+    if (si && si->si_code == SI_QUEUE && si->si_value.sival_int == GORT__HANDOFF_MAGIC) {
+        gort__m *m = gort__tls_m;
+        gort__g *g = m ? m->curg : NULL;
+        gort__p *p = m ? m->p : NULL;
+        if (g && p && !g->in_gort && !g->handed && GORT__LOAD(&g->status) == GORT__G_RUNNING &&
+            gort__pst_state(GORT__LOAD(&p->state)) == GORT__P_RUNNING) {
+            g->handed = 1;
+            gort__syscall_enter(m, 0);
+            GORT__ADD(&m->rt->nhandoffs, 1);
+        }
+    } else if ((gort__urg_old.sa_flags & SA_SIGINFO) && gort__urg_old.sa_sigaction) {
+        gort__urg_old.sa_sigaction(sig, si, uc);
+    } else if (gort__urg_old.sa_handler != SIG_DFL && gort__urg_old.sa_handler != SIG_IGN) {
+        gort__urg_old.sa_handler(sig);
+    }
+    errno = saved;
+}
+
+/* At every runtime start (the program may have installed its own handler
+   since the last); the program's handler, if any, is called for every
+   SIGURG that is not the hand-off's. */
+static void gort__handoff_install(void) {
+#if defined(__GNUC__) || defined(__clang__)
+    struct sigaction sa, cur;
+    gort__lock(&gort__urg_lock);
+    /* at every start: the program may have put its own handler in since */
+    if (sigaction(GORT__HANDOFF_SIG, NULL, &cur) == 0 &&
+        !((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == gort__urg_handler)) {
+        memset(&sa, 0, sizeof sa);
+        sa.sa_sigaction = gort__urg_handler;
+        sigfillset(&sa.sa_mask);
+        sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
+        gort__urg_old = cur;   /* before ours can run: it reads this */
+        sigaction(GORT__HANDOFF_SIG, &sa, NULL);
+    }
+    gort__unlock(&gort__urg_lock);
+#endif
+}
+
 static void gort__goexit_after(gort__g *g, void *arg) {
     gort__m *m = gort__getm();
     (void)arg;
@@ -3571,7 +3760,12 @@ static GORT__NOINLINE void gort__goexit(void) {
 static void gort__g_main(void *arg) {
     gort__g *g = (gort__g *)arg;
     gort__after_switch(g);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    g->in_gort--;   /* counted in by gort__newproc: the user's code from here */
     g->fn(g->arg);
+    g->in_gort++;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    if (GORT__UNLIKELY(g->handed)) gort__handback(g);
     gort__goexit();
 }
 
@@ -3617,6 +3811,8 @@ static int gort__newproc(gort__rt *rt, void (*fn)(void *), void *arg, gort__g **
     g->fn = fn;
     g->arg = arg;
     g->waitstate = GORT__W_NONE;
+    g->in_gort = 1;   /* until gort__g_main calls fn */
+    g->handed = 0;
     __atomic_store_n(&g->hog_reported, 0, __ATOMIC_RELAXED);   /* sysmon reads it */
     __atomic_store_n(&g->last_m, (gort__m *)NULL, __ATOMIC_RELAXED);
     if (p) {
@@ -3664,6 +3860,7 @@ static gort__rt *gort__cur_rt(void) {
 }
 
 int gort_go(void (*fn)(void *arg), void *arg) {
+    GORT__API();
     gort__rt *rt;
     if (!fn) return -EINVAL;
     rt = gort__cur_rt();
@@ -3698,6 +3895,7 @@ static int gort__others_idle(gort__m *m) {
 }
 
 void gort_yield(void) {
+    GORT__API();
     gort__m *m = gort__getm();
     gort__g *g;
     if (!m || !m->curg) { sched_yield(); return; }
@@ -3717,6 +3915,7 @@ void gort_yield(void) {
 }
 
 void gort_exit(void) {
+    GORT__API();
     gort__m *m = gort__getm();
     if (!m || !m->curg) {
         gort__misuse("gort_exit: called outside a goroutine; it ends only goroutines (use pthread_exit for threads)");
@@ -3983,6 +4182,7 @@ static void gort__sleep_fire(gort__g *g, uint64_t seq, void *arg) {
 }
 
 void gort_sleep(int64_t ns) {
+    GORT__API();
     gort__m *m;
     gort__timer t;
     if (ns <= 0) { gort_yield(); return; }
@@ -4263,6 +4463,9 @@ static void gort__inject(gort__rt *rt, gort__g *list) {
      idle P, ends time slices, and names, once, a goroutine that has run
      longer than hog_ns in its own code without reaching a scheduling
      point (C code cannot be preempted safely): gort__sysmon_watch;
+   - sends the hand-off's SIGURG to the thread of a P whose goroutine is
+     stalled outside gort with work waiting (gort__sysmon_handoff), whose
+     handler puts it in the syscall state that the first item retakes;
    - polls the network if nobody has for 10 ms;
    - prints the goroutine dump when SIGQUIT arrived. */
 #define GORT__SYSMON_MIN 20000
@@ -4325,15 +4528,17 @@ static void gort__sysmon_retake(gort__rt *rt, gort__p *p, uint64_t st, int64_t n
 }
 
 /* Reads a running goroutine's fields from sysmon: diagnostics only. */
-static GORT__NO_TSAN void gort__hog_report(gort__g *g, int64_t ran) {
+static GORT__NO_TSAN void gort__hog_report(gort__g *g, int64_t ran, int moved) {
     char name[128], msg[512];
     int n;
     gort__fn_name(g->fn, name, sizeof name);
     n = snprintf(msg, sizeof msg,
                  "gort: goroutine %llu (started at %s) has run for %lld ms without reaching a scheduling point; "
-                 "gort cannot preempt C code, so other goroutines on its thread wait: call gort_yield() in long loops "
+                 "gort cannot preempt C code, so %s: call gort_yield() in long loops "
                  "(GORT_HOG_MS=0 turns this report off)\n",
-                 (unsigned long long)g->id, name, (long long)(ran / 1000000));
+                 (unsigned long long)g->id, name, (long long)(ran / 1000000),
+                 moved ? "the other goroutines on its thread move to another one (it keeps a thread to itself)"
+                       : "other goroutines on its thread wait");
     if (n > 0) gort__write_all_raw(2, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1);
 }
 
@@ -4363,9 +4568,11 @@ static GORT__NO_TSAN int gort__sysmon_hog(gort__rt *rt, gort__p *p, gort__m *pm,
             p->sm_t0 = now;
             active = 1;   /* look again soon */
         } else if (now - p->sm_t0 >= GORT__SYSMON_MIN * 50) {
-            if (cpu - p->sm_cpu0 >= (now - p->sm_t0) / 2) {
+            /* (another thread's CPU clock moves at the scheduler's tick:
+               a thread asleep in the kernel is no hog whatever it says) */
+            if (cpu - p->sm_cpu0 >= (now - p->sm_t0) / 2 && gort__os_thread_asleep(pm->tid, &pm->statfd) != 1) {
                 __atomic_store_n(&g->hog_reported, 1, __ATOMIC_RELAXED);
-                gort__hog_report(g, now - p->sm_since);
+                gort__hog_report(g, now - p->sm_since, rt->handoff_ns >= 0);
             } else {
                 p->sm_since = now;   /* it was descheduled, not hogging */
             }
@@ -4375,6 +4582,60 @@ static GORT__NO_TSAN int gort__sysmon_hog(gort__rt *rt, gort__p *p, gort__m *pm,
         }
     }
     return active;
+}
+
+/* The hand-off (see >>goroutine): p's goroutine has not reached a
+   scheduling point (tick still) while other work waits on p (its queue,
+   a due timer) or on the global queue with no idle P to take it. A thread
+   asleep in the kernel (gort__os_thread_asleep) is signalled once it has
+   stood still GORT__HANDOFF_ASLEEP_NS; one that computes (or that the
+   machine does not run), after handoff_ns. One signal per stall, again
+   every GORT__HANDOFF_AGAIN_NS if the handler found the goroutine inside
+   gort (a long wait for one of gort's locks). With GORT_DEBUG_HANDOFF
+   (handoff_ns 0) every running P is signalled at every look, at most
+   every 2 * GORT__SYSMON_MIN. 1: look again soon. */
+#define GORT__HANDOFF_ASLEEP_NS 50000
+#define GORT__HANDOFF_AGAIN_NS  10000000
+static GORT__NO_TSAN int gort__sysmon_handoff(gort__rt *rt, gort__p *p, gort__m *pm, gort__g *g, uint32_t tick, int64_t now) {
+    int asleep = 0;
+    union sigval v;
+    pthread_t th;
+    if (rt->handoff_ns < 0 || !pm || !g) return 0;
+    if (rt->handoff_ns > 0) {
+        if (tick != p->ho_tick) {
+            p->ho_tick = tick;
+            p->ho_since = now;
+            p->ho_cpu0 = rt->hog_ns > 0 ? gort__thread_cpu(pm) : -1;
+            p->ho_sent = 0;
+            return 0;
+        }
+        if (gort__runq_empty(p) && GORT__LOAD(&p->tnext) > now &&
+            (GORT__LOAD(&rt->gq_size) == 0 || GORT__LOAD(&rt->npidle) > 0))
+            return 0;
+        if (p->ho_sent && now - p->ho_sent < GORT__HANDOFF_AGAIN_NS) return 0;
+        if (now - p->ho_since >= GORT__HANDOFF_ASLEEP_NS)
+            asleep = gort__os_thread_asleep(pm->tid, &pm->statfd) == 1;
+        if (!asleep && now - p->ho_since < rt->handoff_ns) return now - p->ho_since < GORT__HANDOFF_ASLEEP_NS;
+        /* A goroutine that computes is handed off before the hog check
+           could name it (its P no longer runs): named here, if its thread
+           used at least half the time since it stood still (not one the
+           machine did not run; the clock moves at the scheduler's tick,
+           so over 10 ms it tells) */
+        if (!asleep && rt->hog_ns > 0 && now - p->ho_since >= rt->hog_ns && p->ho_cpu0 >= 0 &&
+            gort__thread_cpu(pm) - p->ho_cpu0 >= (now - p->ho_since) / 2 &&
+            !__atomic_load_n(&g->hog_reported, __ATOMIC_RELAXED)) {
+            __atomic_store_n(&g->hog_reported, 1, __ATOMIC_RELAXED);
+            gort__hog_report(g, now - p->ho_since, 1);
+        }
+    } else if (now - p->ho_sent < GORT__SYSMON_MIN * 2) {
+        return 1;
+    }
+    p->ho_sent = now;
+    memset(&v, 0, sizeof v);   /* (the kernel copies the whole union) */
+    v.sival_int = GORT__HANDOFF_MAGIC;
+    th = __atomic_load_n(&pm->thread, __ATOMIC_ACQUIRE);
+    if (th) pthread_sigqueue(th, GORT__HANDOFF_SIG, v);
+    return 1;
 }
 
 /* sysmon's look at a P that runs a goroutine (its M's fields are read
@@ -4421,7 +4682,7 @@ static GORT__NO_TSAN int gort__sysmon_watch(gort__rt *rt, gort__p *p, int64_t no
         GORT__STORE(&p->preempt, 1);
         p->sm_slice_since = now;
     }
-    return gort__sysmon_hog(rt, p, pm, g, tick, now);
+    return gort__sysmon_hog(rt, p, pm, g, tick, now) | gort__sysmon_handoff(rt, p, pm, g, tick, now);
 }
 
 static void *gort__sysmon_main(void *arg) {
@@ -4499,7 +4760,7 @@ static void gort__quit_handler(int sig) {
 /* ---------------------------------------------------------------- >>runtime */
 /* An environment variable that cannot be used is said once per process
    (a program may start many runtimes), then ignored. */
-enum { GORT__ENV_DEBUG = 1, GORT__ENV_MAXPROCS = 2, GORT__ENV_STACK = 4, GORT__ENV_HOG = 8 };
+enum { GORT__ENV_DEBUG = 1, GORT__ENV_MAXPROCS = 2, GORT__ENV_STACK = 4, GORT__ENV_HOG = 8, GORT__ENV_HANDOFF = 16 };
 static int gort__env_warned_mask;   /* atomic */
 static int gort__env_warned(int bit) {
     return __atomic_fetch_or(&gort__env_warned_mask, bit, __ATOMIC_RELAXED) & bit;
@@ -4554,6 +4815,7 @@ static int gort__parse_debug(const char *e, const char **bad, int *badlen) {
         if (n == 7 && !strncmp(e, "migrate", n)) d |= GORT_DEBUG_MIGRATE;
         else if (n == 14 && !strncmp(e, "guard=mprotect", n)) d |= GORT_DEBUG_GUARD_MPROT;
         else if (n == 12 && !strncmp(e, "guard=canary", n)) d |= GORT_DEBUG_GUARD_CANARY;
+        else if (n == 7 && !strncmp(e, "handoff", n)) d |= GORT_DEBUG_HANDOFF;
         else if (n > 0 && !*bad) { *bad = e; *badlen = (int)n; }
         e += n;
         if (*e) e++;
@@ -4566,7 +4828,7 @@ static int gort__parse_debug(const char *e, const char **bad, int *badlen) {
    reads the environment into a gort__cfg_in, resolves, and then says what
    was ignored or refused. */
 typedef struct {
-    const char *maxprocs, *stack_size, *hog_ms, *debug, *nosigquit;   /* $GORT_*; NULL: unset */
+    const char *maxprocs, *stack_size, *hog_ms, *debug, *nosigquit, *handoff_ms;   /* $GORT_*; NULL: unset */
     int    ncpu;        /* gort__os_ncpu() */
     size_t page;        /* the page size */
 } gort__cfg_in;
@@ -4575,6 +4837,7 @@ typedef struct {
     size_t      slot_size;   /* a stack segment: whole pages, G record included */
     int         debug;       /* GORT_DEBUG_* */
     int64_t     hog_ns;      /* < 0: no hog reports */
+    int64_t     handoff_ns;  /* < 0: no hand-off; 0: at every look */
     int         sigquit;     /* install the SIGQUIT dump handler */
     int         bad_env;     /* GORT__ENV_* bits: variables ignored as malformed */
     const char *bad_debug;   /* the first unknown GORT_DEBUG word, bad_debug_len long */
@@ -4583,6 +4846,7 @@ typedef struct {
 } gort__cfg;
 #define GORT__MAXPROCS_MAX 1024   /* Ps are an array; more threads than this only contend */
 #define GORT__HOG_DEFAULT_NS 10000000LL   /* 10 ms: Go's forcePreemptNS */
+#define GORT__HANDOFF_DEFAULT_NS 10000000LL   /* 10 ms: the same */
 
 static int gort__cfg_resolve(const gort_opts *o, const gort__cfg_in *in, gort__cfg *c) {
     long long v;
@@ -4622,6 +4886,15 @@ static int gort__cfg_resolve(const gort_opts *o, const gort__cfg_in *in, gort__c
         c->hog_ns = v >= 0 ? (int64_t)(v > 1000000000LL ? 1000000000LL : v) * 1000000 : GORT__HOG_DEFAULT_NS;
     }
     c->sigquit = !o->no_sigquit && !(in->nosigquit && *in->nosigquit && *in->nosigquit != '0');
+    c->handoff_ns = o->handoff_ns;
+    if (c->handoff_ns == 0) {
+        v = gort__parse_num(in->handoff_ms);
+        if (v == -2) c->bad_env |= GORT__ENV_HANDOFF;
+        c->handoff_ns = v > 0 ? (int64_t)(v > 1000000000LL ? 1000000000LL : v) * 1000000 : v == 0 ? -1
+                                                                                  : GORT__HANDOFF_DEFAULT_NS;
+    }
+    if (c->handoff_ns < 0) c->handoff_ns = -1;
+    else if (c->debug & GORT_DEBUG_HANDOFF) c->handoff_ns = 0;
     return 0;
 }
 
@@ -4637,9 +4910,12 @@ static void gort__cfg_warn(const gort__cfg *c, const gort__cfg_in *in) {
     if ((c->bad_env & GORT__ENV_HOG) && !gort__env_warned(GORT__ENV_HOG))
         fprintf(stderr, "gort: GORT_HOG_MS=%s ignored: give a whole number of milliseconds, "
                         "e.g. GORT_HOG_MS=50 (0 turns the report off; unset: 10)\n", in->hog_ms);
+    if ((c->bad_env & GORT__ENV_HANDOFF) && !gort__env_warned(GORT__ENV_HANDOFF))
+        fprintf(stderr, "gort: GORT_HANDOFF_MS=%s ignored: give a whole number of milliseconds, "
+                        "e.g. GORT_HANDOFF_MS=50 (0 turns the hand-off off; unset: 10)\n", in->handoff_ms);
     if ((c->bad_env & GORT__ENV_DEBUG) && !gort__env_warned(GORT__ENV_DEBUG))
         fprintf(stderr, "gort: GORT_DEBUG: ignored '%.*s': the accepted values are migrate, "
-                        "guard=mprotect and guard=canary, separated by commas\n", c->bad_debug_len, c->bad_debug);
+                        "guard=mprotect, guard=canary and handoff, separated by commas\n", c->bad_debug_len, c->bad_debug);
 }
 
 /* A gort_after timer still armed when its runtime stops owns its record
@@ -4671,7 +4947,11 @@ static void gort__rt_free(gort__rt *rt) {
     }
     gort__stack_free_all(rt);
     free(rt->allp);
-    for (m = rt->allm; m; m = n) { n = m->alllink; free(m); }
+    for (m = rt->allm; m; m = n) {
+        n = m->alllink;
+        if (m->statfd >= 0) close(m->statfd);
+        free(m);
+    }
     gort__poller_free(&rt->poller);
     /* Descriptors registered with this epoll must register again with the next. */
     for (c = 0; c < GORT__PD_CHUNKS; c++) {
@@ -4703,6 +4983,7 @@ static int gort__rt_new(const gort_opts *opts, int mode, gort__rt **out) {
     in.hog_ms = getenv("GORT_HOG_MS");
     in.debug = getenv("GORT_DEBUG");
     in.nosigquit = getenv("GORT_NOSIGQUIT");
+    in.handoff_ms = getenv("GORT_HANDOFF_MS");
     in.page = (size_t)sysconf(_SC_PAGESIZE);
     in.ncpu = o.maxprocs == 0 && gort__parse_num(in.maxprocs) <= 0 ? gort__os_ncpu() : 1;
     err = gort__cfg_resolve(&o, &in, &cfg);
@@ -4717,6 +4998,8 @@ static int gort__rt_new(const gort_opts *opts, int mode, gort__rt **out) {
     rt->mode = mode;
     rt->debug = cfg.debug;
     rt->hog_ns = cfg.hog_ns;
+    rt->handoff_ns = cfg.handoff_ns;
+    if (rt->handoff_ns >= 0) gort__handoff_install();
     rt->allp = (gort__p *)calloc((size_t)np, sizeof(gort__p));
     if (!rt->allp) { free(rt); return -ENOMEM; }
     /* Without the poller's break nothing could end its sleep: timers and
@@ -4835,9 +5118,12 @@ static void gort__rt_stop(gort__rt *rt) {
     if (rt->mstarting) m = NULL;
     gort__unlock(&rt->lock);
     if (__atomic_load_n(&rt->mlive, __ATOMIC_ACQUIRE) == 0)
-        for (; m; m = m->alllink) pthread_join(m->thread, NULL);
+        for (; m; m = m->alllink) pthread_join(__atomic_load_n(&m->thread, __ATOMIC_ACQUIRE), NULL);
     else
-        for (; m; m = m->alllink) pthread_detach(m->thread);
+        for (; m; m = m->alllink) {
+            pthread_t t = __atomic_load_n(&m->thread, __ATOMIC_ACQUIRE);
+            if (t) pthread_detach(t);   /* (0: not started yet; it will not be joined) */
+        }
     if (GORT__ADD(&rt->refs, (uint32_t)-1) == 0) gort__rt_free(rt);
 }
 
@@ -5045,6 +5331,7 @@ static inline void gort__copy(void *dst, const void *src, size_t n) {
 }
 
 gort_chan *gort_chan_make_err(size_t elem_size, size_t cap, int *err) {
+    GORT__API();
     gort_chan *c;
     size_t hdr = (sizeof(gort_chan) + 15) & ~(size_t)15;
     if (cap && elem_size && cap > ((size_t)1 << 40) / elem_size) {
@@ -5068,6 +5355,7 @@ gort_chan *gort_chan_make_err(size_t elem_size, size_t cap, int *err) {
 }
 
 gort_chan *gort_chan_make(size_t elem_size, size_t cap) {
+    GORT__API();
     return gort_chan_make_err(elem_size, cap, NULL);
 }
 
@@ -5076,6 +5364,7 @@ static void gort__chan_unref(gort_chan *c) {
 }
 
 int gort_chan_free(gort_chan *c) {
+    GORT__API();
     int busy;
     if (!c) return 0;
     gort__lock(&c->lock);
@@ -5300,12 +5589,13 @@ static int gort__chan_recv(gort_chan *c, void *elem, int block) {
     return w.success;
 }
 
-int gort_chan_send(gort_chan *c, const void *elem) { return gort__chan_send(c, elem, 1); }
-int gort_chan_try_send(gort_chan *c, const void *elem) { return gort__chan_send(c, elem, 0); }
-int gort_chan_recv(gort_chan *c, void *elem) { return gort__chan_recv(c, elem, 1); }
-int gort_chan_try_recv(gort_chan *c, void *elem) { return gort__chan_recv(c, elem, 0); }
+int gort_chan_send(gort_chan *c, const void *elem) { GORT__API(); return gort__chan_send(c, elem, 1); }
+int gort_chan_try_send(gort_chan *c, const void *elem) { GORT__API(); return gort__chan_send(c, elem, 0); }
+int gort_chan_recv(gort_chan *c, void *elem) { GORT__API(); return gort__chan_recv(c, elem, 1); }
+int gort_chan_try_recv(gort_chan *c, void *elem) { GORT__API(); return gort__chan_recv(c, elem, 0); }
 
 int gort_chan_close(gort_chan *c) {
+    GORT__API();
     gort__waiter *w, *list = NULL;
     gort__p *p;
     if (!c) return -EINVAL;
@@ -5337,6 +5627,7 @@ int gort_chan_close(gort_chan *c) {
 }
 
 gort_chan *gort_after(int64_t ns) {
+    GORT__API();
     gort__rt *rt = gort__cur_rt();
     gort__m *m = gort__getm();
     gort__after_rec *a;
@@ -5610,6 +5901,7 @@ static int gort__sel_dequeue(gort__sel *s, gort__g *self, gort__waiter *winner) 
 }
 
 int gort_select(gort_case *cases, int n, int64_t timeout_ns) {
+    GORT__API();
     gort__sel s;
     gort__g *self;
     uint64_t *rnd, ticket;
@@ -5733,6 +6025,7 @@ static void gort__wq_wait(gort__wq *q, uint32_t *lock, gort__waiter *w, int fron
    again only if someone waits: a waiter that saw zero may already have
    freed or reused it (a WaitGroup on a returning goroutine's stack). */
 void gort_wg_add(gort_wg *wg, int delta) {
+    GORT__API();
     uint64_t v;
     int32_t counter;
     gort__waiter *w, *list = NULL;
@@ -5753,8 +6046,9 @@ void gort_wg_add(gort_wg *wg, int delta) {
     gort__unlock(&wg->lock);
     gort__wake_list(list);
 }
-void gort_wg_done(gort_wg *wg) { gort_wg_add(wg, -1); }
+void gort_wg_done(gort_wg *wg) { GORT__API(); gort_wg_add(wg, -1); }
 void gort_wg_wait(gort_wg *wg) {
+    GORT__API();
     gort__waiter w;
     uint64_t v;
     GORT__NONNULL(wg, "gort_wg_wait", "gort_wg");
@@ -5783,6 +6077,7 @@ enum { GORT__MX_LOCKED = 1, GORT__MX_WAITERS = 2 };
 #define GORT__MX_STARVE_NS 1000000
 
 int gort_mutex_trylock(gort_mutex *m) {
+    GORT__API();
     GORT__NONNULL(m, "gort_mutex_trylock", "gort_mutex");
     uint32_t s = GORT__LOAD(&m->state);
     gort__register_thread();
@@ -5798,6 +6093,7 @@ int gort_mutex_trylock(gort_mutex *m) {
    pause each (a few us) is below what parking and waking costs. */
 #define GORT__MUTEX_SPINS 40
 void gort_mutex_lock(gort_mutex *m) {
+    GORT__API();
     uint32_t s = 0;
     gort__waiter w;
     int64_t since = 0;
@@ -5843,6 +6139,7 @@ void gort_mutex_lock(gort_mutex *m) {
 }
 
 void gort_mutex_unlock(gort_mutex *m) {
+    GORT__API();
     uint32_t s = GORT__MX_LOCKED;
     gort__waiter *w;
     int handoff;
@@ -5873,6 +6170,7 @@ void gort_mutex_unlock(gort_mutex *m) {
    stream of readers cannot starve it; a writer's unlock admits all the
    readers that queued meanwhile before the next writer. */
 void gort_rwmutex_rlock(gort_rwmutex *rw) {
+    GORT__API();
     gort__waiter w;
     GORT__NONNULL(rw, "gort_rwmutex_rlock", "gort_rwmutex");
     gort__register_thread();
@@ -5885,6 +6183,7 @@ void gort_rwmutex_rlock(gort_rwmutex *rw) {
     gort__wq_wait(&rw->rwait, &rw->lock, &w, 0, GORT__W_RWMUTEX);   /* woken holding a read lock */
 }
 void gort_rwmutex_runlock(gort_rwmutex *rw) {
+    GORT__API();
     gort__waiter *w = NULL;
     GORT__NONNULL(rw, "gort_rwmutex_runlock", "gort_rwmutex");
     gort__register_thread();
@@ -5899,6 +6198,7 @@ void gort_rwmutex_runlock(gort_rwmutex *rw) {
     if (w) gort__wake(w);
 }
 void gort_rwmutex_lock(gort_rwmutex *rw) {
+    GORT__API();
     gort__waiter w;
     GORT__NONNULL(rw, "gort_rwmutex_lock", "gort_rwmutex");
     gort__register_thread();
@@ -5911,6 +6211,7 @@ void gort_rwmutex_lock(gort_rwmutex *rw) {
     gort__wq_wait(&rw->wwait, &rw->lock, &w, 0, GORT__W_RWMUTEX);   /* woken as the writer */
 }
 void gort_rwmutex_unlock(gort_rwmutex *rw) {
+    GORT__API();
     gort__waiter *w, *list = NULL;
     GORT__NONNULL(rw, "gort_rwmutex_unlock", "gort_rwmutex");
     gort__register_thread();
@@ -5938,6 +6239,7 @@ static void gort__cond_after(gort__g *g, void *arg) {
     gort_mutex_unlock(c->m);
 }
 void gort_cond_wait(gort_cond *cv, gort_mutex *m) {
+    GORT__API();
     gort__waiter w;
     gort__condctx ctx;
     gort__g *self;
@@ -5956,6 +6258,7 @@ void gort_cond_wait(gort_cond *cv, gort_mutex *m) {
     gort_mutex_lock(m);
 }
 void gort_cond_signal(gort_cond *cv) {
+    GORT__API();
     gort__waiter *w;
     GORT__NONNULL(cv, "gort_cond_signal", "gort_cond");
     gort__register_thread();
@@ -5965,6 +6268,7 @@ void gort_cond_signal(gort_cond *cv) {
     if (w) gort__wake(w);
 }
 void gort_cond_broadcast(gort_cond *cv) {
+    GORT__API();
     gort__waiter *w, *list = NULL;
     GORT__NONNULL(cv, "gort_cond_broadcast", "gort_cond");
     gort__register_thread();
@@ -5979,7 +6283,7 @@ void gort_once_do(gort_once *o, void (*fn)(void)) {
     GORT__NONNULL(fn, "gort_once_do", "function");
     gort__register_thread();
     if (__atomic_load_n(&o->done, __ATOMIC_ACQUIRE)) return;
-    gort_mutex_lock(&o->m);
+    gort_mutex_lock(&o->m);   /* no GORT__API here: fn is the program's code */
     if (!o->done) {
         fn();
         __atomic_store_n(&o->done, 1, __ATOMIC_RELEASE);
@@ -6224,28 +6528,35 @@ static ssize_t gort__io(int kind, int fd, void *buf, size_t n, int flags, int64_
     }
 }
 
-ssize_t gort_read(int fd, void *buf, size_t n) { return gort__io(GORT__IO_READ, fd, buf, n, 0, 0); }
+ssize_t gort_read(int fd, void *buf, size_t n) { GORT__API(); return gort__io(GORT__IO_READ, fd, buf, n, 0, 0); }
 ssize_t gort_write(int fd, const void *buf, size_t n) {
+    GORT__API();
     return gort__io(GORT__IO_WRITE, fd, (void *)(uintptr_t)buf, n, 0, 0);
 }
-ssize_t gort_recv(int fd, void *buf, size_t n, int flags) { return gort__io(GORT__IO_RECV, fd, buf, n, flags, 0); }
+ssize_t gort_recv(int fd, void *buf, size_t n, int flags) { GORT__API(); return gort__io(GORT__IO_RECV, fd, buf, n, flags, 0); }
 ssize_t gort_send(int fd, const void *buf, size_t n, int flags) {
+    GORT__API();
     return gort__io(GORT__IO_SEND, fd, (void *)(uintptr_t)buf, n, flags, 0);
 }
 ssize_t gort_readv(int fd, const struct iovec *iov, int cnt) {
+    GORT__API();
     return gort__io(GORT__IO_READV, fd, (void *)(uintptr_t)iov, (size_t)cnt, 0, 0);
 }
 ssize_t gort_writev(int fd, const struct iovec *iov, int cnt) {
+    GORT__API();
     return gort__io(GORT__IO_WRITEV, fd, (void *)(uintptr_t)iov, (size_t)cnt, 0, 0);
 }
 ssize_t gort_read_timeout(int fd, void *buf, size_t n, int64_t timeout_ns) {
+    GORT__API();
     return gort__io(GORT__IO_READ, fd, buf, n, 0, timeout_ns > 0 ? gort__deadline(timeout_ns) : gort__nanotime());
 }
 ssize_t gort_write_timeout(int fd, const void *buf, size_t n, int64_t timeout_ns) {
+    GORT__API();
     return gort__io(GORT__IO_WRITE, fd, (void *)(uintptr_t)buf, n, 0,
                     timeout_ns > 0 ? gort__deadline(timeout_ns) : gort__nanotime());
 }
 ssize_t gort_write_all(int fd, const void *buf, size_t n) {
+    GORT__API();
     const char *p = (const char *)buf;
     size_t done = 0;
     while (done < n) {
@@ -6291,8 +6602,9 @@ static int gort__accept(int fd, struct sockaddr *addr, socklen_t *len, int64_t d
         if ((e = gort__fd_wait(pd, fd, GORT_IN, eseq, deadline)) < 0) return e;
     }
 }
-int gort_accept(int fd, struct sockaddr *addr, socklen_t *len) { return gort__accept(fd, addr, len, 0); }
+int gort_accept(int fd, struct sockaddr *addr, socklen_t *len) { GORT__API(); return gort__accept(fd, addr, len, 0); }
 int gort_accept_timeout(int fd, struct sockaddr *addr, socklen_t *len, int64_t timeout_ns) {
+    GORT__API();
     return gort__accept(fd, addr, len, timeout_ns > 0 ? gort__deadline(timeout_ns) : gort__nanotime());
 }
 
@@ -6335,12 +6647,14 @@ static int gort__connect(int fd, const struct sockaddr *addr, socklen_t len, int
     }
 }
 
-int gort_connect(int fd, const struct sockaddr *addr, socklen_t len) { return gort__connect(fd, addr, len, 0); }
+int gort_connect(int fd, const struct sockaddr *addr, socklen_t len) { GORT__API(); return gort__connect(fd, addr, len, 0); }
 int gort_connect_timeout(int fd, const struct sockaddr *addr, socklen_t len, int64_t timeout_ns) {
+    GORT__API();
     return gort__connect(fd, addr, len, timeout_ns > 0 ? gort__deadline(timeout_ns) : gort__nanotime());
 }
 
 int gort_wait_fd(int fd, int events, int64_t timeout_ns) {
+    GORT__API();
     struct pollfd pfd;
     int64_t deadline = timeout_ns > 0 ? gort__deadline(timeout_ns) : 0;
     int r;
@@ -6381,6 +6695,7 @@ int gort_wait_fd(int fd, int events, int64_t timeout_ns) {
 }
 
 int gort_close(int fd) {
+    GORT__API();
     gort__pd *pd = gort__pd_get(fd, 0);
     gort__rt *rt = gort__cur_rt();
     if (pd) {
@@ -6472,12 +6787,14 @@ static void gort__syscall_exit(gort__m *m, int io) {
    GORT__RETAKE_NS after the one that first saw it loses its P (about
    0.1 ms into the call, see >>sysmon). */
 void gort_block_begin(void) {
+    GORT__API();
     gort__m *m = gort__getm();
     if (!m || !m->curg) return;
     gort__syscall_enter(m, 0);
 }
 
 void gort_block_end(void) {
+    GORT__API();
     gort__m *m = gort__getm();
     if (!m || !m->curg) return;
     gort__syscall_exit(m, 0);
@@ -6631,6 +6948,7 @@ static GORT__NO_TSAN void gort__dump_rt(gort__rt *rt, int fd) {
 }
 
 void gort_dump(int fd) {
+    GORT__API();
     gort__rt *rt = gort__cur_rt();
     if (!rt) {
         static const char msg[] = "gort: no runtime is running\n";

@@ -61,6 +61,11 @@
 #  fib_*         fib(32) with a goroutine per call at n >= 15 joined by a
 #                WaitGroup, best of 5, ms at maxprocs 1 and 2, and the
 #                speedup (1 P time / 2 P time) / no pthreads counterpart / Go.
+#  ticker_*      a goroutine sleeping 1 ms in a loop while one goroutine per
+#                P computes in plain C (no gort call) for 1 s: the worst
+#                lateness of a tick, ms, at maxprocs 1 and 2 (gort hands the
+#                other goroutines off after GORT_HANDOFF_MS) / no pthreads
+#                counterpart / Go (which preempts after 10 ms).
 #
 # Ratios are gort / other: below 1 is better for ns, ms and KiB, above 1 for
 # M/s and speedups. "target" is the goal for gort on this 2-core machine:
@@ -144,6 +149,8 @@ ROWS=(
 "fib_p1;parallel fib(32), 1 P;ms;-;;gort_fib 1;-;go fib 1;fib"
 "fib_p2;parallel fib(32), 2 P;ms;-;;gort_fib 2;-;go fib 2;fib"
 "fib_speedup;parallel fib(32) speedup 2P/1P;x;-;;=fib_p1/fib_p2;=fib_p1/fib_p2;=fib_p1/fib_p2;-"
+"ticker_p1;1 ms ticker beside a computing goroutine, 1 P: worst;ms;le:30;;gort_ticker 1;-;go ticker 1;ticker_worst"
+"ticker_p2;1 ms ticker beside 2 computing goroutines, 2 P: worst;ms;le:30;;gort_ticker 2;-;go ticker 2;ticker_worst"
 )
 
 # ---------------------------------------------------------------- running

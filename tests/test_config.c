@@ -144,5 +144,45 @@ int main(void)
         if (check_failures() != fails)
             check_note("row %zu (%s) failed", i, r->what);
     }
+    {   /* the hand-off's threshold: opts.handoff_ns, $GORT_HANDOFF_MS,
+           GORT_DEBUG=handoff */
+        static const struct {
+            const char *what;
+            int64_t opt;
+            int debug;
+            const char *env, *e_debug;
+            int64_t want;
+            int bad;
+        } h[] = {
+            { "hand-off default 10 ms", 0, 0, NULL, NULL, 10 * MS, 0 },
+            { "GORT_HANDOFF_MS=50", 0, 0, "50", NULL, 50 * MS, 0 },
+            { "GORT_HANDOFF_MS=0: off", 0, 0, "0", NULL, -1, 0 },
+            { "GORT_HANDOFF_MS malformed: default", 0, 0, "later", NULL, 10 * MS, GORT__ENV_HANDOFF },
+            { "opts.handoff_ns wins", 3 * MS, 0, "50", NULL, 3 * MS, 0 },
+            { "opts.handoff_ns < 0: off", -5, 0, NULL, NULL, -1, 0 },
+            { "GORT_DEBUG=handoff: every look", 0, 0, NULL, "handoff", 0, 0 },
+            { "opts.debug handoff over a threshold", 50 * MS, GORT_DEBUG_HANDOFF, NULL, NULL, 0, 0 },
+            { "off wins over GORT_DEBUG=handoff", -1, 0, NULL, "handoff", -1, 0 },
+        };
+        for (i = 0; i < sizeof h / sizeof h[0]; i++) {
+            gort_opts o;
+            gort__cfg_in in;
+            gort__cfg c;
+            int fails = check_failures();
+            memset(&o, 0, sizeof o);
+            o.handoff_ns = h[i].opt;
+            o.debug = h[i].debug;
+            memset(&in, 0, sizeof in);
+            in.handoff_ms = h[i].env;
+            in.debug = h[i].e_debug;
+            in.ncpu = 2;
+            in.page = PAGE;
+            CHECK_EQ(gort__cfg_resolve(&o, &in, &c), 0);
+            CHECK_EQ(c.handoff_ns, h[i].want);
+            CHECK_EQ(c.bad_env, h[i].bad);
+            if (check_failures() != fails)
+                check_note("hand-off row %zu (%s) failed", i, h[i].what);
+        }
+    }
     return check_done();
 }

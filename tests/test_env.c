@@ -69,6 +69,7 @@ static int env_child(void *arg)
     unsetenv("GORT_MAXPROCS");
     unsetenv("GORT_STACK_SIZE");
     unsetenv("GORT_HOG_MS");
+    unsetenv("GORT_HANDOFF_MS");
     for (i = 0; i < es->nenv; i++)
         setenv(es->env[i].name, es->env[i].value, 1);
     for (i = 0; i < 3 && rc == 0; i++) {
@@ -121,14 +122,15 @@ int main(void)
     {   /* bad values: one line each, once; the defaults apply */
         static const struct env bad[] = {
             { "GORT_DEBUG", "bogus" }, { "GORT_MAXPROCS", "abc" },
-            { "GORT_STACK_SIZE", "1x" }, { "GORT_HOG_MS", "soon" } };
-        run_env_child(bad, 4, o);
+            { "GORT_STACK_SIZE", "1x" }, { "GORT_HOG_MS", "soon" }, { "GORT_HANDOFF_MS", "-3" } };
+        run_env_child(bad, 5, o);
         CHECK(WIFEXITED(o->status) && WEXITSTATUS(o->status) == 0);
-        check_line(o->err, "GORT_DEBUG: ignored 'bogus'", "migrate, guard=mprotect and guard=canary");
+        check_line(o->err, "GORT_DEBUG: ignored 'bogus'", "migrate, guard=mprotect, guard=canary and handoff");
         check_line(o->err, "GORT_MAXPROCS=abc", "GORT_MAXPROCS=4");
         check_line(o->err, "GORT_STACK_SIZE=1x", "k, m or g");
         check_line(o->err, "GORT_HOG_MS=soon", "milliseconds");
-        CHECK_EQ(gort_lines(o->err), 4);
+        check_line(o->err, "GORT_HANDOFF_MS=-3", "milliseconds");
+        CHECK_EQ(gort_lines(o->err), 5);
         r = strstr(o->err, "[child maxprocs ");
         CHECK(r && sscanf(r, "[child maxprocs %d moves %ld]", &mp, &moves) == 2 && mp >= 1);
         if (check_failures())
@@ -152,8 +154,8 @@ int main(void)
     {   /* good values: silent, and they apply */
         static const struct env good[] = {
             { "GORT_DEBUG", "migrate,guard=canary" }, { "GORT_MAXPROCS", " 3 " },
-            { "GORT_STACK_SIZE", "64k" }, { "GORT_HOG_MS", "50" } };
-        run_env_child(good, 4, o);
+            { "GORT_STACK_SIZE", "64k" }, { "GORT_HOG_MS", "50" }, { "GORT_HANDOFF_MS", "20" } };
+        run_env_child(good, 5, o);
         CHECK(WIFEXITED(o->status) && WEXITSTATUS(o->status) == 0);
         CHECK_EQ(gort_lines(o->err), 0);
         r = strstr(o->err, "[child maxprocs ");

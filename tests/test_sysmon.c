@@ -550,8 +550,12 @@ static void test_hog(void)
     cs.maxprocs = 2;
     run_spec(&cs, o);
     CHECK_EQ(child_exit_code(o), 0);
-    CHECK_EQ(count_str(o->err, "has run for"), 1);   /* named once */
-    CHECK(count_str(o->err, "hog_spinner") >= 1);
+    if (debug_handoff()) {
+        check_note("hog report: not under GORT_DEBUG=handoff (the spinner never holds a P long)");
+    } else {
+        CHECK_EQ(count_str(o->err, "has run for"), 1);   /* named once */
+        CHECK(count_str(o->err, "hog_spinner") >= 1);
+    }
     if (check_failures() != fails)
         show("hog", o);
 

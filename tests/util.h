@@ -167,6 +167,14 @@ static inline int under_valgrind(void)
     return p && strstr(p, "vgpreload") != NULL;
 }
 
+/* GORT_DEBUG=handoff (the matrix run that hands every P off at every
+   sysmon look): no goroutine stays on a P long enough to be named a hog */
+static inline int debug_handoff(void)
+{
+    const char *d = getenv("GORT_DEBUG");
+    return d && strstr(d, "handoff") != NULL;
+}
+
 static inline void watchdog(unsigned seconds)
 {
     (void)alarm(seconds);

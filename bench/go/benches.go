@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"runtime"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -344,4 +345,45 @@ func benchFib() {
 		}
 	}
 	result("fib", best, "ms")
+}
+
+// ticker: a 1 ms ticker's lateness beside one computing goroutine per P
+// (Go preempts them after 10 ms).
+func benchTicker() {
+	procs := arg(1, 1, 1)
+	setProcs(procs)
+	spin := time.Second
+	if quick() {
+		spin = 200 * time.Millisecond
+	}
+	time.Sleep(2 * time.Millisecond)
+	var done int32
+	var sink uint64
+	for i := 0; i < procs; i++ {
+		go func(x uint64) {
+			end := time.Now().Add(spin)
+			for time.Now().Before(end) {
+				for j := 0; j < 1000; j++ {
+					x = x*6364136223846793005 + 1442695040888963407
+				}
+			}
+			atomic.StoreUint64(&sink, x)
+			atomic.AddInt32(&done, 1)
+		}(uint64(i + 1))
+	}
+	var lates []time.Duration
+	for atomic.LoadInt32(&done) < int32(procs) && len(lates) < 4096 {
+		t := time.Now()
+		time.Sleep(time.Millisecond)
+		lates = append(lates, time.Since(t)-time.Millisecond)
+	}
+	for atomic.LoadInt32(&done) < int32(procs) {
+		time.Sleep(time.Millisecond)
+	}
+	if len(lates) == 0 {
+		fail("no tick")
+	}
+	sort.Slice(lates, func(i, j int) bool { return lates[i] < lates[j] })
+	result("ticker_worst", float64(lates[len(lates)-1].Nanoseconds())/1e6, "ms")
+	result("ticker_median", float64(lates[len(lates)/2].Nanoseconds())/1e6, "ms")
 }

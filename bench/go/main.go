@@ -103,11 +103,12 @@ var benches = map[string]func(){
 	"skynet":   benchSkynet,
 	"park":     benchPark,
 	"fib":      benchFib,
+	"ticker":   benchTicker,
 }
 
 func main() {
 	if len(os.Args) < 2 || benches[os.Args[1]] == nil {
-		fmt.Fprintln(os.Stderr, "usage: gobench spawn|yield|pingpong|bufchan|select|skynet|park|fib [args]")
+		fmt.Fprintln(os.Stderr, "usage: gobench spawn|yield|pingpong|bufchan|select|skynet|park|fib|ticker [args]")
 		os.Exit(2)
 	}
 	benches[os.Args[1]]()

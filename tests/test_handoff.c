@@ -1,0 +1,309 @@
+/* test_handoff.c - a goroutine blocked or computing outside gort, with no
+   annotation, never holds up the others (>>goroutine: the hand-off;
+   >>sysmon: gort__sysmon_handoff).
+
+   At maxprocs 1 and 2, one goroutine stalls its thread, unannotated:
+     - read(2) of a pipe nobody writes until the end,
+     - nanosleep (with the EINTR loop careful C code has),
+     - pthread_mutex_lock of a mutex a plain thread holds,
+     - getaddrinfo of a name that cannot resolve (how long that takes
+       depends on the resolver; only that the rest goes on is checked),
+     - a pure C loop computing (no call into gort) for 2 s (scaled);
+   beside it a 1 ms ticker goroutine and a ping-pong pair run. Checked:
+   the ticker keeps ticking (its worst lateness is noted; bench/ measures
+   it against the issue's 30 ms on a quiet machine, here it only has to
+   stay far below the stall), the pair keeps handing off, and the stalled
+   goroutine finishes with the right result and keeps working with gort
+   afterwards (it got a P back).
+   Then: with the hand-off turned off (handoff_ns < 0) the same ticker at
+   maxprocs 1 does wait for the whole stall (the control: the checks above
+   can fail); the hand-off's SIGURG reaches the program's own SIGURG
+   handler when it is not gort's; and a handed-off goroutine that returns
+   from its function without calling gort ends cleanly. */
+#define _GNU_SOURCE
+#define GORT_IMPLEMENTATION
+#include "../gort.h"
+#include "check.h"
+#include "util.h"
+
+#include <netdb.h>
+#include <signal.h>
+#include <unistd.h>
+
+#define MS 1000000LL
+
+enum { STALL_READ, STALL_SLEEP, STALL_MUTEX, STALL_DNS, STALL_SPIN, STALL_N };
+static const char *const stall_name[STALL_N] = {"read", "nanosleep", "pthread_mutex_lock", "getaddrinfo", "spin"};
+
+struct world {
+    int      kind;
+    int64_t  stall_ns;
+    int      done;          /* the stalled goroutine finished */
+    int      result_ok;     /* and got what it should have */
+    int      stop;          /* ticker and pair: stop */
+    int64_t  worst_late;    /* ticker's worst lateness */
+    long     ticks;
+    long     pongs;         /* round trips of the pair while the stall lasted */
+    int      stalling;      /* the stall is under way */
+    int      started;       /* it has begun (and may be over) */
+    int      held;          /* the plain thread has the mutex */
+    int      fds[2];
+    pthread_mutex_t mu;
+    gort_chan *ping, *pong, *fin;
+};
+
+static unsigned long spin_sink;
+
+static void stalled(void *arg) {
+    struct world *w = (struct world *)arg;
+    long ok = 0;
+    int64_t t0 = gort_now();
+    STORE(&w->started, 1);
+    STORE(&w->stalling, 1);
+    switch (w->kind) {
+    case STALL_READ: {
+        char c = 0;
+        ssize_t r;
+        do r = read(w->fds[0], &c, 1); while (r < 0 && errno == EINTR);
+        ok = r == 1 && c == 'x';
+        break;
+    }
+    case STALL_SLEEP: {
+        struct timespec ts;
+        ts.tv_sec = (time_t)(w->stall_ns / 1000000000LL);
+        ts.tv_nsec = (long)(w->stall_ns % 1000000000LL);
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+            ;
+        ok = gort_now() - t0 >= w->stall_ns;
+        break;
+    }
+    case STALL_MUTEX:
+        ok = pthread_mutex_lock(&w->mu) == 0 && pthread_mutex_unlock(&w->mu) == 0;
+        break;
+    case STALL_DNS: {
+        struct addrinfo *res = NULL, hints;
+        int rc;
+        memset(&hints, 0, sizeof hints);
+        hints.ai_socktype = SOCK_STREAM;
+        rc = getaddrinfo("gort-handoff-test.invalid", "80", &hints, &res);
+        if (rc == 0) freeaddrinfo(res);
+        ok = rc != 0;   /* .invalid never resolves */
+        break;
+    }
+    case STALL_SPIN: {
+        unsigned long x = 1;
+        int64_t end = mono_ns() + w->stall_ns;
+        while (mono_ns() < end) {
+            int i;
+            for (i = 0; i < 1000; i++) x = x * 6364136223846793005UL + 1442695040888963407UL;
+        }
+        __atomic_store_n(&spin_sink, x, __ATOMIC_RELAXED);
+        ok = 1;
+        break;
+    }
+    }
+    STORE(&w->stalling, 0);
+    /* back in gort: it must get a P again and work as before */
+    gort_yield();
+    CHECK_EQ(gort_chan_send(w->fin, &ok), 0);
+}
+
+static void ticker(void *arg) {
+    struct world *w = (struct world *)arg;
+    while (!LOAD(&w->stop)) {
+        int64_t t = gort_now(), late;
+        gort_sleep(MS);
+        late = gort_now() - t - MS;
+        if (LOAD(&w->started) && late > w->worst_late) w->worst_late = late;
+        w->ticks++;
+    }
+    CHECK_EQ(gort_chan_send(w->fin, &w->ticks), 0);
+}
+
+static void ponger(void *arg) {
+    struct world *w = (struct world *)arg;
+    int v;
+    long done = 1;
+    while (gort_chan_recv(w->ping, &v) == 1) CHECK_EQ(gort_chan_send(w->pong, &v), 0);
+    CHECK_EQ(gort_chan_send(w->fin, &done), 0);   /* off ping before it is freed */
+}
+
+static void pinger(void *arg) {
+    struct world *w = (struct world *)arg;
+    int v = 0;
+    long n = 0;
+    while (!LOAD(&w->stop)) {
+        CHECK_EQ(gort_chan_send(w->ping, &v), 0);
+        CHECK_EQ(gort_chan_recv(w->pong, &v), 1);
+        if (LOAD(&w->stalling)) w->pongs++;
+        v++;
+        n++;
+    }
+    gort_chan_close(w->ping);
+    CHECK_EQ(gort_chan_send(w->fin, &n), 0);
+}
+
+/* A plain thread ends the read and mutex stalls after stall_ns, so a
+   test whose hand-off does not work fails on the ticker, and does not
+   hang. */
+static void *holder(void *arg) {
+    struct world *w = (struct world *)arg;
+    if (w->kind == STALL_MUTEX) pthread_mutex_lock(&w->mu);
+    STORE(&w->held, 1);
+    plain_sleep_ms((long)(w->stall_ns / MS));
+    if (w->kind == STALL_MUTEX) pthread_mutex_unlock(&w->mu);
+    if (w->kind == STALL_READ) CHECK_EQ(write(w->fds[1], "x", 1), 1);
+    return NULL;
+}
+
+static void stall_main(void *arg) {
+    struct world *w = (struct world *)arg;
+    pthread_t t;
+    long v, ok = 0;
+    int i;
+    w->ping = gort_chan_make(sizeof(int), 0);
+    w->pong = gort_chan_make(sizeof(int), 0);
+    w->fin = gort_chan_make(sizeof(long), 4);
+    CHECK(pipe(w->fds) == 0);
+    pthread_mutex_init(&w->mu, NULL);
+    CHECK_EQ(pthread_create(&t, NULL, holder, w), 0);
+    CHECK(wait_for_nap(&w->held, 1, MS));
+    CHECK_EQ(gort_go(ticker, w), 0);
+    CHECK_EQ(gort_go(ponger, w), 0);
+    CHECK_EQ(gort_go(pinger, w), 0);
+    gort_sleep(5 * MS);
+    CHECK_EQ(gort_go(stalled, w), 0);
+    /* the main goroutine sleeps through the stall too: it must wake */
+    gort_sleep(w->stall_ns);
+    CHECK_EQ(gort_chan_recv(w->fin, &ok), 1);   /* the stalled one: first to send */
+    CHECK_EQ(ok, 1);
+    STORE(&w->stop, 1);
+    for (i = 0; i < 3; i++) CHECK_EQ(gort_chan_recv(w->fin, &v), 1);
+    pthread_join(t, NULL);
+    close(w->fds[0]);
+    close(w->fds[1]);
+    gort_chan_free(w->ping);
+    gort_chan_free(w->pong);
+    gort_chan_free(w->fin);
+}
+
+static void test_stall(int kind, int procs) {
+    struct world w;
+#ifdef GORT__TSAN
+    /* TSan holds a signal back until the thread leaves a call it does
+       not know as blocking (read, and the futex inside its own
+       pthread_mutex_lock): the hand-off cannot reach a thread blocked
+       there (nanosleep, getaddrinfo's poll and the spin are checked) */
+    if (kind == STALL_READ || kind == STALL_MUTEX) {
+        check_note("%-18s maxprocs %d: not under TSan (it delays signals until the call returns)", stall_name[kind], procs);
+        return;
+    }
+#endif
+    gort_opts o;
+    int fails = check_failures();
+    /* far below the stall, far above what a loaded machine's scheduler
+       adds: bench/ holds the 30 ms target */
+    int64_t bound = 250 * MS;
+    memset(&w, 0, sizeof w);
+    w.kind = kind;
+    w.stall_ns = 2000 * MS;
+    if (check_scale(100) < 100) {   /* sanitizers, Valgrind, qemu */
+        w.stall_ns = 1000 * MS;
+        bound = 700 * MS;
+    }
+    memset(&o, 0, sizeof o);
+    o.maxprocs = procs;
+    o.hog_ns = -1;
+    CHECK_EQ(gort_run_opts(&o, stall_main, &w), 0);
+    if (kind != STALL_DNS) {   /* (how long a lookup takes is the resolver's business) */
+        CHECK(w.worst_late < bound);
+        CHECK(w.pongs >= 100);
+    }
+    check_note("%-18s maxprocs %d: ticker worst %.1f ms late, %ld round trips during the stall%s",
+               stall_name[kind], procs, (double)w.worst_late / 1e6, w.pongs,
+               check_failures() == fails ? "" : "  FAILED");
+}
+
+/* The control: no hand-off, maxprocs 1: the ticker waits out the spin. */
+static void test_control(void) {
+    struct world w;
+    gort_opts o;
+    memset(&w, 0, sizeof w);
+    w.kind = STALL_SPIN;
+    w.stall_ns = 300 * MS;
+    memset(&o, 0, sizeof o);
+    o.maxprocs = 1;
+    o.hog_ns = -1;
+    o.handoff_ns = -1;
+    CHECK_EQ(gort_run_opts(&o, stall_main, &w), 0);
+    CHECK(w.worst_late >= 200 * MS || w.ticks == 0);
+    check_note("control (no hand-off): ticker worst %.1f ms late", (double)w.worst_late / 1e6);
+}
+
+/* The program's own SIGURG handler still gets the SIGURGs that are not
+   gort's, and gort's never reach it. */
+static int user_urg;
+static void on_urg(int sig) { (void)sig; __atomic_add_fetch(&user_urg, 1, __ATOMIC_SEQ_CST); }
+static void urg_main(void *arg) {
+    int i, *seen = (int *)arg;
+    struct world w;
+    (void)seen;
+    memset(&w, 0, sizeof w);
+    w.kind = STALL_SPIN;
+    w.stall_ns = 100 * MS;
+    stall_main(&w);   /* hand-offs happen (their signals are not the program's) */
+    for (i = 1; i <= 3; i++) {   /* one at a time: a pending SIGURG does not queue */
+        CHECK_EQ(pthread_kill(pthread_self(), SIGURG), 0);   /* a thread that takes it */
+        CHECK(wait_for_nap(&user_urg, i, MS));
+    }
+}
+static void test_user_sigurg(void) {
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_urg;
+    sigemptyset(&sa.sa_mask);
+    CHECK_EQ(sigaction(SIGURG, &sa, &old), 0);
+    CHECK_EQ(run_procs(1, urg_main, NULL), 0);
+    CHECK_EQ(LOAD(&user_urg), 3);
+    sigaction(SIGURG, &old, NULL);
+}
+
+/* A handed-off goroutine whose function returns without calling gort
+   again: the end of the goroutine takes a P back first. */
+static int ended;
+static void spin_then_return(void *arg) {
+    int64_t end = mono_ns() + 60 * MS;
+    unsigned long x = 0;
+    (void)arg;
+    while (mono_ns() < end)   /* (handed off, they run at once: no shared store) */
+        x++;
+    __atomic_add_fetch(&ended, 1, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&spin_sink, x, __ATOMIC_RELAXED);
+}
+static void end_main(void *arg) {
+    int i;
+    (void)arg;
+    for (i = 0; i < 4; i++) CHECK_EQ(gort_go(spin_then_return, NULL), 0);
+    for (i = 0; i < 100; i++) gort_sleep(MS);   /* work that waits behind them */
+    while (LOAD(&ended) < 4) gort_sleep(MS);
+}
+static void test_end_handed(void) {
+    gort_opts o;
+    memset(&o, 0, sizeof o);
+    o.maxprocs = 1;
+    o.hog_ns = -1;
+    o.handoff_ns = 5 * MS;
+    CHECK_EQ(gort_run_opts(&o, end_main, NULL), 0);
+    CHECK_EQ(LOAD(&ended), 4);
+}
+
+int main(void) {
+    int kind, procs;
+    watchdog(600);
+    for (procs = 1; procs <= 2; procs++)
+        for (kind = 0; kind < STALL_N; kind++) test_stall(kind, procs);
+    test_control();
+    test_user_sigurg();
+    test_end_handed();
+    return check_done();
+}
