@@ -1801,8 +1801,8 @@ struct gort__rt {
     long       nregions;
     int        stk_pressure;      /* atomic: a reservation failed (gort__stack_release) */
     int        stk_walkers;       /* dumps walking the regions unlocked: none may go */
-    long       rel_seen;          /* free segments at gort__stack_release's last pass */
-    uint64_t   rel_gets_seen;
+    long       rel_seen;          /* free segments at gort__stack_release's last pass, */
+    uint64_t   rel_gets_seen;     /* and stk_gets then (both: stack lock) */
     gort__g   *stk_free;          /* hot pool: G page still committed */
     long       nstk_free;
     char     **stk_cold;          /* slots returned to the OS entirely */
@@ -2644,7 +2644,8 @@ static long gort__stack_release(gort__rt *rt) {
     for (i = 0; i < rt->ncold; i++) gort__region_of(rt, (char *)((uintptr_t)rt->stk_cold[i] & ~(uintptr_t)3))->nfree++;
     for (pg = &rt->stk_free; *pg;) {
         gort__g *g = *pg;
-        if (gort__region_of(rt, g->stack_lo - rt->page)->nfree == gort__region_of(rt, g->stack_lo - rt->page)->used) {
+        r = gort__region_of(rt, g->stack_lo - rt->page);
+        if (r->nfree == r->used) {
             GORT_ASSERT(g->tsan_fiber == NULL);   /* a free segment has none */
             *pg = g->schedlink; rt->nstk_free--;
             gort__san_stack_del(g);
