@@ -753,7 +753,7 @@ static void gort__os_wake(uint32_t *addr, int n) {
 
 /* Stack memory. A reservation is address space only: a page costs memory
    from its first touch until gort__os_decommit, after which it reads as
-   zeros again (gort__stack_was_deep relies on that). No huge pages: one
+   zeros again. No huge pages: one
    would commit 2 MiB for a stack that touched 4 KiB. With
    vm.overcommit_memory=2 the kernel ignores MAP_NORESERVE and charges the
    whole reservation, so callers retry smaller. NULL when refused. */
@@ -1555,6 +1555,8 @@ struct gort__g {
     uint64_t  id;                 /* for dumps only; set at spawn */
     char     *stack_lo;           /* lowest usable byte, just above the guard */
     char     *stack_hi;           /* one past the highest usable byte */
+    char     *sp_low;             /* lowest frame seen at its switches (owner):
+                                     how deep it went, for gort__stack_put */
     int       guard;              /* GORT__GUARD_* this segment has */
     int       waitstate;          /* GORT__W_*: what it is parked on (its own) */
     int       waitfd;             /* io wait: the fd (for dumps) */
@@ -1618,6 +1620,7 @@ static const char *gort__p_state_name(uint32_t s) {
 }
 #define GORT__RUNQ 256            /* Go's size: large enough that overflow is rare */
 #define GORT__GCACHE 64           /* dead Gs a P keeps before spilling */
+#define GORT__SPAWN_BURST 128     /* gort_go calls in one run before it yields */
 
 struct gort__p {
     int        id;                /* index in rt->allp (immutable) */
@@ -1635,6 +1638,7 @@ struct gort__p {
     uint32_t   preempt;           /* atomic: sysmon says the slice is used up; the
                                      next scheduling point serves the queues */
     uint32_t   fairtick;          /* owner: counts down to the global queue's turn */
+    uint32_t   spawns;            /* owner: gort_go calls by the G running now */
     uint32_t   runqhead;          /* atomic: thieves CAS it */
     uint32_t   runqtail;          /* atomic: written by the owner only */
     gort__g   *runnext;           /* atomic: next to run, ahead of runq */
@@ -1808,7 +1812,8 @@ struct gort__rt {
     char     **stk_cold;          /* slots returned to the OS entirely */
     long       ncold, cold_cap;
     long       ncold_pending;     /* slots between the hot pool and the cold list */
-    uint64_t   stk_gets, stk_gets_seen; /* segments taken from the pool; sysmon's last look */
+    uint64_t   stk_gets;          /* segments taken from the hot pool (stack lock) */
+    uint64_t   trim_gen_seen;     /* goid_gen at sysmon's last trim look (sysmon) */
     int        guard_mode;        /* best mode the probe found */
     long       mprot_budget;      /* mprotect guards left under max_map_count */
     long       map_max;           /* vm.max_map_count; 0 until mprotect guards are needed */
@@ -2079,28 +2084,6 @@ static inline void gort__san_stack_del(gort__g *g) {
 #endif
     (void)g;
 }
-/* Does the 4 KiB page at q hold anything but zeros? Reads memory that is
-   dead to the sanitizers (frames of goroutines gone), so Valgrind is told
-   it is defined and ASan gets a plain loop: it intercepts memcmp and would
-   check the dead frames' shadow. Elsewhere libc's vectorised memcmp
-   against a zero page reads 4 KiB in about 40 ns; a scalar loop (what -O2
-   makes of one) costs four times that on every goroutine exit. */
-static uint64_t gort__zero_page[4096 / 8];   /* zeros, never written: .bss, no memory until read */
-static GORT__NO_ASAN int gort__san_page_dirty(const uint64_t *q) {
-#ifdef GORT_VALGRIND
-    VALGRIND_MAKE_MEM_DEFINED(q, 4096);
-#endif
-#ifdef GORT__ASAN
-    {
-        uint64_t acc = 0;
-        int i;
-        for (i = 0; i < 4096 / 8; i++) acc |= q[i];
-        return acc != 0;
-    }
-#else
-    return memcmp(q, gort__zero_page, 4096) != 0;
-#endif
-}
 
 /* ---------------------------------------------------------------- >>stack
    A goroutine's stack is a fixed-size segment of a large reservation:
@@ -2143,9 +2126,11 @@ static GORT__NO_ASAN int gort__san_page_dirty(const uint64_t *q) {
 
    Segments are pooled (a per-P cache, then a global hot pool) with their
    guard in place, so a spawn normally makes no system call. A goroutine
-   that ran deep gives its pages back when its segment returns: a word
-   sampled GORT__SHRINK_KEEP below the top tells (an untouched page reads as
-   zero). When more than GORT__HOT_MAX segments sit pooled and unused,
+   that ran deeper than GORT__SHRINK_KEEP gives the pages below that back
+   when it ends; how deep it went is the lowest frame seen at its switches
+   (nothing is read from the stack, which would fault in pages never
+   touched). A goroutine that went deep and came back up without switching
+   leaves its pages to the next goroutine in its segment. When more than GORT__HOT_MAX segments sit pooled and unused,
    sysmon hands them back to the OS entirely and keeps their addresses in
    a cold list (gort__stack_trim). Once a reservation has failed (RLIMIT_AS,
    vm.overcommit_memory=2), address space is what the program lacks: from
@@ -2491,16 +2476,16 @@ retry:
     return slot ? gort__slot_g(rt, slot) : NULL;
 }
 
-/* Did the goroutine run deeper than GORT__SHRINK_KEEP? Reads a few words of
-   a page it would have written; an untouched page reads as zeros (the first
-   read maps the shared zero page: no memory). */
-static int gort__stack_was_deep(gort__g *g) {
-    const uint64_t *q;
-    if ((size_t)(g->stack_hi - g->stack_lo) <= GORT__SHRINK_KEEP + 2 * 4096) return 0;
-    q = (const uint64_t *)(const void *)(((uintptr_t)(g->stack_hi - GORT__SHRINK_KEEP)) & ~(uintptr_t)4095);
-    /* The whole page: a deep frame full of zeros still has a return
-       address or a saved register somewhere in it. */
-    return gort__san_page_dirty(q);
+/* Did the goroutine run deeper than GORT__SHRINK_KEEP? Judged by the
+   lowest frame seen when it switched away (g->sp_low), not by reading the
+   stack: a read of a page it never touched would fault on every exit (a
+   zero page mapped and a page-table entry written: a third of skynet's
+   time). A goroutine that went deep and came back up without switching is
+   not seen; its pages stay with its segment, for the next goroutine there,
+   until sysmon's trim gives the segment back (gort__stack_trim). */
+static int gort__stack_was_deep(const gort__g *g) {
+    return (size_t)(g->stack_hi - g->stack_lo) > GORT__SHRINK_KEEP + 2 * 4096 &&
+           g->sp_low < g->stack_hi - GORT__SHRINK_KEEP;
 }
 
 /* Room in the cold list for every slot on its way there (stack lock). */
@@ -2520,10 +2505,8 @@ static void gort__cold_push(gort__rt *rt, char *tag) {
 
 static void gort__stack_put(gort__rt *rt, gort__p *p, gort__g *g) {
     if (gort__stack_was_deep(g)) {
-        /* Through the marker page that gort__stack_was_deep reads: left
-           dirty, it would make every later exit here look deep and pay
-           this madvise again. */
-        char *mark = (char *)(((uintptr_t)(g->stack_hi - GORT__SHRINK_KEEP)) & ~(uintptr_t)4095) + 4096;
+        /* Every page wholly below the top GORT__SHRINK_KEEP bytes. */
+        char *mark = (char *)(((uintptr_t)(g->stack_hi - GORT__SHRINK_KEEP)) & ~(uintptr_t)4095);
         gort__os_decommit(g->stack_lo, (size_t)(mark - g->stack_lo));
         if (g->guard == GORT__GUARD_CANARY) gort__canary_set(g);
     }
@@ -2559,7 +2542,11 @@ static void gort__stack_put(gort__rt *rt, gort__p *p, gort__g *g) {
 }
 
 /* Called by sysmon: when the hot pool holds more than GORT__HOT_MAX
-   segments and nobody took one since the last look, hand up to
+   segments and no goroutine was started since the last look (goid_gen,
+   which the Ps take ids from in batches of 16, did not move: the Ps'
+   caches serve most spawns without touching the pool, and a segment
+   trimmed in the middle of a spawn storm is faulted back in at once),
+   hand up to
    GORT__TRIM_BATCH of them back to the OS. Doing it here rather than at
    exit keeps madvise (and its TLB flush) off the hot path, and a burst of
    a million goroutines that ends and restarts does not pay it at all. */
@@ -2567,9 +2554,13 @@ static void gort__stack_put(gort__rt *rt, gort__p *p, gort__g *g) {
 static void gort__stack_trim(gort__rt *rt) {
     gort__g *list = NULL, *g;
     long n = 0;
+    uint64_t gen = GORT__LOAD(&rt->goid_gen);
+    if (gen != rt->trim_gen_seen) {
+        rt->trim_gen_seen = gen;
+        return;
+    }
     gort__lock(&rt->stk_lock);
-    if (rt->nstk_free <= GORT__HOT_MAX || rt->stk_gets != rt->stk_gets_seen) {
-        rt->stk_gets_seen = rt->stk_gets;
+    if (rt->nstk_free <= GORT__HOT_MAX) {
         gort__unlock(&rt->stk_lock);
         return;
     }
@@ -3125,6 +3116,7 @@ static void gort__ready(gort__g *g) {
 /* Switch from the running context to another. Both are Gs (g0 included).
    Returns when `from` is resumed, on whatever M resumes it. */
 static void gort__switch(gort__m *m, gort__g *from, gort__g *to) {
+    char *fa = (char *)__builtin_frame_address(0);
     gort__san_switch(m, from, to);
     if (from->guard == GORT__GUARD_CANARY && from != &m->g0 &&
         *(uint64_t *)(void *)from->stack_lo != GORT__CANARY) {
@@ -3133,11 +3125,11 @@ static void gort__switch(gort__m *m, gort__g *from, gort__g *to) {
     }
     /* A frame that jumped the guard (code built without
        -fstack-clash-protection, see >>stack) and is still live here. */
-    if (GORT__UNLIKELY((char *)__builtin_frame_address(0) < from->stack_lo) && from != &m->g0 &&
-        !from->is_thread) {
+    if (GORT__UNLIKELY(fa < from->stack_lo) && from != &m->g0 && !from->is_thread) {
         gort__overflow_report(from, (size_t)(from->stack_hi - from->stack_lo));
         abort();
     }
+    if (fa < from->sp_low) from->sp_low = fa;   /* how deep (gort__stack_put) */
     /* to was switched away from (its context is saved) and has not been
        resumed since: no other M runs it (gort__after_switch clears sp) */
     GORT_ASSERT(to->sp != NULL);
@@ -3157,6 +3149,7 @@ static void gort__execute(gort__m *m, gort__g *g, gort__g *from) {
         if (m->p->fairtick) m->p->fairtick--;
     }
     g->inherit = 0;
+    m->p->spawns = 0;
     __atomic_store_n(&g->last_m, m, __ATOMIC_RELAXED);
     gort__switch(m, from, g);
 }
@@ -3811,6 +3804,7 @@ static int gort__newproc(gort__rt *rt, void (*fn)(void *), void *arg, gort__g **
     gort__san_fiber_begin(g);
     g->fn = fn;
     g->arg = arg;
+    g->sp_low = g->stack_hi;
     g->waitstate = GORT__W_NONE;
     g->in_gort = 1;   /* until gort__g_main calls fn */
     g->handed = 0;
@@ -3834,11 +3828,17 @@ static int gort__newproc(gort__rt *rt, void (*fn)(void *), void *arg, gort__g **
         gort__runq_put(rt, p, g, 1);
         /* Back-pressure: a goroutine spawning in a loop would otherwise
            keep every child alive (a fresh stack each) until it blocks.
-           Once its P's queue is half full, let the queue run first: the
-           children that finish hand their stacks to the next ones. Go's
-           preemption gives the same effect; gort_go is a scheduling point
-           for that reason. */
-        if (m->curg && p->runqtail - GORT__LOAD(&p->runqhead) >= GORT__RUNQ / 2) {
+           After GORT__SPAWN_BURST spawns in one run it yields, and the
+           queue runs first: the children that finish hand their stacks
+           to the next ones. Go's preemption gives the same effect;
+           gort_go is a scheduling point for that reason. Counted per run,
+           not by the queue's length: a tree of goroutines that each spawn
+           a few (skynet) must go on depth-first through runnext, and a
+           parent sent to the queue's tail would let the oldest, largest
+           subtree start next (measured: 320k goroutines alive at once for
+           a 1M-leaf tree, against 76k without). */
+        if (m->curg && ++p->spawns >= GORT__SPAWN_BURST) {
+            p->spawns = 0;
             gort__wakep(rt);
             gort_yield();
             return 0;

@@ -131,13 +131,27 @@ static void a_pinger(void *arg)
     gort_wg_done(wg);
 }
 
+/* poll(2) for ms, as careful C code does: the hand-off's signal (or any
+   other) ends a poll early with EINTR, and the kernel does not restart it. */
+static int poll_ms(struct pollfd *pfd, int n, long ms)
+{
+    int64_t end = mono_ns() + ms * 1000000LL;
+    int rc;
+    for (;;) {
+        int64_t left = end - mono_ns();
+        rc = poll(pfd, (nfds_t)n, left > 0 ? (int)((left + 999999) / 1000000) : 0);
+        if (rc >= 0 || errno != EINTR)
+            return rc;
+    }
+}
+
 static void a_blocker(void *arg)
 {
     gort_wg *wg = (gort_wg *)arg;
     int i;
     STORE(&a_inside, 1);   /* maxprocs 1: nobody else runs until block_begin */
     gort_block_begin();
-    poll(NULL, 0, (int)a_poll_ms);
+    poll_ms(NULL, 0, a_poll_ms);
     for (i = 0; i < A_N; i++)
         a_snap[i] = LOAD(&a_prog[i]);
     gort_block_end();
@@ -163,7 +177,7 @@ static void b_blocker(void *arg)
     pfd.revents = 0;
     STORE(&b_inside, 1);
     gort_block_begin();
-    b_poll_rc = poll(&pfd, 1, HANG_MS);
+    b_poll_rc = poll_ms(&pfd, 1, HANG_MS);
     if (b_poll_rc == 1 && read(b_pipe[0], &c, 1) != 1)
         b_poll_rc = -2;
     gort_block_end();
