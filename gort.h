@@ -1945,13 +1945,7 @@ static inline void gort__setstatus_at(gort__g *g, uint32_t from, uint32_t to, co
    the lock by channels' non-blocking fast path (hence the atomic store). */
 static void gort__wake(gort__waiter *w);
 
-/* Wake a private list (linked by wake_next) that a waker took off its
-   queues under their lock; called with no lock held. Each next link is
-   read before the wake: a woken waiter's record lives on a stack that may
-   be gone at once. */
-static void gort__wake_list(gort__waiter *list) {
-    while (list) { gort__waiter *nx = list->wake_next; gort__wake(list); list = nx; }
-}
+static void gort__wake_list(gort__waiter *list);
 
 static void gort__wq_push(gort__wq *q, gort__waiter *w) {
     gort__waiter *t = (gort__waiter *)q->tail;
@@ -5050,6 +5044,13 @@ static int gort__install(gort__rt *rt) {
    objects (which outlive the runtime) do not point into freed stacks. */
 static void gort__abandon(gort__rt *rt) {
     gort__region *r;
+    int64_t live = GORT__LOAD(&rt->ngo_extra);
+    int i;
+    /* No goroutine left (every one counted its end): nothing is parked,
+       and the walk below would touch the top page of every segment ever
+       used, a page fault each for those sysmon gave back. */
+    for (i = 0; i < rt->nprocs; i++) live += __atomic_load_n(&rt->allp[i].ngo, __ATOMIC_ACQUIRE);
+    if (live == 0) return;
     for (r = rt->regions; r; r = r->next) {
         size_t i;
         for (i = 0; i < r->used; i++) {
@@ -5399,6 +5400,57 @@ static void gort__wake(gort__waiter *w) {
     gort__g *g = w->g;
     g->param = w;
     gort__ready(g);
+}
+
+/* Make a chain of goroutines (linked by schedlink, head to tail, n of
+   them, all of one runtime, already RUNNABLE) runnable in one publication:
+   one hold of the sched lock, one M woken at most. */
+static void gort__ready_batch(gort__g *head, gort__g *tail, long n) {
+    gort__rt *rt = head->rt;
+    gort__m *m = gort__getm();
+    if (m && m->p && m->rt == rt)
+        __atomic_store_n(&m->p->gorttick, m->p->gorttick + 1, __ATOMIC_RELAXED);   /* not a hog */
+    gort__lock(&rt->lock);
+    gort__globrunq_put_locked(rt, head, tail, n);
+    gort__unlock(&rt->lock);
+    gort__wakep_fenced(rt);
+}
+
+/* Wake a private list (linked by wake_next) that a waker took off its
+   queues under their lock; called with no lock held. Each next link is
+   read before the wake: a woken waiter's record lives on a stack that may
+   be gone at once. The first GORT__WAKE_DIRECT go the usual way (the
+   waker's runnext and queue, where they stay warm); a longer list (a
+   close or a broadcast with thousands waiting) goes to the global queue
+   in chains of GORT__WAKE_BATCH: one lock hold and one wake-up per chain
+   rather than per goroutine, and no pass over them to spill a full local
+   queue (each is on a page of its own, cold by then). */
+#define GORT__WAKE_DIRECT 64
+#define GORT__WAKE_BATCH  256
+static void gort__wake_list(gort__waiter *list) {
+    gort__g *head = NULL, *tail = NULL;
+    long n = 0, direct = 0;
+    while (list) {
+        gort__waiter *nx = list->wake_next;
+        gort__g *g = list->g;
+        if (direct < GORT__WAKE_DIRECT || g->is_thread || (head && g->rt != head->rt) ||
+            (g->rt->debug & GORT_DEBUG_MIGRATE)) {
+            direct++;
+            gort__wake(list);
+        } else {
+            g->param = list;
+            gort__setstatus(g, GORT__G_WAITING, GORT__G_RUNNABLE);
+            if (tail) tail->schedlink = g; else head = g;
+            tail = g;
+            if (++n == GORT__WAKE_BATCH) {
+                gort__ready_batch(head, tail, n);
+                head = tail = NULL;
+                n = 0;
+            }
+        }
+        list = nx;
+    }
+    if (n) gort__ready_batch(head, tail, n);
 }
 
 /* Blocks forever: the nil channel, select {}. */

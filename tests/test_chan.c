@@ -754,6 +754,10 @@ static void test_semaphore(void)
 
 /* ------------------------------------------------------------ close wakes */
 
+/* Enough waiters that a close readies most in chains through the global
+   queue (past gort's first 64, in chains of 256), not one at a time. */
+#define NCW 1000
+
 struct big { uint64_t a, b; };
 
 struct cw {
@@ -762,8 +766,8 @@ struct cw {
     int         use_select;
     int         data;      /* plain: written before close */
     gort_wg     wg;
-    int         rc[64];
-    struct big  got[64];
+    int         rc[NCW];
+    struct big  got[NCW];
     int         idx;       /* atomic: hands out slots */
 };
 
@@ -799,15 +803,15 @@ static void test_close_wakes_receivers(void)
         struct cw *w = (struct cw *)calloc(1, sizeof *w);
         w->c = gort_chan_make(sizeof(struct big), (size_t)cap);
         w->use_select = cap > 0;
-        gort_wg_add(&w->wg, 64);
-        for (i = 0; i < 64; i++)
+        gort_wg_add(&w->wg, NCW);
+        for (i = 0; i < NCW; i++)
             CHECK_EQ(gort_go(cw_receiver, w), 0);
-        CHECK(wait_for(&w->arrived, 64));
+        CHECK(wait_for(&w->arrived, NCW));
         gort_sleep(5 * MS);      /* most of them are parked by now */
         w->data = 42;
         CHECK_EQ(gort_chan_close(w->c), 0);
         gort_wg_wait(&w->wg);
-        for (i = 0; i < 64; i++) {
+        for (i = 0; i < NCW; i++) {
             CHECK_EQ(w->rc[i], 0);
             CHECK(w->got[i].a == 0 && w->got[i].b == 0);
         }
@@ -820,7 +824,7 @@ struct sw {
     gort_chan *c;
     int        arrived;
     gort_wg    wg;
-    int        rc[64];
+    int        rc[NCW];
     int        idx;
 };
 
@@ -853,14 +857,14 @@ static void test_close_wakes_senders(void)
         w->c = gort_chan_make(sizeof(int), (size_t)cap);
         for (i = 1; i <= cap; i++)
             CHECK_EQ(gort_chan_send(w->c, &i), 0);   /* full */
-        gort_wg_add(&w->wg, 64);
-        for (i = 0; i < 64; i++)
+        gort_wg_add(&w->wg, NCW);
+        for (i = 0; i < NCW; i++)
             CHECK_EQ(gort_go(sw_sender, w), 0);
-        CHECK(wait_for(&w->arrived, 64));
+        CHECK(wait_for(&w->arrived, NCW));
         gort_sleep(5 * MS);
         CHECK_EQ(gort_chan_close(w->c), 0);
         gort_wg_wait(&w->wg);
-        for (i = 0; i < 64; i++)
+        for (i = 0; i < NCW; i++)
             CHECK_EQ(w->rc[i], -EPIPE);
         /* exactly what was buffered before the close, then closed */
         for (i = 1; i <= cap; i++) {
