@@ -199,7 +199,12 @@ TABLE OF CONTENTS (grep for the anchor)
   Life of a goroutine. gort_go takes a segment from the P's cache (no
   system call), builds a first frame whose return address is the asm
   trampoline, and puts the G in the P's runnext slot (from a plain
-  thread: the global queue). An M runs it by switching to it. At a
+  thread: the global queue). A goroutine's GORT__SPAWN_BURST-th (128th)
+  gort_go in one run yields after the spawn: a spawning loop lets its
+  children run and hand their segments on, while a tree of goroutines
+  that spawn a few each goes on depth-first through runnext, as in Go
+  (skynet keeps under a tenth of its tree alive, tests/test_sched.c).
+  An M runs it by switching to it. At a
   blocking call the G parks: its state becomes
   WAITING, and gort switches directly to the next G of the P (or to the
   M's scheduler stack, g0, when there is none), and only then, from the
@@ -209,12 +214,16 @@ TABLE OF CONTENTS (grep for the anchor)
   if it runs on an M holding a P (a goroutine, or the scheduler running a
   timer), puts it in that P's runnext (locality: the partner runs next, on
   the same core). The exceptions go to the global queue: a waker that is a
-  plain thread or has no P, and every wake-up under GORT_DEBUG=migrate;
+  plain thread or has no P, every wake-up under GORT_DEBUG=migrate, and
+  the waiters past the first 64 of a close or broadcast (in chains of
+  256: one lock hold and one M woken per chain, gort__wake_list);
   the netpoller queues what it readies at the tail of the polling M's
   P's queue (the global queue when that M has no P, or when sysmon
   polls), and a goroutine back from a blocking call whose P was taken
   queues itself globally. When fn returns the G goes DEAD, the next
-  context returns its segment to the P's cache, and it is FREE.
+  context returns its segment to the P's cache (the pages more than 32 KiB
+  below its top first go back to the OS if its frames went that deep, as
+  seen at its switches), and it is FREE.
 
   What blocks what. A goroutine blocking in gort (channels, select, sync,
   sleep, gort I/O) parks only itself. A plain thread making the same calls
