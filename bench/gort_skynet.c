@@ -4,7 +4,8 @@
    inner goroutine sums its children's values from its own unbuffered
    channel and sends the sum up. The total must be size*(size-1)/2
    (499999500000 for a million); anything else fails loudly. Reports the
-   wall time in ms. */
+   wall time in ms and the peak RSS (VmHWM) in MiB: how many goroutines
+   the schedule keeps alive at once, a fresh stack page each. */
 #define GORT_IMPLEMENTATION
 #include "../gort.h"
 #include "bench.h"
@@ -73,5 +74,6 @@ int main(int argc, char **argv) {
         return 1;
     }
     bench_result("skynet", ms, "ms");
+    bench_result("skynet_rss", (double)bench_status_kib("VmHWM") / 1024.0, "MiB");
     return 0;
 }

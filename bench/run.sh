@@ -51,6 +51,8 @@
 #                channels at maxprocs 2; the sum must be 499999500000 (the
 #                program fails otherwise); ms / not feasible with threads /
 #                the canonical Go skynet.
+#                skynet_rss: its peak RSS (VmHWM) in MiB, which shows how
+#                many goroutines the schedule keeps alive at once.
 #  park_*        1M goroutines blocked receiving on one channel at maxprocs
 #                1: growth of VmRSS + VmPTE (/proc/self/status) per goroutine
 #                in KiB; ns per goroutine to spawn them until all are parked;
@@ -69,7 +71,10 @@
 #
 # Ratios are gort / other: below 1 is better for ns, ms and KiB, above 1 for
 # M/s and speedups. "target" is the goal for gort on this 2-core machine:
-# ok or MISS. "-" means no counterpart; "n/a" that the program did not
+# ok or MISS. The header gives the CPU model, the compiler and Go versions
+# and the load average before and after; bench/build/results.txt keeps the
+# table and bench/build/results.svg charts gort's speed relative to Go
+# (with gnuplot installed). "-" means no counterpart; "n/a" that the program did not
 # build; "FAIL" that it exited non-zero (its stderr is shown).
 set -u
 cd "$(dirname "$0")" || exit 2
@@ -127,25 +132,26 @@ fi
 # id;label;unit;target;max runs;gort command;pthreads command;Go command;key
 # A command is a program in build/ with its arguments; "go X" is gobench X;
 # "-" is none. target: le:N (gort <= N), ge:N (gort >= N), ge_go:F
-# (gort >= F x Go), "-". The fib_speedup row is derived (fib_p1 / fib_p2).
+# (gort >= F x Go), le_go:F (gort <= F x Go), "-". The fib_speedup row is derived (fib_p1 / fib_p2).
 ROWS=(
 "spawn_p1;spawn+exit 1M (1k at once), 1 P;ns/op;le:80;;gort_spawn 1 1000000 1000;pth_spawn;go spawn 1 1000000 1000;spawn"
 "spawn_p2;spawn+exit 1M (1k at once), 2 P;ns/op;le:80;;gort_spawn 2 1000000 1000;pth_spawn;go spawn 2 1000000 1000;spawn"
 "spawn10k_p1;spawn+exit 200k (10k at once), 1 P;ns/op;le:80;;gort_spawn 1 200000 10000;pth_spawn;go spawn 1 200000 10000;spawn"
 "spawn10k_p2;spawn+exit 200k (10k at once), 2 P;ns/op;le:80;;gort_spawn 2 200000 10000;pth_spawn;go spawn 2 200000 10000;spawn"
-"yield;yield between 2 goroutines, 1 P;ns/op;le:25;;gort_yield pair;pth_yield pair;go yield pair;yield"
+"yield;yield between 2 goroutines, 1 P;ns/op;le:12;;gort_yield pair;pth_yield pair;go yield pair;yield"
 "selfyield;self-yield, 1 goroutine, 1 P;ns/op;-;;gort_yield self;pth_yield self;go yield self;yield"
 "pingpong_p1;unbuffered ping-pong RTT, 1 P;ns/op;le:90;;gort_pingpong 1;pth_pingpong 1;go pingpong 1;pingpong"
-"pingpong_p2;unbuffered ping-pong RTT, 2 P;ns/op;-;;gort_pingpong 2;pth_pingpong 0;go pingpong 2;pingpong"
+"pingpong_p2;unbuffered ping-pong RTT, 2 P;ns/op;le_go:0.6;;gort_pingpong 2;pth_pingpong 0;go pingpong 2;pingpong"
 "buf_1p1c_p1;chan(1024) 1 prod 1 cons, 1 P;M/s;ge:60;;gort_bufchan 1 1 1;pth_bufchan 1 1 1;go bufchan 1 1 1;bufchan"
-"buf_1p1c_p2;chan(1024) 1 prod 1 cons, 2 P;M/s;ge:60;;gort_bufchan 2 1 1;pth_bufchan 0 1 1;go bufchan 2 1 1;bufchan"
+"buf_1p1c_p2;chan(1024) 1 prod 1 cons, 2 P;M/s;ge_go:1.5;;gort_bufchan 2 1 1;pth_bufchan 0 1 1;go bufchan 2 1 1;bufchan"
 "buf_4p4c_p2;chan(1024) 4 prod 4 cons, 2 P;M/s;ge_go:2;;gort_bufchan 2 4 4;pth_bufchan 0 4 4;go bufchan 2 4 4;bufchan"
 "select2;select recv over 2 chans, 1 P;ns/op;-;;gort_select 1 2;-;go select 1 2;select"
 "select4;select recv over 4 chans, 1 P;ns/op;-;;gort_select 1 4;-;go select 1 4;select"
 "skynet;skynet 1M goroutines, 2 P;ms;le:200;;gort_skynet 2;-;go skynet 2;skynet"
+"skynet_rss;skynet 1M goroutines, 2 P: peak RSS;MiB;le_go:1;;gort_skynet 2;-;go skynet 2;skynet_rss"
 "park_mem;1M parked: RSS+PTE (pth: 10k);KiB/op;le:4.6;3;gort_park 1;pth_park;go park 1;park_mem"
-"park_spawn;1M parked: spawn until parked;ns/op;-;3;gort_park 1;pth_park;go park 1;park_spawn"
-"park_release;1M parked: close, all finish;ns/op;-;3;gort_park 1;pth_park;go park 1;park_release"
+"park_spawn;1M parked: spawn until parked;ns/op;le_go:0.5;3;gort_park 1;pth_park;go park 1;park_spawn"
+"park_release;1M parked: close, all finish;ns/op;le_go:0.5;3;gort_park 1;pth_park;go park 1;park_release"
 "fib_p1;parallel fib(32), 1 P;ms;-;;gort_fib 1;-;go fib 1;fib"
 "fib_p2;parallel fib(32), 2 P;ms;-;;gort_fib 2;-;go fib 2;fib"
 "fib_speedup;parallel fib(32) speedup 2P/1P;x;-;;=fib_p1/fib_p2;=fib_p1/fib_p2;=fib_p1/fib_p2;-"
@@ -204,6 +210,7 @@ for row in "${ROWS[@]}"; do
     if [ -z "$ONLY" ] || [[ $id =~ $ONLY ]]; then nrows=$((nrows + 1)); fi
 done
 t_start=$(date +%s)
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)
 i=0
 for row in "${ROWS[@]}"; do
     IFS=';' read -r id label unit target maxruns c_gort c_pth c_go key <<<"$row"
@@ -246,6 +253,7 @@ for row in "${ROWS[@]}"; do
     ROWDONE+=("$id;$label;$unit;$target")
 done
 t_total=$(( $(date +%s) - t_start ))
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)
 
 # ---------------------------------------------------------------- table
 table() {
@@ -263,10 +271,12 @@ table() {
         op = t; sub(/:.*/, "", op); n = t; sub(/^[^:]*:/, "", n)
         if (op == "le") { s = "<=" n }
         else if (op == "ge") { s = ">=" n }
+        else if (op == "le_go") { s = "<=" n "x Go" }
         else { s = ">=" n "x Go" }
-        if (!isnum(g) || (op == "ge_go" && !isnum(go))) return s
+        if (!isnum(g) || (op ~ /_go$/ && !isnum(go))) return s
         if (op == "le") ok = g + 0 <= n + 0
         else if (op == "ge") ok = g + 0 >= n + 0
+        else if (op == "le_go") ok = g + 0 <= (n + 0) * (go + 0)
         else ok = g + 0 >= (n + 0) * (go + 0)
         return s (ok ? " ok" : " MISS")
     }
@@ -286,9 +296,51 @@ table() {
         print "higher for M/s and x). pthreads \"1 P\" = threads pinned to one CPU; park pthreads = 10k threads."
     }'
 }
+# The chart: gort's speed relative to Go on every row that has both (Go's
+# value over gort's for ns, ms, KiB and MiB; gort's over Go's for M/s and
+# x), on a log scale: above 1, gort is ahead. bench/build/results.svg.
+chart() {
+    local dat=$BUILD/chart.dat
+    if ! command -v gnuplot >/dev/null 2>&1; then
+        echo "chart: gnuplot not installed (apt-get install gnuplot-nox), no bench/$BUILD/results.svg"
+        return
+    fi
+    printf '%s\n' "${ROWDONE[@]}" | while IFS=';' read -r id label unit _; do
+        g=${VAL[$id,gort]} o=${VAL[$id,go]}
+        [[ $g =~ ^[0-9.e+-]+$ && $o =~ ^[0-9.e+-]+$ ]] || continue
+        awk -v id="$id" -v g="$g" -v o="$o" -v u="$unit" 'BEGIN {
+            if (g + 0 <= 0 || o + 0 <= 0) exit
+            r = (u == "M/s" || u == "x") ? g / o : o / g
+            printf "\"%s\" %.4f\n", id, r }'
+    done >"$dat"
+    if [ ! -s "$dat" ]; then echo "chart: no row has both gort and Go values"; return; fi
+    gnuplot -e "set terminal svg size 1000,480 dynamic background rgb 'white';
+        set output '$BUILD/results.svg';
+        set title 'gort vs Go: speed relative to Go (above 1: gort ahead; log scale)';
+        set logscale y 2; set yrange [0.03:64]; set grid ytics;
+        set style fill solid 0.6; set offsets 0.6, 0.6, 0, 0; set xtics rotate by -45 noenhanced;
+        set key off; set arrow from graph 0, first 1 to graph 1, first 1 nohead lw 2 lc rgb 'black';
+        plot '$dat' using 0:2:(\$0-0.35):(\$0+0.35):(1):2:xtic(1) with boxxyerror lc rgb '#3070b0'" 2>"$BUILD/chart.log" &&
+        echo "chart: bench/$BUILD/results.svg" ||
+        echo "chart: gnuplot failed (bench/$BUILD/chart.log)"
+}
+
+cpu_model() {
+    local m
+    m=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null)
+    [ -n "$m" ] || m=$(lscpu 2>/dev/null | awk -F': *' '/^Model name/ { print $2; exit }')
+    echo "${m:-unknown CPU}"
+}
+
 echo
-echo "gort benchmarks ($(nproc 2>/dev/null || echo ?) CPUs, $(uname -m), ${t_total}s)"
-{ table; [ -z "$GO_NOTE" ] || echo "$GO_NOTE"; } | tee "$BUILD/results.txt"
+{
+    echo "gort benchmarks ($(nproc 2>/dev/null || echo ?) CPUs, $(uname -m), ${t_total}s)"
+    echo "CPU: $(cpu_model); $CC: $($CC --version 2>/dev/null | head -n 1); Go: $([ "$HAVE_GO" = 1 ] && "${GO:-go}" version 2>/dev/null || echo none)"
+    echo "load average (1, 5, 15 min): before ${LOAD_BEFORE:-?}, after ${LOAD_AFTER:-?}"
+    table
+    [ -z "$GO_NOTE" ] || echo "$GO_NOTE"
+    chart
+} | tee "$BUILD/results.txt"
 [ "${BENCH_NET:-1}" = 0 ] || bash ./net.sh --only "$ONLY" || FAILURES=$((FAILURES + 1))   # network rows (net.sh; BENCH_QUICK is exported)
 if [ $FAILURES -gt 0 ]; then
     echo "run.sh: $FAILURES failure(s), see above" >&2

@@ -263,6 +263,7 @@ func benchSkynet() {
 		fail("skynet: sum %d, want %d", sum, want)
 	}
 	result("skynet", ms, "ms")
+	result("skynet_rss", float64(statusKiB("VmHWM"))/1024, "MiB")
 }
 
 // park: n goroutines blocked receiving on one channel; RSS+PTE growth.
