@@ -1826,7 +1826,7 @@ struct gort__rt {
     int        guard_mode;        /* best mode the probe found */
     long       mprot_budget;      /* mprotect guards left under max_map_count */
     long       map_max;           /* vm.max_map_count; 0 until mprotect guards are needed */
-    long       nguarded;          /* segments set up with a guard page */
+    long       nguarded;          /* atomic: segments set up with a guard page */
     int        guard_said;        /* said once that guards ran out */
     size_t     region_slots;
     int        stk_reported;      /* said once that no stack could be reserved */
@@ -2274,14 +2274,15 @@ static void gort__mprot_budget(gort__rt *rt) {
 /* A segment gets a canary although guards were chosen: say so, once. */
 static void gort__guard_lost(gort__rt *rt, const char *why) {
     char msg[600];
+    long nguarded = GORT__LOAD(&rt->nguarded);
     if (rt->guard_said) return;
     rt->guard_said = 1;
     snprintf(msg, sizeof msg,
              "%ld goroutine stacks have guard pages, later ones get canary checks (an overflow is found late, at "
              "the next switch) because %s; to guard them all, run Linux 6.13+ (MADV_GUARD_INSTALL needs no map "
              "entries) or raise vm.max_map_count (now %ld) by 2 per stack: %ld would guard %ld more",
-             rt->nguarded, why, rt->map_max, rt->map_max + 2 * (rt->nguarded > 1024 ? rt->nguarded : 1024),
-             rt->nguarded > 1024 ? rt->nguarded : 1024L);
+             nguarded, why, rt->map_max, rt->map_max + 2 * (nguarded > 1024 ? nguarded : 1024),
+             nguarded > 1024 ? nguarded : 1024L);
     gort__misuse(msg);
 }
 
@@ -2347,28 +2348,40 @@ static gort__region *gort__region_new(gort__rt *rt) {
 
 static void gort__canary_set(gort__g *g) { *(uint64_t *)(void *)g->stack_lo = GORT__CANARY; }
 
-/* Prepare a segment handed out for the first time (or after going cold). */
-static int gort__slot_setup(gort__rt *rt, char *slot, int guard) {
+/* Prepare a segment handed out for the first time (or after going cold).
+   Called without the stack lock: the slot is the caller's alone, and the
+   guard's system call and the first touch of the G's page (a page fault)
+   are the slow part of a spawn that needs a fresh segment; under the lock
+   they made every other P's spawn and exit wait (88% of skynet's futex
+   calls were on the stack lock). The budget of mprotect guards and the
+   guard_lost report are shared: the stack lock guards them, taken only on
+   those rare paths. */
+static void gort__slot_setup(gort__rt *rt, char *slot, int guard) {
     gort__g *g = gort__slot_g(rt, slot);
     if (!guard) {
-        const char *why = NULL;
-        guard = rt->guard_mode;
-        if (guard == GORT__GUARD_MADV && gort__os_guard(slot, rt->page, GORT__GUARD_MADV) != 0) {
-            guard = GORT__GUARD_MPROT;
-            if (!rt->map_max) gort__mprot_budget(rt);
-            why = "madvise(MADV_GUARD_INSTALL) failed";
-        }
-        if (guard == GORT__GUARD_MPROT) {
-            if (rt->mprot_budget > 0 && gort__os_guard(slot, rt->page, GORT__GUARD_MPROT) == 0) rt->mprot_budget--;
-            else {
+        guard = rt->guard_mode;   /* (set before the first goroutine) */
+        if (guard == GORT__GUARD_MADV && gort__os_guard(slot, rt->page, GORT__GUARD_MADV) == 0) {
+            GORT__ADD(&rt->nguarded, 1);
+        } else if (guard != GORT__GUARD_CANARY) {
+            const char *why = NULL;
+            gort__lock(&rt->stk_lock);
+            if (guard == GORT__GUARD_MADV) {
+                guard = GORT__GUARD_MPROT;
+                if (!rt->map_max) gort__mprot_budget(rt);
+                why = "madvise(MADV_GUARD_INSTALL) failed";
+            }
+            if (rt->mprot_budget > 0 && gort__os_guard(slot, rt->page, GORT__GUARD_MPROT) == 0) {
+                rt->mprot_budget--;
+                GORT__ADD(&rt->nguarded, 1);
+            } else {
                 if (rt->mprot_budget > 0) why = "mprotect failed (out of memory or map entries)";
                 else why = why ? "madvise(MADV_GUARD_INSTALL) failed and the vm.max_map_count budget is used up"
                                : "the vm.max_map_count budget for mprotect guards is used up";
                 guard = GORT__GUARD_CANARY;
+                gort__guard_lost(rt, why);
             }
+            gort__unlock(&rt->stk_lock);
         }
-        if (guard == GORT__GUARD_CANARY && rt->guard_mode != GORT__GUARD_CANARY) gort__guard_lost(rt, why);
-        else if (guard != GORT__GUARD_CANARY) rt->nguarded++;
     }
     memset(g, 0, offsetof(gort__g, hog_reported));
     __atomic_store_n(&g->hog_reported, 0, __ATOMIC_RELAXED);
@@ -2378,7 +2391,6 @@ static int gort__slot_setup(gort__rt *rt, char *slot, int guard) {
     g->stack_hi = (char *)g;
     if (guard == GORT__GUARD_CANARY) gort__canary_set(g);
     gort__san_stack_add(g);
-    return 0;
 }
 
 /* Move p's whole cache to the hot pool (p's owner, or the sched lock held
@@ -2470,8 +2482,8 @@ retry:
         if (!r || r->used == r->nslots) r = gort__region_new(rt);
         if (r) slot = r->base + rt->slot_size * r->used++;
     }
-    if (slot) gort__slot_setup(rt, slot, guard);
     gort__unlock(&rt->stk_lock);
+    if (slot) gort__slot_setup(rt, slot, guard);   /* ours alone now: outside the lock */
     if (!slot && !reclaimed) {
         reclaimed = 1;
         if (gort__stack_reclaim(rt, p)) goto retry;
