@@ -733,9 +733,8 @@ static int64_t gort__deadline(int64_t ns) {
    portable sections call only these functions.
 
    wait/wake   gort__os_wait, gort__os_wake: sleep on a 32-bit word (futex)
-   stacks      gort__os_reserve, gort__os_decommit, gort__os_release,
-               gort__os_madvise_many and the guard calls (mmap, madvise,
-               process_madvise, mprotect, getrandom, /proc)
+   stacks      gort__os_reserve, gort__os_decommit, gort__os_release and
+               the guard calls (mmap, madvise, mprotect, getrandom, /proc)
    CPUs        gort__os_ncpu (the affinity mask), gort__os_thread_clock,
                gort__os_thread_id, gort__os_thread_asleep (/proc),
                gort__os_shadow_stack (CET/GCS, which the switch cannot keep)
@@ -785,35 +784,6 @@ enum { GORT__GUARD_MADV = 1, GORT__GUARD_MPROT = 2, GORT__GUARD_CANARY = 3 };
 static int gort__os_guard(char *page, size_t len, int mode) {
     int r = mode == GORT__GUARD_MADV ? madvise(page, len, MADV_GUARD_INSTALL) : mprotect(page, len, PROT_NONE);
     return r == 0 ? 0 : -errno;
-}
-
-/* The same advice for many ranges of len bytes at once: one system call
-   for up to GORT__OS_MANY of them (process_madvise on the process itself,
-   PIDFD_SELF: Linux 6.13+ takes any advice there). advice is
-   GORT__GUARD_MADV (install guards) or 0 (make the pages resident and
-   written, MADV_POPULATE_WRITE: a fault per page costs 10-15 times as
-   much where page faults trap to a hypervisor, measured 16 us against
-   1.3 us). 0 when every range was done, else -errno: the caller does the
-   rest one page at a time. After a refusal (an older kernel, qemu-user,
-   Valgrind) it is not asked again. */
-#define GORT__OS_MANY 64
-static int gort__os_many_broken;   /* atomic: process-wide */
-static int gort__os_madvise_many(char *const *addr, int n, size_t len, int advice) {
-#if defined(SYS_process_madvise) && !defined(GORT_VALGRIND)
-    struct iovec iov[GORT__OS_MANY];
-    long r;
-    int i, adv = advice == GORT__GUARD_MADV ? MADV_GUARD_INSTALL : 23 /* MADV_POPULATE_WRITE */;
-    if (n > GORT__OS_MANY || __atomic_load_n(&gort__os_many_broken, __ATOMIC_RELAXED)) return -EINVAL;
-    for (i = 0; i < n; i++) { iov[i].iov_base = addr[i]; iov[i].iov_len = len; }
-    r = syscall(SYS_process_madvise, -10001 /* PIDFD_SELF_PROCESS */, iov, (size_t)n, adv, 0u);
-    if (r == (long)(len * (size_t)n)) return 0;
-    if (r < 0 && (errno == ENOSYS || errno == EINVAL || errno == EBADF || errno == EPERM))
-        __atomic_store_n(&gort__os_many_broken, 1, __ATOMIC_RELAXED);
-    return r < 0 ? -errno : -EAGAIN;
-#else
-    (void)addr; (void)n; (void)len; (void)advice;
-    return -ENOSYS;
-#endif
 }
 
 /* Does the guard at p (one page) really fault? The kernel is asked to
@@ -2158,13 +2128,7 @@ static inline void gort__san_stack_del(gort__g *g) {
    EFAULT, not as a signal.
 
    Segments are pooled (a per-P cache, then a global hot pool) with their
-   guard in place, so a spawn normally makes no system call. When both are
-   empty a P takes up to GORT__OS_MANY (64) segments that need setting up
-   at once (cold ones, then fresh ones) and prepares them with two system
-   calls in all (process_madvise: the fresh ones' guards, then every top
-   page made resident), not a guard call and a page fault each; where the
-   kernel refuses that (before Linux 6.13, qemu-user, Valgrind), one at a
-   time (gort__stack_get_many). A goroutine
+   guard in place, so a spawn normally makes no system call. A goroutine
    that ran deeper than GORT__SHRINK_KEEP gives the pages below that back
    when it ends; how deep it went is the lowest frame seen at its switches
    (nothing is read from the stack, which would fault in pages never
@@ -2485,60 +2449,6 @@ static int gort__stack_reclaim(gort__rt *rt, gort__p *self) {
     }
 }
 
-/* The hot pool is empty: take up to GORT__OS_MANY segments that need
-   setting up (cold ones first, then fresh ones from the newest region) in
-   one lock hold, and prepare them with two system calls in all rather
-   than a guard call and a page fault each: one installs the fresh ones'
-   guards, one makes every top page (the G and the first frames) resident.
-   The first is returned, the rest go to p's cache (past its capacity, to
-   the hot pool). Called with the stack lock held; returns with it
-   released. NULL when no segment can be had (then the caller reclaims
-   other Ps' caches). */
-static gort__g *gort__stack_get_many(gort__rt *rt, gort__p *p) {
-    char *slot[GORT__OS_MANY], *fresh[GORT__OS_MANY], *top[GORT__OS_MANY];
-    int guard[GORT__OS_MANY], n = 0, nf = 0, i;
-    gort__g *g;
-    while (n < GORT__OS_MANY && rt->ncold > 0) {
-        uintptr_t v = (uintptr_t)rt->stk_cold[--rt->ncold];
-        slot[n] = (char *)(v & ~(uintptr_t)3);
-        guard[n++] = (int)(v & 3);
-    }
-    if (n < GORT__OS_MANY) {
-        gort__region *r = rt->regions;
-        if (n == 0 && (!r || r->used == r->nslots)) r = gort__region_new(rt);
-        while (r && n < GORT__OS_MANY && r->used < r->nslots) {
-            slot[n] = r->base + rt->slot_size * r->used++;
-            guard[n++] = 0;
-        }
-    }
-    gort__unlock(&rt->stk_lock);
-    if (n == 0) return NULL;
-    for (i = 0; i < n; i++) {
-        if (!guard[i]) fresh[nf++] = slot[i];
-        top[i] = slot[i] + rt->slot_size - rt->page;
-    }
-    if (nf && rt->guard_mode == GORT__GUARD_MADV && gort__os_madvise_many(fresh, nf, rt->page, GORT__GUARD_MADV) == 0) {
-        GORT__ADD(&rt->nguarded, nf);
-        for (i = 0; i < n; i++)
-            if (!guard[i]) guard[i] = GORT__GUARD_MADV;
-    }
-    (void)gort__os_madvise_many(top, n, rt->page, 0);   /* else each faults in at its first touch */
-    for (i = 0; i < n; i++) gort__slot_setup(rt, slot[i], guard[i]);
-    /* slot[0] is returned; the rest, newest last, into the cache */
-    for (i = n - 1; i >= 1; i--) {
-        gort__g *x = gort__slot_g(rt, slot[i]);
-        if (p->ngfree < GORT__GCACHE) {
-            x->schedlink = p->gfree; p->gfree = x; p->ngfree++;
-        } else {
-            gort__lock(&rt->stk_lock);
-            x->schedlink = rt->stk_free; rt->stk_free = x; rt->nstk_free++;
-            gort__unlock(&rt->stk_lock);
-        }
-    }
-    g = gort__slot_g(rt, slot[0]);
-    return g;
-}
-
 /* A segment for a new goroutine, or NULL when none can be mapped. */
 static gort__g *gort__stack_get(gort__rt *rt, gort__p *p) {
     gort__g *g;
@@ -2563,23 +2473,17 @@ retry:
         gort__unlock(&rt->stk_lock);
         return g;
     }
-    if (p && !__atomic_load_n(&rt->stk_pressure, __ATOMIC_RELAXED) &&
-        !__atomic_load_n(&gort__os_many_broken, __ATOMIC_RELAXED)) {
-        g = gort__stack_get_many(rt, p);   /* unlocks */
-        if (g) return g;
+    if (rt->ncold > 0) {
+        uintptr_t v = (uintptr_t)rt->stk_cold[--rt->ncold];
+        slot = (char *)(v & ~(uintptr_t)3);
+        guard = (int)(v & 3);
     } else {
-        if (rt->ncold > 0) {
-            uintptr_t v = (uintptr_t)rt->stk_cold[--rt->ncold];
-            slot = (char *)(v & ~(uintptr_t)3);
-            guard = (int)(v & 3);
-        } else {
-            gort__region *r = rt->regions;
-            if (!r || r->used == r->nslots) r = gort__region_new(rt);
-            if (r) slot = r->base + rt->slot_size * r->used++;
-        }
-        gort__unlock(&rt->stk_lock);
-        if (slot) gort__slot_setup(rt, slot, guard);   /* ours alone now: outside the lock */
+        gort__region *r = rt->regions;
+        if (!r || r->used == r->nslots) r = gort__region_new(rt);
+        if (r) slot = r->base + rt->slot_size * r->used++;
     }
+    gort__unlock(&rt->stk_lock);
+    if (slot) gort__slot_setup(rt, slot, guard);   /* ours alone now: outside the lock */
     if (!slot && !reclaimed) {
         reclaimed = 1;
         if (gort__stack_reclaim(rt, p)) goto retry;
