@@ -5450,6 +5450,7 @@ static void gort__ready_batch(gort__g *head, gort__g *tail, long n) {
 #define GORT__WAKE_BATCH  256
 static void gort__wake_list(gort__waiter *list) {
     gort__g *head = NULL, *tail = NULL;
+    gort__p *p = gort__cur_p();   /* no switch in here: safe to keep */
     long n = 0, direct = 0;
     while (list) {
         gort__waiter *nx = list->wake_next;
@@ -5461,6 +5462,7 @@ static void gort__wake_list(gort__waiter *list) {
         } else {
             g->param = list;
             gort__setstatus(g, GORT__G_WAITING, GORT__G_RUNNABLE);
+            gort__progress(p);   /* not a hog, however long the list */
             if (tail) tail->schedlink = g; else head = g;
             tail = g;
             if (++n == GORT__WAKE_BATCH) {
