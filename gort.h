@@ -68,6 +68,7 @@ TABLE OF CONTENTS (grep for the anchor)
     >>select     select
     >>sync       WaitGroup, Mutex, RWMutex, Cond, Once
     >>io         read/write/accept/connect, block_begin/end
+    >>toolbox    timers, tickers, contexts, the semaphore, groups
     >>diag       dump, deadlock report, strerror
     >>license
 
@@ -157,8 +158,82 @@ TABLE OF CONTENTS (grep for the anchor)
     gort_now()                   monotonic ns
     gort_sleep(ns)               parks the goroutine (a plain thread sleeps)
     gort_after(ns)               channel of int64_t that receives gort_now()
-                                 once, ns from now; free it with gort_chan_free
-                                 after receiving
+                                 once, ns from now; gort_chan_free it when
+                                 done with it, received or not: that frees
+                                 its timer too (a pending one is disarmed)
+  Timers, tickers, delayed calls (one object type, gort_timer; NULL from a
+  constructor means no memory, no runtime, or bad input, with a line)
+    gort_timer_make(ns)          a timer: its channel (int64_t, gort_now() at
+                                 the fire) gets one value ns from now
+    gort_ticker_make(period)     a ticker: a value every period; a receiver
+                                 that is behind finds one, the rest are
+                                 dropped (period <= 0: NULL)
+    gort_after_func(ns, fn, arg) fn(arg) in a new goroutine ns from now
+                                 (if no goroutine can be made then, it is
+                                 tried again every millisecond); no channel
+    gort_go_after(ns, fn, arg)   the same, fire and forget: nothing to stop
+                                 or free; 0, -EINVAL, -ENOMEM, -ESRCH
+    gort_timer_chan(t)           its channel (NULL for a delayed call); it
+                                 has a buffer of one and belongs to t
+    gort_timer_stop(t)           1 if that stopped a fire that was due or
+                                 took away a value nobody had received, else
+                                 0; after it returns, no value from before
+                                 is ever received (Go 1.23's semantics)
+    gort_timer_reset(t, ns)      stop (same result), then fire ns from now
+                                 (a ticker: its period from now)
+    gort_ticker_reset(t, period) stop, then tick every period from now
+    gort_timer_free(t)           stop and free t and its channel (-EBUSY,
+                                 nothing done, while someone is blocked on
+                                 the channel); from a fire in flight too.
+                                 A timer still armed when gort_run returns
+                                 can be stopped and freed after it
+  Contexts (Go's context; a gort_ctx * of NULL is the background context:
+  never done, no deadline, no values)
+    gort_ctx_with_cancel(parent)            NULL on no memory
+    gort_ctx_with_deadline(parent, when)    when on gort_now()'s clock; the
+                                            earlier of it and the parent's
+    gort_ctx_with_timeout(parent, ns)       the deadline gort_now() + ns
+    gort_ctx_with_value(parent, key, val)   key: any unique address
+    gort_ctx_cancel(c)           cancel c and everything below it (once;
+                                 -ECANCELED); -EINVAL for a value context
+    gort_ctx_free(c)             cancel and release the caller's reference
+                                 (Go's deferred cancel()); call it once per
+                                 with_* call, after the goroutines that use
+                                 c have returned (cancel, wait, free), or
+                                 give each its own reference to release
+    gort_ctx_retain/release(c)   one more reference / drop one; a context is
+                                 freed when its last reference is gone and
+                                 no child still holds it
+    gort_ctx_done(c)             channel closed when c ends (NULL, never
+                                 ready, for the background): a select case
+    gort_ctx_err(c)              0, -ECANCELED or -ETIMEDOUT
+    gort_ctx_deadline(c)         deadline, INT64_MAX if none
+    gort_ctx_value(c, key)       nearest value for key up the chain, or NULL
+    gort_chan_send_ctx(ch, &v, c), gort_chan_recv_ctx(ch, &v, c),
+    gort_select_ctx(cases, n, c), gort_sleep_ctx(ns, c),
+    gort_read_ctx/write_ctx(fd, buf, n, c), gort_accept_ctx(fd, a, l, c),
+    gort_connect_ctx(fd, a, l, c), gort_wait_fd_ctx(fd, ev, c):
+                                 the call, or gort_ctx_err(c) once c ends
+                                 first (a context that has ended fails them
+                                 at once); a send that fails so sends nothing
+  Semaphore (Go's x/sync/semaphore: weighted, FIFO)
+    gort_sem s = GORT_SEM_INIT(n), or gort_sem_init(&s, n)
+    gort_sem_acquire(&s, n, c)   0, or gort_ctx_err(c) (nothing held);
+                                 -EINVAL if n exceeds the size (Go's would
+                                 wait for c to end)
+    gort_sem_try_acquire(&s, n)  1 acquired, 0 not (also when others wait)
+    gort_sem_release(&s, n)      0; -EINVAL if more than held
+  Groups (Go's x/sync/errgroup)
+    gort_group_make(parent)      a group with its own context below parent
+    gort_group_ctx(g)            that context: cancelled by the first failure
+                                 and by gort_group_wait
+    gort_group_limit(g, n)       at most n running at once (n < 0: no
+                                 limit); -EBUSY while any runs
+    gort_group_go(g, fn, arg)    run int fn(arg) in a goroutine (waits for
+                                 room under the limit); 0, -ENOMEM, -EAGAIN
+    gort_group_try_go(g, fn, arg)  -EAGAIN at once if the limit is reached
+    gort_group_wait(g)           wait for all; the first non-zero result
+    gort_group_free(g)           after wait; -EBUSY while any runs
   Sync (all statically initialisable with the matching *_INIT)
     gort_wg_add/done/wait        WaitGroup
     gort_mutex_lock/trylock/unlock   mutex; a waiter that waited > 1 ms gets
@@ -320,8 +395,26 @@ TABLE OF CONTENTS (grep for the anchor)
   an order that is linearizable because a channel never reopens (see
   >>chan). The timer/poller handshake is argued at gort__timer_add.
 
+  Timers and contexts. gort_timer and a context's deadline are entries
+  in the same per-P timer heaps as sleeps and select timeouts (4-ary, so
+  a million pending timers cost their memory and a log-time insert or
+  removal each, nothing per tick). A timer's stop, reset and fire all
+  run under the timer's own lock, and a fire only acts if the timer's
+  generation has not changed since it was armed; stop and reset empty
+  the channel's buffer of one. Hence Go 1.23's guarantee: after stop or
+  reset returns, nothing from before it is received. A ticker that fires
+  late re-arms on its period's grid, skipping the ticks it missed. A
+  context is a node holding a reference on its parent; a cancellable
+  node is linked into its nearest cancellable ancestor's list of
+  children, and a cancel walks that tree with the lists as its work
+  list (no recursion), closing each node's done channel once. The _ctx
+  calls are a select of the call's own case (a channel, or the fd's
+  readiness) against the context's done channel, so they work the same
+  from goroutines and plain threads.
+
   Where to read more: >>sched (spinning, sleeping, the switch), >>stack
-  (segments, guards, shrinking), >>chan, >>select, >>netpoll, >>sysmon.
+  (segments, guards, shrinking), >>chan, >>select, >>netpoll, >>sysmon,
+  >>toolbox.
 
   The operating system is behind two sections. >>os-linux is everything
   gort asks of the kernel beyond POSIX threads, signals and read/write:
@@ -477,6 +570,49 @@ int64_t    gort_now(void);
 void       gort_sleep(int64_t ns);
 gort_chan *gort_after(int64_t ns);
 
+/* Timers, tickers and delayed calls (Go's time.Timer, time.Ticker,
+   time.AfterFunc). The object is private; one type serves all three. */
+typedef struct gort_timer gort_timer;
+gort_timer *gort_timer_make(int64_t ns);
+gort_timer *gort_ticker_make(int64_t period_ns);
+gort_timer *gort_after_func(int64_t ns, void (*fn)(void *arg), void *arg);
+int         gort_go_after(int64_t ns, void (*fn)(void *arg), void *arg);
+gort_chan  *gort_timer_chan(gort_timer *t);
+int         gort_timer_stop(gort_timer *t);
+int         gort_timer_reset(gort_timer *t, int64_t ns);
+int         gort_ticker_reset(gort_timer *t, int64_t period_ns);
+int         gort_timer_free(gort_timer *t);
+
+/* Contexts: cancellation, deadlines and values that flow down a tree of
+   goroutines (Go's context.Context). NULL means the background context,
+   never cancelled. */
+typedef struct gort_ctx gort_ctx;
+gort_ctx   *gort_ctx_background(void);
+gort_ctx   *gort_ctx_with_cancel(gort_ctx *parent);
+gort_ctx   *gort_ctx_with_deadline(gort_ctx *parent, int64_t deadline);
+gort_ctx   *gort_ctx_with_timeout(gort_ctx *parent, int64_t ns);
+gort_ctx   *gort_ctx_with_value(gort_ctx *parent, const void *key, void *value);
+int         gort_ctx_cancel(gort_ctx *ctx);
+int         gort_ctx_free(gort_ctx *ctx);
+gort_ctx   *gort_ctx_retain(gort_ctx *ctx);
+void        gort_ctx_release(gort_ctx *ctx);
+gort_chan  *gort_ctx_done(gort_ctx *ctx);
+int         gort_ctx_err(gort_ctx *ctx);
+int64_t     gort_ctx_deadline(gort_ctx *ctx);
+void       *gort_ctx_value(gort_ctx *ctx, const void *key);
+/* The blocking calls with a context: each returns what its plain form
+   returns, or gort_ctx_err(ctx) (-ECANCELED, -ETIMEDOUT) once ctx ends
+   first. */
+int     gort_chan_send_ctx(gort_chan *c, const void *elem, gort_ctx *ctx);
+int     gort_chan_recv_ctx(gort_chan *c, void *elem, gort_ctx *ctx);
+int     gort_select_ctx(gort_case *cases, int n, gort_ctx *ctx);
+int     gort_sleep_ctx(int64_t ns, gort_ctx *ctx);
+ssize_t gort_read_ctx(int fd, void *buf, size_t n, gort_ctx *ctx);
+ssize_t gort_write_ctx(int fd, const void *buf, size_t n, gort_ctx *ctx);
+int     gort_accept_ctx(int fd, struct sockaddr *addr, socklen_t *len, gort_ctx *ctx);
+int     gort_connect_ctx(int fd, const struct sockaddr *addr, socklen_t len, gort_ctx *ctx);
+int     gort_wait_fd_ctx(int fd, int events, gort_ctx *ctx);
+
 /* Sync. The fields are private; the structs are public so that these can
    live in static storage and in the user's own structs. */
 typedef struct gort__wq { void *head, *tail; } gort__wq;   /* waiter list */
@@ -526,6 +662,29 @@ void gort_cond_wait(gort_cond *cv, gort_mutex *m);
 void gort_cond_signal(gort_cond *cv);
 void gort_cond_broadcast(gort_cond *cv);
 void gort_once_do(gort_once *o, void (*fn)(void));
+
+/* A weighted semaphore with FIFO order (Go's x/sync/semaphore). */
+typedef struct gort_sem {
+    uint32_t lock;    /* guards everything below */
+    int64_t  size;    /* tokens in all */
+    int64_t  cur;     /* tokens held */
+    gort__wq waitq;   /* blocked acquirers, oldest first */
+} gort_sem;
+#define GORT_SEM_INIT(n) { 0, (n), 0, { 0, 0 } }
+int  gort_sem_init(gort_sem *s, int64_t n);
+int  gort_sem_acquire(gort_sem *s, int64_t n, gort_ctx *ctx);
+int  gort_sem_try_acquire(gort_sem *s, int64_t n);
+int  gort_sem_release(gort_sem *s, int64_t n);
+
+/* A group of goroutines working on one task (Go's x/sync/errgroup). */
+typedef struct gort_group gort_group;
+gort_group *gort_group_make(gort_ctx *parent);
+gort_ctx   *gort_group_ctx(gort_group *g);
+int         gort_group_limit(gort_group *g, int n);
+int         gort_group_go(gort_group *g, int (*fn)(void *arg), void *arg);
+int         gort_group_try_go(gort_group *g, int (*fn)(void *arg), void *arg);
+int         gort_group_wait(gort_group *g);
+int         gort_group_free(gort_group *g);
 
 /* I/O and blocking calls */
 enum { GORT_IN = 1, GORT_OUT = 4 };
@@ -4221,18 +4380,11 @@ void gort_sleep(int64_t ns) {
     gort__park_g(m, NULL, NULL, GORT__W_SLEEP, &t);
 }
 
-/* gort_after: a channel that gets the time once. The timer holds a
-   reference on the channel so freeing it early is safe. */
-typedef struct { gort__timer t; gort_chan *c; } gort__after_rec;
+/* Timers that belong to gort's own objects (gort_timer, contexts) are in
+   >>toolbox; a runtime that stops with one of them armed hands it back
+   there (gort__timer_drop). */
+static void gort__timer_drop(gort__timer *t);
 static void gort__chan_unref(gort_chan *c);
-static void gort__after_fire(gort__g *g, uint64_t seq, void *arg) {
-    gort__after_rec *a = (gort__after_rec *)arg;
-    int64_t now = gort__nanotime();
-    (void)g; (void)seq;
-    gort_chan_try_send(a->c, &now);
-    gort__chan_unref(a->c);
-    free(a);
-}
 
 /* ---------------------------------------------------------------- >>netpoll
    One epoll instance per runtime. An fd is registered, edge-triggered, for
@@ -4934,16 +5086,6 @@ static void gort__cfg_warn(const gort__cfg *c, const gort__cfg_in *in) {
                         "guard=mprotect, guard=canary and handoff, separated by commas\n", c->bad_debug_len, c->bad_debug);
 }
 
-/* A gort_after timer still armed when its runtime stops owns its record
-   and a reference on its channel. */
-static void gort__after_drop(gort__timer *t) {
-    if (t->fn == gort__after_fire) {
-        gort__after_rec *a = (gort__after_rec *)t->arg;
-        gort__chan_unref(a->c);
-        free(a);
-    }
-}
-
 static void gort__abandon(gort__rt *rt);
 
 /* The last reference (the owner or the last M out) frees the runtime: no
@@ -4957,8 +5099,8 @@ static void gort__rt_free(gort__rt *rt) {
         gort__p *p = &rt->allp[i];
         gort__timer *t, *tn;
         int k;
-        for (k = 0; k < p->tlen; k++) gort__after_drop(p->theap[k]);
-        for (t = p->tovf; t; t = tn) { tn = t->onext; gort__after_drop(t); }
+        for (k = 0; k < p->tlen; k++) gort__timer_drop(p->theap[k]);
+        for (t = p->tovf; t; t = tn) { tn = t->onext; gort__timer_drop(t); }
         free(p->theap);
     }
     gort__stack_free_all(rt);
@@ -5335,7 +5477,8 @@ struct gort_chan {
     size_t    recvx;      /* lock */
     gort__wq  recvq;      /* lock */
     gort__wq  sendq;      /* lock */
-    uint32_t  refs;       /* atomic: the owner, plus a pending gort_after timer */
+    uint32_t  refs;       /* atomic: the owner, plus each select parked on it */
+    struct gort_timer *timer;   /* the gort_timer whose channel this is, or NULL */
     char     *buf;
 };
 
@@ -5386,10 +5529,13 @@ static void gort__chan_unref(gort_chan *c) {
     if (GORT__ADD(&c->refs, (uint32_t)-1) == 0) free(c);
 }
 
+static int gort__chan_free_timer(gort_chan *c);
+
 int gort_chan_free(gort_chan *c) {
     GORT__API();
     int busy;
     if (!c) return 0;
+    if (c->timer) return gort__chan_free_timer(c);
     gort__lock(&c->lock);
     busy = !gort__wq_empty(&c->recvq) || !gort__wq_empty(&c->sendq);
     gort__unlock(&c->lock);
@@ -5700,32 +5846,6 @@ int gort_chan_close(gort_chan *c) {
     gort__unlock(&c->lock);
     gort__wake_list(list);
     return 0;
-}
-
-gort_chan *gort_after(int64_t ns) {
-    GORT__API();
-    gort__rt *rt = gort__cur_rt();
-    gort__m *m = gort__getm();
-    gort__after_rec *a;
-    gort_chan *c;
-    if (!rt) {
-        gort__misuse("gort_after: no runtime is running; start one with gort_run() or gort_start() first");
-        return NULL;
-    }
-    c = gort_chan_make(sizeof(int64_t), 1);
-    a = (gort__after_rec *)gort__calloc(1, sizeof *a);
-    if (!c || !a) { free(c); free(a); return NULL; }
-    GORT__ADD(&c->refs, 1);
-    a->c = c;
-    a->t.when = gort__deadline(ns);
-    a->t.fn = gort__after_fire;
-    a->t.arg = a;
-    gort__timer_add(rt, m && m->rt == rt ? m->p : NULL, &a->t);
-    if (m && m->rt == rt && m->curg) gort__progress(m->p);   /* not a hog */
-    /* From outside the runtime's threads (background mode) there may be no
-       M at all yet, so no poller to run the timer: start one. */
-    if (!(m && m->rt == rt) && !__atomic_load_n(&rt->polling, __ATOMIC_SEQ_CST)) gort__wakep(rt);
-    return c;
 }
 
 /* ---------------------------------------------------------------- >>select
@@ -6874,6 +6994,984 @@ void gort_block_end(void) {
     gort__m *m = gort__getm();
     if (!m || !m->curg) return;
     gort__syscall_exit(m, 0);
+}
+
+/* ---------------------------------------------------------------- >>toolbox
+   Timers, contexts, the semaphore and the group: Go's time, context and
+   x/sync, built on the channels, the timer heaps and select.
+
+   gort_timer. One object for the three kinds: a timer (one value on its
+   channel), a ticker (a value every period; a receiver that is behind
+   finds at most one, as in Go, the others are dropped) and a delayed call
+   (a goroutine that runs fn). Its heap entry (>>timer) is armed in the
+   heap of the caller's P. Stop and reset have Go 1.23's semantics: under
+   the timer's lock they bump its generation, take the entry out of its
+   heap and empty the channel; a fire runs under the same lock and does
+   nothing unless its generation is current. So after stop or reset
+   returns, no value from before it is ever received: it was either taken
+   before (the receive happened first) or it is gone. The channel has a
+   buffer of one, which holds the value of a fire that nobody waited for
+   (gort_chan_cap says 1; Go's says 0).
+   Lifetime: holds counts the heap entry and the fires running; the
+   object is freed when its owner has freed it and holds is 0, so a fire
+   that an M took out of the heap just before gort_timer_free never
+   touches freed memory. gort_after is a timer whose channel is the
+   handle: gort_chan_free on it frees the timer too, armed or not. */
+enum { GORT__TM_TIMER = 0, GORT__TM_TICKER, GORT__TM_FUNC, GORT__TM_AFTER };
+
+struct gort_timer {
+    gort__timer t;            /* the heap entry; t.seq is the generation it was armed with */
+    uint32_t    lock;         /* guards the fields below and the arming of t */
+    int         kind;
+    int         armed;        /* a fire of the current generation is due */
+    int         holds;        /* heap entry + fires running */
+    int         freed;        /* the owner let go: the last hold frees */
+    uint64_t    gen;
+    int64_t     period;       /* tickers */
+    gort_chan  *c;            /* timers and tickers; NULL for a delayed call */
+    void      (*fn)(void *);  /* delayed call */
+    void       *arg;
+};
+
+static void gort__tm_fire(gort__g *g, uint64_t seq, void *arg);
+
+/* Arm t to fire at when (t->lock held). The heap of the caller's P, or
+   P 0 from a plain thread, which also makes sure some M will look. */
+static void gort__tm_arm(gort__rt *rt, gort_timer *t, int64_t when) {
+    gort__m *m = gort__getm();
+    int ours = m && m->rt == rt;
+    GORT_ASSERT(GORT__HELD(&t->lock) && __atomic_load_n(&t->t.p, __ATOMIC_RELAXED) == NULL);
+    t->t.when = when;
+    t->t.fn = gort__tm_fire;
+    t->t.arg = t;
+    t->t.seq = t->gen;
+    t->armed = 1;
+    t->holds++;
+    gort__timer_add(rt, ours ? m->p : NULL, &t->t);
+    if (ours && m->curg) gort__progress(m->p);   /* not a hog */
+    if (!ours && !__atomic_load_n(&rt->polling, __ATOMIC_SEQ_CST)) gort__wakep(rt);
+}
+
+/* Disarm t (t->lock held): 1 if a fire was due or a value was waiting
+   in the channel (Go's "Stop returns true"). */
+static int gort__tm_disarm(gort_timer *t) {
+    int pending = t->armed;
+    gort__m *m = gort__getm();
+    GORT_ASSERT(GORT__HELD(&t->lock));
+    if (m && m->curg) gort__progress(m->p);   /* a loop of stops is not a hog */
+    t->armed = 0;
+    t->gen++;
+    if (gort__timer_del(&t->t)) {
+        t->holds--;
+        GORT_ASSERT(t->holds >= 0);
+    }
+    if (t->c) {
+        int64_t stale;
+        if (gort_chan_try_recv(t->c, &stale) == 1) pending = 1;
+    }
+    return pending;
+}
+
+static void gort__tm_destroy(gort_timer *t) {
+    if (t->c) gort__chan_unref(t->c);
+    free(t);
+}
+
+/* The delayed call's goroutine: fn runs in it, so it may block. */
+static void gort__tm_func_main(void *arg) {
+    gort_timer *t = (gort_timer *)arg;
+    void (*fn)(void *) = t->fn;
+    void *fa = t->arg;
+    int dofree;
+    gort__lock(&t->lock);
+    t->holds--;
+    dofree = t->freed && t->holds == 0;
+    gort__unlock(&t->lock);
+    if (dofree) gort__tm_destroy(t);
+    fn(fa);
+}
+
+static void gort__tm_fire(gort__g *g, uint64_t seq, void *arg) {
+    gort_timer *t = (gort_timer *)arg;
+    gort__m *m = gort__getm();
+    int dofree;
+    (void)g;
+    gort__lock(&t->lock);
+    if (seq == t->gen && t->armed) {
+        int64_t now = gort__nanotime();
+        switch (t->kind) {
+        case GORT__TM_TICKER: {
+            int64_t next = t->t.when + t->period;
+            if (next <= now)   /* behind: skip the ticks already missed */
+                next = t->t.when + t->period * (1 + (now - t->t.when) / t->period);
+            gort_chan_try_send(t->c, &now);   /* full: the receiver is behind; dropped */
+            gort__tm_arm(m->rt, t, next);
+            break;
+        }
+        case GORT__TM_FUNC:
+            /* the goroutine holds t until it has read fn and arg */
+            t->armed = 0;
+            t->holds++;
+            if (gort__newproc(m->rt, gort__tm_func_main, t, NULL) != 0) {
+                /* no stack now: try again in a millisecond */
+                t->holds--;
+                gort__tm_arm(m->rt, t, now + 1000000);
+            }
+            break;
+        default:
+            t->armed = 0;
+            gort_chan_try_send(t->c, &now);   /* the buffer is empty: stop and reset drain it */
+            break;
+        }
+    }
+    t->holds--;
+    GORT_ASSERT(t->holds >= 0);
+    dofree = t->freed && t->holds == 0;
+    gort__unlock(&t->lock);
+    if (dofree) gort__tm_destroy(t);
+}
+
+/* gort_stop with t armed: the heap goes away, and t with it if its
+   owner already let go. */
+static void gort__tm_drop(gort_timer *t) {
+    int dofree;
+    gort__lock(&t->lock);
+    __atomic_store_n(&t->t.p, (gort__p *)NULL, __ATOMIC_RELAXED);
+    t->armed = 0;
+    t->holds--;
+    dofree = t->freed && t->holds == 0;
+    gort__unlock(&t->lock);
+    if (dofree) gort__tm_destroy(t);
+}
+
+static gort__rt *gort__tm_rt(const char *call) {
+    gort__rt *rt = gort__cur_rt();
+    if (!rt || GORT__LOAD(&rt->stopping)) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "%s: no runtime is running; start one with gort_run() or gort_start() first", call);
+        gort__misuse(msg);
+        return NULL;
+    }
+    return rt;
+}
+
+static gort_timer *gort__tm_make(const char *call, int kind, int64_t ns, int64_t period,
+                                 void (*fn)(void *), void *arg) {
+    gort__rt *rt = gort__tm_rt(call);
+    gort_timer *t;
+    if (!rt) return NULL;
+    t = (gort_timer *)gort__calloc(1, sizeof *t);
+    if (!t) return NULL;
+    t->kind = kind;
+    t->period = period;
+    t->fn = fn;
+    t->arg = arg;
+    if (kind != GORT__TM_FUNC) {
+        t->c = gort_chan_make(sizeof(int64_t), 1);
+        if (!t->c) { free(t); return NULL; }
+        t->c->timer = t;
+    }
+    gort__lock(&t->lock);
+    gort__tm_arm(rt, t, gort__deadline(ns));
+    gort__unlock(&t->lock);
+    return t;
+}
+
+gort_timer *gort_timer_make(int64_t ns) {
+    GORT__API();
+    return gort__tm_make("gort_timer_make", GORT__TM_TIMER, ns, 0, NULL, NULL);
+}
+
+gort_timer *gort_ticker_make(int64_t period_ns) {
+    GORT__API();
+    if (period_ns <= 0) {
+        gort__misuse("gort_ticker_make: the period must be positive");
+        return NULL;
+    }
+    return gort__tm_make("gort_ticker_make", GORT__TM_TICKER, period_ns, period_ns, NULL, NULL);
+}
+
+gort_timer *gort_after_func(int64_t ns, void (*fn)(void *arg), void *arg) {
+    GORT__API();
+    if (!fn) {
+        gort__misuse("gort_after_func: fn is NULL");
+        return NULL;
+    }
+    return gort__tm_make("gort_after_func", GORT__TM_FUNC, ns, 0, fn, arg);
+}
+
+/* A delayed call nobody will stop: its owner lets go at once, so the
+   last hold (the goroutine, once it has read fn) frees it. */
+int gort_go_after(int64_t ns, void (*fn)(void *arg), void *arg) {
+    GORT__API();
+    gort_timer *t;
+    int dofree;
+    if (!fn) {
+        gort__misuse("gort_go_after: fn is NULL");
+        return -EINVAL;
+    }
+    if (!gort__tm_rt("gort_go_after")) return -ESRCH;
+    if (!(t = gort__tm_make("gort_go_after", GORT__TM_FUNC, ns, 0, fn, arg))) return -ENOMEM;
+    gort__lock(&t->lock);
+    t->freed = 1;
+    dofree = t->holds == 0;
+    gort__unlock(&t->lock);
+    if (dofree) gort__tm_destroy(t);
+    return 0;
+}
+
+gort_chan *gort_after(int64_t ns) {
+    GORT__API();
+    gort_timer *t = gort__tm_make("gort_after", GORT__TM_AFTER, ns, 0, NULL, NULL);
+    return t ? t->c : NULL;
+}
+
+gort_chan *gort_timer_chan(gort_timer *t) { return t ? t->c : NULL; }
+
+/* gort_chan_free of a timer's channel: gort_after's frees its timer (armed
+   or not); a gort_timer's channel is freed with the timer. */
+static int gort__chan_free_timer(gort_chan *c) {
+    if (c->timer->kind != GORT__TM_AFTER) {
+        gort__misuse("gort_chan_free: this channel belongs to a gort_timer; free the timer with gort_timer_free");
+        return -EINVAL;
+    }
+    return gort_timer_free(c->timer);
+}
+
+int gort_timer_stop(gort_timer *t) {
+    GORT__API();
+    int pending;
+    if (!t) return -EINVAL;
+    gort__lock(&t->lock);
+    pending = gort__tm_disarm(t);
+    gort__unlock(&t->lock);
+    return pending;
+}
+
+static int gort__tm_reset(gort_timer *t, int64_t ns, int64_t period, const char *call) {
+    gort__rt *rt;
+    int pending;
+    if (!t) return -EINVAL;
+    if (!(rt = gort__tm_rt(call))) return -ESRCH;
+    gort__lock(&t->lock);
+    pending = gort__tm_disarm(t);
+    if (period > 0) t->period = period;
+    gort__tm_arm(rt, t, gort__deadline(ns));
+    gort__unlock(&t->lock);
+    return pending;
+}
+
+int gort_timer_reset(gort_timer *t, int64_t ns) {
+    GORT__API();
+    if (t && t->kind == GORT__TM_TICKER) return gort__tm_reset(t, t->period, 0, "gort_timer_reset");
+    return gort__tm_reset(t, ns, 0, "gort_timer_reset");
+}
+
+int gort_ticker_reset(gort_timer *t, int64_t period_ns) {
+    GORT__API();
+    if (t && t->kind != GORT__TM_TICKER) {
+        gort__misuse("gort_ticker_reset: not a ticker (use gort_timer_reset)");
+        return -EINVAL;
+    }
+    if (period_ns <= 0) {
+        gort__misuse("gort_ticker_reset: the period must be positive");
+        return -EINVAL;
+    }
+    return gort__tm_reset(t, period_ns, period_ns, "gort_ticker_reset");
+}
+
+int gort_timer_free(gort_timer *t) {
+    GORT__API();
+    int dofree, busy = 0;
+    if (!t) return 0;
+    gort__lock(&t->lock);
+    if (t->c) {
+        gort__lock(&t->c->lock);
+        busy = !gort__wq_empty(&t->c->recvq) || !gort__wq_empty(&t->c->sendq);
+        gort__unlock(&t->c->lock);
+    }
+    if (busy) {
+        gort__unlock(&t->lock);
+        gort__misuse("gort_timer_free: goroutines or threads are still blocked on its channel; stop it and let them leave first");
+        return -EBUSY;
+    }
+    gort__tm_disarm(t);
+    GORT_ASSERT(!t->freed);
+    t->freed = 1;
+    dofree = t->holds == 0;
+    gort__unlock(&t->lock);
+    if (dofree) gort__tm_destroy(t);
+    return 0;
+}
+
+/* gort_ctx. A tree: each node holds a reference on its parent, and a
+   cancellable node is linked into the children list of its nearest
+   cancellable ancestor (value nodes only carry a key and a value; they
+   share the cancellation of the node above them). Cancelling a node sets
+   its err under its lock, takes its children list and closes its done
+   channel, then does the same for each child, with the children lists as
+   the work list (no recursion: a deep chain does not grow the stack).
+   So a cancel reaches every descendant once, in time linear in their
+   number, and a child created under a cancelled parent starts cancelled.
+   A child whose last reference goes unlinks itself from that list; a
+   cancel racing with it skips a child whose count already reached 0.
+   A deadline is a timer entry in the node; the armed entry holds a
+   reference, given back by whoever disarms it (the cancel that takes it
+   out of the heap, or the fire). */
+enum { GORT__CTX_BACKGROUND = 0, GORT__CTX_CANCEL, GORT__CTX_VALUE };
+
+struct gort_ctx {
+    uint32_t    lock;       /* guards err, kids, the kid links of the children, tarmed */
+    uint32_t    refs;       /* atomic */
+    int         err;        /* atomic read; 0 until cancelled */
+    int         kind;
+    gort_ctx   *parent;     /* referenced; NULL for the background */
+    gort_ctx   *owner;      /* the cancellable node whose err and done this one
+                               has (itself, or for a value node the one above) */
+    gort_ctx   *kids;       /* children linked here (this node's lock) */
+    gort_ctx   *knext, *kprev;   /* links in owner-of-parent's kids (its lock) */
+    int         linked;     /* in that list (its lock) */
+    gort_chan  *done;       /* closed at cancel */
+    int64_t     deadline;   /* INT64_MAX: none */
+    gort__timer t;          /* the deadline's heap entry */
+    int         tarmed;     /* t is armed and holds a reference (lock) */
+    const void *key;        /* value nodes */
+    void       *value;
+};
+
+static gort_ctx gort__ctx_bg = { 0, 1, 0, GORT__CTX_BACKGROUND, NULL, &gort__ctx_bg, NULL,
+                                 NULL, NULL, 0, NULL, INT64_MAX,
+                                 { 0, NULL, NULL, 0, NULL, NULL, 0, NULL }, 0, NULL, NULL };
+
+gort_ctx *gort_ctx_background(void) { return &gort__ctx_bg; }
+
+static gort_ctx *gort__ctx(gort_ctx *c) { return c ? c : &gort__ctx_bg; }
+
+static void gort__ctx_progress(void) {
+    gort__m *m = gort__getm();
+    if (m && m->curg) gort__progress(m->p);   /* a loop of these is not a hog */
+}
+
+gort_ctx *gort_ctx_retain(gort_ctx *ctx) {
+    ctx = gort__ctx(ctx);
+    if (ctx->kind != GORT__CTX_BACKGROUND) {
+        uint32_t n = GORT__ADD(&ctx->refs, 1);
+        GORT_ASSERT(n > 1);   /* the caller had a reference */
+    }
+    return ctx;
+}
+
+/* A reference for a cancel's work list, unless the last one is gone. */
+static int gort__ctx_try_retain(gort_ctx *c) {
+    uint32_t n = __atomic_load_n(&c->refs, __ATOMIC_RELAXED);
+    while (n > 0)
+        if (__atomic_compare_exchange_n(&c->refs, &n, n + 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) return 1;
+    return 0;
+}
+
+/* Take c out of its parent's children list (as Go's cancel does: a
+   long-lived parent does not collect cancelled or released children). */
+static void gort__ctx_unlink(gort_ctx *c) {
+    gort_ctx *a = c->parent ? c->parent->owner : NULL;
+    if (!a || a->kind == GORT__CTX_BACKGROUND) return;
+    gort__lock(&a->lock);
+    if (c->linked) {
+        if (c->kprev) c->kprev->knext = c->knext; else a->kids = c->knext;
+        if (c->knext) c->knext->kprev = c->kprev;
+        c->linked = 0;
+    }
+    gort__unlock(&a->lock);
+}
+
+void gort_ctx_release(gort_ctx *ctx) {
+    GORT__API();
+    gort_ctx *c = ctx;
+    gort__ctx_progress();
+    while (c && c->kind != GORT__CTX_BACKGROUND) {
+        gort_ctx *parent = c->parent;
+        uint32_t left = GORT__ADD(&c->refs, (uint32_t)-1);
+        GORT_ASSERT(left != (uint32_t)-1);   /* released more often than retained */
+        if (left) return;
+        /* Last reference: an armed deadline holds one, so none is armed. */
+        GORT_ASSERT(!c->tarmed);
+        if (c->kind == GORT__CTX_CANCEL) gort__ctx_unlink(c);
+        if (c->done && gort_chan_free(c->done) != 0) {
+            /* gort_chan_free said why: someone still waits on done. The
+               channel stays (leaked) rather than freed under them. */
+        }
+        free(c);
+        c = parent;
+    }
+}
+
+/* Mark c cancelled with err and detach its children (c->lock held).
+   Returns them, each with a reference taken, linked through knext; *tmr
+   says whether the deadline's entry was armed. 0 if c was already done. */
+static int gort__ctx_mark(gort_ctx *c, int err, gort_ctx **kids, int *tmr) {
+    gort_ctx *k, *next, *out = NULL;
+    GORT_ASSERT(GORT__HELD(&c->lock) && c->kind == GORT__CTX_CANCEL && err < 0);
+    *kids = NULL; *tmr = 0;
+    if (c->err) return 0;
+    __atomic_store_n(&c->err, err, __ATOMIC_RELEASE);
+    for (k = c->kids; k; k = next) {
+        next = k->knext;
+        k->linked = 0;
+        k->kprev = NULL;
+        if (gort__ctx_try_retain(k)) { k->knext = out; out = k; }
+    }
+    c->kids = NULL;
+    *kids = out;
+    *tmr = c->tarmed;
+    c->tarmed = 0;
+    return 1;
+}
+
+/* Cancel c and every descendant with err. The caller holds a reference
+   on c; the children's references are given back here. */
+static void gort__ctx_cancel(gort_ctx *c, int err) {
+    gort_ctx *work = NULL, *kids, *k;
+    int tmr, first = 1;
+    gort__ctx_unlink(c);
+    while (c) {
+        gort__lock(&c->lock);
+        if (gort__ctx_mark(c, err, &kids, &tmr)) {
+            gort__unlock(&c->lock);
+            while (kids) { k = kids; kids = k->knext; k->knext = work; work = k; }
+            if (tmr && gort__timer_del(&c->t)) gort_ctx_release(c);   /* the entry's reference: c keeps ours */
+            gort_chan_close(c->done);
+        } else {
+            gort__unlock(&c->lock);
+        }
+        if (!first) gort_ctx_release(c);
+        first = 0;
+        c = work;
+        if (c) work = c->knext;
+        gort__ctx_progress();   /* a big tree is work, not a hog */
+    }
+}
+
+static void gort__ctx_fire(gort__g *g, uint64_t seq, void *arg) {
+    gort_ctx *c = (gort_ctx *)arg;
+    int mine;
+    (void)g; (void)seq;
+    gort__lock(&c->lock);
+    mine = c->tarmed;
+    c->tarmed = 0;
+    gort__unlock(&c->lock);
+    if (mine) gort__ctx_cancel(c, -ETIMEDOUT);
+    gort_ctx_release(c);   /* the entry's reference */
+}
+
+static void gort__ctx_drop(gort_ctx *c) {
+    int mine;
+    gort__lock(&c->lock);
+    __atomic_store_n(&c->t.p, (gort__p *)NULL, __ATOMIC_RELAXED);
+    mine = c->tarmed;
+    c->tarmed = 0;
+    gort__unlock(&c->lock);
+    if (mine) gort_ctx_release(c);
+}
+
+static gort_ctx *gort__ctx_new(gort_ctx *parent, int kind) {
+    gort_ctx *c = (gort_ctx *)gort__calloc(1, sizeof *c);
+    gort__ctx_progress();
+    if (!c) return NULL;
+    parent = gort__ctx(parent);
+    c->refs = 1;
+    c->kind = kind;
+    c->parent = gort_ctx_retain(parent);
+    c->deadline = parent->owner->deadline;
+    c->owner = kind == GORT__CTX_CANCEL ? c : parent->owner;
+    return c;
+}
+
+gort_ctx *gort_ctx_with_deadline(gort_ctx *parent, int64_t deadline) {
+    GORT__API();
+    gort_ctx *c, *a;
+    int err = 0;
+    gort__rt *rt = NULL;
+    if (deadline < INT64_MAX && deadline < gort__ctx(parent)->owner->deadline &&
+        deadline > gort__nanotime() && !(rt = gort__tm_rt("gort_ctx_with_deadline")))
+        return NULL;   /* a timer is needed, and no runtime runs one */
+    c = gort__ctx_new(parent, GORT__CTX_CANCEL);
+    if (!c) return NULL;
+    c->done = gort_chan_make(0, 0);
+    if (!c->done) { gort_ctx_release(c); return NULL; }
+    a = c->parent->owner;
+    if (a->kind != GORT__CTX_BACKGROUND) {
+        gort__lock(&a->lock);
+        err = a->err;
+        if (!err) {
+            c->knext = a->kids;
+            if (a->kids) a->kids->kprev = c;
+            a->kids = c;
+            c->linked = 1;
+        }
+        gort__unlock(&a->lock);
+    }
+    if (err) {
+        gort__ctx_cancel(c, err);
+    } else if (deadline < c->deadline) {
+        c->deadline = deadline;
+        if (deadline <= gort__nanotime()) {
+            gort__ctx_cancel(c, -ETIMEDOUT);
+        } else {
+            gort__m *m = gort__getm();
+            int ours = m && m->rt == rt;
+            gort__lock(&c->lock);
+            if (!c->err) {
+                GORT__ADD(&c->refs, 1);   /* the entry's */
+                c->tarmed = 1;
+                c->t.when = deadline;
+                c->t.fn = gort__ctx_fire;
+                c->t.arg = c;
+                gort__timer_add(rt, ours ? m->p : NULL, &c->t);
+                if (!ours && !__atomic_load_n(&rt->polling, __ATOMIC_SEQ_CST)) gort__wakep(rt);
+            }
+            gort__unlock(&c->lock);
+        }
+    }
+    return c;
+}
+
+gort_ctx *gort_ctx_with_cancel(gort_ctx *parent) {
+    GORT__API();
+    return gort_ctx_with_deadline(parent, INT64_MAX);
+}
+
+gort_ctx *gort_ctx_with_timeout(gort_ctx *parent, int64_t ns) {
+    GORT__API();
+    return gort_ctx_with_deadline(parent, ns < 0 ? gort__nanotime() : gort__deadline(ns));
+}
+
+gort_ctx *gort_ctx_with_value(gort_ctx *parent, const void *key, void *value) {
+    GORT__API();
+    gort_ctx *c;
+    if (!key) {
+        gort__misuse("gort_ctx_with_value: the key is NULL (use the address of a static object)");
+        return NULL;
+    }
+    c = gort__ctx_new(parent, GORT__CTX_VALUE);
+    if (!c) return NULL;
+    c->key = key;
+    c->value = value;
+    return c;
+}
+
+int gort_ctx_cancel(gort_ctx *ctx) {
+    GORT__API();
+    if (!ctx || ctx->kind != GORT__CTX_CANCEL) {
+        gort__misuse("gort_ctx_cancel: not a context made by gort_ctx_with_cancel, _deadline or _timeout");
+        return -EINVAL;
+    }
+    gort__ctx_cancel(ctx, -ECANCELED);
+    return 0;
+}
+
+int gort_ctx_free(gort_ctx *ctx) {
+    GORT__API();
+    if (!ctx || ctx->kind == GORT__CTX_BACKGROUND) return 0;
+    if (ctx->kind == GORT__CTX_CANCEL) gort__ctx_cancel(ctx, -ECANCELED);
+    gort_ctx_release(ctx);
+    return 0;
+}
+
+gort_chan *gort_ctx_done(gort_ctx *ctx) { return gort__ctx(ctx)->owner->done; }
+int gort_ctx_err(gort_ctx *ctx) { return __atomic_load_n(&gort__ctx(ctx)->owner->err, __ATOMIC_ACQUIRE); }
+int64_t gort_ctx_deadline(gort_ctx *ctx) { return gort__ctx(ctx)->owner->deadline; }
+
+void *gort_ctx_value(gort_ctx *ctx, const void *key) {
+    gort_ctx *c;
+    for (c = ctx; c; c = c->parent)
+        if (c->kind == GORT__CTX_VALUE && c->key == key) return c->value;
+    return NULL;
+}
+
+static void gort__timer_drop(gort__timer *t) {
+    if (t->fn == gort__tm_fire) gort__tm_drop((gort_timer *)t->arg);
+    else if (t->fn == gort__ctx_fire) gort__ctx_drop((gort_ctx *)t->arg);
+}
+
+/* The context forms of the blocking calls: the call's own case beside a
+   receive on the context's done channel, in one select. The background
+   context's done is NULL, a case that is never ready. A context already
+   ended wins before anything else is tried, so a loop that checks
+   nothing else still stops. */
+#define GORT__CTX_CASES 16
+
+int gort_select_ctx(gort_case *cases, int n, gort_ctx *ctx) {
+    GORT__API();
+    gort_case local[GORT__CTX_CASES + 1], *cs = local;
+    gort_chan *done = gort_ctx_done(ctx);
+    int r, err;
+    if (n < 0 || (n > 0 && !cases)) return -EINVAL;
+    if ((err = gort_ctx_err(ctx)) != 0) return err;
+    if (!done) return gort_select(cases, n, -1);
+    if (n >= GORT__CTX_CASES) {
+        cs = (gort_case *)malloc(((size_t)n + 1) * sizeof *cs);
+        if (!cs) return -ENOMEM;
+    }
+    if (n) memcpy(cs, cases, (size_t)n * sizeof *cs);
+    memset(&cs[n], 0, sizeof cs[n]);
+    cs[n].chan = done;
+    cs[n].op = GORT_RECV;
+    r = gort_select(cs, n + 1, -1);
+    if (r >= 0 && r < n) cases[r].ok = cs[r].ok;
+    if (cs != local) free(cs);
+    if (r == n) return gort_ctx_err(ctx);
+    return r;
+}
+
+int gort_chan_send_ctx(gort_chan *c, const void *elem, gort_ctx *ctx) {
+    GORT__API();
+    gort_case cs;
+    int r;
+    memset(&cs, 0, sizeof cs);
+    cs.chan = c; cs.op = GORT_SEND; cs.elem = (void *)(uintptr_t)elem;
+    r = gort_select_ctx(&cs, 1, ctx);
+    if (r == 0) return cs.ok ? 0 : -EPIPE;
+    return r;
+}
+
+int gort_chan_recv_ctx(gort_chan *c, void *elem, gort_ctx *ctx) {
+    GORT__API();
+    gort_case cs;
+    int r;
+    memset(&cs, 0, sizeof cs);
+    cs.chan = c; cs.op = GORT_RECV; cs.elem = elem;
+    r = gort_select_ctx(&cs, 1, ctx);
+    if (r == 0) return cs.ok;
+    return r;
+}
+
+int gort_sleep_ctx(int64_t ns, gort_ctx *ctx) {
+    GORT__API();
+    int64_t until = gort__deadline(ns);
+    gort_chan *done = gort_ctx_done(ctx);
+    int err;
+    if ((err = gort_ctx_err(ctx)) != 0) return err;
+    if (!done) { gort_sleep(ns); return 0; }
+    for (;;) {
+        int64_t left = until - gort__nanotime();
+        gort_case cs;
+        int r;
+        if (left <= 0) return 0;
+        memset(&cs, 0, sizeof cs);
+        cs.chan = done; cs.op = GORT_RECV;
+        r = gort_select(&cs, 1, left);
+        if (r == 0) return gort_ctx_err(ctx);
+        if (r == -ETIMEDOUT) return 0;
+        if (r < 0) return r;
+    }
+}
+
+/* Wait until fd has one of events or ctx ends. */
+int gort_wait_fd_ctx(int fd, int events, gort_ctx *ctx) {
+    GORT__API();
+    gort_case cs[2];
+    int nc = 0, r, err;
+    if ((err = gort_ctx_err(ctx)) != 0) return err;
+    if (!(events & (GORT_IN | GORT_OUT))) return -EINVAL;
+    if (fd < 0) return -EBADF;
+    r = gort_wait_fd(fd, events, 0);   /* ready now? */
+    if (r != -ETIMEDOUT) return r;
+    memset(cs, 0, sizeof cs);
+    if (events & GORT_IN) { cs[nc].op = GORT_WAIT_IN; cs[nc].fd = fd; nc++; }
+    if (events & GORT_OUT) { cs[nc].op = GORT_WAIT_OUT; cs[nc].fd = fd; nc++; }
+    r = gort_select_ctx(cs, nc, ctx);
+    if (r < 0) return r;
+    if (!cs[r].ok) return -EBADF;   /* gort_close closed it */
+    return cs[r].op == GORT_WAIT_IN ? GORT_IN : GORT_OUT;
+}
+
+ssize_t gort_read_ctx(int fd, void *buf, size_t n, gort_ctx *ctx) {
+    GORT__API();
+    for (;;) {
+        ssize_t r;
+        int w, err;
+        if ((err = gort_ctx_err(ctx)) != 0) return err;
+        r = gort_read_timeout(fd, buf, n, 0);
+        if (r != -ETIMEDOUT) return r;
+        if ((w = gort_wait_fd_ctx(fd, GORT_IN, ctx)) < 0) return w;
+    }
+}
+
+ssize_t gort_write_ctx(int fd, const void *buf, size_t n, gort_ctx *ctx) {
+    GORT__API();
+    for (;;) {
+        ssize_t r;
+        int w, err;
+        if ((err = gort_ctx_err(ctx)) != 0) return err;
+        r = gort_write_timeout(fd, buf, n, 0);
+        if (r != -ETIMEDOUT) return r;
+        if ((w = gort_wait_fd_ctx(fd, GORT_OUT, ctx)) < 0) return w;
+    }
+}
+
+int gort_accept_ctx(int fd, struct sockaddr *addr, socklen_t *len, gort_ctx *ctx) {
+    GORT__API();
+    for (;;) {
+        int r, w, err;
+        if ((err = gort_ctx_err(ctx)) != 0) return err;
+        r = gort_accept_timeout(fd, addr, len, 0);
+        if (r != -ETIMEDOUT) return r;
+        if ((w = gort_wait_fd_ctx(fd, GORT_IN, ctx)) < 0) return w;
+    }
+}
+
+int gort_connect_ctx(int fd, const struct sockaddr *addr, socklen_t len, gort_ctx *ctx) {
+    GORT__API();
+    int r, err;
+    if ((err = gort_ctx_err(ctx)) != 0) return err;
+    r = gort_connect_timeout(fd, addr, len, 0);
+    while (r == -ETIMEDOUT) {   /* under way */
+        int soerr = 0;
+        socklen_t sl = sizeof soerr;
+        struct sockaddr_storage ss;
+        socklen_t l = sizeof ss;
+        if ((r = gort_wait_fd_ctx(fd, GORT_OUT, ctx)) < 0) return r;
+        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0) return -errno;
+        if (soerr) return -soerr;
+        if (getpeername(fd, (struct sockaddr *)&ss, &l) == 0) return 0;
+        if (errno != ENOTCONN) return -errno;
+        r = -ETIMEDOUT;   /* woken early: not connected yet */
+    }
+    return r;
+}
+
+/* gort_sem: Go's weighted semaphore. Strict FIFO: a large request at the
+   head of the queue is not passed by smaller ones behind it (no
+   starvation), and an acquire that would fit still queues behind
+   earlier waiters. A waiter owns an unbuffered channel on which the
+   releaser that grants it closes; it selects on that and its context's
+   done channel. If both happen at once, it gives the tokens back and
+   reports the context's end, as Go's does. */
+typedef struct gort__semw {
+    struct gort__semw *next, *prev;
+    int64_t    n;
+    gort_chan *ready;   /* closed once granted */
+    int        granted; /* the semaphore's lock */
+} gort__semw;
+
+int gort_sem_init(gort_sem *s, int64_t n) {
+    if (!s || n < 0) return -EINVAL;
+    memset(s, 0, sizeof *s);
+    s->size = n;
+    return 0;
+}
+
+/* Grant what fits from the head of the queue (s->lock held). */
+static gort__semw *gort__sem_grant(gort_sem *s) {
+    gort__semw *out = NULL, *w;
+    while ((w = (gort__semw *)s->waitq.head) && s->size - s->cur >= w->n) {
+        s->cur += w->n;
+        s->waitq.head = w->next;
+        if (w->next) w->next->prev = NULL; else s->waitq.tail = NULL;
+        w->granted = 1;
+        w->next = out;   /* now ours: closed after the unlock */
+        out = w;
+    }
+    return out;
+}
+
+static void gort__sem_wake(gort__semw *list) {
+    while (list) {
+        gort__semw *w = list;
+        gort_chan *c = w->ready;
+        list = w->next;
+        gort_chan_close(c);   /* w may be gone once this returns */
+    }
+}
+
+int gort_sem_try_acquire(gort_sem *s, int64_t n) {
+    GORT__API();
+    int ok;
+    if (!s || n < 0) return -EINVAL;
+    gort__lock(&s->lock);
+    ok = s->size - s->cur >= n && !s->waitq.head;
+    if (ok) s->cur += n;
+    gort__unlock(&s->lock);
+    return ok;
+}
+
+int gort_sem_acquire(gort_sem *s, int64_t n, gort_ctx *ctx) {
+    GORT__API();
+    gort__semw w;
+    int err, r;
+    if (!s || n < 0) return -EINVAL;
+    if (n > s->size) {
+        gort__misuse("gort_sem_acquire: asks for more than the semaphore's size; it could never succeed");
+        return -EINVAL;
+    }
+    if ((err = gort_ctx_err(ctx)) != 0) return err;
+    gort__lock(&s->lock);
+    if (s->size - s->cur >= n && !s->waitq.head) {
+        s->cur += n;
+        gort__unlock(&s->lock);
+        return 0;
+    }
+    gort__unlock(&s->lock);
+    memset(&w, 0, sizeof w);
+    w.n = n;
+    if (!(w.ready = gort_chan_make(0, 0))) return -ENOMEM;
+    gort__lock(&s->lock);
+    if (s->size - s->cur >= n && !s->waitq.head) {   /* freed meanwhile */
+        s->cur += n;
+        gort__unlock(&s->lock);
+        gort_chan_free(w.ready);
+        return 0;
+    }
+    w.prev = (gort__semw *)s->waitq.tail;
+    if (w.prev) w.prev->next = &w; else s->waitq.head = &w;
+    s->waitq.tail = &w;
+    gort__unlock(&s->lock);
+    r = gort_chan_recv_ctx(w.ready, NULL, ctx);
+    if (r < 0) {
+        gort__semw *wake = NULL;
+        gort__lock(&s->lock);
+        if (w.granted) {
+            /* granted as the context ended: give the tokens back */
+            s->cur -= n;
+        } else {
+            if (w.prev) w.prev->next = w.next; else s->waitq.head = w.next;
+            if (w.next) w.next->prev = w.prev; else s->waitq.tail = w.prev;
+        }
+        wake = gort__sem_grant(s);   /* leaving the head may let others in */
+        gort__unlock(&s->lock);
+        gort__sem_wake(wake);
+        if (w.granted) gort_chan_recv(w.ready, NULL);   /* the granter's close has happened */
+    }
+    gort_chan_free(w.ready);
+    return r < 0 ? r : 0;
+}
+
+int gort_sem_release(gort_sem *s, int64_t n) {
+    GORT__API();
+    gort__semw *wake;
+    if (!s || n < 0) return -EINVAL;
+    gort__lock(&s->lock);
+    if (n > s->cur) {
+        gort__unlock(&s->lock);
+        gort__misuse("gort_sem_release: releases more than is held");
+        return -EINVAL;
+    }
+    s->cur -= n;
+    wake = gort__sem_grant(s);
+    gort__unlock(&s->lock);
+    gort__sem_wake(wake);
+    return 0;
+}
+
+/* gort_group: Go's errgroup. Each goroutine's record carries its
+   function; the first non-zero result is kept and cancels the group's
+   context; the limit is a semaphore. */
+struct gort_group {
+    gort_ctx *ctx;
+    gort_wg   wg;
+    gort_sem  sem;
+    int       limited;
+    int       err;      /* atomic: the first non-zero result */
+    long      active;   /* atomic: started, not yet finished */
+};
+
+typedef struct { gort_group *g; int (*fn)(void *); void *arg; } gort__group_job;
+
+gort_group *gort_group_make(gort_ctx *parent) {
+    GORT__API();
+    gort_group *g = (gort_group *)gort__calloc(1, sizeof *g);
+    if (!g) return NULL;
+    if (!(g->ctx = gort_ctx_with_cancel(parent))) { free(g); return NULL; }
+    return g;
+}
+
+gort_ctx *gort_group_ctx(gort_group *g) { return g ? g->ctx : NULL; }
+
+int gort_group_limit(gort_group *g, int n) {
+    GORT__API();
+    if (!g) return -EINVAL;
+    if (GORT__LOAD(&g->active) != 0) {
+        gort__misuse("gort_group_limit: goroutines of the group are still running; set the limit before starting them");
+        return -EBUSY;
+    }
+    g->limited = n >= 0;
+    gort_sem_init(&g->sem, n < 0 ? 0 : n);
+    return 0;
+}
+
+static void gort__group_main(void *arg) {
+    gort__group_job j = *(gort__group_job *)arg;
+    int r, zero = 0;
+    free(arg);
+    r = j.fn(j.arg);
+    if (r != 0 && __atomic_compare_exchange_n(&j.g->err, &zero, r, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+        gort__ctx_cancel(j.g->ctx, -ECANCELED);
+    if (j.g->limited) gort_sem_release(&j.g->sem, 1);
+    GORT__ADD(&j.g->active, -1);
+    gort_wg_done(&j.g->wg);
+}
+
+static int gort__group_go(gort_group *g, int (*fn)(void *), void *arg, int block) {
+    gort__group_job *j;
+    int r;
+    if (!g || !fn) return -EINVAL;
+    if (g->limited) {
+        if (g->sem.size == 0) {
+            gort__misuse("gort_group_go: the group's limit is 0; it admits no goroutine");
+            return -EINVAL;
+        }
+        if (block) {
+            if ((r = gort_sem_acquire(&g->sem, 1, NULL)) != 0) return r;
+        } else if (gort_sem_try_acquire(&g->sem, 1) != 1) {
+            return -EAGAIN;
+        }
+    }
+    j = (gort__group_job *)gort__calloc(1, sizeof *j);
+    r = -ENOMEM;
+    if (j) {
+        j->g = g; j->fn = fn; j->arg = arg;
+        GORT__ADD(&g->active, 1);
+        gort_wg_add(&g->wg, 1);
+        if ((r = gort_go(gort__group_main, j)) == 0) return 0;
+        gort_wg_add(&g->wg, -1);
+        GORT__ADD(&g->active, -1);
+        free(j);
+    }
+    if (g->limited) gort_sem_release(&g->sem, 1);
+    return r;
+}
+
+int gort_group_go(gort_group *g, int (*fn)(void *arg), void *arg) {
+    GORT__API();
+    return gort__group_go(g, fn, arg, 1);
+}
+
+int gort_group_try_go(gort_group *g, int (*fn)(void *arg), void *arg) {
+    GORT__API();
+    return gort__group_go(g, fn, arg, 0);
+}
+
+int gort_group_wait(gort_group *g) {
+    GORT__API();
+    if (!g) return -EINVAL;
+    gort_wg_wait(&g->wg);
+    gort__ctx_cancel(g->ctx, -ECANCELED);
+    return __atomic_load_n(&g->err, __ATOMIC_ACQUIRE);
+}
+
+int gort_group_free(gort_group *g) {
+    GORT__API();
+    if (!g) return 0;
+    if (GORT__LOAD(&g->active) != 0) {
+        gort__misuse("gort_group_free: goroutines of the group are still running; gort_group_wait first");
+        return -EBUSY;
+    }
+    /* The last gort_wg_done may still be inside the wait group's lock
+       (a second waiter can see zero before it is out): let it leave. */
+    gort__lock(&g->wg.lock);
+    gort__unlock(&g->wg.lock);
+    gort_ctx_free(g->ctx);
+    free(g);
+    return 0;
 }
 
 /* ---------------------------------------------------------------- >>diag */
