@@ -3,8 +3,9 @@
  * What it shows: stages joined by bounded channels (a slow stage holds the
  * ones before it back), a fan-out of parallel DSP workers and their fan-in,
  * sequence numbers and reordering, a free-list channel that bounds memory,
- * a quit channel and gort_select for shutdown, a ticker built on
- * gort_select's timeout, WaitGroups and the "close when the last worker is
+ * a context that stops every stage (on Ctrl+C, on a deadline, or when the
+ * collector has what it wants) through the _ctx calls, a gort_ticker for
+ * progress reports, WaitGroups and the "close when the last worker is
  * done" idiom.
  *
  *     capture --raw--> dsp x W --pow--> decode x 2 --det--> collector
@@ -25,8 +26,14 @@
  * anywhere and their sequence numbers span less than POOL: a POOL-slot ring
  * reorders them.
  *
- * Usage: pipeline [blocks [seed [dsp_workers]]] [-v]
- * Exit status 0 only if every generated burst was decoded exactly.
+ * Ctrl+C (SIGINT) or -t ms (a deadline) stops the pipeline early: the
+ * handler writes a byte to a pipe, a goroutine reading it with
+ * gort_read_ctx cancels the context, and every stage returns; what was
+ * collected until then is checked (the bursts that ended before it).
+ *
+ * Usage: pipeline [blocks [seed [dsp_workers]]] [-t ms] [-v]
+ * Exit status 0 only if every burst it saw end was decoded exactly (all
+ * of them when it ran to the end).
  */
 #define GORT_IMPLEMENTATION
 #include "../gort.h"
@@ -34,6 +41,8 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <signal.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,7 +99,9 @@ static struct {
     gort_chan *raw;          /* block *: capture -> dsp */
     gort_chan *pow;          /* block *: dsp -> decode */
     gort_chan *det;          /* block *: decode -> collector */
-    gort_chan *quit;         /* no elements; closed by the collector */
+    gort_ctx  *ctx;          /* cancelled by the collector, Ctrl+C or the deadline */
+    int64_t    deadline_ms;  /* -t: 0 none */
+    int        sigpipe[2];   /* SIGINT's handler writes to [1] */
     gort_wg    all;          /* every goroutine but the collector */
     gort_wg    dsp_wg;       /* dsp workers; a closer closes pow after them */
     gort_wg    dec_wg;       /* decoders; a closer closes det after them */
@@ -121,20 +132,14 @@ static float gauss(uint64_t *s) {
 
 /* ---- stage helpers ------------------------------------------------------ */
 
-/* Send *b on c unless quit closes first. 1 sent, 0 quitting. */
+/* Send *b on c unless the context ends first. 1 sent, 0 stopping. */
 static int send_or_quit(gort_chan *c, block **b) {
-    gort_case cs[2];
-    cs[0].chan = c;       cs[0].op = GORT_SEND; cs[0].elem = b;    cs[0].ok = 0;
-    cs[1].chan = pl.quit; cs[1].op = GORT_RECV; cs[1].elem = NULL; cs[1].ok = 0;
-    return gort_select(cs, 2, -1) == 0 && cs[0].ok;
+    return gort_chan_send_ctx(c, b, pl.ctx) == 0;
 }
 
-/* Receive into *b from c unless quit closes first. 1 got one, 0 quitting. */
+/* Receive into *b from c unless the context ends first. 1 got one, 0 stopping. */
 static int recv_or_quit(gort_chan *c, block **b) {
-    gort_case cs[2];
-    cs[0].chan = c;       cs[0].op = GORT_RECV; cs[0].elem = b;    cs[0].ok = 0;
-    cs[1].chan = pl.quit; cs[1].op = GORT_RECV; cs[1].elem = NULL; cs[1].ok = 0;
-    return gort_select(cs, 2, -1) == 0 && cs[0].ok;
+    return gort_chan_recv_ctx(c, b, pl.ctx) == 1;
 }
 
 typedef struct closer_arg { gort_wg *wg; gort_chan *c; } closer_arg;
@@ -171,7 +176,7 @@ static void synth(block *b, long seq, uint64_t *rng, long *idx) {
     }
 }
 
-/* An endless source, like a radio: it stops only when quit closes. */
+/* An endless source, like a radio: it stops only when the context ends. */
 static void capture(void *arg) {
     uint64_t rng = pl.seed ^ 0x5DEECE66Dull;
     long idx[NCH];
@@ -232,23 +237,39 @@ static void decode(void *arg) {
     gort_wg_done(&pl.all);
 }
 
-/* ---- ticker: progress every 250 ms until quit --------------------------- */
+/* ---- ticker: progress every 250 ms until the context ends --------------- */
 
 static void ticker(void *arg) {
-    long    last = 0;
-    int64_t t_last = gort_now();
+    long        last = 0;
+    int64_t     t_last = gort_now(), t;
+    gort_timer *tk = gort_ticker_make(250 * 1000000LL);
     (void)arg;
-    for (;;) {
-        gort_case q;
-        long      n;
-        int64_t   t;
-        q.chan = pl.quit; q.op = GORT_RECV; q.elem = NULL; q.ok = 0;
-        if (gort_select(&q, 1, 250 * 1000000LL) != -ETIMEDOUT) break;  /* quit closed */
-        n = __atomic_load_n(&pl.consumed, __ATOMIC_RELAXED);
-        t = gort_now();
+    while (tk && gort_chan_recv_ctx(gort_timer_chan(tk), &t, pl.ctx) == 1) {
+        long n = __atomic_load_n(&pl.consumed, __ATOMIC_RELAXED);
         printf("  ... %ld blocks (%.0f blocks/s)\n", n, (double)(n - last) * 1e9 / (double)(t - t_last));
         last = n;
         t_last = t;
+    }
+    gort_timer_free(tk);
+    gort_wg_done(&pl.all);
+}
+
+/* ---- Ctrl+C: the handler writes a byte, this goroutine cancels ---------- */
+
+static void on_sigint(int sig) {
+    int saved = errno;   /* the handler runs on whatever thread SIGINT hit */
+    char c = (char)sig;
+    (void)!write(pl.sigpipe[1], &c, 1);
+    errno = saved;
+}
+
+static void interrupt_watch(void *arg) {
+    char c;
+    (void)arg;
+    /* ends with -ECANCELED or -ETIMEDOUT when the pipeline stops otherwise */
+    if (gort_read_ctx(pl.sigpipe[0], &c, 1, pl.ctx) == 1) {
+        printf("interrupt: stopping every stage\n");
+        gort_ctx_cancel(pl.ctx);
     }
     gort_wg_done(&pl.all);
 }
@@ -302,7 +323,7 @@ static void main_fn(void *arg) {
     burst  *gen = NULL, *found = NULL;
     long    ngen, nfound = 0, next = 0, reordered = 0, carrier_blocks = 0;
     long    open[NCH];
-    int     ok = 1;
+    int     ok = 1, stopped = 0;
     int64_t t0, t1;
     closer_arg dsp_closer, dec_closer;
     (void)arg;
@@ -326,8 +347,9 @@ static void main_fn(void *arg) {
     pl.raw     = gort_chan_make(sizeof(block *), QCAP);
     pl.pow     = gort_chan_make(sizeof(block *), QCAP);
     pl.det     = gort_chan_make(sizeof(block *), QCAP);
-    pl.quit    = gort_chan_make(0, 0);
-    if (!pl.free_ch || !pl.raw || !pl.pow || !pl.det || !pl.quit) {
+    pl.ctx     = pl.deadline_ms > 0 ? gort_ctx_with_timeout(NULL, pl.deadline_ms * 1000000LL)
+                                    : gort_ctx_with_cancel(NULL);
+    if (!pl.free_ch || !pl.raw || !pl.pow || !pl.det || !pl.ctx) {
         fprintf(stderr, "pipeline: cannot make channels\n");
         goto out;
     }
@@ -346,7 +368,7 @@ static void main_fn(void *arg) {
 
     /* start the stages */
     t0 = gort_now();
-    gort_wg_add(&pl.all, 1 + pl.ndsp + NDEC + 2 + 1);
+    gort_wg_add(&pl.all, 1 + pl.ndsp + NDEC + 2 + 1 + 1);
     gort_wg_add(&pl.dsp_wg, pl.ndsp);
     gort_wg_add(&pl.dec_wg, NDEC);
     dsp_closer.wg = &pl.dsp_wg; dsp_closer.c = pl.pow;
@@ -358,9 +380,10 @@ static void main_fn(void *arg) {
         if (!err) err = gort_go(closer, &dsp_closer);
         if (!err) err = gort_go(closer, &dec_closer);
         if (!err) err = gort_go(ticker, NULL);
+        if (!err) err = gort_go(interrupt_watch, NULL);
         if (err) {
             /* the goroutines started so far would wait forever; a real
-               program would close quit and unwind them */
+               program would cancel the context and unwind them */
             fprintf(stderr, "pipeline: gort_go: %s\n", gort_strerror(err));
             exit(1);
         }
@@ -369,7 +392,14 @@ static void main_fn(void *arg) {
     /* collect: reorder, join detections into bursts */
     while (next < pl.nblocks) {
         block *b;
-        if (gort_chan_recv(pl.det, &b) != 1) {
+        int r = gort_chan_recv_ctx(pl.det, &b, pl.ctx);
+        if (r < 0) {   /* Ctrl+C or the deadline */
+            stopped = r;
+            printf("stopped after %ld blocks: %s\n", next,
+                   r == -ETIMEDOUT ? "the deadline passed" : "cancelled");
+            break;
+        }
+        if (r != 1) {
             fprintf(stderr, "pipeline: det closed early at block %ld\n", next);
             ok = 0;
             break;
@@ -404,15 +434,23 @@ static void main_fn(void *arg) {
     }
     t1 = gort_now();
 
-    /* shut down: quit, drain what is in flight, wait for every goroutine */
-    gort_chan_close(pl.quit);
+    /* shut down: cancel, drain what is in flight, wait for every goroutine */
+    gort_ctx_cancel(pl.ctx);
     {
         block *b;
         while (gort_chan_recv(pl.det, &b) == 1) {}
     }
     gort_wg_wait(&pl.all);
 
-    for (int ch = 0; ch < NCH; ch++)   /* a burst still on at the last block */
+    /* Stopped early: check the bursts that ended before the stop (a burst
+       is closed at the first block after it, so it ended before next - 1). */
+    if (stopped) {
+        long k = 0;
+        for (long i = 0; i < ngen; i++)
+            if (gen[i].start + gen[i].len < next) gen[k++] = gen[i];
+        ngen = k;
+    }
+    for (int ch = 0; ch < NCH && !stopped; ch++)   /* a burst still on at the last block */
         if (open[ch] >= 0) {
             if (nfound <= ngen) {
                 found[nfound].start = open[ch];
@@ -454,13 +492,13 @@ static void main_fn(void *arg) {
         }
         if (nfound != ngen) printf("MISMATCH: decoded %ld bursts, generated %ld\n", nfound, ngen);
     }
-    if (carrier_blocks != pl.nblocks) {
-        printf("MISMATCH: carrier seen in %ld of %ld blocks\n", carrier_blocks, pl.nblocks);
+    if (carrier_blocks != next) {
+        printf("MISMATCH: carrier seen in %ld of %ld blocks\n", carrier_blocks, next);
         ok = 0;
     }
     if (ok) {
-        printf("OK: all %ld bursts on %d channels decoded exactly; carrier in %ld/%ld blocks\n",
-               ngen, NCH, carrier_blocks, pl.nblocks);
+        printf("OK: all %ld bursts on %d channels decoded exactly; carrier in %ld/%ld blocks%s\n",
+               ngen, NCH, carrier_blocks, next, stopped ? " (up to the stop)" : "");
         result = 0;
     } else {
         printf("FAILED\n");
@@ -471,7 +509,7 @@ out:
     if (pl.raw) gort_chan_free(pl.raw);
     if (pl.pow) gort_chan_free(pl.pow);
     if (pl.det) gort_chan_free(pl.det);
-    if (pl.quit) gort_chan_free(pl.quit);
+    gort_ctx_free(pl.ctx);
     for (int ch = 0; ch < NCH; ch++) free(pl.chb[ch]);
     free(pool);
     free(gen);
@@ -489,22 +527,31 @@ static int parse(const char *s, long lo, long hi, long *out) {
 }
 
 int main(int argc, char **argv) {
-    long v[3] = { 20000, 1, 4 };
+    long v[3] = { 20000, 1, 4 }, ms;
     int nv = 0, rc;
     static const long lo[3] = { 1, 0, 1 }, hi[3] = { 100000000L, LONG_MAX, MAX_DSP };
+    struct sigaction sa;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-v") == 0) {
             pl.verbose = 1;
+        } else if (strcmp(argv[i], "-t") == 0 && i + 1 < argc && parse(argv[i + 1], 1, 86400000L, &ms)) {
+            pl.deadline_ms = ms;
+            i++;
         } else if (nv < 3 && parse(argv[i], lo[nv], hi[nv], &v[nv])) {
             nv++;
         } else {
-            fprintf(stderr, "usage: %s [blocks [seed [dsp_workers 1..%d]]] [-v]\n", argv[0], MAX_DSP);
+            fprintf(stderr, "usage: %s [blocks [seed [dsp_workers 1..%d]]] [-t ms] [-v]\n", argv[0], MAX_DSP);
             return 2;
         }
     }
     pl.nblocks = v[0];
     pl.seed = (uint64_t)v[1];
     pl.ndsp = (int)v[2];
+    if (pipe(pl.sigpipe) != 0) { perror("pipeline: pipe"); return 1; }
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGINT, &sa, NULL);
     rc = gort_run(main_fn, NULL);
     if (rc != 0) {
         fprintf(stderr, "pipeline: gort_run: %s\n", gort_strerror(rc));

@@ -22,7 +22,9 @@
 #                        matches its section markers (all, in order), and
 #                        the hello example in README.md and in gort.h is
 #                        examples/hello.c
-#   example-<name>       examples/<name>.c builds with gcc -O2 -Werror
+#   example-<name>       examples/<name>.c builds with gcc -O2 -Werror and
+#                        passes its own check (pipeline also when stopped
+#                        by a deadline and by SIGINT)
 #   gdb-x64, gdb-a64     tests/check_gdb.sh: gdb (aarch64: gdb-multiarch
 #                        against qemu-aarch64 -g) unwinds out of goroutines
 #                        and through every instruction of a context switch
@@ -144,11 +146,40 @@ check_api_defined() {
 }
 
 # example-<name>: examples/<name>.c compiles warning-free with gcc -O2
-# (linked with -lm, as `make examples` does)
+# (linked with -lm, as `make examples` does), then runs its own check
+# (each exits 0 only if its result checked out), under a 120 s timeout.
+example_run() {   # example_run NAME ARGS...: runs it, output to the log
+    local name=$1; shift
+    echo "+ $name $*" >>"$CLOG"
+    timeout 120 "$CDIR/$name" "$@" >>"$CLOG" 2>&1 || { echo "$name $* failed (exit $?)"; return 1; }
+}
 check_example() {
     need gcc gcc || return 1
     (cd "$ROOT" && set -x && gcc -O2 -Wall -Wextra -Wpedantic -Werror -pthread -fstack-clash-protection -rdynamic \
         -I"$ROOT" -o "$CDIR/$1" "examples/$1.c" -lm $LDL) >>"$CLOG" 2>&1 || { echo "see log"; return 1; }
+    case $1 in
+    hello)    example_run hello ;;
+    sieve)    example_run sieve 200 ;;
+    fib)      example_run fib 24 14 ;;
+    echo)     example_run echo --selftest 20 64 ;;
+    http)     example_run http --selftest ;;
+    fetch)    example_run fetch --selftest ;;
+    pipeline)
+        example_run pipeline 3000 || return 1
+        # a deadline stops it early; so does Ctrl+C (SIGINT)
+        example_run pipeline 2000000 1 4 -t 300 || return 1
+        grep -q "stopped after .* the deadline passed" "$CLOG" || { echo "pipeline -t: no deadline stop"; return 1; }
+        local pid rc
+        "$CDIR/pipeline" 2000000 >"$CDIR/pipeline.int" 2>&1 &
+        pid=$!
+        sleep 1
+        kill -INT "$pid"
+        wait "$pid"; rc=$?
+        cat "$CDIR/pipeline.int" >>"$CLOG"
+        [ "$rc" = 0 ] && grep -q "^interrupt: stopping" "$CDIR/pipeline.int" ||
+            { echo "pipeline: Ctrl+C did not stop it cleanly (exit $rc)"; return 1; } ;;
+    *)        example_run "$1" ;;
+    esac
 }
 
 # install-pkgconfig: make install into a temporary prefix (and DESTDIR),
