@@ -1982,6 +1982,7 @@ struct gort__rt {
     long       ncold_pending;     /* slots between the hot pool and the cold list */
     uint64_t   stk_gets;          /* segments taken from the hot pool (stack lock) */
     uint64_t   trim_gen_seen;     /* goid_gen at sysmon's last trim look (sysmon) */
+    long       trim_free_seen;    /* nstk_free then (sysmon, under stk_lock) */
     int        guard_mode;        /* best mode the probe found */
     long       mprot_budget;      /* mprotect guards left under max_map_count */
     long       map_max;           /* vm.max_map_count; 0 until mprotect guards are needed */
@@ -2716,7 +2717,8 @@ static void gort__stack_put(gort__rt *rt, gort__p *p, gort__g *g) {
 }
 
 /* Called by sysmon: when the hot pool holds more than GORT__HOT_MAX
-   segments and no goroutine was started since the last look (goid_gen,
+   segments, did not grow since the last look, and no goroutine was
+   started since then either (goid_gen,
    which the Ps take ids from in batches of 16, did not move: the Ps'
    caches serve most spawns without touching the pool, and a segment
    trimmed in the middle of a spawn storm is faulted back in at once),
@@ -2734,7 +2736,11 @@ static void gort__stack_trim(gort__rt *rt) {
         return;
     }
     gort__lock(&rt->stk_lock);
-    if (rt->nstk_free <= GORT__HOT_MAX) {
+    if (rt->nstk_free <= GORT__HOT_MAX || rt->nstk_free != rt->trim_free_seen) {
+        /* Below the floor, or still growing: goroutines are still exiting
+           (a wave of wake-ups ends a hundred thousand of them), and each
+           madvise now would interrupt them with a TLB flush. Later. */
+        rt->trim_free_seen = rt->nstk_free;
         gort__unlock(&rt->stk_lock);
         return;
     }
@@ -3105,7 +3111,7 @@ static void gort__after_switch(gort__g *self);
 static void gort__checkdead(gort__rt *rt);
 static gort__g *gort__netpoll(gort__rt *rt, int64_t deadline, int block);
 static void gort__netpoll_break(gort__rt *rt);
-static void gort__timers_run(gort__p *p, int64_t now);
+static void gort__timers_run(gort__p *p, int64_t now, int other);
 static void gort__timer_add(gort__rt *rt, gort__p *p, gort__timer *t);
 static void gort__inject(gort__rt *rt, gort__g *list);
 static int gort__timer_del(gort__timer *t);
@@ -3458,10 +3464,10 @@ static int gort__park(gort__g *g, void (*fn)(gort__g *, void *), void *arg, int 
    M asleep: whoever looks for work runs them. */
 static void gort__timers_run_all(gort__rt *rt, gort__p *p, int64_t now) {
     int i;
-    if (GORT__LOAD(&p->tnext) <= now) gort__timers_run(p, now);
+    if (GORT__LOAD(&p->tnext) <= now) gort__timers_run(p, now, 0);
     for (i = 0; i < rt->nprocs; i++) {
         gort__p *o = &rt->allp[i];
-        if (o != p && GORT__LOAD(&o->tnext) <= now) gort__timers_run(o, now);
+        if (o != p && GORT__LOAD(&o->tnext) <= now) gort__timers_run(o, now, 1);
     }
 }
 
@@ -4325,14 +4331,28 @@ static int gort__timer_del(gort__timer *t) {
     return removed;
 }
 
-static void gort__timers_run(gort__p *p, int64_t now) {
-    for (;;) {
+/* Run p's timers due by now, at most GORT__TIMER_BATCH of them: a heap
+   that has more due than the CPUs can fire (10,000 tickers of 1 ms on
+   two cores) must not keep the scheduler from running goroutines; the
+   rest fire at the next look, a switch later. With other = 1 (another
+   P's heap), a heap whose lock is taken is left to whoever holds it. */
+#define GORT__TIMER_BATCH 64
+static void gort__timers_run(gort__p *p, int64_t now, int other) {
+    int budget;
+    for (budget = GORT__TIMER_BATCH; budget > 0; budget--) {
         gort__timer *t;
         void (*fn)(gort__g *, uint64_t, void *);
         gort__g *g;
         uint64_t seq;
         void *arg;
-        gort__lock(&p->tlock);
+        if (other) {
+            uint32_t z = 0;
+            if (GORT__LOAD(&p->tlock) != 0 ||
+                !__atomic_compare_exchange_n(&p->tlock, &z, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+                return;
+        } else {
+            gort__lock(&p->tlock);
+        }
         if (p->tlen > 0 && p->theap[0]->when <= now) {
             t = p->theap[0];
             /* the root is the earliest: its first children are no earlier */
@@ -7374,11 +7394,15 @@ static int gort__ctx_try_retain(gort_ctx *c) {
 static void gort__ctx_unlink(gort_ctx *c) {
     gort_ctx *a = c->parent ? c->parent->owner : NULL;
     if (!a || a->kind == GORT__CTX_BACKGROUND) return;
+    /* Once out, never back in: a 0 read without the lock is final (a
+       parent's cancel takes out every child at once, and then they all
+       come here). */
+    if (!__atomic_load_n(&c->linked, __ATOMIC_ACQUIRE)) return;
     gort__lock(&a->lock);
     if (c->linked) {
         if (c->kprev) c->kprev->knext = c->knext; else a->kids = c->knext;
         if (c->knext) c->knext->kprev = c->kprev;
-        c->linked = 0;
+        __atomic_store_n(&c->linked, 0, __ATOMIC_RELEASE);
     }
     gort__unlock(&a->lock);
 }
@@ -7415,7 +7439,7 @@ static int gort__ctx_mark(gort_ctx *c, int err, gort_ctx **kids, int *tmr) {
     __atomic_store_n(&c->err, err, __ATOMIC_RELEASE);
     for (k = c->kids; k; k = next) {
         next = k->knext;
-        k->linked = 0;
+        __atomic_store_n(&k->linked, 0, __ATOMIC_RELEASE);
         k->kprev = NULL;
         if (gort__ctx_try_retain(k)) { k->knext = out; out = k; }
     }

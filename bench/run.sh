@@ -68,6 +68,17 @@
 #                lateness of a tick, ms, at maxprocs 1 and 2 (gort hands the
 #                other goroutines off after GORT_HANDOFF_MS) / no pthreads
 #                counterpart / Go (which preempts after 10 ms).
+#  timer_stop    1M timers made (an hour out, all pending at once), then
+#                each stopped (and freed) at maxprocs 1; ns per timer / - /
+#                time.NewTimer + Stop.
+#  tickers_*     k tickers of 1 ms, each read by its own goroutine that
+#                also selects on a context's done channel, for 1 s at
+#                maxprocs 2: process CPU time per tick received, and the
+#                share of the k x 1000 ticks that were received (10k tickers
+#                are more than two CPUs can serve, in Go too) / - / Go.
+#  ctx_cancel    100k goroutines at maxprocs 2, each blocked on the done
+#                channel of its own child of one root context; ms from the
+#                root's cancel until all have returned / - / Go.
 #
 # Ratios are gort / other: below 1 is better for ns, ms and KiB, above 1 for
 # M/s and speedups. "target" is the goal for gort on this 2-core machine:
@@ -157,6 +168,11 @@ ROWS=(
 "fib_speedup;parallel fib(32) speedup 2P/1P;x;-;;=fib_p1/fib_p2;=fib_p1/fib_p2;=fib_p1/fib_p2;-"
 "ticker_p1;1 ms ticker beside a computing goroutine, 1 P: worst;ms;le:30;;gort_ticker 1;-;go ticker 1;ticker_worst"
 "ticker_p2;1 ms ticker beside 2 computing goroutines, 2 P: worst;ms;le:30;;gort_ticker 2;-;go ticker 2;ticker_worst"
+"timer_stop;timer make+stop (1M pending), 1 P;ns/op;le_go:1;;gort_toolbox timer;-;go toolbox timer;timer_stop"
+"tickers_1k;1k tickers of 1 ms, 2 P: CPU per tick;ns/op;le_go:1;;gort_toolbox ticker 1000;-;go toolbox ticker 1000;ticker_cpu"
+"tickers_10k;10k tickers of 1 ms, 2 P: CPU per tick;ns/op;le_go:1;;gort_toolbox ticker 10000;-;go toolbox ticker 10000;ticker_cpu"
+"tickers_10k_recv;10k tickers of 1 ms, 2 P: ticks received;%;-;;gort_toolbox ticker 10000;-;go toolbox ticker 10000;ticker_recv"
+"ctx_cancel;context cancel, 100k waiters, 2 P: all returned;ms;le:50;;gort_toolbox cancel;-;go toolbox cancel;cancel_all"
 )
 
 # ---------------------------------------------------------------- running

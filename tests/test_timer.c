@@ -22,6 +22,9 @@
        3 * delta * n/2 within 30% (retried with a longer period), and no
        tick after stop; a slow receiver finds one tick, not a backlog;
        period <= 0 is refused;
+     - 5,000 tickers of 1 ms (more than two CPUs can serve): a sleeping
+       goroutine still wakes (the timer runner fires a batch per look,
+       then lets goroutines run);
      - TestTimerStopStress (scaled): delayed calls stopped halfway never
        run;
      - TestAdjustTimers: 100 timers moved earlier and later at random,
@@ -369,6 +372,42 @@ static void test_million(void *arg) {
     free(ts);
 }
 
+/* ---- more tickers than the CPUs can serve: everything else still runs.
+   (Before the timer runner had a budget per look, the scheduler stayed in
+   the timer heap and a sleeping goroutine did not wake for minutes.) */
+static gort_ctx *ov_ctx;
+static void ov_reader(void *arg) {
+    gort_timer *tk = gort_ticker_make(1 * MS);
+    int64_t v;
+    long *n = (long *)arg;
+    CHECK(tk != NULL);
+    while (tk && gort_chan_recv_ctx(gort_timer_chan(tk), &v, ov_ctx) == 1) INC(n);
+    gort_timer_free(tk);
+}
+static void test_overload(void *arg) {
+    int k = (int)check_scale(5000), i;
+    long ticks = 0;
+    int64_t worst = 0;
+    (void)arg;
+    ov_ctx = gort_ctx_with_cancel(NULL);
+    for (i = 0; i < k; i++) CHECK(gort_go(ov_reader, &ticks) == 0);
+    for (i = 0; i < 10; i++) {
+        int64_t t0 = gort_now(), late;
+        gort_sleep(10 * MS);
+        late = gort_now() - t0 - 10 * MS;
+        if (late > worst) worst = late;
+    }
+    check_note("%d tickers of 1 ms: %ld ticks received, a 10 ms sleep came back at most %.1f ms late",
+               k, LOAD(&ticks), (double)worst / 1e6);
+    CHECK(worst < 2000 * MS);   /* starvation, not speed: typically 10-40 ms late.
+                                   (At 10,000 tickers, more than two CPUs can fire,
+                                   a sleep comes back seconds late, as in Go.) */
+    CHECK(LOAD(&ticks) > 0);
+    gort_ctx_cancel(ov_ctx);
+    CHECK(yield_until_alone());
+    gort_ctx_free(ov_ctx);
+}
+
 /* ---- a plain thread beside the runtime */
 static void *plain_thread(void *arg) {
     int64_t v, t0 = gort_now();
@@ -425,6 +464,7 @@ int main(void) {
         run_named("AfterFree", test_after_free, procs, 0, NULL);
     }
     run_named("TestTicker", test_ticker, 2, 0, NULL);
+    run_named("Overload", test_overload, 2, 0, NULL);
     run_named("Million", test_million, 2, 0, NULL);
     test_plain_thread();
     run_named("ArmedAtExit", test_stop_armed, 2, 0, NULL);

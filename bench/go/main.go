@@ -6,6 +6,7 @@
 //	gobench yield pair|self         gobench bufchan [procs] [producers] [consumers]
 //	gobench select [procs] [k]      gobench skynet [procs] [size]
 //	gobench park [procs] [n]        gobench fib [procs] [n] [cutoff] [reps]
+//	gobench toolbox timer|ticker|cancel [n]
 //
 // GOMAXPROCS is set from the procs argument (runtime.GOMAXPROCS), the way
 // the gort programs set maxprocs. BENCH_QUICK and BENCH_MS mean what they
@@ -104,11 +105,12 @@ var benches = map[string]func(){
 	"park":     benchPark,
 	"fib":      benchFib,
 	"ticker":   benchTicker,
+	"toolbox":  benchToolbox,
 }
 
 func main() {
 	if len(os.Args) < 2 || benches[os.Args[1]] == nil {
-		fmt.Fprintln(os.Stderr, "usage: gobench spawn|yield|pingpong|bufchan|select|skynet|park|fib|ticker [args]")
+		fmt.Fprintln(os.Stderr, "usage: gobench spawn|yield|pingpong|bufchan|select|skynet|park|fib|ticker|toolbox [args]")
 		os.Exit(2)
 	}
 	benches[os.Args[1]]()
