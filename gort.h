@@ -403,7 +403,10 @@ TABLE OF CONTENTS (grep for the anchor)
   generation has not changed since it was armed; stop and reset empty
   the channel's buffer of one. Hence Go 1.23's guarantee: after stop or
   reset returns, nothing from before it is received. A ticker that fires
-  late re-arms on its period's grid, skipping the ticks it missed. A
+  late re-arms on its period's grid, skipping the ticks it missed. An M
+  looking for work fires at most 64 due timers per heap and look, then
+  runs a goroutine: more tickers than the CPUs can serve make ticks late
+  and dropped, not the scheduler stuck in the heap. A
   context is a node holding a reference on its parent; a cancellable
   node is linked into its nearest cancellable ancestor's list of
   children, and a cancel walks that tree with the lists as its work
@@ -2293,9 +2296,10 @@ static inline void gort__san_stack_del(gort__g *g) {
    when it ends; how deep it went is the lowest frame seen at its switches
    (nothing is read from the stack, which would fault in pages never
    touched). A goroutine that went deep and came back up without switching
-   leaves its pages to the next goroutine in its segment. When more than GORT__HOT_MAX segments sit pooled and unused,
-   sysmon hands them back to the OS entirely and keeps their addresses in
-   a cold list (gort__stack_trim). Once a reservation has failed (RLIMIT_AS,
+   leaves its pages to the next goroutine in its segment. When more than
+   GORT__HOT_MAX segments sit pooled and unused, and the pool has stopped
+   growing (no wave of exits is under way), sysmon hands them back to the
+   OS entirely and keeps their addresses in a cold list (gort__stack_trim). Once a reservation has failed (RLIMIT_AS,
    vm.overcommit_memory=2), address space is what the program lacks: from
    then on segments skip the per-P caches (an exit takes the stack lock),
    and sysmon, while no goroutine is being started, unmaps every
