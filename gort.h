@@ -1648,6 +1648,9 @@ typedef struct gort__p      gort__p;
 typedef struct gort__rt     gort__rt;
 typedef struct gort__waiter gort__waiter;
 typedef struct gort__timer  gort__timer;
+/* A timer heap's entry: the deadline beside the pointer, so that a sift
+   compares without touching the timers themselves (each a cache miss). */
+typedef struct gort__hent { int64_t when; gort__timer *t; } gort__hent;
 
 /* Goroutine states. Every change goes through gort__setstatus, which checks
    it against gort__g_moves below and checks the state being left. For
@@ -1692,6 +1695,10 @@ struct gort__timer {
     int      idx;                 /* position in that heap, -1: on its overflow
                                      list (its P's timer lock) */
     gort__timer *onext;           /* overflow list link (its P's timer lock) */
+    int64_t  period;              /* > 0: re-armed in place on its period's grid
+                                     each time it fires (tickers) */
+    uint32_t inflight;            /* atomic: fires of a periodic timer that the
+                                     runner has started and fn not finished */
 };
 
 /* A waiter: one goroutine (or plain thread) queued on one channel or sync
@@ -1823,7 +1830,7 @@ struct gort__p {
     uint64_t   goid_next, goid_end; /* owner: batch of ids */
     /* timers: a 4-ary min-heap by when */
     uint32_t   tlock;             /* guards the heap: any M may run or add timers */
-    gort__timer **theap;          /* tlock */
+    gort__hent  *theap;           /* tlock */
     int        tlen, tcap;        /* tlock */
     int64_t    tnext;             /* atomic: heap's earliest when, or INT64_MAX */
     gort__timer *tovf;            /* tlock: timers the heap had no memory for */
@@ -4221,34 +4228,40 @@ static uint64_t *gort__rnd_state(void) {
    goroutine's stack): the runner copies what it needs and unlinks it under
    the heap's lock before calling fn, so after gort__timer_del returns
    nothing will touch it again. */
-static void gort__heap_swap(gort__timer **h, int i, int j) {
-    gort__timer *t = h[i];
-    h[i] = h[j]; h[j] = t;
-    h[i]->idx = i; h[j]->idx = j;
-}
-static void gort__heap_up(gort__timer **h, int i) {
+/* Sifts move the entry being placed along a hole and write each timer's
+   idx once, where it lands. */
+static void gort__heap_up(gort__hent *h, int i) {
+    gort__hent e = h[i];
     while (i > 0) {
         int parent = (i - 1) / 4;
-        if (h[parent]->when <= h[i]->when) break;
-        gort__heap_swap(h, i, parent);
+        if (h[parent].when <= e.when) break;
+        h[i] = h[parent];
+        h[i].t->idx = i;
         i = parent;
     }
+    h[i] = e;
+    e.t->idx = i;
 }
-static void gort__heap_down(gort__timer **h, int n, int i) {
+static void gort__heap_down(gort__hent *h, int n, int i) {
+    gort__hent e = h[i];
     for (;;) {
-        int c = 4 * i + 1, best = i, k;
+        int c = 4 * i + 1, best = -1, k;
+        int64_t bw = e.when;
         for (k = 0; k < 4 && c + k < n; k++)
-            if (h[c + k]->when < h[best]->when) best = c + k;
-        if (best == i) return;
-        gort__heap_swap(h, i, best);
+            if (h[c + k].when < bw) { bw = h[c + k].when; best = c + k; }
+        if (best < 0) break;
+        h[i] = h[best];
+        h[i].t->idx = i;
         i = best;
     }
+    h[i] = e;
+    e.t->idx = i;
 }
 /* The earliest deadline in p's heap and overflow list (tlock). The list
    is empty unless growing the heap failed: timers are never refused (a
    parked goroutine's timer is armed after its switch, too late to fail). */
 static int64_t gort__timers_min(gort__p *p) {
-    int64_t w = p->tlen ? p->theap[0]->when : INT64_MAX;
+    int64_t w = p->tlen ? p->theap[0].when : INT64_MAX;
     gort__timer *t;
     for (t = p->tovf; t; t = t->onext)
         if (t->when < w) w = t->when;
@@ -4260,7 +4273,6 @@ static void gort__heap_remove(gort__p *p, int i) {
     last = --p->tlen;
     if (i != last) {
         p->theap[i] = p->theap[last];
-        p->theap[i]->idx = i;
         gort__heap_down(p->theap, p->tlen, i);
         gort__heap_up(p->theap, i);
     }
@@ -4289,17 +4301,19 @@ static void gort__timer_add(gort__rt *rt, gort__p *p, gort__timer *t) {
     gort__lock(&p->tlock);
     if (p->tlen == p->tcap) {
         int nc = p->tcap ? p->tcap * 2 : 64;
-        gort__timer **h = (gort__timer **)realloc(p->theap, (size_t)nc * sizeof *h);
+        gort__hent *h = (gort__hent *)realloc(p->theap, (size_t)nc * sizeof *h);
         if (h) { p->theap = h; p->tcap = nc; }
     }
     when = t->when;   /* t may fire and be gone once the lock is released */
     GORT_ASSERT(__atomic_load_n(&t->p, __ATOMIC_RELAXED) == NULL);   /* in no heap yet */
     if (p->tlen < p->tcap) {
         t->idx = p->tlen;
-        p->theap[p->tlen++] = t;
+        p->theap[p->tlen].when = t->when;
+        p->theap[p->tlen++].t = t;
         gort__heap_up(p->theap, t->idx);
         /* heap order where t settled: no earlier than its parent */
-        GORT_ASSERT(p->theap[t->idx] == t && (t->idx == 0 || p->theap[(t->idx - 1) / 4]->when <= t->when));
+        GORT_ASSERT(p->theap[t->idx].t == t && p->theap[t->idx].when == t->when &&
+                    (t->idx == 0 || p->theap[(t->idx - 1) / 4].when <= t->when));
     } else {   /* out of memory: the slow list (see gort__timers_min) */
         t->idx = -1;
         t->onext = p->tovf;
@@ -4325,7 +4339,7 @@ static int gort__timer_del(gort__timer *t) {
     if (!p) return 0;
     gort__lock(&p->tlock);
     if (t->p == p) {
-        GORT_ASSERT(t->idx < 0 || (t->idx < p->tlen && p->theap[t->idx] == t));
+        GORT_ASSERT(t->idx < 0 || (t->idx < p->tlen && p->theap[t->idx].t == t));
         if (t->idx < 0) gort__ovf_remove(p, t, -1);
         else gort__heap_remove(p, t->idx);
         __atomic_store_n(&t->p, (gort__p *)NULL, __ATOMIC_RELAXED);
@@ -4333,6 +4347,14 @@ static int gort__timer_del(gort__timer *t) {
     }
     gort__unlock(&p->tlock);
     return removed;
+}
+
+/* The first time after now on the grid when + k * period (k >= 1):
+   missed ticks are skipped, as Go's tickers skip them. */
+static int64_t gort__next_period(int64_t when, int64_t period, int64_t now) {
+    int64_t next = when + period;
+    if (next <= now) next = when + period * (1 + (now - when) / period);
+    return next;
 }
 
 /* Run p's timers due by now, at most GORT__TIMER_BATCH of them: a heap
@@ -4357,17 +4379,32 @@ static void gort__timers_run(gort__p *p, int64_t now, int other) {
         } else {
             gort__lock(&p->tlock);
         }
-        if (p->tlen > 0 && p->theap[0]->when <= now) {
-            t = p->theap[0];
+        if (p->tlen > 0 && p->theap[0].when <= now) {
+            t = p->theap[0].t;
             /* the root is the earliest: its first children are no earlier */
-            GORT_ASSERT(p->tlen < 2 || p->theap[1]->when >= t->when);
-            gort__heap_remove(p, 0);
+            GORT_ASSERT(t->when == p->theap[0].when && (p->tlen < 2 || p->theap[1].when >= t->when));
+            if (t->period > 0) {
+                /* periodic: the next time on its grid after now, in place
+                   (one sift instead of a removal and an insertion) */
+                t->when = gort__next_period(t->when, t->period, now);
+                p->theap[0].when = t->when;
+                gort__heap_down(p->theap, p->tlen, 0);
+                GORT__STORE(&p->tnext, gort__timers_min(p));
+            } else {
+                gort__heap_remove(p, 0);
+            }
         } else if (!p->tovf || (t = gort__ovf_remove(p, NULL, now)) == NULL) {
             gort__unlock(&p->tlock);
             return;
+        } else if (t->period > 0) {   /* the same on the overflow list */
+            t->when = gort__next_period(t->when, t->period, now);
+            t->onext = p->tovf;
+            p->tovf = t;
+            GORT__STORE(&p->tnext, gort__timers_min(p));
         }
         fn = t->fn; g = t->g; seq = t->seq; arg = t->arg;
-        __atomic_store_n(&t->p, (gort__p *)NULL, __ATOMIC_RELEASE);
+        if (t->period > 0) __atomic_add_fetch(&t->inflight, 1, __ATOMIC_ACQ_REL);   /* still in the heap */
+        else __atomic_store_n(&t->p, (gort__p *)NULL, __ATOMIC_RELEASE);
         gort__unlock(&p->tlock);
         fn(g, seq, arg);
     }
@@ -5123,7 +5160,7 @@ static void gort__rt_free(gort__rt *rt) {
         gort__p *p = &rt->allp[i];
         gort__timer *t, *tn;
         int k;
-        for (k = 0; k < p->tlen; k++) gort__timer_drop(p->theap[k]);
+        for (k = 0; k < p->tlen; k++) gort__timer_drop(p->theap[k].t);
         for (t = p->tovf; t; t = tn) { tn = t->onext; gort__timer_drop(t); }
         free(p->theap);
     }
@@ -7058,6 +7095,12 @@ struct gort_timer {
 };
 
 static void gort__tm_fire(gort__g *g, uint64_t seq, void *arg);
+static void gort__tm_tick(gort__g *g, uint64_t seq, void *arg);
+
+/* Nothing holds t: no heap entry, no fire running (t->lock held). */
+static int gort__tm_idle(gort_timer *t) {
+    return t->holds == 0 && __atomic_load_n(&t->t.inflight, __ATOMIC_ACQUIRE) == 0;
+}
 
 /* Arm t to fire at when (t->lock held). The heap of the caller's P, or
    P 0 from a plain thread, which also makes sure some M will look. */
@@ -7066,7 +7109,8 @@ static void gort__tm_arm(gort__rt *rt, gort_timer *t, int64_t when) {
     int ours = m && m->rt == rt;
     GORT_ASSERT(GORT__HELD(&t->lock) && __atomic_load_n(&t->t.p, __ATOMIC_RELAXED) == NULL);
     t->t.when = when;
-    t->t.fn = gort__tm_fire;
+    t->t.fn = t->kind == GORT__TM_TICKER ? gort__tm_tick : gort__tm_fire;
+    t->t.period = t->kind == GORT__TM_TICKER ? t->period : 0;
     t->t.arg = t;
     t->t.seq = t->gen;
     t->armed = 1;
@@ -7109,7 +7153,7 @@ static void gort__tm_func_main(void *arg) {
     int dofree;
     gort__lock(&t->lock);
     t->holds--;
-    dofree = t->freed && t->holds == 0;
+    dofree = t->freed && gort__tm_idle(t);
     gort__unlock(&t->lock);
     if (dofree) gort__tm_destroy(t);
     fn(fa);
@@ -7123,15 +7167,8 @@ static void gort__tm_fire(gort__g *g, uint64_t seq, void *arg) {
     gort__lock(&t->lock);
     if (seq == t->gen && t->armed) {
         int64_t now = gort__nanotime();
+        GORT_ASSERT(t->kind != GORT__TM_TICKER);   /* tickers fire through gort__tm_tick */
         switch (t->kind) {
-        case GORT__TM_TICKER: {
-            int64_t next = t->t.when + t->period;
-            if (next <= now)   /* behind: skip the ticks already missed */
-                next = t->t.when + t->period * (1 + (now - t->t.when) / t->period);
-            gort_chan_try_send(t->c, &now);   /* full: the receiver is behind; dropped */
-            gort__tm_arm(m->rt, t, next);
-            break;
-        }
         case GORT__TM_FUNC:
             /* the goroutine holds t until it has read fn and arg */
             t->armed = 0;
@@ -7150,7 +7187,27 @@ static void gort__tm_fire(gort__g *g, uint64_t seq, void *arg) {
     }
     t->holds--;
     GORT_ASSERT(t->holds >= 0);
-    dofree = t->freed && t->holds == 0;
+    dofree = t->freed && gort__tm_idle(t);
+    gort__unlock(&t->lock);
+    if (dofree) gort__tm_destroy(t);
+}
+
+/* A ticker's fire. The runner has already moved its heap entry to the
+   next time on its grid (in place, >>timer) and counted this fire in
+   t.inflight; a fire of an older generation (a stop or reset came in
+   between) sends nothing. */
+static void gort__tm_tick(gort__g *g, uint64_t seq, void *arg) {
+    gort_timer *t = (gort_timer *)arg;
+    int dofree;
+    (void)g;
+    gort__lock(&t->lock);
+    GORT_ASSERT(t->kind == GORT__TM_TICKER);
+    if (seq == t->gen && t->armed) {
+        int64_t now = gort__nanotime();
+        gort_chan_try_send(t->c, &now);   /* full: the receiver is behind; dropped */
+    }
+    __atomic_sub_fetch(&t->t.inflight, 1, __ATOMIC_ACQ_REL);
+    dofree = t->freed && gort__tm_idle(t);
     gort__unlock(&t->lock);
     if (dofree) gort__tm_destroy(t);
 }
@@ -7163,7 +7220,7 @@ static void gort__tm_drop(gort_timer *t) {
     __atomic_store_n(&t->t.p, (gort__p *)NULL, __ATOMIC_RELAXED);
     t->armed = 0;
     t->holds--;
-    dofree = t->freed && t->holds == 0;
+    dofree = t->freed && gort__tm_idle(t);
     gort__unlock(&t->lock);
     if (dofree) gort__tm_destroy(t);
 }
@@ -7238,7 +7295,7 @@ int gort_go_after(int64_t ns, void (*fn)(void *arg), void *arg) {
     if (!(t = gort__tm_make("gort_go_after", GORT__TM_FUNC, ns, 0, fn, arg))) return -ENOMEM;
     gort__lock(&t->lock);
     t->freed = 1;
-    dofree = t->holds == 0;
+    dofree = gort__tm_idle(t);
     gort__unlock(&t->lock);
     if (dofree) gort__tm_destroy(t);
     return 0;
@@ -7322,7 +7379,7 @@ int gort_timer_free(gort_timer *t) {
     gort__tm_disarm(t);
     GORT_ASSERT(!t->freed);
     t->freed = 1;
-    dofree = t->holds == 0;
+    dofree = gort__tm_idle(t);
     gort__unlock(&t->lock);
     if (dofree) gort__tm_destroy(t);
     return 0;
@@ -7365,7 +7422,7 @@ struct gort_ctx {
 
 static gort_ctx gort__ctx_bg = { 0, 1, 0, GORT__CTX_BACKGROUND, NULL, &gort__ctx_bg, NULL,
                                  NULL, NULL, 0, NULL, INT64_MAX,
-                                 { 0, NULL, NULL, 0, NULL, NULL, 0, NULL }, 0, NULL, NULL };
+                                 { 0, NULL, NULL, 0, NULL, NULL, 0, NULL, 0, 0 }, 0, NULL, NULL };
 
 gort_ctx *gort_ctx_background(void) { return &gort__ctx_bg; }
 
@@ -7616,7 +7673,7 @@ void *gort_ctx_value(gort_ctx *ctx, const void *key) {
 }
 
 static void gort__timer_drop(gort__timer *t) {
-    if (t->fn == gort__tm_fire) gort__tm_drop((gort_timer *)t->arg);
+    if (t->fn == gort__tm_fire || t->fn == gort__tm_tick) gort__tm_drop((gort_timer *)t->arg);
     else if (t->fn == gort__ctx_fire) gort__ctx_drop((gort_ctx *)t->arg);
 }
 
