@@ -25,7 +25,9 @@
        receive, try_send, try_recv, close (if the input allows), select
        over up to 10 cases (NULL cases included) with timeout 0, 20 us,
        300 us or none, len/cap, sleep/yield, select with a gort_after
-       timer, nil-channel calls, a gort_mutex-guarded counter, and a
+       timer (freed before it fires, or waited for), a gort_timer stopped
+       and reset before a select, a receive under a context with a
+       deadline (gort_chan_recv_ctx), nil-channel calls, a gort_mutex-guarded counter, and a
        "local" op: a private channel driven through a deterministic
        sequence of calls whose every result the model predicts exactly;
      - 0-2 socketpair streams, each in one or two rounds (the second reuses
@@ -64,7 +66,10 @@
      - len <= cap, cap is what was asked for; the local channel's every
        result matches the model exactly;
      - a gort_after channel gets one value, not before its time (main
-       waits for the ones not yet fired: gort_run drops pending timers);
+       waits for the ones not yet fired and not freed); a gort_timer
+       nobody received from stops with 1 and then holds nothing, a reset
+       one fires no earlier than the reset's deadline and stops with 0
+       once received; a context's timeout comes no sooner than asked;
      - the mutex counter equals the number of increments; socket streams
        arrive complete and in order; gort_run returns 0; nothing leaks
        (ASan's leak check under libFuzzer).
@@ -474,12 +479,62 @@ static void act_select(int me, const op_t *o) {
     }
 }
 
+/* A gort_timer stopped or reset before the select, or a receive under a
+   context with a deadline (gort_chan_recv_ctx). */
+static void act_timer(int me, const op_t *o, int64_t ns) {
+    int c = pick_chan(o->a2), r;
+    uint8_t buf[ESIZE_MAX];
+    memset(buf, 0xcc, sizeof buf);
+    if ((o->a1 >> 2) % 3 == 1) {
+        gort_timer *t = gort_timer_make(ns);
+        gort_case cs[2];
+        int64_t v = 0, armed;
+        FAIL_IF(!t, "gort_timer_make failed");
+        if (!t) return;
+        if (o->a1 & 64) gort_yield();
+        /* nobody received from it: pending, whether it fired or not */
+        FAIL_IF((r = gort_timer_stop(t)) != 1, "gort_timer_stop of an unreceived timer: %d", r);
+        FAIL_IF((r = gort_chan_try_recv(gort_timer_chan(t), &v)) != -EAGAIN, "a stopped timer delivered (%d)", r);
+        armed = gort_now();
+        FAIL_IF((r = gort_timer_reset(t, ns)) != 0, "gort_timer_reset of a stopped timer: %d", r);
+        memset(cs, 0, sizeof cs);
+        cs[0].chan = W.ch[c]; cs[0].op = GORT_RECV; cs[0].elem = buf;
+        cs[1].chan = gort_timer_chan(t); cs[1].op = GORT_RECV; cs[1].elem = &v;
+        r = gort_select(cs, 2, -1);
+        if (r == 1) {
+            FAIL_IF(v < armed + ns, "a reset timer fired %lld ns early", (long long)(armed + ns - v));
+            FAIL_IF((r = gort_timer_stop(t)) != 0, "gort_timer_stop after its value was received: %d", r);
+        } else if (r == 0) {
+            after_recv(&W.log[me], c, cs[0].ok, buf, "select recv (with a gort_timer)");
+        } else {
+            FAIL_IF(1, "blocking gort_select returned %d", r);
+        }
+        FAIL_IF((r = gort_timer_free(t)) != 0, "gort_timer_free: %d", r);
+    } else {
+        int64_t until = gort_now() + ns;
+        gort_ctx *ctx = gort_ctx_with_timeout(NULL, ns);
+        FAIL_IF(!ctx, "gort_ctx_with_timeout failed");
+        if (!ctx) return;
+        r = gort_chan_recv_ctx(W.ch[c], buf, ctx);
+        if (r == -ETIMEDOUT) {
+            FAIL_IF(gort_now() < until, "gort_chan_recv_ctx timed out early");
+            FAIL_IF(gort_ctx_err(ctx) != -ETIMEDOUT, "ctx err %d after a timeout", gort_ctx_err(ctx));
+        } else {
+            FAIL_IF(r != 0 && r != 1, "gort_chan_recv_ctx returned %d", r);
+            after_recv(&W.log[me], c, r, buf, "gort_chan_recv_ctx");
+        }
+        gort_ctx_free(ctx);
+    }
+}
+
 static void act_after(int me, const op_t *o) {
     int64_t ns = 10000 + (int64_t)(o->a1 % 4) * 50000, until = gort_now() + ns, fired = 0;
     int c = pick_chan(o->a2), r;
-    gort_chan *t = gort_after(ns);
+    gort_chan *t;
     gort_case cs[2];
     uint8_t buf[ESIZE_MAX];
+    if ((o->a1 >> 2) % 3 != 0) { act_timer(me, o, ns); return; }
+    t = gort_after(ns);
     FAIL_IF(!t, "gort_after failed");
     if (!t) return;
     memset(cs, 0, sizeof cs);
@@ -496,6 +551,10 @@ static void act_after(int me, const op_t *o) {
     }
     if (r == 0) after_recv(&W.log[me], c, cs[0].ok, buf, "select recv (with gort_after)");
     else FAIL_IF(1, "blocking gort_select returned %d", r);
+    if (o->a1 & 32) {   /* freed unfired: its timer goes with it */
+        FAIL_IF((r = gort_chan_free(t)) != 0, "gort_chan_free(pending gort_after channel) returned %d", r);
+        return;
+    }
     /* Not fired yet. gort_run drops pending timers (and their records) when
        main returns, so main waits for this one to fire before it frees it:
        the leak check then sees nothing of the runtime's left. */
