@@ -195,7 +195,11 @@ TABLE OF CONTENTS (grep for the anchor)
     gort_ctx_with_timeout(parent, ns)       the deadline gort_now() + ns
     gort_ctx_with_value(parent, key, val)   key: any unique address
     gort_ctx_cancel(c)           cancel c and everything below it (once;
-                                 -ECANCELED); -EINVAL for a value context
+                                 -ECANCELED); -EINVAL for a value context.
+                                 Any thread or goroutine, not a signal
+                                 handler: there, write to a pipe that a
+                                 goroutine reads with gort_read_ctx and
+                                 cancels (examples/pipeline.c does)
     gort_ctx_free(c)             cancel and release the caller's reference
                                  (Go's deferred cancel()); call it once per
                                  with_* call, after the goroutines that use
