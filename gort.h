@@ -7106,11 +7106,18 @@ static int gort__tm_idle(gort_timer *t) {
     return t->holds == 0 && __atomic_load_n(&t->t.inflight, __ATOMIC_ACQUIRE) == 0;
 }
 
-/* Arm t to fire at when (t->lock held). The heap of the caller's P, or
-   P 0 from a plain thread, which also makes sure some M will look. */
-static void gort__tm_arm(gort__rt *rt, gort_timer *t, int64_t when) {
+/* Put an object's timer entry in the heap of the caller's P, or P 0
+   from a plain thread, which also makes sure some M will look. */
+static void gort__timer_add_here(gort__rt *rt, gort__timer *e) {
     gort__m *m = gort__getm();
     int ours = m && m->rt == rt;
+    gort__timer_add(rt, ours ? m->p : NULL, e);
+    if (ours && m->curg) gort__progress(m->p);   /* not a hog */
+    if (!ours && !__atomic_load_n(&rt->polling, __ATOMIC_SEQ_CST)) gort__wakep(rt);
+}
+
+/* Arm t to fire at when (t->lock held). */
+static void gort__tm_arm(gort__rt *rt, gort_timer *t, int64_t when) {
     GORT_ASSERT(GORT__HELD(&t->lock) && __atomic_load_n(&t->t.p, __ATOMIC_RELAXED) == NULL);
     t->t.when = when;
     t->t.fn = t->kind == GORT__TM_TICKER ? gort__tm_tick : gort__tm_fire;
@@ -7119,9 +7126,7 @@ static void gort__tm_arm(gort__rt *rt, gort_timer *t, int64_t when) {
     t->t.seq = t->gen;
     t->armed = 1;
     t->holds++;
-    gort__timer_add(rt, ours ? m->p : NULL, &t->t);
-    if (ours && m->curg) gort__progress(m->p);   /* not a hog */
-    if (!ours && !__atomic_load_n(&rt->polling, __ATOMIC_SEQ_CST)) gort__wakep(rt);
+    gort__timer_add_here(rt, &t->t);
 }
 
 /* Disarm t (t->lock held): 1 if a fire was due or a value was waiting
@@ -7605,8 +7610,6 @@ gort_ctx *gort_ctx_with_deadline(gort_ctx *parent, int64_t deadline) {
         if (deadline <= gort__nanotime()) {
             gort__ctx_cancel(c, -ETIMEDOUT);
         } else {
-            gort__m *m = gort__getm();
-            int ours = m && m->rt == rt;
             gort__lock(&c->lock);
             if (!c->err) {
                 GORT__ADD(&c->refs, 1);   /* the entry's */
@@ -7614,8 +7617,7 @@ gort_ctx *gort_ctx_with_deadline(gort_ctx *parent, int64_t deadline) {
                 c->t.when = deadline;
                 c->t.fn = gort__ctx_fire;
                 c->t.arg = c;
-                gort__timer_add(rt, ours ? m->p : NULL, &c->t);
-                if (!ours && !__atomic_load_n(&rt->polling, __ATOMIC_SEQ_CST)) gort__wakep(rt);
+                gort__timer_add_here(rt, &c->t);
             }
             gort__unlock(&c->lock);
         }
