@@ -1701,8 +1701,11 @@ struct gort__timer {
     gort__timer *onext;           /* overflow list link (its P's timer lock) */
     int64_t  period;              /* > 0: re-armed in place on its period's grid
                                      each time it fires (tickers) */
-    uint32_t inflight;            /* atomic: fires of a periodic timer that the
-                                     runner has started and fn not finished */
+    uint32_t refs;                /* atomic: for a gort_timer's entry, the
+                                     object's references (>>toolbox); the
+                                     runner adds one for each fire of a
+                                     periodic timer it starts, as the entry
+                                     stays in the heap */
 };
 
 /* A waiter: one goroutine (or plain thread) queued on one channel or sync
@@ -4407,7 +4410,7 @@ static void gort__timers_run(gort__p *p, int64_t now, int other) {
             GORT__STORE(&p->tnext, gort__timers_min(p));
         }
         fn = t->fn; g = t->g; seq = t->seq; arg = t->arg;
-        if (t->period > 0) __atomic_add_fetch(&t->inflight, 1, __ATOMIC_ACQ_REL);   /* still in the heap */
+        if (t->period > 0) __atomic_add_fetch(&t->refs, 1, __ATOMIC_ACQ_REL);   /* still in the heap */
         else __atomic_store_n(&t->p, (gort__p *)NULL, __ATOMIC_RELEASE);
         gort__unlock(&p->tlock);
         fn(g, seq, arg);
@@ -7077,10 +7080,13 @@ void gort_block_end(void) {
    before (the receive happened first) or it is gone. The channel has a
    buffer of one, which holds the value of a fire that nobody waited for
    (gort_chan_cap says 1; Go's says 0).
-   Lifetime: holds counts the heap entry and the fires running; the
-   object is freed when its owner has freed it and holds is 0, so a fire
-   that an M took out of the heap just before gort_timer_free never
-   touches freed memory. gort_after is a timer whose channel is the
+   Lifetime: t.refs counts the owner (until gort_timer_free), the heap
+   entry and each fire running (a one-shot fire takes over its entry's
+   reference, the runner adds one for a ticker's); whoever drops the last
+   one frees the object, and drops it only after its last use of the
+   timer's lock, so a fire that an M took out of the heap just before
+   gort_timer_free never touches freed memory, nor does the unlock that
+   lets gort_timer_free in. gort_after is a timer whose channel is the
    handle: gort_chan_free on it frees the timer too, armed or not. */
 enum { GORT__TM_TIMER = 0, GORT__TM_TICKER, GORT__TM_FUNC, GORT__TM_AFTER };
 
@@ -7089,8 +7095,7 @@ struct gort_timer {
     uint32_t    lock;         /* guards the fields below and the arming of t */
     int         kind;
     int         armed;        /* a fire of the current generation is due */
-    int         holds;        /* heap entry + fires running */
-    int         freed;        /* the owner let go: the last hold frees */
+    int         freed;        /* the owner let go (checks double frees) */
     uint64_t    gen;
     int64_t     period;       /* tickers */
     gort_chan  *c;            /* timers and tickers; NULL for a delayed call */
@@ -7101,9 +7106,11 @@ struct gort_timer {
 static void gort__tm_fire(gort__g *g, uint64_t seq, void *arg);
 static void gort__tm_tick(gort__g *g, uint64_t seq, void *arg);
 
-/* Nothing holds t: no heap entry, no fire running (t->lock held). */
-static int gort__tm_idle(gort_timer *t) {
-    return t->holds == 0 && __atomic_load_n(&t->t.inflight, __ATOMIC_ACQUIRE) == 0;
+static void gort__tm_destroy(gort_timer *t);
+
+/* Drop one reference; the last frees t. Never with t->lock held. */
+static void gort__tm_unref(gort_timer *t) {
+    if (__atomic_sub_fetch(&t->t.refs, 1, __ATOMIC_ACQ_REL) == 0) gort__tm_destroy(t);
 }
 
 /* Put an object's timer entry in the heap of the caller's P, or P 0
@@ -7125,7 +7132,7 @@ static void gort__tm_arm(gort__rt *rt, gort_timer *t, int64_t when) {
     t->t.arg = t;
     t->t.seq = t->gen;
     t->armed = 1;
-    t->holds++;
+    __atomic_add_fetch(&t->t.refs, 1, __ATOMIC_RELAXED);   /* the entry's */
     gort__timer_add_here(rt, &t->t);
 }
 
@@ -7138,9 +7145,9 @@ static int gort__tm_disarm(gort_timer *t) {
     if (m && m->curg) gort__progress(m->p);   /* a loop of stops is not a hog */
     t->armed = 0;
     t->gen++;
-    if (gort__timer_del(&t->t)) {
-        t->holds--;
-        GORT_ASSERT(t->holds >= 0);
+    if (gort__timer_del(&t->t)) {   /* the entry's reference: the caller still holds one */
+        uint32_t left = __atomic_sub_fetch(&t->t.refs, 1, __ATOMIC_ACQ_REL);
+        GORT_ASSERT(left > 0);
     }
     if (t->c) {
         int64_t stale;
@@ -7159,19 +7166,13 @@ static void gort__tm_func_main(void *arg) {
     gort_timer *t = (gort_timer *)arg;
     void (*fn)(void *) = t->fn;
     void *fa = t->arg;
-    int dofree;
-    gort__lock(&t->lock);
-    t->holds--;
-    dofree = t->freed && gort__tm_idle(t);
-    gort__unlock(&t->lock);
-    if (dofree) gort__tm_destroy(t);
+    gort__tm_unref(t);   /* fn and arg read: the goroutine's reference */
     fn(fa);
 }
 
 static void gort__tm_fire(gort__g *g, uint64_t seq, void *arg) {
     gort_timer *t = (gort_timer *)arg;
     gort__m *m = gort__getm();
-    int dofree;
     (void)g;
     gort__lock(&t->lock);
     if (seq == t->gen && t->armed) {
@@ -7179,12 +7180,13 @@ static void gort__tm_fire(gort__g *g, uint64_t seq, void *arg) {
         GORT_ASSERT(t->kind != GORT__TM_TICKER);   /* tickers fire through gort__tm_tick */
         switch (t->kind) {
         case GORT__TM_FUNC:
-            /* the goroutine holds t until it has read fn and arg */
+            /* the goroutine holds a reference until it has read fn and arg */
             t->armed = 0;
-            t->holds++;
+            __atomic_add_fetch(&t->t.refs, 1, __ATOMIC_RELAXED);
             if (gort__newproc(m->rt, gort__tm_func_main, t, NULL) != 0) {
-                /* no stack now: try again in a millisecond */
-                t->holds--;
+                /* no stack now: try again in a millisecond (this fire's
+                   reference keeps t, so the count stays above 0) */
+                __atomic_sub_fetch(&t->t.refs, 1, __ATOMIC_RELAXED);
                 gort__tm_arm(m->rt, t, now + 1000000);
             }
             break;
@@ -7194,20 +7196,16 @@ static void gort__tm_fire(gort__g *g, uint64_t seq, void *arg) {
             break;
         }
     }
-    t->holds--;
-    GORT_ASSERT(t->holds >= 0);
-    dofree = t->freed && gort__tm_idle(t);
     gort__unlock(&t->lock);
-    if (dofree) gort__tm_destroy(t);
+    gort__tm_unref(t);   /* the fire's: its entry's, taken over */
 }
 
 /* A ticker's fire. The runner has already moved its heap entry to the
-   next time on its grid (in place, >>timer) and counted this fire in
-   t.inflight; a fire of an older generation (a stop or reset came in
+   next time on its grid (in place, >>timer) and added a reference for
+   this fire; a fire of an older generation (a stop or reset came in
    between) sends nothing. */
 static void gort__tm_tick(gort__g *g, uint64_t seq, void *arg) {
     gort_timer *t = (gort_timer *)arg;
-    int dofree;
     (void)g;
     gort__lock(&t->lock);
     GORT_ASSERT(t->kind == GORT__TM_TICKER);
@@ -7215,23 +7213,18 @@ static void gort__tm_tick(gort__g *g, uint64_t seq, void *arg) {
         int64_t now = gort__nanotime();
         gort_chan_try_send(t->c, &now);   /* full: the receiver is behind; dropped */
     }
-    __atomic_sub_fetch(&t->t.inflight, 1, __ATOMIC_ACQ_REL);
-    dofree = t->freed && gort__tm_idle(t);
     gort__unlock(&t->lock);
-    if (dofree) gort__tm_destroy(t);
+    gort__tm_unref(t);   /* the fire's */
 }
 
 /* gort_stop with t armed: the heap goes away, and t with it if its
    owner already let go. */
 static void gort__tm_drop(gort_timer *t) {
-    int dofree;
     gort__lock(&t->lock);
     __atomic_store_n(&t->t.p, (gort__p *)NULL, __ATOMIC_RELAXED);
     t->armed = 0;
-    t->holds--;
-    dofree = t->freed && gort__tm_idle(t);
     gort__unlock(&t->lock);
-    if (dofree) gort__tm_destroy(t);
+    gort__tm_unref(t);   /* the entry's */
 }
 
 static gort__rt *gort__tm_rt(const char *call) {
@@ -7256,6 +7249,7 @@ static gort_timer *gort__tm_make(const char *call, int kind, int64_t ns, int64_t
     t->period = period;
     t->fn = fn;
     t->arg = arg;
+    t->t.refs = 1;   /* the owner's, until gort_timer_free */
     if (kind != GORT__TM_FUNC) {
         t->c = gort_chan_make(sizeof(int64_t), 1);
         if (!t->c) { free(t); return NULL; }
@@ -7291,11 +7285,10 @@ gort_timer *gort_after_func(int64_t ns, void (*fn)(void *arg), void *arg) {
 }
 
 /* A delayed call nobody will stop: its owner lets go at once, so the
-   last hold (the goroutine, once it has read fn) frees it. */
+   last reference (the goroutine's, once it has read fn) frees it. */
 int gort_go_after(int64_t ns, void (*fn)(void *arg), void *arg) {
     GORT__API();
     gort_timer *t;
-    int dofree;
     if (!fn) {
         gort__misuse("gort_go_after: fn is NULL");
         return -EINVAL;
@@ -7304,9 +7297,8 @@ int gort_go_after(int64_t ns, void (*fn)(void *arg), void *arg) {
     if (!(t = gort__tm_make("gort_go_after", GORT__TM_FUNC, ns, 0, fn, arg))) return -ENOMEM;
     gort__lock(&t->lock);
     t->freed = 1;
-    dofree = gort__tm_idle(t);
     gort__unlock(&t->lock);
-    if (dofree) gort__tm_destroy(t);
+    gort__tm_unref(t);   /* the owner's */
     return 0;
 }
 
@@ -7372,7 +7364,7 @@ int gort_ticker_reset(gort_timer *t, int64_t period_ns) {
 
 int gort_timer_free(gort_timer *t) {
     GORT__API();
-    int dofree, busy = 0;
+    int busy = 0;
     if (!t) return 0;
     gort__lock(&t->lock);
     if (t->c) {
@@ -7386,11 +7378,10 @@ int gort_timer_free(gort_timer *t) {
         return -EBUSY;
     }
     gort__tm_disarm(t);
-    GORT_ASSERT(!t->freed);
+    GORT_ASSERT(!t->freed);   /* freed twice */
     t->freed = 1;
-    dofree = gort__tm_idle(t);
     gort__unlock(&t->lock);
-    if (dofree) gort__tm_destroy(t);
+    gort__tm_unref(t);   /* the owner's: the last one unless a fire runs */
     return 0;
 }
 
