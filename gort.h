@@ -3622,6 +3622,16 @@ top:
     if (GORT__UNLIKELY(rt->debug & GORT_DEBUG_MIGRATE) && rt->nprocs > 1 &&
         (g = gort__migrate_get(m)) != NULL)
         return g;
+    /* Timers still due after the runner's batch ready goroutines faster
+       than they run (5,000 tickers of 1 ms on two CPUs): the local queue
+       refills as fast as it drains and spills its overflow to the global
+       queue, which comes to hold most of what is runnable. At one G every
+       61 slices a G queued there waited seconds while those readied after
+       it ran; until the timers catch up, the global queue goes first, so
+       every G waits about one round of all. (Only then: a spawn storm such
+       as skynet also fills the global queue, and serving it first runs
+       the tree breadth first, with every live goroutine's stack at once.) */
+    if (GORT__UNLIKELY(GORT__LOAD(&p->tnext) <= now) && GORT__LOAD(&rt->gq_size) > 0) p->fairtick = 0;
     if (p->fairtick == 0 || GORT__LOAD(&p->preempt)) {
         /* Every 61st time slice (Go's number: prime, so it does not beat
            with loops in user code) the global queue goes first, so that

@@ -404,9 +404,12 @@ static void test_overload(void *arg) {
     }
     check_note("%d tickers of 1 ms: %ld ticks received, a 10 ms sleep came back at most %.1f ms late",
                k, LOAD(&ticks), (double)worst / 1e6);
-    CHECK(worst < 2000 * MS);   /* starvation, not speed: typically 10-40 ms late.
-                                   (At 10,000 tickers, more than two CPUs can fire,
-                                   a sleep comes back seconds late, as in Go.) */
+    CHECK(worst < 2000 * MS);   /* starvation, not speed: 10-40 ms late on a quiet
+                                   machine; with two other busy processes on the two
+                                   CPUs (gcc -O0) up to 300 ms, about one round of all
+                                   5,000 readers. Before the global queue went first
+                                   while timers were behind, 2.7 s: a G spilled there
+                                   waited behind thousands at one G per 61 slices. */
     CHECK(LOAD(&ticks) > 0);
     gort_ctx_cancel(ov_ctx);
     gort_wg_wait(&ov_wg);   /* they use ov_ctx until they return */
