@@ -356,7 +356,11 @@ TABLE OF CONTENTS (grep for the anchor)
   before it, if that one ran over: a turn of C code cannot be cut short)
   with other work waiting, sysmon marks the P and its next scheduling
   point serves the global and local queues before runnext. Every 61st
-  slice the global queue goes first.
+  slice the global queue goes first, and at every scheduling point while
+  the P's timers are behind (more were due than the timer runner's batch
+  of 64 fires at a look): timers readying goroutines faster than they run
+  spill most of them there, and a G queued there must not wait behind all
+  those readied after it.
 
   Invariants.
     - A G is on at most one run queue, and only in state RUNNABLE.
