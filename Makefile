@@ -47,8 +47,9 @@ INSTALL    ?= install
 CC         ?= cc
 # examples are built the way CI builds them: warning-free at -O2
 # (-fstack-clash-protection: a large local array must hit the guard page,
-# not jump it; see gort.h, CONFIGURATION)
-EXAMPLE_CFLAGS ?= -O2 -g -Wall -Wextra -Wpedantic -Werror -pthread -fstack-clash-protection -rdynamic
+# not jump it; see gort.h, CONFIGURATION; -fno-omit-frame-pointer: full
+# backtraces in gort_dump, see gort_dump in the manual)
+EXAMPLE_CFLAGS ?= -O2 -g -Wall -Wextra -Wpedantic -Werror -pthread -fstack-clash-protection -fno-omit-frame-pointer
 # dladdr (goroutine start function names in gort_dump) lives in libdl before glibc 2.34
 EXAMPLE_LDLIBS ?= $(shell echo 'int dladdr(const void *, void *); int main(void) { return dladdr(0, 0); }' | \
                     $(CC) -x c - -o /dev/null >/dev/null 2>&1 || echo -ldl)

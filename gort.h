@@ -112,6 +112,7 @@ TABLE OF CONTENTS (grep for the anchor)
                             Several GORT_DEBUG words: separate them with
                             commas (GORT_DEBUG=migrate,guard=canary).
       GORT_NOSIGQUIT=1      do not install the SIGQUIT goroutine dump.
+      GORT_DUMP=json        SIGQUIT's dump as JSON (gort_dump_json).
       GORT_HOG_MS=n         report a goroutine that runs n ms without reaching
                             a scheduling point (default 10; 0 turns it off).
       GORT_HANDOFF_MS=n     a goroutine computing n ms outside gort has its P
@@ -266,7 +267,39 @@ TABLE OF CONTENTS (grep for the anchor)
                                  that parks between (else: a line naming
                                  them, then abort)
   Diagnostics
-    gort_dump(fd)                every goroutine, its state and wait
+    gort_dump(fd)                every goroutine (and every plain thread
+                                 blocked in gort): its state, what it waits
+                                 on and for how long, its start function,
+                                 and a backtrace of where it is, e.g.
+                                   goroutine 7 [chan receive, 3 ms]: worker
+                                       read_job+0x4a  /srv/app+0x1b2a
+                                       worker+0x1f  /srv/app+0x1c40
+                                 Each frame: the function (static ones too,
+                                 from the object's ELF symbol table: no
+                                 -rdynamic needed) and the object and
+                                 offset, which `addr2line -f -i -e /srv/app
+                                 0x1b2a` turns into a file and line. gort's
+                                 own frames are left out. The same dump is
+                                 printed on SIGQUIT and with a deadlock.
+                                 Traces follow frame pointers: build with
+                                 -fno-omit-frame-pointer for full ones
+                                 (without it, at -O1 and above on x86-64, a
+                                 trace stops early or shows only some
+                                 frames; it never reads outside the stack).
+                                 A goroutine running on another thread has
+                                 no trace (its registers are in use); a
+                                 tail call leaves no frame (a function whose
+                                 last act is gort_chan_recv shows as its
+                                 caller).
+    gort_dump_json(fd)           the same as JSON: {"goroutines":N,
+                                 "procs":P,"entries":[...]}, an entry per
+                                 line: {"kind":"goroutine"|"thread","id",
+                                 "state","wait_ms","fd" (io waits),
+                                 "not_yielding","start","frames":[{"fn",
+                                 "off","object","object_off","pc"}]}
+                                 ("fn"/"off" only where a symbol names the
+                                 frame). $GORT_DUMP=json makes SIGQUIT's dump
+                                 this form.
     gort_strerror(err)           message for a negative errno gort returned
 
 >>design DESIGN
@@ -722,6 +755,7 @@ void    gort_block_end(void);
 
 /* Diagnostics */
 void        gort_dump(int fd);
+void        gort_dump_json(int fd);
 const char *gort_strerror(int err);
 
 #ifdef __cplusplus
@@ -762,6 +796,7 @@ const char *gort_strerror(int err);
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -777,6 +812,8 @@ const char *gort_strerror(int err);
 #include <sys/uio.h>
 #include <linux/futex.h>
 #include <dlfcn.h>
+#include <link.h>
+#include <sys/stat.h>
 #include <limits.h>
 
 #ifndef MADV_GUARD_INSTALL
@@ -1131,6 +1168,16 @@ static int gort__poller_init(gort__poller *pl) {
         err = -errno;
         close(pl->epfd); close(pl->evfd);
         return err;
+    }
+    /* Valgrind (3.19) does not know epoll_pwait2 and warns of it at every
+       run; under it, the millisecond epoll_wait. Its preload library in
+       LD_PRELOAD tells without its header. */
+    {
+        const char *pre = getenv("LD_PRELOAD");
+        if (pre && strstr(pre, "vgpreload")) pl->no_pwait2 = 1;
+#ifdef GORT_VALGRIND
+        if (RUNNING_ON_VALGRIND) pl->no_pwait2 = 1;
+#endif
     }
     return 0;
 }
@@ -1778,6 +1825,9 @@ struct gort__g {
                                      hand-off signal leaves the P alone */
     uint32_t  handed;             /* the hand-off signal put it in the syscall
                                      state: its next entry takes a P back */
+    uintptr_t tfp;                /* plain threads: frame pointer where it
+                                     blocked (dumps walk its stack from it) */
+    char     *tstk_lo, *tstk_hi;  /* plain threads: the thread's stack */
     int       hog_reported;       /* atomic: sysmon already named it. Last, so
                                      that gort__slot_setup's memset skips it:
                                      sysmon may read it through a stale pointer */
@@ -2377,13 +2427,13 @@ static gort__main_rec gort__main_args;
 
 /* The start function's name for reports; gort_run's main goroutine is
    named by the user's function. */
+static void gort__sym_name(uintptr_t pc, char *buf, size_t n);   /* >>diag */
+/* A start function's name (static functions too), or where it is. */
 static void gort__fn_name(void (*fn)(void *), char *buf, size_t n) {
-    Dl_info di;
     void *p;
     if (fn == gort__main_wrapper && gort__main_args.fn) fn = gort__main_args.fn;
     memcpy(&p, &fn, sizeof p);
-    if (p && dladdr(p, &di) && di.dli_sname) snprintf(buf, n, "%s", di.dli_sname);
-    else snprintf(buf, n, "%p", p);
+    gort__sym_name((uintptr_t)p, buf, n);
 }
 
 static void gort__write_all_raw(int fd, const char *s, size_t n) {
@@ -3418,6 +3468,7 @@ static int gort__park_thread(gort__g *g, void (*fn)(gort__g *, void *), void *ar
     g->waitstate = waitstate;
     g->waitsince = gort__nanotime();
     g->waitdeadline = deadline;
+    __atomic_store_n(&g->tfp, (uintptr_t)__builtin_frame_address(0), __ATOMIC_RELAXED);   /* for dumps */
     if (deadline <= 0 && !__atomic_load_n(&gort__the_rt, __ATOMIC_ACQUIRE) && GORT__LOAD(&gort__nthreads) <= 1)
         gort__misuse("a plain thread blocks in a gort call with no runtime running and no other thread using gort: "
                      "nothing can wake it (start the runtime first with gort_start() or gort_run())");
@@ -4197,6 +4248,18 @@ static GORT__NOINLINE gort__g *gort__thread_g(void) {
         g->rnd = (uint64_t)(uintptr_t)g * 0x9E3779B97F4A7C15ULL + (uint64_t)gort__nanotime();
         if (!g->rnd) g->rnd = 1;
         g->id = GORT__ADD(&gort__tg_ids, 1);
+        {
+            pthread_attr_t at;
+            void *lo;
+            size_t sz;
+            if (pthread_getattr_np(pthread_self(), &at) == 0) {
+                if (pthread_attr_getstack(&at, &lo, &sz) == 0) {
+                    g->tstk_lo = (char *)lo;
+                    g->tstk_hi = (char *)lo + sz;
+                }
+                pthread_attr_destroy(&at);
+            }
+        }
         pthread_once(&gort__tg_once, gort__tg_key_init);
         pthread_setspecific(gort__tg_key, g);
         gort__tls_tg = g;
@@ -4737,7 +4800,7 @@ static void gort__inject(gort__rt *rt, gort__g *list) {
 #define GORT__SLICE_NS    10000000   /* Go's forcePreemptNS */
 #define GORT__SLICE_MAX_NS 100000000
 
-static void gort__dump_rt(gort__rt *rt, int fd);
+static void gort__dump_rt(gort__rt *rt, int fd, int json);
 
 static void gort__handoffp(gort__rt *rt, gort__p *p) {
     GORT_ASSERT(gort__pst_state(GORT__LOAD(&p->state)) == GORT__P_IDLE);   /* retaken by sysmon's CAS */
@@ -4952,8 +5015,9 @@ static void *gort__sysmon_main(void *arg) {
         GORT__STORE(&rt->coarse_now, now);
         if (GORT__LOAD(&rt->sigquit)) {
             static const char hdr[] = "SIGQUIT: quit\n";
+            const char *how = getenv("GORT_DUMP");
             gort__write_all_raw(2, hdr, sizeof hdr - 1);
-            gort__dump_rt(rt, 2);
+            gort__dump_rt(rt, 2, how && strcmp(how, "json") == 0);
             _exit(2);
         }
         for (i = 0; i < rt->nprocs; i++) {
@@ -5520,7 +5584,7 @@ static void gort__checkdead(gort__rt *rt) {
     } else {
         static const char msg[] = "all goroutines are asleep - deadlock!\n\n";
         gort__write_all_raw(2, msg, sizeof msg - 1);
-        gort__dump_rt(rt, 2);
+        gort__dump_rt(rt, 2, 0);
     }
     gort__main_finish(rt, -EDEADLK);   /* after the report: gort_run returns now */
 }
@@ -6656,6 +6720,7 @@ static int gort__poll_wait(int fd, int mode, int64_t deadline) {
         if (tg) {
             tg->waitfd = fd;
             tg->waitsince = gort__nanotime();
+            __atomic_store_n(&tg->tfp, (uintptr_t)__builtin_frame_address(0), __ATOMIC_RELAXED);   /* for dumps */
             __atomic_store_n(&tg->tio, 1, __ATOMIC_RELEASE);
         }
         r = poll(&pfd, 1, tmo);
@@ -8089,23 +8154,390 @@ static const char *gort__wait_name(int w) {
     }
 }
 
+/* Symbols for backtraces. A pc is looked up in the object that holds it
+   (dl_iterate_phdr: the executable or a shared library, with its load
+   bias), first in that object's ELF symbol table (.symtab, which names
+   static functions too, then .dynsym), read from its file mapped
+   read-only, then with dladdr. The frame always says which object and
+   offset it is at, the form `addr2line -e object offset` turns into a file
+   and line; a frame without a name shows only that. Files stay mapped
+   for the life of the process (a dump is usually followed by more); a
+   pc's answer is cached, so a million goroutines parked at the same few
+   places cost a table lookup each. One lock (never held while writing)
+   serialises it; a dump that finds it taken (a dump from a signal
+   handler's thread into another dump) prints bare addresses. */
+#define GORT__SYM_FILES 16
+#define GORT__SYM_CACHE 1024
+typedef struct {
+    uintptr_t   base;        /* load bias (dlpi_addr) */
+    const char *map;         /* the file mapped, or NULL (unreadable) */
+    size_t      len;
+    char        path[160];
+} gort__symfile;
+typedef struct {
+    uintptr_t pc;
+    uintptr_t off;           /* pc - symbol start */
+    uintptr_t modoff;        /* pc - load bias */
+    short     file;          /* index in gort__sym_files, -1 none */
+    char      name[90];      /* "" when no symbol covers pc */
+} gort__symres;
+static uint32_t gort__sym_lock;
+static int gort__sym_nfiles;
+static gort__symfile gort__sym_files[GORT__SYM_FILES];
+static gort__symres gort__sym_cache[GORT__SYM_CACHE];
+
+struct gort__sym_find { uintptr_t pc, base; const char *name; int found, is_main; };
+static int gort__sym_phdr_cb(struct dl_phdr_info *info, size_t size, void *arg) {
+    struct gort__sym_find *f = (struct gort__sym_find *)arg;
+    int i;
+    (void)size;
+    for (i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uintptr_t lo = (uintptr_t)info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type == PT_LOAD && f->pc >= lo && f->pc < lo + ph->p_memsz) {
+            f->base = (uintptr_t)info->dlpi_addr;
+            f->name = info->dlpi_name;
+            f->is_main = !info->dlpi_name || !info->dlpi_name[0];
+            f->found = 1;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The index of the object file at bias base (mapped on first use), or -1. */
+static int gort__sym_file(uintptr_t base, const char *name, int is_main) {
+    gort__symfile *sf;
+    struct stat st;
+    int i, fd;
+    for (i = 0; i < gort__sym_nfiles; i++)
+        if (gort__sym_files[i].base == base) return i;
+    if (gort__sym_nfiles == GORT__SYM_FILES) return -1;
+    sf = &gort__sym_files[gort__sym_nfiles];
+    memset(sf, 0, sizeof *sf);
+    sf->base = base;
+    if (is_main) {
+        ssize_t n = readlink("/proc/self/exe", sf->path, sizeof sf->path - 1);
+        sf->path[n > 0 ? n : 0] = 0;
+        fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+    } else {
+        snprintf(sf->path, sizeof sf->path, "%s", name);
+        fd = open(name, O_RDONLY | O_CLOEXEC);
+    }
+    if (fd >= 0) {
+        if (fstat(fd, &st) == 0 && st.st_size >= (off_t)sizeof(ElfW(Ehdr))) {
+            void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+            if (m != MAP_FAILED) { sf->map = (const char *)m; sf->len = (size_t)st.st_size; }
+        }
+        close(fd);
+    }
+    return gort__sym_nfiles++;
+}
+
+/* The function symbol of the mapped ELF file covering the file address
+   a (pc - bias): .symtab first (static functions), then .dynsym. */
+static int gort__sym_elf(const gort__symfile *sf, uintptr_t a, char *name, size_t n, uintptr_t *start) {
+    const ElfW(Ehdr) *eh = (const ElfW(Ehdr) *)(const void *)sf->map;
+    const ElfW(Shdr) *sh;
+    int pass;
+    if (!sf->map || memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 || eh->e_ident[EI_CLASS] != (sizeof(void *) == 8 ? ELFCLASS64 : ELFCLASS32) ||
+        eh->e_shoff == 0 || eh->e_shentsize != sizeof(ElfW(Shdr)) ||
+        eh->e_shoff + (size_t)eh->e_shnum * sizeof(ElfW(Shdr)) > sf->len)
+        return 0;
+    sh = (const ElfW(Shdr) *)(const void *)(sf->map + eh->e_shoff);
+    for (pass = 0; pass < 2; pass++) {
+        unsigned want = pass == 0 ? SHT_SYMTAB : SHT_DYNSYM, i;
+        for (i = 0; i < eh->e_shnum; i++) {
+            const ElfW(Sym) *sym;
+            const ElfW(Shdr) *strs;
+            size_t k, cnt, best = 0;
+            int have = 0;
+            if (sh[i].sh_type != want || sh[i].sh_entsize != sizeof(ElfW(Sym)) || sh[i].sh_link >= eh->e_shnum ||
+                sh[i].sh_offset + sh[i].sh_size > sf->len)
+                continue;
+            strs = &sh[sh[i].sh_link];
+            if (strs->sh_offset + strs->sh_size > sf->len) continue;
+            sym = (const ElfW(Sym) *)(const void *)(sf->map + sh[i].sh_offset);
+            cnt = sh[i].sh_size / sizeof(ElfW(Sym));
+            for (k = 0; k < cnt; k++) {
+                unsigned type = ELF64_ST_TYPE(sym[k].st_info);
+                if ((type != STT_FUNC && type != STT_GNU_IFUNC) || sym[k].st_shndx == SHN_UNDEF) continue;
+                if (a < sym[k].st_value || a - sym[k].st_value >= (sym[k].st_size ? sym[k].st_size : 1)) continue;
+                if (!have || sym[k].st_value > sym[best].st_value) { best = k; have = 1; }
+            }
+            if (have && sym[best].st_name < strs->sh_size) {
+                const char *nm = sf->map + strs->sh_offset + sym[best].st_name;
+                size_t max = strs->sh_size - sym[best].st_name;
+                snprintf(name, n, "%.*s", (int)(max < n ? max : n - 1), nm);
+                *start = sym[best].st_value;
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* Resolve pc (an address inside the instruction wanted: a return address
+   less one) into r. Sym lock held. */
+static void gort__sym_lookup(uintptr_t pc, gort__symres *r) {
+    struct gort__sym_find f;
+    Dl_info di;
+    uintptr_t start = 0;
+    memset(r, 0, sizeof *r);
+    r->pc = pc;
+    r->file = -1;
+    memset(&f, 0, sizeof f);
+    f.pc = pc;
+    dl_iterate_phdr(gort__sym_phdr_cb, &f);
+    if (f.found) {
+        r->file = (short)gort__sym_file(f.base, f.name, f.is_main);
+        r->modoff = pc - f.base;
+        if (r->file >= 0 && gort__sym_elf(&gort__sym_files[r->file], pc - f.base, r->name, sizeof r->name, &start)) {
+            r->off = pc - f.base - start;
+            return;
+        }
+    }
+    if (dladdr((void *)pc, &di) && di.dli_sname && di.dli_saddr && (uintptr_t)di.dli_saddr <= pc) {
+        snprintf(r->name, sizeof r->name, "%s", di.dli_sname);
+        r->off = pc - (uintptr_t)di.dli_saddr;
+    }
+}
+
+/* Copies pc's symbol (cached) into r; 0 when the lock was taken (r has
+   the bare pc). */
+static int gort__sym(uintptr_t pc, gort__symres *r) {
+    uint32_t z = 0;
+    gort__symres *c;
+    if (!__atomic_compare_exchange_n(&gort__sym_lock, &z, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+        memset(r, 0, sizeof *r);
+        r->pc = pc;
+        r->file = -1;
+        return 0;
+    }
+    c = &gort__sym_cache[(pc >> 2) % GORT__SYM_CACHE];
+    if (c->pc != pc) gort__sym_lookup(pc, c);
+    *r = *c;
+    __atomic_store_n(&gort__sym_lock, 0, __ATOMIC_RELEASE);
+    return 1;
+}
+
+/* name for a function's own address: "name", "name+0x1c" inside one,
+   "object+0x1234" without a name, the bare address without an object. */
+static void gort__sym_name(uintptr_t pc, char *buf, size_t n) {
+    gort__symres r;
+    gort__sym(pc, &r);
+    if (r.name[0] && r.off == 0) snprintf(buf, n, "%s", r.name);
+    else if (r.name[0]) snprintf(buf, n, "%s+0x%lx", r.name, (unsigned long)r.off);
+    else if (r.file >= 0) snprintf(buf, n, "%s+0x%lx", gort__sym_files[r.file].path, (unsigned long)r.modoff);
+    else snprintf(buf, n, "0x%lx", (unsigned long)pc);
+}
+
+/* The path of r's object file ("?" if none). Files are never removed. */
+static const char *gort__sym_path(const gort__symres *r) {
+    return r->file >= 0 ? gort__sym_files[r->file].path : "?";
+}
+
+/* A stack walked by its frame pointers: from pc and fp (the saved
+   registers of a parked goroutine, or the live ones of the caller), each
+   frame record is {caller's fp, return address} at fp, on x86-64 and
+   AArch64 alike. Each fp must lie inside [lo, hi), aligned and above the
+   last: code built without frame pointers (-O2 on x86-64 without
+   -fno-omit-frame-pointer) leaves fp holding anything, and the walk then
+   stops early, never outside the stack. Returns the number of pcs (return
+   addresses, the first one included). */
+static GORT__NO_ASAN GORT__NO_TSAN int gort__walk(uintptr_t pc, uintptr_t fp, uintptr_t lo, uintptr_t hi,
+                                                  uintptr_t *pcs, int max) {
+    int n = 0;
+    if (pc && n < max) pcs[n++] = pc;
+    while (n < max && fp >= lo && fp + 2 * sizeof(uintptr_t) <= hi && (fp & (sizeof(uintptr_t) - 1)) == 0) {
+        const uintptr_t *rec = (const uintptr_t *)fp;
+        uintptr_t next = rec[0], ret = rec[1];
+        if (ret < 4096) break;
+        pcs[n++] = ret;
+        if (next <= fp) break;
+        fp = next;
+    }
+    return n;
+}
+
+/* The frames a parked goroutine's saved context starts with. */
+static void gort__ctx_regs(const void *sp, uintptr_t *pc, uintptr_t *fp) {
+    const gort__ctx_frame *f = (const gort__ctx_frame *)sp;
+#if defined(GORT__ARCH_X64)
+    *pc = (uintptr_t)f->ret; *fp = (uintptr_t)f->rbp;
+#else
+    *pc = (uintptr_t)f->x30; *fp = (uintptr_t)f->x29;
+#endif
+}
+
+/* gort's own frames (the switch, the park, the entry) are left out of
+   traces: a trace starts at the gort call the goroutine made. */
+static int gort__sym_internal(const char *name) {
+    return strncmp(name, "gort__", 6) == 0;
+}
+
 /* A dump writes to an fd that may block (a full pipe, a terminal held by
    ^S), so it never writes while holding a lock: it copies what it prints,
    a batch at a time, under the lock, and formats and writes with the lock
    released. Entries that come or go between batches may be missed or
    shown twice: a dump is a snapshot of a running system. */
-#define GORT__DUMP_BATCH 32
+#define GORT__DUMP_BATCH 16
+#define GORT__DUMP_PCS   24
 typedef struct {
     void   (*fn)(void *);
     uint64_t id;
     int64_t  waitsince;
     uint32_t status;
-    int      waitstate, waitfd, tio, hog;
+    int      waitstate, waitfd, tio, hog, npc, thread, self;
+    uintptr_t pcs[GORT__DUMP_PCS];
 } gort__dump_ent;
+
+/* Output, a buffer at a time. */
+typedef struct {
+    int    fd, json, first;
+    size_t n;
+    char   b[1024];
+} gort__dumpw;
+static void gort__dw_flush(gort__dumpw *w) {
+    gort__write_all_raw(w->fd, w->b, w->n);
+    w->n = 0;
+}
+static void gort__dw_put(gort__dumpw *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void gort__dw_put(gort__dumpw *w, const char *fmt, ...) {
+    va_list ap;
+    int k;
+    if (w->n > sizeof w->b - 400) gort__dw_flush(w);
+    va_start(ap, fmt);
+    k = vsnprintf(w->b + w->n, sizeof w->b - w->n, fmt, ap);
+    va_end(ap);
+    if (k > 0) w->n += (size_t)k < sizeof w->b - w->n ? (size_t)k : sizeof w->b - w->n - 1;
+}
+/* s as a JSON string's contents (names and paths: quotes, backslashes and
+   control characters escaped). */
+static void gort__dw_jstr(gort__dumpw *w, const char *s) {
+    if (w->n > sizeof w->b - 400) gort__dw_flush(w);
+    for (; *s && w->n < sizeof w->b - 8; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') { w->b[w->n++] = '\\'; w->b[w->n++] = (char)c; }
+        else if (c < 0x20) w->n += (size_t)snprintf(w->b + w->n, 8, "\\u%04x", c);
+        else w->b[w->n++] = (char)c;
+    }
+}
+
+/* The stack of e's goroutine or thread, while the list lock that keeps g
+   from being freed is held: from its saved context if it is parked or
+   runnable, from here if it is the caller; a goroutine running on another
+   M has no trace (its registers are its M's). */
+static GORT__NO_TSAN void gort__dump_trace(gort__dump_ent *e, gort__g *g) {
+    uintptr_t pc = 0, fp = 0;
+    e->npc = 0;
+    e->self = 0;
+    if (g->is_thread) {
+        fp = *(volatile uintptr_t *)&g->tfp;   /* racy by design (see gort__dump_rt_w) */
+        if (fp && g->tstk_lo)
+            e->npc = gort__walk(0, fp, (uintptr_t)g->tstk_lo, (uintptr_t)g->tstk_hi, e->pcs, GORT__DUMP_PCS);
+        return;
+    }
+    if (e->status == GORT__G_RUNNING || e->status == GORT__G_SYSCALL) {
+        gort__m *m = gort__getm();
+        if (!m || m->curg != g) return;
+        e->self = 1;
+        fp = (uintptr_t)__builtin_frame_address(0);
+    } else {
+        void *sp = *(void *volatile *)&g->sp;
+        if (!sp || (char *)sp < g->stack_lo || (char *)sp + sizeof(gort__ctx_frame) > g->stack_hi) return;
+        gort__ctx_regs(sp, &pc, &fp);
+    }
+    e->npc = gort__walk(pc, fp, (uintptr_t)g->stack_lo, (uintptr_t)g->stack_hi, e->pcs, GORT__DUMP_PCS);
+}
+
+/* One goroutine or thread. Text: a header line, then a line per frame,
+   gort's own frames left out:
+       goroutine 7 [chan receive, 3 ms]: worker
+           gort_chan_recv+0x5e  /path/prog+0x2f3e
+           worker+0x1a  /path/prog+0x1b2a
+   JSON: one object, on a line of its own. */
+static void gort__dump_one(gort__dumpw *w, gort__dump_ent *e, int64_t now) {
+    const char *what;
+    char name[128];
+    int64_t waited = -1;
+    int j, shown = 0;
+    if (e->thread) {
+        what = e->status == GORT__G_WAITING ? gort__wait_name(e->waitstate) : "io wait";
+        waited = now - e->waitsince;
+        snprintf(name, sizeof name, "a plain thread blocked in gort");
+    } else {
+        switch (e->status) {
+        case GORT__G_RUNNABLE: what = "runnable"; break;
+        case GORT__G_RUNNING: what = "running"; break;
+        case GORT__G_SYSCALL: what = "syscall"; waited = now - e->waitsince; break;
+        default: what = gort__wait_name(e->waitstate); waited = now - e->waitsince; break;
+        }
+        if (e->fn == gort__main_wrapper) {
+            char user[112];
+            gort__fn_name(e->fn, user, sizeof user);
+            snprintf(name, sizeof name, "main (%s)", user);
+        } else {
+            gort__fn_name(e->fn, name, sizeof name);
+        }
+    }
+    if (w->json) {
+        gort__dw_put(w, "%s{\"kind\":\"%s\",\"id\":%llu,\"state\":\"%s\"", w->first ? "" : ",\n",
+                     e->thread ? "thread" : "goroutine", (unsigned long long)e->id, what);
+        w->first = 0;
+        if (waited >= 0) gort__dw_put(w, ",\"wait_ms\":%lld", (long long)(waited / 1000000));
+        if ((e->status == GORT__G_WAITING && e->waitstate == GORT__W_IO) || (e->thread && e->tio))
+            gort__dw_put(w, ",\"fd\":%d", e->waitfd);
+        if (e->hog) gort__dw_put(w, ",\"not_yielding\":true");
+        if (!e->thread) {
+            gort__dw_put(w, ",\"start\":\"");
+            gort__dw_jstr(w, name);
+            gort__dw_put(w, "\"");
+        }
+        gort__dw_put(w, ",\"frames\":[");
+    } else {
+        if ((e->status == GORT__G_WAITING && e->waitstate == GORT__W_IO) || (e->thread && e->tio))
+            gort__dw_put(w, "%s %llu [%s fd %d, %lld ms]: %s\n", e->thread ? "thread" : "goroutine",
+                         (unsigned long long)e->id, what, e->waitfd, (long long)(waited / 1000000), name);
+        else if (waited >= 0)
+            gort__dw_put(w, "%s %llu [%s, %lld ms]: %s\n", e->thread ? "thread" : "goroutine",
+                         (unsigned long long)e->id, what, (long long)(waited / 1000000), name);
+        else
+            gort__dw_put(w, "goroutine %llu [%s%s]: %s\n", (unsigned long long)e->id, what,
+                         e->hog ? ", not yielding" : "", name);
+    }
+    for (j = 0; j < e->npc; j++) {
+        gort__symres r;
+        /* a return address less one: inside the call, not after it */
+        gort__sym(e->pcs[j] - 1, &r);
+        if (r.name[0] && gort__sym_internal(r.name)) continue;
+        if (w->json) {
+            gort__dw_put(w, "%s{", shown ? "," : "");
+            if (r.name[0]) {
+                gort__dw_put(w, "\"fn\":\"");
+                gort__dw_jstr(w, r.name);
+                gort__dw_put(w, "\",\"off\":%lu,", (unsigned long)(r.off + 1));
+            }
+            gort__dw_put(w, "\"object\":\"");
+            gort__dw_jstr(w, gort__sym_path(&r));
+            gort__dw_put(w, "\",\"object_off\":\"0x%lx\",\"pc\":\"0x%lx\"}", (unsigned long)r.modoff,
+                         (unsigned long)e->pcs[j]);
+        } else if (r.name[0]) {
+            gort__dw_put(w, "    %s+0x%lx  %s+0x%lx\n", r.name, (unsigned long)(r.off + 1), gort__sym_path(&r),
+                         (unsigned long)r.modoff);
+        } else if (r.file >= 0) {
+            gort__dw_put(w, "    %s+0x%lx\n", gort__sym_path(&r), (unsigned long)r.modoff);
+        } else {
+            gort__dw_put(w, "    0x%lx\n", (unsigned long)e->pcs[j]);
+        }
+        shown++;
+    }
+    if (w->json) gort__dw_put(w, "]}");
+}
 
 /* Plain threads blocked in a gort call: parked (a channel, a mutex, a
    sleep) or waiting for an fd. */
-static GORT__NO_TSAN void gort__dump_threads(int fd, int64_t now) {
+static GORT__NO_TSAN void gort__dump_threads(gort__dumpw *w, int64_t now) {
     gort__dump_ent ent[GORT__DUMP_BATCH];
     long skip = 0;
     for (;;) {
@@ -8115,49 +8547,42 @@ static GORT__NO_TSAN void gort__dump_threads(int fd, int64_t now) {
         gort__lock(&gort__tg_lock);
         for (g = gort__tg_all; g && n < GORT__DUMP_BATCH; g = g->tlink) {
             if (k++ < skip) continue;
+            ent[n].thread = 1;
             ent[n].id = g->id;
             ent[n].status = GORT__LOAD(&g->status);
             ent[n].waitstate = g->waitstate;
             ent[n].waitfd = g->waitfd;
             ent[n].waitsince = g->waitsince;
             ent[n].tio = __atomic_load_n(&g->tio, __ATOMIC_ACQUIRE);
+            ent[n].hog = 0;
+            ent[n].fn = NULL;
+            if (ent[n].status == GORT__G_WAITING || ent[n].tio) gort__dump_trace(&ent[n], g);
             n++;
         }
         gort__unlock(&gort__tg_lock);
         skip += n;
-        for (j = 0; j < n; j++) {
-            char line[256];
-            int len;
-            if (ent[j].status == GORT__G_WAITING)
-                len = snprintf(line, sizeof line, "thread %llu [%s, %lld ms]: a plain thread blocked in gort\n",
-                               (unsigned long long)ent[j].id, gort__wait_name(ent[j].waitstate),
-                               (long long)((now - ent[j].waitsince) / 1000000));
-            else if (ent[j].tio)
-                len = snprintf(line, sizeof line, "thread %llu [io wait fd %d, %lld ms]: a plain thread blocked in gort\n",
-                               (unsigned long long)ent[j].id, ent[j].waitfd,
-                               (long long)((now - ent[j].waitsince) / 1000000));
-            else
-                continue;
-            if (len > 0) gort__write_all_raw(fd, line, (size_t)len < sizeof line ? (size_t)len : sizeof line - 1);
-        }
+        for (j = 0; j < n; j++)
+            if (ent[j].status == GORT__G_WAITING || ent[j].tio) gort__dump_one(w, &ent[j], now);
         if (n < GORT__DUMP_BATCH) return;
     }
 }
 
 /* Reads other goroutines' fields without their owners' locks: a dump is a
-   snapshot of a running system, and a torn field only makes one line stale.
-   The stack lock keeps the regions' list and counts still while a batch is
-   copied; stk_walkers keeps gort__stack_release from freeing a region
-   until the walk is done, so the walk resumes where the last batch ended. */
-static GORT__NO_TSAN void gort__dump_rt(gort__rt *rt, int fd) {
+   snapshot of a running system, and a torn field only makes one line stale
+   (a stack walked while its goroutine resumes stops early or shows a frame
+   it has just left, never reads outside its stack). The stack lock keeps
+   the regions' list and counts still while a batch is copied;
+   stk_walkers keeps gort__stack_release from freeing a region until the
+   walk is done, so the walk resumes where the last batch ended. */
+static GORT__NO_TSAN void gort__dump_rt_w(gort__rt *rt, gort__dumpw *w) {
     gort__dump_ent ent[GORT__DUMP_BATCH];
     gort__region *r;
     size_t i = 0;
     int64_t now = gort__nanotime();
-    char line[320], name[128];
-    int n;
-    n = snprintf(line, sizeof line, "gort: %ld goroutines, %d Ps\n", gort_goroutines(), rt->nprocs);
-    gort__write_all_raw(fd, line, (size_t)n);
+    if (w->json)
+        gort__dw_put(w, "{\"goroutines\":%ld,\"procs\":%d,\"entries\":[\n", gort_goroutines(), rt->nprocs);
+    else
+        gort__dw_put(w, "gort: %ld goroutines, %d Ps\n", gort_goroutines(), rt->nprocs);
     gort__lock(&rt->stk_lock);
     r = rt->regions;
     rt->stk_walkers++;            /* no region goes while r points into the list */
@@ -8170,6 +8595,8 @@ static GORT__NO_TSAN void gort__dump_rt(gort__rt *rt, int fd) {
                 gort__g *g = gort__slot_g(rt, r->base + i * rt->slot_size);
                 uint32_t st = GORT__LOAD(&g->status);
                 if (st == GORT__G_FREE || st == GORT__G_DEAD || !g->fn) continue;
+                ent[cnt].thread = 0;
+                ent[cnt].tio = 0;
                 ent[cnt].fn = g->fn;
                 ent[cnt].id = g->id;
                 ent[cnt].status = st;
@@ -8177,56 +8604,51 @@ static GORT__NO_TSAN void gort__dump_rt(gort__rt *rt, int fd) {
                 ent[cnt].waitfd = g->waitfd;
                 ent[cnt].waitsince = g->waitsince;
                 ent[cnt].hog = __atomic_load_n(&g->hog_reported, __ATOMIC_RELAXED);
+                gort__dump_trace(&ent[cnt], g);
                 cnt++;
             }
             if (i < r->used) break;   /* batch full inside this region: resume at i */
         }
         gort__unlock(&rt->stk_lock);
-        for (j = 0; j < cnt; j++) {
-            gort__dump_ent *e = &ent[j];
-            const char *what;
-            int64_t waited = -1;
-            switch (e->status) {
-            case GORT__G_RUNNABLE: what = "runnable"; break;
-            case GORT__G_RUNNING: what = "running"; break;
-            case GORT__G_SYSCALL: what = "syscall"; waited = now - e->waitsince; break;
-            default: what = gort__wait_name(e->waitstate); waited = now - e->waitsince; break;
-            }
-            if (e->fn == gort__main_wrapper) {
-                char user[112];
-                gort__fn_name(e->fn, user, sizeof user);
-                snprintf(name, sizeof name, "main (%s)", user);
-            } else {
-                gort__fn_name(e->fn, name, sizeof name);
-            }
-            if (e->status == GORT__G_WAITING && e->waitstate == GORT__W_IO) {
-                n = snprintf(line, sizeof line, "goroutine %llu [%s fd %d, %lld ms]: %s\n", (unsigned long long)e->id,
-                             what, e->waitfd, (long long)(waited / 1000000), name);
-            } else if (waited >= 0)
-                n = snprintf(line, sizeof line, "goroutine %llu [%s, %lld ms]: %s\n", (unsigned long long)e->id,
-                             what, (long long)(waited / 1000000), name);
-            else
-                n = snprintf(line, sizeof line, "goroutine %llu [%s%s]: %s\n", (unsigned long long)e->id, what,
-                             e->hog ? ", not yielding" : "", name);
-            if (n > 0) gort__write_all_raw(fd, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
-        }
+        for (j = 0; j < cnt; j++) gort__dump_one(w, &ent[j], now);
     }
-    gort__dump_threads(fd, now);
+    gort__dump_threads(w, now);
+    if (w->json) gort__dw_put(w, "\n]}\n");
+    gort__dw_flush(w);
     gort__lock(&rt->stk_lock);
     rt->stk_walkers--;
     gort__unlock(&rt->stk_lock);
 }
 
-void gort_dump(int fd) {
-    GORT__API();
+static void gort__dump_rt(gort__rt *rt, int fd, int json) {
+    gort__dumpw w;
+    w.fd = fd; w.json = json; w.first = 1; w.n = 0;
+    gort__dump_rt_w(rt, &w);
+}
+
+static void gort__dump_fd(int fd, int json) {
     gort__rt *rt = gort__cur_rt();
-    if (!rt) {
-        static const char msg[] = "gort: no runtime is running\n";
-        gort__write_all_raw(fd, msg, sizeof msg - 1);
-        gort__dump_threads(fd, gort__nanotime());
+    gort__dumpw w;
+    w.fd = fd; w.json = json; w.first = 1; w.n = 0;
+    if (rt) {
+        gort__dump_rt_w(rt, &w);
         return;
     }
-    gort__dump_rt(rt, fd);
+    if (json) gort__dw_put(&w, "{\"goroutines\":0,\"procs\":0,\"entries\":[\n");
+    else gort__dw_put(&w, "gort: no runtime is running\n");
+    gort__dump_threads(&w, gort__nanotime());
+    if (json) gort__dw_put(&w, "\n]}\n");
+    gort__dw_flush(&w);
+}
+
+void gort_dump(int fd) {
+    GORT__API();
+    gort__dump_fd(fd, 0);
+}
+
+void gort_dump_json(int fd) {
+    GORT__API();
+    gort__dump_fd(fd, 1);
 }
 
 const char *gort_strerror(int err) {

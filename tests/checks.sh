@@ -155,7 +155,7 @@ example_run() {   # example_run NAME ARGS...: runs it, output to the log
 }
 check_example() {
     need gcc gcc || return 1
-    (cd "$ROOT" && set -x && gcc -O2 -Wall -Wextra -Wpedantic -Werror -pthread -fstack-clash-protection -rdynamic \
+    (cd "$ROOT" && set -x && gcc -O2 -Wall -Wextra -Wpedantic -Werror -pthread -fstack-clash-protection -fno-omit-frame-pointer \
         -I"$ROOT" -o "$CDIR/$1" "examples/$1.c" -lm $LDL) >>"$CLOG" 2>&1 || { echo "see log"; return 1; }
     case $1 in
     hello)    example_run hello ;;

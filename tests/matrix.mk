@@ -128,6 +128,7 @@ HEADERS := $(ROOT)/gort.h $(wildcard $(T)/*.h)
 # build CONFIG PROG: the compile command
 build_cmd = $(CC_$(1)) $(if $(filter no-stack-clash-protection,$(call directives,$(2))),$(filter-out \
               -fstack-clash-protection,$(WARN)),$(WARN)) $(CFLAGS_$(1)) -I$(ROOT) -I$(ROOT)/tests \
+              $(call dvalues,$(2),cflags) \
               $(if $(filter $(ROOT)/tests,$(T)),,-I$(T)) -o $(B)/$(1)/$(2) $(T)/$(2).c \
               $(addprefix $(T)/,$(call dvalues,$(2),also)) \
               $(addprefix -Wl$(comma)--wrap=,$(call dvalues,$(2),wrap)) -lm $(call ldl,$(1))

@@ -56,6 +56,7 @@
 #   no-leak-check    run with ASAN_OPTIONS=detect_leaks=0 under asan
 #   no-stack-clash-protection  build without -fstack-clash-protection
 #   timeout=<s>      a longer (or shorter) limit for this program
+#   cflags=<flag>    one more compiler flag, in every configuration
 #   also=<file.c>    compile and link another source from the tests
 #                    directory into the program (one of them defines
 #                    GORT_IMPLEMENTATION)
