@@ -280,7 +280,11 @@ TABLE OF CONTENTS (grep for the anchor)
                                  offset, which `addr2line -f -i -e /srv/app
                                  0x1b2a` turns into a file and line. gort's
                                  own frames are left out. The same dump is
-                                 printed on SIGQUIT and with a deadlock.
+                                 printed on SIGQUIT and with a deadlock; a
+                                 stack overflow's report ends with the
+                                 goroutine's trace from the faulting
+                                 instruction (whose function is named even
+                                 without frame pointers).
                                  Traces follow frame pointers: build with
                                  -fno-omit-frame-pointer for full ones
                                  (without it, at -O1 and above on x86-64, a
@@ -2456,6 +2460,8 @@ static void gort__overflow_report(gort__g *g, size_t stack_bytes) {
     if (n > 0) gort__write_all_raw(2, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1);
 }
 
+static void gort__overflow_trace(gort__g *g, uintptr_t pc, uintptr_t fp);   /* >>diag */
+
 /* Runs on the M's alternate signal stack. A fault in a guard page is a
    goroutine's overflow: report and abort. Anything else goes on to the
    handler the program had (or the default action). */
@@ -2470,7 +2476,16 @@ static void gort__segv_handler(int sig, siginfo_t *si, void *uc) {
         if (off < gort__segv_tab[i].page) {
             char *slot = a - off;
             gort__g *g = (gort__g *)(slot + gort__segv_tab[i].slot - gort__gsize());
+            uintptr_t pc = 0, fp = 0;
             gort__overflow_report(g, gort__segv_tab[i].slot - gort__segv_tab[i].page - gort__gsize());
+#if defined(GORT__ARCH_X64) && defined(REG_RBP)
+            pc = (uintptr_t)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP];
+            fp = (uintptr_t)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RBP];
+#elif defined(GORT__ARCH_A64)
+            pc = (uintptr_t)((ucontext_t *)uc)->uc_mcontext.pc;
+            fp = (uintptr_t)((ucontext_t *)uc)->uc_mcontext.regs[29];
+#endif
+            gort__overflow_trace(g, pc, fp);
             signal(SIGABRT, SIG_DFL);
             abort();
         }
@@ -8533,6 +8548,27 @@ static void gort__dump_one(gort__dumpw *w, gort__dump_ent *e, int64_t now) {
         shown++;
     }
     if (w->json) gort__dw_put(w, "]}");
+}
+
+/* The overflowed goroutine's entry, from the registers of the fault (pc
+   0: none), in a signal handler on its way to abort: the symbol lookup is
+   not async-signal-safe, but it takes only its own lock (tried, not
+   waited for) and the loader's. */
+static GORT__NO_ASAN GORT__NO_TSAN void gort__overflow_trace(gort__g *g, uintptr_t pc, uintptr_t fp) {
+    gort__dumpw w;
+    gort__dump_ent e;
+    memset(&e, 0, sizeof e);
+    e.fn = g->fn;
+    e.id = g->id;
+    e.status = GORT__G_RUNNING;
+    if (pc) {
+        /* the faulting instruction is not a return address: one byte on,
+           so that gort__dump_one's "less one" lands on it */
+        e.npc = gort__walk(pc + 1, fp, (uintptr_t)g->stack_lo, (uintptr_t)g->stack_hi, e.pcs, GORT__DUMP_PCS);
+    }
+    w.fd = 2; w.json = 0; w.first = 1; w.n = 0;
+    gort__dump_one(&w, &e, 0);
+    gort__dw_flush(&w);
 }
 
 /* Plain threads blocked in a gort call: parked (a channel, a mutex, a
