@@ -79,11 +79,19 @@ TABLE OF CONTENTS (grep for the anchor)
                             (needs <valgrind/valgrind.h>; build with -gdwarf-4).
       GORT_ASSERT(c)        internal invariant check; default aborts with file
                             and line. Never compiled out.
+      GORT_API              what every public declaration starts with (define
+                            it before every include). Default: default
+                            visibility, so a shared library built with
+                            -fvisibility=hidden exports gort's calls (and
+                            none of its internals). For everything in one
+                            file with internal linkage:
+                            #define GORT_API static __attribute__((unused))
     ASan and TSan are detected from the compiler (__SANITIZE_ADDRESS__,
     __SANITIZE_THREAD__, __has_feature) and their fiber APIs are wired
     into every switch.
     Compiler flags: -pthread, and -fstack-clash-protection for every file
-    whose code runs in goroutines (pkg-config --cflags gort gives both).
+    whose code runs in goroutines (pkg-config --cflags gort gives both);
+    -fno-omit-frame-pointer for full backtraces in dumps (gort_dump).
     Without it a function with a local array larger than a page can step
     over the guard page into the next goroutine's stack, silently (>>stack
     says why, and what gort still catches).
@@ -517,6 +525,15 @@ TABLE OF CONTENTS (grep for the anchor)
 #include <stdint.h>
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <errno.h>   /* every call returns a negative errno: users compare with -ETIMEDOUT */
+
+/* GORT_API marks the public functions: default visibility, so a shared
+   library built with -fvisibility=hidden that contains the implementation
+   exports them. Define it before including gort.h to change that, e.g.
+   "#define GORT_API static" to keep everything in one translation unit. */
+#ifndef GORT_API
+#define GORT_API __attribute__((visibility("default")))
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -545,32 +562,32 @@ enum {
                                      sysmon look (tests the hand-off's races) */
 };
 
-int  gort_run(void (*main_fn)(void *arg), void *arg);
-int  gort_run_opts(const gort_opts *opts, void (*main_fn)(void *arg), void *arg);
-int  gort_start(const gort_opts *opts);
-int  gort_stop(void);
-int  gort_running(void);
+GORT_API int  gort_run(void (*main_fn)(void *arg), void *arg);
+GORT_API int  gort_run_opts(const gort_opts *opts, void (*main_fn)(void *arg), void *arg);
+GORT_API int  gort_start(const gort_opts *opts);
+GORT_API int  gort_stop(void);
+GORT_API int  gort_running(void);
 
-int  gort_go(void (*fn)(void *arg), void *arg);
-void gort_yield(void);
-void gort_exit(void);
-int  gort_maxprocs(void);
-long gort_goroutines(void);
-int  gort_in_goroutine(void);
+GORT_API int  gort_go(void (*fn)(void *arg), void *arg);
+GORT_API void gort_yield(void);
+GORT_API void gort_exit(void);
+GORT_API int  gort_maxprocs(void);
+GORT_API long gort_goroutines(void);
+GORT_API int  gort_in_goroutine(void);
 
 /* Channels */
 typedef struct gort_chan gort_chan;
 
-gort_chan *gort_chan_make(size_t elem_size, size_t cap);
-gort_chan *gort_chan_make_err(size_t elem_size, size_t cap, int *err);
-int        gort_chan_free(gort_chan *c);
-int        gort_chan_send(gort_chan *c, const void *elem);
-int        gort_chan_recv(gort_chan *c, void *elem);
-int        gort_chan_try_send(gort_chan *c, const void *elem);
-int        gort_chan_try_recv(gort_chan *c, void *elem);
-int        gort_chan_close(gort_chan *c);
-size_t     gort_chan_len(gort_chan *c);
-size_t     gort_chan_cap(gort_chan *c);
+GORT_API gort_chan *gort_chan_make(size_t elem_size, size_t cap);
+GORT_API gort_chan *gort_chan_make_err(size_t elem_size, size_t cap, int *err);
+GORT_API int        gort_chan_free(gort_chan *c);
+GORT_API int        gort_chan_send(gort_chan *c, const void *elem);
+GORT_API int        gort_chan_recv(gort_chan *c, void *elem);
+GORT_API int        gort_chan_try_send(gort_chan *c, const void *elem);
+GORT_API int        gort_chan_try_recv(gort_chan *c, void *elem);
+GORT_API int        gort_chan_close(gort_chan *c);
+GORT_API size_t     gort_chan_len(gort_chan *c);
+GORT_API size_t     gort_chan_cap(gort_chan *c);
 
 typedef struct { gort_chan *c; } gort_chan_tx;
 typedef struct { gort_chan *c; } gort_chan_rx;
@@ -611,55 +628,55 @@ typedef struct gort_case {
                           initialisers written for the four fields above work */
 } gort_case;
 
-int gort_select(gort_case *cases, int n, int64_t timeout_ns);
+GORT_API int gort_select(gort_case *cases, int n, int64_t timeout_ns);
 
 /* Time */
-int64_t    gort_now(void);
-void       gort_sleep(int64_t ns);
-gort_chan *gort_after(int64_t ns);
+GORT_API int64_t    gort_now(void);
+GORT_API void       gort_sleep(int64_t ns);
+GORT_API gort_chan *gort_after(int64_t ns);
 
 /* Timers, tickers and delayed calls (Go's time.Timer, time.Ticker,
    time.AfterFunc). The object is private; one type serves all three. */
 typedef struct gort_timer gort_timer;
-gort_timer *gort_timer_make(int64_t ns);
-gort_timer *gort_ticker_make(int64_t period_ns);
-gort_timer *gort_after_func(int64_t ns, void (*fn)(void *arg), void *arg);
-int         gort_go_after(int64_t ns, void (*fn)(void *arg), void *arg);
-gort_chan  *gort_timer_chan(gort_timer *t);
-int         gort_timer_stop(gort_timer *t);
-int         gort_timer_reset(gort_timer *t, int64_t ns);
-int         gort_ticker_reset(gort_timer *t, int64_t period_ns);
-int         gort_timer_free(gort_timer *t);
+GORT_API gort_timer *gort_timer_make(int64_t ns);
+GORT_API gort_timer *gort_ticker_make(int64_t period_ns);
+GORT_API gort_timer *gort_after_func(int64_t ns, void (*fn)(void *arg), void *arg);
+GORT_API int         gort_go_after(int64_t ns, void (*fn)(void *arg), void *arg);
+GORT_API gort_chan  *gort_timer_chan(gort_timer *t);
+GORT_API int         gort_timer_stop(gort_timer *t);
+GORT_API int         gort_timer_reset(gort_timer *t, int64_t ns);
+GORT_API int         gort_ticker_reset(gort_timer *t, int64_t period_ns);
+GORT_API int         gort_timer_free(gort_timer *t);
 
 /* Contexts: cancellation, deadlines and values that flow down a tree of
    goroutines (Go's context.Context). NULL means the background context,
    never cancelled. */
 typedef struct gort_ctx gort_ctx;
-gort_ctx   *gort_ctx_background(void);
-gort_ctx   *gort_ctx_with_cancel(gort_ctx *parent);
-gort_ctx   *gort_ctx_with_deadline(gort_ctx *parent, int64_t deadline);
-gort_ctx   *gort_ctx_with_timeout(gort_ctx *parent, int64_t ns);
-gort_ctx   *gort_ctx_with_value(gort_ctx *parent, const void *key, void *value);
-int         gort_ctx_cancel(gort_ctx *ctx);
-int         gort_ctx_free(gort_ctx *ctx);
-gort_ctx   *gort_ctx_retain(gort_ctx *ctx);
-void        gort_ctx_release(gort_ctx *ctx);
-gort_chan  *gort_ctx_done(gort_ctx *ctx);
-int         gort_ctx_err(gort_ctx *ctx);
-int64_t     gort_ctx_deadline(gort_ctx *ctx);
-void       *gort_ctx_value(gort_ctx *ctx, const void *key);
+GORT_API gort_ctx   *gort_ctx_background(void);
+GORT_API gort_ctx   *gort_ctx_with_cancel(gort_ctx *parent);
+GORT_API gort_ctx   *gort_ctx_with_deadline(gort_ctx *parent, int64_t deadline);
+GORT_API gort_ctx   *gort_ctx_with_timeout(gort_ctx *parent, int64_t ns);
+GORT_API gort_ctx   *gort_ctx_with_value(gort_ctx *parent, const void *key, void *value);
+GORT_API int         gort_ctx_cancel(gort_ctx *ctx);
+GORT_API int         gort_ctx_free(gort_ctx *ctx);
+GORT_API gort_ctx   *gort_ctx_retain(gort_ctx *ctx);
+GORT_API void        gort_ctx_release(gort_ctx *ctx);
+GORT_API gort_chan  *gort_ctx_done(gort_ctx *ctx);
+GORT_API int         gort_ctx_err(gort_ctx *ctx);
+GORT_API int64_t     gort_ctx_deadline(gort_ctx *ctx);
+GORT_API void       *gort_ctx_value(gort_ctx *ctx, const void *key);
 /* The blocking calls with a context: each returns what its plain form
    returns, or gort_ctx_err(ctx) (-ECANCELED, -ETIMEDOUT) once ctx ends
    first. */
-int     gort_chan_send_ctx(gort_chan *c, const void *elem, gort_ctx *ctx);
-int     gort_chan_recv_ctx(gort_chan *c, void *elem, gort_ctx *ctx);
-int     gort_select_ctx(gort_case *cases, int n, gort_ctx *ctx);
-int     gort_sleep_ctx(int64_t ns, gort_ctx *ctx);
-ssize_t gort_read_ctx(int fd, void *buf, size_t n, gort_ctx *ctx);
-ssize_t gort_write_ctx(int fd, const void *buf, size_t n, gort_ctx *ctx);
-int     gort_accept_ctx(int fd, struct sockaddr *addr, socklen_t *len, gort_ctx *ctx);
-int     gort_connect_ctx(int fd, const struct sockaddr *addr, socklen_t len, gort_ctx *ctx);
-int     gort_wait_fd_ctx(int fd, int events, gort_ctx *ctx);
+GORT_API int     gort_chan_send_ctx(gort_chan *c, const void *elem, gort_ctx *ctx);
+GORT_API int     gort_chan_recv_ctx(gort_chan *c, void *elem, gort_ctx *ctx);
+GORT_API int     gort_select_ctx(gort_case *cases, int n, gort_ctx *ctx);
+GORT_API int     gort_sleep_ctx(int64_t ns, gort_ctx *ctx);
+GORT_API ssize_t gort_read_ctx(int fd, void *buf, size_t n, gort_ctx *ctx);
+GORT_API ssize_t gort_write_ctx(int fd, const void *buf, size_t n, gort_ctx *ctx);
+GORT_API int     gort_accept_ctx(int fd, struct sockaddr *addr, socklen_t *len, gort_ctx *ctx);
+GORT_API int     gort_connect_ctx(int fd, const struct sockaddr *addr, socklen_t len, gort_ctx *ctx);
+GORT_API int     gort_wait_fd_ctx(int fd, int events, gort_ctx *ctx);
 
 /* Sync. The fields are private; the structs are public so that these can
    live in static storage and in the user's own structs. */
@@ -696,20 +713,20 @@ typedef struct gort_once {
 #define GORT_COND_INIT    { 0, { 0, 0 } }
 #define GORT_ONCE_INIT    { 0, GORT_MUTEX_INIT }
 
-void gort_wg_add(gort_wg *wg, int delta);
-void gort_wg_done(gort_wg *wg);
-void gort_wg_wait(gort_wg *wg);
-void gort_mutex_lock(gort_mutex *m);
-int  gort_mutex_trylock(gort_mutex *m);
-void gort_mutex_unlock(gort_mutex *m);
-void gort_rwmutex_rlock(gort_rwmutex *rw);
-void gort_rwmutex_runlock(gort_rwmutex *rw);
-void gort_rwmutex_lock(gort_rwmutex *rw);
-void gort_rwmutex_unlock(gort_rwmutex *rw);
-void gort_cond_wait(gort_cond *cv, gort_mutex *m);
-void gort_cond_signal(gort_cond *cv);
-void gort_cond_broadcast(gort_cond *cv);
-void gort_once_do(gort_once *o, void (*fn)(void));
+GORT_API void gort_wg_add(gort_wg *wg, int delta);
+GORT_API void gort_wg_done(gort_wg *wg);
+GORT_API void gort_wg_wait(gort_wg *wg);
+GORT_API void gort_mutex_lock(gort_mutex *m);
+GORT_API int  gort_mutex_trylock(gort_mutex *m);
+GORT_API void gort_mutex_unlock(gort_mutex *m);
+GORT_API void gort_rwmutex_rlock(gort_rwmutex *rw);
+GORT_API void gort_rwmutex_runlock(gort_rwmutex *rw);
+GORT_API void gort_rwmutex_lock(gort_rwmutex *rw);
+GORT_API void gort_rwmutex_unlock(gort_rwmutex *rw);
+GORT_API void gort_cond_wait(gort_cond *cv, gort_mutex *m);
+GORT_API void gort_cond_signal(gort_cond *cv);
+GORT_API void gort_cond_broadcast(gort_cond *cv);
+GORT_API void gort_once_do(gort_once *o, void (*fn)(void));
 
 /* A weighted semaphore with FIFO order (Go's x/sync/semaphore). */
 typedef struct gort_sem {
@@ -719,48 +736,48 @@ typedef struct gort_sem {
     gort__wq waitq;   /* blocked acquirers, oldest first */
 } gort_sem;
 #define GORT_SEM_INIT(n) { 0, (n), 0, { 0, 0 } }
-int  gort_sem_init(gort_sem *s, int64_t n);
-int  gort_sem_acquire(gort_sem *s, int64_t n, gort_ctx *ctx);
-int  gort_sem_try_acquire(gort_sem *s, int64_t n);
-int  gort_sem_release(gort_sem *s, int64_t n);
+GORT_API int  gort_sem_init(gort_sem *s, int64_t n);
+GORT_API int  gort_sem_acquire(gort_sem *s, int64_t n, gort_ctx *ctx);
+GORT_API int  gort_sem_try_acquire(gort_sem *s, int64_t n);
+GORT_API int  gort_sem_release(gort_sem *s, int64_t n);
 
 /* A group of goroutines working on one task (Go's x/sync/errgroup). */
 typedef struct gort_group gort_group;
-gort_group *gort_group_make(gort_ctx *parent);
-gort_ctx   *gort_group_ctx(gort_group *g);
-int         gort_group_limit(gort_group *g, int n);
-int         gort_group_go(gort_group *g, int (*fn)(void *arg), void *arg);
-int         gort_group_try_go(gort_group *g, int (*fn)(void *arg), void *arg);
-int         gort_group_wait(gort_group *g);
-int         gort_group_free(gort_group *g);
+GORT_API gort_group *gort_group_make(gort_ctx *parent);
+GORT_API gort_ctx   *gort_group_ctx(gort_group *g);
+GORT_API int         gort_group_limit(gort_group *g, int n);
+GORT_API int         gort_group_go(gort_group *g, int (*fn)(void *arg), void *arg);
+GORT_API int         gort_group_try_go(gort_group *g, int (*fn)(void *arg), void *arg);
+GORT_API int         gort_group_wait(gort_group *g);
+GORT_API int         gort_group_free(gort_group *g);
 
 /* I/O and blocking calls */
 enum { GORT_IN = 1, GORT_OUT = 4 };
-ssize_t gort_read(int fd, void *buf, size_t n);
-ssize_t gort_write(int fd, const void *buf, size_t n);
-int     gort_accept(int fd, struct sockaddr *addr, socklen_t *len);
-int     gort_connect(int fd, const struct sockaddr *addr, socklen_t len);
-int     gort_wait_fd(int fd, int events, int64_t timeout_ns);
-int     gort_close(int fd);
+GORT_API ssize_t gort_read(int fd, void *buf, size_t n);
+GORT_API ssize_t gort_write(int fd, const void *buf, size_t n);
+GORT_API int     gort_accept(int fd, struct sockaddr *addr, socklen_t *len);
+GORT_API int     gort_connect(int fd, const struct sockaddr *addr, socklen_t len);
+GORT_API int     gort_wait_fd(int fd, int events, int64_t timeout_ns);
+GORT_API int     gort_close(int fd);
 /* Beyond the basic calls: flags, vectors, whole writes and deadlines. The _timeout
    calls return -ETIMEDOUT when timeout_ns passes (0: just try once). */
 struct iovec;
-ssize_t gort_recv(int fd, void *buf, size_t n, int flags);
-ssize_t gort_send(int fd, const void *buf, size_t n, int flags);
-ssize_t gort_readv(int fd, const struct iovec *iov, int cnt);
-ssize_t gort_writev(int fd, const struct iovec *iov, int cnt);
-ssize_t gort_write_all(int fd, const void *buf, size_t n);   /* n, or -errno (part may be written) */
-ssize_t gort_read_timeout(int fd, void *buf, size_t n, int64_t timeout_ns);
-ssize_t gort_write_timeout(int fd, const void *buf, size_t n, int64_t timeout_ns);
-int     gort_accept_timeout(int fd, struct sockaddr *addr, socklen_t *len, int64_t timeout_ns);
-int     gort_connect_timeout(int fd, const struct sockaddr *addr, socklen_t len, int64_t timeout_ns);
-void    gort_block_begin(void);
-void    gort_block_end(void);
+GORT_API ssize_t gort_recv(int fd, void *buf, size_t n, int flags);
+GORT_API ssize_t gort_send(int fd, const void *buf, size_t n, int flags);
+GORT_API ssize_t gort_readv(int fd, const struct iovec *iov, int cnt);
+GORT_API ssize_t gort_writev(int fd, const struct iovec *iov, int cnt);
+GORT_API ssize_t gort_write_all(int fd, const void *buf, size_t n);   /* n, or -errno (part may be written) */
+GORT_API ssize_t gort_read_timeout(int fd, void *buf, size_t n, int64_t timeout_ns);
+GORT_API ssize_t gort_write_timeout(int fd, const void *buf, size_t n, int64_t timeout_ns);
+GORT_API int     gort_accept_timeout(int fd, struct sockaddr *addr, socklen_t *len, int64_t timeout_ns);
+GORT_API int     gort_connect_timeout(int fd, const struct sockaddr *addr, socklen_t len, int64_t timeout_ns);
+GORT_API void    gort_block_begin(void);
+GORT_API void    gort_block_end(void);
 
 /* Diagnostics */
-void        gort_dump(int fd);
-void        gort_dump_json(int fd);
-const char *gort_strerror(int err);
+GORT_API void        gort_dump(int fd);
+GORT_API void        gort_dump_json(int fd);
+GORT_API const char *gort_strerror(int err);
 
 #ifdef __cplusplus
 }

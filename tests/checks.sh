@@ -14,7 +14,10 @@
 #   compile-fail-late-c  the implementation after <stdio.h> stops at gort.h's
 #                        #error that says to include gort.h first (default
 #                        standard and c99)
-#   api-defined          every function gort.h declares is defined
+#   api-defined          every function gort.h declares is defined, and
+#                        exported by a -fvisibility=hidden shared library
+#                        (GORT_API), with no gort__ symbol; GORT_API
+#                        defined as static builds one file warning-free
 #   install-pkgconfig    make install PREFIX=tmp (and DESTDIR), pkg-config
 #                        --cflags --libs gort has -pthread and
 #                        -fstack-clash-protection, a program builds
@@ -143,6 +146,25 @@ check_api_defined() {
     ) >>"$CLOG" 2>&1 || { echo "see log"; return 1; }
     missing=$(comm -23 "$CDIR/declared" "$CDIR/defined" | paste -sd' ' -)
     [ -z "$missing" ] || { echo "declared, not defined: $missing"; return 1; }
+    # GORT_API: a shared library built with -fvisibility=hidden exports
+    # every public function and nothing of gort's own
+    (
+        set -x
+        gcc -std=c99 -O2 -pthread -fPIC -fvisibility=hidden -shared "$(CDIR_SRC)/impl.c" -o "$CDIR/libg.so" $LDL &&
+        nm -D --defined-only "$CDIR/libg.so" | awk '{ print $3 }' | sort -u >"$CDIR/exported"
+    ) >>"$CLOG" 2>&1 || { echo "see log"; return 1; }
+    missing=$(comm -23 "$CDIR/declared" "$CDIR/exported" | paste -sd' ' -)
+    [ -z "$missing" ] || { echo "not exported under -fvisibility=hidden: $missing"; return 1; }
+    missing=$(grep '^gort__' "$CDIR/exported" | paste -sd' ' -)
+    [ -z "$missing" ] || { echo "internal symbols exported: $missing"; return 1; }
+    # GORT_API overridden: one translation unit, every function static
+    (
+        set -x
+        printf '#define GORT_API static __attribute__((unused))\n#define GORT_IMPLEMENTATION\n#include "gort.h"\n%s\n' \
+            'static void m(void *a) { (void)a; } int main(void) { return gort_run(m, 0); }' >"$CDIR/static.c" &&
+        gcc -std=c99 -Wall -Wextra -Wpedantic -Werror -O2 -pthread -I"$ROOT" "$CDIR/static.c" -o "$CDIR/static" $LDL &&
+        ! nm -g --defined-only "$CDIR/static" | grep -q ' T gort_[a-z]' && "$CDIR/static"
+    ) >>"$CLOG" 2>&1 || { echo "GORT_API=static build: see log"; return 1; }
 }
 
 # example-<name>: examples/<name>.c compiles warning-free with gcc -O2
