@@ -28,7 +28,8 @@
 #   make bench       run the benchmarks (bench/run.sh; BENCH_ARGS=--quick etc.)
 #   make examples    build examples/*.c into tests/build/examples/
 #   make install     gort.h into $(PREFIX)/include, gort.pc into
-#                    $(PREFIX)/lib/pkgconfig (PREFIX=/usr/local, DESTDIR honoured)
+#                    $(PREFIX)/lib/pkgconfig, gortConfig.cmake into
+#                    $(PREFIX)/lib/cmake/gort (PREFIX=/usr/local, DESTDIR honoured)
 #   make uninstall   remove what install put there
 #   make clean       remove tests/build/
 #
@@ -36,6 +37,8 @@
 #   cc $(pkg-config --cflags gort) prog.c $(pkg-config --libs gort)
 # or without pkg-config:
 #   cc -O2 -pthread -fstack-clash-protection prog.c -o prog
+# or from CMake: find_package(gort) and target_link_libraries(app gort::gort)
+# (CMakeLists.txt gives the same target to add_subdirectory and FetchContent)
 
 PREFIX     ?= /usr/local
 INCLUDEDIR ?= $(PREFIX)/include
@@ -124,13 +127,62 @@ $(BUILD)/gort.pc: gort.h Makefile FORCE
 .PHONY: FORCE
 FORCE:
 
-install: $(BUILD)/gort.pc
-	$(INSTALL) -d "$(DESTDIR)$(INCLUDEDIR)" "$(DESTDIR)$(PKGDIR)"
+# gortConfig.cmake for find_package(gort) after `make install`: the same
+# gort::gort INTERFACE target that CMakeLists.txt gives add_subdirectory
+# and FetchContent users (include directory, -pthread, and
+# -fstack-clash-protection where the compiler has it).
+$(BUILD)/gortConfig.cmake: gort.h Makefile FORCE
+	@mkdir -p $(@D)
+	@{ echo '# gortConfig.cmake - written by gort'"'"'s Makefile (make install)'; \
+	   echo 'include(CMakeFindDependencyMacro)'; \
+	   echo 'include(CheckCCompilerFlag)'; \
+	   echo 'set(THREADS_PREFER_PTHREAD_FLAG ON)'; \
+	   echo 'find_dependency(Threads)'; \
+	   echo 'set(gort_VERSION $(VERSION))'; \
+	   echo 'if(NOT TARGET gort::gort)'; \
+	   echo '  add_library(gort::gort INTERFACE IMPORTED)'; \
+	   echo '  set_target_properties(gort::gort PROPERTIES'; \
+	   echo '    INTERFACE_INCLUDE_DIRECTORIES "$(INCLUDEDIR)"'; \
+	   echo '    INTERFACE_COMPILE_OPTIONS "$$<$$<COMPILE_LANGUAGE:C,CXX>:-pthread>"'; \
+	   echo '    INTERFACE_LINK_OPTIONS "-pthread"'; \
+	   echo '    INTERFACE_LINK_LIBRARIES "Threads::Threads;$${CMAKE_DL_LIBS}")'; \
+	   echo '  get_property(_gort_langs GLOBAL PROPERTY ENABLED_LANGUAGES)'; \
+	   echo '  if("C" IN_LIST _gort_langs)'; \
+	   echo '    check_c_compiler_flag(-fstack-clash-protection GORT_HAS_STACK_CLASH_PROTECTION)'; \
+	   echo '  else()'; \
+	   echo '    include(CheckCXXCompilerFlag)'; \
+	   echo '    check_cxx_compiler_flag(-fstack-clash-protection GORT_HAS_STACK_CLASH_PROTECTION)'; \
+	   echo '  endif()'; \
+	   echo '  if(GORT_HAS_STACK_CLASH_PROTECTION)'; \
+	   echo '    set_property(TARGET gort::gort APPEND PROPERTY INTERFACE_COMPILE_OPTIONS'; \
+	   echo '      "$$<$$<COMPILE_LANGUAGE:C,CXX>:-fstack-clash-protection>")'; \
+	   echo '  endif()'; \
+	   echo 'endif()'; \
+	 } > $@.tmp && mv $@.tmp $@
+$(BUILD)/gortConfigVersion.cmake: gort.h Makefile FORCE
+	@mkdir -p $(@D)
+	@{ echo 'set(PACKAGE_VERSION $(VERSION))'; \
+	   echo 'if(PACKAGE_FIND_VERSION VERSION_GREATER PACKAGE_VERSION)'; \
+	   echo '  set(PACKAGE_VERSION_COMPATIBLE FALSE)'; \
+	   echo 'else()'; \
+	   echo '  set(PACKAGE_VERSION_COMPATIBLE TRUE)'; \
+	   echo '  if(PACKAGE_FIND_VERSION STREQUAL PACKAGE_VERSION)'; \
+	   echo '    set(PACKAGE_VERSION_EXACT TRUE)'; \
+	   echo '  endif()'; \
+	   echo 'endif()'; \
+	 } > $@.tmp && mv $@.tmp $@
+
+CMAKEDIR ?= $(LIBDIR)/cmake/gort
+
+install: $(BUILD)/gort.pc $(BUILD)/gortConfig.cmake $(BUILD)/gortConfigVersion.cmake
+	$(INSTALL) -d "$(DESTDIR)$(INCLUDEDIR)" "$(DESTDIR)$(PKGDIR)" "$(DESTDIR)$(CMAKEDIR)"
 	$(INSTALL) -m 644 gort.h "$(DESTDIR)$(INCLUDEDIR)/gort.h"
 	$(INSTALL) -m 644 $(BUILD)/gort.pc "$(DESTDIR)$(PKGDIR)/gort.pc"
+	$(INSTALL) -m 644 $(BUILD)/gortConfig.cmake $(BUILD)/gortConfigVersion.cmake "$(DESTDIR)$(CMAKEDIR)/"
 
 uninstall:
-	rm -f "$(DESTDIR)$(INCLUDEDIR)/gort.h" "$(DESTDIR)$(PKGDIR)/gort.pc"
+	rm -f "$(DESTDIR)$(INCLUDEDIR)/gort.h" "$(DESTDIR)$(PKGDIR)/gort.pc" \
+	      "$(DESTDIR)$(CMAKEDIR)/gortConfig.cmake" "$(DESTDIR)$(CMAKEDIR)/gortConfigVersion.cmake"
 
 clean:
 	rm -rf $(BUILD) examples/build

@@ -18,6 +18,8 @@
 #                        exported by a -fvisibility=hidden shared library
 #                        (GORT_API), with no gort__ symbol; GORT_API
 #                        defined as static builds one file warning-free
+#   cmake                a consumer project builds with gort::gort through
+#                        add_subdirectory, FetchContent and find_package
 #   install-pkgconfig    make install PREFIX=tmp (and DESTDIR), pkg-config
 #                        --cflags --libs gort has -pthread and
 #                        -fstack-clash-protection, a program builds
@@ -167,6 +169,63 @@ check_api_defined() {
     ) >>"$CLOG" 2>&1 || { echo "GORT_API=static build: see log"; return 1; }
 }
 
+# cmake: a consumer project builds against gort::gort the three ways
+# CMake users take it: add_subdirectory, FetchContent (from a tarball of
+# this tree), and find_package after `make install`; each build's compile
+# line has -pthread and -fstack-clash-protection, and the program runs
+# (a goroutine and a channel, written in C++ for the last: the target
+# works without C enabled).
+check_cmake() {
+    need cmake cmake || return 1
+    need g++ g++ || return 1
+    local P=$CDIR/consumer way
+    mkdir -p "$P"
+    cat >"$P/main.c" <<'C'
+#define GORT_IMPLEMENTATION
+#include "gort.h"
+static gort_chan *ch;
+static void child(void *arg) { int v = 42; (void)arg; gort_chan_send(ch, &v); }
+static void main_fn(void *arg) {
+    int v = 0;
+    (void)arg;
+    ch = gort_chan_make(sizeof(int), 0);
+    gort_go(child, 0);
+    gort_chan_recv(ch, &v);
+    *(int *)arg = v;
+}
+int main(void) { int v = 0; return gort_run(main_fn, &v) == 0 && v == 42 ? 0 : 1; }
+C
+    cp "$P/main.c" "$P/main.cpp"
+    (cd "$ROOT" && tar czf "$CDIR/gort.tar.gz" gort.h CMakeLists.txt) || { echo "tar failed"; return 1; }
+    for way in subdir fetch installed; do
+        local D=$CDIR/$way
+        mkdir -p "$D"
+        case $way in
+        subdir)    printf '%s
+' 'cmake_minimum_required(VERSION 3.14)' 'project(consumer C)'                        "add_subdirectory("$ROOT" gort)" 'add_executable(app main.c)'                        'target_link_libraries(app PRIVATE gort::gort)' >"$D/CMakeLists.txt"
+                   cp "$P/main.c" "$D/" ;;
+        fetch)     printf '%s
+' 'cmake_minimum_required(VERSION 3.14)' 'project(consumer C)' 'include(FetchContent)'                        "FetchContent_Declare(gort URL "file://$CDIR/gort.tar.gz")" 'FetchContent_MakeAvailable(gort)'                        'add_executable(app main.c)' 'target_link_libraries(app PRIVATE gort::gort)' >"$D/CMakeLists.txt"
+                   cp "$P/main.c" "$D/" ;;
+        installed) (cd "$ROOT" && make -s install PREFIX="$CDIR/prefix") >>"$CLOG" 2>&1 ||
+                       { echo "make install failed: see log"; return 1; }
+                   printf '%s
+' 'cmake_minimum_required(VERSION 3.14)' 'project(consumer CXX)'                        'find_package(gort 0.1 REQUIRED)' 'add_executable(app main.cpp)'                        'target_link_libraries(app PRIVATE gort::gort)' >"$D/CMakeLists.txt"
+                   cp "$P/main.cpp" "$D/" ;;
+        esac
+        (
+            set -x
+            cmake -S "$D" -B "$D/build" -DCMAKE_PREFIX_PATH="$CDIR/prefix" -DCMAKE_EXPORT_COMPILE_COMMANDS=ON &&
+            env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL cmake --build "$D/build" --verbose >"$D/build.log" 2>&1 &&
+            cat "$D/build.log" "$D/build/compile_commands.json" &&
+            grep -q -- '-fstack-clash-protection' "$D/build/compile_commands.json" &&
+            grep -q -- '-pthread' "$D/build/compile_commands.json" &&
+            grep -q -- '-pthread.*-o app' "$D/build.log" &&
+            "$D/build/app"
+        ) >>"$CLOG" 2>&1 || { echo "$way: see log"; return 1; }
+    done
+}
+
 # example-<name>: examples/<name>.c compiles warning-free with gcc -O2
 # (linked with -lm, as `make examples` does), then runs its own check
 # (each exits 0 only if its result checked out), under a 120 s timeout.
@@ -286,6 +345,7 @@ job_check() {
     compile-*)      why=$(check_compile "$(echo "$name" | cut -d- -f2)" "$(echo "$name" | cut -d- -f3)") ;;
     example-*)      why=$(check_example "${name#example-}") ;;
     api-defined)    why=$(check_api_defined) ;;
+    cmake)          why=$(check_cmake) ;;
     install-pkgconfig) why=$(check_install) ;;
     fuzz-*)         why=$(check_fuzz "${name#fuzz-}") ;;
     gdb-*)          why=$(bash "$ROOT/tests/check_gdb.sh" "${name#gdb-}" "$CDIR" 2>&1 | tee -a "$CLOG" | tail -n1) ;;
