@@ -158,9 +158,10 @@ TABLE OF CONTENTS (grep for the anchor)
     gort_chan_len, gort_chan_cap values buffered now; capacity
     gort_tx/gort_rx, gort_tx_send, gort_rx_recv, gort_tx_close: direction
                                  handles; misuse does not compile
-    GORT_CHAN_TYPED(name, T)     defines type `name` and name_make, name_send,
+    GORT_CHAN_TYPED(name, T);    defines type `name` and name_make, name_send,
                                  name_recv, name_try_send, name_try_recv,
                                  name_close, name_free for elements of type T
+                                 (at file scope, with the semicolon)
   Select
     gort_select(cases, n, timeout_ns)   index, -EAGAIN, -ETIMEDOUT, -EINVAL
   Time
@@ -599,19 +600,21 @@ static inline __attribute__((unused)) int gort_rx_recv(gort_chan_rx rx, void *el
 static inline __attribute__((unused)) int gort_rx_try_recv(gort_chan_rx rx, void *elem) { return gort_chan_try_recv(rx.c, elem); }
 static inline __attribute__((unused)) int gort_tx_close(gort_chan_tx tx) { return gort_chan_close(tx.c); }
 
-/* A channel of one element type, checked by the compiler:
-       GORT_CHAN_TYPED(intchan, int)
+/* A channel of one element type, checked by the compiler (at file scope,
+   with its semicolon; its parameters are gort__ names, so no T or user
+   macro can clash with them):
+       GORT_CHAN_TYPED(intchan, int);
        intchan c = intchan_make(16);  intchan_send(c, 42);  int v; intchan_recv(c, &v); */
 #define GORT__TYPED_FN static inline __attribute__((unused))
 #define GORT_CHAN_TYPED(name, T)                                                            \
     typedef struct { gort_chan *c; } name;                                                  \
-    GORT__TYPED_FN name name##_make(size_t cap) { name n; n.c = gort_chan_make(sizeof(T), cap); return n; } \
-    GORT__TYPED_FN int name##_send(name n, T v) { return gort_chan_send(n.c, &v); }          \
-    GORT__TYPED_FN int name##_try_send(name n, T v) { return gort_chan_try_send(n.c, &v); }  \
-    GORT__TYPED_FN int name##_recv(name n, T *out) { return gort_chan_recv(n.c, out); }      \
-    GORT__TYPED_FN int name##_try_recv(name n, T *out) { return gort_chan_try_recv(n.c, out); } \
-    GORT__TYPED_FN int name##_close(name n) { return gort_chan_close(n.c); }                 \
-    GORT__TYPED_FN int name##_free(name n) { return gort_chan_free(n.c); }                   \
+    GORT__TYPED_FN name name##_make(size_t gort__cap) { name gort__ch; gort__ch.c = gort_chan_make(sizeof(T), gort__cap); return gort__ch; } \
+    GORT__TYPED_FN int name##_send(name gort__ch, T gort__v) { return gort_chan_send(gort__ch.c, &gort__v); }          \
+    GORT__TYPED_FN int name##_try_send(name gort__ch, T gort__v) { return gort_chan_try_send(gort__ch.c, &gort__v); }  \
+    GORT__TYPED_FN int name##_recv(name gort__ch, T *gort__out) { return gort_chan_recv(gort__ch.c, gort__out); }      \
+    GORT__TYPED_FN int name##_try_recv(name gort__ch, T *gort__out) { return gort_chan_try_recv(gort__ch.c, gort__out); } \
+    GORT__TYPED_FN int name##_close(name gort__ch) { return gort_chan_close(gort__ch.c); }                 \
+    GORT__TYPED_FN int name##_free(name gort__ch) { return gort_chan_free(gort__ch.c); }                   \
     typedef int name##_gort_typed_end_
 
 /* Select */
@@ -707,10 +710,17 @@ typedef struct gort_once {
     gort_mutex m;
 } gort_once;
 
-#define GORT_WG_INIT      { 0, 0, { 0, 0 } }
-#define GORT_MUTEX_INIT   { 0, 0, { 0, 0 } }
-#define GORT_RWMUTEX_INIT { 0, 0, 0, { 0, 0 }, { 0, 0 } }
-#define GORT_COND_INIT    { 0, { 0, 0 } }
+/* a null pointer that -Wzero-as-null-pointer-constant accepts in C++ */
+#if defined(__cplusplus) && __cplusplus >= 201103L
+#define GORT__NULLP nullptr
+#else
+#define GORT__NULLP 0
+#endif
+#define GORT__WQ_INIT     { GORT__NULLP, GORT__NULLP }
+#define GORT_WG_INIT      { 0, 0, GORT__WQ_INIT }
+#define GORT_MUTEX_INIT   { 0, 0, GORT__WQ_INIT }
+#define GORT_RWMUTEX_INIT { 0, 0, 0, GORT__WQ_INIT, GORT__WQ_INIT }
+#define GORT_COND_INIT    { 0, GORT__WQ_INIT }
 #define GORT_ONCE_INIT    { 0, GORT_MUTEX_INIT }
 
 GORT_API void gort_wg_add(gort_wg *wg, int delta);
@@ -735,7 +745,7 @@ typedef struct gort_sem {
     int64_t  cur;     /* tokens held */
     gort__wq waitq;   /* blocked acquirers, oldest first */
 } gort_sem;
-#define GORT_SEM_INIT(n) { 0, (n), 0, { 0, 0 } }
+#define GORT_SEM_INIT(n) { 0, (n), 0, GORT__WQ_INIT }
 GORT_API int  gort_sem_init(gort_sem *s, int64_t n);
 GORT_API int  gort_sem_acquire(gort_sem *s, int64_t n, gort_ctx *ctx);
 GORT_API int  gort_sem_try_acquire(gort_sem *s, int64_t n);

@@ -7,12 +7,21 @@
    function is declared but not defined. main runs a small program over
    channels and sync objects from static storage. */
 #include "../../gort.h"
+
+/* C++ is compiled with -Wzero-as-null-pointer-constant, which clang also
+   applies to NULL */
+#if defined(__cplusplus)
+#define NIL nullptr
+#else
+#define NIL NULL
+#endif
 #include "../../gort.h"
 #include <errno.h>
 #include <stdio.h>
 
 int use2_sum(gort_chan *c);
 int use2_typed(void);
+int use2_typed_n(void);
 
 struct use_api {
     int          (*run)(void (*)(void *), void *);
@@ -142,10 +151,11 @@ static void main_fn(void *arg)
     gort_once_do(&once, once_fn);
     gort_once_do(&once, once_fn);
     EXPECT(use2_typed() == 42);
+    EXPECT(use2_typed_n() == 1);
 
-    cs[0].chan = NULL;      /* the nil channel is never ready */
+    cs[0].chan = NIL;       /* the nil channel is never ready */
     cs[0].op = GORT_RECV;
-    cs[0].elem = NULL;
+    cs[0].elem = NIL;
     cs[0].ok = -1;
     EXPECT(gort_select(cs, 1, 1000000) == -ETIMEDOUT);
 }

@@ -4,6 +4,22 @@
 
 GORT_CHAN_TYPED(intchan, int);
 
+/* names a program may have: a type called n, a macro called cap (the
+   typed channel's parameters must not meet them) */
+typedef long n;
+#define cap 7
+GORT_CHAN_TYPED(nchan, n);
+#undef cap
+int use2_typed_n(void);
+int use2_typed_n(void)
+{
+    nchan c = nchan_make(1);
+    n v = 0;
+    int ok = c.c && nchan_send(c, 5) == 0 && nchan_recv(c, &v) == 1 && v == 5;
+    nchan_free(c);
+    return ok;
+}
+
 int use2_sum(gort_chan *c);
 int use2_typed(void);
 
