@@ -32,6 +32,7 @@
 #                    $(PREFIX)/lib/cmake/gort (PREFIX=/usr/local, DESTDIR honoured)
 #   make uninstall   remove what install put there
 #   make clean       remove tests/build/
+#   make help        this text
 #
 # Using it from another project after `make install`:
 #   cc $(pkg-config --cflags gort) prog.c $(pkg-config --libs gort)
@@ -70,9 +71,13 @@ FUZZ_CFLAGS ?= -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=
                -DGORT_FUZZ_LIBFUZZER -Wall -Wextra -Wpedantic -Werror -pthread -rdynamic
 FUZZ_ARGS   ?=
 
-.PHONY: all test check stress bench examples install uninstall clean fuzz
+.PHONY: all help test check stress bench examples install uninstall clean fuzz
 
 all: test
+
+# the usage block at the top of this file
+help:
+	@sed -n '3,/^$$/{/^$$/q;s/^# \{0,1\}//p}' $(firstword $(MAKEFILE_LIST))
 
 # CONFIGS/TESTS narrow the matrix; GORT_NO_SKIP=1 makes a skip a failure.
 test check:
