@@ -314,6 +314,23 @@ TABLE OF CONTENTS (grep for the anchor)
                                  frame). $GORT_DUMP=json makes SIGQUIT's dump
                                  this form.
     gort_strerror(err)           message for a negative errno gort returned
+  Debugging with gdb
+    The implementation puts gort's gdb commands into the program (a
+    .debug_gdb_scripts section; define GORT_NO_GDB_SCRIPT to leave them
+    out). gdb runs them once the program is trusted, by one line in
+    ~/.gdbinit:  add-auto-load-safe-path /path/to/program
+    info goroutines              id, state, wait, start function, and the
+                                 function and file:line where each parked
+                                 goroutine is
+    goroutine N bt [full]        goroutine N's backtrace through gdb's own
+                                 unwinder from its saved registers (DWARF:
+                                 whole at any -O, no frame pointers needed),
+                                 with files, lines and, with full, locals;
+                                 it starts at gort's innermost frame. A
+                                 running goroutine's frames are its
+                                 thread's (info threads, thread N, bt).
+    Both work on a live process and on a core file (gdb 12 or later, with
+    Python).
 
 >>design DESIGN
   Glossary (Go's): a G is a goroutine (a stack segment and its saved
@@ -8729,6 +8746,219 @@ const char *gort_strerror(int err) {
     default: return err < 0 && err > -4096 ? strerror(-err) : "not an error code";   /* -INT_MIN overflows */
     }
 }
+
+/* gdb: `info goroutines` and `goroutine N bt [full]`, loaded by gdb from
+   this section of the program (see "Debugging with gdb" in the manual).
+   Python, one .ascii line per line of the script; it has neither
+   backslashes nor double quotes, so nothing in it needs escaping. The
+   entry is one NUL-terminated string (the kind byte 4: a script given
+   inline, then its name and text), written in pieces short enough for
+   -Woverlength-strings; top-level asm keeps their order. */
+#if defined(__ELF__) && !defined(GORT_NO_GDB_SCRIPT)
+__asm__(".pushsection \".debug_gdb_scripts\", \"MS\", %progbits, 1\n"
+        ".byte 4\n"
+        ".ascii \"gort-gdb.py\\n\"\n"
+        ".ascii \"# gort's gdb commands: info goroutines, goroutine N bt [full]\\n\"\n"
+        ".ascii \"import gdb\\n\"\n"
+        ".ascii \"import gdb.unwinder\\n\"\n"
+        ".ascii \"\\n\"\n"
+        ".ascii \"def _consts(names):\\n\"\n"
+        ".ascii \"    # {value: word} for the enumerators the program's debug info has\\n\"\n"
+        ".ascii \"    out = {}\\n\"\n"
+        ".ascii \"    for n, word in names:\\n\"\n"
+        ".ascii \"        try:\\n\"\n"
+        ".ascii \"            out[int(gdb.parse_and_eval(n))] = word\\n\"\n"
+        ".ascii \"        except gdb.error:\\n\"\n"
+        ".ascii \"            pass\\n\"\n"
+        ".ascii \"    return out\\n\"\n"
+        ".ascii \"\\n\"\n"
+        ".ascii \"def _gort_rt():\\n\"\n"
+        ".ascii \"    try:\\n\"\n"
+        ".ascii \"        rt = gdb.parse_and_eval('gort__the_rt')\\n\"\n"
+        ".ascii \"    except gdb.error:\\n\"\n"
+        ".ascii \"        return None\\n\"\n"
+        ".ascii \"    if int(rt) == 0:\\n\"\n"
+        ".ascii \"        return None\\n\"\n"
+        ".ascii \"    return rt.dereference()\\n\"\n"
+        ".ascii \"\\n\"\n"
+        ".ascii \"def _goroutines():\\n\"\n"
+        ".ascii \"    rt = _gort_rt()\\n\"\n"
+        ".ascii \"    if rt is None:\\n\"\n"
+        ".ascii \"        return []\\n\"\n"
+        ".ascii \"    gt = gdb.lookup_type('gort__g')\\n\"\n"
+        ".ascii \"    gsz = (gt.sizeof + 63) & ~63\\n\"\n"
+        ".ascii \"    slot = int(rt['slot_size'])\\n\"\n"
+        ".popsection\n");
+__asm__(".pushsection \".debug_gdb_scripts\", \"MS\", %progbits, 1\n"
+        ".ascii \"    out = []\\n\"\n"
+        ".ascii \"    r = rt['regions']\\n\"\n"
+        ".ascii \"    while int(r) != 0:\\n\"\n"
+        ".ascii \"        base = int(r['base'])\\n\"\n"
+        ".ascii \"        for i in range(int(r['used'])):\\n\"\n"
+        ".ascii \"            g = gdb.Value(base + i * slot + slot - gsz).cast(gt.pointer()).dereference()\\n\"\n"
+        ".ascii \"            if int(g['status']) != 0 and int(g['fn']) != 0:\\n\"\n"
+        ".ascii \"                out.append(g)\\n\"\n"
+        ".ascii \"        r = r['next']\\n\"\n"
+        ".ascii \"    return out\\n\"\n"
+        ".ascii \"\\n\"\n"
+        ".ascii \"def _arch():\\n\"\n"
+        ".ascii \"    return 'a64' if 'aarch64' in gdb.selected_frame().architecture().name() else 'x64'\\n\"\n"
+        ".ascii \"\\n\"\n"
+        ".ascii \"def _saved_regs(g):\\n\"\n"
+        ".ascii \"    # the registers gort__ctx_swap saved, as of the return into gort__switch\\n\"\n"
+        ".ascii \"    sp = int(g['sp'])\\n\"\n"
+        ".ascii \"    if sp == 0:\\n\"\n"
+        ".ascii \"        return None\\n\"\n"
+        ".ascii \"    f = gdb.Value(sp).cast(gdb.lookup_type('gort__ctx_frame').pointer()).dereference()\\n\"\n"
+        ".ascii \"    if _arch() == 'x64':\\n\"\n"
+        ".ascii \"        regs = {'rip': f['ret'], 'rsp': sp + 64, 'rbp': f['rbp'], 'rbx': f['rbx'],\\n\"\n"
+        ".ascii \"                'r12': f['r12'], 'r13': f['r13'], 'r14': f['r14'], 'r15': f['r15']}\\n\"\n"
+        ".ascii \"    else:\\n\"\n"
+        ".ascii \"        regs = {'pc': f['x30'], 'sp': sp + 0xb0, 'x29': f['x29'], 'x30': f['x30']}\\n\"\n"
+        ".ascii \"        for k in range(19, 29):\\n\"\n"
+        ".ascii \"            regs['x%d' % k] = f['x%d' % k]\\n\"\n"
+        ".ascii \"    return dict((k, gdb.Value(int(v)).cast(gdb.lookup_type('unsigned long'))) for k, v in regs.items())\\n\"\n"
+        ".ascii \"\\n\"\n"
+        ".ascii \"class _FrameId(object):\\n\"\n"
+        ".popsection\n");
+__asm__(".pushsection \".debug_gdb_scripts\", \"MS\", %progbits, 1\n"
+        ".ascii \"    def __init__(self, sp, pc):\\n\"\n"
+        ".ascii \"        self.sp = sp\\n\"\n"
+        ".ascii \"        self.pc = pc\\n\"\n"
+        ".ascii \"\\n\"\n"
+        ".ascii \"class _GortUnwinder(gdb.unwinder.Unwinder):\\n\"\n"
+        ".ascii \"    # While a goroutine is selected, frame 0's caller is the goroutine's\\n\"\n"
+        ".ascii \"    # saved context: gdb's own unwinder (DWARF CFI) goes on from there,\\n\"\n"
+        ".ascii \"    # on a live process and on a core file alike.\\n\"\n"
+        ".ascii \"    def __init__(self):\\n\"\n"
+        ".ascii \"        super(_GortUnwinder, self).__init__('gort')\\n\"\n"
+        ".ascii \"        self.regs = None\\n\"\n"
+        ".ascii \"\\n\"\n"
+        ".ascii \"    def __call__(self, pf):\\n\"\n"
+        ".ascii \"        if self.regs is None or pf.level() != 0:\\n\"\n"
+        ".ascii \"            return None\\n\"\n"
+        ".ascii \"        ui = pf.create_unwind_info(_FrameId(pf.read_register('sp'), pf.read_register('pc')))\\n\"\n"
+        ".ascii \"        for k, v in self.regs.items():\\n\"\n"
+        ".ascii \"            ui.add_saved_register(k, v)\\n\"\n"
+        ".ascii \"        return ui\\n\"\n"
+        ".ascii \"\\n\"\n"
+        ".ascii \"_unwinder = _GortUnwinder()\\n\"\n"
+        ".ascii \"gdb.unwinder.register_unwinder(None, _unwinder, replace=True)\\n\"\n"
+        ".ascii \"\\n\"\n"
+        ".ascii \"def _select(regs):\\n\"\n"
+        ".ascii \"    _unwinder.regs = regs\\n\"\n"
+        ".ascii \"    gdb.invalidate_cached_frames()\\n\"\n"
+        ".ascii \"\\n\"\n"
+        ".ascii \"def _internal(name):\\n\"\n"
+        ".ascii \"    return name is None or name.startswith('gort__') or name.startswith('gort.') or name.startswith('gort_')\\n\"\n"
+        ".ascii \"\\n\"\n"
+        ".popsection\n");
+__asm__(".pushsection \".debug_gdb_scripts\", \"MS\", %progbits, 1\n"
+        ".ascii \"def _where(g):\\n\"\n"
+        ".ascii \"    regs = _saved_regs(g)\\n\"\n"
+        ".ascii \"    if regs is None:\\n\"\n"
+        ".ascii \"        return ('-', '-')\\n\"\n"
+        ".ascii \"    _select(regs)\\n\"\n"
+        ".ascii \"    try:\\n\"\n"
+        ".ascii \"        f = gdb.newest_frame().older()\\n\"\n"
+        ".ascii \"        first = f\\n\"\n"
+        ".ascii \"        while f is not None and _internal(f.name()):\\n\"\n"
+        ".ascii \"            f = f.older()\\n\"\n"
+        ".ascii \"        if f is None:\\n\"\n"
+        ".ascii \"            f = first\\n\"\n"
+        ".ascii \"        sal = f.find_sal()\\n\"\n"
+        ".ascii \"        loc = '%s:%d' % (sal.symtab.filename, sal.line) if sal.symtab else hex(int(f.pc()))\\n\"\n"
+        ".ascii \"        return (f.name() or '?', loc)\\n\"\n"
+        ".ascii \"    finally:\\n\"\n"
+        ".ascii \"        _select(None)\\n\"\n"
+        ".ascii \"\\n\"\n"
+        ".ascii \"def _fn_name(v):\\n\"\n"
+        ".ascii \"    b = gdb.block_for_pc(int(v))\\n\"\n"
+        ".ascii \"    if b is not None and b.function is not None:\\n\"\n"
+        ".ascii \"        return b.function.name\\n\"\n"
+        ".ascii \"    s = gdb.execute('info symbol %d' % int(v), to_string=True).split(' ')\\n\"\n"
+        ".ascii \"    return s[0] if s else hex(int(v))\\n\"\n"
+        ".ascii \"\\n\"\n"
+        ".ascii \"class InfoGoroutines(gdb.Command):\\n\"\n"
+        ".ascii \"    '''List gort's goroutines: id, state, wait reason, start function, and\\n\"\n"
+        ".ascii \"the function, file and line where a parked goroutine is.'''\\n\"\n"
+        ".ascii \"    def __init__(self):\\n\"\n"
+        ".ascii \"        super(InfoGoroutines, self).__init__('info goroutines', gdb.COMMAND_STACK)\\n\"\n"
+        ".popsection\n");
+__asm__(".pushsection \".debug_gdb_scripts\", \"MS\", %progbits, 1\n"
+        ".ascii \"\\n\"\n"
+        ".ascii \"    def invoke(self, arg, from_tty):\\n\"\n"
+        ".ascii \"        gs = _goroutines()\\n\"\n"
+        ".ascii \"        if not gs:\\n\"\n"
+        ".ascii \"            print('no gort runtime (gort__the_rt is NULL)')\\n\"\n"
+        ".ascii \"            return\\n\"\n"
+        ".ascii \"        st = _consts([('GORT__G_RUNNABLE', 'runnable'), ('GORT__G_RUNNING', 'running'),\\n\"\n"
+        ".ascii \"                      ('GORT__G_SYSCALL', 'syscall'), ('GORT__G_WAITING', 'waiting'), ('GORT__G_DEAD', 'dead')])\\n\"\n"
+        ".ascii \"        ws = _consts([('GORT__W_CHAN_SEND', 'chan send'), ('GORT__W_CHAN_RECV', 'chan receive'),\\n\"\n"
+        ".ascii \"                      ('GORT__W_SELECT', 'select'), ('GORT__W_SELECT_NONE', 'select (no cases)'),\\n\"\n"
+        ".ascii \"                      ('GORT__W_SEND_NIL', 'send (nil chan)'), ('GORT__W_RECV_NIL', 'receive (nil chan)'),\\n\"\n"
+        ".ascii \"                      ('GORT__W_SLEEP', 'sleep'), ('GORT__W_MUTEX', 'mutex'), ('GORT__W_RWMUTEX', 'rwmutex'),\\n\"\n"
+        ".ascii \"                      ('GORT__W_WG', 'waitgroup'), ('GORT__W_COND', 'cond'), ('GORT__W_IO', 'io wait')])\\n\"\n"
+        ".ascii \"        print('%5s  %-9s %-13s %-20s %s' % ('id', 'state', 'wait', 'start', 'where'))\\n\"\n"
+        ".ascii \"        for g in gs:\\n\"\n"
+        ".ascii \"            s = st.get(int(g['status']), str(int(g['status'])))\\n\"\n"
+        ".ascii \"            w = ws.get(int(g['waitstate']), '-') if s == 'waiting' else '-'\\n\"\n"
+        ".ascii \"            fn, loc = _where(g) if s in ('waiting', 'runnable') else ('-', '(on its thread: info threads)')\\n\"\n"
+        ".ascii \"            start = _fn_name(g['fn'])\\n\"\n"
+        ".ascii \"            if start == 'gort__main_wrapper':\\n\"\n"
+        ".ascii \"                try:\\n\"\n"
+        ".ascii \"                    start = 'main (%s)' % _fn_name(gdb.parse_and_eval('gort__main_args.fn'))\\n\"\n"
+        ".ascii \"                except gdb.error:\\n\"\n"
+        ".ascii \"                    start = 'main'\\n\"\n"
+        ".ascii \"            print('%5d  %-9s %-13s %-20s %s %s' % (int(g['id']), s, w, start, fn, loc))\\n\"\n"
+        ".ascii \"\\n\"\n"
+        ".ascii \"class Goroutine(gdb.Command):\\n\"\n"
+        ".ascii \"    '''goroutine N bt [full]: the backtrace of goroutine N (from its saved\\n\"\n"
+        ".ascii \"registers, through gdb's unwinder: files, lines and, with full, locals).'''\\n\"\n"
+        ".ascii \"    def __init__(self):\\n\"\n"
+        ".popsection\n");
+__asm__(".pushsection \".debug_gdb_scripts\", \"MS\", %progbits, 1\n"
+        ".ascii \"        super(Goroutine, self).__init__('goroutine', gdb.COMMAND_STACK)\\n\"\n"
+        ".ascii \"\\n\"\n"
+        ".ascii \"    def invoke(self, arg, from_tty):\\n\"\n"
+        ".ascii \"        a = arg.split()\\n\"\n"
+        ".ascii \"        if len(a) < 2 or a[1] != 'bt':\\n\"\n"
+        ".ascii \"            raise gdb.GdbError('usage: goroutine N bt [full]')\\n\"\n"
+        ".ascii \"        want = int(a[0])\\n\"\n"
+        ".ascii \"        for g in _goroutines():\\n\"\n"
+        ".ascii \"            if int(g['id']) == want:\\n\"\n"
+        ".ascii \"                break\\n\"\n"
+        ".ascii \"        else:\\n\"\n"
+        ".ascii \"            raise gdb.GdbError('no goroutine %d' % want)\\n\"\n"
+        ".ascii \"        regs = _saved_regs(g)\\n\"\n"
+        ".ascii \"        if regs is None:\\n\"\n"
+        ".ascii \"            raise gdb.GdbError('goroutine %d is running: its frames are on its thread (info threads)' % want)\\n\"\n"
+        ".ascii \"        _select(regs)\\n\"\n"
+        ".ascii \"        try:\\n\"\n"
+        ".ascii \"            text = gdb.execute('bt full' if len(a) > 2 and a[2] == 'full' else 'bt', to_string=True)\\n\"\n"
+        ".ascii \"        finally:\\n\"\n"
+        ".ascii \"            _select(None)\\n\"\n"
+        ".ascii \"        # frame 0 is the selected thread's own; the goroutine's start at 1\\n\"\n"
+        ".ascii \"        n = -1\\n\"\n"
+        ".ascii \"        end = False\\n\"\n"
+        ".ascii \"        for line in text.splitlines():\\n\"\n"
+        ".ascii \"            if line.startswith('#'):\\n\"\n"
+        ".ascii \"                n += 1\\n\"\n"
+        ".ascii \"                if n == 0 or end:\\n\"\n"
+        ".ascii \"                    continue\\n\"\n"
+        ".ascii \"                end = 'ctx_entry' in line\\n\"\n"
+        ".ascii \"                line = '#%-3d' % (n - 1) + line.split(' ', 1)[1].lstrip()\\n\"\n"
+        ".popsection\n");
+__asm__(".pushsection \".debug_gdb_scripts\", \"MS\", %progbits, 1\n"
+        ".ascii \"                print(line)\\n\"\n"
+        ".ascii \"            elif n >= 1 and not end:\\n\"\n"
+        ".ascii \"                print(line)\\n\"\n"
+        ".ascii \"\\n\"\n"
+        ".ascii \"InfoGoroutines()\\n\"\n"
+        ".ascii \"Goroutine()\\n\"\n"
+        ".byte 0\n"
+        ".popsection\n");
+#endif
 
 #endif /* GORT_IMPLEMENTATION */
 

@@ -20,6 +20,8 @@
 #                        defined as static builds one file warning-free
 #   cmake                a consumer project builds with gort::gort through
 #                        add_subdirectory, FetchContent and find_package
+#   gdb-goroutines       gort's gdb commands (info goroutines, goroutine N
+#                        bt) on tests/gdb_goroutines.c, live and its core
 #   install-pkgconfig    make install PREFIX=tmp (and DESTDIR), pkg-config
 #                        --cflags --libs gort has -pthread and
 #                        -fstack-clash-protection, a program builds
@@ -230,6 +232,61 @@ C
     done
 }
 
+# gdb-goroutines: tests/gdb_goroutines.c (gcc -O2 -g, no frame pointers)
+# under gdb, which loads gort's commands from the program itself
+# (.debug_gdb_scripts): `info goroutines` lists each parked goroutine with
+# its state, wait, start function and the file:line it parks at, and
+# `goroutine N bt full` unwinds through gdb's own unwinder to the right
+# functions, lines and a local's value; first on the live process, then on
+# the core file the program leaves when it aborts (where core_pattern
+# writes a file: a pipe to a crash collector gets the program's core
+# instead, and the log says so).
+gdb_goroutines_expect() {   # OUTPUT: what both runs must show
+    local out=$1 src=$ROOT/tests/gdb_goroutines.c l
+    for what in gdb_level2 gdb_sleeper gdb_locker; do
+        l=$(grep -n "gdb: $what parks here" "$src" | cut -d: -f1)
+        grep -Eq "waiting +[a-z ]+ +[a-z_]+ +$what .*gdb_goroutines.c:$l\b" <<<"$out" ||
+            { echo "info goroutines: no line for $what at gdb_goroutines.c:$l"; return 1; }
+    done
+    grep -Eq 'waiting +chan receive +gdb_worker ' <<<"$out" || { echo "info goroutines: gdb_worker not in chan receive"; return 1; }
+    grep -Eq 'waiting +sleep +gdb_sleeper ' <<<"$out" || { echo "info goroutines: gdb_sleeper not in sleep"; return 1; }
+    grep -Eq 'waiting +mutex +gdb_locker ' <<<"$out" || { echo "info goroutines: gdb_locker not in mutex"; return 1; }
+    grep -Eq 'running +- +main \(main_fn\)' <<<"$out" || { echo "info goroutines: main not running"; return 1; }
+    grep -Eq '^#[0-9]+ .*gdb_level2 \(marker=4242\) at .*gdb_goroutines.c:[0-9]+' <<<"$out" ||
+        { echo "goroutine 2 bt full: no gdb_level2 frame with its argument"; return 1; }
+    grep -Eq '^#[0-9]+ .*gdb_level1 \(\) at .*gdb_goroutines.c' <<<"$out" || { echo "goroutine 2 bt full: no gdb_level1"; return 1; }
+    grep -Eq '^#[0-9]+ .*gdb_worker \(.*gdb_goroutines.c' <<<"$out" || { echo "goroutine 2 bt full: no gdb_worker"; return 1; }
+    grep -Eq '^ +v = 0$' <<<"$out" || { echo "goroutine 2 bt full: no local v"; return 1; }
+}
+check_gdb_goroutines() {
+    need gcc gcc || return 1
+    need gdb gdb || return 1
+    gdb -nx -batch -ex 'python print(1)' >/dev/null 2>&1 || { echo "SKIP:gdb has no Python|gdb"; return 1; }
+    local G=(gdb -nx -batch -iex 'set auto-load safe-path /' -iex 'set debuginfod enabled off')
+    local C=(-ex 'info goroutines' -ex 'goroutine 2 bt full' -ex 'goroutine 1 bt')
+    local out why core pat
+    (cd "$ROOT" && set -x && gcc -O2 -g -pthread -o "$CDIR/gdb_goroutines" tests/gdb_goroutines.c $LDL) >>"$CLOG" 2>&1 ||
+        { echo "build failed: see log"; return 1; }
+    out=$("${G[@]}" -ex run "${C[@]}" "$CDIR/gdb_goroutines" 2>&1)
+    printf '%s
+' "+ live process" "$out" >>"$CLOG"
+    why=$(gdb_goroutines_expect "$out") || { echo "live: $why"; return 1; }
+    grep -q 'goroutine 1 is running' <<<"$out" || { echo "live: goroutine 1 bt did not say it is running"; return 1; }
+    pat=$(cat /proc/sys/kernel/core_pattern 2>/dev/null)
+    if [ "${pat#|}" != "$pat" ] || [ "${pat#/}" != "$pat" ]; then
+        echo "core file part left out: core_pattern is '$pat' (not a file in the working directory)" >>"$CLOG"
+        return 0
+    fi
+    (cd "$CDIR" && rm -f core core.* && ulimit -c unlimited && { "$CDIR/gdb_goroutines"; true; }) >>"$CLOG" 2>&1
+    core=$(ls "$CDIR"/core* 2>/dev/null | head -n1)
+    [ -n "$core" ] || { echo "no core file (core_pattern '$pat')"; return 1; }
+    out=$("${G[@]}" "${C[@]}" "$CDIR/gdb_goroutines" "$core" 2>&1)
+    rm -f "$core"
+    printf '%s
+' "+ core file" "$out" >>"$CLOG"
+    why=$(gdb_goroutines_expect "$out") || { echo "core: $why"; return 1; }
+}
+
 # example-<name>: examples/<name>.c compiles warning-free with gcc -O2
 # (linked with -lm, as `make examples` does), then runs its own check
 # (each exits 0 only if its result checked out), under a 120 s timeout.
@@ -352,6 +409,7 @@ job_check() {
     cmake)          why=$(check_cmake) ;;
     install-pkgconfig) why=$(check_install) ;;
     fuzz-*)         why=$(check_fuzz "${name#fuzz-}") ;;
+    gdb-goroutines) why=$(check_gdb_goroutines) ;;
     gdb-*)          why=$(bash "$ROOT/tests/check_gdb.sh" "${name#gdb-}" "$CDIR" 2>&1 | tee -a "$CLOG" | tail -n1) ;;
     docs)           why=$(bash "$ROOT/tests/check_docs.sh" >>"$CLOG" 2>&1 ||
                           { grep -m1 '^docs: ' "$CLOG" | cut -c1-200; false; }) ;;

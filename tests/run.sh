@@ -192,7 +192,7 @@ if [ "${GORT_CHECKS:-1}" != 0 ]; then
              compile-mixed
              compile-fail-send-c compile-fail-send-c++ compile-fail-close-c compile-fail-close-c++
              compile-fail-recv-c compile-fail-recv-c++ compile-fail-late-c
-             api-defined install-pkgconfig cmake docs gdb-x64 gdb-a64)
+             api-defined install-pkgconfig cmake docs gdb-x64 gdb-a64 gdb-goroutines)
     for f in "$ROOT"/examples/*.c; do
         [ -e "$f" ] && CHECKS+=("example-$(basename "$f" .c)")
     done
