@@ -62,7 +62,8 @@ EXAMPLE_LDLIBS ?= $(shell echo 'int dladdr(const void *, void *); int main(void)
 VERSION := $(or $(shell sed -n 's/^\#define GORT_VERSION_STRING *"\([^"]*\)".*/\1/p' gort.h 2>/dev/null),0.1.0)
 
 BUILD      := tests/build
-EXAMPLES   := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
+EXAMPLES   := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c)) \
+              $(patsubst examples/%.cpp,$(BUILD)/examples/%,$(wildcard examples/*.cpp))
 
 # Fuzzers: tests/fuzz_<name>.c (libFuzzer; see the file's header)
 FUZZERS     ?= $(patsubst tests/fuzz_%.c,%,$(wildcard tests/fuzz_*.c))
@@ -111,6 +112,11 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz_%.c gort.h tests/check.h
 $(BUILD)/examples/%: examples/%.c gort.h $(wildcard examples/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(EXAMPLE_CFLAGS) -I. -o $@ $< -lm $(EXAMPLE_LDLIBS)
+
+CXX        ?= c++
+$(BUILD)/examples/%: examples/%.cpp gort.h
+	@mkdir -p $(@D)
+	$(CXX) -std=c++11 $(EXAMPLE_CFLAGS) -I. -o $@ $< $(EXAMPLE_LDLIBS)
 
 # gort.pc, generated here so that the top level stays gort.h + Makefile.
 # -pthread goes in Cflags and Libs: the header needs it to compile

@@ -296,9 +296,11 @@ example_run() {   # example_run NAME ARGS...: runs it, output to the log
     timeout 120 "$CDIR/$name" "$@" >>"$CLOG" 2>&1 || { echo "$name $* failed (exit $?)"; return 1; }
 }
 check_example() {
-    need gcc gcc || return 1
-    (cd "$ROOT" && set -x && gcc -O2 -Wall -Wextra -Wpedantic -Werror -pthread -fstack-clash-protection -fno-omit-frame-pointer \
-        -I"$ROOT" -o "$CDIR/$1" "examples/$1.c" -lm $LDL) >>"$CLOG" 2>&1 || { echo "see log"; return 1; }
+    local cc=gcc src=examples/$1.c std=
+    if [ -e "$ROOT/examples/$1.cpp" ]; then cc=g++ src=examples/$1.cpp std=-std=c++11; fi
+    need $cc $cc || return 1
+    (cd "$ROOT" && set -x && $cc $std -O2 -Wall -Wextra -Wpedantic -Werror -pthread -fstack-clash-protection -fno-omit-frame-pointer \
+        -I"$ROOT" -o "$CDIR/$1" "$src" -lm $LDL) >>"$CLOG" 2>&1 || { echo "see log"; return 1; }
     case $1 in
     hello)    example_run hello ;;
     sieve)    example_run sieve 200 ;;
@@ -306,6 +308,7 @@ check_example() {
     echo)     example_run echo --selftest 20 64 ;;
     http)     example_run http --selftest ;;
     fetch)    example_run fetch --selftest ;;
+    cxx)      example_run cxx ;;
     pipeline)
         example_run pipeline 3000 || return 1
         # a deadline stops it early; so does Ctrl+C (SIGINT)

@@ -193,8 +193,8 @@ if [ "${GORT_CHECKS:-1}" != 0 ]; then
              compile-fail-send-c compile-fail-send-c++ compile-fail-close-c compile-fail-close-c++
              compile-fail-recv-c compile-fail-recv-c++ compile-fail-late-c
              api-defined install-pkgconfig cmake docs gdb-x64 gdb-a64 gdb-goroutines)
-    for f in "$ROOT"/examples/*.c; do
-        [ -e "$f" ] && CHECKS+=("example-$(basename "$f" .c)")
+    for f in "$ROOT"/examples/*.c "$ROOT"/examples/*.cpp; do
+        [ -e "$f" ] && { b=$(basename "$f"); CHECKS+=("example-${b%.*}"); }
     done
     for f in "$ROOT"/tests/fuzz_*.c; do
         [ -e "$f" ] && { b=$(basename "$f" .c); CHECKS+=("fuzz-${b#fuzz_}"); }
