@@ -20,7 +20,10 @@
 #       its log, and counts it in FAILURES.
 #   BENCH_AWK_FMT
 #       awk functions isnum(s) and fmt(v) (3 significant figures or so) for
-#       the tables: prepend to an awk program.
+#       the tables, and words(g, go, unit): gort against Go in words
+#       ("2.6x slower than Go", "1.8x less memory than Go"; rates such as
+#       M/s, req/s and msg/s are better higher, everything else lower):
+#       prepend to an awk program.
 
 bench_args() {
     local name=$1 quick_runs=$2 full_runs=$3 help=$4
@@ -85,4 +88,13 @@ BENCH_AWK_FMT='
         if (v >= 100) return sprintf("%.0f", v)
         if (v >= 10) return sprintf("%.1f", v)
         return sprintf("%.2f", v)
+    }
+    function words(g, go, unit,   r, mem, up) {
+        if (!isnum(g) || !isnum(go) || g + 0 == 0 || go + 0 == 0) return "-"
+        mem = unit ~ /(KiB|MiB|GiB|B)$/
+        up = unit ~ /\/s$/ || unit == "x"
+        r = up ? g / go : go / g
+        if (r >= 0.95 && r <= 1.05) return "same as Go"
+        if (mem) return sprintf("%.1fx %s memory than Go", r >= 1 ? r : 1 / r, r >= 1 ? "less" : "more")
+        return sprintf("%.1fx %s than Go", r >= 1 ? r : 1 / r, r >= 1 ? "faster" : "slower")
     }'

@@ -305,21 +305,22 @@ table() {
         if (t == "-" || t == "") return
         r = (isnum(g) && isnum(go) && go + 0 > 0) ? sprintf("%.2fx", g / go) : "n/a"
         sum[b] = sum[b] (sum[b] == "" ? "" : ", ") c " conns " r
-        if (r == "n/a") miss[b] = miss[b] + 0
+        nconn[b]++
+        if (r == "n/a") { miss[b] = miss[b] + 0; unmeasured[b]++ }
         else if (g + 0 < (substr(t, index(t, ":") + 1) + 0) * (go + 0)) miss[b]++
         else miss[b] = miss[b] + 0
         want[b] = substr(t, index(t, ":") + 1)
         if (!(b in seen)) { seen[b] = 1; order[++nb] = b }
     }
     BEGIN {
-        hdr = sprintf("%-24s %6s %-7s %9s %9s %9s %8s  %s", "benchmark", "conns", "unit", "gort", "Go",
-                      "pthreads", "gort/Go", "target (gort)")
+        hdr = sprintf("%-24s %6s %-7s %9s %9s %9s %8s  %-22s %s", "benchmark", "conns", "unit", "gort", "Go",
+                      "pthreads", "gort/Go", "gort, in words", "target (gort)")
         print hdr
         line = hdr; gsub(/./, "-", line); print line
     }
     {
-        printf "%-24s %6s %-7s %9s %9s %9s %8s  %s\n", $1, $2, $3, fmt($5), fmt($6), fmt($7),
-               ratio($5, $6), tgt($4, $5, $6)
+        printf "%-24s %6s %-7s %9s %9s %9s %8s  %-22s %s\n", $1, $2, $3, fmt($5), fmt($6), fmt($7),
+               ratio($5, $6), words($5, $6, $3 == "p99 us" ? "us" : $3), tgt($4, $5, $6)
         note_target($4, ($1 ~ /^http/ ? "HTTP " : "echo ") $3, $2, $5, $6)
     }
     END {
@@ -327,7 +328,7 @@ table() {
         for (i = 1; i <= nb; i++) {
             b = order[i]
             printf "target: gort %s >= %sx Go: %s (gort/Go: %s)\n", b, want[b],
-                   miss[b] ? "MISS" : "met", sum[b]
+                   miss[b] ? "MISS" : (!unmeasured[b] ? "met" : (unmeasured[b] == nconn[b] ? "not measured" : "met where measured")), sum[b]
         }
         printf "\nmedian of %d run(s) of %d s%s; servers at 2 threads (GORT_MAXPROCS=2, GOMAXPROCS=2;\n",
                runs, secs, quick ? ", QUICK mode (not comparable)" : ""

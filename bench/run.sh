@@ -297,14 +297,14 @@ table() {
         return s (ok ? " ok" : " MISS")
     }
     BEGIN {
-        hdr = sprintf("%-40s %-7s %9s %9s %9s %13s %8s  %s", "benchmark", "unit", "gort", "pthreads", "Go",
-                      "gort/pthreads", "gort/Go", "target (gort)")
+        hdr = sprintf("%-40s %-7s %9s %9s %9s %13s %8s  %-26s %s", "benchmark", "unit", "gort", "pthreads", "Go",
+                      "gort/pthreads", "gort/Go", "gort, in words", "target (gort)")
         print hdr
         line = hdr; gsub(/./, "-", line); print line
     }
     {
-        printf "%-40s %-7s %9s %9s %9s %13s %8s  %s\n", $2, $3, fmt($5), fmt($6), fmt($7),
-               ratio($5, $6), ratio($5, $7), tgt($4, $5, $7)
+        printf "%-40s %-7s %9s %9s %9s %13s %8s  %-26s %s\n", $2, $3, fmt($5), fmt($6), fmt($7),
+               ratio($5, $6), ratio($5, $7), words($5, $7, $3), tgt($4, $5, $7)
     }
     END {
         printf "\nmedian of %d run(s)%s; ratios are gort/other (lower is better for ns, ms, KiB;\n", runs,
