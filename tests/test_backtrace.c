@@ -68,7 +68,7 @@ static NOINLINE void *bt_thread(void *arg) { (void)arg; bt_tlevel(); SINK(1); re
 static char exe[512];
 static uintptr_t bias;
 
-/* The text of fd (a temporary file) from offset 0. */
+/* The text of f (a temporary file, positioned at its end) from offset 0. */
 static char *slurp(FILE *f) {
     long n;
     char *buf;
@@ -80,6 +80,20 @@ static char *slurp(FILE *f) {
     CHECK_EQ((long)fread(buf, 1, (size_t)n, f), n);
     buf[n] = 0;
     return buf;
+}
+
+/* gort_dump (json 0) or gort_dump_json's output, through a temporary file. */
+static char *dump_text(int json) {
+    FILE *f = tmpfile();
+    char *dump;
+    CHECK(f != NULL);
+    if (!f) abort();
+    if (json) gort_dump_json(fileno(f));
+    else gort_dump(fileno(f));
+    fseek(f, 0, SEEK_END);
+    dump = slurp(f);
+    fclose(f);
+    return dump;
 }
 
 /* The line of the JSON dump whose entry has "start":"<fn>" (or, for
@@ -191,7 +205,6 @@ static void test_dump(void *arg) {
     static char entry[16384];
     struct frame fr[32];
     pthread_t th;
-    FILE *f;
     char *dump, line[640];
     int n, i, tries;
     (void)arg;
@@ -205,12 +218,7 @@ static void test_dump(void *arg) {
     for (tries = 0;; tries++) {
         int ok;
         gort_sleep(10 * MS);
-        f = tmpfile();
-        CHECK(f != NULL);
-        gort_dump_json(fileno(f));
-        fseek(f, 0, SEEK_END);
-        dump = slurp(f);
-        fclose(f);
+        dump = dump_text(1);
         ok = json_entry(dump, "bt_worker", entry, sizeof entry) && strstr(entry, "chan receive") &&
              json_entry(dump, "bt_sleeper", entry, sizeof entry) && strstr(entry, "sleep") &&
              json_entry(dump, NULL, entry, sizeof entry) && strstr(entry, "bt_tlevel");
@@ -248,12 +256,7 @@ static void test_dump(void *arg) {
     free(dump);
 
     /* text */
-    f = tmpfile();
-    CHECK(f != NULL);
-    gort_dump(fileno(f));
-    fseek(f, 0, SEEK_END);
-    dump = slurp(f);
-    fclose(f);
+    dump = dump_text(0);
     CHECK(strstr(dump, "]: bt_worker\n") != NULL);
     snprintf(line, sizeof line, "\n    bt_level2+0x");
     CHECK(strstr(dump, line) != NULL);
