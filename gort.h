@@ -278,9 +278,11 @@ TABLE OF CONTENTS (grep for the anchor)
   Diagnostics
     gort_dump(fd)                every goroutine (and every plain thread
                                  blocked in gort): its state, what it waits
-                                 on and for how long, its start function,
-                                 and a backtrace of where it is, e.g.
-                                   goroutine 7 [chan receive, 3 ms]: worker
+                                 on (the channel, mutex, waitgroup, rwmutex
+                                 or cond by address; the fd; the deadline)
+                                 and for how long, its start function, and
+                                 a backtrace of where it is, e.g.
+                                   goroutine 7 [chan receive on 0x7f3a10e60, 3 ms]: worker
                                        read_job+0x4a  /srv/app+0x1b2a
                                        worker+0x1f  /srv/app+0x1c40
                                  Each frame: the function (static ones too,
@@ -307,7 +309,8 @@ TABLE OF CONTENTS (grep for the anchor)
     gort_dump_json(fd)           the same as JSON: {"goroutines":N,
                                  "procs":P,"entries":[...]}, an entry per
                                  line: {"kind":"goroutine"|"thread","id",
-                                 "state","wait_ms","fd" (io waits),
+                                 "state","wait_ms","fd" (io waits),"object"
+                                 (waited on),"deadline_in_ms",
                                  "not_yielding","start","frames":[{"fn",
                                  "off","object","object_off","pc"}]}
                                  ("fn"/"off" only where a symbol names the
@@ -1873,6 +1876,10 @@ struct gort__g {
                                      hand-off signal leaves the P alone */
     uint32_t  handed;             /* the hand-off signal put it in the syscall
                                      state: its next entry takes a P back */
+    const void *waitobj;          /* the channel, mutex, waitgroup, rwmutex or
+                                     cond it parks on (set before each such
+                                     park; dumps read it with the state) */
+    int64_t   waitwhen;           /* the wait's deadline, 0 none (dumps) */
     uintptr_t tfp;                /* plain threads: frame pointer where it
                                      blocked (dumps walk its stack from it) */
     char     *tstk_lo, *tstk_hi;  /* plain threads: the thread's stack */
@@ -3515,6 +3522,7 @@ static void gort__park_g(gort__m *m, void (*fn)(gort__g *, void *), void *arg, i
     GORT_ASSERT(g && m->p && m->after_fn == NULL && m->after_timer == NULL);
     g->waitstate = waitstate;
     g->waitsince = GORT__LOAD(&rt->coarse_now);
+    g->waitwhen = t ? t->when : 0;
     gort__setstatus(g, GORT__G_RUNNING, GORT__G_WAITING);
     gort__switch_away(m, g, fn, arg, t);
 }
@@ -3527,6 +3535,7 @@ static int gort__park_thread(gort__g *g, void (*fn)(gort__g *, void *), void *ar
     g->waitstate = waitstate;
     g->waitsince = gort__nanotime();
     g->waitdeadline = deadline;
+    g->waitwhen = deadline > 0 && deadline != INT64_MAX ? deadline : 0;
     __atomic_store_n(&g->tfp, (uintptr_t)__builtin_frame_address(0), __ATOMIC_RELAXED);   /* for dumps */
     if (deadline <= 0 && !__atomic_load_n(&gort__the_rt, __ATOMIC_ACQUIRE) && GORT__LOAD(&gort__nthreads) <= 1)
         gort__misuse("a plain thread blocks in a gort call with no runtime running and no other thread using gort: "
@@ -5962,6 +5971,7 @@ static int gort__chan_send(gort_chan *c, const void *elem, int block) {
     gort__waiter_init(&w, self, (void *)(uintptr_t)elem, &c->lock);
     gort__wq_push(&c->sendq, &w);
     self->waiting = &w;   /* its one waiter, for gort_stop (gort__abandon) */
+    self->waitobj = c;
     gort__park(self, gort__unlock_after, &c->lock, GORT__W_CHAN_SEND, 0, 0);
     self->waiting = NULL;
     return w.success ? 0 : -EPIPE;
@@ -6010,6 +6020,7 @@ static int gort__chan_recv(gort_chan *c, void *elem, int block) {
     gort__wq_push(&c->recvq, &w);
     self->waiting = &w;   /* its one waiter, for gort_stop (gort__abandon) */
     esize = c->esize;   /* c may be freed by the time we run again */
+    self->waitobj = c;
     gort__park(self, gort__unlock_after, &c->lock, GORT__W_CHAN_RECV, 0, 0);
     self->waiting = NULL;
     if (!w.success && elem && esize) memset(elem, 0, esize);
@@ -6411,8 +6422,9 @@ out:
    lock. All are valid when zeroed (the *_INIT macros). */
 
 /* Park on q (guarded by *lock, held by the caller); returns once woken. */
-static void gort__wq_wait(gort__wq *q, uint32_t *lock, gort__waiter *w, int front, int waitstate) {
+static void gort__wq_wait(gort__wq *q, uint32_t *lock, gort__waiter *w, int front, int waitstate, const void *obj) {
     gort__g *self = gort__self();
+    self->waitobj = obj;
     gort__waiter_init(w, self, NULL, lock);
     if (front) gort__wq_push_front(q, w); else gort__wq_push(q, w);
     self->waiting = w;
@@ -6462,7 +6474,7 @@ void gort_wg_wait(gort_wg *wg) {
         if ((v >> 32) == 0) { gort__unlock(&wg->lock); return; }
         if (gort__cas_u64(&wg->state, v, v + 1)) break;
     }
-    gort__wq_wait(&wg->waitq, &wg->lock, &w, 0, GORT__W_WG);
+    gort__wq_wait(&wg->waitq, &wg->lock, &w, 0, GORT__W_WG, wg);
 }
 
 /* Mutex. state: bit 0 locked, bit 1 waiters queued.
@@ -6530,6 +6542,7 @@ void gort_mutex_lock(gort_mutex *m) {
             /* A waiter woken but beaten to the lock goes back to the front. */
             if (requeue) gort__wq_push_front(&m->waitq, &w); else gort__wq_push(&m->waitq, &w);
             self->waiting = &w;
+            self->waitobj = m;
             gort__park(self, gort__unlock_after, &m->lock, GORT__W_MUTEX, 0, 0);
             self->waiting = NULL;
             GORT_ASSERT(GORT__LOAD(&w.q) == NULL);
@@ -6581,7 +6594,7 @@ void gort_rwmutex_rlock(gort_rwmutex *rw) {
         gort__unlock(&rw->lock);
         return;
     }
-    gort__wq_wait(&rw->rwait, &rw->lock, &w, 0, GORT__W_RWMUTEX);   /* woken holding a read lock */
+    gort__wq_wait(&rw->rwait, &rw->lock, &w, 0, GORT__W_RWMUTEX, rw);   /* woken holding a read lock */
 }
 void gort_rwmutex_runlock(gort_rwmutex *rw) {
     GORT__API();
@@ -6609,7 +6622,7 @@ void gort_rwmutex_lock(gort_rwmutex *rw) {
         gort__unlock(&rw->lock);
         return;
     }
-    gort__wq_wait(&rw->wwait, &rw->lock, &w, 0, GORT__W_RWMUTEX);   /* woken as the writer */
+    gort__wq_wait(&rw->wwait, &rw->lock, &w, 0, GORT__W_RWMUTEX, rw);   /* woken as the writer */
 }
 void gort_rwmutex_unlock(gort_rwmutex *rw) {
     GORT__API();
@@ -6653,6 +6666,7 @@ void gort_cond_wait(gort_cond *cv, gort_mutex *m) {
     gort__waiter_init(&w, self, NULL, &cv->lock);
     gort__wq_push(&cv->waitq, &w);
     self->waiting = &w;
+    self->waitobj = cv;
     gort__park(self, gort__cond_after, &ctx, GORT__W_COND, 0, 0);
     self->waiting = NULL;
     GORT_ASSERT(GORT__LOAD(&w.q) == NULL);
@@ -8448,8 +8462,27 @@ typedef struct {
     int64_t  waitsince;
     uint32_t status;
     int      waitstate, waitfd, tio, hog, npc, thread, self;
+    const void *obj;         /* what it waits on (channel, mutex...), or NULL */
+    int64_t  when;           /* its deadline, 0 none */
     uintptr_t pcs[GORT__DUMP_PCS];
 } gort__dump_ent;
+
+/* What e's goroutine or thread waits on and until when, for a parked one:
+   the object for the waits that set it (channels, sync), the deadline. */
+static GORT__NO_TSAN void gort__dump_wait(gort__dump_ent *e, gort__g *g) {
+    e->obj = NULL;
+    e->when = 0;
+    if (e->status != GORT__G_WAITING && !e->tio) return;
+    switch (e->waitstate) {
+    case GORT__W_CHAN_SEND: case GORT__W_CHAN_RECV: case GORT__W_MUTEX:
+    case GORT__W_RWMUTEX: case GORT__W_WG: case GORT__W_COND:
+        e->obj = g->waitobj;
+        break;
+    default:
+        break;
+    }
+    e->when = g->waitwhen;
+}
 
 /* Output, a buffer at a time. */
 typedef struct {
@@ -8518,7 +8551,7 @@ static GORT__NO_TSAN void gort__dump_trace(gort__dump_ent *e, gort__g *g) {
    JSON: one object, on a line of its own. */
 static void gort__dump_one(gort__dumpw *w, gort__dump_ent *e, int64_t now) {
     const char *what;
-    char name[128];
+    char name[128], det[160];
     int64_t waited = -1;
     int j, shown = 0;
     if (e->thread) {
@@ -8540,30 +8573,40 @@ static void gort__dump_one(gort__dumpw *w, gort__dump_ent *e, int64_t now) {
             gort__fn_name(e->fn, name, sizeof name);
         }
     }
-    if (w->json) {
-        gort__dw_put(w, "%s{\"kind\":\"%s\",\"id\":%llu,\"state\":\"%s\"", w->first ? "" : ",\n",
-                     e->thread ? "thread" : "goroutine", (unsigned long long)e->id, what);
-        w->first = 0;
-        if (waited >= 0) gort__dw_put(w, ",\"wait_ms\":%lld", (long long)(waited / 1000000));
-        if ((e->status == GORT__G_WAITING && e->waitstate == GORT__W_IO) || (e->thread && e->tio))
-            gort__dw_put(w, ",\"fd\":%d", e->waitfd);
-        if (e->hog) gort__dw_put(w, ",\"not_yielding\":true");
-        if (!e->thread) {
-            gort__dw_put(w, ",\"start\":\"");
-            gort__dw_jstr(w, name);
-            gort__dw_put(w, "\"");
+    {
+        /* the wait in words: "chan receive on 0x55d0c8", "io wait fd 5",
+           then ", deadline in 20 ms" */
+        int io = (e->status == GORT__G_WAITING && e->waitstate == GORT__W_IO) || (e->thread && e->tio);
+        size_t k = (size_t)snprintf(det, sizeof det, "%s", what);
+        if (e->obj && k < sizeof det) k += (size_t)snprintf(det + k, sizeof det - k, " on %p", e->obj);
+        if (io && k < sizeof det) k += (size_t)snprintf(det + k, sizeof det - k, " fd %d", e->waitfd);
+        if (e->when && now && k < sizeof det) {
+            long long ms = (long long)((e->when - now) / 1000000);
+            if (ms >= 0) snprintf(det + k, sizeof det - k, ", deadline in %lld ms", ms);
+            else snprintf(det + k, sizeof det - k, ", deadline passed %lld ms ago", -ms);
         }
-        gort__dw_put(w, ",\"frames\":[");
-    } else {
-        if ((e->status == GORT__G_WAITING && e->waitstate == GORT__W_IO) || (e->thread && e->tio))
-            gort__dw_put(w, "%s %llu [%s fd %d, %lld ms]: %s\n", e->thread ? "thread" : "goroutine",
-                         (unsigned long long)e->id, what, e->waitfd, (long long)(waited / 1000000), name);
-        else if (waited >= 0)
+        if (w->json) {
+            gort__dw_put(w, "%s{\"kind\":\"%s\",\"id\":%llu,\"state\":\"%s\"", w->first ? "" : ",\n",
+                         e->thread ? "thread" : "goroutine", (unsigned long long)e->id, what);
+            w->first = 0;
+            if (waited >= 0) gort__dw_put(w, ",\"wait_ms\":%lld", (long long)(waited / 1000000));
+            if (io) gort__dw_put(w, ",\"fd\":%d", e->waitfd);
+            if (e->obj) gort__dw_put(w, ",\"object\":\"%p\"", e->obj);
+            if (e->when && now) gort__dw_put(w, ",\"deadline_in_ms\":%lld", (long long)((e->when - now) / 1000000));
+            if (e->hog) gort__dw_put(w, ",\"not_yielding\":true");
+            if (!e->thread) {
+                gort__dw_put(w, ",\"start\":\"");
+                gort__dw_jstr(w, name);
+                gort__dw_put(w, "\"");
+            }
+            gort__dw_put(w, ",\"frames\":[");
+        } else if (waited >= 0) {
             gort__dw_put(w, "%s %llu [%s, %lld ms]: %s\n", e->thread ? "thread" : "goroutine",
-                         (unsigned long long)e->id, what, (long long)(waited / 1000000), name);
-        else
-            gort__dw_put(w, "goroutine %llu [%s%s]: %s\n", (unsigned long long)e->id, what,
+                         (unsigned long long)e->id, det, (long long)(waited / 1000000), name);
+        } else {
+            gort__dw_put(w, "goroutine %llu [%s%s]: %s\n", (unsigned long long)e->id, det,
                          e->hog ? ", not yielding" : "", name);
+        }
     }
     for (j = 0; j < e->npc; j++) {
         gort__symres r;
@@ -8636,6 +8679,7 @@ static GORT__NO_TSAN void gort__dump_threads(gort__dumpw *w, int64_t now) {
             ent[n].tio = __atomic_load_n(&g->tio, __ATOMIC_ACQUIRE);
             ent[n].hog = 0;
             ent[n].fn = NULL;
+            gort__dump_wait(&ent[n], g);
             if (ent[n].status == GORT__G_WAITING || ent[n].tio) gort__dump_trace(&ent[n], g);
             n++;
         }
@@ -8684,6 +8728,7 @@ static GORT__NO_TSAN void gort__dump_rt_w(gort__rt *rt, gort__dumpw *w) {
                 ent[cnt].waitfd = g->waitfd;
                 ent[cnt].waitsince = g->waitsince;
                 ent[cnt].hog = __atomic_load_n(&g->hog_reported, __ATOMIC_RELAXED);
+                gort__dump_wait(&ent[cnt], g);
                 gort__dump_trace(&ent[cnt], g);
                 cnt++;
             }

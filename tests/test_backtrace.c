@@ -18,6 +18,8 @@
      - a goroutine asleep in bt_nap (bt_sleeper), the dumping goroutine
        itself (running: walked from its own frame), and a plain thread
        blocked in bt_tlevel (bt_thread) get traces too;
+     - what each waits on: the channel's address (JSON "object", text
+       "chan receive on 0x..."), and the sleep's deadline;
      - the text form shows the same frames ("    bt_level2+0x..  <exe>+0x..");
      - the deadlock report (a child process whose goroutines all block)
        prints the traces as well;
@@ -230,6 +232,8 @@ static void test_dump(void *arg) {
 
     CHECK(json_entry(dump, "bt_worker", entry, sizeof entry));
     CHECK(strstr(entry, "\"kind\":\"goroutine\"") && strstr(entry, "\"state\":\"chan receive\""));
+    snprintf(line, sizeof line, "\"object\":\"%p\"", (void *)c_block);   /* what it waits on */
+    CHECK(strstr(entry, line) != NULL);
     n = frames_of(entry, fr, 32);
     CHECK(n >= 3);
     check_order(fr, n, worker_want, 3);
@@ -239,11 +243,19 @@ static void test_dump(void *arg) {
     if (find_frame(fr, n, "bt_level2") >= 0) addr2line_check(&fr[find_frame(fr, n, "bt_level2")]);
 
     CHECK(json_entry(dump, "bt_sleeper", entry, sizeof entry));
+    {   /* a sleep of an hour: its deadline, in ms from now */
+        const char *d = strstr(entry, "\"deadline_in_ms\":");
+        long long ms = d ? atoll(d + 17) : -1;
+        if (!(ms > 3500 * 1000LL && ms <= 3600 * 1000LL)) check_note("deadline_in_ms %lld", ms);
+        CHECK(ms > 3500 * 1000LL && ms <= 3600 * 1000LL);
+    }
     n = frames_of(entry, fr, 32);
     check_order(fr, n, nap_want, 2);
     check_frame(fr, find_frame(fr, n, "bt_nap"), "bt_nap", (void *)(uintptr_t)bt_nap);
 
     CHECK(json_entry(dump, NULL, entry, sizeof entry));
+    snprintf(line, sizeof line, "\"object\":\"%p\"", (void *)c_thread);
+    CHECK(strstr(entry, line) != NULL);
     n = frames_of(entry, fr, 32);
     check_order(fr, n, thread_want, 2);
     check_frame(fr, find_frame(fr, n, "bt_tlevel"), "bt_tlevel", (void *)(uintptr_t)bt_tlevel);
@@ -258,6 +270,9 @@ static void test_dump(void *arg) {
     /* text */
     dump = dump_text(0);
     CHECK(strstr(dump, "]: bt_worker\n") != NULL);
+    snprintf(line, sizeof line, "[chan receive on %p, ", (void *)c_block);
+    CHECK(strstr(dump, line) != NULL);
+    CHECK(strstr(dump, "[sleep, deadline in ") != NULL);
     snprintf(line, sizeof line, "\n    bt_level2+0x");
     CHECK(strstr(dump, line) != NULL);
     snprintf(line, sizeof line, "  %s+0x", exe);
