@@ -9,7 +9,7 @@
        report while it sleeps, and it is the one that ends the wait;
      - dump in background mode: after gort_start the main thread blocks in
        gort_chan_recv; another thread's gort_dump lists it
-       ("thread N [chan receive, ... ms]"), then releases it;
+       ("thread N [chan receive on 0x..., ... ms]"), then releases it;
      - no runtime: a thread that blocks in gort_chan_recv before any
        runtime exists, with no other thread in gort, says so on stderr
        ("no runtime running") and blocks (the parent kills it). */
@@ -136,7 +136,8 @@ int main(void) {
 
     rc = in_child(bg_child, 0);
     CHECK_EQ(rc, 0);
-    CHECK(strstr(kid.err, "thread ") != NULL && strstr(kid.err, "[chan receive, ") != NULL);
+    CHECK(strstr(kid.err, "thread ") != NULL && strstr(kid.err, "[chan receive on 0x") != NULL &&
+          strstr(kid.err, " ms]: a plain thread blocked in gort") != NULL);
     if (check_failures()) check_note("background child's stderr:\n%s", kid.err);
 
     rc = in_child(nort_child, 300);
