@@ -288,7 +288,9 @@ TABLE OF CONTENTS (grep for the anchor)
     gort_dump(fd)                every goroutine (and every plain thread
                                  blocked in gort): its state, what it waits
                                  on (the channel, mutex, waitgroup, rwmutex
-                                 or cond by address; the fd; the deadline)
+                                 or cond by address; a select's first four
+                                 channel cases, "select on recv 0x.., send
+                                 0x.. and 2 more"; the fd; the deadline)
                                  and for how long, its start function, and
                                  a backtrace of where it is, e.g.
                                    goroutine 7 [chan receive on 0x7f3a10e60, 3 ms]: worker
@@ -319,7 +321,9 @@ TABLE OF CONTENTS (grep for the anchor)
                                  "procs":P,"entries":[...]}, an entry per
                                  line: {"kind":"goroutine"|"thread","id",
                                  "state","wait_ms","fd" (io waits),"object"
-                                 (waited on),"deadline_in_ms",
+                                 (waited on),"cases" and "channels":[{"op":
+                                 "recv"|"send","chan"}] (a select's, the
+                                 first four),"deadline_in_ms",
                                  "not_yielding","start","frames":[{"fn",
                                  "off","object","object_off","pc"}]}
                                  ("fn"/"off" only where a symbol names the
@@ -1945,6 +1949,11 @@ struct gort__g {
                                      cond it parks on (set before each such
                                      park; dumps read it with the state) */
     int64_t   waitwhen;           /* the wait's deadline, 0 none (dumps) */
+    const void *selchan[4];       /* a select's first channel cases, */
+    uint8_t   selop[4];           /* their GORT_SEND/GORT_RECV, */
+    int       seln;               /* and how many it has: written by the
+                                     owner before each select park, read by
+                                     dumps while it is in GORT__W_SELECT */
     uintptr_t tfp;                /* plain threads: frame pointer where it
                                      blocked (dumps walk its stack from it) */
     char     *tstk_lo, *tstk_hi;  /* plain threads: the thread's stack */
@@ -7173,6 +7182,16 @@ int gort_select(gort_case *cases, int n, int64_t timeout_ns) {
     ticket = gort__new_ticket(self);
     gort__sel_enqueue(&s, self, ticket);
 
+    /* What it waits on, for dumps: the first channel cases. */
+    self->seln = 0;
+    for (i = 0; i < n; i++)
+        if ((cases[i].op == GORT_SEND || cases[i].op == GORT_RECV) && cases[i].chan) {
+            if (self->seln < 4) {
+                self->selchan[self->seln] = cases[i].chan;
+                self->selop[self->seln] = (uint8_t)cases[i].op;
+            }
+            self->seln++;
+        }
     /* Park; gort__sel_unlock_after releases every lock after the switch. */
     if (s.nfd) GORT__ADD(&s.iort->niowait, 1);   /* parked on I/O: no deadlock */
     gort__park(self, gort__sel_unlock_after, &s, s.nfd ? GORT__W_IO : GORT__W_SELECT,
@@ -9245,6 +9264,9 @@ typedef struct {
     int      waitstate, waitfd, tio, hog, npc, thread, self;
     const void *obj;         /* what it waits on (channel, mutex...), or NULL */
     int64_t  when;           /* its deadline, 0 none */
+    const void *selchan[4];  /* a select's first channel cases, their ops, */
+    uint8_t  selop[4];
+    int      seln;           /* and how many (0: not a select) */
     uintptr_t pcs[GORT__DUMP_PCS];
 } gort__dump_ent;
 
@@ -9253,7 +9275,13 @@ typedef struct {
 static GORT__NO_TSAN void gort__dump_wait(gort__dump_ent *e, gort__g *g) {
     e->obj = NULL;
     e->when = 0;
+    e->seln = 0;
     if (e->status != GORT__G_WAITING && !e->tio) return;
+    if (e->waitstate == GORT__W_SELECT) {
+        int i;
+        e->seln = g->seln;
+        for (i = 0; i < 4; i++) { e->selchan[i] = g->selchan[i]; e->selop[i] = g->selop[i]; }
+    }
     switch (e->waitstate) {
     case GORT__W_CHAN_SEND: case GORT__W_CHAN_RECV: case GORT__W_MUTEX:
     case GORT__W_RWMUTEX: case GORT__W_WG: case GORT__W_COND:
@@ -9332,7 +9360,7 @@ static GORT__NO_TSAN void gort__dump_trace(gort__dump_ent *e, gort__g *g) {
    JSON: one object, on a line of its own. */
 static void gort__dump_one(gort__dumpw *w, gort__dump_ent *e, int64_t now) {
     const char *what;
-    char name[128], det[160];
+    char name[128], det[256];
     int64_t waited = -1;
     int j, shown = 0;
     if (e->thread) {
@@ -9360,6 +9388,10 @@ static void gort__dump_one(gort__dumpw *w, gort__dump_ent *e, int64_t now) {
         int io = (e->status == GORT__G_WAITING && e->waitstate == GORT__W_IO) || (e->thread && e->tio);
         size_t k = (size_t)snprintf(det, sizeof det, "%s", what);
         if (e->obj && k < sizeof det) k += (size_t)snprintf(det + k, sizeof det - k, " on %p", e->obj);
+        for (j = 0; j < e->seln && j < 4 && k < sizeof det; j++)
+            k += (size_t)snprintf(det + k, sizeof det - k, "%s%s %p", j ? ", " : " on ",
+                                  e->selop[j] == GORT_SEND ? "send" : "recv", e->selchan[j]);
+        if (e->seln > 4 && k < sizeof det) k += (size_t)snprintf(det + k, sizeof det - k, " and %d more", e->seln - 4);
         if (io && k < sizeof det) k += (size_t)snprintf(det + k, sizeof det - k, " fd %d", e->waitfd);
         if (e->when && now && k < sizeof det) {
             long long ms = (long long)((e->when - now) / 1000000);
@@ -9373,6 +9405,13 @@ static void gort__dump_one(gort__dumpw *w, gort__dump_ent *e, int64_t now) {
             if (waited >= 0) gort__dw_put(w, ",\"wait_ms\":%lld", (long long)(waited / 1000000));
             if (io) gort__dw_put(w, ",\"fd\":%d", e->waitfd);
             if (e->obj) gort__dw_put(w, ",\"object\":\"%p\"", e->obj);
+            if (e->seln > 0) {
+                gort__dw_put(w, ",\"cases\":%d,\"channels\":[", e->seln);
+                for (j = 0; j < e->seln && j < 4; j++)
+                    gort__dw_put(w, "%s{\"op\":\"%s\",\"chan\":\"%p\"}", j ? "," : "",
+                                 e->selop[j] == GORT_SEND ? "send" : "recv", e->selchan[j]);
+                gort__dw_put(w, "]");
+            }
             if (e->when && now) gort__dw_put(w, ",\"deadline_in_ms\":%lld", (long long)((e->when - now) / 1000000));
             if (e->hog) gort__dw_put(w, ",\"not_yielding\":true");
             if (!e->thread) {

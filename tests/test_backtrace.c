@@ -19,7 +19,10 @@
        itself (running: walked from its own frame), and a plain thread
        blocked in bt_tlevel (bt_thread) get traces too;
      - what each waits on: the channel's address (JSON "object", text
-       "chan receive on 0x..."), and the sleep's deadline;
+       "chan receive on 0x..."), the sleep's deadline, and a select's
+       first four channel cases with their direction and how many it has
+       (JSON "cases" and "channels", text "select on recv 0x.., send
+       0x.., ... and 2 more");
      - the text form shows the same frames ("    bt_level2+0x..  <exe>+0x..");
      - the deadlock report (a child process whose goroutines all block)
        prints the traces as well;
@@ -200,6 +203,22 @@ static void addr2line_check(struct frame *f) {
 #endif
 }
 
+/* A goroutine in a select over six channels: dumps list the first four
+   cases with their direction, and how many there are. */
+static gort_chan *c_sel[6];
+static void bt_selector(void *arg) {
+    gort_case cs[6];
+    int i, v = 1, got[6];
+    (void)arg;
+    memset(cs, 0, sizeof cs);
+    for (i = 0; i < 6; i++) {
+        cs[i].chan = c_sel[i];
+        cs[i].op = i == 1 ? GORT_SEND : GORT_RECV;
+        cs[i].elem = i == 1 ? (void *)&v : (void *)&got[i];
+    }
+    CHECK_EQ(gort_select(cs, 6, -1), 0);   /* released by closing c_sel[0] */
+}
+
 static void test_dump(void *arg) {
     static const char *const worker_want[] = { "bt_level2", "bt_level1", "bt_worker" };
     static const char *const nap_want[] = { "bt_nap", "bt_sleeper" };
@@ -214,6 +233,8 @@ static void test_dump(void *arg) {
     c_thread = gort_chan_make(sizeof(int), 0);
     CHECK_EQ(gort_go(bt_worker, NULL), 0);
     CHECK_EQ(gort_go(bt_sleeper, NULL), 0);
+    for (i = 0; i < 6; i++) c_sel[i] = gort_chan_make(sizeof(int), 0);
+    CHECK_EQ(gort_go(bt_selector, NULL), 0);
     CHECK_EQ(pthread_create(&th, NULL, bt_thread, NULL), 0);
 
     /* JSON, retried until all three are parked */
@@ -223,6 +244,7 @@ static void test_dump(void *arg) {
         dump = dump_text(1);
         ok = json_entry(dump, "bt_worker", entry, sizeof entry) && strstr(entry, "chan receive") &&
              json_entry(dump, "bt_sleeper", entry, sizeof entry) && strstr(entry, "sleep") &&
+             json_entry(dump, "bt_selector", entry, sizeof entry) && strstr(entry, "select") &&
              json_entry(dump, NULL, entry, sizeof entry) && strstr(entry, "bt_tlevel");
         if (ok || tries == 500) break;
         free(dump);
@@ -253,6 +275,17 @@ static void test_dump(void *arg) {
     check_order(fr, n, nap_want, 2);
     check_frame(fr, find_frame(fr, n, "bt_nap"), "bt_nap", (void *)(uintptr_t)bt_nap);
 
+    CHECK(json_entry(dump, "bt_selector", entry, sizeof entry));
+    snprintf(line, sizeof line,
+             "\"state\":\"select\",\"wait_ms\":%s", "");
+    CHECK(strstr(entry, line) != NULL);
+    snprintf(line, sizeof line,
+             "\"cases\":6,\"channels\":[{\"op\":\"recv\",\"chan\":\"%p\"},{\"op\":\"send\",\"chan\":\"%p\"},"
+             "{\"op\":\"recv\",\"chan\":\"%p\"},{\"op\":\"recv\",\"chan\":\"%p\"}]",
+             (void *)c_sel[0], (void *)c_sel[1], (void *)c_sel[2], (void *)c_sel[3]);
+    if (!strstr(entry, line)) check_note("select entry: %.400s", entry);
+    CHECK(strstr(entry, line) != NULL);
+
     CHECK(json_entry(dump, NULL, entry, sizeof entry));
     snprintf(line, sizeof line, "\"object\":\"%p\"", (void *)c_thread);
     CHECK(strstr(entry, line) != NULL);
@@ -273,6 +306,9 @@ static void test_dump(void *arg) {
     snprintf(line, sizeof line, "[chan receive on %p, ", (void *)c_block);
     CHECK(strstr(dump, line) != NULL);
     CHECK(strstr(dump, "[sleep, deadline in ") != NULL);
+    snprintf(line, sizeof line, "[select on recv %p, send %p, recv %p, recv %p and 2 more, ", (void *)c_sel[0],
+             (void *)c_sel[1], (void *)c_sel[2], (void *)c_sel[3]);
+    CHECK(strstr(dump, line) != NULL);
     snprintf(line, sizeof line, "\n    bt_level2+0x");
     CHECK(strstr(dump, line) != NULL);
     snprintf(line, sizeof line, "  %s+0x", exe);
@@ -283,6 +319,7 @@ static void test_dump(void *arg) {
 
     gort_chan_close(c_block);
     gort_chan_close(c_thread);
+    gort_chan_close(c_sel[0]);
     CHECK_EQ(pthread_join(th, NULL), 0);
 }
 
