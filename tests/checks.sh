@@ -21,7 +21,8 @@
 #   cmake                a consumer project builds with gort::gort through
 #                        add_subdirectory, FetchContent and find_package
 #   gdb-goroutines       gort's gdb commands (info goroutines, goroutine N
-#                        bt) on tests/gdb_goroutines.c, live and its core
+#                        bt) on tests/gdb_goroutines.c, live and its core;
+#                        the aarch64 build live under qemu-aarch64
 #   install-pkgconfig    make install PREFIX=tmp (and DESTDIR), pkg-config
 #                        --cflags --libs gort has -pthread and
 #                        -fstack-clash-protection, a program builds
@@ -240,7 +241,9 @@ C
 # functions, lines and a local's value; first on the live process, then on
 # the core file the program leaves when it aborts (where core_pattern
 # writes a file: a pipe to a crash collector gets the program's core
-# instead, and the log says so).
+# instead, and the log says so); then the aarch64 build (aarch64-linux-gnu-gcc
+# -O2) live under qemu-aarch64 -g with gdb-multiarch (qemu-user writes no
+# core file gdb can read threads from: live only).
 gdb_goroutines_expect() {   # OUTPUT: what both runs must show
     local out=$1 src=$ROOT/tests/gdb_goroutines.c l
     for what in gdb_level2 gdb_sleeper gdb_locker; do
@@ -285,6 +288,34 @@ check_gdb_goroutines() {
     printf '%s
 ' "+ core file" "$out" >>"$CLOG"
     why=$(gdb_goroutines_expect "$out") || { echo "core: $why"; return 1; }
+    check_gdb_goroutines_a64
+}
+check_gdb_goroutines_a64() {
+    local prog=$CDIR/gdb_goroutines_a64 out port qpid i
+    need aarch64-linux-gnu-gcc "gcc-aarch64-linux-gnu libc6-dev-arm64-cross" || return 1
+    need qemu-aarch64 qemu-user || return 1
+    need gdb-multiarch gdb-multiarch || return 1
+    (cd "$ROOT" && set -x && aarch64-linux-gnu-gcc -O2 -g -pthread -o "$prog" tests/gdb_goroutines.c $LDL) >>"$CLOG" 2>&1 ||
+        { echo "aarch64 build failed: see log"; return 1; }
+    # a port picked at random; qemu exits at once if it is taken: try again
+    for i in 1 2 3 4 5; do
+        port=$(( 20000 + (RANDOM % 20000) ))
+        GORT_NOSIGQUIT=1 qemu-aarch64 -L /usr/aarch64-linux-gnu -g "$port" "$prog" >>"$CLOG" 2>&1 &
+        qpid=$!
+        sleep 1
+        kill -0 "$qpid" 2>/dev/null || { wait "$qpid" 2>/dev/null; continue; }
+        out=$(timeout -s KILL 300 gdb-multiarch -nx -batch -iex 'set auto-load safe-path /' -iex 'set debuginfod enabled off' \
+            -ex 'set architecture aarch64' -ex 'set sysroot /usr/aarch64-linux-gnu' -ex "file $prog" \
+            -ex "target remote 127.0.0.1:$port" -ex continue \
+            -ex 'info goroutines' -ex 'goroutine 2 bt full' -ex 'goroutine 1 bt' 2>&1)
+        kill -9 "$qpid" 2>/dev/null
+        wait "$qpid" 2>/dev/null
+        grep -Eq '^127.0.0.1:[0-9]+: Connection (refused|timed out)' <<<"$out" || break
+    done
+    printf '%s
+' "+ aarch64, live under qemu" "$out" >>"$CLOG"
+    why=$(gdb_goroutines_expect "$out") || { echo "aarch64: $why"; return 1; }
+    grep -q 'goroutine 1 is running' <<<"$out" || { echo "aarch64: goroutine 1 bt did not say it is running"; return 1; }
 }
 
 # example-<name>: examples/<name>.c compiles warning-free with gcc -O2
