@@ -1946,17 +1946,29 @@ struct gort__g {
     uint32_t  handed;             /* the hand-off signal put it in the syscall
                                      state: its next entry takes a P back */
     const void *waitobj;          /* the channel, mutex, waitgroup, rwmutex or
-                                     cond it parks on (set before each such
-                                     park; dumps read it with the state) */
-    int64_t   waitwhen;           /* the wait's deadline, 0 none (dumps) */
+                                     cond it parks on: a plain store by the
+                                     owner before each such park (other
+                                     parks leave it stale); dumps and the
+                                     trace read it racily, and only for
+                                     those wait states (gort__dump_wait) */
+    int64_t   waitwhen;           /* the wait's deadline, 0 none: a plain
+                                     store by the owner at each park (from
+                                     the timer, or a thread's deadline);
+                                     dumps read it racily */
     const void *selchan[4];       /* a select's first channel cases, */
     uint8_t   selop[4];           /* their GORT_SEND/GORT_RECV, */
     int       seln;               /* and how many it has: written by the
                                      owner before each select park, read by
                                      dumps while it is in GORT__W_SELECT */
     uintptr_t tfp;                /* plain threads: frame pointer where it
-                                     blocked (dumps walk its stack from it) */
-    char     *tstk_lo, *tstk_hi;  /* plain threads: the thread's stack */
+                                     blocked, stored (relaxed) by the thread
+                                     before each park; dumps load it racily
+                                     and walk only inside tstk_lo..tstk_hi,
+                                     so a stale one shortens a trace */
+    char     *tstk_lo, *tstk_hi;  /* plain threads: the thread's stack, set
+                                     once when it first calls in (before it
+                                     is on the list dumps walk), then read
+                                     only */
     uint64_t  trflow;             /* trace: the flow of its last spawn or ready,
                                      set by the readier before it queues the G,
                                      taken by the M that runs it (>>trace) */
