@@ -3557,14 +3557,19 @@ static GORT__NOINLINE void gort__tr_spin(gort__m *m, int begin) {
     gort__tr_leave(t);
 }
 
-/* The poller returned list (linked by schedlink): a slice from t0 when
-   it slept in it (t0 >= 0), else an instant if it readied any. */
+/* The poller returned list (linked by schedlink): a slice from t0 (a
+   gort__nanotime; the trace's own clock is read only while recording)
+   when it slept in it (t0 >= 0), else an instant if it readied any. */
 static GORT__NOINLINE void gort__tr_poll(gort__trm *t, int64_t t0, gort__g *list) {
     int64_t n = 0;
     gort__trev *e;
     for (; list; list = list->schedlink) n++;
     if (t0 < 0 && n == 0) return;
     if (!gort__tr_enter(t)) return;
+    if (t0 >= 0) {
+        t0 -= gort__tr.t0;
+        if (t0 < 0) t0 = 0;   /* the trace began during the wait */
+    }
     e = gort__tr_ev(t, t0 >= 0 ? GORT__TR_POLLWAIT : GORT__TR_POLL, t0 >= 0 ? t0 : gort__tr_now(), 1);
     if (e) {
         e->dur = t0 >= 0 ? gort__tr_now() - t0 : 0;
@@ -4479,7 +4484,7 @@ top:
             deadline = gort__timers_earliest(rt);
             __atomic_store_n(&rt->poll_until, deadline, __ATOMIC_SEQ_CST);
             {
-                int64_t t0 = gort__tr_on() ? gort__tr_now() : -1;
+                int64_t t0 = gort__tr_on() ? gort__nanotime() : -1;
                 g = gort__netpoll(rt, deadline, 1);
                 if (t0 >= 0) gort__tr_poll(&m->tr, t0, g);
             }

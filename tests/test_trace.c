@@ -400,6 +400,10 @@ static void trace_main(void *arg) {
     gort_sleep(20 * MS);
     for (i = 0; i < NW; i++) send_int(tw_c, i);
     gort_wg_wait(&tw_wg);
+    /* every worker and child past its gort_wg_done has also ended (so each
+       has its "exit" slice) */
+    for (i = 0; i < 5000 && gort_goroutines() > 1; i++) gort_sleep(1 * MS);
+    CHECK_EQ(gort_goroutines(), 1);
     /* spawned just before the stop: most never run inside the trace, so
        their flows have no end and must be left out */
     for (i = 0; i < NLATE; i++) CHECK_EQ(gort_go(tw_late, NULL), 0);
