@@ -1,6 +1,7 @@
 /* gort.h - Go's goroutines, channels, select and scheduler for C and C++.
    One header, no dependencies beyond libc and pthreads. Linux, x86-64 and
-   aarch64. MIT licensed (see the end of this file).
+   aarch64, with glibc or musl (static binaries too). MIT licensed (see
+   the end of this file).
 
    gort runs many thousands of cheap goroutines (a 256 KiB stack reserve,
    about 4.5 KiB of memory while parked) on a few OS threads with Go's
@@ -930,12 +931,24 @@ GORT_API const char *gort_strerror(int err);
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/uio.h>
-#include <linux/futex.h>
 #include <dlfcn.h>
 #include <link.h>
 #include <sys/stat.h>
+#include <sys/auxv.h>
 #include <limits.h>
 
+/* The futex operations gort uses, by their kernel ABI values: musl's
+   compiler wrapper (musl-gcc) has no kernel headers on its include path,
+   so <linux/futex.h> is not included. */
+#ifndef FUTEX_WAIT
+#define FUTEX_WAIT 0
+#endif
+#ifndef FUTEX_WAKE
+#define FUTEX_WAKE 1
+#endif
+#ifndef FUTEX_PRIVATE_FLAG
+#define FUTEX_PRIVATE_FLAG 128
+#endif
 #ifndef MADV_GUARD_INSTALL
 #define MADV_GUARD_INSTALL 102   /* Linux 6.13 */
 #endif
@@ -1184,6 +1197,19 @@ static clockid_t gort__os_thread_clock(void) {
 }
 
 static long gort__os_thread_id(void) { return (long)syscall(SYS_gettid); }
+/* Queue signal sig with value to thread tid of this process (what glibc's
+   pthread_sigqueue does; musl has none): the handler sees si_code
+   SI_QUEUE and the value in si_value. 0, or -errno. */
+static int gort__os_thread_sigqueue(long tid, int sig, int value) {
+    siginfo_t si;
+    memset(&si, 0, sizeof si);   /* the kernel copies the whole structure */
+    si.si_signo = sig;
+    si.si_code = SI_QUEUE;
+    si.si_pid = getpid();
+    si.si_uid = getuid();
+    si.si_value.sival_int = value;
+    return syscall(SYS_rt_tgsigqueueinfo, (long)getpid(), tid, sig, &si) == 0 ? 0 : -errno;
+}
 
 /* Is thread tid of this process asleep in the kernel now (a blocking
    system call, a futex, a page-in)? 1 yes, 0 running or runnable, -1
@@ -4558,7 +4584,7 @@ static void *gort__mstart(void *arg) {
     gort__tls_tg = GORT__M_MARK;
     m->g0.rt = rt;
     m->cpuclock = gort__os_thread_clock();
-    m->tid = gort__os_thread_id();
+    __atomic_store_n(&m->tid, gort__os_thread_id(), __ATOMIC_RELAXED);   /* sysmon reads it */
     gort__san_thread_start(m);
     gort__acquirep(m, m->nextp);
     m->nextp = NULL;
@@ -5617,8 +5643,7 @@ static GORT__NO_TSAN int gort__sysmon_hog(gort__rt *rt, gort__p *p, gort__m *pm,
 #define GORT__HANDOFF_AGAIN_NS  10000000
 static GORT__NO_TSAN int gort__sysmon_handoff(gort__rt *rt, gort__p *p, gort__m *pm, gort__g *g, uint32_t tick, int64_t now) {
     int asleep = 0;
-    union sigval v;
-    pthread_t th;
+    long tid;
     if (rt->handoff_ns < 0 || !pm || !g) return 0;
     if (rt->handoff_ns > 0) {
         if (tick != p->ho_tick) {
@@ -5650,10 +5675,8 @@ static GORT__NO_TSAN int gort__sysmon_handoff(gort__rt *rt, gort__p *p, gort__m 
         return 1;
     }
     p->ho_sent = now;
-    memset(&v, 0, sizeof v);   /* (the kernel copies the whole union) */
-    v.sival_int = GORT__HANDOFF_MAGIC;
-    th = __atomic_load_n(&pm->thread, __ATOMIC_ACQUIRE);
-    if (th) pthread_sigqueue(th, GORT__HANDOFF_SIG, v);
+    tid = __atomic_load_n(&pm->tid, __ATOMIC_RELAXED);   /* 0 until the thread has set it */
+    if (tid > 0) gort__os_thread_sigqueue(tid, GORT__HANDOFF_SIG, GORT__HANDOFF_MAGIC);
     if (gort__tr_on()) gort__tr_inst(&gort__tr.sysmon, GORT__TR_HANDOFF, 0, (int64_t)g->id, p->id);
     return 1;
 }
@@ -5992,7 +6015,8 @@ static int gort__rt_new(const gort_opts *opts, int mode, gort__rt **out) {
     gort__cfg_in in;
     gort__cfg cfg;
     gort__rt *rt;
-    int i, np, err;
+    pthread_attr_t sattr;
+    int i, np, err, serr;
     if ((err = gort__ctx_check()) != 0) return err;   /* a shadow stack: refuse (>>arch) */
     if (opts) o = *opts; else memset(&o, 0, sizeof o);
     in.maxprocs = getenv("GORT_MAXPROCS");
@@ -6044,7 +6068,13 @@ static int gort__rt_new(const gort_opts *opts, int mode, gort__rt **out) {
         sa.sa_flags = SA_RESTART;
         sigaction(SIGQUIT, &sa, &gort__quit_old);
     }
-    if (pthread_create(&rt->sysmon, NULL, gort__sysmon_main, rt) != 0) {
+    /* sysmon gets a stack of a known size: C libraries' defaults differ
+       (musl's is 128 KiB), and sysmon formats dumps and writes traces */
+    pthread_attr_init(&sattr);
+    pthread_attr_setstacksize(&sattr, 256 * 1024);
+    serr = pthread_create(&rt->sysmon, &sattr, gort__sysmon_main, rt);
+    pthread_attr_destroy(&sattr);
+    if (serr != 0) {
         rt->refs = 0;
         gort__rt_free(rt);
         return -EAGAIN;
@@ -9081,7 +9111,9 @@ static int gort__sym_phdr_cb(struct dl_phdr_info *info, size_t size, void *arg) 
         if (ph->p_type == PT_LOAD && f->pc >= lo && f->pc < lo + ph->p_memsz) {
             f->base = (uintptr_t)info->dlpi_addr;
             f->name = info->dlpi_name;
-            f->is_main = !info->dlpi_name || !info->dlpi_name[0];
+            /* the program itself: glibc names it "", musl as it was run
+               ("./app"); its program headers are the kernel's AT_PHDR */
+            f->is_main = (uintptr_t)info->dlpi_phdr == (uintptr_t)getauxval(AT_PHDR);
             f->found = 1;
             return 1;
         }

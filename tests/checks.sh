@@ -33,6 +33,8 @@
 #   example-<name>       examples/<name>.c builds with gcc -O2 -Werror and
 #                        passes its own check (pipeline also when stopped
 #                        by a deadline and by SIGINT)
+#   musl-static          examples built fully static with musl-gcc run and
+#                        pass their self-checks
 #   gdb-x64, gdb-a64     tests/check_gdb.sh: gdb (aarch64: gdb-multiarch
 #                        against qemu-aarch64 -g) unwinds out of goroutines
 #                        and through every instruction of a context switch
@@ -318,6 +320,28 @@ check_gdb_goroutines_a64() {
     grep -q 'goroutine 1 is running' <<<"$out" || { echo "aarch64: goroutine 1 bt did not say it is running"; return 1; }
 }
 
+# musl-static: examples built with musl-gcc -static (-O2 -Werror) are fully
+# static (no program interpreter, no dynamic section) and pass their own
+# checks: hello, sieve, the echo server's and the HTTP server's self-tests.
+check_musl_static() {
+    local ex hdr
+    need musl-gcc musl-tools || return 1
+    need readelf binutils || return 1
+    for ex in hello sieve echo http; do
+        (cd "$ROOT" && set -x && musl-gcc -static -O2 -Wall -Wextra -Wpedantic -Werror -pthread -fstack-clash-protection \
+            -fno-omit-frame-pointer -I"$ROOT" -o "$CDIR/$ex-static" examples/$ex.c -lm) >>"$CLOG" 2>&1 ||
+            { echo "$ex: musl-gcc -static failed: see log"; return 1; }
+        hdr=$(readelf -lW "$CDIR/$ex-static" 2>&1)
+        if grep -qE '^ +(INTERP|DYNAMIC) ' <<<"$hdr"; then
+            echo "$ex-static is not fully static (it has a program interpreter or a dynamic section)"; return 1
+        fi
+    done
+    example_run hello-static || return 1
+    example_run sieve-static 200 || return 1
+    example_run echo-static --selftest 20 64 || return 1
+    example_run http-static --selftest || return 1
+}
+
 # example-<name>: examples/<name>.c compiles warning-free with gcc -O2
 # (linked with -lm, as `make examples` does), then runs its own check
 # (each exits 0 only if its result checked out), under a 120 s timeout.
@@ -444,6 +468,7 @@ job_check() {
     install-pkgconfig) why=$(check_install) ;;
     fuzz-*)         why=$(check_fuzz "${name#fuzz-}") ;;
     gdb-goroutines) why=$(check_gdb_goroutines) ;;
+    musl-static)    why=$(check_musl_static) ;;
     gdb-*)          why=$(bash "$ROOT/tests/check_gdb.sh" "${name#gdb-}" "$CDIR" 2>&1 | tee -a "$CLOG" | tail -n1) ;;
     docs)           why=$(bash "$ROOT/tests/check_docs.sh" >>"$CLOG" 2>&1 ||
                           { grep -m1 '^docs: ' "$CLOG" | cut -c1-200; false; }) ;;

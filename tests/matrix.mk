@@ -25,6 +25,7 @@
 #   asan       clang -O1 -fsanitize=address                      0.2
 #   tsan       clang -O1 -fsanitize=thread                       0.1
 #   aarch64    aarch64-linux-gnu-gcc -O2                         0.05   qemu-aarch64
+#   musl       musl-gcc -O2 -Wl,--eh-frame-hdr (musl libc)         1
 #
 # Every configuration also gets $(WARN) and links -lm (and -ldl where the
 # probe found dladdr needs it: $(B)/<config>/.ldl). "scale" is what the
@@ -39,7 +40,7 @@ ROOT      := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))..)
 endif
 T         ?= $(ROOT)/tests
 B         ?= $(ROOT)/tests/build
-CONFIGS   ?= gcc-O0 gcc-O2 clang-O0 clang-O2 valgrind ubsan asan tsan aarch64
+CONFIGS   ?= gcc-O0 gcc-O2 clang-O0 clang-O2 valgrind ubsan asan tsan aarch64 musl
 PROGS     ?= $(patsubst $(T)/%.c,%,$(wildcard $(T)/test_*.c))
 CHECKS    ?=
 SCALE_MUL ?= 1
@@ -63,6 +64,7 @@ CC_ubsan    := clang
 CC_asan     := clang
 CC_tsan     := clang
 CC_aarch64  := aarch64-linux-gnu-gcc
+CC_musl     := musl-gcc
 
 CFLAGS_gcc-O0   := -O0
 CFLAGS_gcc-O2   := -O2
@@ -73,6 +75,9 @@ CFLAGS_ubsan    := -O1 -fsanitize=undefined -fno-sanitize-recover=all
 CFLAGS_asan     := -O1 -fsanitize=address -fno-omit-frame-pointer
 CFLAGS_tsan     := -O1 -fsanitize=thread
 CFLAGS_aarch64  := -O2
+# --eh-frame-hdr: musl-gcc's link leaves out the .eh_frame_hdr that gcc's own
+# link makes, and libgcc's unwinder (test_gdb) finds unwind tables by it
+CFLAGS_musl     := -O2 -Wl,--eh-frame-hdr
 
 SCALE_valgrind := 0.02
 SCALE_ubsan    := 0.5
@@ -96,6 +101,7 @@ PKG_ubsan    := $(SAN_PKG)
 PKG_asan     := $(SAN_PKG)
 PKG_tsan     := $(SAN_PKG)
 PKG_aarch64  := gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
+PKG_musl     := musl-tools
 
 # `make -f tests/matrix.mk cfg-CONFIG`: the configuration as shell
 # assignments (tests/run.sh's probe reads them).

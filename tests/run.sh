@@ -73,7 +73,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 T=${GORT_TESTS_DIR:-$ROOT/tests}
 B=${GORT_BUILD_DIR:-$ROOT/tests/build}
 export ROOT T B
-ALL_CONFIGS="gcc-O0 gcc-O2 clang-O0 clang-O2 valgrind ubsan asan tsan aarch64"
+ALL_CONFIGS="gcc-O0 gcc-O2 clang-O0 clang-O2 valgrind ubsan asan tsan aarch64 musl"
 MK=(make -s --no-print-directory -f "$ROOT/tests/matrix.mk")
 
 # shellcheck source=tests/run1.sh
@@ -192,7 +192,7 @@ if [ "${GORT_CHECKS:-1}" != 0 ]; then
              compile-mixed
              compile-fail-send-c compile-fail-send-c++ compile-fail-close-c compile-fail-close-c++
              compile-fail-recv-c compile-fail-recv-c++ compile-fail-late-c
-             api-defined install-pkgconfig cmake docs gdb-x64 gdb-a64 gdb-goroutines)
+             api-defined install-pkgconfig cmake docs gdb-x64 gdb-a64 gdb-goroutines musl-static)
     for f in "$ROOT"/examples/*.c "$ROOT"/examples/*.cpp; do
         [ -e "$f" ] && { b=$(basename "$f"); CHECKS+=("example-${b%.*}"); }
     done

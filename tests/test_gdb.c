@@ -24,6 +24,57 @@
 
 #define NOINLINE __attribute__((noinline))
 
+#if !defined(__GLIBC__) && defined(__x86_64__)
+/* The musl configuration links Debian's libgcc_eh.a, built against glibc
+   2.36, whose unwinder finds an object's unwind tables with glibc's
+   _dl_find_object; musl has none (a musl toolchain's own libgcc, as on
+   Alpine, does not ask for it). This stand-in, for that link only, does
+   what libgcc did before: the object that holds pc, and its
+   PT_GNU_EH_FRAME segment, through dl_iterate_phdr. The structure is
+   glibc's struct dl_find_object on x86-64. */
+#include <link.h>
+struct test_dlfo {
+    unsigned long long flags;
+    void *map_start, *map_end, *link_map, *eh_frame;
+    unsigned long long reserved[7];
+};
+struct test_dlfo_find { uintptr_t pc; struct test_dlfo *r; int found; };
+static int test_dlfo_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    struct test_dlfo_find *f = (struct test_dlfo_find *)arg;
+    uintptr_t lo = UINTPTR_MAX, hi = 0, eh = 0;
+    int i, in = 0;
+    (void)size;
+    for (i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uintptr_t a = (uintptr_t)info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type == PT_LOAD) {
+            if (a < lo) lo = a;
+            if (a + ph->p_memsz > hi) hi = a + ph->p_memsz;
+            if (f->pc >= a && f->pc < a + ph->p_memsz) in = 1;
+        }
+        if (ph->p_type == PT_GNU_EH_FRAME) eh = a;
+    }
+    if (!in || !eh) return 0;
+    memset(f->r, 0, sizeof *f->r);
+    f->r->map_start = (void *)lo;
+    f->r->map_end = (void *)hi;
+    f->r->eh_frame = (void *)eh;
+    f->found = 1;
+    return 1;
+}
+int _dl_find_object(void *pc, struct test_dlfo *r);
+int _dl_find_object(void *pc, struct test_dlfo *r)
+{
+    struct test_dlfo_find f;
+    f.pc = (uintptr_t)pc;
+    f.r = r;
+    f.found = 0;
+    dl_iterate_phdr(test_dlfo_cb, &f);
+    return f.found ? 0 : -1;
+}
+#endif
+
 static volatile int sink;
 
 /* gdb's breakpoint (check_gdb.sh sets it by name). */

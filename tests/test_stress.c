@@ -201,12 +201,16 @@ static void on_usr1(int sig) {
 static int storm_on;     /* atomic */
 static pthread_t waiters[4];
 static int nwaiters;
+static int sig_threads;  /* atomic: also signal the waiter threads */
+static long sig_loops;   /* atomic: the signaller's rounds */
 static void *signaller(void *arg) {
     (void)arg;
     while (__atomic_load_n(&storm_on, __ATOMIC_ACQUIRE)) {
         int i;
         kill(getpid(), SIGUSR1);
-        for (i = 0; i < nwaiters; i++) pthread_kill(waiters[i], SIGUSR1);
+        if (__atomic_load_n(&sig_threads, __ATOMIC_ACQUIRE))
+            for (i = 0; i < nwaiters; i++) pthread_kill(waiters[i], SIGUSR1);
+        __atomic_add_fetch(&sig_loops, 1, __ATOMIC_ACQ_REL);
         usleep(50);
     }
     return NULL;
@@ -275,6 +279,7 @@ static void sigstorm_main(void *arg) {
     CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sig_sv), 0);
     nwaiters = 2;
     for (i = 0; i < nwaiters; i++) CHECK_EQ(pthread_create(&waiters[i], NULL, waiter_thread, NULL), 0);
+    __atomic_store_n(&sig_threads, 1, __ATOMIC_RELEASE);
     __atomic_store_n(&storm_on, 1, __ATOMIC_RELEASE);
     CHECK_EQ(pthread_create(&sg, NULL, signaller, NULL), 0);
     gort_wg_add(&wg, 4);
@@ -293,6 +298,14 @@ static void sigstorm_main(void *arg) {
     for (i = 0; i < nwaiters; i++) {
         gort_sleep(5 * MS);
         CHECK_EQ(gort_chan_send(sig_ch, NULL), 0);
+    }
+    /* no pthread_kill of a thread once it is joined (its pthread_t is gone:
+       musl's pthread_kill then touches freed memory): stop signalling the
+       threads and wait until the signaller's round in flight is over */
+    __atomic_store_n(&sig_threads, 0, __ATOMIC_RELEASE);
+    {
+        long l0 = __atomic_load_n(&sig_loops, __ATOMIC_ACQUIRE);
+        for (i = 0; i < 60000 && __atomic_load_n(&sig_loops, __ATOMIC_ACQUIRE) < l0 + 2; i++) gort_sleep(MS);
     }
     for (i = 0; i < nwaiters; i++) pthread_join(waiters[i], NULL);
     /* a storm of at least 100 signals, however slowly a loaded machine
