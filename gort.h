@@ -363,16 +363,18 @@ TABLE OF CONTENTS (grep for the anchor)
       - flow arrows ("wake") from the slice that ran gort_go or readied a
         goroutine (a send, a close, an unlock...) to the slice where that
         goroutine next runs, with "go" and "ready" instants at the start;
-      - "spinning" and "poller wait" slices of Ms between goroutines,
-        "steal" (args: the goroutine and the P it came from) and
-        "netpoll" (how many it readied) instants;
+        wake-ups by the scheduler come out of its own slices on the M:
+        "timers" (a sleep, a deadline, a ticker firing), "netpoll" and
+        "poller wait" (an fd became ready; on sysmon's track when sysmon
+        polled);
+      - "spinning" slices of Ms looking for work, and "steal" instants
+        (args: the goroutine and the P it came from);
       - on sysmon's track: "retake P (system call)", "hand-off signal",
         "slice used up" (the P's next scheduling point serves the queues)
         and "hog".
-    Not recorded: goroutines readied by plain threads, timers or the
-    poller get no flow arrow (no slice to start from); what plain threads
-    do; a goroutine already running when the trace starts, unless it is
-    the one that starts it.
+    Not recorded: what plain threads do (a goroutine one readies has no
+    flow arrow); a goroutine already running when the trace starts,
+    unless it is the one that starts it.
     Cost: off, a load and a predicted branch at each hook (the switch,
     spawn, ready, steal, system calls); make bench's rows are unchanged.
     On, an event costs a clock read and two ordered stores, about 40 ns
@@ -2129,6 +2131,9 @@ typedef struct {
     uint8_t  cur_type;            /* GORT__TR_RUN or GORT__TR_SYS */
     int64_t  spin0;               /* spinning since (trace time), -1 not */
     uint64_t flowseq;             /* flow ids handed out (unique with tid) */
+    int64_t  g0_t0;               /* a "timers" slice open on g0 since, */
+    int      g0_open, g0_flows;   /* whether, the flows started in it, */
+    int      g0_respin;           /* and whether spinning goes on after it */
 } gort__trm;
 
 struct gort__m {
@@ -3369,13 +3374,18 @@ static const char *gort__wait_name(int w);   /* >>diag */
    Flows. gort_go and every ready from a running goroutine record an
    instant with a fresh flow id and store it in the G (trflow) before the
    G is queued; the M that next runs the G takes it into the run slice.
+   Readies on g0 start from a slice of their own: timers fire inside a
+   "timers" slice (kept only if a flow starts in it), the poller's readied
+   list gets flows at the end of its "netpoll" or "poller wait" slice. A
+   spinning slice pauses around them (one slice at a time on a track).
    The writer keeps a flow only when both its ends were recorded.
    The hand-off's signal handler records too (the syscall slice): it runs
    only while its thread is in the program's own code (g->in_gort == 0),
    never inside a recording, and then allocates nothing (a full chunk
    drops the event and counts it). */
-enum { GORT__TR_RUN = 1, GORT__TR_SYS, GORT__TR_SPIN, GORT__TR_POLLWAIT,   /* slices */
-       GORT__TR_GO, GORT__TR_READY, GORT__TR_STEAL, GORT__TR_POLL,        /* instants of an M */
+enum { GORT__TR_RUN = 1, GORT__TR_SYS, GORT__TR_SPIN, GORT__TR_POLL, GORT__TR_POLLWAIT,
+       GORT__TR_TIMERS,                                                   /* slices */
+       GORT__TR_GO, GORT__TR_READY, GORT__TR_STEAL,                       /* instants of an M */
        GORT__TR_RETAKE, GORT__TR_HANDOFF, GORT__TR_PREEMPT, GORT__TR_HOG  /* instants of sysmon */ };
 /* Why a slice ended. */
 enum { GORT__TRE_PARK = 1, GORT__TRE_EXIT, GORT__TRE_YIELD, GORT__TRE_BLOCK, GORT__TRE_IO,
@@ -3560,9 +3570,10 @@ static GORT__NOINLINE void gort__tr_flow(gort__g *g, int go) {
         e->dur = (int64_t)g->id;
         e->fn = g->fn;
         e->p = m->p ? m->p->id : -1;
-        if (m->curg && t->cur_g == m->curg->id) {
+        if ((m->curg && t->cur_g == m->curg->id) || (!m->curg && t->g0_open)) {
             e->flow = ((uint64_t)(uint32_t)t->tid << 40) | ++t->flowseq;
             g->trflow = e->flow;
+            if (!m->curg) t->g0_flows++;
         }
     }
     gort__tr_leave(t);
@@ -3583,23 +3594,67 @@ static GORT__NOINLINE void gort__tr_spin(gort__m *m, int begin) {
     gort__tr_leave(t);
 }
 
-/* The poller returned list (linked by schedlink): a slice from t0 (a
-   gort__nanotime; the trace's own clock is read only while recording)
-   when it slept in it (t0 >= 0), else an instant if it readied any. */
-static GORT__NOINLINE void gort__tr_poll(gort__trm *t, int64_t t0, gort__g *list) {
-    int64_t n = 0;
+/* Spinning stops for a slice of scheduler work on g0 (one slice at a
+   time on an M's track); gort__tr_spin_resume starts it again after. */
+static int gort__tr_spin_pause(gort__trm *t, int64_t now) {
     gort__trev *e;
-    for (; list; list = list->schedlink) n++;
-    if (t0 < 0 && n == 0) return;
+    if (t->spin0 < 0) return 0;
+    e = gort__tr_ev(t, GORT__TR_SPIN, t->spin0, 1);
+    if (e) e->dur = now - t->spin0;
+    t->spin0 = -1;
+    return 1;
+}
+
+/* The poller returned list (linked by schedlink) after a call that began
+   at t0 (a gort__nanotime; the trace's clock is read only while
+   recording): a slice ("poller wait" if it slept, else "netpoll") and a
+   flow from its end to each goroutine it readied. On sysmon's track for
+   sysmon's polls. */
+static GORT__NOINLINE void gort__tr_poll(gort__trm *t, int64_t t0, gort__g *list, int wait) {
+    int64_t n = 0, now;
+    gort__trev *e;
+    gort__g *g;
+    int respin;
+    for (g = list; g; g = g->schedlink) n++;
     if (!gort__tr_enter(t)) return;
-    if (t0 >= 0) {
-        t0 -= gort__tr.t0;
-        if (t0 < 0) t0 = 0;   /* the trace began during the wait */
+    now = gort__tr_now();
+    t0 -= gort__tr.t0;
+    if (t0 < 0) t0 = 0;   /* the trace began during the call */
+    respin = gort__tr_spin_pause(t, t0);
+    e = gort__tr_ev(t, wait ? GORT__TR_POLLWAIT : GORT__TR_POLL, t0, 1);
+    if (e) { e->dur = now - t0; e->g = (uint64_t)n; }
+    for (g = list; g; g = g->schedlink) {
+        e = gort__tr_ev(t, GORT__TR_READY, now, 1);
+        if (!e) break;
+        e->dur = (int64_t)g->id;
+        e->fn = g->fn;
+        e->flow = ((uint64_t)(uint32_t)t->tid << 40) | ++t->flowseq;
+        g->trflow = e->flow;   /* before the caller queues it */
     }
-    e = gort__tr_ev(t, t0 >= 0 ? GORT__TR_POLLWAIT : GORT__TR_POLL, t0 >= 0 ? t0 : gort__tr_now(), 1);
-    if (e) {
-        e->dur = t0 >= 0 ? gort__tr_now() - t0 : 0;
-        e->g = (uint64_t)n;
+    if (respin) t->spin0 = now;
+    gort__tr_leave(t);
+}
+
+/* Timers fire on g0 (gort__timers_run): a "timers" slice around them, kept
+   only if a flow starts in it (a goroutine woken by a sleep's or a
+   select's deadline, a ticker, gort_after). */
+static GORT__NOINLINE void gort__tr_timers(gort__m *m, int begin) {
+    gort__trm *t = &m->tr;
+    int64_t now;
+    if (!gort__tr_enter(t)) return;
+    now = gort__tr_now();
+    if (begin) {
+        t->g0_respin = gort__tr_spin_pause(t, now);
+        t->g0_t0 = now;
+        t->g0_flows = 0;
+        t->g0_open = 1;
+    } else if (t->g0_open) {
+        if (t->g0_flows) {
+            gort__trev *e = gort__tr_ev(t, GORT__TR_TIMERS, t->g0_t0, 1);
+            if (e) { e->dur = now - t->g0_t0; e->g = (uint64_t)t->g0_flows; }
+        }
+        t->g0_open = 0;
+        if (t->g0_respin) t->spin0 = now;
     }
     gort__tr_leave(t);
 }
@@ -3654,7 +3709,7 @@ static int gort__tr_cmp_ev(const void *a, const void *b) {
     const gort__trev *x = (const gort__trev *)a, *y = (const gort__trev *)b;
     if (x->ts != y->ts) return x->ts < y->ts ? -1 : 1;
     /* a slice ends where the next begins: instants inside it sort after it */
-    return (x->type > GORT__TR_POLLWAIT) - (y->type > GORT__TR_POLLWAIT);
+    return (x->type > GORT__TR_TIMERS) - (y->type > GORT__TR_TIMERS);
 }
 static int gort__tr_cmp_u64(const void *a, const void *b) {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -3711,14 +3766,15 @@ static void gort__tr_put_ev(gort__trw *w, const gort__trev *e, const uint64_t *s
             gort__trw_put(w, ",\"id\":%llu,\"name\":\"wake\",\"cat\":\"flow\"}", (unsigned long long)e->flow);
         }
         return;
-    case GORT__TR_SPIN: case GORT__TR_POLLWAIT:
+    case GORT__TR_SPIN: case GORT__TR_POLL: case GORT__TR_POLLWAIT: case GORT__TR_TIMERS:
         gort__trw_put(w, ",\n{\"ph\":\"X\",\"pid\":1,\"tid\":%d", e->tid);
         gort__trw_us(w, "ts", e->ts);
         gort__trw_us(w, "dur", e->dur);
         if (e->type == GORT__TR_SPIN)
             gort__trw_put(w, ",\"name\":\"spinning\",\"cat\":\"sched\",\"args\":{\"p\":%d}}", e->p);
         else
-            gort__trw_put(w, ",\"name\":\"poller wait\",\"cat\":\"sched\",\"args\":{\"readied\":%llu}}",
+            gort__trw_put(w, ",\"name\":\"%s\",\"cat\":\"sched\",\"args\":{\"readied\":%llu}}",
+                          e->type == GORT__TR_POLL ? "netpoll" : e->type == GORT__TR_TIMERS ? "timers" : "poller wait",
                           (unsigned long long)e->g);
         return;
     default:
@@ -3742,9 +3798,6 @@ static void gort__tr_put_ev(gort__trw *w, const gort__trev *e, const uint64_t *s
         return;
     case GORT__TR_STEAL:
         gort__trw_put(w, ",\"name\":\"steal\",\"cat\":\"sched\",\"args\":{\"g\":%lld,\"from_p\":%d}}", (long long)e->dur, e->p);
-        return;
-    case GORT__TR_POLL:
-        gort__trw_put(w, ",\"name\":\"netpoll\",\"cat\":\"sched\",\"args\":{\"readied\":%llu}}", (unsigned long long)e->g);
         return;
     case GORT__TR_RETAKE:
         gort__trw_put(w, ",\"name\":\"retake P (system call)\",\"cat\":\"sysmon\",\"args\":{\"p\":%d}}", e->p);
@@ -3842,7 +3895,7 @@ static gort__trev *gort__tr_collect(gort__rt *rt, int64_t now, size_t *np) {
             e->dur = now - t->cur_t0; e->g = t->cur_g; e->fn = t->cur_fn; e->flow = t->cur_flow;
             e->p = t->cur_p; e->tid = t->tid;
         }
-        t->cur_g = 0; t->spin0 = -1;
+        t->cur_g = 0; t->spin0 = -1; t->g0_open = 0;
     }
     *np = n;
     return ev;
@@ -4426,9 +4479,10 @@ top:
     if ((g = gort__runq_get(p, 0)) != NULL) return g;
     if ((g = gort__globrunq_try(rt, p, 0)) != NULL) return g;
     if (GORT__LOAD(&rt->niowait) > 0 && !GORT__LOAD(&rt->polling)) {
+        int64_t t0 = gort__tr_on() ? gort__nanotime() : -1;
         g = gort__netpoll(rt, 0, 0);
         if (g) {
-            if (gort__tr_on()) gort__tr_poll(&m->tr, -1, g);
+            if (t0 >= 0) gort__tr_poll(&m->tr, t0, g, 0);
             gort__inject(rt, g->schedlink);
             return g;
         }
@@ -4512,7 +4566,7 @@ top:
             {
                 int64_t t0 = gort__tr_on() ? gort__nanotime() : -1;
                 g = gort__netpoll(rt, deadline, 1);
-                if (t0 >= 0) gort__tr_poll(&m->tr, t0, g);
+                if (t0 >= 0) gort__tr_poll(&m->tr, t0, g, 1);
             }
             __atomic_store_n(&rt->polling, 0, __ATOMIC_SEQ_CST);
             now = gort__nanotime();
@@ -5177,7 +5231,18 @@ static int64_t gort__next_period(int64_t when, int64_t period, int64_t now) {
    rest fire at the next look, a switch later. With other = 1 (another
    P's heap), a heap whose lock is taken is left to whoever holds it. */
 #define GORT__TIMER_BATCH 64
+static void gort__timers_fire(gort__p *p, int64_t now, int other);
 static void gort__timers_run(gort__p *p, int64_t now, int other) {
+    gort__m *m;
+    if (GORT__LIKELY(!gort__tr_on()) || (m = gort__getm()) == NULL || m->curg) {
+        gort__timers_fire(p, now, other);
+        return;
+    }
+    gort__tr_timers(m, 1);   /* on g0: a slice for the flows to start in */
+    gort__timers_fire(p, now, other);
+    gort__tr_timers(m, 0);
+}
+static void gort__timers_fire(gort__p *p, int64_t now, int other) {
     int budget;
     for (budget = GORT__TIMER_BATCH; budget > 0; budget--) {
         gort__timer *t;
@@ -5778,9 +5843,10 @@ static void *gort__sysmon_main(void *arg) {
         }
         if (GORT__LOAD(&rt->niowait) > 0 && !GORT__LOAD(&rt->polling) &&
             now - GORT__LOAD(&rt->last_poll) > GORT__POLL_STALE_NS) {
+            int64_t t0 = gort__tr_on() ? gort__nanotime() : -1;
             gort__g *list = gort__netpoll(rt, 0, 0);
             if (list) {
-                if (gort__tr_on()) gort__tr_poll(&gort__tr.sysmon, -1, list);
+                if (t0 >= 0) gort__tr_poll(&gort__tr.sysmon, t0, list, 0);
                 gort__inject(rt, list);
                 active = 1;
             }
@@ -6150,7 +6216,7 @@ static int gort__tr_begin(gort__rt *rt, const char *path, uint32_t ring) {
     GORT__STORE(&gort__tr.dropped, 0);
     gort__tr.sysmon.tid = 0; gort__tr.sysmon.cur_g = 0; gort__tr.sysmon.spin0 = -1;
     gort__lock(&rt->lock);
-    for (m = rt->allm; m; m = m->alllink) { m->tr.cur_g = 0; m->tr.spin0 = -1; }
+    for (m = rt->allm; m; m = m->alllink) { m->tr.cur_g = 0; m->tr.spin0 = -1; m->tr.g0_open = 0; }
     gort__unlock(&rt->lock);
     if (!gort__tr.atexit_set) { gort__tr.atexit_set = 1; atexit(gort__tr_atexit); }
     gort__tr.t0 = gort__nanotime();

@@ -14,7 +14,9 @@
        exactly NW exits of each, NW "sleep" ends and NW system-call slices
        of tw_worker (one gort_sleep and one gort_block_begin each); the
        first run of every worker is the end of the flow from its "go";
-       goroutines spawned just before the stop leave no half flow;
+       goroutines spawned just before the stop leave no half flow; every
+       worker's sleep ends with a flow from a "timers" slice, and the
+       reader's gort_read with one from the poller's slice;
      - track names: an M track per thread, a P track per P;
      - the API's errors: a second start is -EBUSY, a stop with no trace
        -EINVAL, an unwritable path the open's -errno;
@@ -35,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -368,6 +371,14 @@ static void tw_late(void *arg) {
     (void)arg;
 }
 
+static int tw_sv[2];
+static void tw_reader(void *arg) {
+    char c = 0;
+    (void)arg;
+    CHECK_EQ(gort_read(tw_sv[0], &c, 1), 1);   /* parks: io wait, readied by the poller */
+    CHECK_EQ(c, 'x');
+}
+
 static void tw_worker(void *arg) {
     int v;
     (void)arg;
@@ -395,9 +406,12 @@ static void trace_main(void *arg) {
     CHECK_EQ(gort_trace_start(trace_path), -EBUSY);
     CHECK_EQ(gort_trace_ring(trace_path, 10), -EBUSY);
     tw_c = gort_chan_make(sizeof(int), 0);
+    CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, tw_sv), 0);
+    CHECK_EQ(gort_go(tw_reader, NULL), 0);
     gort_wg_add(&tw_wg, 2 * NW);
     for (i = 0; i < NW; i++) CHECK_EQ(gort_go(tw_worker, NULL), 0);
     gort_sleep(20 * MS);
+    CHECK_EQ(write(tw_sv[1], "x", 1), 1);
     for (i = 0; i < NW; i++) send_int(tw_c, i);
     gort_wg_wait(&tw_wg);
     /* every worker and child past its gort_wg_done has also ended (so each
@@ -411,6 +425,8 @@ static void trace_main(void *arg) {
     CHECK_EQ(gort_trace_stop(), -EINVAL);
     CHECK_EQ(tw_shared, NW);
     gort_chan_free(tw_c);
+    close(tw_sv[0]);
+    close(tw_sv[1]);
 }
 
 /* How many distinct values of args.g among events matching (ph, name,
@@ -436,6 +452,48 @@ static int distinct_g(const jv *evs, const char *ph, const char *name, const cha
     return d;
 }
 
+/* Flows from a slice named from (on its track, holding the flow's start)
+   to a run slice named to. */
+static int flows_from(const jv *top, const char *from, const char *to) {
+    const jv *evs = j_get(top, "traceEvents");
+    int i, k, n = 0;
+    for (i = 0; i < evs->n; i++) {
+        const jv *s = evs->kid[i];
+        const char *ph = j_gets(s, "ph");
+        long long id, tid;
+        int64_t ts;
+        const jv *start = NULL;
+        if (!ph || strcmp(ph, "s")) continue;
+        id = j_geti(s, "id", 0);
+        tid = j_geti(s, "tid", -1);
+        ts = j_getns(s, "ts");
+        /* the slice of the start's track that holds it, named from */
+        for (k = 0; k < evs->n; k++) {
+            const jv *x = evs->kid[k];
+            const char *xph = j_gets(x, "ph"), *name = j_gets(x, "name");
+            if (!xph || strcmp(xph, "X") || j_geti(x, "pid", 0) != 1 || j_geti(x, "tid", -2) != tid) continue;
+            if (j_getns(x, "ts") <= ts && ts <= j_getns(x, "ts") + j_getns(x, "dur") && name && !strcmp(name, from))
+                start = x;
+        }
+        if (!start) continue;
+        /* its end, at the start of a run slice named to */
+        for (k = 0; k < evs->n; k++) {
+            const jv *f = evs->kid[k];
+            const char *fph = j_gets(f, "ph");
+            int q;
+            if (!fph || strcmp(fph, "f") || j_geti(f, "id", 0) != id) continue;
+            for (q = 0; q < evs->n; q++) {
+                const jv *y = evs->kid[q];
+                const char *yph = j_gets(y, "ph"), *name = j_gets(y, "name");
+                if (yph && !strcmp(yph, "X") && j_geti(y, "pid", 0) == 1 && j_geti(y, "tid", -2) == j_geti(f, "tid", -1) &&
+                    j_getns(y, "ts") == j_getns(f, "ts") && name && !strcmp(name, to))
+                    n++;
+            }
+        }
+    }
+    return n;
+}
+
 static void check_whole(void) {
     jv *top = load(trace_path);
     const jv *evs, *od;
@@ -447,8 +505,8 @@ static void check_whole(void) {
     CHECK(j_gets(od, "mode") && !strcmp(j_gets(od, "mode"), "whole"));
     CHECK(check_structure(top, "whole trace") > (size_t)(4 * NW));
     /* spawns: from goroutines, each recorded */
-    CHECK_EQ(distinct_g(evs, "i", "go", NULL, &n), 2 * NW + NLATE);
-    CHECK_EQ(n, 2 * NW + NLATE);
+    CHECK_EQ(distinct_g(evs, "i", "go", NULL, &n), 2 * NW + NLATE + 1);
+    CHECK_EQ(n, 2 * NW + NLATE + 1);
     CHECK_EQ(distinct_g(evs, "X", "tw_worker", NULL, NULL), NW);
     CHECK_EQ(distinct_g(evs, "X", "tw_child", NULL, NULL), NW);
     CHECK_EQ(distinct_g(evs, "X", "tw_worker", "exit", &n), NW);
@@ -502,6 +560,13 @@ static void check_whole(void) {
         }
     }
     CHECK_EQ(first_flows, NW);
+    /* wake-ups from g0: every worker's sleep ends by a flow out of a
+       "timers" slice; the reader, if it parked, by one out of the poller */
+    CHECK_EQ(flows_from(top, "timers", "tw_worker"), NW);
+    if (distinct_g(evs, "X", "tw_reader", "io wait", NULL) == 1)
+        CHECK_EQ(flows_from(top, "netpoll", "tw_reader") + flows_from(top, "poller wait", "tw_reader"), 1);
+    else
+        check_note("tw_reader did not park: its wake-up by the poller left unchecked");
     for (i = 0; i < evs->n; i++) {
         const jv *e = evs->kid[i];
         const char *ph = j_gets(e, "ph"), *name = j_gets(e, "name");
