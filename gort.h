@@ -3422,6 +3422,7 @@ static struct {
     char    *path;
     int64_t  t0;                  /* gort__nanotime at the start */
     int      atexit_set;
+    pid_t    pid;                 /* the process that started it */
     uint32_t lock;                /* guards full */
     gort__trchunk *full;
     uint64_t dropped;             /* atomic: events lost (no memory) */
@@ -6213,6 +6214,7 @@ static int gort__tr_begin(gort__rt *rt, const char *path, uint32_t ring) {
         if (fd < 0) { int e = errno; gort__unlock(&gort__tr.ctl); free(copy); return -e; }
     }
     gort__tr.rt = rt; gort__tr.ring = ring; gort__tr.fd = fd; gort__tr.path = copy;
+    gort__tr.pid = getpid();
     GORT__STORE(&gort__tr.dropped, 0);
     gort__tr.sysmon.tid = 0; gort__tr.sysmon.cur_g = 0; gort__tr.sysmon.spin0 = -1;
     gort__lock(&rt->lock);
@@ -6277,9 +6279,12 @@ static int gort__tr_end(gort__rt *rt, int write, int say) {
     return rc;
 }
 
-/* A program that ends by exit() with a whole trace on still gets it. */
+/* A program that ends by exit() with a whole trace on still gets it. Not
+   a forked child: it shares the file, and the threads whose buffers it
+   would wait for are not in it. */
 static void gort__tr_atexit(void) {
-    if (__atomic_load_n(&gort__tr.on, __ATOMIC_ACQUIRE) && !gort__tr.ring) gort__tr_end(NULL, 1, 0);
+    if (__atomic_load_n(&gort__tr.on, __ATOMIC_ACQUIRE) && !gort__tr.ring && gort__tr.pid == getpid())
+        gort__tr_end(NULL, 1, 0);
 }
 
 /* The runtime stops: a whole trace is written, a ring dropped. */

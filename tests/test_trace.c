@@ -18,6 +18,8 @@
        worker's sleep ends with a flow from a "timers" slice, and the
        reader's gort_read with one from the poller's slice;
      - track names: an M track per thread, a P track per P;
+     - a child forked while the trace runs exits at once and leaves the
+       parent's file whole;
      - the API's errors: a second start is -EBUSY, a stop with no trace
        -EINVAL, an unwritable path the open's -errno;
      - $GORT_TRACE=path: the whole trace is written when gort_run returns;
@@ -412,6 +414,20 @@ static void trace_main(void *arg) {
     for (i = 0; i < NW; i++) CHECK_EQ(gort_go(tw_worker, NULL), 0);
     gort_sleep(20 * MS);
     CHECK_EQ(write(tw_sv[1], "x", 1), 1);
+    {   /* a child forked while the trace runs ends by exit(): it must not
+           write the trace (the file is shared) nor wait for threads it has
+           not got */
+        pid_t pid;
+        int st = -1, k;
+        fflush(stdout);
+        fflush(stderr);
+        pid = fork();
+        if (pid == 0) exit(0);
+        CHECK(pid > 0);
+        for (k = 0; pid > 0 && k < 10000 && waitpid(pid, &st, WNOHANG) == 0; k++) gort_sleep(1 * MS);
+        if (k == 10000) { kill(pid, SIGKILL); waitpid(pid, &st, 0); check_note("the forked child hung in exit()"); }
+        CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    }
     for (i = 0; i < NW; i++) send_int(tw_c, i);
     gort_wg_wait(&tw_wg);
     /* every worker and child past its gort_wg_done has also ended (so each
