@@ -31,7 +31,8 @@
 #                sched_yield (a kernel context switch) / runtime.Gosched.
 #  yield_traced  the yield row with the execution trace recording (ring
 #                mode, never written): one event per yield, so the
-#                difference from the yield row is the cost of an event.
+#                difference from the yield row is the cost of an event /
+#                - / Go's execution tracer (runtime/trace into io.Discard).
 #  selfyield     gort_yield with one goroutine and nothing else runnable: the
 #                nearest thing to a raw context switch the public API has
 #                (gort may return without switching; Go's Gosched always
@@ -154,7 +155,7 @@ ROWS=(
 "spawn10k_p2;spawn+exit 200k (10k at once), 2 P;ns/op;le:80;;gort_spawn 2 200000 10000;pth_spawn;go spawn 2 200000 10000;spawn"
 "yield;yield between 2 goroutines, 1 P;ns/op;le:12;;gort_yield pair;pth_yield pair;go yield pair;yield"
 "selfyield;self-yield, 1 goroutine, 1 P;ns/op;-;;gort_yield self;pth_yield self;go yield self;yield"
-"yield_traced;yield, 2 goroutines, 1 P, traced;ns/op;-;;gort_yield pair trace;-;-;yield"
+"yield_traced;yield, 2 goroutines, 1 P, traced;ns/op;-;;gort_yield pair trace;-;go yield pair trace;yield"
 "pingpong_p1;unbuffered ping-pong RTT, 1 P;ns/op;le:90;;gort_pingpong 1;pth_pingpong 1;go pingpong 1;pingpong"
 "pingpong_p2;unbuffered ping-pong RTT, 2 P;ns/op;le_go:0.6;;gort_pingpong 2;pth_pingpong 0;go pingpong 2;pingpong"
 "buf_1p1c_p1;chan(1024) 1 prod 1 cons, 1 P;M/s;ge:60;;gort_bufchan 1 1 1;pth_bufchan 1 1 1;go bufchan 1 1 1;bufchan"

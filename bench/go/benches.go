@@ -1,8 +1,10 @@
 package main
 
 import (
+	"io"
 	"os"
 	"runtime"
+	"runtime/trace"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -37,9 +39,17 @@ func benchSpawn() {
 }
 
 // yield: runtime.Gosched at GOMAXPROCS 1, two goroutines (pair) or one (self).
+// With a third argument "trace", Go's execution tracer (runtime/trace,
+// into io.Discard) records meanwhile: gort's yield_traced row beside it.
 func benchYield() {
 	setProcs(1)
 	self := len(os.Args) > 2 && os.Args[2] == "self"
+	if len(os.Args) > 3 && os.Args[3] == "trace" {
+		if err := trace.Start(io.Discard); err != nil {
+			fail("yield: trace.Start: " + err.Error())
+		}
+		defer trace.Stop()
+	}
 	deadline := time.Now().Add(duration())
 	var stop int32
 	var counts [2]int64
