@@ -373,8 +373,10 @@ TABLE OF CONTENTS (grep for the anchor)
         "slice used up" (the P's next scheduling point serves the queues)
         and "hog".
     Not recorded: what plain threads do (a goroutine one readies has no
-    flow arrow); a goroutine already running when the trace starts,
-    unless it is the one that starts it.
+    flow arrow). A goroutine already running when the trace starts gets
+    a slice from the trace's start at its first recorded act (a spawn, a
+    ready, a system call, a switch); one still running when the trace
+    stops without having acted has none.
     Cost: off, a load and a predicted branch at each hook (the switch,
     spawn, ready, steal, system calls); make bench's rows are unchanged.
     On, an event costs a clock read and two ordered stores, about 40 ns
@@ -3512,6 +3514,15 @@ static void gort__tr_close(gort__trm *t, gort__g *g, int64_t now, int why, int m
         }
     }
 }
+/* The goroutine running on m has no slice yet: it was running when the
+   trace began (or when the last one stopped and this one started), so
+   its slice starts at the trace's start. Recording; m's own thread. */
+static void gort__tr_adopt(gort__trm *t, gort__m *m) {
+    gort__g *g = m->curg;
+    if (t->cur_g || !g || !m->p || GORT__LOAD(&g->status) != GORT__G_RUNNING) return;
+    gort__tr_open(t, g, GORT__TR_RUN, 0, m->p->id, 0);
+}
+
 /* Why the running g is being switched away from: its status says. */
 static int gort__tr_why(gort__g *g) {
     switch (GORT__LOAD(&g->status)) {
@@ -3527,6 +3538,7 @@ static GORT__NOINLINE void gort__tr_switch(gort__m *m, gort__g *from, gort__g *t
     int64_t now;
     if (!gort__tr_enter(t)) return;
     now = gort__tr_now();
+    if (from != &m->g0 && !t->cur_g) gort__tr_open(t, from, GORT__TR_RUN, 0, m->p ? m->p->id : -1, 0);
     if (from != &m->g0) gort__tr_close(t, from, now, gort__tr_why(from), 1);
     if (to != &m->g0) {
         gort__tr_open(t, to, GORT__TR_RUN, now, m->p ? m->p->id : -1, to->trflow);
@@ -3543,6 +3555,8 @@ static GORT__NOINLINE void gort__tr_sys(gort__m *m, gort__g *g, int enter, int w
     int may_alloc = !g->handed;   /* not in the hand-off's signal handler */
     if (!gort__tr_enter(t)) return;
     now = gort__tr_now();
+    if (!t->cur_g)   /* in it since before the trace began */
+        gort__tr_open(t, g, enter ? GORT__TR_RUN : GORT__TR_SYS, 0, enter && m->p ? m->p->id : -1, 0);
     gort__tr_close(t, g, now, why, may_alloc);
     gort__tr_open(t, g, enter ? GORT__TR_SYS : GORT__TR_RUN, now, enter ? -1 : m->p->id, 0);
     gort__tr_leave(t);
@@ -3567,6 +3581,7 @@ static GORT__NOINLINE void gort__tr_flow(gort__g *g, int go) {
     if (!m || m->rt != g->rt) return;
     t = &m->tr;
     if (!gort__tr_enter(t)) return;
+    gort__tr_adopt(t, m);
     e = gort__tr_ev(t, go ? GORT__TR_GO : GORT__TR_READY, gort__tr_now(), 1);
     if (e) {
         e->dur = (int64_t)g->id;
@@ -3876,7 +3891,7 @@ static gort__trev *gort__tr_collect(gort__rt *rt, int64_t now, size_t *np) {
         /* the writer's side of the exclusion (on is 0, seq_cst) */
         while (__atomic_load_n(&t->busy, __ATOMIC_SEQ_CST)) sched_yield();
         if (t->chunk) { t->chunk->next = list; list = t->chunk; t->chunk = NULL; }
-        cap++;
+        cap += 2;
     }
     for (c = list; c; c = c->next) cap += c->n < c->cap ? (size_t)c->n : c->cap;
     ev = (gort__trev *)malloc((cap + 1) * sizeof *ev);
@@ -3896,6 +3911,12 @@ static gort__trev *gort__tr_collect(gort__rt *rt, int64_t now, size_t *np) {
             e->type = t->cur_type; e->why = GORT__TRE_OPEN; e->ts = t->cur_t0;
             e->dur = now - t->cur_t0; e->g = t->cur_g; e->fn = t->cur_fn; e->flow = t->cur_flow;
             e->p = t->cur_p; e->tid = t->tid;
+        }
+        if (ev && t->g0_open && t->g0_flows) {   /* timers firing as it stopped: flows start in it */
+            gort__trev *e = &ev[n++];
+            memset(e, 0, sizeof *e);
+            e->type = GORT__TR_TIMERS; e->ts = t->g0_t0; e->dur = now - t->g0_t0;
+            e->g = (uint64_t)t->g0_flows; e->p = -1; e->tid = t->tid;
         }
         t->cur_g = 0; t->spin0 = -1; t->g0_open = 0;
     }

@@ -14,7 +14,9 @@
        exactly NW exits of each, NW "sleep" ends and NW system-call slices
        of tw_worker (one gort_sleep and one gort_block_begin each); the
        first run of every worker is the end of the flow from its "go";
-       goroutines spawned just before the stop leave no half flow; every
+       goroutines spawned just before the stop leave no half flow; a
+       goroutine running when the trace starts gets a slice from 0 with
+       its spawn's flow in it; every
        worker's sleep ends with a flow from a "timers" slice, and the
        reader's gort_read with one from the poller's slice;
      - track names: an M track per thread, a P track per P;
@@ -373,6 +375,18 @@ static void tw_late(void *arg) {
     (void)arg;
 }
 
+/* Running (in a plain C loop) when the trace starts; once let go it
+   spawns a child: its slice starts at the trace's start, and the spawn's
+   flow starts in it. */
+static int early_on, early_go;   /* atomic */
+static void tw_early(void *arg) {
+    int64_t t0 = gort_now();
+    (void)arg;
+    __atomic_store_n(&early_on, 1, __ATOMIC_RELEASE);
+    while (!__atomic_load_n(&early_go, __ATOMIC_ACQUIRE) && gort_now() - t0 < 5000 * MS) {}
+    CHECK_EQ(gort_go(tw_child, NULL), 0);
+}
+
 static int tw_sv[2];
 static void tw_reader(void *arg) {
     char c = 0;
@@ -401,12 +415,16 @@ static void trace_main(void *arg) {
     int i;
     (void)arg;
     CHECK_EQ(gort_trace_stop(), -EINVAL);                        /* none running */
+    gort_wg_add(&tw_wg, 1);   /* tw_early's child */
+    CHECK_EQ(gort_go(tw_early, NULL), 0);
+    for (i = 0; i < 5000 && !__atomic_load_n(&early_on, __ATOMIC_ACQUIRE); i++) gort_sleep(1 * MS);
     CHECK_EQ(gort_trace_start("/nonexistent-dir/x.json"), -ENOENT);
     CHECK_EQ(gort_trace_start(NULL), -EINVAL);
     CHECK_EQ(gort_trace_ring(trace_path, 0), -EINVAL);
     CHECK_EQ(gort_trace_start(trace_path), 0);
     CHECK_EQ(gort_trace_start(trace_path), -EBUSY);
     CHECK_EQ(gort_trace_ring(trace_path, 10), -EBUSY);
+    __atomic_store_n(&early_go, 1, __ATOMIC_RELEASE);
     tw_c = gort_chan_make(sizeof(int), 0);
     CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, tw_sv), 0);
     CHECK_EQ(gort_go(tw_reader, NULL), 0);
@@ -535,14 +553,29 @@ static void check_whole(void) {
     CHECK(j_gets(od, "mode") && !strcmp(j_gets(od, "mode"), "whole"));
     CHECK(check_structure(top, "whole trace") > (size_t)(4 * NW));
     /* spawns: from goroutines, each recorded */
-    CHECK_EQ(distinct_g(evs, "i", "go", NULL, &n), 2 * NW + NLATE + 1);
-    CHECK_EQ(n, 2 * NW + NLATE + 1);
+    CHECK_EQ(distinct_g(evs, "i", "go", NULL, &n), 2 * NW + NLATE + 2);
+    CHECK_EQ(n, 2 * NW + NLATE + 2);
     CHECK_EQ(distinct_g(evs, "X", "tw_worker", NULL, NULL), NW);
-    CHECK_EQ(distinct_g(evs, "X", "tw_child", NULL, NULL), NW);
+    CHECK_EQ(distinct_g(evs, "X", "tw_child", NULL, NULL), NW + 1);
+    /* running when the trace began: a slice from 0, its spawn's flow in it */
+    CHECK_EQ(distinct_g(evs, "X", "tw_early", "exit", NULL), 1);
+    CHECK_EQ(flows_from(top, "tw_early", "tw_child"), 1);
+    {
+        int k, from0 = 0;
+        for (k = 0; k < evs->n; k++) {
+            const jv *x = evs->kid[k];
+            const char *xph = j_gets(x, "ph"), *name = j_gets(x, "name");
+            /* "tw_early (system call)" if the hand-off took it first */
+            if (xph && !strcmp(xph, "X") && j_geti(x, "pid", 0) == 1 && name && !strncmp(name, "tw_early", 8) &&
+                j_getns(x, "ts") == 0)
+                from0++;
+        }
+        CHECK_EQ(from0, 1);
+    }
     CHECK_EQ(distinct_g(evs, "X", "tw_worker", "exit", &n), NW);
     CHECK_EQ(n, NW);
-    CHECK_EQ(distinct_g(evs, "X", "tw_child", "exit", &n), NW);
-    CHECK_EQ(n, NW);
+    CHECK_EQ(distinct_g(evs, "X", "tw_child", "exit", &n), NW + 1);
+    CHECK_EQ(n, NW + 1);
     CHECK_EQ(distinct_g(evs, "X", "tw_worker", "sleep", &n), NW);
     CHECK_EQ(n, NW);
     CHECK_EQ(distinct_g(evs, "X", "tw_worker", "block_begin", &n), NW);
