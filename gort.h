@@ -9375,8 +9375,10 @@ static GORT__NO_ASAN GORT__NO_TSAN int gort__walk(uintptr_t pc, uintptr_t fp, ui
     return n;
 }
 
-/* The frames a parked goroutine's saved context starts with. */
-static void gort__ctx_regs(const void *sp, uintptr_t *pc, uintptr_t *fp) {
+/* The frames a parked goroutine's saved context starts with. Read by
+   dumps racily (the goroutine may resume and reuse that stack meanwhile:
+   see gort__dump_rt_w), so out of the sanitizers' sight like gort__walk. */
+static GORT__NO_ASAN GORT__NO_TSAN void gort__ctx_regs(const void *sp, uintptr_t *pc, uintptr_t *fp) {
     const gort__ctx_frame *f = (const gort__ctx_frame *)sp;
 #if defined(GORT__ARCH_X64)
     *pc = (uintptr_t)f->ret; *fp = (uintptr_t)f->rbp;
