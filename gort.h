@@ -2270,6 +2270,7 @@ struct gort__rt {
     pthread_t  sysmon;
     uint32_t   sysmon_note;
     int64_t    sysmon_delay;      /* atomic: its current sleep */
+    uint32_t   sysmon_deep;       /* atomic: asleep until a P runs (gort__sysmon_main) */
     uint32_t   sigquit;           /* atomic: dump requested */
 };
 
@@ -3006,24 +3007,27 @@ static void gort__stack_put(gort__rt *rt, gort__p *p, gort__g *g) {
    hand up to
    GORT__TRIM_BATCH of them back to the OS. Doing it here rather than at
    exit keeps madvise (and its TLB flush) off the hot path, and a burst of
-   a million goroutines that ends and restarts does not pay it at all. */
+   a million goroutines that ends and restarts does not pay it at all.
+   Returns 1 while more than GORT__HOT_MAX stay (sysmon looks again). */
 #define GORT__TRIM_BATCH 4096
-static void gort__stack_trim(gort__rt *rt) {
+static int gort__stack_trim(gort__rt *rt) {
     gort__g *list = NULL, *g;
     long n = 0;
+    int more;
     uint64_t gen = GORT__LOAD(&rt->goid_gen);
     if (gen != rt->trim_gen_seen) {
         rt->trim_gen_seen = gen;
-        return;
+        return 1;
     }
     gort__lock(&rt->stk_lock);
     if (rt->nstk_free <= GORT__HOT_MAX || rt->nstk_free != rt->trim_free_seen) {
         /* Below the floor, or still growing: goroutines are still exiting
            (a wave of wake-ups ends a hundred thousand of them), and each
            madvise now would interrupt them with a TLB flush. Later. */
+        more = rt->nstk_free > GORT__HOT_MAX;
         rt->trim_free_seen = rt->nstk_free;
         gort__unlock(&rt->stk_lock);
-        return;
+        return more;
     }
     while (rt->nstk_free > GORT__HOT_MAX && n < GORT__TRIM_BATCH && gort__cold_reserve(rt)) {
         g = rt->stk_free;
@@ -3032,6 +3036,7 @@ static void gort__stack_trim(gort__rt *rt) {
         rt->ncold_pending++;
         n++;
     }
+    more = rt->nstk_free > GORT__HOT_MAX;
     gort__unlock(&rt->stk_lock);
     while (list) {
         char *slot;
@@ -3049,6 +3054,7 @@ static void gort__stack_trim(gort__rt *rt) {
         gort__cold_push(rt, (char *)tag);
         gort__unlock(&rt->stk_lock);
     }
+    return more;
 }
 
 /* The region holding a slot (stack lock held). */
@@ -3128,15 +3134,16 @@ static long gort__stack_release(gort__rt *rt) {
 }
 
 /* sysmon: under pressure, a pass when segments were freed and none taken
-   since the last one. */
-static void gort__stack_release_idle(gort__rt *rt) {
+   since the last one. Returns 1 under pressure (sysmon looks again). */
+static int gort__stack_release_idle(gort__rt *rt) {
     int go;
-    if (!__atomic_load_n(&rt->stk_pressure, __ATOMIC_RELAXED)) return;
+    if (!__atomic_load_n(&rt->stk_pressure, __ATOMIC_RELAXED)) return 0;
     gort__lock(&rt->stk_lock);
     go = rt->stk_gets == rt->rel_gets_seen && rt->nstk_free + rt->ncold != rt->rel_seen;
     rt->rel_gets_seen = rt->stk_gets;
     gort__unlock(&rt->stk_lock);
     if (go) gort__stack_release(rt);
+    return 1;
 }
 
 /* calloc for gort's own objects, called with no gort lock held: when it
@@ -4005,7 +4012,12 @@ static void gort__acquirep(gort__m *m, gort__p *p) {
     GORT_ASSERT(m->p == NULL && __atomic_load_n(&p->m, __ATOMIC_RELAXED) == NULL);
     m->p = p;
     __atomic_store_n(&p->m, m, __ATOMIC_RELEASE);   /* sysmon reads m's fields */
-    gort__p_setstate(p, GORT__PBIT(GORT__P_IDLE), GORT__P_RUNNING, 0, GORT__POK_RELAXED);
+    /* seq_cst, ordered before the sysmon_deep load: the other half of
+       sysmon's store of sysmon_deep and its look at every P's state */
+    gort__p_setstate(p, GORT__PBIT(GORT__P_IDLE), GORT__P_RUNNING, 0, GORT__POK_SEQ_CST);
+    if (GORT__UNLIKELY(__atomic_load_n(&m->rt->sysmon_deep, __ATOMIC_SEQ_CST)) &&
+        __atomic_exchange_n(&m->rt->sysmon_deep, 0, __ATOMIC_SEQ_CST))
+        gort__note_wake(&m->rt->sysmon_note);
 }
 
 static void *gort__mstart(void *arg);
@@ -5579,7 +5591,9 @@ static void gort__inject(gort__rt *rt, gort__g *list) {
 /* ---------------------------------------------------------------- >>sysmon
    The monitor thread runs without a P. Every 20 us while anything is
    happening, backing off to 10 ms when nothing is (but at most
-   GORT__SYSMON_BUSY while any P runs a goroutine), it:
+   GORT__SYSMON_BUSY while any P runs a goroutine), and sleeping until a
+   P runs again once every P is idle and nothing is left for it (an idle
+   program wakes no thread; see gort__sysmon_main), it:
    - takes the P from an M inside gort_block_begin/end (or a gort I/O
      system call) and hands it to another M (gort__handoffp), so the other
      goroutines keep running while that thread is blocked: at its first
@@ -5817,18 +5831,46 @@ static GORT__NO_TSAN int gort__sysmon_watch(gort__rt *rt, gort__p *p, int64_t no
     return gort__sysmon_hog(rt, p, pm, g, tick, now) | gort__sysmon_handoff(rt, p, pm, g, tick, now);
 }
 
+/* 1 if every P is idle: no goroutine runs or is in a system call. */
+static int gort__sysmon_all_idle(gort__rt *rt) {
+    int i;
+    for (i = 0; i < rt->nprocs; i++)
+        if (gort__pst_state(__atomic_load_n(&rt->allp[i].state, __ATOMIC_SEQ_CST)) != GORT__P_IDLE) return 0;
+    return 1;
+}
+
 static void *gort__sysmon_main(void *arg) {
     gort__rt *rt = (gort__rt *)arg;
     int64_t delay = GORT__SYSMON_MIN, last_trim = 0;
+    int pending = 1;   /* the last look left something to do later */
     sigset_t set;
     sigfillset(&set);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     for (;;) {
         int64_t now;
         int i, active = 0, busy = 0;
-        GORT__STORE(&rt->sysmon_delay, delay);
-        gort__note_sleep(&rt->sysmon_note, gort__nanotime() + delay);
+        /* Deep sleep: once sysmon has backed off to its longest period
+           and nothing is left for it (every P idle, no trim or release
+           pending, nobody owed a poll), it sleeps until a P runs
+           (gort__acquirep), gort_block_begin, SIGQUIT or the runtime's
+           stop wakes it; so an idle program does not wake it at all. The
+           store of sysmon_deep and the look at every P's state are
+           seq_cst, as are gort__acquirep's store of the state and its
+           load of sysmon_deep: either sysmon sees the P run, or the
+           acquirer sees sysmon_deep and wakes it. */
+        int deep = 0;
+        if (delay >= GORT__SYSMON_MAX && !pending) {
+            __atomic_store_n(&rt->sysmon_deep, 1, __ATOMIC_SEQ_CST);
+            if (gort__sysmon_all_idle(rt)) deep = 1;
+            else __atomic_store_n(&rt->sysmon_deep, 0, __ATOMIC_SEQ_CST);
+        }
+        GORT__STORE(&rt->sysmon_delay, deep ? INT64_MAX : delay);
+        gort__note_sleep(&rt->sysmon_note, deep ? 0 : gort__nanotime() + delay);
         __atomic_store_n(&rt->sysmon_note, 0, __ATOMIC_RELAXED);
+        if (deep) {
+            __atomic_store_n(&rt->sysmon_deep, 0, __ATOMIC_SEQ_CST);
+            delay = GORT__SYSMON_MIN;
+        }
         if (GORT__LOAD(&rt->stopping)) break;
         now = gort__nanotime();
         GORT__STORE(&rt->coarse_now, now);
@@ -5861,8 +5903,11 @@ static void *gort__sysmon_main(void *arg) {
         }
         if (now - last_trim >= GORT__TRIM_NS) {
             last_trim = now;
-            gort__stack_trim(rt);
-            gort__stack_release_idle(rt);
+            pending = gort__stack_trim(rt);
+            pending |= gort__stack_release_idle(rt);
+        }
+        if (GORT__LOAD(&rt->niowait) > 0 && !GORT__LOAD(&rt->polling)) {
+            pending = 1;
         }
         if (GORT__LOAD(&rt->niowait) > 0 && !GORT__LOAD(&rt->polling) &&
             now - GORT__LOAD(&rt->last_poll) > GORT__POLL_STALE_NS) {
@@ -5877,7 +5922,8 @@ static void *gort__sysmon_main(void *arg) {
         if (active) delay = GORT__SYSMON_MIN;
         else if (delay < GORT__SYSMON_MAX) delay = delay * 2 > GORT__SYSMON_MAX ? GORT__SYSMON_MAX : delay * 2;
         /* while goroutines run, stranded work and slices need a look at
-           least this often (an idle runtime lets sysmon sleep 10 ms) */
+           least this often (an idle runtime lets sysmon sleep 10 ms, then
+           until woken) */
         if (busy && delay > GORT__SYSMON_BUSY) delay = GORT__SYSMON_BUSY;
     }
     return NULL;
