@@ -373,12 +373,7 @@ int main(void) {
     CHECK(strstr(c.err, "\n    bt_worker+0x") != NULL);
     if (!strstr(c.err, "\n    bt_level2+0x")) check_note("deadlock report:\n%s", c.err);
 
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define UNDER_TSAN 1
-#endif
-#endif
-#ifdef UNDER_TSAN
+#if UNDER_TSAN
     /* TSan holds a signal until the thread it chose makes an intercepted
        call; gort's threads sleep in raw futex calls, so SIGQUIT waits. */
     check_note("GORT_DUMP=json on SIGQUIT left out under TSan: it delays the signal indefinitely");

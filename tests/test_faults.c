@@ -63,26 +63,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define FAULTS_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define FAULTS_ASAN 1
-#endif
-#endif
-#ifndef FAULTS_ASAN
-#define FAULTS_ASAN 0
-#endif
-#if defined(__SANITIZE_THREAD__)
-#define FAULTS_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define FAULTS_TSAN 1
-#endif
-#endif
-#ifndef FAULTS_TSAN
-#define FAULTS_TSAN 0
-#endif
 /* The sanitizer runtimes are linked into the program, so --wrap catches
    their own calls too, some before they are initialised: the shim must
    not be instrumented. */
@@ -744,7 +724,7 @@ static void test_sweep(void)
         check_note("%-15s %ld calls in one run", fname[k], cnt);
         /* ASan's runtime is linked into the program, so --wrap catches
            its own sigaltstack calls too (and it CHECK-fails on them) */
-        if (k == F_SIGALTSTACK && (FAULTS_ASAN || FAULTS_TSAN)) {
+        if (k == F_SIGALTSTACK && (UNDER_ASAN || UNDER_TSAN)) {
             check_note("sigaltstack not injected under ASan or TSan (their runtime calls it too)");
             continue;
         }

@@ -23,6 +23,7 @@
 #define GORT_IMPLEMENTATION
 #include "../gort.h"
 #include "check.h"
+#include "util.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -88,18 +89,7 @@ int main(void)
 {
     /* TSan pays for a fiber per lifetime (about 50 us): a fifth as many,
        still well past the 22,000 that used to break it. */
-#if defined(__SANITIZE_THREAD__)
-#define LT_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define LT_TSAN 1
-#endif
-#endif
-#ifdef LT_TSAN
-    long n = check_scale(TOTAL / 5);
-#else
-    long n = check_scale(TOTAL);
-#endif
+    long n = check_scale(UNDER_TSAN ? TOTAL / 5 : TOTAL);
     gort_opts o;
     memset(&o, 0, sizeof o);
     o.maxprocs = 1;

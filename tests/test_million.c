@@ -30,16 +30,6 @@
 
 #include "util.h"   /* after WAIT_NS: its yield_until waits that long */
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define MILLION_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define MILLION_SANITIZED 1
-#endif
-#endif
-#ifndef MILLION_SANITIZED
-#define MILLION_SANITIZED 0
-#endif
 
 static long mem_kb(void) { return proc_status_kb("VmRSS") + proc_status_kb("VmPTE"); }
 
@@ -144,7 +134,7 @@ static void run_one(int maxprocs, int how, long n)
     gort_opts o;
     int64_t t0;
     double per;
-    int judge = n == FULL_N && !under_valgrind() && !MILLION_SANITIZED;
+    int judge = n == FULL_N && !under_valgrind() && !(UNDER_ASAN || UNDER_TSAN);
 
     memset(&r, 0, sizeof r);
     r.maxprocs = maxprocs;

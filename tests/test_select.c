@@ -1248,16 +1248,6 @@ static long rss_kib(void)
     return resident < 0 ? -1 : resident * 4;
 }
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define SANITIZED 1
-#endif
-#endif
-#ifndef SANITIZED
-#define SANITIZED 0
-#endif
 
 static void test_select_loop_does_not_grow_memory(void)   /* Go test/chan/select2.go */
 {
@@ -1274,7 +1264,7 @@ static void test_select_loop_does_not_grow_memory(void)   /* Go test/chan/select
     /* A leak of even 80 bytes per select would show as 8 MB here. Only
        meaningful with the plain allocator at full scale (sanitizers keep
        freed memory in quarantine). */
-    if (!SANITIZED && s.n == 100000 && before > 0 && after > 0 && after - before > 8192) {
+    if (!(UNDER_ASAN || UNDER_TSAN) && s.n == 100000 && before > 0 && after > 0 && after - before > 8192) {
         fprintf(stderr, "select2: RSS grew by %ld KiB over 100000 selects\n", after - before);
         CHECK(after - before <= 8192);
     }

@@ -44,16 +44,6 @@
 #define KiB        1024L
 #define MiB        (1024L * 1024L)
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define STACK_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define STACK_SANITIZED 1
-#endif
-#endif
-#ifndef STACK_SANITIZED
-#define STACK_SANITIZED 0
-#endif
 
 /* ------------------------------------------------------------------ */
 /* Using the stack                                                     */
@@ -200,7 +190,7 @@ static void release_main(void *arg)
     static long bad[RELEASE_N];
     long before, peak, after = 0, i, sumbad = 0;
     int64_t end;
-    int measure = !under_valgrind() && !STACK_SANITIZED;
+    int measure = !under_valgrind() && !(UNDER_ASAN || UNDER_TSAN);
     int zero = (int)(intptr_t)arg;
 
     /* warm up: the runtime's own structures for 64 goroutines */

@@ -787,12 +787,7 @@ int main(void) {
     CHECK(WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0);
     CHECK(strstr(c.err, "gort: GORT_TRACE=ring:0 ignored") != NULL);
 
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define UNDER_TSAN 1
-#endif
-#endif
-#ifdef UNDER_TSAN
+#if UNDER_TSAN
     check_note("the ring on SIGQUIT left out under TSan: it delays the signal indefinitely");
     return check_done();
 #endif

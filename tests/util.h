@@ -24,6 +24,7 @@
    Odds and ends:
        rng_next(&s)       xorshift64: the next value of state s (not 0)
        under_valgrind()   1 when the program runs under Valgrind
+       UNDER_ASAN, UNDER_TSAN  1 when built with that sanitizer, else 0
        watchdog(s)        alarm(s): a hang that outlives every bound in the
                           program dies of SIGALRM (the harness also has a
                           timeout; this is the program's own, shorter one)
@@ -160,6 +161,29 @@ static inline uint64_t rng_next(uint64_t *s)
     x ^= x << 17;
     return *s = x;
 }
+
+/* UNDER_ASAN, UNDER_TSAN: 1 when built with that sanitizer (gcc says so
+   with __SANITIZE_*__, clang with __has_feature), else 0. */
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+#ifndef UNDER_ASAN
+#define UNDER_ASAN 0
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define UNDER_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define UNDER_TSAN 1
+#endif
+#endif
+#ifndef UNDER_TSAN
+#define UNDER_TSAN 0
+#endif
 
 static inline int under_valgrind(void)
 {
