@@ -2635,12 +2635,57 @@ static void gort__fn_name(void (*fn)(void *), char *buf, size_t n) {
     gort__sym_name((uintptr_t)p, buf, n);
 }
 
-static void gort__write_all_raw(int fd, const char *s, size_t n) {
+/* All of s to fd, or the error that stopped it (0: written). */
+static int gort__write_all_raw(int fd, const char *s, size_t n) {
     while (n > 0) {
         ssize_t w = write(fd, s, n);
         if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return;
+        if (w <= 0) return w < 0 ? errno : EIO;
         s += w; n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Buffered output to an fd, for the dumps and the trace's writer:
+   formatted pieces gather in the caller's buffer (no allocation: a dump
+   runs after an overflow or a signal) and go out when it fills. err
+   keeps the first write error; later output is dropped. */
+typedef struct {
+    int    fd, err;
+    size_t n, cap;
+    char  *b;
+} gort__out;
+static void gort__out_init(gort__out *o, int fd, char *buf, size_t cap) {
+    o->fd = fd; o->err = 0; o->n = 0; o->cap = cap; o->b = buf;
+}
+static void gort__out_flush(gort__out *o) {
+    if (!o->err) o->err = gort__write_all_raw(o->fd, o->b, o->n);
+    o->n = 0;
+}
+static void gort__out_put(gort__out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void gort__out_put(gort__out *o, const char *fmt, ...) {
+    va_list ap;
+    int k;
+    va_start(ap, fmt);
+    k = vsnprintf(o->b + o->n, o->cap - o->n, fmt, ap);
+    va_end(ap);
+    if (k > 0 && (size_t)k >= o->cap - o->n && o->n > 0) {   /* did not fit: again, in an empty buffer */
+        gort__out_flush(o);
+        va_start(ap, fmt);
+        k = vsnprintf(o->b, o->cap, fmt, ap);
+        va_end(ap);
+    }
+    if (k > 0) o->n += (size_t)k < o->cap - o->n ? (size_t)k : o->cap - o->n - 1;   /* else cut short */
+}
+/* s as a JSON string's contents (quotes, backslashes and control
+   characters escaped), at most lim bytes of it. */
+static void gort__out_jstr(gort__out *o, const char *s, size_t lim) {
+    for (; *s && lim; s++, lim--) {
+        unsigned char c = (unsigned char)*s;
+        if (o->cap - o->n < 8) gort__out_flush(o);
+        if (c == '"' || c == '\\') { o->b[o->n++] = '\\'; o->b[o->n++] = (char)c; }
+        else if (c < 0x20) o->n += (size_t)snprintf(o->b + o->n, 8, "\\u%04x", c);
+        else o->b[o->n++] = (char)c;
     }
 }
 
@@ -3686,47 +3731,19 @@ static GORT__NOINLINE void gort__tr_timers(gort__m *m, int begin) {
 /* The writer: the events of every thread, sorted by time, as one JSON
    object with a line per event. */
 typedef struct {
-    int    fd, err;
-    size_t n;
-    char   b[1 << 16];
+    gort__out o;
+    char      b[1 << 16];
 } gort__trw;
-static void gort__trw_flush(gort__trw *w) {
-    size_t off = 0;
-    while (off < w->n && !w->err) {
-        ssize_t k = write(w->fd, w->b + off, w->n - off);
-        if (k < 0 && errno == EINTR) continue;
-        if (k <= 0) { w->err = k < 0 ? errno : EIO; break; }
-        off += (size_t)k;
-    }
-    w->n = 0;
-}
-static void gort__trw_put(gort__trw *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void gort__trw_put(gort__trw *w, const char *fmt, ...) {
-    va_list ap;
-    int k;
-    if (w->n > sizeof w->b - 1024) gort__trw_flush(w);
-    va_start(ap, fmt);
-    k = vsnprintf(w->b + w->n, sizeof w->b - w->n, fmt, ap);
-    va_end(ap);
-    if (k > 0) w->n += (size_t)k < sizeof w->b - w->n ? (size_t)k : sizeof w->b - w->n - 1;
-}
 /* A JSON string (with its quotes) of s, at most 300 bytes of it. */
 static void gort__trw_str(gort__trw *w, const char *s) {
-    size_t lim = 300;
-    if (w->n > sizeof w->b - 2048) gort__trw_flush(w);
-    w->b[w->n++] = '"';
-    for (; *s && lim; s++, lim--) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') { w->b[w->n++] = '\\'; w->b[w->n++] = (char)c; }
-        else if (c < 0x20) w->n += (size_t)snprintf(w->b + w->n, 8, "\\u%04x", c);
-        else w->b[w->n++] = (char)c;
-    }
-    w->b[w->n++] = '"';
+    gort__out_put(&w->o, "\"");
+    gort__out_jstr(&w->o, s, 300);
+    gort__out_put(&w->o, "\"");
 }
 /* ns as the format's microseconds, exactly. */
 static void gort__trw_us(gort__trw *w, const char *key, int64_t ns) {
     if (ns < 0) ns = 0;
-    gort__trw_put(w, ",\"%s\":%lld.%03d", key, (long long)(ns / 1000), (int)(ns % 1000));
+    gort__out_put(&w->o, ",\"%s\":%lld.%03d", key, (long long)(ns / 1000), (int)(ns % 1000));
 }
 
 static int gort__tr_cmp_ev(const void *a, const void *b) {
@@ -3767,10 +3784,10 @@ static void gort__tr_put_ev(gort__trw *w, const gort__trev *e, const uint64_t *s
     case GORT__TR_RUN: case GORT__TR_SYS:
         gort__fn_name(e->fn, name, sizeof name);
         for (copy = 0; copy < (e->type == GORT__TR_RUN && e->p >= 0 ? 2 : 1); copy++) {
-            gort__trw_put(w, ",\n{\"ph\":\"X\",\"pid\":%d,\"tid\":%d", copy ? 2 : 1, copy ? e->p : e->tid);
+            gort__out_put(&w->o, ",\n{\"ph\":\"X\",\"pid\":%d,\"tid\":%d", copy ? 2 : 1, copy ? e->p : e->tid);
             gort__trw_us(w, "ts", e->ts);
             gort__trw_us(w, "dur", e->dur);
-            gort__trw_put(w, ",\"name\":");
+            gort__out_put(&w->o, ",\"name\":");
             if (e->type == GORT__TR_SYS) {
                 char sys[200];
                 snprintf(sys, sizeof sys, "%s (system call)", name);
@@ -3778,26 +3795,26 @@ static void gort__tr_put_ev(gort__trw *w, const gort__trev *e, const uint64_t *s
             } else {
                 gort__trw_str(w, name);
             }
-            gort__trw_put(w, ",\"cat\":\"%s\",\"args\":{\"g\":%llu,\"p\":%d,\"end\":", e->type == GORT__TR_RUN ? "run" : "syscall",
+            gort__out_put(&w->o, ",\"cat\":\"%s\",\"args\":{\"g\":%llu,\"p\":%d,\"end\":", e->type == GORT__TR_RUN ? "run" : "syscall",
                           (unsigned long long)e->g, e->p);
             gort__trw_str(w, gort__tr_why_name(e));
-            if (e->obj) gort__trw_put(w, ",\"object\":\"%p\"", e->obj);
-            gort__trw_put(w, "}}");
+            if (e->obj) gort__out_put(&w->o, ",\"object\":\"%p\"", e->obj);
+            gort__out_put(&w->o, "}}");
         }
         if (e->type == GORT__TR_RUN && gort__tr_has(starts, nstarts, e->flow)) {
-            gort__trw_put(w, ",\n{\"ph\":\"f\",\"bp\":\"e\",\"pid\":1,\"tid\":%d", e->tid);
+            gort__out_put(&w->o, ",\n{\"ph\":\"f\",\"bp\":\"e\",\"pid\":1,\"tid\":%d", e->tid);
             gort__trw_us(w, "ts", e->ts);
-            gort__trw_put(w, ",\"id\":%llu,\"name\":\"wake\",\"cat\":\"flow\"}", (unsigned long long)e->flow);
+            gort__out_put(&w->o, ",\"id\":%llu,\"name\":\"wake\",\"cat\":\"flow\"}", (unsigned long long)e->flow);
         }
         return;
     case GORT__TR_SPIN: case GORT__TR_POLL: case GORT__TR_POLLWAIT: case GORT__TR_TIMERS:
-        gort__trw_put(w, ",\n{\"ph\":\"X\",\"pid\":1,\"tid\":%d", e->tid);
+        gort__out_put(&w->o, ",\n{\"ph\":\"X\",\"pid\":1,\"tid\":%d", e->tid);
         gort__trw_us(w, "ts", e->ts);
         gort__trw_us(w, "dur", e->dur);
         if (e->type == GORT__TR_SPIN)
-            gort__trw_put(w, ",\"name\":\"spinning\",\"cat\":\"sched\",\"args\":{\"p\":%d}}", e->p);
+            gort__out_put(&w->o, ",\"name\":\"spinning\",\"cat\":\"sched\",\"args\":{\"p\":%d}}", e->p);
         else
-            gort__trw_put(w, ",\"name\":\"%s\",\"cat\":\"sched\",\"args\":{\"readied\":%llu}}",
+            gort__out_put(&w->o, ",\"name\":\"%s\",\"cat\":\"sched\",\"args\":{\"readied\":%llu}}",
                           e->type == GORT__TR_POLL ? "netpoll" : e->type == GORT__TR_TIMERS ? "timers" : "poller wait",
                           (unsigned long long)e->g);
         return;
@@ -3805,35 +3822,35 @@ static void gort__tr_put_ev(gort__trw *w, const gort__trev *e, const uint64_t *s
         break;
     }
     /* instants */
-    gort__trw_put(w, ",\n{\"ph\":\"i\",\"s\":\"t\",\"pid\":1,\"tid\":%d", e->tid);
+    gort__out_put(&w->o, ",\n{\"ph\":\"i\",\"s\":\"t\",\"pid\":1,\"tid\":%d", e->tid);
     gort__trw_us(w, "ts", e->ts);
     switch (e->type) {
     case GORT__TR_GO: case GORT__TR_READY:
         gort__fn_name(e->fn, name, sizeof name);
-        gort__trw_put(w, ",\"name\":\"%s\",\"cat\":\"sched\",\"args\":{\"g\":%lld,\"p\":%d,\"start\":",
+        gort__out_put(&w->o, ",\"name\":\"%s\",\"cat\":\"sched\",\"args\":{\"g\":%lld,\"p\":%d,\"start\":",
                       e->type == GORT__TR_GO ? "go" : "ready", (long long)e->dur, e->p);
         gort__trw_str(w, name);
-        gort__trw_put(w, "}}");
+        gort__out_put(&w->o, "}}");
         if (gort__tr_has(ends, nends, e->flow)) {
-            gort__trw_put(w, ",\n{\"ph\":\"s\",\"pid\":1,\"tid\":%d", e->tid);
+            gort__out_put(&w->o, ",\n{\"ph\":\"s\",\"pid\":1,\"tid\":%d", e->tid);
             gort__trw_us(w, "ts", e->ts);
-            gort__trw_put(w, ",\"id\":%llu,\"name\":\"wake\",\"cat\":\"flow\"}", (unsigned long long)e->flow);
+            gort__out_put(&w->o, ",\"id\":%llu,\"name\":\"wake\",\"cat\":\"flow\"}", (unsigned long long)e->flow);
         }
         return;
     case GORT__TR_STEAL:
-        gort__trw_put(w, ",\"name\":\"steal\",\"cat\":\"sched\",\"args\":{\"g\":%lld,\"from_p\":%d}}", (long long)e->dur, e->p);
+        gort__out_put(&w->o, ",\"name\":\"steal\",\"cat\":\"sched\",\"args\":{\"g\":%lld,\"from_p\":%d}}", (long long)e->dur, e->p);
         return;
     case GORT__TR_RETAKE:
-        gort__trw_put(w, ",\"name\":\"retake P (system call)\",\"cat\":\"sysmon\",\"args\":{\"p\":%d}}", e->p);
+        gort__out_put(&w->o, ",\"name\":\"retake P (system call)\",\"cat\":\"sysmon\",\"args\":{\"p\":%d}}", e->p);
         return;
     case GORT__TR_HANDOFF:
-        gort__trw_put(w, ",\"name\":\"hand-off signal\",\"cat\":\"sysmon\",\"args\":{\"g\":%lld,\"p\":%d}}", (long long)e->dur, e->p);
+        gort__out_put(&w->o, ",\"name\":\"hand-off signal\",\"cat\":\"sysmon\",\"args\":{\"g\":%lld,\"p\":%d}}", (long long)e->dur, e->p);
         return;
     case GORT__TR_PREEMPT:
-        gort__trw_put(w, ",\"name\":\"slice used up\",\"cat\":\"sysmon\",\"args\":{\"p\":%d}}", e->p);
+        gort__out_put(&w->o, ",\"name\":\"slice used up\",\"cat\":\"sysmon\",\"args\":{\"p\":%d}}", e->p);
         return;
     default:   /* GORT__TR_HOG */
-        gort__trw_put(w, ",\"name\":\"hog\",\"cat\":\"sysmon\",\"args\":{\"g\":%lld,\"p\":%d}}", (long long)e->dur, e->p);
+        gort__out_put(&w->o, ",\"name\":\"hog\",\"cat\":\"sysmon\",\"args\":{\"g\":%lld,\"p\":%d}}", (long long)e->dur, e->p);
         return;
     }
 }
@@ -3856,24 +3873,24 @@ static int gort__tr_write(int fd, gort__rt *rt, gort__trev *ev, size_t n, uint64
     }
     qsort(starts, ns, sizeof *starts, gort__tr_cmp_u64);
     qsort(ends, ne, sizeof *ends, gort__tr_cmp_u64);
-    w->fd = fd; w->err = 0; w->n = 0;
-    gort__trw_put(w, "{\"displayTimeUnit\":\"ns\",\"otherData\":{\"writer\":\"gort\",\"mode\":\"%s\",\"events_per_thread\":%u,"
+    gort__out_init(&w->o, fd, w->b, sizeof w->b);
+    gort__out_put(&w->o, "{\"displayTimeUnit\":\"ns\",\"otherData\":{\"writer\":\"gort\",\"mode\":\"%s\",\"events_per_thread\":%u,"
                      "\"dropped\":%llu,\"procs\":%d},\n\"traceEvents\":[\n",
                   gort__tr.ring ? "ring" : "whole", gort__tr.ring, (unsigned long long)dropped, rt->nprocs);
-    gort__trw_put(w, "{\"ph\":\"M\",\"pid\":1,\"name\":\"process_name\",\"args\":{\"name\":\"gort threads (M)\"}}");
-    gort__trw_put(w, ",\n{\"ph\":\"M\",\"pid\":2,\"name\":\"process_name\",\"args\":{\"name\":\"gort processors (P)\"}}");
-    gort__trw_put(w, ",\n{\"ph\":\"M\",\"pid\":1,\"tid\":0,\"name\":\"thread_name\",\"args\":{\"name\":\"sysmon\"}}");
+    gort__out_put(&w->o, "{\"ph\":\"M\",\"pid\":1,\"name\":\"process_name\",\"args\":{\"name\":\"gort threads (M)\"}}");
+    gort__out_put(&w->o, ",\n{\"ph\":\"M\",\"pid\":2,\"name\":\"process_name\",\"args\":{\"name\":\"gort processors (P)\"}}");
+    gort__out_put(&w->o, ",\n{\"ph\":\"M\",\"pid\":1,\"tid\":0,\"name\":\"thread_name\",\"args\":{\"name\":\"sysmon\"}}");
     gort__lock(&rt->lock);
     m = rt->allm;
     gort__unlock(&rt->lock);
     for (; m; m = m->alllink)   /* Ms are never freed before rt */
-        gort__trw_put(w, ",\n{\"ph\":\"M\",\"pid\":1,\"tid\":%d,\"name\":\"thread_name\",\"args\":{\"name\":\"M%d\"}}", m->id + 1, m->id);
+        gort__out_put(&w->o, ",\n{\"ph\":\"M\",\"pid\":1,\"tid\":%d,\"name\":\"thread_name\",\"args\":{\"name\":\"M%d\"}}", m->id + 1, m->id);
     for (i = 0; i < (size_t)rt->nprocs; i++)
-        gort__trw_put(w, ",\n{\"ph\":\"M\",\"pid\":2,\"tid\":%d,\"name\":\"thread_name\",\"args\":{\"name\":\"P%d\"}}", (int)i, (int)i);
+        gort__out_put(&w->o, ",\n{\"ph\":\"M\",\"pid\":2,\"tid\":%d,\"name\":\"thread_name\",\"args\":{\"name\":\"P%d\"}}", (int)i, (int)i);
     for (i = 0; i < n; i++) gort__tr_put_ev(w, &ev[i], starts, ns, ends, ne);
-    gort__trw_put(w, "\n]}\n");
-    gort__trw_flush(w);
-    err = w->err;
+    gort__out_put(&w->o, "\n]}\n");
+    gort__out_flush(&w->o);
+    err = w->o.err;
     free(starts); free(ends); free(w);
     return -err;
 }
@@ -9485,34 +9502,13 @@ static GORT__NO_TSAN void gort__dump_wait(gort__dump_ent *e, gort__g *g) {
 
 /* Output, a buffer at a time. */
 typedef struct {
-    int    fd, json, first;
-    size_t n;
-    char   b[1024];
+    gort__out o;
+    int       json, first;
+    char      b[1024];
 } gort__dumpw;
-static void gort__dw_flush(gort__dumpw *w) {
-    gort__write_all_raw(w->fd, w->b, w->n);
-    w->n = 0;
-}
-static void gort__dw_put(gort__dumpw *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void gort__dw_put(gort__dumpw *w, const char *fmt, ...) {
-    va_list ap;
-    int k;
-    if (w->n > sizeof w->b - 400) gort__dw_flush(w);
-    va_start(ap, fmt);
-    k = vsnprintf(w->b + w->n, sizeof w->b - w->n, fmt, ap);
-    va_end(ap);
-    if (k > 0) w->n += (size_t)k < sizeof w->b - w->n ? (size_t)k : sizeof w->b - w->n - 1;
-}
-/* s as a JSON string's contents (names and paths: quotes, backslashes and
-   control characters escaped). */
-static void gort__dw_jstr(gort__dumpw *w, const char *s) {
-    if (w->n > sizeof w->b - 400) gort__dw_flush(w);
-    for (; *s && w->n < sizeof w->b - 8; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') { w->b[w->n++] = '\\'; w->b[w->n++] = (char)c; }
-        else if (c < 0x20) w->n += (size_t)snprintf(w->b + w->n, 8, "\\u%04x", c);
-        else w->b[w->n++] = (char)c;
-    }
+static void gort__dumpw_init(gort__dumpw *w, int fd, int json) {
+    gort__out_init(&w->o, fd, w->b, sizeof w->b);
+    w->json = json; w->first = 1;
 }
 
 /* The stack of e's goroutine or thread, while the list lock that keeps g
@@ -9589,32 +9585,32 @@ static void gort__dump_one(gort__dumpw *w, gort__dump_ent *e, int64_t now) {
             else snprintf(det + k, sizeof det - k, ", deadline passed %lld ms ago", -ms);
         }
         if (w->json) {
-            gort__dw_put(w, "%s{\"kind\":\"%s\",\"id\":%llu,\"state\":\"%s\"", w->first ? "" : ",\n",
+            gort__out_put(&w->o, "%s{\"kind\":\"%s\",\"id\":%llu,\"state\":\"%s\"", w->first ? "" : ",\n",
                          e->thread ? "thread" : "goroutine", (unsigned long long)e->id, what);
             w->first = 0;
-            if (waited >= 0) gort__dw_put(w, ",\"wait_ms\":%lld", (long long)(waited / 1000000));
-            if (io) gort__dw_put(w, ",\"fd\":%d", e->waitfd);
-            if (e->obj) gort__dw_put(w, ",\"object\":\"%p\"", e->obj);
+            if (waited >= 0) gort__out_put(&w->o, ",\"wait_ms\":%lld", (long long)(waited / 1000000));
+            if (io) gort__out_put(&w->o, ",\"fd\":%d", e->waitfd);
+            if (e->obj) gort__out_put(&w->o, ",\"object\":\"%p\"", e->obj);
             if (e->seln > 0) {
-                gort__dw_put(w, ",\"cases\":%d,\"channels\":[", e->seln);
+                gort__out_put(&w->o, ",\"cases\":%d,\"channels\":[", e->seln);
                 for (j = 0; j < e->seln && j < 4; j++)
-                    gort__dw_put(w, "%s{\"op\":\"%s\",\"chan\":\"%p\"}", j ? "," : "",
+                    gort__out_put(&w->o, "%s{\"op\":\"%s\",\"chan\":\"%p\"}", j ? "," : "",
                                  e->selop[j] == GORT_SEND ? "send" : "recv", e->selchan[j]);
-                gort__dw_put(w, "]");
+                gort__out_put(&w->o, "]");
             }
-            if (e->when && now) gort__dw_put(w, ",\"deadline_in_ms\":%lld", (long long)((e->when - now) / 1000000));
-            if (e->hog) gort__dw_put(w, ",\"not_yielding\":true");
+            if (e->when && now) gort__out_put(&w->o, ",\"deadline_in_ms\":%lld", (long long)((e->when - now) / 1000000));
+            if (e->hog) gort__out_put(&w->o, ",\"not_yielding\":true");
             if (!e->thread) {
-                gort__dw_put(w, ",\"start\":\"");
-                gort__dw_jstr(w, name);
-                gort__dw_put(w, "\"");
+                gort__out_put(&w->o, ",\"start\":\"");
+                gort__out_jstr(&w->o, name, (size_t)-1);
+                gort__out_put(&w->o, "\"");
             }
-            gort__dw_put(w, ",\"frames\":[");
+            gort__out_put(&w->o, ",\"frames\":[");
         } else if (waited >= 0) {
-            gort__dw_put(w, "%s %llu [%s, %lld ms]: %s\n", e->thread ? "thread" : "goroutine",
+            gort__out_put(&w->o, "%s %llu [%s, %lld ms]: %s\n", e->thread ? "thread" : "goroutine",
                          (unsigned long long)e->id, det, (long long)(waited / 1000000), name);
         } else {
-            gort__dw_put(w, "goroutine %llu [%s%s]: %s\n", (unsigned long long)e->id, det,
+            gort__out_put(&w->o, "goroutine %llu [%s%s]: %s\n", (unsigned long long)e->id, det,
                          e->hog ? ", not yielding" : "", name);
         }
     }
@@ -9624,27 +9620,27 @@ static void gort__dump_one(gort__dumpw *w, gort__dump_ent *e, int64_t now) {
         gort__sym(e->pcs[j] - 1, &r);
         if (r.name[0] && gort__sym_internal(r.name)) continue;
         if (w->json) {
-            gort__dw_put(w, "%s{", shown ? "," : "");
+            gort__out_put(&w->o, "%s{", shown ? "," : "");
             if (r.name[0]) {
-                gort__dw_put(w, "\"fn\":\"");
-                gort__dw_jstr(w, r.name);
-                gort__dw_put(w, "\",\"off\":%lu,", (unsigned long)(r.off + 1));
+                gort__out_put(&w->o, "\"fn\":\"");
+                gort__out_jstr(&w->o, r.name, (size_t)-1);
+                gort__out_put(&w->o, "\",\"off\":%lu,", (unsigned long)(r.off + 1));
             }
-            gort__dw_put(w, "\"object\":\"");
-            gort__dw_jstr(w, gort__sym_path(&r));
-            gort__dw_put(w, "\",\"object_off\":\"0x%lx\",\"pc\":\"0x%lx\"}", (unsigned long)r.modoff,
+            gort__out_put(&w->o, "\"object\":\"");
+            gort__out_jstr(&w->o, gort__sym_path(&r), (size_t)-1);
+            gort__out_put(&w->o, "\",\"object_off\":\"0x%lx\",\"pc\":\"0x%lx\"}", (unsigned long)r.modoff,
                          (unsigned long)e->pcs[j]);
         } else if (r.name[0]) {
-            gort__dw_put(w, "    %s+0x%lx  %s+0x%lx\n", r.name, (unsigned long)(r.off + 1), gort__sym_path(&r),
+            gort__out_put(&w->o, "    %s+0x%lx  %s+0x%lx\n", r.name, (unsigned long)(r.off + 1), gort__sym_path(&r),
                          (unsigned long)r.modoff);
         } else if (r.file >= 0) {
-            gort__dw_put(w, "    %s+0x%lx\n", gort__sym_path(&r), (unsigned long)r.modoff);
+            gort__out_put(&w->o, "    %s+0x%lx\n", gort__sym_path(&r), (unsigned long)r.modoff);
         } else {
-            gort__dw_put(w, "    0x%lx\n", (unsigned long)e->pcs[j]);
+            gort__out_put(&w->o, "    0x%lx\n", (unsigned long)e->pcs[j]);
         }
         shown++;
     }
-    if (w->json) gort__dw_put(w, "]}");
+    if (w->json) gort__out_put(&w->o, "]}");
 }
 
 /* The overflowed goroutine's entry, from the registers of the fault (pc
@@ -9663,9 +9659,9 @@ static GORT__NO_ASAN GORT__NO_TSAN void gort__overflow_trace(gort__g *g, uintptr
            so that gort__dump_one's "less one" lands on it */
         e.npc = gort__walk(pc + 1, fp, (uintptr_t)g->stack_lo, (uintptr_t)g->stack_hi, e.pcs, GORT__DUMP_PCS);
     }
-    w.fd = 2; w.json = 0; w.first = 1; w.n = 0;
+    gort__dumpw_init(&w, 2, 0);
     gort__dump_one(&w, &e, 0);
-    gort__dw_flush(&w);
+    gort__out_flush(&w.o);
 }
 
 /* Plain threads blocked in a gort call: parked (a channel, a mutex, a
@@ -9714,9 +9710,9 @@ static GORT__NO_TSAN void gort__dump_rt_w(gort__rt *rt, gort__dumpw *w) {
     size_t i = 0;
     int64_t now = gort__nanotime();
     if (w->json)
-        gort__dw_put(w, "{\"goroutines\":%ld,\"procs\":%d,\"entries\":[\n", gort_goroutines(), rt->nprocs);
+        gort__out_put(&w->o, "{\"goroutines\":%ld,\"procs\":%d,\"entries\":[\n", gort_goroutines(), rt->nprocs);
     else
-        gort__dw_put(w, "gort: %ld goroutines, %d Ps\n", gort_goroutines(), rt->nprocs);
+        gort__out_put(&w->o, "gort: %ld goroutines, %d Ps\n", gort_goroutines(), rt->nprocs);
     gort__lock(&rt->stk_lock);
     r = rt->regions;
     rt->stk_walkers++;            /* no region goes while r points into the list */
@@ -9748,8 +9744,8 @@ static GORT__NO_TSAN void gort__dump_rt_w(gort__rt *rt, gort__dumpw *w) {
         for (j = 0; j < cnt; j++) gort__dump_one(w, &ent[j], now);
     }
     gort__dump_threads(w, now);
-    if (w->json) gort__dw_put(w, "\n]}\n");
-    gort__dw_flush(w);
+    if (w->json) gort__out_put(&w->o, "\n]}\n");
+    gort__out_flush(&w->o);
     gort__lock(&rt->stk_lock);
     rt->stk_walkers--;
     gort__unlock(&rt->stk_lock);
@@ -9757,23 +9753,23 @@ static GORT__NO_TSAN void gort__dump_rt_w(gort__rt *rt, gort__dumpw *w) {
 
 static void gort__dump_rt(gort__rt *rt, int fd, int json) {
     gort__dumpw w;
-    w.fd = fd; w.json = json; w.first = 1; w.n = 0;
+    gort__dumpw_init(&w, fd, json);
     gort__dump_rt_w(rt, &w);
 }
 
 static void gort__dump_fd(int fd, int json) {
     gort__rt *rt = gort__cur_rt();
     gort__dumpw w;
-    w.fd = fd; w.json = json; w.first = 1; w.n = 0;
+    gort__dumpw_init(&w, fd, json);
     if (rt) {
         gort__dump_rt_w(rt, &w);
         return;
     }
-    if (json) gort__dw_put(&w, "{\"goroutines\":0,\"procs\":0,\"entries\":[\n");
-    else gort__dw_put(&w, "gort: no runtime is running\n");
+    if (json) gort__out_put(&w.o, "{\"goroutines\":0,\"procs\":0,\"entries\":[\n");
+    else gort__out_put(&w.o, "gort: no runtime is running\n");
     gort__dump_threads(&w, gort__nanotime());
-    if (json) gort__dw_put(&w, "\n]}\n");
-    gort__dw_flush(&w);
+    if (json) gort__out_put(&w.o, "\n]}\n");
+    gort__out_flush(&w.o);
 }
 
 void gort_dump(int fd) {
