@@ -4649,10 +4649,17 @@ top:
                     }
                     goto top;
                 }
+                /* Every P is busy: they run the due timers and the
+                   readied goroutines at their next scheduling point. This
+                   M sleeps; polling again at once would spin in
+                   epoll_wait(0) for as long as a timer stays overdue
+                   (measured: 4.4M calls a second with 10k tickers). */
                 if (g) gort__inject(rt, g);
+                goto stop;
             }
             continue;
         }
+    stop:
         p = gort__stopm(m);
         if (!p) return NULL;
         gort__acquirep(m, p);
