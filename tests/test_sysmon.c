@@ -27,6 +27,10 @@
        maxprocs 1, main starts a goroutine and stalls its thread in
        nanosleep (500 ms); the child runs while main is still inside (the
        hand-off needs sysmon);
+     - an overdue timer while the one P computes (background mode,
+       maxprocs 1, hand-off off): the M that was in the poller sleeps
+       rather than spin in epoll_wait(0): the process's CPU time over the
+       300 ms stays under 1.5x the wall time;
      - the hog report, in fork()ed children with stderr on a pipe: a
        goroutine that spins without yielding (100 ms, and on until the
        parent has seen the report) at maxprocs 2 while main waits on a
@@ -507,6 +511,81 @@ static void deep_wake_main(void *arg)
     CHECK_EQ(__atomic_load_n(&dw_ran_inside, __ATOMIC_SEQ_CST), 1);
 }
 
+/* An overdue timer while every P is busy: the M that was blocked in the
+   poller has nothing it may run (no P is free), so it must sleep; the
+   busy P runs the timer at its next scheduling point. It used to go back
+   to the poller at once with a deadline in the past: a spin on
+   epoll_wait(0), a second CPU burnt for as long as the timer stayed
+   overdue. Background mode at maxprocs 1, the hand-off and hog report
+   off: a goroutine that blocks in gort_block_begin makes sysmon start a
+   second M (it takes the poller); a 20 ms sleeper's timer is armed; then
+   a goroutine computes in C for 300 ms (scaled) and keeps the one P. The
+   process's CPU time over that stays near one CPU's worth (< 1.5x the
+   wall time; two CPUs' worth when the M spun). */
+static int ov_blocked_done, ov_slept, ov_computed;   /* atomic */
+
+static void ov_blocker(void *arg)
+{
+    (void)arg;
+    gort_block_begin();
+    plain_sleep_ms(30);
+    gort_block_end();
+    __atomic_store_n(&ov_blocked_done, 1, __ATOMIC_SEQ_CST);
+}
+
+static void ov_sleeper(void *arg)
+{
+    (void)arg;
+    gort_sleep(20 * MS);
+    __atomic_store_n(&ov_slept, 1, __ATOMIC_SEQ_CST);
+}
+
+static void ov_computer(void *arg)
+{
+    int64_t end = mono_ns() + (int64_t)(intptr_t)arg * MS;
+    unsigned long x = 1;
+    while (mono_ns() < end) {
+        int i;
+        for (i = 0; i < 1000; i++) x = x * 6364136223846793005UL + 1442695040888963407UL;
+    }
+    __atomic_store_n(&ov_computed, x | 1, __ATOMIC_SEQ_CST);
+}
+
+static void plain_wait_flag(int *flag)
+{
+    int64_t end = mono_ns() + HANG_MS * MS;
+    while (!__atomic_load_n(flag, __ATOMIC_SEQ_CST) && mono_ns() < end)
+        plain_sleep_ms(1);
+}
+
+static void test_overdue_no_spin(void)
+{
+    gort_opts o;
+    int64_t c0, t0, cpu, wall;
+    long compute_ms = test_scale() < 1.0 ? 600 : 300;
+    memset(&o, 0, sizeof o);
+    o.maxprocs = 1;
+    o.handoff_ns = -1;
+    o.hog_ns = -1;
+    CHECK_EQ(gort_start(&o), 0);
+    CHECK_EQ(gort_go(ov_blocker, NULL), 0);
+    plain_wait_flag(&ov_blocked_done);
+    plain_sleep_ms(20);   /* everyone idle: one M in the poller, one asleep */
+    CHECK_EQ(gort_go(ov_sleeper, NULL), 0);
+    plain_sleep_ms(5);    /* the sleeper parked on its timer */
+    c0 = cpu_ns();
+    t0 = mono_ns();
+    CHECK_EQ(gort_go(ov_computer, (void *)(intptr_t)compute_ms), 0);
+    plain_wait_flag(&ov_computed);
+    cpu = cpu_ns() - c0;
+    wall = mono_ns() - t0;
+    plain_wait_flag(&ov_slept);
+    CHECK_EQ(gort_stop(), 0);
+    CHECK_EQ(__atomic_load_n(&ov_slept, __ATOMIC_SEQ_CST), 1);
+    check_note("overdue timer, the P busy: %.0f ms CPU in %.0f ms", cpu / 1e6, wall / 1e6);
+    CHECK(cpu < wall + wall / 2);
+}
+
 /* ------------------------------------------------------------ children */
 
 static int *shared_seen;   /* MAP_SHARED: the parent saw the hog report */
@@ -957,6 +1036,7 @@ int main(void)
     for (o.maxprocs = 1; o.maxprocs <= 2; o.maxprocs++)
         CHECK_EQ(gort_run_opts(&o, many_blocked_main, NULL), 0);
     test_idle();
+    test_overdue_no_spin();
     o.maxprocs = 1;
     CHECK_EQ(gort_run_opts(&o, deep_wake_main, NULL), 0);
     return check_done();
