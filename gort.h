@@ -3526,13 +3526,18 @@ static void gort__tr_chunk_free(gort__trchunk *c) {
     munmap(c, sizeof(gort__trchunk) + (size_t)(c->cap - 1) * sizeof(gort__trev));
 }
 
-/* A slot for one event of t's thread, or NULL (counted as dropped). */
-static gort__trev *gort__tr_ev(gort__trm *t, int type, int64_t ts, int may_alloc) {
+/* A slot for one event of t's thread, or NULL (counted as dropped).
+   Also called from the hand-off's signal handler (gort__tr_sys), which
+   acts only on a thread outside gort's code: this thread holds no gort
+   lock there (gort__tr.lock included), and mmap is a plain system call.
+   That handler's event is often the first of a thread that was
+   computing when the trace began, so it must not be dropped for want of
+   a chunk. */
+static gort__trev *gort__tr_ev(gort__trm *t, int type, int64_t ts) {
     gort__trchunk *c = t->chunk;
     gort__trev *e;
     if (GORT__UNLIKELY(!c || (!gort__tr.ring && c->n == c->cap))) {
         uint32_t cap = gort__tr.ring ? gort__tr.ring : GORT__TR_CHUNK;
-        if (!may_alloc) { GORT__ADD(&gort__tr.dropped, 1); return NULL; }
         if (c) {
             gort__lock(&gort__tr.lock);
             c->next = gort__tr.full;
@@ -3559,11 +3564,11 @@ static void gort__tr_open(gort__trm *t, gort__g *g, int type, int64_t now, int p
     t->cur_p = p; t->cur_type = (uint8_t)type;
 }
 /* Close g's slice, if one is open on t's thread, for reason why. */
-static void gort__tr_close(gort__trm *t, gort__g *g, int64_t now, int why, int may_alloc) {
+static void gort__tr_close(gort__trm *t, gort__g *g, int64_t now, int why) {
     gort__trev *e;
     if (t->cur_g != g->id || !t->cur_g) return;
     t->cur_g = 0;
-    e = gort__tr_ev(t, t->cur_type, t->cur_t0, may_alloc);
+    e = gort__tr_ev(t, t->cur_type, t->cur_t0);
     if (!e) return;
     e->dur = now - t->cur_t0; e->g = g->id; e->flow = t->cur_flow; e->fn = t->cur_fn;
     e->p = t->cur_p; e->why = (uint8_t)why;
@@ -3604,7 +3609,7 @@ static GORT__NOINLINE void gort__tr_switch(gort__m *m, gort__g *from, gort__g *t
     if (!gort__tr_enter(t)) return;
     now = gort__tr_now();
     if (from != &m->g0 && !t->cur_g) gort__tr_open(t, from, GORT__TR_RUN, 0, m->p ? m->p->id : -1, 0);
-    if (from != &m->g0) gort__tr_close(t, from, now, gort__tr_why(from), 1);
+    if (from != &m->g0) gort__tr_close(t, from, now, gort__tr_why(from));
     if (to != &m->g0) {
         gort__tr_open(t, to, GORT__TR_RUN, now, m->p ? m->p->id : -1, to->trflow);
         to->trflow = 0;
@@ -3617,12 +3622,11 @@ static GORT__NOINLINE void gort__tr_switch(gort__m *m, gort__g *from, gort__g *t
 static GORT__NOINLINE void gort__tr_sys(gort__m *m, gort__g *g, int enter, int why) {
     gort__trm *t = &m->tr;
     int64_t now;
-    int may_alloc = !g->handed;   /* not in the hand-off's signal handler */
     if (!gort__tr_enter(t)) return;
     now = gort__tr_now();
     if (!t->cur_g)   /* in it since before the trace began */
         gort__tr_open(t, g, enter ? GORT__TR_RUN : GORT__TR_SYS, 0, enter && m->p ? m->p->id : -1, 0);
-    gort__tr_close(t, g, now, why, may_alloc);
+    gort__tr_close(t, g, now, why);
     gort__tr_open(t, g, enter ? GORT__TR_SYS : GORT__TR_RUN, now, enter ? -1 : m->p->id, 0);
     gort__tr_leave(t);
 }
@@ -3631,7 +3635,7 @@ static GORT__NOINLINE void gort__tr_sys(gort__m *m, gort__g *g, int enter, int w
 static GORT__NOINLINE void gort__tr_inst(gort__trm *t, int type, uint64_t g, int64_t arg, int p) {
     gort__trev *e;
     if (!gort__tr_enter(t)) return;
-    e = gort__tr_ev(t, type, gort__tr_now(), 1);
+    e = gort__tr_ev(t, type, gort__tr_now());
     if (e) { e->g = g; e->dur = arg; e->p = p; }
     gort__tr_leave(t);
 }
@@ -3647,7 +3651,7 @@ static GORT__NOINLINE void gort__tr_flow(gort__g *g, int go) {
     t = &m->tr;
     if (!gort__tr_enter(t)) return;
     gort__tr_adopt(t, m);
-    e = gort__tr_ev(t, go ? GORT__TR_GO : GORT__TR_READY, gort__tr_now(), 1);
+    e = gort__tr_ev(t, go ? GORT__TR_GO : GORT__TR_READY, gort__tr_now());
     if (e) {
         e->dur = (int64_t)g->id;
         e->fn = g->fn;
@@ -3669,7 +3673,7 @@ static GORT__NOINLINE void gort__tr_spin(gort__m *m, int begin) {
         if (t->spin0 < 0) t->spin0 = gort__tr_now();
     } else if (t->spin0 >= 0) {
         int64_t now = gort__tr_now();
-        gort__trev *e = gort__tr_ev(t, GORT__TR_SPIN, t->spin0, 1);
+        gort__trev *e = gort__tr_ev(t, GORT__TR_SPIN, t->spin0);
         if (e) { e->dur = now - t->spin0; e->p = m->p ? m->p->id : -1; }
         t->spin0 = -1;
     }
@@ -3681,7 +3685,7 @@ static GORT__NOINLINE void gort__tr_spin(gort__m *m, int begin) {
 static int gort__tr_spin_pause(gort__trm *t, int64_t now) {
     gort__trev *e;
     if (t->spin0 < 0) return 0;
-    e = gort__tr_ev(t, GORT__TR_SPIN, t->spin0, 1);
+    e = gort__tr_ev(t, GORT__TR_SPIN, t->spin0);
     if (e) e->dur = now - t->spin0;
     t->spin0 = -1;
     return 1;
@@ -3703,10 +3707,10 @@ static GORT__NOINLINE void gort__tr_poll(gort__trm *t, int64_t t0, gort__g *list
     t0 -= gort__tr.t0;
     if (t0 < 0) t0 = 0;   /* the trace began during the call */
     respin = gort__tr_spin_pause(t, t0);
-    e = gort__tr_ev(t, wait ? GORT__TR_POLLWAIT : GORT__TR_POLL, t0, 1);
+    e = gort__tr_ev(t, wait ? GORT__TR_POLLWAIT : GORT__TR_POLL, t0);
     if (e) { e->dur = now - t0; e->g = (uint64_t)n; }
     for (g = list; g; g = g->schedlink) {
-        e = gort__tr_ev(t, GORT__TR_READY, now, 1);
+        e = gort__tr_ev(t, GORT__TR_READY, now);
         if (!e) break;
         e->dur = (int64_t)g->id;
         e->fn = g->fn;
@@ -3732,7 +3736,7 @@ static GORT__NOINLINE void gort__tr_timers(gort__m *m, int begin) {
         t->g0_open = 1;
     } else if (t->g0_open) {
         if (t->g0_flows) {
-            gort__trev *e = gort__tr_ev(t, GORT__TR_TIMERS, t->g0_t0, 1);
+            gort__trev *e = gort__tr_ev(t, GORT__TR_TIMERS, t->g0_t0);
             if (e) { e->dur = now - t->g0_t0; e->g = (uint64_t)t->g0_flows; }
         }
         t->g0_open = 0;
