@@ -6825,69 +6825,32 @@ static void gort__ready_batch(gort__g *head, gort__g *tail, long n) {
    queue (each is on a page of its own, cold by then). */
 #define GORT__WAKE_DIRECT 64
 #define GORT__WAKE_BATCH  256
-typedef struct {
-    gort__p      *p;            /* the caller's (no switch until done) */
-    gort__waiter *direct;       /* the first GORT__WAKE_DIRECT, in reverse */
-    gort__g      *head, *tail;  /* the batch being gathered */
-    long          ndirect, n;
-} gort__waker;
-static void gort__waker_init(gort__waker *k) {
-    k->p = gort__cur_p();
-    k->direct = NULL;
-    k->head = k->tail = NULL;
-    k->ndirect = k->n = 0;
-}
-/* Take w (dequeued, completed) into k. May be called with the lock of
-   w's queue held: w is touched now, while its line is in the cache,
-   and a goroutine beyond the first GORT__WAKE_DIRECT is published (in
-   its batch) at once; the caller reads nothing of w afterwards. */
-static void gort__waker_add(gort__waker *k, gort__waiter *w) {
-    gort__g *g = w->g;
-    if (k->ndirect < GORT__WAKE_DIRECT || g->is_thread || (k->head && g->rt != k->head->rt) ||
-        (g->rt->debug & GORT_DEBUG_MIGRATE)) {
-        k->ndirect++;
-        w->wake_next = k->direct;
-        k->direct = w;
-        return;
-    }
-    g->param = w;
-    gort__setstatus(g, GORT__G_WAITING, GORT__G_RUNNABLE);
-    gort__progress(k->p);   /* not a hog, however long the list */
-    if (k->tail) k->tail->schedlink = g; else k->head = g;
-    k->tail = g;
-    if (++k->n == GORT__WAKE_BATCH) {
-        gort__ready_batch(k->head, k->tail, k->n);
-        k->head = k->tail = NULL;
-        k->n = 0;
-    }
-}
-/* The rest: the direct ones the usual way (oldest first), and the last
-   batch. No lock held. */
-static void gort__waker_done(gort__waker *k) {
-    gort__waiter *w = k->direct, *rev = NULL;
-    while (w) {   /* back to the order they were taken in */
-        gort__waiter *nx = w->wake_next;
-        w->wake_next = rev;
-        rev = w;
-        w = nx;
-    }
-    while (rev) {
-        gort__waiter *nx = rev->wake_next;   /* before the wake: rev may be gone after */
-        gort__wake(rev);
-        rev = nx;
-    }
-    if (k->n) gort__ready_batch(k->head, k->tail, k->n);
-}
-
 static void gort__wake_list(gort__waiter *list) {
-    gort__waker k;
-    gort__waker_init(&k);
+    gort__g *head = NULL, *tail = NULL;
+    gort__p *p = gort__cur_p();   /* no switch in here: safe to keep */
+    long n = 0, direct = 0;
     while (list) {
         gort__waiter *nx = list->wake_next;
-        gort__waker_add(&k, list);
+        gort__g *g = list->g;
+        if (direct < GORT__WAKE_DIRECT || g->is_thread || (head && g->rt != head->rt) ||
+            (g->rt->debug & GORT_DEBUG_MIGRATE)) {
+            direct++;
+            gort__wake(list);
+        } else {
+            g->param = list;
+            gort__setstatus(g, GORT__G_WAITING, GORT__G_RUNNABLE);
+            gort__progress(p);   /* not a hog, however long the list */
+            if (tail) tail->schedlink = g; else head = g;
+            tail = g;
+            if (++n == GORT__WAKE_BATCH) {
+                gort__ready_batch(head, tail, n);
+                head = tail = NULL;
+                n = 0;
+            }
+        }
         list = nx;
     }
-    gort__waker_done(&k);
+    if (n) gort__ready_batch(head, tail, n);
 }
 
 /* Blocks forever: the nil channel, select {}. */
@@ -7088,10 +7051,11 @@ int gort_chan_try_recv(gort_chan *c, void *elem) { GORT__API(); return gort__cha
 
 int gort_chan_close(gort_chan *c) {
     GORT__API();
-    gort__waiter *w;
-    gort__waker k;
+    gort__waiter *w, *list = NULL;
+    gort__p *p;
     if (!c) return -EINVAL;
     gort__register_thread();
+    p = gort__cur_p();   /* no switch until the wake-ups: safe to keep */
     gort__lock(&c->lock);
     if (c->closed) {
         gort__unlock(&c->lock);
@@ -7099,26 +7063,21 @@ int gort_chan_close(gort_chan *c) {
     }
     __atomic_store_n(&c->closed, 1, __ATOMIC_RELEASE);
     /* Receivers wait only on an empty buffer, so none of them misses a
-       value; senders get -EPIPE (Go panics). Each waiter is readied as
-       it is dequeued (gort__waker_add), while it is in the cache: with a
-       million waiting, one pass over their cold stacks instead of two. */
-    gort__waker_init(&k);
+       value; senders get -EPIPE (Go panics). */
     while ((w = gort__wq_pop(&c->recvq)) != NULL) {
         gort__chan_check_popped(w);
         GORT_ASSERT(c->count == 0);
-        w->success = 0;
-        gort__waker_add(&k, w);
+        w->success = 0; w->wake_next = list; list = w; gort__progress(p);
     }
     while ((w = gort__wq_pop(&c->sendq)) != NULL) {
         gort__chan_check_popped(w);
         GORT_ASSERT(c->count == c->cap);
-        w->success = 0;
-        gort__waker_add(&k, w);
+        w->success = 0; w->wake_next = list; list = w; gort__progress(p);
     }
     /* Closed with no waiter queued, and none can queue from now on. */
     GORT_ASSERT(gort__wq_empty(&c->recvq) && gort__wq_empty(&c->sendq));
     gort__unlock(&c->lock);
-    gort__waker_done(&k);
+    gort__wake_list(list);
     return 0;
 }
 
