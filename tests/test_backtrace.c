@@ -237,14 +237,16 @@ static void test_dump(void *arg) {
     CHECK_EQ(gort_go(bt_selector, NULL), 0);
     CHECK_EQ(pthread_create(&th, NULL, bt_thread, NULL), 0);
 
-    /* JSON, retried until all three are parked */
+    /* JSON, retried until all three are parked (by their state: the
+       start names bt_sleeper and bt_selector hold "sleep" and "select"
+       too, so a bare substring passed while they still ran, under qemu) */
     for (tries = 0;; tries++) {
         int ok;
         gort_sleep(10 * MS);
         dump = dump_text(1);
-        ok = json_entry(dump, "bt_worker", entry, sizeof entry) && strstr(entry, "chan receive") &&
-             json_entry(dump, "bt_sleeper", entry, sizeof entry) && strstr(entry, "sleep") &&
-             json_entry(dump, "bt_selector", entry, sizeof entry) && strstr(entry, "select") &&
+        ok = json_entry(dump, "bt_worker", entry, sizeof entry) && strstr(entry, "\"state\":\"chan receive\"") &&
+             json_entry(dump, "bt_sleeper", entry, sizeof entry) && strstr(entry, "\"state\":\"sleep\"") &&
+             json_entry(dump, "bt_selector", entry, sizeof entry) && strstr(entry, "\"state\":\"select\"") &&
              json_entry(dump, NULL, entry, sizeof entry) && strstr(entry, "bt_tlevel");
         if (ok || tries == 500) break;
         free(dump);
