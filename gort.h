@@ -416,12 +416,15 @@ TABLE OF CONTENTS (grep for the anchor)
   Life of a goroutine. gort_go takes a segment from the P's cache (no
   system call), builds a first frame whose return address is the asm
   trampoline, and puts the G in the P's runnext slot (from a plain
-  thread: the global queue). A goroutine's GORT__SPAWN_BURST-th (128th)
-  gort_go in one run yields after the spawn: a spawning loop lets its
-  children run and hand their segments on, while a tree of goroutines
-  that spawn a few each goes on depth-first through runnext, as in Go
-  (skynet keeps under a tenth of its tree alive, tests/test_sched.c).
-  An M runs it by switching to it. At a
+  thread: the global queue). The new G that finds runnext taken sends
+  the one there to the front of the P's queue, not the back: fresh
+  goroutines run newest first, so a tree of goroutines that spawn a few
+  each runs depth first, with a few hundred of 1.1M alive at once and
+  their stacks warm (tests/test_fair.c); what that may cost the Gs
+  already queued is bounded, and argued in >>runq. A goroutine's
+  GORT__SPAWN_BURST-th (128th) gort_go in one run yields after the
+  spawn: a spawning loop lets its children run and hand their segments
+  on. An M runs it by switching to it. At a
   blocking call the G parks: its state becomes
   WAITING, and gort switches directly to the next G of the P (or to the
   M's scheduler stack, g0, when there is none), and only then, from the
@@ -2047,6 +2050,8 @@ static const char *gort__p_state_name(uint32_t s) {
 }
 #define GORT__RUNQ 256            /* Go's size: large enough that overflow is rare */
 #define GORT__GCACHE 64           /* dead Gs a P keeps before spilling */
+#define GORT__LIFO_MAX 64          /* front pushes banked past tail-pushed Gs, in halves */
+#define GORT__FRONT_AGE_NS 100000000 /* a queued G waits about this long at most before front pushes stop */
 #define GORT__SPAWN_BURST 128     /* gort_go calls in one run before it yields */
 
 struct gort__p {
@@ -2066,8 +2071,18 @@ struct gort__p {
                                      next scheduling point serves the queues */
     uint32_t   fairtick;          /* owner: counts down to the global queue's turn */
     uint32_t   spawns;            /* owner: gort_go calls by the G running now */
-    uint32_t   runqhead;          /* atomic: thieves CAS it */
+    uint64_t   runqhead;          /* atomic: (front pushes << 32) | head index;
+                                     thieves CAS it (gort__rqh) */
     uint32_t   runqtail;          /* atomic: written by the owner only */
+    uint32_t   old_hi;            /* owner: ring index past the last G that had
+                                     run before and was pushed at the tail, */
+    uint32_t   old_any;           /* owner: ...while that G may still be queued */
+    uint32_t   lifo;              /* owner: front pushes that may pass such Gs,
+                                     in halves (gort__runq_put_front) */
+    uint32_t   lifo_off;          /* atomic: 1, sysmon found a G queued for
+                                     GORT__FRONT_AGE_NS; 2, the owner pushes at
+                                     the tail until head reaches front_cut */
+    uint32_t   front_cut;         /* owner: where that drain ends */
     gort__g   *runnext;           /* atomic: next to run, ahead of runq */
     gort__g   *runq[GORT__RUNQ];  /* slots: atomic (thieves read racily) */
     gort__g   *gfree;             /* owner: dead Gs to reuse */
@@ -2088,6 +2103,8 @@ struct gort__p {
     int64_t    sm_since;          /* when that (or state) last changed */
     uint32_t   sm_run, sm_slice;  /* schedtick, slicetick at its last look */
     int64_t    sm_run_since, sm_slice_since; /* when they last changed */
+    uint32_t   sm_ft;             /* the ring's tail at a look when it was not empty, */
+    int64_t    sm_fsince;         /* and when (0: none): head past it, all then queued ran */
     int64_t    sm_slice_len;      /* this slice's length: GORT__SLICE_NS, or as
                                      long as the last one ran, if it ran over */
     uint64_t   sm_sys;            /* state word of the syscall it is timing */
@@ -3246,9 +3263,35 @@ static void gort__stack_free_all(gort__rt *rt) {
    and written atomically (relaxed): the CAS decides who owns what was read.
    runnext holds the G last made runnable on this P (a channel partner
    readied by the running G, a new goroutine, a G whose timer this P's M
-   ran): running it next keeps producer/consumer pairs on one core. */
+   ran): running it next keeps producer/consumer pairs on one core.
+
+   Depth first. A new goroutine that pushes the one before it out of
+   runnext sends that one to the head of the ring, not the tail
+   (gort__runq_put_front): fresh goroutines run newest first, as in
+   work-first schedulers, so a tree of spawns (skynet: 1.1M goroutines)
+   goes depth first with a few hundred alive, each on a stack still warm,
+   instead of breadth first with 76k alive and 280 MiB of stacks. What
+   that costs fairness is bounded:
+     - a G that has run before and waits at the tail (readied, yielded,
+       preempted) is passed by at most one front push per two time
+       slices, plus GORT__LIFO_MAX/2 banked: with k Gs ahead of it, it
+       runs within about 2k + 64 slices, where a plain FIFO takes k.
+       While no such G is queued (old_any), front pushes pass only Gs
+       that have not started, and are free;
+     - any queued G, fresh ones included, waits at most about
+       GORT__FRONT_AGE_NS before front pushes stop: sysmon notes the
+       tail while the ring is not empty and, if head has not passed it
+       that long after, sets lifo_off; the owner then pushes at the tail,
+       and serves the ring before runnext, until everything queued at
+       that moment has run (gort__runq_draining).
+   Front pushes move head backwards, so head carries a tag in its upper
+   half, bumped by each: a thief that read slots at head h and sees h
+   again after the owner popped past it and pushed back cannot succeed
+   with a stale copy (the ABA that a head moving only forward rules out). */
+static inline uint32_t gort__rqh(uint64_t w) { return (uint32_t)w; }
+static inline uint64_t gort__rqh_set(uint64_t w, uint32_t h) { return (w & ~(uint64_t)0xffffffffu) | h; }
 static int gort__runq_empty(gort__p *p) {
-    uint32_t h = GORT__LOAD_ACQ(&p->runqhead), t = GORT__LOAD_ACQ(&p->runqtail);
+    uint32_t h = gort__rqh(GORT__LOAD_ACQ(&p->runqhead)), t = GORT__LOAD_ACQ(&p->runqtail);
     return h == t && GORT__LOAD(&p->runnext) == NULL;
 }
 
@@ -3262,11 +3305,11 @@ static void gort__globrunq_put_locked(gort__rt *rt, gort__g *g, gort__g *last, l
 }
 
 /* The local queue is full: move half of it and g to the global queue. */
-static int gort__runq_putslow(gort__rt *rt, gort__p *p, gort__g *g, uint32_t h, uint32_t t) {
+static int gort__runq_putslow(gort__rt *rt, gort__p *p, gort__g *g, uint64_t hw, uint32_t t) {
     gort__g *batch[GORT__RUNQ / 2 + 1];
-    uint32_t n = (t - h) / 2, i;
+    uint32_t h = gort__rqh(hw), n = (t - h) / 2, i;
     for (i = 0; i < n; i++) batch[i] = GORT__LOAD(&p->runq[(h + i) % GORT__RUNQ]);
-    if (!__atomic_compare_exchange_n(&p->runqhead, &h, h + n, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+    if (!__atomic_compare_exchange_n(&p->runqhead, &hw, gort__rqh_set(hw, h + n), 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
         return 0;
     batch[n] = g;
     for (i = 0; i < n; i++) batch[i]->schedlink = batch[i + 1];
@@ -3276,7 +3319,47 @@ static int gort__runq_putslow(gort__rt *rt, gort__p *p, gort__g *g, uint32_t h, 
     return 1;
 }
 
+/* Owner only: is p draining its queue after sysmon's age check (see
+   above)? Then nothing is pushed at the front, and the queue goes before
+   runnext, until everything queued when the owner first saw the flag
+   has run. (A chain of goroutines readied into runnext would otherwise
+   leave the queue one turn per time slice.) */
+static int gort__runq_draining(gort__p *p) {
+    uint32_t off = GORT__LOAD(&p->lifo_off);
+    if (GORT__LIKELY(!off)) return 0;
+    if (off == 1) {
+        p->front_cut = p->runqtail;
+        GORT__STORE(&p->lifo_off, 2);
+    }
+    if ((int32_t)(p->front_cut - gort__rqh(GORT__LOAD(&p->runqhead))) > 0) return 1;
+    GORT__STORE(&p->lifo_off, 0);
+    return 0;
+}
+
+/* Owner only: g to the head of the ring (see above), if fairness allows;
+   0 sends it to the tail instead. */
+static int gort__runq_put_front(gort__p *p, gort__g *g) {
+    if (gort__runq_draining(p)) return 0;
+    for (;;) {
+        uint64_t hw = GORT__LOAD_ACQ(&p->runqhead);
+        uint32_t h = gort__rqh(hw), t = p->runqtail;
+        if (t - h >= GORT__RUNQ) return 0;
+        if (p->old_any && (int32_t)(p->old_hi - h) <= 0) p->old_any = 0;   /* it ran, or was stolen */
+        if (p->old_any && p->lifo < 2) return 0;
+        GORT__STORE(&p->runq[(h - 1) % GORT__RUNQ], g);
+        /* Release: a thief that reads the new head reads the slot's g. */
+        if (__atomic_compare_exchange_n(&p->runqhead, &hw, ((hw >> 32) + 1) << 32 | (uint32_t)(h - 1), 0,
+                                        __ATOMIC_RELEASE, __ATOMIC_RELAXED)) {
+            if (p->old_any) p->lifo -= 2;
+            return 1;
+        }
+    }
+}
+
+/* next: 0 to the tail; 1 into runnext, the G there to the tail; 2 (a new
+   goroutine) into runnext, the G there to the front if it may. */
 static void gort__runq_put(gort__rt *rt, gort__p *p, gort__g *g, int next) {
+    uint64_t hw;
     uint32_t h, t;
     GORT_ASSERT(GORT__LOAD(&g->status) == GORT__G_RUNNABLE);
     if (next) {
@@ -3284,19 +3367,25 @@ static void gort__runq_put(gort__rt *rt, gort__p *p, gort__g *g, int next) {
         /* seq_cst: the publication half of the dance in gort__wakep */
         g = __atomic_exchange_n(&p->runnext, g, __ATOMIC_SEQ_CST);
         if (!g) return;
-        /* the old runnext goes to the tail, and gets a slice of its own */
+        /* the old runnext gets a slice of its own */
         g->inherit = 0;
+        if (next == 2 && gort__runq_put_front(p, g)) return;
     }
     for (;;) {
-        h = GORT__LOAD_ACQ(&p->runqhead);
+        hw = GORT__LOAD_ACQ(&p->runqhead);
+        h = gort__rqh(hw);
         t = p->runqtail;
         GORT_ASSERT(t - h <= GORT__RUNQ);   /* the ring is never over-full */
         if (t - h < GORT__RUNQ) {
             GORT__STORE(&p->runq[t % GORT__RUNQ], g);
             GORT__STORE_REL(&p->runqtail, t + 1);
+            if (GORT__LOAD(&g->last_m)) {   /* it has run: front pushes may not pass it freely */
+                p->old_hi = t + 1;
+                p->old_any = 1;
+            }
             return;
         }
-        if (gort__runq_putslow(rt, p, g, h, t)) return;
+        if (gort__runq_putslow(rt, p, g, hw, t)) return;
     }
 }
 
@@ -3304,6 +3393,7 @@ static void gort__runq_put(gort__rt *rt, gort__p *p, gort__g *g, int next) {
    goroutines handing off through runnext cannot starve the queue. */
 static gort__g *gort__runq_get(gort__p *p, int prefer_q) {
     gort__g *g;
+    uint64_t hw;
     uint32_t h, t;
     if (!prefer_q) {
         g = GORT__LOAD(&p->runnext);
@@ -3311,11 +3401,12 @@ static gort__g *gort__runq_get(gort__p *p, int prefer_q) {
             return g;
     }
     for (;;) {
-        h = GORT__LOAD_ACQ(&p->runqhead);
+        hw = GORT__LOAD_ACQ(&p->runqhead);
+        h = gort__rqh(hw);
         t = p->runqtail;
         if (t == h) break;
         g = GORT__LOAD(&p->runq[h % GORT__RUNQ]);
-        if (__atomic_compare_exchange_n(&p->runqhead, &h, h + 1, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+        if (__atomic_compare_exchange_n(&p->runqhead, &hw, gort__rqh_set(hw, h + 1), 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
             return g;
     }
     if (prefer_q) {
@@ -3332,7 +3423,8 @@ static gort__g *gort__runq_get(gort__p *p, int prefer_q) {
    tail); returns how many. Only p's owner calls it. */
 static uint32_t gort__runq_grab(gort__p *victim, gort__p *p, uint32_t t, int stealnext) {
     for (;;) {
-        uint32_t h = GORT__LOAD_ACQ(&victim->runqhead);
+        uint64_t hw = GORT__LOAD_ACQ(&victim->runqhead);
+        uint32_t h = gort__rqh(hw);
         uint32_t vt = GORT__LOAD_ACQ(&victim->runqtail);
         uint32_t n = vt - h, i;
         n = n - n / 2;
@@ -3361,7 +3453,7 @@ static uint32_t gort__runq_grab(gort__p *victim, gort__p *p, uint32_t t, int ste
         if (n > GORT__RUNQ / 2) continue;   /* h and vt read at different times */
         for (i = 0; i < n; i++)
             GORT__STORE(&p->runq[(t + i) % GORT__RUNQ], GORT__LOAD(&victim->runq[(h + i) % GORT__RUNQ]));
-        if (__atomic_compare_exchange_n(&victim->runqhead, &h, h + n, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+        if (__atomic_compare_exchange_n(&victim->runqhead, &hw, gort__rqh_set(hw, h + n), 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
             return n;
     }
 }
@@ -4233,6 +4325,7 @@ static void gort__execute(gort__m *m, gort__g *g, gort__g *from) {
     gort__setstatus(g, GORT__G_RUNNABLE, GORT__G_RUNNING);
     __atomic_store_n(&m->p->schedtick, m->p->schedtick + 1, __ATOMIC_RELAXED);   /* sysmon reads it */
     if (!g->inherit) {   /* a new time slice */
+        if (m->p->lifo < GORT__LIFO_MAX) m->p->lifo++;
         __atomic_store_n(&m->p->slicetick, m->p->slicetick + 1, __ATOMIC_RELAXED);
         if (m->p->fairtick) m->p->fairtick--;
     }
@@ -4261,11 +4354,12 @@ static void gort__after_switch(gort__g *self) {
 
 /* The next G for p without leaving the current goroutine's stack, or NULL
    when the scheduler proper (on g0) must decide: timers due, the global
-   queue's turn, a stop, or the migrate debug mode. */
+   queue's turn, a drain (gort__runq_draining), a stop, or the migrate
+   debug mode. */
 static gort__g *gort__next_fast(gort__rt *rt, gort__p *p) {
     int64_t tn;
     if (GORT__UNLIKELY(GORT__LOAD(&rt->stopping) || (rt->debug & GORT_DEBUG_MIGRATE))) return NULL;
-    if (GORT__UNLIKELY(p->fairtick == 0 || GORT__LOAD(&p->preempt))) return NULL;
+    if (GORT__UNLIKELY(p->fairtick == 0 || GORT__LOAD(&p->preempt) || GORT__LOAD(&p->lifo_off))) return NULL;
     tn = GORT__LOAD(&p->tnext);
     if (GORT__UNLIKELY(tn != INT64_MAX) && tn <= gort__nanotime()) return NULL;
     return gort__runq_get(p, 0);
@@ -4545,7 +4639,7 @@ top:
             return g;
         }
     }
-    if ((g = gort__runq_get(p, 0)) != NULL) return g;
+    if ((g = gort__runq_get(p, gort__runq_draining(p))) != NULL) return g;
     if ((g = gort__globrunq_try(rt, p, 0)) != NULL) return g;
     if (GORT__LOAD(&rt->niowait) > 0 && !GORT__LOAD(&rt->polling)) {
         int64_t t0 = gort__tr_on() ? gort__nanotime() : -1;
@@ -4948,7 +5042,7 @@ static int gort__newproc(gort__rt *rt, void (*fn)(void *), void *arg, gort__g **
     if (p) {
         __atomic_store_n(&p->ngo, p->ngo + 1, __ATOMIC_RELAXED);
         __atomic_store_n(&p->gorttick, p->gorttick + 1, __ATOMIC_RELAXED);   /* not a hog */
-        gort__runq_put(rt, p, g, 1);
+        gort__runq_put(rt, p, g, 2);
         /* Back-pressure: a goroutine spawning in a loop would otherwise
            keep every child alive (a fresh stack each) until it blocks.
            After GORT__SPAWN_BURST spawns in one run it yields, and the
@@ -5824,6 +5918,23 @@ static GORT__NO_TSAN int gort__sysmon_handoff(gort__rt *rt, gort__p *p, gort__m 
     return 1;
 }
 
+/* The run queue's age (>>runq): Gs leave the ring in index order from
+   head, and front pushes only add below it, so once head has passed the
+   tail noted at a look, everything queued then has run. Not passed after
+   GORT__FRONT_AGE_NS: the owner stops pushing at the front until it is. */
+static GORT__NO_TSAN void gort__sysmon_front(gort__p *p, int64_t now) {
+    uint32_t h = gort__rqh(GORT__LOAD_ACQ(&p->runqhead)), t = GORT__LOAD_ACQ(&p->runqtail);
+    if (h == t) {
+        p->sm_fsince = 0;
+    } else if (!p->sm_fsince || (int32_t)(h - p->sm_ft) >= 0) {
+        p->sm_ft = t;
+        p->sm_fsince = now;
+    } else if (now - p->sm_fsince >= GORT__FRONT_AGE_NS && !GORT__LOAD(&p->lifo_off)) {
+        GORT__STORE(&p->lifo_off, 1);
+        p->sm_fsince = 0;
+    }
+}
+
 /* sysmon's look at a P that runs a goroutine (its M's fields are read
    racily: diagnostics and hints only). Three things, each on a counter
    that stood still since sysmon's last look:
@@ -5864,11 +5975,12 @@ static GORT__NO_TSAN int gort__sysmon_watch(gort__rt *rt, gort__p *p, int64_t no
         p->sm_slice = slice;
         p->sm_slice_since = now;
     } else if (now - p->sm_slice_since >= p->sm_slice_len && !GORT__LOAD(&p->preempt) &&
-               (GORT__LOAD_ACQ(&p->runqhead) != GORT__LOAD_ACQ(&p->runqtail) || GORT__LOAD(&rt->gq_size) > 0)) {
+               (gort__rqh(GORT__LOAD_ACQ(&p->runqhead)) != GORT__LOAD_ACQ(&p->runqtail) || GORT__LOAD(&rt->gq_size) > 0)) {
         GORT__STORE(&p->preempt, 1);
         p->sm_slice_since = now;
         if (gort__tr_on()) gort__tr_inst(&gort__tr.sysmon, GORT__TR_PREEMPT, 0, 0, p->id);
     }
+    gort__sysmon_front(p, now);
     return gort__sysmon_hog(rt, p, pm, g, tick, now) | gort__sysmon_handoff(rt, p, pm, g, tick, now);
 }
 

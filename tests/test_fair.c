@@ -14,7 +14,13 @@
        5 ms hog threshold: closing a channel that 50,000 (scaled) goroutines
        wait on, and a goroutine spawning 100,000 (scaled) goroutines in a
        loop, spend long stretches inside gort: neither is reported; a
-       goroutine spinning 60 ms in its own code is (the control). */
+       goroutine spinning 60 ms in its own code is (the control);
+     - a fresh goroutine left behind newer ones: a chain that spawns
+       two goroutines a step, forever (one runs next, the other goes to
+       the queue's front, each step 20 us of work), does not keep the
+       first one waiting: it runs within 3 s (the age limit is 100 ms;
+       without it, only when the chain ends). Depth first itself is
+       checked by test_sched's skynet tree. */
 #define _GNU_SOURCE
 #define GORT_IMPLEMENTATION
 #include "../gort.h"
@@ -207,9 +213,50 @@ static int child_reports_hog(void (*fn)(void *), int procs) {
     return strstr(c.err, "has run for") != NULL;
 }
 
+/* ---- a fresh goroutine behind an endless chain of newer ones ---- */
+static long chain_first_ran, chain_steps;
+static int64_t chain_deadline, chain_first_at;
+static gort_chan *chain_done;
+static void chain_idle(void *arg) { (void)arg; }
+static void chain_first(void *arg) {
+    (void)arg;
+    chain_first_at = mono_ns();
+    STORE(&chain_first_ran, 1L);
+    send_int(chain_done, 1);
+}
+static void chain_step(void *arg) {
+    int64_t until = mono_ns() + 20000;
+    (void)arg;
+    while (mono_ns() < until) {}
+    ADD(&chain_steps, 1L);
+    if (LOAD(&chain_first_ran) || mono_ns() > chain_deadline) return;
+    /* the second pushes the first out of runnext to the queue's front */
+    CHECK_EQ(gort_go(chain_idle, NULL), 0);
+    CHECK_EQ(gort_go(chain_step, NULL), 0);
+}
+static void chain_main(void *arg) {
+    (void)arg;
+    chain_first_ran = chain_steps = 0;
+    chain_deadline = mono_ns() + 3000 * MS;
+    chain_done = gort_chan_make(sizeof(int), 0);
+    CHECK_EQ(gort_go(chain_first, NULL), 0);
+    CHECK_EQ(gort_go(chain_step, NULL), 0);
+    /* parked, not asleep: a timer waking main would break the chain */
+    CHECK_EQ(recv_int(chain_done), 1);
+    CHECK(yield_until_alone());
+    gort_chan_free(chain_done);
+}
+
 int main(void) {
     gort_opts o;
     int procs;
+    memset(&o, 0, sizeof o);
+    o.maxprocs = 1;
+    CHECK_EQ(gort_run_opts(&o, chain_main, NULL), 0);
+    check_note("a fresh goroutine behind an endless chain: ran after %ld steps, %.0f ms before the chain's end",
+               chain_steps, (double)(chain_deadline - chain_first_at) / 1e6);
+    CHECK_EQ(chain_first_ran, 1);
+    CHECK(chain_first_at < chain_deadline);
     memset(&o, 0, sizeof o);
     o.maxprocs = 2;
     CHECK_EQ(gort_run_opts(&o, stranded_main, NULL), 0);
