@@ -6060,16 +6060,15 @@ static void *gort__sysmon_main(void *arg) {
             pending |= gort__stack_release_idle(rt);
         }
         if (GORT__LOAD(&rt->niowait) > 0 && !GORT__LOAD(&rt->polling)) {
-            pending = 1;
-        }
-        if (GORT__LOAD(&rt->niowait) > 0 && !GORT__LOAD(&rt->polling) &&
-            now - GORT__LOAD(&rt->last_poll) > GORT__POLL_STALE_NS) {
-            int64_t t0 = gort__tr_on() ? gort__nanotime() : -1;
-            gort__g *list = gort__netpoll(rt, 0, 0);
-            if (list) {
-                if (t0 >= 0) gort__tr_poll(&gort__tr.sysmon, t0, list, 0);
-                gort__inject(rt, list);
-                active = 1;
+            pending = 1;   /* no deep sleep: nobody else polls */
+            if (now - GORT__LOAD(&rt->last_poll) > GORT__POLL_STALE_NS) {
+                int64_t t0 = gort__tr_on() ? gort__nanotime() : -1;
+                gort__g *list = gort__netpoll(rt, 0, 0);
+                if (list) {
+                    if (t0 >= 0) gort__tr_poll(&gort__tr.sysmon, t0, list, 0);
+                    gort__inject(rt, list);
+                    active = 1;
+                }
             }
         }
         if (active) delay = GORT__SYSMON_MIN;
