@@ -419,9 +419,9 @@ TABLE OF CONTENTS (grep for the anchor)
   thread: the global queue). The new G that finds runnext taken sends
   the one there to the front of the P's queue, not the back: fresh
   goroutines run newest first, so a tree of goroutines that spawn a few
-  each runs depth first, with a few hundred of 1.1M alive at once and
-  their stacks warm (tests/test_fair.c); what that may cost the Gs
-  already queued is bounded, and argued in >>runq. A goroutine's
+  each runs depth first, with a few hundred alive at once and their
+  stacks warm (skynet's 1.1M in make bench; tests/test_sched.c); what
+  that may cost the Gs already queued is bounded, and argued in >>runq. A goroutine's
   GORT__SPAWN_BURST-th (128th) gort_go in one run yields after the
   spawn: a spawning loop lets its children run and hand their segments
   on. An M runs it by switching to it. At a
@@ -535,8 +535,9 @@ TABLE OF CONTENTS (grep for the anchor)
 
   Memory ordering. Channel and sync state change under the object's lock;
   a waker writes the result into the waiter and readies the G after
-  unlocking; run queue publication is a release store (runqtail,
-  runnext exchange) paired with the consumer's acquire, and a plain
+  unlocking; run queue publication is a release store (runqtail, the
+  CAS of a front push on runqhead, the runnext exchange) paired with the
+  consumer's acquire, and a plain
   thread's futex word is stored with release and read with acquire; so
   everything a sender wrote before gort_chan_send is visible after the
   matching receive. Lock-free fast paths (try_send / try_recv on a full or
@@ -1970,7 +1971,9 @@ struct gort__g {
     gort__waiter *waiting;        /* while parked on waiter queues: its waiters
                                      (one, or a select's list by gnext), for
                                      gort__abandon when gort_stop drops it (owner) */
-    gort__m  *last_m;             /* debug migrate: where it last ran (atomic:
+    gort__m  *last_m;             /* where it last ran, NULL until it first
+                                     runs: the run queue's fairness (>>runq)
+                                     and debug migrate (atomic:
                                      gort__migrate_get watches it unlocked) */
     uint32_t  note;               /* plain threads: futex word to sleep on */
     uint64_t  rnd;                /* plain threads: random state */
@@ -2050,7 +2053,7 @@ static const char *gort__p_state_name(uint32_t s) {
 }
 #define GORT__RUNQ 256            /* Go's size: large enough that overflow is rare */
 #define GORT__GCACHE 64           /* dead Gs a P keeps before spilling */
-#define GORT__LIFO_MAX 64          /* front pushes banked past tail-pushed Gs, in halves */
+#define GORT__LIFO_MAX 64          /* front pushes banked past Gs that have run, in halves */
 #define GORT__FRONT_AGE_NS 100000000 /* a queued G waits about this long at most before front pushes stop */
 #define GORT__SPAWN_BURST 128     /* gort_go calls in one run before it yields */
 
@@ -2083,6 +2086,10 @@ struct gort__p {
                                      GORT__FRONT_AGE_NS; 2, the owner pushes at
                                      the tail until head reaches front_cut */
     uint32_t   front_cut;         /* owner: where that drain ends */
+    uint32_t   age_mark;          /* atomic, sysmon writes: the tail at its look */
+    uint32_t   age_passed;        /* atomic: head has reached age_mark since
+                                     (set by the owner before a front push
+                                     takes head back below it, or by sysmon) */
     gort__g   *runnext;           /* atomic: next to run, ahead of runq */
     gort__g   *runq[GORT__RUNQ];  /* slots: atomic (thieves read racily) */
     gort__g   *gfree;             /* owner: dead Gs to reuse */
@@ -2103,8 +2110,7 @@ struct gort__p {
     int64_t    sm_since;          /* when that (or state) last changed */
     uint32_t   sm_run, sm_slice;  /* schedtick, slicetick at its last look */
     int64_t    sm_run_since, sm_slice_since; /* when they last changed */
-    uint32_t   sm_ft;             /* the ring's tail at a look when it was not empty, */
-    int64_t    sm_fsince;         /* and when (0: none): head past it, all then queued ran */
+    int64_t    sm_fsince;         /* when age_mark was set (0: not set) */
     int64_t    sm_slice_len;      /* this slice's length: GORT__SLICE_NS, or as
                                      long as the last one ran, if it ran over */
     uint64_t   sm_sys;            /* state word of the syscall it is timing */
@@ -3272,18 +3278,23 @@ static void gort__stack_free_all(gort__rt *rt) {
    goes depth first with a few hundred alive, each on a stack still warm,
    instead of breadth first with 76k alive and 280 MiB of stacks. What
    that costs fairness is bounded:
-     - a G that has run before and waits at the tail (readied, yielded,
-       preempted) is passed by at most one front push per two time
-       slices, plus GORT__LIFO_MAX/2 banked: with k Gs ahead of it, it
-       runs within about 2k + 64 slices, where a plain FIFO takes k.
-       While no such G is queued (old_any), front pushes pass only Gs
-       that have not started, and are free;
+     - a G that has run before waits at the tail (readied, yielded,
+       preempted, stolen: it never goes to the front), and a front push
+       that passes one costs two credits, of which the P earns one per
+       goroutine it runs (GORT__LIFO_MAX banked): it is passed by at most
+       half as many goroutines as its P runs meanwhile, plus 32. While no
+       such G is queued (old_any), front pushes pass only Gs that have
+       not started, and are free. (Credits per time slice instead were
+       measured to tip skynet back to breadth first one run in two: a
+       parent's receive loop readies its parked children one by one, and
+       each pushes the one before it to the tail.)
      - any queued G, fresh ones included, waits at most about
        GORT__FRONT_AGE_NS before front pushes stop: sysmon notes the
-       tail while the ring is not empty and, if head has not passed it
-       that long after, sets lifo_off; the owner then pushes at the tail,
-       and serves the ring before runnext, until everything queued at
-       that moment has run (gort__runq_draining).
+       tail while the ring is not empty and, if head has not reached it
+       that long after (gort__sysmon_front), sets lifo_off; the owner then
+       pushes at the tail, and serves the ring before runnext, until
+       everything queued at that moment has left the ring
+       (gort__runq_draining).
    Front pushes move head backwards, so head carries a tag in its upper
    half, bumped by each: a thief that read slots at head h and sees h
    again after the owner popped past it and pushed back cannot succeed
@@ -3345,6 +3356,10 @@ static int gort__runq_put_front(gort__p *p, gort__g *g) {
         uint32_t h = gort__rqh(hw), t = p->runqtail;
         if (t - h >= GORT__RUNQ) return 0;
         if (p->old_any && (int32_t)(p->old_hi - h) <= 0) p->old_any = 0;   /* it ran, or was stolen */
+        /* head passed sysmon's age mark: all queued at its look has left
+           (head goes back below it only here, so no crossing is missed) */
+        if ((int32_t)(h - GORT__LOAD(&p->age_mark)) >= 0 && !GORT__LOAD(&p->age_passed))
+            GORT__STORE(&p->age_passed, 1);
         if (p->old_any && p->lifo < 2) return 0;
         GORT__STORE(&p->runq[(h - 1) % GORT__RUNQ], g);
         /* Release: a thief that reads the new head reads the slot's g. */
@@ -3369,7 +3384,9 @@ static void gort__runq_put(gort__rt *rt, gort__p *p, gort__g *g, int next) {
         if (!g) return;
         /* the old runnext gets a slice of its own */
         g->inherit = 0;
-        if (next == 2 && gort__runq_put_front(p, g)) return;
+        /* only a G that has not started: one that has run is owed the
+           tail's fairness (old_any) */
+        if (next == 2 && !GORT__LOAD(&g->last_m) && gort__runq_put_front(p, g)) return;
     }
     for (;;) {
         hw = GORT__LOAD_ACQ(&p->runqhead);
@@ -3377,9 +3394,11 @@ static void gort__runq_put(gort__rt *rt, gort__p *p, gort__g *g, int next) {
         t = p->runqtail;
         GORT_ASSERT(t - h <= GORT__RUNQ);   /* the ring is never over-full */
         if (t - h < GORT__RUNQ) {
+            /* read before g is published: a thief may run it at once */
+            int old = GORT__LOAD(&g->last_m) != NULL;
             GORT__STORE(&p->runq[t % GORT__RUNQ], g);
             GORT__STORE_REL(&p->runqtail, t + 1);
-            if (GORT__LOAD(&g->last_m)) {   /* it has run: front pushes may not pass it freely */
+            if (old) {   /* it has run: front pushes may not pass it freely */
                 p->old_hi = t + 1;
                 p->old_any = 1;
             }
@@ -3465,7 +3484,19 @@ static gort__g *gort__runq_steal(gort__p *p, gort__p *victim, int stealnext) {
     if (n == 0) return NULL;
     n--;
     g = GORT__LOAD(&p->runq[(t + n) % GORT__RUNQ]);
-    if (n) GORT__STORE_REL(&p->runqtail, t + n);
+    if (n) {
+        /* Gs that have run keep the tail's fairness here too (about to
+           run, so looking at them costs no extra misses worth counting);
+           read before they are published */
+        uint32_t i;
+        for (i = 0; i < n; i++)
+            if (GORT__LOAD(&GORT__LOAD(&p->runq[(t + i) % GORT__RUNQ])->last_m)) {
+                p->old_hi = t + n;
+                p->old_any = 1;
+                break;
+            }
+        GORT__STORE_REL(&p->runqtail, t + n);
+    }
     return g;
 }
 
@@ -4324,8 +4355,8 @@ static void gort__execute(gort__m *m, gort__g *g, gort__g *from) {
                 gort__pst_state(GORT__LOAD(&m->p->state)) == GORT__P_RUNNING);
     gort__setstatus(g, GORT__G_RUNNABLE, GORT__G_RUNNING);
     __atomic_store_n(&m->p->schedtick, m->p->schedtick + 1, __ATOMIC_RELAXED);   /* sysmon reads it */
+    if (m->p->lifo < GORT__LIFO_MAX) m->p->lifo++;   /* a front push's credit (>>runq) */
     if (!g->inherit) {   /* a new time slice */
-        if (m->p->lifo < GORT__LIFO_MAX) m->p->lifo++;
         __atomic_store_n(&m->p->slicetick, m->p->slicetick + 1, __ATOMIC_RELAXED);
         if (m->p->fairtick) m->p->fairtick--;
     }
@@ -5050,10 +5081,11 @@ static int gort__newproc(gort__rt *rt, void (*fn)(void *), void *arg, gort__g **
            to the next ones. Go's preemption gives the same effect;
            gort_go is a scheduling point for that reason. Counted per run,
            not by the queue's length: a tree of goroutines that each spawn
-           a few (skynet) must go on depth-first through runnext, and a
-           parent sent to the queue's tail would let the oldest, largest
-           subtree start next (measured: 320k goroutines alive at once for
-           a 1M-leaf tree, against 76k without). */
+           a few (skynet) goes depth first through runnext and the front
+           of the queue (>>runq), and a parent yielding after a few spawns
+           would let its siblings' subtrees start first (measured before
+           the front pushes: 320k goroutines alive at once for a 1M-leaf
+           tree, against 76k without). */
         if (m->curg && ++p->spawns >= GORT__SPAWN_BURST) {
             p->spawns = 0;
             gort__wakep(rt);
@@ -5919,15 +5951,21 @@ static GORT__NO_TSAN int gort__sysmon_handoff(gort__rt *rt, gort__p *p, gort__m 
 }
 
 /* The run queue's age (>>runq): Gs leave the ring in index order from
-   head, and front pushes only add below it, so once head has passed the
-   tail noted at a look, everything queued then has run. Not passed after
+   head, and front pushes only add below it, so once head has reached the
+   tail noted at a look (age_mark), everything queued then has left the
+   ring (run, stolen, or moved to the global queue). Head seen below the
+   mark may have reached it and come back since: the owner notes that in
+   age_passed before a front push takes head back. Not reached after
    GORT__FRONT_AGE_NS: the owner stops pushing at the front until it is. */
 static GORT__NO_TSAN void gort__sysmon_front(gort__p *p, int64_t now) {
     uint32_t h = gort__rqh(GORT__LOAD_ACQ(&p->runqhead)), t = GORT__LOAD_ACQ(&p->runqtail);
     if (h == t) {
         p->sm_fsince = 0;
-    } else if (!p->sm_fsince || (int32_t)(h - p->sm_ft) >= 0) {
-        p->sm_ft = t;
+    } else if (!p->sm_fsince || GORT__LOAD(&p->age_passed) || (int32_t)(h - GORT__LOAD(&p->age_mark)) >= 0) {
+        /* a new mark; passed cleared first, so an owner that still saw
+           the old mark can only make sysmon start over, not miss */
+        GORT__STORE(&p->age_passed, 0);
+        GORT__STORE(&p->age_mark, t);
         p->sm_fsince = now;
     } else if (now - p->sm_fsince >= GORT__FRONT_AGE_NS && !GORT__LOAD(&p->lifo_off)) {
         GORT__STORE(&p->lifo_off, 1);
@@ -6044,6 +6082,7 @@ static void *gort__sysmon_main(void *arg) {
                    from a long read on a P it got back is no hog). */
                 p->sm_since = p->sm_run_since = p->sm_slice_since = now;
                 p->sm_cpu0 = -1;
+                p->sm_fsince = 0;   /* its ring is empty: a new age mark */
             }
             if (gort__pst_insyscall(st)) {
                 active = 1;
