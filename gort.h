@@ -417,14 +417,15 @@ TABLE OF CONTENTS (grep for the anchor)
   system call), builds a first frame whose return address is the asm
   trampoline, and puts the G in the P's runnext slot (from a plain
   thread: the global queue). The new G that finds runnext taken sends
-  the one there to the front of the P's queue, not the back: fresh
-  goroutines run newest first, so a tree of goroutines that spawn a few
-  each runs depth first, with a few hundred alive at once and their
-  stacks warm (skynet's 1.1M in make bench; tests/test_sched.c); what
-  that may cost the Gs already queued is bounded, and argued in >>runq. A goroutine's
-  GORT__SPAWN_BURST-th (128th) gort_go in one run yields after the
-  spawn: a spawning loop lets its children run and hand their segments
-  on. An M runs it by switching to it. At a
+  the one there, if it has not started either, to the front of the P's
+  queue, not the back: fresh goroutines run newest first, so a tree of
+  goroutines that spawn a few each runs depth first, with a few hundred
+  alive at once and their stacks warm (skynet's 1.1M in make bench;
+  tests/test_sched.c); what that may cost the Gs already queued is
+  bounded, and argued in >>runq. A goroutine's GORT__SPAWN_BURST-th
+  (128th) gort_go in one run yields after the spawn: a spawning loop lets
+  its children run and hand their segments on. An M runs it by switching
+  to it. At a
   blocking call the G parks: its state becomes
   WAITING, and gort switches directly to the next G of the P (or to the
   M's scheduler stack, g0, when there is none), and only then, from the
@@ -2084,7 +2085,8 @@ struct gort__p {
                                      in halves (gort__runq_put_front) */
     uint32_t   lifo_off;          /* atomic: 1, sysmon found a G queued for
                                      GORT__FRONT_AGE_NS; 2, the owner pushes at
-                                     the tail until head reaches front_cut */
+                                     the tail and serves the ring first until
+                                     head reaches front_cut */
     uint32_t   front_cut;         /* owner: where that drain ends */
     uint32_t   age_mark;          /* atomic, sysmon writes: the tail at its look */
     uint32_t   age_passed;        /* atomic: head has reached age_mark since
@@ -3333,8 +3335,8 @@ static int gort__runq_putslow(gort__rt *rt, gort__p *p, gort__g *g, uint64_t hw,
 /* Owner only: is p draining its queue after sysmon's age check (see
    above)? Then nothing is pushed at the front, and the queue goes before
    runnext, until everything queued when the owner first saw the flag
-   has run. (A chain of goroutines readied into runnext would otherwise
-   leave the queue one turn per time slice.) */
+   has left the ring. (A chain of goroutines readied into runnext would
+   otherwise leave the queue one turn per time slice.) */
 static int gort__runq_draining(gort__p *p) {
     uint32_t off = GORT__LOAD(&p->lifo_off);
     if (GORT__LIKELY(!off)) return 0;
@@ -3350,6 +3352,7 @@ static int gort__runq_draining(gort__p *p) {
 /* Owner only: g to the head of the ring (see above), if fairness allows;
    0 sends it to the tail instead. */
 static int gort__runq_put_front(gort__p *p, gort__g *g) {
+    GORT_ASSERT(!GORT__LOAD(&g->last_m));   /* what has run keeps the tail's fairness */
     if (gort__runq_draining(p)) return 0;
     for (;;) {
         uint64_t hw = GORT__LOAD_ACQ(&p->runqhead);
