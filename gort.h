@@ -2213,6 +2213,8 @@ struct gort__m {
 /* A region: one mmap reservation carved into equal segments. */
 typedef struct gort__region {
     char   *base;
+    char   *gs;                   /* the G array: slot i's G at gs + i * gsize */
+    uint8_t *cold;                /* bit i: slot i is on the cold list (stack lock) */
     size_t  nslots;
     size_t  used;                 /* slots handed out at least once (stack lock) */
     size_t  nfree;                /* gort__stack_release's count of free slots */
@@ -2627,17 +2629,19 @@ static inline void gort__san_stack_del(gort__g *g) {
 /* Process-wide table of reservations, for the SIGSEGV handler (which may
    not take locks). Entries are appended with a release store of the count
    and cleared on unmap. */
-typedef struct { char *base; size_t len; size_t slot; size_t page; } gort__segv_region;
+typedef struct { char *base; size_t len; size_t slot; size_t page; char *gs; } gort__segv_region;
 static gort__segv_region gort__segv_tab[GORT__MAX_REGIONS];
 static uint32_t gort__segv_n;
 static uint32_t gort__segv_lock;
 
 static size_t gort__gsize(void) { return (sizeof(gort__g) + 63) & ~(size_t)63; }
-static gort__g *gort__slot_g(gort__rt *rt, char *slot) {
-    return (gort__g *)(slot + rt->slot_size - gort__gsize());
-}
+/* Slot i of region r, and its G. */
+static char *gort__slot_at(gort__rt *rt, const gort__region *r, size_t i) { return r->base + i * rt->slot_size; }
+static gort__g *gort__slot_g(const gort__region *r, size_t i) { return (gort__g *)(void *)(r->gs + i * gort__gsize()); }
+/* The G array's bytes for n slots, whole pages. */
+static size_t gort__garray_len(size_t n, size_t page) { return (n * gort__gsize() + page - 1) & ~(page - 1); }
 
-static void gort__segv_add(char *base, size_t len, size_t slot, size_t page) {
+static void gort__segv_add(char *base, size_t len, size_t slot, size_t page, char *gs) {
     uint32_t i;
     gort__lock(&gort__segv_lock);
     for (i = 0; i < gort__segv_n; i++) {
@@ -2645,6 +2649,7 @@ static void gort__segv_add(char *base, size_t len, size_t slot, size_t page) {
     }
     if (i < GORT__MAX_REGIONS) {
         gort__segv_tab[i].len = len; gort__segv_tab[i].slot = slot; gort__segv_tab[i].page = page;
+        gort__segv_tab[i].gs = gs;
         __atomic_store_n(&gort__segv_tab[i].base, base, __ATOMIC_RELEASE);
         if (i == gort__segv_n) __atomic_store_n(&gort__segv_n, i + 1, __ATOMIC_RELEASE);
     }
@@ -2752,10 +2757,10 @@ static void gort__segv_handler(int sig, siginfo_t *si, void *uc) {
         if (!base || a < base || a >= base + gort__segv_tab[i].len) continue;
         off = (size_t)(a - base) % gort__segv_tab[i].slot;
         if (off < gort__segv_tab[i].page) {
-            char *slot = a - off;
-            gort__g *g = (gort__g *)(slot + gort__segv_tab[i].slot - gort__gsize());
+            size_t idx = (size_t)(a - base) / gort__segv_tab[i].slot;
+            gort__g *g = (gort__g *)(void *)(gort__segv_tab[i].gs + idx * gort__gsize());
             uintptr_t pc = 0, fp = 0;
-            gort__overflow_report(g, gort__segv_tab[i].slot - gort__segv_tab[i].page - gort__gsize());
+            gort__overflow_report(g, gort__segv_tab[i].slot - gort__segv_tab[i].page);
 #if defined(GORT__ARCH_X64) && defined(REG_RBP)
             pc = (uintptr_t)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP];
             fp = (uintptr_t)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RBP];
@@ -2842,18 +2847,21 @@ static void gort__stack_init(gort__rt *rt) {
 static gort__region *gort__region_new(gort__rt *rt) {
     size_t n = rt->region_slots;
     for (;;) {
-        size_t len = n * rt->slot_size;
+        size_t len = n * rt->slot_size + gort__garray_len(n, rt->page);
         char *b = rt->nregions < GORT__MAX_REGIONS ? gort__os_reserve(len) : NULL;
         if (b) {
             gort__region *r = (gort__region *)calloc(1, sizeof *r);
+            uint8_t *cold = (uint8_t *)calloc(n / 8 + 1, 1);
             long i;
-            if (!r) { gort__os_release(b, len); return NULL; }
+            if (!r || !cold) { free(r); free(cold); gort__os_release(b, len); return NULL; }
+            r->cold = cold;
             r->base = b; r->nslots = n; r->used = 0;
+            r->gs = b + n * rt->slot_size;
             r->next = rt->regions; rt->regions = r;
             for (i = rt->nregions; i > 0 && rt->ridx[i - 1]->base > b; i--) rt->ridx[i] = rt->ridx[i - 1];
             rt->ridx[i] = r;
             rt->nregions++;
-            gort__segv_add(b, len, rt->slot_size, rt->page);
+            gort__segv_add(b, n * rt->slot_size, rt->slot_size, rt->page, r->gs);
             return r;
         }
         __atomic_store_n(&rt->stk_pressure, 1, __ATOMIC_RELAXED);
@@ -2881,8 +2889,7 @@ static void gort__canary_set(gort__g *g) { *(uint64_t *)(void *)g->stack_lo = GO
    calls were on the stack lock). The budget of mprotect guards and the
    guard_lost report are shared: the stack lock guards them, taken only on
    those rare paths. */
-static void gort__slot_setup(gort__rt *rt, char *slot, int guard) {
-    gort__g *g = gort__slot_g(rt, slot);
+static void gort__slot_setup(gort__rt *rt, gort__g *g, char *slot, int guard) {
     if (!guard) {
         guard = rt->guard_mode;   /* (set before the first goroutine) */
         if (guard == GORT__GUARD_MADV && gort__os_guard(slot, rt->page, GORT__GUARD_MADV) == 0) {
@@ -2913,7 +2920,7 @@ static void gort__slot_setup(gort__rt *rt, char *slot, int guard) {
     g->guard = guard;
     g->rt = rt;
     g->stack_lo = slot + rt->page;
-    g->stack_hi = (char *)g;
+    g->stack_hi = slot + rt->slot_size;
     if (guard == GORT__GUARD_CANARY) gort__canary_set(g);
     gort__san_stack_add(g);
 }
@@ -2974,9 +2981,10 @@ static int gort__stack_reclaim(gort__rt *rt, gort__p *self) {
     }
 }
 
+static gort__region *gort__region_of(gort__rt *rt, const char *slot);
 /* A segment for a new goroutine, or NULL when none can be mapped. */
 static gort__g *gort__stack_get(gort__rt *rt, gort__p *p) {
-    gort__g *g;
+    gort__g *g = NULL;
     char *slot = NULL;
     int guard = 0, reclaimed = 0;
 retry:
@@ -3000,20 +3008,26 @@ retry:
     }
     if (rt->ncold > 0) {
         uintptr_t v = (uintptr_t)rt->stk_cold[--rt->ncold];
+        gort__region *r;
         slot = (char *)(v & ~(uintptr_t)3);
         guard = (int)(v & 3);
+        size_t i;
+        r = gort__region_of(rt, slot);
+        i = (size_t)(slot - r->base) / rt->slot_size;
+        r->cold[i / 8] &= (uint8_t)~(1u << (i % 8));
+        g = gort__slot_g(r, i);
     } else {
         gort__region *r = rt->regions;
         if (!r || r->used == r->nslots) r = gort__region_new(rt);
-        if (r) slot = r->base + rt->slot_size * r->used++;
+        if (r) { g = gort__slot_g(r, r->used); slot = gort__slot_at(rt, r, r->used); r->used++; }
     }
     gort__unlock(&rt->stk_lock);
-    if (slot) gort__slot_setup(rt, slot, guard);   /* ours alone now: outside the lock */
+    if (slot) gort__slot_setup(rt, g, slot, guard);   /* ours alone now: outside the lock */
     if (!slot && !reclaimed) {
         reclaimed = 1;
         if (gort__stack_reclaim(rt, p)) goto retry;
     }
-    return slot ? gort__slot_g(rt, slot) : NULL;
+    return slot ? g : NULL;
 }
 
 /* Did the goroutine run deeper than GORT__SHRINK_KEEP? Judged by the
@@ -3038,9 +3052,28 @@ static int gort__cold_reserve(gort__rt *rt) {
     }
     return 1;
 }
+/* List a slot cold (stack lock). Its G goes cold with it: the G array's
+   pages whose every G is of a cold slot, or of one never handed out, go
+   back to the OS (under the lock, so that no gort__stack_get sets one of
+   those Gs up meanwhile). Readers of a stale G pointer (sysmon's hog
+   check, the dumps' walks) then read zeros: GORT__G_FREE. */
+static int gort__slot_is_cold(const gort__region *r, size_t i) {
+    return i >= r->used || (r->cold[i / 8] >> (i % 8)) & 1;
+}
 static void gort__cold_push(gort__rt *rt, char *tag) {
+    char *slot = (char *)((uintptr_t)tag & ~(uintptr_t)3);
+    gort__region *r = gort__region_of(rt, slot);
+    size_t i = (size_t)(slot - r->base) / rt->slot_size, gs = gort__gsize();
+    size_t pg, pfirst = i * gs / rt->page, plast = ((i + 1) * gs - 1) / rt->page;
     rt->ncold_pending--;
     rt->stk_cold[rt->ncold++] = tag;
+    r->cold[i / 8] |= (uint8_t)(1u << (i % 8));
+    for (pg = pfirst; pg <= plast; pg++) {
+        size_t j = pg * rt->page / gs, jend = ((pg + 1) * rt->page - 1) / gs;
+        for (; j <= jend && j < r->nslots; j++)
+            if (!gort__slot_is_cold(r, j)) break;
+        if (j > jend || j >= r->nslots) gort__os_decommit(r->gs + pg * rt->page, rt->page);
+    }
 }
 
 static void gort__stack_put(gort__rt *rt, gort__p *p, gort__g *g) {
@@ -3209,7 +3242,8 @@ static long gort__stack_release(gort__rt *rt) {
     while ((r = dead)) {
         dead = r->next;
         gort__segv_del(r->base);
-        gort__os_release(r->base, r->nslots * rt->slot_size);
+        gort__os_release(r->base, r->nslots * rt->slot_size + gort__garray_len(r->nslots, rt->page));
+        free(r->cold);
         free(r);
         released++;
     }
@@ -3249,12 +3283,13 @@ static void gort__stack_free_all(gort__rt *rt) {
         size_t i;
         n = r->next;
         for (i = 0; i < r->used; i++) {
-            gort__g *g = gort__slot_g(rt, r->base + i * rt->slot_size);
+            gort__g *g = gort__slot_g(r, i);
             gort__san_fiber_end(g);
             if (g->stack_lo) gort__san_stack_del(g);
         }
         gort__segv_del(r->base);
-        gort__os_release(r->base, r->nslots * rt->slot_size);
+        gort__os_release(r->base, r->nslots * rt->slot_size + gort__garray_len(r->nslots, rt->page));
+        free(r->cold);
         free(r);
     }
     rt->regions = NULL;
@@ -6213,7 +6248,7 @@ typedef struct {
 } gort__cfg_in;
 typedef struct {
     int         nprocs;      /* 1..GORT__MAXPROCS_MAX */
-    size_t      slot_size;   /* a stack segment: whole pages, G record included */
+    size_t      slot_size;   /* a stack segment: whole pages, guard included */
     int         debug;       /* GORT_DEBUG_* */
     int64_t     hog_ns;      /* < 0: no hog reports */
     int64_t     handoff_ns;  /* < 0: no hand-off; 0: at every look */
@@ -6254,7 +6289,7 @@ static int gort__cfg_resolve(const gort_opts *o, const gort__cfg_in *in, gort__c
         c->refused = "stack_size is over 1 GiB; goroutine stacks are fixed reservations: pick a size a goroutine really needs";
         return -EINVAL;
     }
-    if (ss < 4 * in->page + gort__gsize()) ss = 4 * in->page + gort__gsize();  /* smallest: 16 KiB */
+    if (ss < 4 * in->page) ss = 4 * in->page;  /* smallest: 16 KiB */
     c->slot_size = (ss + in->page - 1) & ~(in->page - 1);
     c->debug = o->debug | gort__parse_debug(in->debug, &c->bad_debug, &c->bad_debug_len);
     if (c->bad_debug) c->bad_env |= GORT__ENV_DEBUG;
@@ -6435,7 +6470,7 @@ static void gort__abandon(gort__rt *rt) {
     for (r = rt->regions; r; r = r->next) {
         size_t i;
         for (i = 0; i < r->used; i++) {
-            gort__g *g = gort__slot_g(rt, r->base + i * rt->slot_size);
+            gort__g *g = gort__slot_g(r, i);
             gort__waiter *w;
             uint32_t st = GORT__LOAD(&g->status);
             /* parked, or readied by one case of a select whose other
@@ -9911,7 +9946,7 @@ static GORT__NO_TSAN void gort__dump_rt_w(gort__rt *rt, gort__dumpw *w) {
         gort__lock(&rt->stk_lock);
         for (; r && cnt < GORT__DUMP_BATCH; r = r->next, i = 0) {
             for (; i < r->used && cnt < GORT__DUMP_BATCH; i++) {
-                gort__g *g = gort__slot_g(rt, r->base + i * rt->slot_size);
+                gort__g *g = gort__slot_g(r, i);
                 uint32_t st = GORT__LOAD(&g->status);
                 if (st == GORT__G_FREE || st == GORT__G_DEAD || !g->fn) continue;
                 ent[cnt].thread = 0;
@@ -10035,7 +10070,7 @@ __asm__(".pushsection \".debug_gdb_scripts\", \"MS\", %progbits, 1\n"
         ".ascii \"    while int(r) != 0:\\n\"\n"
         ".ascii \"        base = int(r['base'])\\n\"\n"
         ".ascii \"        for i in range(int(r['used'])):\\n\"\n"
-        ".ascii \"            g = gdb.Value(base + i * slot + slot - gsz).cast(gt.pointer()).dereference()\\n\"\n"
+        ".ascii \"            g = gdb.Value(int(r['gs']) + i * gsz).cast(gt.pointer()).dereference()\\n\"\n"
         ".ascii \"            if int(g['status']) != 0 and int(g['fn']) != 0:\\n\"\n"
         ".ascii \"                out.append(g)\\n\"\n"
         ".ascii \"        r = r['next']\\n\"\n"

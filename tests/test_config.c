@@ -36,10 +36,11 @@ struct row {
     int dbg, quit, bad;
 };
 
-/* the segment for a stack size: whole pages, at least 4 pages and a G */
+/* the segment for a stack size: whole pages, at least 4 (the G is not
+   in it: it lives in its region's G array) */
 static size_t seg(size_t ss)
 {
-    size_t min = 4 * PAGE + gort__gsize();
+    size_t min = 4 * PAGE;
     if (ss < min)
         ss = min;
     return (ss + PAGE - 1) & ~(size_t)(PAGE - 1);
