@@ -650,14 +650,19 @@ typedef struct gort_opts {
                             P handed to another thread (one blocked in the
                             kernel: at once); 0: $GORT_HANDOFF_MS or 10 ms;
                             negative: never (no SIGURG is sent) */
+    int64_t compact_ns;  /* a goroutine parked this long has its stack
+                            compacted (>>compact); 0: $GORT_COMPACT_MS or
+                            100 ms; negative: never */
 } gort_opts;
 
 enum {
     GORT_DEBUG_MIGRATE      = 1,  /* move every resumed goroutine to another M */
     GORT_DEBUG_GUARD_MPROT  = 2,  /* force mprotect guard pages */
     GORT_DEBUG_GUARD_CANARY = 4,  /* force canary words instead of guard pages */
-    GORT_DEBUG_HANDOFF      = 8   /* hand a running goroutine's P off at every
+    GORT_DEBUG_HANDOFF      = 8,  /* hand a running goroutine's P off at every
                                      sysmon look (tests the hand-off's races) */
+    GORT_DEBUG_COMPACT      = 16  /* compact every parked goroutine's stack at
+                                     once (tests compaction's races) */
 };
 
 GORT_API int  gort_run(void (*main_fn)(void *arg), void *arg);
@@ -937,6 +942,7 @@ GORT_API const char *gort_strerror(int err);
 #include <pthread.h>
 #include <sched.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -961,6 +967,9 @@ GORT_API const char *gort_strerror(int err);
 #endif
 #ifndef MADV_GUARD_INSTALL
 #define MADV_GUARD_INSTALL 102   /* Linux 6.13 */
+#endif
+#ifndef MADV_GUARD_REMOVE
+#define MADV_GUARD_REMOVE 103
 #endif
 #ifndef MADV_NOHUGEPAGE
 #define MADV_NOHUGEPAGE 15
@@ -1134,6 +1143,118 @@ enum { GORT__GUARD_MADV = 1, GORT__GUARD_MPROT = 2, GORT__GUARD_CANARY = 3 };
 static int gort__os_guard(char *page, size_t len, int mode) {
     int r = mode == GORT__GUARD_MADV ? madvise(page, len, MADV_GUARD_INSTALL) : mprotect(page, len, PROT_NONE);
     return r == 0 ? 0 : -errno;
+}
+
+/* Stack compaction's restore (>>compact): put the bytes from..from+(hi-at)
+   back at at..hi, in pages lo..hi that carry guards, so that no other
+   thread sees them half written: the range is made inaccessible
+   (PROT_NONE: another thread's access faults, and its handler waits for
+   us), unguarded, written through /proc/self/mem (the kernel writes
+   where the program may not), and opened again. Async-signal-safe.
+   gort__os_memfd is opened by gort__os_compact_probe; a forked child has
+   its own /proc/self/mem, so the pid is checked. */
+static int gort__os_memfd = -1;
+static pid_t gort__os_memfd_pid;
+/* madvise or mprotect that must succeed: the range is ours and a stack
+   depends on it. A failure (ENOMEM for a page table, or one injected by
+   a test) is retried; only one that lasts is fatal. */
+static int gort__os_must(int how, char *p, size_t len, int arg, int probe) {
+    int i;
+    for (i = 0; i < (probe ? 1 : 100000); i++) {
+        if ((how ? mprotect(p, len, arg) : madvise(p, len, arg)) == 0) return 0;
+        if (i > 100) sched_yield();
+    }
+    GORT_ASSERT(probe && "madvise or mprotect of a goroutine stack kept failing");
+    return -1;
+}
+static int gort__os_guard_faults(char *p);
+static int gort__os_memfd_get(void) {
+    if (getpid() != __atomic_load_n(&gort__os_memfd_pid, __ATOMIC_ACQUIRE)) return -1;
+    return __atomic_load_n(&gort__os_memfd, __ATOMIC_RELAXED);
+}
+GORT__NO_ASAN GORT__NO_TSAN static int gort__os_unguard_fill(char *lo, char *hi, char *at, const char *from, int probe) {
+    size_t len = (size_t)(hi - lo), n = (size_t)(hi - at), done = 0;
+    int fd = gort__os_memfd_get();
+    if (fd >= 0 && mprotect(lo, len, PROT_NONE) == 0) {
+        if (gort__os_must(0, lo, len, MADV_GUARD_REMOVE, probe) != 0) return -1;
+        while (done < n) {
+            ssize_t w = pwrite(fd, from + done, n - done, (off_t)(uintptr_t)(at + done));
+            if (w < 0 && errno == EINTR) continue;
+            if (w <= 0 && probe) return -1;
+            GORT_ASSERT(w > 0);   /* probed: the kernel writes into PROT_NONE pages */
+            done += (size_t)w;
+        }
+        return gort__os_must(1, lo, len, PROT_READ | PROT_WRITE, probe);   /* merges what the first call split */
+    }
+    if (probe) return -1;
+    /* No map entry left for the split (vm.max_map_count): restore in the
+       open. A thread touching these pages in the few microseconds between
+       the two calls would read zeros; only a program at its map limit
+       that shares pointers into parked stacks can see it. */
+    gort__os_must(0, lo, len, MADV_GUARD_REMOVE, 0);
+    {
+        volatile char *t = at;   /* not memcpy: no sanitizer may check these bytes */
+        for (done = 0; done < n; done++) t[done] = from[done];
+    }
+    return 0;
+}
+/* Stack compaction's first half: copy at..hi to `to`, then give pages
+   lo..hi back to the OS with a guard over them, so that no other thread
+   sees a byte change on the way: the range is made inaccessible first
+   (read-only would not do: while MADV_GUARD_INSTALL zaps the pages, a
+   reader's fault maps the zero page), read through /proc/self/mem,
+   guarded, and opened again (the guard keeps faulting). 0, or -1 with
+   the pages as they were; with probe set, -1 also when they could not be
+   opened again (the probe's scratch mapping: unmapped all the same). */
+GORT__NO_ASAN GORT__NO_TSAN static int gort__os_copy_guard(char *lo, char *hi, char *at, char *to, int probe) {
+    size_t len = (size_t)(hi - lo), n = (size_t)(hi - at), done = 0;
+    int fd = gort__os_memfd_get();
+    if (fd < 0 || mprotect(lo, len, PROT_NONE) != 0) return -1;   /* no map entry for the split */
+    while (done < n) {
+        ssize_t r = pread(fd, to + done, n - done, (off_t)(uintptr_t)(at + done));
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        done += (size_t)r;
+    }
+    if (done < n || madvise(lo, len, MADV_GUARD_INSTALL) != 0) done = 0;
+    if (probe) return mprotect(lo, len, PROT_READ | PROT_WRITE) == 0 && done ? 0 : -1;
+    gort__os_must(1, lo, len, PROT_READ | PROT_WRITE, 0);   /* merges what the first call split */
+    return done ? 0 : -1;
+}
+
+/* Can stacks be compacted here: guards, and /proc/self/mem writing into
+   a PROT_NONE page? Tried on a scratch mapping. 1 yes. */
+static int gort__os_compact_probe(size_t page) {
+    static const char pat[8] = { 'g', 'o', 'r', 't', 'c', 'm', 'p', 0 };
+    char *m;
+    int ok = 0, fd;
+    if (getpid() != __atomic_load_n(&gort__os_memfd_pid, __ATOMIC_ACQUIRE)) {
+        fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+        if (fd < 0) return 0;
+        __atomic_store_n(&gort__os_memfd, fd, __ATOMIC_RELAXED);
+        __atomic_store_n(&gort__os_memfd_pid, getpid(), __ATOMIC_RELEASE);
+    }
+    /* Under an address-space limit, the copies' allocations (a malloc
+       arena for sysmon: 64 MiB of address space) would come out of what
+       goroutine stacks can have. */
+    {
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) return 0;
+    }
+    m = gort__os_reserve(2 * page);
+    if (!m) return 0;
+    {
+        char got[sizeof pat];
+        m[page] = 1;
+        memcpy(m + 2 * page - sizeof pat, pat, sizeof pat);
+        if (gort__os_copy_guard(m + page, m + 2 * page, m + 2 * page - sizeof pat, got, 1) == 0 &&
+            memcmp(got, pat, sizeof pat) == 0 && gort__os_guard_faults(m + page) == 1) {
+            ok = gort__os_unguard_fill(m + page, m + 2 * page, m + 2 * page - sizeof pat, pat, 1) == 0 &&
+                 memcmp(m + 2 * page - sizeof pat, pat, sizeof pat) == 0 && m[page] == 0;
+        }
+    }
+    gort__os_release(m, 2 * page);
+    return ok;
 }
 
 /* Does the guard at p (one page) really fault? The kernel is asked to
@@ -2023,6 +2144,15 @@ struct gort__g {
     uint64_t  trflow;             /* trace: the flow of its last spawn or ready,
                                      set by the readier before it queues the G,
                                      taken by the M that runs it (>>trace) */
+    uint32_t  cst;                /* atomic: stack compaction, GORT__C_* (>>compact) */
+    uint32_t  ncompact;           /* times its stack was compacted (restorers
+                                     and the fault handler: ever compacted) */
+    char     *csp;                /* compacted: the saved sp, first byte copied */
+    char     *cbuf;               /* compacted: the copy of csp..stack_hi */
+    gort__timer ptimer;           /* its park's deadline (sleep, timeouts): here,
+                                     not on its stack, so that timer heaps
+                                     never touch a compacted stack (owner
+                                     arms it; the heap's P lock) */
     int       hog_reported;       /* atomic: sysmon already named it. Last, so
                                      that gort__slot_setup's memset skips it:
                                      sysmon may read it through a stale pointer */
@@ -2199,6 +2329,7 @@ struct gort__m {
     gort__g   *after_g;
     void      *after_arg;
     gort__timer *after_timer;
+    gort__g   *after_park;        /* the G that parked: PARKED once saved (>>compact) */
     uint64_t   sys_ticket;        /* block_begin's P ticket (owner) */
     clockid_t  cpuclock;          /* this thread's CPU-time clock (for sysmon) */
     long       tid;               /* its kernel thread id (for sysmon) */
@@ -2237,6 +2368,18 @@ struct gort__rt {
     int64_t    handoff_ns;        /* gort__sysmon_handoff's threshold: < 0 off,
                                      0 every look (GORT_DEBUG_HANDOFF) */
     uint32_t   nhandoffs;         /* atomic: Ps the hand-off signal released */
+    int64_t    compact_ns;        /* compact stacks parked this long; < 0 off,
+                                     0 at every park (GORT_DEBUG_COMPACT) */
+    int64_t    compact_last;      /* sysmon: when its last pass began */
+    int        compact_more;      /* sysmon: that pass left work (gort__compact_pass) */
+    long       compact_ri;        /* sysmon: where the walk resumes (stack lock) */
+    size_t     compact_si;
+    void      *cfree;             /* atomic: copies restored, to free (a
+                                     Treiber stack: pushed by restorers,
+                                     which may be signal handlers) */
+    long       ncompacted;        /* atomic: stacks compacted now */
+    uint64_t   compactions;       /* atomic: compactions, ever */
+    uint64_t   restores;          /* atomic: restores, ever */
     size_t     slot_size;         /* segment size, guard included */
     size_t     page;
     gort__p   *allp;              /* nprocs of them */
@@ -2744,6 +2887,7 @@ static void gort__overflow_report(gort__g *g, size_t stack_bytes) {
 }
 
 static void gort__overflow_trace(gort__g *g, uintptr_t pc, uintptr_t fp);   /* >>diag */
+static int gort__compact_fault(gort__g *g, const char *a);   /* >>compact */
 
 /* Runs on the M's alternate signal stack. A fault in a guard page is a
    goroutine's overflow: report and abort. Anything else goes on to the
@@ -2756,6 +2900,9 @@ static void gort__segv_handler(int sig, siginfo_t *si, void *uc) {
         size_t off;
         if (!base || a < base || a >= base + gort__segv_tab[i].len) continue;
         off = (size_t)(a - base) % gort__segv_tab[i].slot;
+        if (off >= gort__segv_tab[i].page &&
+            gort__compact_fault((gort__g *)(void *)(gort__segv_tab[i].gs + (size_t)(a - base) / gort__segv_tab[i].slot * gort__gsize()), a))
+            return;   /* a compacted stack, restored: the access is retried */
         if (off < gort__segv_tab[i].page) {
             size_t idx = (size_t)(a - base) / gort__segv_tab[i].slot;
             gort__g *g = (gort__g *)(void *)(gort__segv_tab[i].gs + idx * gort__gsize());
@@ -2835,6 +2982,8 @@ static void gort__stack_init(gort__rt *rt) {
     if ((rt->debug & GORT_DEBUG_GUARD_MPROT) && mode == GORT__GUARD_MADV) mode = GORT__GUARD_MPROT;
     if (rt->debug & GORT_DEBUG_GUARD_CANARY) mode = GORT__GUARD_CANARY;
     rt->guard_mode = mode;
+    if (mode != GORT__GUARD_MADV || (rt->compact_ns >= 0 && !gort__os_compact_probe(rt->page)))
+        rt->compact_ns = -1;   /* >>compact needs MADV_GUARD_INSTALL and /proc/self/mem */
     if (mode == GORT__GUARD_MPROT) gort__mprot_budget(rt);
     rt->region_slots = GORT__REGION_BYTES / rt->slot_size;
     if (rt->region_slots > 4096) rt->region_slots = 4096;
@@ -3284,6 +3433,7 @@ static void gort__stack_free_all(gort__rt *rt) {
         n = r->next;
         for (i = 0; i < r->used; i++) {
             gort__g *g = gort__slot_g(r, i);
+            if (g->cbuf) { free(g->cbuf); g->cbuf = NULL; }   /* still compacted (>>compact) */
             gort__san_fiber_end(g);
             if (g->stack_lo) gort__san_stack_del(g);
         }
@@ -3296,6 +3446,216 @@ static void gort__stack_free_all(gort__rt *rt) {
     rt->nregions = 0;
     free(rt->stk_cold);
     rt->stk_cold = NULL;
+}
+
+/* ---------------------------------------------------------------- >>compact
+   Stack compaction: a goroutine parked for longer than rt->compact_ns
+   (gort_opts.compact_ns, $GORT_COMPACT_MS; 100 ms unless set; at every
+   park under GORT_DEBUG=compact) has the live part of its stack, from its
+   saved stack pointer to the top (a few hundred bytes in a typical wait),
+   copied to the heap, and the pages that held it given back to the OS
+   with a guard installed over them (MADV_GUARD_INSTALL: a fault on
+   touch, and no map entry). Pages below the saved stack pointer hold
+   nothing live and are simply given back. Whatever touches a compacted
+   page first restores it: the M about to resume the goroutine
+   (gort__execute), or anyone else, through the fault handler (a waker
+   writing a received value into the goroutine's variable, a plain thread
+   writing through a pointer it was given into that stack). Restoring
+   removes the guard and copies the bytes back; the access then completes
+   as if nothing had happened. A system call handed such a pointer fails
+   with EFAULT instead (the kernel does not fault on a user's behalf);
+   set GORT_COMPACT_MS=0 if a program passes pointers into one
+   goroutine's stack to system calls made by another while it is parked.
+   The G itself, with everything a waker or a timer reads, is in its
+   region's G array, never on a compacted page.
+
+   Only with MADV_GUARD_INSTALL guards (Linux 6.13+): an mprotect guard
+   per compacted stack would spend the map entries the guard pages need.
+
+   States (g->cst), each change a CAS or a release store by the one
+   thread the state lets act:
+     0           running, runnable, or not parked through gort__park_g
+     PARKED      parked, its context saved (set by the M that switched
+                 away from it, before the park is published to wakers
+                 and timers); the compactor may take it
+     COMPACTING  the compactor's: the pages are read-only while it copies
+                 (a write there faults, and the handler waits for the
+                 copy), then guarded
+     COMPACTED   pages guarded, the copy in g->cbuf
+     RESTORING   a restorer's: guard removed, bytes going back; then
+                 PARKED again
+   gort__execute takes PARKED to 0 with a CAS before it switches to the
+   goroutine; a compactor's CAS from PARKED fails from then on, and an M
+   that finds the stack compacted restores it first. A compactor that
+   sees anything but PARKED leaves the goroutine alone. */
+enum { GORT__C_NONE = 0, GORT__C_PARKED, GORT__C_COMPACTING, GORT__C_COMPACTED, GORT__C_RESTORING };
+#define GORT__COMPACT_MAX   (64u * 1024u)   /* live bytes past which a stack is left as it is */
+#define GORT__COMPACT_BATCH 256             /* Gs a sysmon pass collects per lock hold */
+#define GORT__COMPACT_BUDGET_NS 5000000     /* sysmon's time per pass */
+
+static char *gort__page_down(const char *p) { return (char *)((uintptr_t)p & ~(uintptr_t)4095); }
+
+/* Restore g's stack if it is compacted, or wait for the compactor or
+   another restorer to finish with it. Async-signal-safe (the fault
+   handler calls it): no lock, no allocation; the copy goes on a list
+   that sysmon frees. Returns with g->cst NONE or PARKED. */
+static void gort__uncompact(gort__rt *rt, gort__g *g) {
+    int spins = 0;
+    for (;;) {
+        uint32_t c = __atomic_load_n(&g->cst, __ATOMIC_ACQUIRE);
+        if (c == GORT__C_NONE || c == GORT__C_PARKED) return;
+        if (c == GORT__C_COMPACTED && gort__cas_u32(&g->cst, GORT__C_COMPACTED, GORT__C_RESTORING)) {
+            char *sp = g->csp, *buf = g->cbuf;
+            void *head;
+            gort__os_unguard_fill(gort__page_down(sp), g->stack_hi, sp, buf, 0);
+            g->cbuf = NULL;
+            head = __atomic_load_n(&rt->cfree, __ATOMIC_RELAXED);
+            do *(void **)(void *)buf = head;
+            while (!__atomic_compare_exchange_n(&rt->cfree, &head, (void *)buf, 1, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+            GORT__ADD(&rt->ncompacted, -1);
+            GORT__ADD(&rt->restores, 1);
+            __atomic_store_n(&g->cst, GORT__C_PARKED, __ATOMIC_RELEASE);
+            return;
+        }
+        if (++spins < 100) gort__cpu_relax();
+        else sched_yield();   /* the compactor's thread may be descheduled */
+    }
+}
+
+/* Free the copies restorers left (not a signal handler). */
+static void gort__cfree_drain(gort__rt *rt) {
+    void *b = __atomic_exchange_n(&rt->cfree, (void *)NULL, __ATOMIC_ACQUIRE);
+    while (b) {
+        void *n = *(void **)b;
+        free(b);
+        b = n;
+    }
+}
+
+/* Compact g's stack if g is parked with its context saved (PARKED).
+   1 if it did. Never from a signal handler (it allocates). Not seen by
+   TSan: g may be a stale pointer to a slot being set up for a new
+   goroutine (its memset races with the first loads here, which then find
+   it not PARKED). */
+GORT__NO_TSAN static int gort__compact(gort__rt *rt, gort__g *g) {
+    char *sp, *lo, *hi, *buf;
+    size_t n;
+    if (GORT__LOAD(&g->status) != GORT__G_WAITING || __atomic_load_n(&g->cst, __ATOMIC_RELAXED) != GORT__C_PARKED) return 0;
+    if (!gort__cas_u32(&g->cst, GORT__C_PARKED, GORT__C_COMPACTING)) return 0;
+    sp = (char *)g->sp;
+    hi = g->stack_hi;
+    /* PARKED: the context is saved and no M may resume it until we are done */
+    GORT_ASSERT(sp != NULL && sp >= g->stack_lo && sp < hi);
+    lo = gort__page_down(sp);
+    n = (size_t)(hi - sp);
+    buf = n <= GORT__COMPACT_MAX ? (char *)malloc(n < sizeof(void *) ? sizeof(void *) : n) : NULL;
+    if (!buf) goto undo;
+    if (gort__os_copy_guard(lo, hi, sp, buf, 0) != 0) { free(buf); goto undo; }
+    /* Below the saved sp nothing is live: pages a deeper call left go back too. */
+    if (g->sp_low < lo) {
+        char *deep = gort__page_down(g->sp_low);
+        if (deep < g->stack_lo) deep = g->stack_lo;
+        if (deep < lo) gort__os_decommit(deep, (size_t)(lo - deep));
+        g->sp_low = lo;
+    }
+    g->csp = sp;
+    g->cbuf = buf;
+    g->ncompact++;
+    GORT__ADD(&rt->ncompacted, 1);
+    GORT__ADD(&rt->compactions, 1);
+    __atomic_store_n(&g->cst, GORT__C_COMPACTED, __ATOMIC_RELEASE);
+    return 1;
+undo:
+    __atomic_store_n(&g->cst, GORT__C_PARKED, __ATOMIC_RELEASE);
+    return 0;
+}
+
+/* gort__execute, before it switches to g: take it out of PARKED, first
+   restoring its stack if it is compacted. */
+static void gort__cst_resume(gort__rt *rt, gort__g *g) {
+    for (;;) {
+        uint32_t c = __atomic_load_n(&g->cst, __ATOMIC_ACQUIRE);
+        if (c == GORT__C_NONE) return;
+        if (c == GORT__C_PARKED) {
+            if (gort__cas_u32(&g->cst, GORT__C_PARKED, GORT__C_NONE)) return;
+            continue;
+        }
+        gort__uncompact(rt, g);
+    }
+}
+
+/* The fault handler's part: a fault at a inside slot idx's usable stack.
+   1 if it was compaction's (now restored: return and retry the access). */
+static int gort__compact_fault(gort__g *g, const char *a) {
+    gort__rt *rt = g->rt;
+    uint32_t c;
+    if (!rt || a < g->stack_lo || a >= g->stack_hi) return 0;
+    c = __atomic_load_n(&g->cst, __ATOMIC_ACQUIRE);
+    if (c == GORT__C_COMPACTING || c == GORT__C_COMPACTED || c == GORT__C_RESTORING) {
+        gort__uncompact(rt, g);
+        return 1;
+    }
+    /* Restored by someone else between the fault and now: retry. A
+       stack never compacted has no reason to fault here. */
+    return __atomic_load_n(&g->ncompact, __ATOMIC_RELAXED) != 0;
+}
+
+/* 1: g is parked (and saved) for ns or longer; -1: parked, not so long
+   yet; 0: not parked. Not seen by TSan, as gort__compact: the slot may
+   be being set up for a new goroutine. */
+GORT__NO_TSAN static int gort__compact_due(gort__g *g, int64_t now, int64_t ns) {
+    if (GORT__LOAD(&g->status) != GORT__G_WAITING || __atomic_load_n(&g->cst, __ATOMIC_ACQUIRE) != GORT__C_PARKED)
+        return 0;
+    return now - GORT__LOAD(&g->waitsince) >= ns ? 1 : -1;
+}
+
+/* sysmon: compact goroutines parked for rt->compact_ns or longer, for
+   at most GORT__COMPACT_BUDGET_NS; the walk over the G arrays resumes
+   where it stopped at the next call. Returns 1 if the walk did not
+   finish, | 2 if it saw a parked goroutine not old enough yet. */
+static int gort__compact_pass(gort__rt *rt, int64_t now) {
+    gort__g *batch[GORT__COMPACT_BATCH];
+    int more = 0, done = 0;
+    int64_t until = now + GORT__COMPACT_BUDGET_NS;
+    gort__lock(&rt->stk_lock);
+    rt->stk_walkers++;            /* no region goes while we walk */
+    gort__unlock(&rt->stk_lock);
+    while (!done) {
+        int n = 0, i;
+        gort__lock(&rt->stk_lock);
+        while (n < GORT__COMPACT_BATCH) {
+            gort__region *r;
+            if (rt->compact_ri >= rt->nregions) { rt->compact_ri = 0; rt->compact_si = 0; done = 1; break; }
+            r = rt->ridx[rt->compact_ri];
+            for (; rt->compact_si < r->used && n < GORT__COMPACT_BATCH; rt->compact_si++) {
+                gort__g *g = gort__slot_g(r, rt->compact_si);
+                int c = gort__compact_due(g, now, rt->compact_ns);
+                if (c > 0) batch[n++] = g;
+                else if (c < 0) more |= 2;
+            }
+            if (rt->compact_si >= r->used) { rt->compact_ri++; rt->compact_si = 0; }
+        }
+        gort__unlock(&rt->stk_lock);
+        for (i = 0; i < n; i++) gort__compact(rt, batch[i]);
+        if (!done && gort__nanotime() > until) { more |= 1; break; }
+    }
+    gort__lock(&rt->stk_lock);
+    rt->stk_walkers--;
+    gort__unlock(&rt->stk_lock);
+    return more;
+}
+
+/* sysmon's look, every GORT__TRIM_NS or so: free restored copies, and
+   walk the Gs every half compact_ns (at once while a walk is unfinished).
+   1: look again later (sysmon must not sleep deeply: a goroutine will be
+   old enough, or the walk goes on). */
+static int gort__compact_sysmon(gort__rt *rt, int64_t now) {
+    if (rt->compact_ns < 0) return 0;
+    gort__cfree_drain(rt);
+    if (!(rt->compact_more & 1) && now - rt->compact_last < rt->compact_ns / 2) return rt->compact_more != 0;
+    rt->compact_last = now;
+    rt->compact_more = gort__compact_pass(rt, now);
+    return rt->compact_more != 0;
 }
 
 /* ---------------------------------------------------------------- >>runq
@@ -4401,14 +4761,22 @@ static void gort__execute(gort__m *m, gort__g *g, gort__g *from) {
     g->inherit = 0;
     m->p->spawns = 0;
     __atomic_store_n(&g->last_m, m, __ATOMIC_RELAXED);
+    if (GORT__UNLIKELY(__atomic_load_n(&g->cst, __ATOMIC_RELAXED) != GORT__C_NONE)) gort__cst_resume(m->rt, g);
     gort__switch(m, from, g);
 }
 
 static void gort__after_switch(gort__g *self) {
     gort__m *m = gort__getm();
     void (*fn)(gort__g *, void *);
+    gort__g *pg = m->after_park;
     gort__san_switched(m, self);
     self->sp = NULL;   /* running: no saved context until the next switch away */
+    if (pg) {
+        /* Saved, and not yet published to a timer or a waker (fn, and the
+           timer below, publish it): the compactor may take it from now. */
+        m->after_park = NULL;
+        __atomic_store_n(&pg->cst, GORT__C_PARKED, __ATOMIC_RELEASE);
+    }
     if (m->after_timer) {
         gort__timer *t = m->after_timer;
         m->after_timer = NULL;
@@ -4419,6 +4787,10 @@ static void gort__after_switch(gort__g *self) {
         m->after_fn = NULL;
         fn(m->after_g, m->after_arg);
     }
+    /* GORT_DEBUG=compact: at once, racing the wakers fn let in. pg may
+       be running again, or even gone and its slot reused: gort__compact
+       takes only a G that is PARKED, saved and not resumed. */
+    if (pg && GORT__UNLIKELY(m->rt->compact_ns == 0)) gort__compact(m->rt, pg);
 }
 
 /* The next G for p without leaving the current goroutine's stack, or NULL
@@ -4454,9 +4826,10 @@ static void gort__park_g(gort__m *m, void (*fn)(gort__g *, void *), void *arg, i
     gort__rt *rt = m->rt;
     GORT_ASSERT(g && m->p && m->after_fn == NULL && m->after_timer == NULL);
     g->waitstate = waitstate;
-    g->waitsince = GORT__LOAD(&rt->coarse_now);
+    GORT__STORE(&g->waitsince, GORT__LOAD(&rt->coarse_now));   /* sysmon's compaction reads it */
     g->waitwhen = t ? t->when : 0;
     gort__setstatus(g, GORT__G_RUNNING, GORT__G_WAITING);
+    if (rt->compact_ns >= 0) m->after_park = g;
     gort__switch_away(m, g, fn, arg, t);
 }
 
@@ -4521,12 +4894,12 @@ static int gort__park(gort__g *g, void (*fn)(gort__g *, void *), void *arg, int 
     } else {
         gort__m *m = gort__getm();
         if (deadline > 0) {
-            gort__timer t;
-            memset(&t, 0, sizeof t);
-            t.when = deadline; t.fn = gort__timeout_fire; t.g = g; t.seq = seq;
-            gort__park_g(m, fn, arg, waitstate, &t);
+            gort__timer *t = &g->ptimer;
+            memset(t, 0, sizeof *t);
+            t->when = deadline; t->fn = gort__timeout_fire; t->g = g; t->seq = seq;
+            gort__park_g(m, fn, arg, waitstate, t);
             if (g->param == NULL) return 0;
-            gort__timer_del(&t);
+            gort__timer_del(t);
             return 1;
         }
         gort__park_g(m, fn, arg, waitstate, NULL);
@@ -5539,7 +5912,7 @@ static void gort__sleep_fire(gort__g *g, uint64_t seq, void *arg) {
 void gort_sleep(int64_t ns) {
     GORT__API();
     gort__m *m;
-    gort__timer t;
+    gort__timer *t;
     if (ns <= 0) { gort_yield(); return; }
     m = gort__getm();
     if (!m || !m->curg) {
@@ -5553,11 +5926,12 @@ void gort_sleep(int64_t ns) {
         }
         return;
     }
-    memset(&t, 0, sizeof t);
-    t.when = gort__deadline(ns);
-    t.fn = gort__sleep_fire;
-    t.g = m->curg;
-    gort__park_g(m, NULL, NULL, GORT__W_SLEEP, &t);
+    t = &m->curg->ptimer;
+    memset(t, 0, sizeof *t);
+    t->when = gort__deadline(ns);
+    t->fn = gort__sleep_fire;
+    t->g = m->curg;
+    gort__park_g(m, NULL, NULL, GORT__W_SLEEP, t);
 }
 
 /* Timers that belong to gort's own objects (gort_timer, contexts) are in
@@ -6135,6 +6509,7 @@ static void *gort__sysmon_main(void *arg) {
             last_trim = now;
             pending = gort__stack_trim(rt);
             pending |= gort__stack_release_idle(rt);
+            pending |= gort__compact_sysmon(rt, now);
         }
         if (GORT__LOAD(&rt->niowait) > 0 && !GORT__LOAD(&rt->polling)) {
             pending = 1;   /* no deep sleep: nobody else polls */
@@ -6174,7 +6549,8 @@ static void gort__quit_handler(int sig) {
 /* ---------------------------------------------------------------- >>runtime */
 /* An environment variable that cannot be used is said once per process
    (a program may start many runtimes), then ignored. */
-enum { GORT__ENV_DEBUG = 1, GORT__ENV_MAXPROCS = 2, GORT__ENV_STACK = 4, GORT__ENV_HOG = 8, GORT__ENV_HANDOFF = 16 };
+enum { GORT__ENV_DEBUG = 1, GORT__ENV_MAXPROCS = 2, GORT__ENV_STACK = 4, GORT__ENV_HOG = 8, GORT__ENV_HANDOFF = 16,
+       GORT__ENV_COMPACT = 32 };
 static int gort__env_warned_mask;   /* atomic */
 static int gort__env_warned(int bit) {
     return __atomic_fetch_or(&gort__env_warned_mask, bit, __ATOMIC_RELAXED) & bit;
@@ -6230,6 +6606,7 @@ static int gort__parse_debug(const char *e, const char **bad, int *badlen) {
         else if (n == 14 && !strncmp(e, "guard=mprotect", n)) d |= GORT_DEBUG_GUARD_MPROT;
         else if (n == 12 && !strncmp(e, "guard=canary", n)) d |= GORT_DEBUG_GUARD_CANARY;
         else if (n == 7 && !strncmp(e, "handoff", n)) d |= GORT_DEBUG_HANDOFF;
+        else if (n == 7 && !strncmp(e, "compact", n)) d |= GORT_DEBUG_COMPACT;
         else if (n > 0 && !*bad) { *bad = e; *badlen = (int)n; }
         e += n;
         if (*e) e++;
@@ -6242,7 +6619,7 @@ static int gort__parse_debug(const char *e, const char **bad, int *badlen) {
    reads the environment into a gort__cfg_in, resolves, and then says what
    was ignored or refused. */
 typedef struct {
-    const char *maxprocs, *stack_size, *hog_ms, *debug, *nosigquit, *handoff_ms;   /* $GORT_*; NULL: unset */
+    const char *maxprocs, *stack_size, *hog_ms, *debug, *nosigquit, *handoff_ms, *compact_ms;   /* $GORT_*; NULL: unset */
     int    ncpu;        /* gort__os_ncpu() */
     size_t page;        /* the page size */
 } gort__cfg_in;
@@ -6252,6 +6629,7 @@ typedef struct {
     int         debug;       /* GORT_DEBUG_* */
     int64_t     hog_ns;      /* < 0: no hog reports */
     int64_t     handoff_ns;  /* < 0: no hand-off; 0: at every look */
+    int64_t     compact_ns;  /* < 0: no compaction; 0: at every park */
     int         sigquit;     /* install the SIGQUIT dump handler */
     int         bad_env;     /* GORT__ENV_* bits: variables ignored as malformed */
     const char *bad_debug;   /* the first unknown GORT_DEBUG word, bad_debug_len long */
@@ -6261,6 +6639,7 @@ typedef struct {
 #define GORT__MAXPROCS_MAX 1024   /* Ps are an array; more threads than this only contend */
 #define GORT__HOG_DEFAULT_NS 10000000LL   /* 10 ms: Go's forcePreemptNS */
 #define GORT__HANDOFF_DEFAULT_NS 10000000LL   /* 10 ms: the same */
+#define GORT__COMPACT_DEFAULT_NS 100000000LL  /* 100 ms */
 
 static int gort__cfg_resolve(const gort_opts *o, const gort__cfg_in *in, gort__cfg *c) {
     long long v;
@@ -6309,6 +6688,15 @@ static int gort__cfg_resolve(const gort_opts *o, const gort__cfg_in *in, gort__c
     }
     if (c->handoff_ns < 0) c->handoff_ns = -1;
     else if (c->debug & GORT_DEBUG_HANDOFF) c->handoff_ns = 0;
+    c->compact_ns = o->compact_ns;
+    if (c->compact_ns == 0) {
+        v = gort__parse_num(in->compact_ms);
+        if (v == -2) c->bad_env |= GORT__ENV_COMPACT;
+        c->compact_ns = v > 0 ? (int64_t)(v > 1000000000LL ? 1000000000LL : v) * 1000000 : v == 0 ? -1
+                                                                                  : GORT__COMPACT_DEFAULT_NS;
+    }
+    if (c->compact_ns < 0) c->compact_ns = -1;
+    if (c->debug & GORT_DEBUG_COMPACT) c->compact_ns = 0;
     return 0;
 }
 
@@ -6327,9 +6715,12 @@ static void gort__cfg_warn(const gort__cfg *c, const gort__cfg_in *in) {
     if ((c->bad_env & GORT__ENV_HANDOFF) && !gort__env_warned(GORT__ENV_HANDOFF))
         fprintf(stderr, "gort: GORT_HANDOFF_MS=%s ignored: give a whole number of milliseconds, "
                         "e.g. GORT_HANDOFF_MS=50 (0 turns the hand-off off; unset: 10)\n", in->handoff_ms);
+    if ((c->bad_env & GORT__ENV_COMPACT) && !gort__env_warned(GORT__ENV_COMPACT))
+        fprintf(stderr, "gort: GORT_COMPACT_MS=%s ignored: give a whole number of milliseconds, "
+                        "e.g. GORT_COMPACT_MS=500 (0 turns compaction off; unset: 100)\n", in->compact_ms);
     if ((c->bad_env & GORT__ENV_DEBUG) && !gort__env_warned(GORT__ENV_DEBUG))
         fprintf(stderr, "gort: GORT_DEBUG: ignored '%.*s': the accepted values are migrate, "
-                        "guard=mprotect, guard=canary and handoff, separated by commas\n", c->bad_debug_len, c->bad_debug);
+                        "guard=mprotect, guard=canary, handoff and compact, separated by commas\n", c->bad_debug_len, c->bad_debug);
 }
 
 static void gort__abandon(gort__rt *rt);
@@ -6350,6 +6741,7 @@ static void gort__rt_free(gort__rt *rt) {
         free(p->theap);
     }
     gort__stack_free_all(rt);
+    gort__cfree_drain(rt);
     free(rt->allp);
     for (m = rt->allm; m; m = n) {
         n = m->alllink;
@@ -6389,6 +6781,7 @@ static int gort__rt_new(const gort_opts *opts, int mode, gort__rt **out) {
     in.debug = getenv("GORT_DEBUG");
     in.nosigquit = getenv("GORT_NOSIGQUIT");
     in.handoff_ms = getenv("GORT_HANDOFF_MS");
+    in.compact_ms = getenv("GORT_COMPACT_MS");
     in.page = (size_t)sysconf(_SC_PAGESIZE);
     in.ncpu = o.maxprocs == 0 && gort__parse_num(in.maxprocs) <= 0 ? gort__os_ncpu() : 1;
     err = gort__cfg_resolve(&o, &in, &cfg);
@@ -6404,6 +6797,7 @@ static int gort__rt_new(const gort_opts *opts, int mode, gort__rt **out) {
     rt->debug = cfg.debug;
     rt->hog_ns = cfg.hog_ns;
     rt->handoff_ns = cfg.handoff_ns;
+    rt->compact_ns = cfg.compact_ns;
     if (rt->handoff_ns >= 0) gort__handoff_install();
     rt->allp = (gort__p *)calloc((size_t)np, sizeof(gort__p));
     if (!rt->allp) { free(rt); return -ENOMEM; }

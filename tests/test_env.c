@@ -125,7 +125,7 @@ int main(void)
             { "GORT_STACK_SIZE", "1x" }, { "GORT_HOG_MS", "soon" }, { "GORT_HANDOFF_MS", "-3" } };
         run_env_child(bad, 5, o);
         CHECK(WIFEXITED(o->status) && WEXITSTATUS(o->status) == 0);
-        check_line(o->err, "GORT_DEBUG: ignored 'bogus'", "migrate, guard=mprotect, guard=canary and handoff");
+        check_line(o->err, "GORT_DEBUG: ignored 'bogus'", "migrate, guard=mprotect, guard=canary, handoff and compact");
         check_line(o->err, "GORT_MAXPROCS=abc", "GORT_MAXPROCS=4");
         check_line(o->err, "GORT_STACK_SIZE=1x", "k, m or g");
         check_line(o->err, "GORT_HOG_MS=soon", "milliseconds");

@@ -1,0 +1,353 @@
+/* test_compact.c - stack compaction of long-parked goroutines (>>compact).
+
+   Each part runs with gort_opts.compact_ns = 20 ms (unless it says
+   otherwise) and waits until the goroutines it parks are compacted, as
+   the runtime's counters and each G's state say (the test includes the
+   implementation and reads them):
+
+     - pointers: a goroutine parks with an array on its stack whose
+       address it gave out; while it is compacted, another goroutine
+       writes half of the array through that pointer, and once it is
+       compacted again a plain thread writes the other half; then a send
+       wakes it, the value landing in a variable on its stack (compacted
+       a third time by then). It sees every write and the value, and the
+       locals of the deeper frames it parked in are intact;
+     - mass: N goroutines (scaled) parked on one channel, each with a
+       patterned array of locals, are all compacted; RSS + page tables per
+       goroutine are noted (and at full scale, outside sanitizers and
+       Valgrind, must be under 2 KiB); a close wakes them all and each
+       finds its pattern;
+     - sleepers: goroutines in gort_sleep are compacted while their timers
+       sit in the heap; arming a thousand more timers after that restores
+       none of them (a park's timer is in its G, never on its stack); each
+       wakes, not early, with its locals intact;
+     - select: goroutines parked in a select over two channels (waiters on
+       their stacks) are compacted, then woken by one case each;
+     - off: compact_ns < 0 compacts nothing.
+   Where compaction is not available (no MADV_GUARD_INSTALL: Valgrind,
+   qemu-user, kernels before 6.13; no /proc/self/mem; an address-space
+   limit) each part checks that nothing was compacted and says so. */
+#define _GNU_SOURCE
+#define GORT_IMPLEMENTATION
+#include "../gort.h"
+#include "check.h"
+#include "util.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
+
+#define MS 1000000LL
+#define COMPACT_NS (20 * MS)
+
+static int available(void) { return gort__the_rt->compact_ns >= 0; }
+static uint64_t compactions(void) { return LOAD(&gort__the_rt->compactions); }
+static uint64_t restores(void) { return LOAD(&gort__the_rt->restores); }
+static long ncompacted(void) { return LOAD(&gort__the_rt->ncompacted); }
+
+/* Wait (sleeping, so that sysmon runs) until g's stack has been compacted
+   at least `times` times and is compacted now. 1 if so within 10 s. */
+static int wait_compacted(gort__g *g, uint32_t times)
+{
+    int64_t end = gort_now() + 10000 * MS;
+    while (gort_now() < end) {
+        if (__atomic_load_n(&g->ncompact, __ATOMIC_ACQUIRE) >= times &&
+            __atomic_load_n(&g->cst, __ATOMIC_ACQUIRE) == GORT__C_COMPACTED)
+            return 1;
+        gort_sleep(MS);
+    }
+    return 0;
+}
+
+static void run_compact(void (*fn)(void *), int procs, int64_t compact_ns)
+{
+    gort_opts o;
+    memset(&o, 0, sizeof o);
+    o.maxprocs = procs;
+    o.compact_ns = compact_ns;
+    CHECK_EQ(gort_run_opts(&o, fn, NULL), 0);
+}
+
+/* ------------------------------------------------------------ pointers */
+
+#define PN 64
+static gort_chan *p_wake;
+static int *volatile p_arr;
+static gort__g *volatile p_owner;
+static long p_got = -1, p_bad = -1;
+
+/* Parks three frames down, each frame with its own locals. */
+static long p_deep(int depth)
+{
+    volatile long mine[16];
+    long v = -1, s = 0;
+    int i;
+    for (i = 0; i < 16; i++) mine[i] = depth * 1000 + i;
+    if (depth > 0) {
+        v = p_deep(depth - 1);
+    } else {
+        p_owner = gort__self();
+        CHECK_EQ(gort_chan_recv(p_wake, &v), 1);   /* parks here */
+    }
+    for (i = 0; i < 16; i++) s += mine[i] != depth * 1000 + i;
+    if (s) ADD(&p_bad, 1);
+    return v;
+}
+
+static void p_ownerfn(void *arg)
+{
+    int arr[PN];
+    (void)arg;
+    memset(arr, 0, sizeof arr);
+    p_arr = arr;
+    p_got = p_deep(3);
+    {
+        long bad = 0;
+        int i;
+        for (i = 0; i < PN; i++) bad += arr[i] != i * 3 + 1;
+        ADD(&p_bad, bad);
+    }
+}
+
+static void p_writer(void *arg)
+{
+    int i;
+    (void)arg;
+    for (i = 0; i < PN / 2; i++) p_arr[i] = i * 3 + 1;
+}
+
+static void *p_thread(void *arg)
+{
+    int i;
+    (void)arg;
+    for (i = PN / 2; i < PN; i++) p_arr[i] = i * 3 + 1;
+    return NULL;
+}
+
+static void pointers_main(void *arg)
+{
+    gort__g *g;
+    long v = 4242;
+    uint64_t r0;
+    pthread_t th;
+    (void)arg;
+    p_wake = gort_chan_make(sizeof(long), 0);
+    p_arr = NULL;
+    p_owner = NULL;
+    p_bad = 0;
+    CHECK_EQ(gort_go(p_ownerfn, NULL), 0);
+    while (!p_owner) gort_sleep(MS);
+    g = p_owner;
+    if (!available()) {
+        gort_sleep(3 * COMPACT_NS);
+        CHECK_EQ(compactions(), 0);
+        for (v = 0; v < PN; v++) p_arr[v] = (int)v * 3 + 1;
+        v = 4242;
+    } else {
+        CHECK(wait_compacted(g, 1));
+        r0 = restores();
+        CHECK_EQ(gort_go(p_writer, NULL), 0);   /* faults, restores, writes */
+        CHECK(wait_compacted(g, 2));            /* and compacted again */
+        CHECK(restores() > r0);
+        CHECK_EQ(pthread_create(&th, NULL, p_thread, NULL), 0);
+        CHECK_EQ(pthread_join(th, NULL), 0);
+        CHECK(wait_compacted(g, 3));
+    }
+    CHECK_EQ(gort_chan_send(p_wake, &v), 0);   /* the value goes onto the compacted stack */
+    CHECK(yield_until_alone());
+    CHECK_EQ(p_got, 4242);
+    CHECK_EQ(p_bad, 0);
+    CHECK_EQ(gort_chan_free(p_wake), 0);
+}
+
+/* ------------------------------------------------------------ mass */
+
+static gort_chan *m_gate;
+static long m_parked, m_done, m_bad;
+static long mem_kb(void) { return proc_status_kb("VmRSS") + proc_status_kb("VmPTE"); }
+
+static void m_waiter(void *arg)
+{
+    volatile unsigned char pat[200];
+    long v = 7, seed = (long)(intptr_t)arg, bad = 0;
+    int i;
+    for (i = 0; i < 200; i++) pat[i] = (unsigned char)(seed * 31 + i);
+    INC(&m_parked);
+    if (gort_chan_recv(m_gate, &v) != 0 || v != 0) bad++;   /* closed: 0, elem zeroed */
+    for (i = 0; i < 200; i++) bad += pat[i] != (unsigned char)(seed * 31 + i);
+    if (bad) ADD(&m_bad, 1);
+    INC(&m_done);
+}
+
+static void mass_main(void *arg)
+{
+    long n = check_scale(20000), i, before, parked_kb, compact_kb;
+    int64_t end;
+    int measure = !UNDER_ASAN && !UNDER_TSAN && !under_valgrind() && n >= 20000;
+    (void)arg;
+    if (n < 100) n = 100;
+    m_gate = gort_chan_make(sizeof(long), 0);
+    m_parked = m_done = m_bad = 0;
+    before = mem_kb();
+    for (i = 0; i < n; i++) CHECK_EQ(gort_go(m_waiter, (void *)(intptr_t)i), 0);
+    CHECK(yield_until(&m_parked, n));
+    gort_sleep(MS);
+    parked_kb = mem_kb();
+    if (available()) {
+        end = gort_now() + 60000 * MS;
+        while (ncompacted() < n && gort_now() < end) gort_sleep(5 * MS);
+        CHECK(ncompacted() >= n);
+        gort_sleep(20 * MS);   /* sysmon frees restored copies; let it settle */
+    } else {
+        gort_sleep(3 * COMPACT_NS);
+        CHECK_EQ(compactions(), 0);
+    }
+    compact_kb = mem_kb();
+    check_note("mass: %ld goroutines parked: %.0f B each, compacted: %.0f B each (RSS+PTE, %s)", n,
+               (double)(parked_kb - before) * 1024 / (double)n, (double)(compact_kb - before) * 1024 / (double)n,
+               available() ? "compaction on" : "compaction not available here");
+    if (measure && available()) CHECK((compact_kb - before) * 1024 / n < 2048);
+    CHECK_EQ(gort_chan_close(m_gate), 0);
+    CHECK(yield_until(&m_done, n));
+    CHECK_EQ(m_bad, 0);
+    CHECK(yield_until_alone());
+    CHECK_EQ(gort_chan_free(m_gate), 0);
+}
+
+/* ------------------------------------------------------------ sleepers */
+
+static long s_done, s_bad, s_parked;
+
+static void s_sleeper(void *arg)
+{
+    volatile long loc[32];
+    int64_t d = (int64_t)(intptr_t)arg * MS, t0;
+    long bad = 0;
+    int i;
+    for (i = 0; i < 32; i++) loc[i] = d + i;
+    t0 = gort_now();
+    INC(&s_parked);
+    gort_sleep(d);
+    if (gort_now() - t0 < d) bad++;
+    for (i = 0; i < 32; i++) bad += loc[i] != d + i;
+    if (bad) ADD(&s_bad, 1);
+    INC(&s_done);
+}
+
+static void s_short(void *arg)
+{
+    (void)arg;
+    gort_sleep(MS * (300 + (int64_t)(gort__nanotime() % 50)));
+    INC(&s_done);
+}
+
+static void sleepers_main(void *arg)
+{
+    long n = check_scale(2000), i, k = 1000;
+    uint64_t r0;
+    (void)arg;
+    if (n < 50) n = 50;
+    s_done = s_bad = s_parked = 0;
+    for (i = 0; i < n; i++) CHECK_EQ(gort_go(s_sleeper, (void *)(intptr_t)(1500 + i % 300)), 0);
+    CHECK(yield_until(&s_parked, n));
+    if (available()) {
+        int64_t end = gort_now() + 1000 * MS;
+        while (ncompacted() < n && gort_now() < end) gort_sleep(5 * MS);
+        CHECK(ncompacted() >= n);
+    }
+    r0 = restores();
+    for (i = 0; i < k; i++) CHECK_EQ(gort_go(s_short, NULL), 0);   /* heap sifts over the compacted */
+    gort_sleep(10 * MS);
+    CHECK_EQ(restores(), r0);
+    CHECK(yield_until(&s_done, n + k));
+    CHECK_EQ(s_bad, 0);
+    CHECK(yield_until_alone());
+}
+
+/* ------------------------------------------------------------ select */
+
+static gort_chan *x_a, *x_b;
+static long x_done, x_bad, x_parked;
+static int x_seen[4096];
+
+static void x_waiter(void *arg)
+{
+    volatile long loc[8];
+    long va = -1, vb = -1, id = (long)(intptr_t)arg;
+    gort_case cs[2];
+    int i, r;
+    for (i = 0; i < 8; i++) loc[i] = id * 8 + i;
+    memset(cs, 0, sizeof cs);
+    cs[0].op = GORT_RECV; cs[0].chan = x_a; cs[0].elem = &va;
+    cs[1].op = GORT_RECV; cs[1].chan = x_b; cs[1].elem = &vb;
+    INC(&x_parked);
+    r = gort_select(cs, 2, -1);
+    if (r != 0 && r != 1) ADD(&x_bad, 1);
+    else {
+        long v = r == 0 ? va : vb;
+        if (v < 0 || v >= 4096 || (r == 0) != (v % 2 == 0)) ADD(&x_bad, 1);
+        else INC(&x_seen[v]);
+    }
+    for (i = 0; i < 8; i++) if (loc[i] != id * 8 + i) ADD(&x_bad, 1);
+    INC(&x_done);
+}
+
+static void select_main(void *arg)
+{
+    long n = check_scale(400) > 4000 ? 4000 : check_scale(400), i;
+    (void)arg;
+    if (n < 20) n = 20;
+    memset(x_seen, 0, sizeof x_seen);
+    x_done = x_bad = x_parked = 0;
+    x_a = gort_chan_make(sizeof(long), 0);
+    x_b = gort_chan_make(sizeof(long), 0);
+    for (i = 0; i < n; i++) CHECK_EQ(gort_go(x_waiter, (void *)(intptr_t)i), 0);
+    CHECK(yield_until(&x_parked, n));
+    if (available()) {
+        int64_t end = gort_now() + 10000 * MS;
+        while (ncompacted() < n && gort_now() < end) gort_sleep(5 * MS);
+        CHECK(ncompacted() >= n);
+    }
+    /* even values on a, odd on b: each waiter gets one, from the case it
+       names */
+    for (i = 0; i < n; i++) CHECK_EQ(gort_chan_send(i % 2 ? x_b : x_a, &i), 0);
+    CHECK(yield_until(&x_done, n));
+    for (i = 0; i < n; i++) CHECK_EQ(x_seen[i], 1);
+    CHECK(yield_until_alone());
+    CHECK_EQ(gort_chan_free(x_a), 0);
+    CHECK_EQ(gort_chan_free(x_b), 0);
+}
+
+/* ------------------------------------------------------------ off */
+
+static void off_main(void *arg)
+{
+    (void)arg;
+    if (gort__the_rt->debug & GORT_DEBUG_COMPACT) {
+        check_note("off: not under GORT_DEBUG=compact (it compacts at every park)");
+        return;
+    }
+    m_gate = gort_chan_make(sizeof(long), 0);
+    m_parked = m_done = m_bad = 0;
+    CHECK_EQ(gort_go(m_waiter, (void *)(intptr_t)1), 0);
+    CHECK(yield_until(&m_parked, 1));
+    gort_sleep(100 * MS);
+    CHECK_EQ(compactions(), 0);
+    CHECK_EQ(gort__the_rt->compact_ns, -1);
+    CHECK_EQ(gort_chan_close(m_gate), 0);
+    CHECK(yield_until(&m_done, 1));
+    CHECK_EQ(m_bad, 0);
+    CHECK_EQ(gort_chan_free(m_gate), 0);
+}
+
+int main(void)
+{
+    watchdog(600);
+    run_compact(pointers_main, 2, COMPACT_NS);
+    run_compact(pointers_main, 1, COMPACT_NS);
+    run_compact(mass_main, 2, COMPACT_NS);
+    run_compact(sleepers_main, 2, COMPACT_NS);
+    run_compact(select_main, 1, COMPACT_NS);
+    run_compact(off_main, 2, -1);
+    return check_done();
+}
