@@ -26,6 +26,10 @@
 #   tsan       clang -O1 -fsanitize=thread                       0.1
 #   aarch64    aarch64-linux-gnu-gcc -O2                         0.05   qemu-aarch64
 #   musl       musl-gcc -O2 -Wl,--eh-frame-hdr (musl libc)         1
+#   compact    clang -O1 -fsanitize=address,undefined            0.2
+#              run with GORT_DEBUG=compact: every park compacts the
+#              goroutine's stack (gort.h >>compact), so every wake-up
+#              restores one, under ASan and UBSan
 #
 # Every configuration also gets $(WARN) and links -lm (and -ldl where the
 # probe found dladdr needs it: $(B)/<config>/.ldl). "scale" is what the
@@ -40,7 +44,7 @@ ROOT      := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))..)
 endif
 T         ?= $(ROOT)/tests
 B         ?= $(ROOT)/tests/build
-CONFIGS   ?= gcc-O0 gcc-O2 clang-O0 clang-O2 valgrind ubsan asan tsan aarch64 musl
+CONFIGS   ?= gcc-O0 gcc-O2 clang-O0 clang-O2 valgrind ubsan asan tsan aarch64 musl compact
 PROGS     ?= $(patsubst $(T)/%.c,%,$(wildcard $(T)/test_*.c))
 CHECKS    ?=
 SCALE_MUL ?= 1
@@ -65,6 +69,7 @@ CC_asan     := clang
 CC_tsan     := clang
 CC_aarch64  := aarch64-linux-gnu-gcc
 CC_musl     := musl-gcc
+CC_compact  := clang
 
 CFLAGS_gcc-O0   := -O0
 CFLAGS_gcc-O2   := -O2
@@ -78,12 +83,14 @@ CFLAGS_aarch64  := -O2
 # --eh-frame-hdr: musl-gcc's link leaves out the .eh_frame_hdr that gcc's own
 # link makes, and libgcc's unwinder (test_gdb) finds unwind tables by it
 CFLAGS_musl     := -O2 -Wl,--eh-frame-hdr
+CFLAGS_compact  := -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 SCALE_valgrind := 0.02
 SCALE_ubsan    := 0.5
 SCALE_asan     := 0.2
 SCALE_tsan     := 0.1
 SCALE_aarch64  := 0.05
+SCALE_compact  := 0.2
 
 RUNNER_valgrind := valgrind -q --error-exitcode=99 --exit-on-first-error=no --fair-sched=yes
 RUNNER_aarch64  := qemu-aarch64 -L /usr/aarch64-linux-gnu
@@ -91,6 +98,7 @@ RUNNER_aarch64  := qemu-aarch64 -L /usr/aarch64-linux-gnu
 ENV_ubsan := UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 ENV_asan  := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:strict_string_checks=1
 ENV_tsan  := TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+ENV_compact := GORT_DEBUG=compact ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:strict_string_checks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 PKG_gcc-O0   := gcc
 PKG_gcc-O2   := gcc
@@ -102,6 +110,7 @@ PKG_asan     := $(SAN_PKG)
 PKG_tsan     := $(SAN_PKG)
 PKG_aarch64  := gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 PKG_musl     := musl-tools
+PKG_compact  := $(SAN_PKG)
 
 # `make -f tests/matrix.mk cfg-CONFIG`: the configuration as shell
 # assignments (tests/run.sh's probe reads them).

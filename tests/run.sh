@@ -73,7 +73,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 T=${GORT_TESTS_DIR:-$ROOT/tests}
 B=${GORT_BUILD_DIR:-$ROOT/tests/build}
 export ROOT T B
-ALL_CONFIGS="gcc-O0 gcc-O2 clang-O0 clang-O2 valgrind ubsan asan tsan aarch64 musl"
+ALL_CONFIGS="gcc-O0 gcc-O2 clang-O0 clang-O2 valgrind ubsan asan tsan aarch64 musl compact"
 MK=(make -s --no-print-directory -f "$ROOT/tests/matrix.mk")
 
 # shellcheck source=tests/run1.sh

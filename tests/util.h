@@ -199,6 +199,15 @@ static inline int debug_handoff(void)
     return d && strstr(d, "handoff") != NULL;
 }
 
+/* GORT_DEBUG=compact: every park compacts the stack (tens of microseconds
+   each), so bounds on how work splits between goroutines that park a
+   lot measure compaction, not the scheduler. */
+static inline int debug_compact(void)
+{
+    const char *d = getenv("GORT_DEBUG");
+    return d && strstr(d, "compact") != NULL;
+}
+
 static inline void watchdog(unsigned seconds)
 {
     (void)alarm(seconds);

@@ -308,7 +308,12 @@ func benchPark() {
 	wg.Wait()
 	result("park_mem", float64(after-before)/float64(n), "KiB/op")
 	result("park_spawn", nsPer(t1.Sub(t0), int64(n)), "ns/op")
-	result("park_release", nsPer(time.Since(t2), int64(n)), "ns/op")
+	rel := nsPer(time.Since(t2), int64(n))
+	result("park_release", rel, "ns/op")
+	// Go has no stack compaction: for gort's compact_* rows, a parked
+	// goroutine's cost and its wake are these
+	result("compact_mem", float64(after-before)/float64(n), "KiB/op")
+	result("compact_wake", rel, "ns/op")
 }
 
 // fib: a goroutine per call at or above the cutoff, joined by a WaitGroup.
