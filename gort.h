@@ -124,7 +124,8 @@ TABLE OF CONTENTS (grep for the anchor)
       GORT_DEBUG=compact    compact every goroutine's stack as soon as it
                             parks (tests: compaction's races show, and
                             code that hands pointers into a parked
-                            goroutine's stack to system calls).
+                            goroutine's stack to system calls). Not
+                            under TSan (>>compact says why).
                             Several GORT_DEBUG words: separate them with
                             commas (GORT_DEBUG=migrate,guard=canary).
       GORT_NOSIGQUIT=1      do not install the SIGQUIT goroutine dump.
@@ -3047,6 +3048,9 @@ static void gort__stack_init(gort__rt *rt) {
     rt->guard_mode = mode;
     if (mode != GORT__GUARD_MADV || (rt->compact_ns >= 0 && !gort__os_compact_probe(rt->page)))
         rt->compact_ns = -1;   /* >>compact needs MADV_GUARD_INSTALL and /proc/self/mem */
+#ifdef GORT__TSAN
+    rt->compact_ns = -1;   /* >>compact: TSan's own code may fault on a compacted stack holding its lock */
+#endif
     if (mode == GORT__GUARD_MPROT) gort__mprot_budget(rt);
     rt->region_slots = GORT__REGION_BYTES / rt->slot_size;
     if (rt->region_slots > 4096) rt->region_slots = 4096;
@@ -3560,7 +3564,11 @@ static void gort__stack_free_all(gort__rt *rt) {
    Only with MADV_GUARD_INSTALL guards (Linux 6.13+): an mprotect guard
    per compacted stack would spend the map entries the guard pages need.
    And only where /proc/self/mem can write into a PROT_NONE page (see
-   gort__os_copy_guard for why), and with no RLIMIT_AS: probed once.
+   gort__os_copy_guard for why), and with no RLIMIT_AS: probed once. Not
+   under TSan: its runtime touches application memory (an atomic on a
+   variable in a parked goroutine's stack) while it holds its own lock,
+   and the fault handler's atomics and system calls go through TSan and
+   want that lock again.
 
    Why it is off unless asked for: each compaction and each restore is
    four system calls that change page tables (two of them split and

@@ -100,7 +100,7 @@ static void p_ownerfn(void *arg)
     (void)arg;
     memset(arr, 0, sizeof arr);
     p_arr = arr;
-    p_got = p_deep(3);
+    STORE(&p_got, p_deep(3));
     {
         long bad = 0;
         int i;
@@ -134,7 +134,7 @@ static void pointers_main(void *arg)
     p_wake = gort_chan_make(sizeof(long), 0);
     p_arr = NULL;
     p_owner = NULL;
-    p_bad = 0;
+    STORE(&p_bad, 0);
     CHECK_EQ(gort_go(p_ownerfn, NULL), 0);
     while (!p_owner) gort_sleep(MS);
     g = p_owner;
@@ -155,8 +155,8 @@ static void pointers_main(void *arg)
     }
     CHECK_EQ(gort_chan_send(p_wake, &v), 0);   /* the value goes onto the compacted stack */
     CHECK(yield_until_alone());
-    CHECK_EQ(p_got, 4242);
-    CHECK_EQ(p_bad, 0);
+    CHECK_EQ(LOAD(&p_got), 4242);
+    CHECK_EQ(LOAD(&p_bad), 0);
     CHECK_EQ(gort_chan_free(p_wake), 0);
 }
 

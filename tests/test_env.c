@@ -122,15 +122,17 @@ int main(void)
     {   /* bad values: one line each, once; the defaults apply */
         static const struct env bad[] = {
             { "GORT_DEBUG", "bogus" }, { "GORT_MAXPROCS", "abc" },
-            { "GORT_STACK_SIZE", "1x" }, { "GORT_HOG_MS", "soon" }, { "GORT_HANDOFF_MS", "-3" } };
-        run_env_child(bad, 5, o);
+            { "GORT_STACK_SIZE", "1x" }, { "GORT_HOG_MS", "soon" }, { "GORT_HANDOFF_MS", "-3" },
+            { "GORT_COMPACT_MS", "later" } };
+        run_env_child(bad, 6, o);
         CHECK(WIFEXITED(o->status) && WEXITSTATUS(o->status) == 0);
         check_line(o->err, "GORT_DEBUG: ignored 'bogus'", "migrate, guard=mprotect, guard=canary, handoff and compact");
         check_line(o->err, "GORT_MAXPROCS=abc", "GORT_MAXPROCS=4");
         check_line(o->err, "GORT_STACK_SIZE=1x", "k, m or g");
         check_line(o->err, "GORT_HOG_MS=soon", "milliseconds");
         check_line(o->err, "GORT_HANDOFF_MS=-3", "milliseconds");
-        CHECK_EQ(gort_lines(o->err), 5);
+        check_line(o->err, "GORT_COMPACT_MS=later", "GORT_COMPACT_MS=100");
+        CHECK_EQ(gort_lines(o->err), 6);
         r = strstr(o->err, "[child maxprocs ");
         CHECK(r && sscanf(r, "[child maxprocs %d moves %ld]", &mp, &moves) == 2 && mp >= 1);
         if (check_failures())
