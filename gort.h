@@ -125,7 +125,7 @@ TABLE OF CONTENTS (grep for the anchor)
                             parks (tests: compaction's races show, and
                             code that hands pointers into a parked
                             goroutine's stack to system calls). Not
-                            under TSan (>>compact says why).
+                            under TSan or Valgrind (>>compact says why).
                             Several GORT_DEBUG words: separate them with
                             commas (GORT_DEBUG=migrate,guard=canary).
       GORT_NOSIGQUIT=1      do not install the SIGQUIT goroutine dump.
@@ -3048,8 +3048,8 @@ static void gort__stack_init(gort__rt *rt) {
     rt->guard_mode = mode;
     if (mode != GORT__GUARD_MADV || (rt->compact_ns >= 0 && !gort__os_compact_probe(rt->page)))
         rt->compact_ns = -1;   /* >>compact needs MADV_GUARD_INSTALL and /proc/self/mem */
-#ifdef GORT__TSAN
-    rt->compact_ns = -1;   /* >>compact: TSan's own code may fault on a compacted stack holding its lock */
+#if defined(GORT__TSAN) || defined(GORT_VALGRIND)
+    rt->compact_ns = -1;   /* >>compact: TSan's code may fault holding its lock; Valgrind knows no guards */
 #endif
     if (mode == GORT__GUARD_MPROT) gort__mprot_budget(rt);
     rt->region_slots = GORT__REGION_BYTES / rt->slot_size;
@@ -3568,7 +3568,9 @@ static void gort__stack_free_all(gort__rt *rt) {
    under TSan: its runtime touches application memory (an atomic on a
    variable in a parked goroutine's stack) while it holds its own lock,
    and the fault handler's atomics and system calls go through TSan and
-   want that lock again.
+   want that lock again. Not in a GORT_VALGRIND build: Valgrind does not
+   know MADV_GUARD_INSTALL, and a fault on a guarded page reaches the
+   handler as something else (an overflow, in tests/test_compact.c).
 
    Why it is off unless asked for: each compaction and each restore is
    four system calls that change page tables (two of them split and
