@@ -1191,7 +1191,7 @@ static pid_t gort__os_memfd_pid;
 /* madvise or mprotect that must succeed: the range is ours and a stack
    depends on it. A failure (ENOMEM for a page table, or one injected by
    a test) is retried; only one that lasts is fatal. */
-static int gort__os_must(int how, char *p, size_t len, int arg, int probe) {
+static int gort__os_must(int how, char *p, size_t len, int arg, int probe, int remap_prot) {
     int i;
     for (i = 0; i < (probe ? 1 : 200); i++) {
         if ((how ? mprotect(p, len, arg) : madvise(p, len, arg)) == 0) return 0;
@@ -1199,10 +1199,11 @@ static int gort__os_must(int how, char *p, size_t len, int arg, int probe) {
     }
     if (probe) return -1;
     /* It keeps failing (a test's injected fault; no kernel fails these
-       for good): a fresh mapping over the range, readable and writable,
-       with no guard. Its bytes are lost: 1 tells the caller. */
+       for good): a fresh mapping over the range with remap_prot (PROT_NONE
+       while others must not see it yet) and no guard. Its bytes are lost:
+       1 tells the caller. */
     for (i = 0; i < 1000; i++) {
-        if (mmap(p, len, PROT_READ | PROT_WRITE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0) != MAP_FAILED)
+        if (mmap(p, len, remap_prot, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0) != MAP_FAILED)
             return 1;
         sched_yield();
     }
@@ -1218,7 +1219,7 @@ GORT__NO_ASAN GORT__NO_TSAN static int gort__os_unguard_fill(char *lo, char *hi,
     size_t len = (size_t)(hi - lo), n = (size_t)(hi - at), done = 0;
     int fd = gort__os_memfd_get();
     if (fd >= 0 && mprotect(lo, len, PROT_NONE) == 0) {
-        if (gort__os_must(0, lo, len, MADV_GUARD_REMOVE, probe) < 0) return -1;   /* 1: remapped, also fine */
+        if (gort__os_must(0, lo, len, MADV_GUARD_REMOVE, probe, PROT_NONE) < 0) return -1;   /* 1: remapped, also fine */
         while (done < n) {
             ssize_t w = pwrite(fd, from + done, n - done, (off_t)(uintptr_t)(at + done));
             if (w < 0 && errno == EINTR) continue;
@@ -1229,7 +1230,7 @@ GORT__NO_ASAN GORT__NO_TSAN static int gort__os_unguard_fill(char *lo, char *hi,
         {
             /* merges what the first call split; 1: remapped, the bytes
                are gone: they go in again below, in the open */
-            int r = gort__os_must(1, lo, len, PROT_READ | PROT_WRITE, probe);
+            int r = gort__os_must(1, lo, len, PROT_READ | PROT_WRITE, probe, PROT_READ | PROT_WRITE);
             if (r != 1) return r;
         }
     }
@@ -1238,7 +1239,7 @@ GORT__NO_ASAN GORT__NO_TSAN static int gort__os_unguard_fill(char *lo, char *hi,
        open. A thread touching these pages in the few microseconds between
        the two calls would read zeros; only a program at its map limit
        that shares pointers into parked stacks can see it. */
-    gort__os_must(0, lo, len, MADV_GUARD_REMOVE, 0);
+    gort__os_must(0, lo, len, MADV_GUARD_REMOVE, 0, PROT_READ | PROT_WRITE);
     {
         volatile char *t = at;   /* not memcpy: no sanitizer may check these bytes */
         for (done = 0; done < n; done++) t[done] = from[done];
@@ -1265,7 +1266,7 @@ GORT__NO_ASAN GORT__NO_TSAN static int gort__os_copy_guard(char *lo, char *hi, c
     }
     if (done == n && madvise(lo, len, MADV_GUARD_INSTALL) == 0) e = 1;
     if (probe) return mprotect(lo, len, PROT_READ | PROT_WRITE) == 0 && e ? 0 : -1;
-    if (gort__os_must(1, lo, len, PROT_READ | PROT_WRITE, 0) == 1) {   /* merges what the first call split */
+    if (gort__os_must(1, lo, len, PROT_READ | PROT_WRITE, 0, PROT_READ | PROT_WRITE) == 1) {   /* merges what the first call split */
         /* remapped: its bytes are gone, and only a full copy brings them back */
         volatile char *t = at;
         GORT_ASSERT(done == n);
