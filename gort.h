@@ -3671,7 +3671,7 @@ static int gort__compact(gort__rt *rt, gort__g *g) {
     }
     g->csp = sp;
     g->cbuf = buf;
-    g->ncompact++;
+    __atomic_store_n(&g->ncompact, g->ncompact + 1, __ATOMIC_RELAXED);   /* the fault handler reads it */
     GORT__ADD(&rt->ncompacted, 1);
     GORT__ADD(&rt->compactions, 1);
     __atomic_store_n(&g->cst, GORT__C_COMPACTED, __ATOMIC_RELEASE);
