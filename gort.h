@@ -2204,10 +2204,14 @@ struct gort__g {
     uint64_t  trflow;             /* trace: the flow of its last spawn or ready,
                                      set by the readier before it queues the G,
                                      taken by the M that runs it (>>trace) */
-    uint32_t  ncompact;           /* times its stack was compacted (restorers
-                                     and the fault handler: ever compacted) */
+    uint32_t  ncompact;           /* times its stack was compacted: atomic
+                                     stores by the compactor; the fault
+                                     handler reads it (ever compacted?) */
     char     *csp;                /* compacted: the saved sp, first byte copied */
-    char     *cbuf;               /* compacted: the copy of csp..stack_hi */
+    char     *cbuf;               /* compacted: the copy of csp..stack_hi. Both
+                                     written by the compactor while cst is
+                                     COMPACTING, read by the one restorer whose
+                                     CAS took it to RESTORING (>>compact) */
     gort__timer ptimer;           /* its park's deadline (sleep, timeouts): here,
                                      not on its stack, so that timer heaps
                                      never touch a compacted stack (owner
@@ -2403,7 +2407,8 @@ struct gort__m {
 /* A region: one mmap reservation carved into equal segments. */
 typedef struct gort__region {
     char   *base;
-    char   *gs;                   /* the G array: slot i's G at gs + i * gsize */
+    char   *gs;                   /* the G array: slot i's G at gs + i * gsize
+                                     (immutable, like base) */
     uint8_t *cold;                /* bit i: slot i is on the cold list (stack lock) */
     size_t  nslots;
     size_t  used;                 /* slots handed out at least once (stack lock) */
