@@ -3065,9 +3065,14 @@ static void gort__stack_init(gort__rt *rt) {
 
 /* New reservation (stack lock held). Where the kernel charges the whole
    reservation (vm.overcommit_memory=2, RLIMIT_AS), try smaller ones before
-   giving up. */
+   giving up, and go down the sizes a second time before saying -ENOMEM:
+   near the limit another thread's mapping may be there for a moment only
+   (glibc maps 64 MiB and unmaps it again each time a thread without an
+   arena mallocs and cannot get one), and one such moment cost a quarter
+   of the goroutines that fit. */
 static gort__region *gort__region_new(gort__rt *rt) {
     size_t n = rt->region_slots;
+    int tries = 0;
     for (;;) {
         size_t len = n * rt->slot_size + gort__garray_len(n, rt->page);
         char *b = rt->nregions < GORT__MAX_REGIONS ? gort__os_reserve(len) : NULL;
@@ -3092,6 +3097,11 @@ static gort__region *gort__region_new(gort__rt *rt) {
             return r;
         }
         __atomic_store_n(&rt->stk_pressure, 1, __ATOMIC_RELAXED);
+        if (n == 1 && ++tries < 3 && rt->nregions < GORT__MAX_REGIONS) {
+            sched_yield();   /* out-of-memory path only */
+            n = rt->region_slots;
+            continue;
+        }
         if (n == 1) {
             if (!rt->stk_reported) {
                 rt->stk_reported = 1;
