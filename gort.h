@@ -1546,7 +1546,8 @@ static void gort__poller_break(gort__poller *pl) {
 }
 
 /* Wait for events until deadline (gort__nanotime's clock; INT64_MAX: no
-   limit; 0 or past: only look), or a break. Fills up to max events (in and
+   limit; past: do not sleep; 0: only look, and leave a break for the
+   thread that sleeps), or a break. Fills up to max events (in and
    out readiness; hang-ups and errors count as both, a read hang-up as
    in) and returns how many: 0 on a timeout, a break or EINTR. */
 static int gort__poller_wait(gort__poller *pl, int64_t deadline, gort__pollev *out, int max) {
@@ -1578,10 +1579,19 @@ static int gort__poller_wait(gort__poller *pl, int64_t deadline, gort__pollev *o
     for (i = 0; i < n; i++) {
         uint32_t e = ev[i].events, r = 0;
         if (ev[i].data.u64 == UINT64_MAX) {   /* a break */
-            uint64_t v;
-            ssize_t rd = read(pl->evfd, &v, sizeof v);
-            (void)rd;
-            __atomic_store_n(&pl->armed, 0, __ATOMIC_SEQ_CST);
+            /* Only a wait that could sleep takes the break. A look (the
+               scheduler's or sysmon's, started when nobody seemed to
+               poll) that took it would leave the thread that started to
+               sleep in the meantime asleep past the new timer the break
+               was for: the eventfd stays readable (level-triggered) for
+               that thread to find. Seen under qemu: a 10 ms sleep that
+               took the other goroutine's 10 s deadline. */
+            if (deadline != 0) {
+                uint64_t v;
+                ssize_t rd = read(pl->evfd, &v, sizeof v);
+                (void)rd;
+                __atomic_store_n(&pl->armed, 0, __ATOMIC_SEQ_CST);
+            }
             continue;
         }
         if (e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) r |= GORT__POLL_IN;
