@@ -1217,8 +1217,16 @@ static int gort__os_memfd_get(void) {
 }
 GORT__NO_ASAN GORT__NO_TSAN static int gort__os_unguard_fill(char *lo, char *hi, char *at, const char *from, int probe) {
     size_t len = (size_t)(hi - lo), n = (size_t)(hi - at), done = 0;
-    int fd = gort__os_memfd_get();
-    if (fd >= 0 && mprotect(lo, len, PROT_NONE) == 0) {
+    int fd = gort__os_memfd_get(), i, closed = -1;
+    /* retried like gort__os_must: a failure here sends the restore into
+       the open (below), where a thread that touches the pages meanwhile
+       sees zeros; a single failed call did (test_faults: a WaitGroup on a
+       compacted stack read as 0 and went negative) */
+    for (i = 0; fd >= 0 && closed != 0 && i < (probe ? 1 : 200); i++) {
+        closed = mprotect(lo, len, PROT_NONE);
+        if (closed != 0 && i > 20) sched_yield();
+    }
+    if (closed == 0) {
         if (gort__os_must(0, lo, len, MADV_GUARD_REMOVE, probe, PROT_NONE) < 0) return -1;   /* 1: remapped, also fine */
         while (done < n) {
             ssize_t w = pwrite(fd, from + done, n - done, (off_t)(uintptr_t)(at + done));
@@ -1235,10 +1243,10 @@ GORT__NO_ASAN GORT__NO_TSAN static int gort__os_unguard_fill(char *lo, char *hi,
         }
     }
     if (probe) return -1;
-    /* No map entry left for the split (vm.max_map_count): restore in the
-       open. A thread touching these pages in the few microseconds between
-       the two calls would read zeros; only a program at its map limit
-       that shares pointers into parked stacks can see it. */
+    /* No map entry left for the split (vm.max_map_count), 200 times over:
+       restore in the open. A thread touching these pages in the few
+       microseconds between the two calls would read zeros; only a program
+       at its map limit that shares pointers into parked stacks can see it. */
     gort__os_must(0, lo, len, MADV_GUARD_REMOVE, 0, PROT_READ | PROT_WRITE);
     {
         volatile char *t = at;   /* not memcpy: no sanitizer may check these bytes */
