@@ -5595,16 +5595,28 @@ static void gort__g_main(void *arg) {
    (thread limits, memory). startm counts an M in mcount and mstarting
    before it creates the thread (unlocked) and settles both under the sched
    lock after, so: an M that exists (mcount > mstarting) will find g; one
-   being created is waited for; with none at all, nobody can have taken g:
-   take it back and report why, rather than leave it queued forever
-   (gort_run would never return). */
+   being created is waited for. With none at all, another thread's
+   gort__wakep may be between its claim of nmspinning (which made ours
+   do nothing) and startm's count under the lock: then no P is idle (it
+   holds the P) and we wait for it too. Otherwise we try to start one
+   ourselves, and only if that fails, nobody can have taken g: take it
+   back and report why, rather than leave it queued forever (gort_run
+   would never return). Failing at once there lost every gort_go of one
+   plain thread while another one's start of the first M was descheduled
+   (test_sched, background mode, under qemu). */
 static int gort__newproc_check(gort__rt *rt, gort__g *g) {
     gort__g *x, *prev = NULL;
-    int err;
+    int err, tried = 0;
     for (;;) {
         gort__lock(&rt->lock);
         if (rt->mcount > rt->mstarting) { gort__unlock(&rt->lock); return 0; }
-        if (rt->mstarting == 0) break;
+        if (rt->mstarting == 0 && (__atomic_load_n(&rt->npidle, __ATOMIC_RELAXED) > 0 || GORT__LOAD(&rt->stopping))) {
+            if (tried) break;   /* our own start failed: rt->m_err says why */
+            gort__unlock(&rt->lock);
+            tried = 1;
+            gort__startm(rt, NULL, 0);
+            continue;
+        }
         gort__unlock(&rt->lock);
         sched_yield();   /* the first thread is being created: its outcome decides */
     }
