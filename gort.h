@@ -2328,7 +2328,7 @@ struct gort__p {
                                      long as the last one ran, if it ran over */
     uint64_t   sm_sys;            /* state word of the syscall it is timing */
     int64_t    sm_sys_since;      /* when that syscall was first seen */
-    int64_t    sm_cpu0, sm_t0;    /* hog check: M's CPU time at sm_t0, -1 unset */
+    int64_t    sm_cpu0;           /* hog check: M's CPU time once past hog_ns, -1 unset */
     uint32_t   ho_tick;           /* hand-off (sysmon): tick at the last look, */
     int64_t    ho_since;          /* since when it stood still, */
     int64_t    ho_cpu0;           /* the M's CPU time then (-1 unknown), */
@@ -6457,8 +6457,9 @@ static int64_t gort__thread_cpu(gort__m *m) {
 }
 
 /* The hog check of gort__sysmon_watch: a G that ran hog_ns in its own
-   code (tick: p's switches plus progress inside gort) and used most of a
-   further stretch of CPU time is named once. 1: look again soon. */
+   code (tick: p's switches plus progress inside gort) and then used
+   another hog_ns / 2 of CPU time, still without a switch, is named once.
+   1: look again soon. */
 static GORT__NO_TSAN int gort__sysmon_hog(gort__rt *rt, gort__p *p, gort__m *pm, gort__g *g, uint32_t tick, int64_t now) {
     int active = 0;
     if (tick != p->sm_tick || !g) {
@@ -6468,26 +6469,27 @@ static GORT__NO_TSAN int gort__sysmon_hog(gort__rt *rt, gort__p *p, gort__m *pm,
     } else if (rt->hog_ns > 0 && now - p->sm_since >= rt->hog_ns &&
                !__atomic_load_n(&g->hog_reported, __ATOMIC_RELAXED)) {
         /* Same goroutine for hog_ns of wall time. On a loaded machine its
-           thread may simply not have been running: only a thread that used
-           most of a further stretch of CPU time is a hog. */
+           thread may simply not have been running: it is a hog once it
+           has used a further hog_ns / 2 of CPU time. Not within a window
+           of wall time: on a machine busy enough to give it less than
+           half a CPU (qemu under CI's load) such a window never filled,
+           and a goroutine spinning for 20 s went unnamed. One asleep in
+           the kernel uses none (another thread's CPU clock moves at the
+           scheduler's tick: a thread asleep in the kernel is no hog
+           whatever it says, so that is asked too). */
         int64_t cpu = gort__thread_cpu(pm);
-        if (p->sm_cpu0 < 0) {
+        if (p->sm_cpu0 < 0 || cpu < p->sm_cpu0) {
             p->sm_cpu0 = cpu;
-            p->sm_t0 = now;
-            active = 1;   /* look again soon */
-        } else if (now - p->sm_t0 >= GORT__SYSMON_MIN * 50) {
-            /* (another thread's CPU clock moves at the scheduler's tick:
-               a thread asleep in the kernel is no hog whatever it says) */
-            if (cpu - p->sm_cpu0 >= (now - p->sm_t0) / 2 && gort__os_thread_asleep(pm->tid, &pm->statfd) != 1) {
+        } else if (cpu - p->sm_cpu0 >= rt->hog_ns / 2) {
+            if (gort__os_thread_asleep(pm->tid, &pm->statfd) != 1) {
                 __atomic_store_n(&g->hog_reported, 1, __ATOMIC_RELAXED);
                 gort__hog_report(g, now - p->sm_since, rt->handoff_ns >= 0);
-            } else {
-                p->sm_since = now;   /* it was descheduled, not hogging */
             }
             p->sm_cpu0 = -1;
-        } else {
-            active = 1;
         }
+        /* (sysmon looks at least every GORT__SYSMON_BUSY while a P runs:
+           soon enough for a report, and no 20 us polling of a clock for
+           a thread the machine does not run) */
     }
     return active;
 }
@@ -6580,7 +6582,7 @@ static GORT__NO_TSAN void gort__sysmon_front(gort__p *p, int64_t now) {
      point serve the queues first (gort__findrunnable).
    - hogs (gort__sysmon_hog): a G that ran hog_ns in its own code
      (neither a switch nor progress inside gort, such as waking 200k
-     waiters, counts) and used most of a further stretch of CPU time is
+     waiters, counts) and then used a further hog_ns / 2 of CPU time is
      named once.
    Returns 1 if sysmon should look again soon. */
 static GORT__NO_TSAN int gort__sysmon_watch(gort__rt *rt, gort__p *p, int64_t now) {
