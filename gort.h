@@ -5031,10 +5031,17 @@ static void gort__switch(gort__m *m, gort__g *from, gort__g *to) {
 
 /* Run g on m (its P), switching from `from`. */
 /* Start loading what the next goroutine in p's queue will touch first
-   (its G, and the frame at its saved sp: a parked goroutine's stack is
-   cold, and with a million of them each resume missed in the TLB and
+   (its G, and the frames above its saved sp: a parked goroutine's stack
+   is cold, and with a million of them each resume missed in the TLB and
    the cache) while this one runs. A hint only: read racily (a thief may
-   take it meanwhile), and a prefetch never faults, guard or not. */
+   take it meanwhile), and a prefetch never faults, guard or not. Lines:
+   2 took the close-all phase of 1M parked goroutines from 811 to 692 ns
+   each, 4 to 6 lines (the switch frame, the park and the channel
+   operation's waiter) to about 350; a yield between two hot goroutines
+   pays about 0.5 ns for them. */
+#ifndef GORT__PREFETCH_LINES
+#define GORT__PREFETCH_LINES 6
+#endif
 static GORT__NO_TSAN void gort__prefetch_next(gort__p *p) {
     uint32_t h = gort__rqh(__atomic_load_n(&p->runqhead, __ATOMIC_RELAXED));
     uint32_t t = __atomic_load_n(&p->runqtail, __ATOMIC_RELAXED);
@@ -5044,8 +5051,8 @@ static GORT__NO_TSAN void gort__prefetch_next(gort__p *p) {
             char *sp = (char *)n->sp;
             __builtin_prefetch(n, 1);
             if (sp) {
-                __builtin_prefetch(sp, 1);
-                __builtin_prefetch(sp + 64, 1);
+                int i;
+                for (i = 0; i < GORT__PREFETCH_LINES; i++) __builtin_prefetch(sp + 64 * i, 1);
             }
         }
     }
