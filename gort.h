@@ -2351,6 +2351,9 @@ struct gort__p {
                                      takes head back below it, or by sysmon) */
     gort__g   *runnext;           /* atomic: next to run, ahead of runq */
     gort__g   *runq[GORT__RUNQ];  /* slots: atomic (thieves read racily) */
+    void      *runq_sp[GORT__RUNQ]; /* atomic: hints, the saved sp of the G in
+                                     the same slot when it was queued (for
+                                     gort__prefetch_next; may be stale) */
     gort__g   *gfree;             /* owner: dead Gs to reuse */
     int        ngfree;            /* owner: length of gfree */
     int        fresh_batch;       /* owner: fresh segments to take next (gort__stack_get) */
@@ -3043,9 +3046,13 @@ static void gort__segv_handler(int sig, siginfo_t *si, void *uc) {
         size_t off;
         if (!base || a < base || a >= base + gort__segv_tab[i].len) continue;
         off = (size_t)(a - base) % gort__segv_tab[i].slot;
-        if (off >= gort__segv_tab[i].page &&
-            gort__compact_fault((gort__g *)(void *)(gort__segv_tab[i].gs + (size_t)(a - base) / gort__segv_tab[i].slot * gort__gsize()), a))
-            return;   /* a compacted stack, restored: the access is retried */
+        if (off >= gort__segv_tab[i].page) {
+            int saved = errno;   /* the restore's system calls must not show in the interrupted code's errno */
+            int restored = gort__compact_fault(
+                (gort__g *)(void *)(gort__segv_tab[i].gs + (size_t)(a - base) / gort__segv_tab[i].slot * gort__gsize()), a);
+            errno = saved;
+            if (restored) return;   /* a compacted stack, restored: the access is retried */
+        }
         if (off < gort__segv_tab[i].page) {
             size_t idx = (size_t)(a - base) / gort__segv_tab[i].slot;
             gort__g *g = (gort__g *)(void *)(gort__segv_tab[i].gs + idx * gort__gsize());
@@ -3309,29 +3316,32 @@ static gort__region *gort__region_of(gort__rt *rt, const char *slot);
    calls are not to be had, each segment is guarded on its own (the
    population is only a saving). */
 #define GORT__FRESH_MAX 32   /* <= GORT__GCACHE / 2: the rest fit p's cache */
-static gort__g *gort__slots_fresh(gort__rt *rt, gort__p *p, gort__region *r, size_t first, size_t k) {
-    struct iovec gv[GORT__FRESH_MAX], tv[GORT__FRESH_MAX + 1];
+static GORT__NOINLINE gort__g *gort__slots_fresh(gort__rt *rt, gort__p *p, gort__region *r, size_t first, size_t k) {
+    struct iovec v[GORT__FRESH_MAX + 1];   /* (one array, used twice: this runs on a goroutine's stack) */
     size_t j, gsz = gort__gsize();
     int guard = 0;
     GORT_ASSERT(k >= 1 && k <= GORT__FRESH_MAX && first + k <= r->nslots);   /* (used moves: the stack lock's) */
+    if (rt->guard_mode == GORT__GUARD_MADV) {
+        for (j = 0; j < k; j++) {
+            v[j].iov_base = gort__slot_at(rt, r, first + j);
+            v[j].iov_len = rt->page;
+        }
+        if (gort__os_madvise_vec(v, (int)k, MADV_GUARD_INSTALL) == 0) {
+            guard = GORT__GUARD_MADV;
+            GORT__ADD(&rt->nguarded, (long)k);
+        }
+    }
     for (j = 0; j < k; j++) {
-        char *slot = gort__slot_at(rt, r, first + j);
-        gv[j].iov_base = slot;
-        gv[j].iov_len = rt->page;
-        tv[j].iov_base = slot + rt->slot_size - rt->page;
-        tv[j].iov_len = rt->page;
+        v[j].iov_base = gort__slot_at(rt, r, first + j) + rt->slot_size - rt->page;
+        v[j].iov_len = rt->page;
     }
     {
         uintptr_t lo = (uintptr_t)(r->gs + first * gsz) & ~(uintptr_t)(rt->page - 1);
         uintptr_t hi = ((uintptr_t)(r->gs + (first + k) * gsz) + rt->page - 1) & ~(uintptr_t)(rt->page - 1);
-        tv[k].iov_base = (void *)lo;
-        tv[k].iov_len = (size_t)(hi - lo);
+        v[k].iov_base = (void *)lo;
+        v[k].iov_len = (size_t)(hi - lo);
     }
-    if (rt->guard_mode == GORT__GUARD_MADV && gort__os_madvise_vec(gv, (int)k, MADV_GUARD_INSTALL) == 0) {
-        guard = GORT__GUARD_MADV;
-        GORT__ADD(&rt->nguarded, (long)k);
-    }
-    (void)gort__os_madvise_vec(tv, (int)k + 1, MADV_POPULATE_WRITE);
+    (void)gort__os_madvise_vec(v, (int)k + 1, MADV_POPULATE_WRITE);
     for (j = k; j-- > 0;) {   /* the cache hands them out in address order */
         gort__g *g = gort__slot_g(r, first + j);
         gort__slot_setup(rt, g, gort__slot_at(rt, r, first + j), guard);
@@ -3358,6 +3368,7 @@ retry:
     if (rt->stk_free) {
         /* Refill the P's cache with half a cache's worth in one lock hold. */
         int n = 0;
+        if (p) p->fresh_batch = 0;   /* segments come back: fresh ones start in small batches again */
         g = rt->stk_free; rt->stk_free = g->schedlink; rt->nstk_free--;
         while (p && rt->stk_free && n < GORT__GCACHE / 2 && !__atomic_load_n(&rt->stk_pressure, __ATOMIC_RELAXED)) {
             gort__g *x = rt->stk_free;
@@ -3369,6 +3380,7 @@ retry:
     }
     if (rt->ncold > 0) {
         uintptr_t v = (uintptr_t)rt->stk_cold[--rt->ncold];
+        if (p) p->fresh_batch = 0;
         gort__region *r;
         slot = (char *)(v & ~(uintptr_t)3);
         guard = (int)(v & 3);
@@ -4041,6 +4053,7 @@ static int gort__runq_put_front(gort__p *p, gort__g *g) {
         if ((int32_t)(h - GORT__LOAD(&p->age_mark)) >= 0 && !GORT__LOAD(&p->age_passed))
             GORT__STORE(&p->age_passed, 1);
         if (p->old_any && p->lifo < 2) return 0;
+        GORT__STORE(&p->runq_sp[(h - 1) % GORT__RUNQ], g->sp);
         GORT__STORE(&p->runq[(h - 1) % GORT__RUNQ], g);
         /* Release: a thief that reads the new head reads the slot's g. */
         if (__atomic_compare_exchange_n(&p->runqhead, &hw, ((hw >> 32) + 1) << 32 | (uint32_t)(h - 1), 0,
@@ -4076,6 +4089,7 @@ static void gort__runq_put(gort__rt *rt, gort__p *p, gort__g *g, int next) {
         if (t - h < GORT__RUNQ) {
             /* read before g is published: a thief may run it at once */
             int old = GORT__LOAD(&g->last_m) != NULL;
+            GORT__STORE(&p->runq_sp[t % GORT__RUNQ], g->sp);
             GORT__STORE(&p->runq[t % GORT__RUNQ], g);
             GORT__STORE_REL(&p->runqtail, t + 1);
             if (old) {   /* it has run: front pushes may not pass it freely */
@@ -4146,12 +4160,15 @@ static uint32_t gort__runq_grab(gort__p *victim, gort__p *p, uint32_t t, int ste
             if (!__atomic_compare_exchange_n(&victim->runnext, &next, (gort__g *)NULL, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
                 return 0;
             next->inherit = 0;   /* ours now: not the victim's slice */
+            GORT__STORE(&p->runq_sp[t % GORT__RUNQ], next->sp);
             GORT__STORE(&p->runq[t % GORT__RUNQ], next);
             return 1;
         }
         if (n > GORT__RUNQ / 2) continue;   /* h and vt read at different times */
-        for (i = 0; i < n; i++)
+        for (i = 0; i < n; i++) {
             GORT__STORE(&p->runq[(t + i) % GORT__RUNQ], GORT__LOAD(&victim->runq[(h + i) % GORT__RUNQ]));
+            GORT__STORE(&p->runq_sp[(t + i) % GORT__RUNQ], GORT__LOAD(&victim->runq_sp[(h + i) % GORT__RUNQ]));
+        }
         if (__atomic_compare_exchange_n(&victim->runqhead, &hw, gort__rqh_set(hw, h + n), 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
             return n;
     }
@@ -5034,7 +5051,11 @@ static void gort__switch(gort__m *m, gort__g *from, gort__g *to) {
    (its G, and the frames above its saved sp: a parked goroutine's stack
    is cold, and with a million of them each resume missed in the TLB and
    the cache) while this one runs. A hint only: read racily (a thief may
-   take it meanwhile), and a prefetch never faults, guard or not. Lines:
+   take it meanwhile), and a prefetch never faults, guard or not. The
+   sp comes from the ring's hint beside the slot, not from the G: the G
+   may be stolen, run and gone, and its region unmapped (under address
+   space pressure, gort__stack_release) between the slot's read and a
+   load through it, which would fault. Lines:
    2 took the close-all phase of 1M parked goroutines from 811 to 692 ns
    each, 4 to 6 lines (the switch frame, the park and the channel
    operation's waiter) to about 350; a yield between two hot goroutines
@@ -5048,7 +5069,7 @@ static GORT__NO_TSAN void gort__prefetch_next(gort__p *p) {
     if (h != t) {
         gort__g *n = __atomic_load_n(&p->runq[h % GORT__RUNQ], __ATOMIC_RELAXED);
         if (n) {
-            char *sp = (char *)n->sp;
+            char *sp = (char *)__atomic_load_n(&p->runq_sp[h % GORT__RUNQ], __ATOMIC_RELAXED);
             __builtin_prefetch(n, 1);
             if (sp) {
                 int i;
@@ -5736,23 +5757,25 @@ static void gort__g_main(void *arg) {
    (thread limits, memory). startm counts an M in mcount and mstarting
    before it creates the thread (unlocked) and settles both under the sched
    lock after, so: an M that exists (mcount > mstarting) will find g; one
-   being created is waited for. With none at all, another thread's
-   gort__wakep may be between its claim of nmspinning (which made ours
-   do nothing) and startm's count under the lock: then no P is idle (it
-   holds the P) and we wait for it too. Otherwise we try to start one
-   ourselves, and only if that fails, nobody can have taken g: take it
-   back and report why, rather than leave it queued forever (gort_run
-   would never return). Failing at once there lost every gort_go of one
-   plain thread while another one's start of the first M was descheduled
-   (test_sched, background mode, under qemu). */
+   being created is waited for. With none at all, we start one ourselves
+   and fail only if that fails (or the runtime is stopping): nobody can
+   have taken g then, so take it back and report why, rather than leave
+   it queued forever (gort_run would never return). Failing at once on
+   "none at all" lost every gort_go of one plain thread while another
+   thread's gort__wakep, whose claim of nmspinning had made ours do
+   nothing, had not yet reached startm's count under the lock
+   (test_sched, background mode, under qemu). A P is idle whenever no M
+   is counted: startm takes the P and counts its M in one lock hold. */
 static int gort__newproc_check(gort__rt *rt, gort__g *g) {
     gort__g *x, *prev = NULL;
-    int err, tried = 0;
+    int err, tried = 0, stopping = 0;
     for (;;) {
         gort__lock(&rt->lock);
         if (rt->mcount > rt->mstarting) { gort__unlock(&rt->lock); return 0; }
-        if (rt->mstarting == 0 && (__atomic_load_n(&rt->npidle, __ATOMIC_RELAXED) > 0 || GORT__LOAD(&rt->stopping))) {
-            if (tried) break;   /* our own start failed: rt->m_err says why */
+        if (rt->mstarting == 0) {
+            stopping = GORT__LOAD(&rt->stopping) != 0;
+            if (tried || stopping) break;   /* our own start failed: rt->m_err says why */
+            GORT_ASSERT(rt->npidle > 0);
             gort__unlock(&rt->lock);
             tried = 1;
             gort__startm(rt, NULL, 0);
@@ -5766,7 +5789,7 @@ static int gort__newproc_check(gort__rt *rt, gort__g *g) {
     if (prev) prev->schedlink = g->schedlink; else rt->gq_head = g->schedlink;
     if (rt->gq_tail == g) rt->gq_tail = prev;
     __atomic_store_n(&rt->gq_size, rt->gq_size - 1, __ATOMIC_SEQ_CST);
-    err = rt->m_err ? rt->m_err : -EAGAIN;
+    err = stopping ? -ESRCH : rt->m_err ? rt->m_err : -EAGAIN;
     gort__unlock(&rt->lock);
     GORT__ADD(&rt->ngo_extra, -1);
     gort__setstatus(g, GORT__G_RUNNABLE, GORT__G_FREE);
