@@ -73,7 +73,7 @@ static void run_compact(void (*fn)(void *), int procs, int64_t compact_ns)
 #define PN 64
 static gort_chan *p_wake;
 static int *volatile p_arr;
-static gort__g *volatile p_owner;
+static gort__g *p_owner;   /* atomic: set by the owner once it is about to park */
 static long p_got = -1, p_bad = -1;
 
 /* Parks three frames down, each frame with its own locals. */
@@ -86,7 +86,7 @@ static long p_deep(int depth)
     if (depth > 0) {
         v = p_deep(depth - 1);
     } else {
-        p_owner = gort__self();
+        STORE(&p_owner, gort__self());
         CHECK_EQ(gort_chan_recv(p_wake, &v), 1);   /* parks here */
     }
     for (i = 0; i < 16; i++) s += mine[i] != depth * 1000 + i;
@@ -133,11 +133,11 @@ static void pointers_main(void *arg)
     (void)arg;
     p_wake = gort_chan_make(sizeof(long), 0);
     p_arr = NULL;
-    p_owner = NULL;
+    STORE(&p_owner, (gort__g *)NULL);
     STORE(&p_bad, 0);
     CHECK_EQ(gort_go(p_ownerfn, NULL), 0);
-    while (!p_owner) gort_sleep(MS);
-    g = p_owner;
+    while (!LOAD(&p_owner)) gort_sleep(MS);
+    g = LOAD(&p_owner);
     if (!available()) {
         gort_sleep(3 * COMPACT_NS);
         CHECK_EQ(compactions(), 0);
