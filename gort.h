@@ -978,6 +978,7 @@ GORT_API const char *gort_strerror(int err);
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/uio.h>
+#include <sys/ioctl.h>   /* _IOWR */
 #include <dlfcn.h>
 #include <link.h>
 #include <sys/stat.h>
@@ -1008,6 +1009,18 @@ GORT_API const char *gort_strerror(int err);
 #ifndef MADV_NOHUGEPAGE
 #define MADV_NOHUGEPAGE 15
 #endif
+/* userfaultfd's ABI, the three calls stack compaction's restore uses
+   (>>compact, gort__os_uffd_fill), by their kernel values: musl-gcc has
+   no <linux/userfaultfd.h> */
+struct gort__uffdio_api { uint64_t api, features, ioctls; };
+struct gort__uffdio_register { uint64_t start, len, mode, ioctls; };
+struct gort__uffdio_copy { uint64_t dst, src, len, mode; int64_t copy; };
+#define GORT__UFFD_API            0xAAu
+#define GORT__UFFD_USER_MODE_ONLY 1
+#define GORT__UFFD_REGISTER_WP    2u
+#define GORT__UFFDIO_API          _IOWR(0xAA, 0x3F, struct gort__uffdio_api)
+#define GORT__UFFDIO_REGISTER     _IOWR(0xAA, 0x00, struct gort__uffdio_register)
+#define GORT__UFFDIO_COPY         _IOWR(0xAA, 0x03, struct gort__uffdio_copy)
 
 /* Sanitizers. Their fiber APIs are declared here rather than included so the
    header needs no sanitizer headers on the include path. */
@@ -1239,10 +1252,12 @@ static int gort__os_madvise_vec(struct iovec *v, int n, int advice) {
 
 /* Stack compaction's restore (>>compact): put the bytes from..from+(hi-at)
    back at at..hi, in pages lo..hi that carry guards, so that no other
-   thread sees them half written: the range is made inaccessible
-   (PROT_NONE: another thread's access faults, and its handler waits for
-   us), unguarded, written through /proc/self/mem (the kernel writes
-   where the program may not), and opened again. Async-signal-safe.
+   thread sees them half written: by UFFDIO_COPY where it can
+   (gort__os_uffd_fill, below), else the long way: the range is made
+   inaccessible (PROT_NONE: another thread's access faults, and its
+   handler waits for us), unguarded, written through /proc/self/mem (the
+   kernel writes where the program may not), and opened again.
+   Async-signal-safe.
    gort__os_memfd is opened by gort__os_compact_probe; a forked child has
    its own /proc/self/mem, so the pid is checked. */
 static int gort__os_memfd = -1;
@@ -1270,13 +1285,103 @@ static int gort__os_must(int how, char *p, size_t len, int arg, int probe, int r
     return -1;
 }
 static int gort__os_guard_faults(char *p);
+static void gort__os_uffd_probe(size_t page);
 static int gort__os_memfd_get(void) {
     if (getpid() != __atomic_load_n(&gort__os_memfd_pid, __ATOMIC_ACQUIRE)) return -1;
     return __atomic_load_n(&gort__os_memfd, __ATOMIC_RELAXED);
 }
+
+/* The fast restore: a userfaultfd used for nothing but UFFDIO_COPY, which
+   allocates a page, fills it from a buffer and maps it where a guard (or
+   nothing) was, in one page-table update under the page-table lock. No
+   thread can see the page half written, so none of the PROT_NONE dance
+   below is needed: one system call instead of four, none of which splits
+   a map entry or takes the mmap lock for writing (a few microseconds
+   less per wake-up, and no stall for the compactor's calls). The kernel
+   lets UFFDIO_COPY replace a guard marker as it would an empty entry;
+   gort__os_compact_probe checks that it does, on a scratch mapping.
+   UFFDIO_COPY wants its destination registered with the userfaultfd:
+   stack regions are, in write-protect mode, which no page ever uses, so
+   ordinary faults in them go on as before, and nothing reads the fd
+   (user-mode-only: Linux 5.11+, no privilege needed). Off where the
+   probe fails, in a forked child (its own mappings are not registered:
+   the pid is checked), and when gort__os_uffd_off is 1 (tests; 2: the
+   first UFFDIO_COPY of each restore only, the long way for the rest). */
+static int gort__os_uffd = -1;
+static pid_t gort__os_uffd_pid;
+static int gort__os_uffd_off;
+static uint64_t gort__os_uffd_pages;   /* atomic: pages it filled (tests) */
+/* ioctl(2) by number: musl declares the request an int, and these
+   numbers do not fit one */
+static long gort__os_uffd_ioctl(int fd, unsigned long req, void *arg) { return syscall(SYS_ioctl, fd, req, arg); }
+static int gort__os_uffd_get(void) {
+    if (__atomic_load_n(&gort__os_uffd_off, __ATOMIC_RELAXED) == 1) return -1;
+    if (getpid() != __atomic_load_n(&gort__os_uffd_pid, __ATOMIC_ACQUIRE)) return -1;
+    return __atomic_load_n(&gort__os_uffd, __ATOMIC_RELAXED);
+}
+/* Register len bytes at b for UFFDIO_COPY; 0, or -1 (no userfaultfd
+   here: the restore takes the long way for these stacks). */
+static int gort__os_uffd_register(char *b, size_t len) {
+    struct gort__uffdio_register reg;
+    int fd = gort__os_uffd_get();
+    if (fd < 0) return -1;
+    memset(&reg, 0, sizeof reg);
+    reg.start = (uint64_t)(uintptr_t)b; reg.len = len; reg.mode = GORT__UFFD_REGISTER_WP;
+    return gort__os_uffd_ioctl(fd, GORT__UFFDIO_REGISTER, &reg) == 0 ? 0 : -1;
+}
+/* Put from..from+(hi-at) at at..hi, pages lo..hi (each guarded or
+   empty) filled and mapped by UFFDIO_COPY; the bytes below at in the
+   first page are dead and read as zeros. Returns how far from lo the
+   pages are in (hi: all of them; lo: none, the fd is not there or the
+   range is not registered), the rest for the caller's long way.
+   Async-signal-safe; 4 KiB of the caller's stack (signal stacks have
+   64). */
+GORT__NO_ASAN GORT__NO_TSAN static char *gort__os_uffd_fill(char *lo, char *hi, char *at, const char *from) {
+    char first[4096];
+    char *dst = lo;
+    int fd = gort__os_uffd_get(), tries = 0;
+    if (fd < 0) return lo;
+    GORT_ASSERT(((uintptr_t)lo & 4095) == 0 && ((uintptr_t)hi & 4095) == 0 && lo <= at && at < hi);
+    while (dst < hi && tries < 100) {
+        struct gort__uffdio_copy c;
+        const char *src;
+        size_t len;
+        if (dst < at) {
+            /* the page at is in: staged whole, dead part zeroed (from
+               is the heap copy and first is ours: memcpy may check them) */
+            size_t skip = (size_t)(at - dst);
+            memset(first, 0, skip);
+            memcpy(first + skip, from, 4096 - skip);
+            src = first;
+            len = 4096;
+        } else {
+            src = from + (dst - at);
+            len = (size_t)(hi - dst);
+        }
+        c.dst = (uint64_t)(uintptr_t)dst; c.src = (uint64_t)(uintptr_t)src; c.len = len; c.mode = 0; c.copy = 0;
+        if (gort__os_uffd_ioctl(fd, GORT__UFFDIO_COPY, &c) == 0) c.copy = (int64_t)len;
+        if (c.copy > 0) {   /* all or part went in */
+            dst += (size_t)c.copy;
+            GORT__ADD(&gort__os_uffd_pages, (uint64_t)c.copy / 4096);
+            if (GORT__UNLIKELY(__atomic_load_n(&gort__os_uffd_off, __ATOMIC_RELAXED) == 2)) break;
+            continue;
+        }
+        if (errno != EAGAIN && errno != EINTR) break;   /* EEXIST, EINVAL, ENOENT, ENOMEM, EFAULT */
+        tries++;
+    }
+    return dst;
+}
 GORT__NO_ASAN GORT__NO_TSAN static int gort__os_unguard_fill(char *lo, char *hi, char *at, const char *from, int probe) {
-    size_t len = (size_t)(hi - lo), n = (size_t)(hi - at), done = 0;
+    size_t len, n, done = 0;
     int fd = gort__os_memfd_get(), i, closed = -1;
+    if (!probe) {
+        char *d = gort__os_uffd_fill(lo, hi, at, from);
+        if (d == hi) return 0;
+        if (d > at) { from += d - at; at = d; }
+        lo = d;   /* what went in stays: the long way does the rest */
+    }
+    len = (size_t)(hi - lo);
+    n = (size_t)(hi - at);
     /* retried like gort__os_must: a failure here sends the restore into
        the open (below), where a thread that touches the pages meanwhile
        sees zeros; a single failed call did (test_faults: a WaitGroup on a
@@ -1375,7 +1480,43 @@ static int gort__os_compact_probe(size_t page) {
         }
     }
     gort__os_release(m, 2 * page);
+    if (ok && page == 4096 && getpid() != __atomic_load_n(&gort__os_uffd_pid, __ATOMIC_ACQUIRE)) gort__os_uffd_probe(page);
     return ok;
+}
+
+/* Open the userfaultfd of gort__os_uffd_fill and check, on a scratch
+   mapping, that UFFDIO_COPY fills a guarded page: the page must read
+   back as written, and no longer be guarded. Leaves gort__os_uffd -1
+   where anything fails (no userfaultfd: qemu-user, seccomp, a kernel
+   built without it or older than 5.11 for an unprivileged process; a
+   kernel that refuses to replace a guard). */
+static void gort__os_uffd_probe(size_t page) {
+    int fd = -1, ok = 0;
+#ifdef SYS_userfaultfd
+    struct gort__uffdio_api api;
+    fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | GORT__UFFD_USER_MODE_ONLY);
+    memset(&api, 0, sizeof api);
+    api.api = GORT__UFFD_API;
+    if (fd >= 0 && gort__os_uffd_ioctl(fd, GORT__UFFDIO_API, &api) == 0) {
+        static const char pat[8] = { 'g', 'o', 'r', 't', 'u', 'f', 'f', 0 };
+        char *m = gort__os_reserve(2 * page);
+        __atomic_store_n(&gort__os_uffd, fd, __ATOMIC_RELAXED);
+        __atomic_store_n(&gort__os_uffd_pid, getpid(), __ATOMIC_RELEASE);
+        if (m && gort__os_uffd_register(m, 2 * page) == 0) {
+            m[page] = 1;
+            if (madvise(m + page, page, MADV_GUARD_INSTALL) == 0 && gort__os_guard_faults(m + page) == 1 &&
+                gort__os_uffd_fill(m + page, m + 2 * page, m + 2 * page - sizeof pat, pat) == m + 2 * page)
+                ok = memcmp(m + 2 * page - sizeof pat, pat, sizeof pat) == 0 && m[page] == 0 &&
+                     gort__os_guard_faults(m + page) == 0;   /* last: it writes a byte there */
+        }
+        if (m) gort__os_release(m, 2 * page);
+    }
+#else
+    (void)page;
+#endif
+    if (!ok && fd >= 0) close(fd);
+    __atomic_store_n(&gort__os_uffd, ok ? fd : -1, __ATOMIC_RELAXED);
+    __atomic_store_n(&gort__os_uffd_pid, getpid(), __ATOMIC_RELEASE);
 }
 
 /* Does the guard at p (one page) really fault? The kernel is asked to
@@ -2224,6 +2365,12 @@ struct gort__g {
     int       waitstate;          /* GORT__W_*: what it is parked on (its own) */
     int       waitfd;             /* io wait: the fd (for dumps) */
     int64_t   waitsince;          /* coarse time it parked */
+    int64_t   crestored;          /* atomic: when a restore last brought
+                                     its compacted stack back while it
+                                     stayed parked; INT64_MAX once a waker
+                                     took its waiter off a queue (it is
+                                     about to be readied); 0 again at each
+                                     park (>>compact) */
     uint64_t  claim;              /* atomic: park ticket; odd once claimed (select,
                                      timeouts): wakers race with a CAS */
     void     *param;              /* set by the waker before gort__ready */
@@ -2739,6 +2886,16 @@ static void gort__wq_remove(gort__wq *q, gort__waiter *w) {
 }
 static int gort__wq_empty(gort__wq *q) { return __atomic_load_n(&q->head, __ATOMIC_ACQUIRE) == NULL; }
 
+/* >>compact: a waiter record lives on its goroutine's stack, which may be
+   compacted; so may the next one's, whose link a pop rewrites. Restored
+   here, before the first touch, a fault and its signal are saved. */
+static uint32_t gort__ncompacted_all;   /* atomic: compacted stacks, all runtimes */
+static int gort__compact_touch(const void *p, size_t n);
+static void gort__wq_pretouch(gort__waiter *w) {
+    gort__compact_touch(w, sizeof *w);
+    if (w->next) gort__compact_touch(w->next, sizeof *w->next);
+}
+
 /* Claims: a goroutine parked in select (or with a timeout) can be completed by
    several wakers; the one whose CAS turns its even ticket odd wins. */
 static int gort__claim(gort__g *g, uint64_t seq) {
@@ -2757,8 +2914,13 @@ static uint64_t gort__new_ticket(gort__g *g) {
 static gort__waiter *gort__wq_pop(gort__wq *q) {
     gort__waiter *w;
     while ((w = (gort__waiter *)q->head) != NULL) {
+        if (GORT__UNLIKELY(GORT__LOAD(&gort__ncompacted_all) != 0)) gort__wq_pretouch(w);
         gort__wq_remove(q, w);
-        if (!w->claimable || gort__claim(w->g, w->seq)) return w;
+        if (!w->claimable || gort__claim(w->g, w->seq)) {
+            if (GORT__UNLIKELY(GORT__LOAD(&gort__ncompacted_all) != 0) && !w->g->is_thread)
+                GORT__STORE(&w->g->crestored, INT64_MAX);   /* >>compact: not again before it runs */
+            return w;
+        }
     }
     return NULL;
 }
@@ -3187,6 +3349,7 @@ static gort__region *gort__region_new(gort__rt *rt) {
             rt->ridx[i] = r;
             rt->nregions++;
             gort__segv_add(b, n * rt->slot_size, rt->slot_size, rt->page, r->gs);
+            if (rt->compact_ns >= 0) gort__os_uffd_register(b, len);   /* >>compact's fast restore; -1: the long way */
             return r;
         }
         __atomic_store_n(&rt->stk_pressure, 1, __ATOMIC_RELAXED);
@@ -3720,8 +3883,9 @@ static void gort__stack_free_all(gort__rt *rt) {
    (gort__execute), or anyone else, through the fault handler (a waker
    writing a received value into the goroutine's variable, a plain thread
    writing through a pointer it was given into that stack). Restoring
-   removes the guard and copies the bytes back; the access then completes
-   as if nothing had happened. A system call handed such a pointer fails
+   puts the bytes back in place of the guard (gort__os_unguard_fill:
+   one UFFDIO_COPY where the kernel allows it, or the long way); the
+   access then completes as if nothing had happened. A system call handed such a pointer fails
    with EFAULT instead (the kernel does not fault on a user's behalf):
    gort's own I/O calls (gort_read and the rest) restore the stack and
    retry; leave compaction off if a program passes pointers into one
@@ -3729,8 +3893,14 @@ static void gort__stack_free_all(gort__rt *rt) {
    parked.
    The G and a park's timer (g->ptimer) are in the region's G array, never
    on a compacted page, so timer heaps and walks over the Gs do not
-   restore anything; a waiter record (on the stack, like the value it
-   hands over) is restored by the waker's first touch.
+   restore anything. A waiter record is on the stack, like the value it
+   hands over: gort__wq_pop restores its stack, and the next waiter's
+   (whose link it rewrites), before it touches them, so a wake-up takes
+   no fault; and it marks the G (crestored) so that sysmon leaves it
+   alone until it has run (a close pops every waiter before it readies
+   the first, and with 100000 of them that takes longer than
+   compact_ns). Any other restore of a parked goroutine keeps sysmon off
+   it for compact_ns.
 
    Only with MADV_GUARD_INSTALL guards (Linux 6.13+): an mprotect guard
    per compacted stack would spend the map entries the guard pages need.
@@ -3743,17 +3913,21 @@ static void gort__stack_free_all(gort__rt *rt) {
    know MADV_GUARD_INSTALL, and a fault on a guarded page reaches the
    handler as something else (an overflow, in tests/test_compact.c).
 
-   Why it is off unless asked for: each compaction and each restore is
-   four system calls that change page tables (two of them split and
-   merge a map entry under the mmap lock, two flush other CPUs' TLBs), so
-   measured on a 2-vCPU VM (tests/test_compact.c's numbers, bench/
-   gort_park.c's park_compact rows) a compaction costs sysmon about 40 us
-   and waking a compacted goroutine about 20-30 us, where a plain wake
-   costs 1 us. A program that parks goroutines for long and wakes them
-   rarely (a server holding idle connections) gains 3 KiB per goroutine
-   for that; one whose goroutines sleep a second in a loop pays it every
-   second. sysmon spends at most GORT__COMPACT_BUDGET_NS of every look on
-   it.
+   Why it is off unless asked for: first, the EFAULT above. A program
+   that hands a buffer on a waiting goroutine's stack to a thread that
+   reads into it with a raw read(2) (a blocking-I/O pool, say) works
+   until the wait outlasts compact_ns, and then the read fails; gort
+   cannot restore on the kernel's behalf without a privileged
+   userfaultfd. Second, the cost. A compaction is four system calls
+   that change page tables (two split and merge a map entry under the
+   mmap lock, two flush other CPUs' TLBs): about 30 us of sysmon's time
+   on a 2-vCPU VM (bench/gort_compact.c's compact_cost). A wake-up that
+   restores costs about 3 us there with the fast restore (compact_wake;
+   tens of microseconds the long way), where a plain wake costs 1 us. A
+   program that parks goroutines for long and wakes them rarely (a
+   server holding idle connections) gains 3 KiB per goroutine for that;
+   one whose goroutines sleep a second in a loop pays it every second.
+   sysmon spends at most GORT__COMPACT_BUDGET_NS of every look on it.
 
    States (g->cst), each change a CAS or a release store by the one
    thread the state lets act:
@@ -3795,7 +3969,13 @@ static void gort__uncompact(gort__rt *rt, gort__g *g) {
             do *(void **)(void *)buf = head;
             while (!__atomic_compare_exchange_n(&rt->cfree, &head, (void *)buf, 1, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
             GORT__ADD(&rt->ncompacted, -1);
+            GORT__ADD(&gort__ncompacted_all, (uint32_t)-1);
             GORT__ADD(&rt->restores, 1);
+            /* touched while parked (a dump, a thread writing through a
+               pointer it was given): not compacted again for compact_ns.
+               A waker's pop says more (gort__wq_pop), and stays. */
+            if (GORT__LOAD(&g->crestored) != INT64_MAX)
+                GORT__STORE(&g->crestored, gort__nanotime());   /* coarse_now may be stale: a close storm runs long on one P */
             __atomic_store_n(&g->cst, GORT__C_PARKED, __ATOMIC_RELEASE);
             return;
         }
@@ -3843,6 +4023,7 @@ static int gort__compact(gort__rt *rt, gort__g *g) {
     g->cbuf = buf;
     __atomic_store_n(&g->ncompact, g->ncompact + 1, __ATOMIC_RELAXED);   /* the fault handler reads it */
     GORT__ADD(&rt->ncompacted, 1);
+    GORT__ADD(&gort__ncompacted_all, 1);
     GORT__ADD(&rt->compactions, 1);
     __atomic_store_n(&g->cst, GORT__C_COMPACTED, __ATOMIC_RELEASE);
     return 1;
@@ -3887,15 +4068,21 @@ static int gort__compact_fault(gort__g *g, const char *a) {
 static int gort__compact_touch(const void *p, size_t n) {
     /* addresses as integers: p may be anything a caller passed (NULL) */
     uintptr_t a = (uintptr_t)p & ~(uintptr_t)4095, end = (uintptr_t)p + n;
-    uint32_t i, nt = __atomic_load_n(&gort__segv_n, __ATOMIC_ACQUIRE);
+    static uint32_t hint;   /* atomic: the region of the last hit (a close's waiters sit side by side) */
+    uint32_t k, i, nt = __atomic_load_n(&gort__segv_n, __ATOMIC_ACQUIRE);
     int did = 0;
     if (n == 0 || end < (uintptr_t)p) return 0;
     for (; a < end; a += 4096) {
-        for (i = 0; i < nt; i++) {
-            uintptr_t base = (uintptr_t)__atomic_load_n(&gort__segv_tab[i].base, __ATOMIC_ACQUIRE);
+        uint32_t h = __atomic_load_n(&hint, __ATOMIC_RELAXED);
+        for (k = 0; k <= nt; k++) {
+            uintptr_t base;
             gort__g *g;
             uint32_t c;
+            i = k == 0 ? h : k - 1;   /* the hint first, then all */
+            if (i >= nt || (k > 0 && i == h)) continue;
+            base = (uintptr_t)__atomic_load_n(&gort__segv_tab[i].base, __ATOMIC_ACQUIRE);
             if (!base || a < base || a >= base + gort__segv_tab[i].len) continue;
+            if (i != h) __atomic_store_n(&hint, i, __ATOMIC_RELAXED);
             g = (gort__g *)(void *)(gort__segv_tab[i].gs + (a - base) / gort__segv_tab[i].slot * gort__gsize());
             c = __atomic_load_n(&g->cst, __ATOMIC_ACQUIRE);
             if (g->rt && (c == GORT__C_COMPACTING || c == GORT__C_COMPACTED || c == GORT__C_RESTORING)) {
@@ -3908,12 +4095,17 @@ static int gort__compact_touch(const void *p, size_t n) {
     return did;
 }
 
-/* 1: g is parked (and saved) for ns or longer; -1: parked, not so long
-   yet; 0: not parked. */
+/* 1: g is parked (and saved) for ns or longer, and its stack was not
+   restored in that time; -1: parked, not so long yet; 0: not parked. */
 static int gort__compact_due(gort__g *g, int64_t now, int64_t ns) {
+    int64_t since, r;
     if (GORT__LOAD(&g->status) != GORT__G_WAITING || __atomic_load_n(&g->cst, __ATOMIC_ACQUIRE) != GORT__C_PARKED)
         return 0;
-    return now - GORT__LOAD(&g->waitsince) >= ns ? 1 : -1;
+    since = GORT__LOAD(&g->waitsince);
+    r = GORT__LOAD(&g->crestored);
+    if (r == INT64_MAX) return 0;   /* a waker has it: ready soon */
+    if (r > since) since = r;
+    return now - since >= ns ? 1 : -1;
 }
 
 /* sysmon: compact goroutines parked for rt->compact_ns or longer, for
@@ -5172,6 +5364,7 @@ static void gort__park_g(gort__m *m, void (*fn)(gort__g *, void *), void *arg, i
     GORT_ASSERT(g && m->p && m->after_fn == NULL && m->after_timer == NULL);
     g->waitstate = waitstate;
     GORT__STORE(&g->waitsince, GORT__LOAD(&rt->coarse_now));   /* sysmon's compaction reads it */
+    GORT__STORE(&g->crestored, 0);
     g->waitwhen = t ? t->when : 0;
     gort__setstatus(g, GORT__G_RUNNING, GORT__G_WAITING);
     if (rt->compact_ns >= 0) m->after_park = g;

@@ -6,6 +6,7 @@
    can make the Nth call of one kind fail with that call's real errno:
 
        mmap madvise mprotect process_madvise  ENOMEM
+       ioctl(UFFDIO_COPY) (stack compaction's restore)  ENOMEM
        pthread_create  EAGAIN
        epoll_create1 eventfd pipe  EMFILE  epoll_ctl sigaltstack  ENOMEM
        calloc malloc realloc  NULL/ENOMEM  poll epoll_wait read write  EINTR
@@ -86,15 +87,15 @@
 
 enum { F_MMAP, F_MADVISE, F_MPROTECT, F_PTHREAD_CREATE, F_EPOLL_CREATE1, F_EPOLL_CTL,
        F_EPOLL_WAIT, F_EVENTFD, F_SIGALTSTACK, F_CALLOC, F_MALLOC, F_REALLOC, F_PIPE,
-       F_POLL, F_READ, F_WRITE, F_PMADVISE, F_N };
+       F_POLL, F_READ, F_WRITE, F_PMADVISE, F_UFFD, F_N };
 static const char *const fname[F_N] = {
     "mmap", "madvise", "mprotect", "pthread_create", "epoll_create1", "epoll_ctl",
     "epoll_wait", "eventfd", "sigaltstack", "calloc", "malloc", "realloc", "pipe",
-    "poll", "read", "write", "process_madvise" };
+    "poll", "read", "write", "process_madvise", "userfaultfd ioctl" };
 static const int ferrno[F_N] = {
     ENOMEM, ENOMEM, ENOMEM, EAGAIN, EMFILE, ENOMEM,
     EINTR, EMFILE, ENOMEM, ENOMEM, ENOMEM, ENOMEM, EMFILE,
-    EINTR, EINTR, EINTR, ENOMEM };
+    EINTR, EINTR, EINTR, ENOMEM, ENOMEM };
 
 static int  armed;          /* atomic: count calls (and fail one) */
 static int  target = -1;    /* the kind to fail */
@@ -218,6 +219,8 @@ SYSCALL_SHIM long __wrap_syscall(long nr, ...)
     va_end(ap);
     if (nr == SYS_process_madvise && inject(F_PMADVISE))
         return -1;
+    if (nr == SYS_ioctl && (unsigned long)a[1] == GORT__UFFDIO_COPY && inject(F_UFFD))
+        return -1;   /* UFFDIO_COPY, the fast restore of a compacted stack: the long way then */
     return __real_syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 
