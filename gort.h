@@ -591,11 +591,16 @@ TABLE OF CONTENTS (grep for the anchor)
   who touches them first (a waker storing a received value, a thread
   writing through a pointer it was given) faults, and the fault handler
   restores them, so the access completes as if nothing had happened. The
-  G and a park's timer are never on the stack, so timer heaps, dumps'
-  walks and sysmon never fault one back; the waiter record a channel or
-  sync object queues is (as in every park), so a waker restores the
-  stack by touching it, which the value it hands over needs anyway.
-  >>compact has the states and the memory-ordering argument.
+  G and a park's timer are never on the stack, so timer heaps and
+  sysmon's walks never restore one (a dump that prints a compacted
+  goroutine's frames does). The waiter record a channel or sync object
+  queues is on the stack (as in every park), so the waker restores the
+  stack before it touches the record, which the value it hands over
+  needs anyway. A restore is one UFFDIO_COPY where the kernel allows it
+  (a page filled and mapped in place of the guard: about 3 us), else
+  four page-table calls (tens of microseconds); a goroutine restored
+  while still parked is left alone for n ms more. >>compact has the
+  states and the memory-ordering argument.
 
   Where to read more: >>sched (spinning, sleeping, the switch), >>stack
   (segments, guards, shrinking), >>compact, >>chan, >>select, >>netpoll,
@@ -2485,6 +2490,9 @@ struct gort__p {
     uint32_t   schedtick;         /* owner; read racily by sysmon: Gs run */
     uint32_t   slicetick;         /* owner; read by sysmon: time slices begun (a
                                      G run from runnext continues its readier's) */
+    uint64_t   parks;             /* owner (atomic stores); read by sysmon:
+                                     parks while compaction is on (>>compact's
+                                     walk is skipped while nothing changed) */
     uint32_t   gorttick;          /* owner; read by sysmon: progress inside gort
                                      (spawns, wake-ups), so that the hog check
                                      blames only the user's own code */
@@ -2664,6 +2672,13 @@ struct gort__rt {
                                      0 at every park (GORT_DEBUG_COMPACT) */
     int64_t    compact_last;      /* sysmon: when its last pass began */
     int        compact_more;      /* sysmon: that pass left work (gort__compact_pass) */
+    uint64_t   compact_seen;      /* sysmon: parks + restores when the last
+                                     finished walk began */
+    int64_t    compact_due_at;    /* sysmon: when the first goroutine that
+                                     walk saw too young is old enough
+                                     (INT64_MAX: none) */
+    uint64_t   walk_seen;         /* sysmon: the same for the walk going on */
+    int64_t    walk_due;
     long       compact_ri;        /* sysmon: where the walk resumes (stack lock) */
     size_t     compact_si;
     void      *cfree;             /* atomic: copies restored, to free (a
@@ -4096,8 +4111,9 @@ static int gort__compact_touch(const void *p, size_t n) {
 }
 
 /* 1: g is parked (and saved) for ns or longer, and its stack was not
-   restored in that time; -1: parked, not so long yet; 0: not parked. */
-static int gort__compact_due(gort__g *g, int64_t now, int64_t ns) {
+   restored in that time; -1: parked, not so long yet (*due: lowered to
+   when it will be); 0: not parked. */
+static int gort__compact_due(gort__g *g, int64_t now, int64_t ns, int64_t *due) {
     int64_t since, r;
     if (GORT__LOAD(&g->status) != GORT__G_WAITING || __atomic_load_n(&g->cst, __ATOMIC_ACQUIRE) != GORT__C_PARKED)
         return 0;
@@ -4105,7 +4121,9 @@ static int gort__compact_due(gort__g *g, int64_t now, int64_t ns) {
     r = GORT__LOAD(&g->crestored);
     if (r == INT64_MAX) return 0;   /* a waker has it: ready soon */
     if (r > since) since = r;
-    return now - since >= ns ? 1 : -1;
+    if (now - since >= ns) return 1;
+    if (since + ns < *due) *due = since + ns;
+    return -1;
 }
 
 /* sysmon: compact goroutines parked for rt->compact_ns or longer, for
@@ -4128,14 +4146,16 @@ static int gort__compact_pass(gort__rt *rt, int64_t now) {
             r = rt->ridx[rt->compact_ri];
             for (; rt->compact_si < r->used && n < GORT__COMPACT_BATCH; rt->compact_si++) {
                 gort__g *g = gort__slot_g(r, rt->compact_si);
-                int c = gort__compact_due(g, now, rt->compact_ns);
+                int c = gort__compact_due(g, now, rt->compact_ns, &rt->walk_due);
                 if (c > 0) batch[n++] = g;
                 else if (c < 0) more |= 2;
             }
             if (rt->compact_si >= r->used) { rt->compact_ri++; rt->compact_si = 0; }
         }
         gort__unlock(&rt->stk_lock);
-        for (i = 0; i < n; i++) gort__compact(rt, batch[i]);
+        for (i = 0; i < n; i++)
+            if (!gort__compact(rt, batch[i]) && now + rt->compact_ns < rt->walk_due)
+                rt->walk_due = now + rt->compact_ns;   /* woken, or it failed (no memory): look again then */
         if (!done && gort__nanotime() > until) { more |= 1; break; }
     }
     gort__lock(&rt->stk_lock);
@@ -4144,17 +4164,40 @@ static int gort__compact_pass(gort__rt *rt, int64_t now) {
     return more;
 }
 
+/* Parks and restores so far: what can make a goroutine compactable. */
+static uint64_t gort__compact_events(gort__rt *rt) {
+    uint64_t n = GORT__LOAD(&rt->restores);
+    int i;
+    for (i = 0; i < rt->nprocs; i++) n += GORT__LOAD(&rt->allp[i].parks);
+    return n;
+}
+
 /* sysmon's look, every GORT__TRIM_NS or so: free restored copies, and
-   walk the Gs every half compact_ns (at once while a walk is unfinished).
+   walk the Gs every half compact_ns (at once while a walk is unfinished),
+   but only if a goroutine parked or was restored since the last walk
+   began, or one that walk found too young is old enough now: with a
+   million goroutines a walk takes sysmon tens of milliseconds, and one
+   every half compact_ns would keep a CPU busy while nothing changes (or
+   while a close wakes them all).
    1: look again later (sysmon must not sleep deeply: a goroutine will be
    old enough, or the walk goes on). */
 static int gort__compact_sysmon(gort__rt *rt, int64_t now) {
     if (rt->compact_ns < 0) return 0;
     gort__cfree_drain(rt);
-    if (!(rt->compact_more & 1) && now - rt->compact_last < rt->compact_ns / 2) return rt->compact_more != 0;
+    if (!(rt->compact_more & 1)) {   /* between walks */
+        uint64_t seen = gort__compact_events(rt);
+        int later = rt->compact_due_at != INT64_MAX || seen != rt->compact_seen;
+        if (now - rt->compact_last < rt->compact_ns / 2) return later;
+        if (seen == rt->compact_seen && now < rt->compact_due_at) return later;
+        rt->walk_seen = seen;
+        rt->walk_due = INT64_MAX;
+    }
     rt->compact_last = now;
     rt->compact_more = gort__compact_pass(rt, now);
-    return rt->compact_more != 0;
+    if (rt->compact_more & 1) return 1;
+    rt->compact_seen = rt->walk_seen;
+    rt->compact_due_at = rt->walk_due;
+    return rt->compact_due_at != INT64_MAX;
 }
 
 /* ---------------------------------------------------------------- >>runq
@@ -5365,6 +5408,7 @@ static void gort__park_g(gort__m *m, void (*fn)(gort__g *, void *), void *arg, i
     g->waitstate = waitstate;
     GORT__STORE(&g->waitsince, GORT__LOAD(&rt->coarse_now));   /* sysmon's compaction reads it */
     GORT__STORE(&g->crestored, 0);
+    if (rt->compact_ns >= 0) GORT__STORE(&m->p->parks, m->p->parks + 1);   /* >>compact: sysmon walks again */
     g->waitwhen = t ? t->when : 0;
     gort__setstatus(g, GORT__G_RUNNING, GORT__G_WAITING);
     if (rt->compact_ns >= 0) m->after_park = g;

@@ -64,12 +64,14 @@
 #                10k threads blocked on one condvar (default 8 MiB stack
 #                reserve; kernel stacks are not in RSS and not counted) /
 #                1M Go goroutines, measured the same way.
-#  compact_*     100k goroutines blocked on one channel at maxprocs 1 with
+#  compact_*     1M goroutines blocked on one channel at maxprocs 1 with
 #                stack compaction on (50 ms): RSS + PTE per goroutine once
 #                sysmon has compacted them all, KiB; sysmon's ns per
 #                compaction; ns per goroutine from close to all finished,
-#                each wake restoring a stack / - / Go's 100k parked
-#                goroutines (Go has no compaction: its parked cost and wake).
+#                each wake restoring a stack / - / Go's 1M parked
+#                goroutines (Go has no compaction: its parked cost and wake,
+#                the park_* run's). About 45 s a run: sysmon compacts the
+#                million one by one.
 #  fib_*         fib(32) with a goroutine per call at n >= 15 joined by a
 #                WaitGroup, best of 5, ms at maxprocs 1 and 2, and the
 #                speedup (1 P time / 2 P time) / no pthreads counterpart / Go.
@@ -174,9 +176,9 @@ ROWS=(
 "park_mem;1M parked: RSS+PTE (pth: 10k);KiB/op;le:4.9;3;gort_park 1;pth_park;go park 1;park_mem"
 "park_spawn;1M parked: spawn until parked;ns/op;le_go:0.5;3;gort_park 1;pth_park;go park 1;park_spawn"
 "park_release;1M parked: close, all finish;ns/op;le_go:0.5;3;gort_park 1;pth_park;go park 1;park_release"
-"compact_mem;100k parked, compacted (GORT_COMPACT_MS): RSS+PTE;KiB/op;le:2;3;gort_compact 1;-;go park 1 100000;compact_mem"
-"compact_cost;100k parked: sysmon time per compaction;ns/op;-;3;gort_compact 1;-;-;compact_cost"
-"compact_wake;100k parked, compacted: close, all finish;ns/op;le:5000;3;gort_compact 1;-;go park 1 100000;compact_wake"
+"compact_mem;1M parked, compacted (GORT_COMPACT_MS): RSS+PTE;KiB/op;le:2;3;gort_compact 1 1000000;-;go park 1;compact_mem"
+"compact_cost;1M parked: sysmon time per compaction;ns/op;-;3;gort_compact 1 1000000;-;-;compact_cost"
+"compact_wake;1M parked, compacted: close, all finish;ns/op;le:5000;3;gort_compact 1 1000000;-;go park 1;compact_wake"
 "fib_p1;parallel fib(32), 1 P;ms;-;;gort_fib 1;-;go fib 1;fib"
 "fib_p2;parallel fib(32), 2 P;ms;-;;gort_fib 2;-;go fib 2;fib"
 "fib_speedup;parallel fib(32) speedup 2P/1P;x;-;;=fib_p1/fib_p2;=fib_p1/fib_p2;=fib_p1/fib_p2;-"
