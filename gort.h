@@ -2926,14 +2926,28 @@ static uint64_t gort__new_ticket(gort__g *g) {
 /* Pop the first waiter that can be completed: plain ones always, select
    ones only if this caller wins their claim (losers are unlinked and
    dropped: their goroutine is being completed by someone else). */
-static gort__waiter *gort__wq_pop(gort__wq *q) {
+static gort__waiter *gort__wq_pop_compact(gort__wq *q);
+static inline __attribute__((always_inline)) gort__waiter *gort__wq_pop(gort__wq *q) {
+    gort__waiter *w;
+    if (GORT__UNLIKELY(GORT__LOAD(&gort__ncompacted_all) != 0)) return gort__wq_pop_compact(q);
+    while ((w = (gort__waiter *)q->head) != NULL) {
+        gort__wq_remove(q, w);
+        if (!w->claimable || gort__claim(w->g, w->seq)) return w;
+    }
+    return NULL;
+}
+/* gort__wq_pop while some goroutine stack is compacted (>>compact): each
+   waiter's stack, and the next one's, restored before the first touch,
+   and the G popped marked so that sysmon leaves it until it runs. Out of
+   line, and the pop above forced inline: without both, the check alone
+   made the compiler call the pop, 5 ns on a 1-P ping-pong round trip. */
+GORT__NOINLINE static gort__waiter *gort__wq_pop_compact(gort__wq *q) {
     gort__waiter *w;
     while ((w = (gort__waiter *)q->head) != NULL) {
-        if (GORT__UNLIKELY(GORT__LOAD(&gort__ncompacted_all) != 0)) gort__wq_pretouch(w);
+        gort__wq_pretouch(w);
         gort__wq_remove(q, w);
         if (!w->claimable || gort__claim(w->g, w->seq)) {
-            if (GORT__UNLIKELY(GORT__LOAD(&gort__ncompacted_all) != 0) && !w->g->is_thread)
-                GORT__STORE(&w->g->crestored, INT64_MAX);   /* >>compact: not again before it runs */
+            if (!w->g->is_thread) GORT__STORE(&w->g->crestored, INT64_MAX);   /* ready soon */
             return w;
         }
     }
