@@ -31,7 +31,8 @@
 #                        the hello example in README.md and in gort.h is
 #                        examples/hello.c
 #   example-<name>       examples/<name>.c builds with gcc -O2 -Werror and
-#                        passes its own check (pipeline also when stopped
+#                        passes its own check, plain and with
+#                        GORT_DEBUG=compact (pipeline also when stopped
 #                        by a deadline and by SIGINT)
 #   musl-static          examples built fully static with musl-gcc run and
 #                        pass their self-checks
@@ -39,7 +40,8 @@
 #                        against qemu-aarch64 -g) unwinds out of goroutines
 #                        and through every instruction of a context switch
 #   fuzz-<name>          tests/fuzz_<name>.c: its replayer (no libFuzzer) builds
-#                        with gcc -Werror and replays tests/fuzz/corpus_<name>/;
+#                        with gcc -Werror and replays tests/fuzz/corpus_<name>/
+#                        (plain, then with GORT_DEBUG=compact);
 #                        the libFuzzer build (clang -fsanitize=fuzzer,address,
 #                        undefined) then fuzzes from that corpus for its share
 #                        of $GORT_FUZZ_SECONDS; a crash, leak, failed check or
@@ -345,10 +347,13 @@ check_musl_static() {
 # example-<name>: examples/<name>.c compiles warning-free with gcc -O2
 # (linked with -lm, as `make examples` does), then runs its own check
 # (each exits 0 only if its result checked out), under a 120 s timeout.
-example_run() {   # example_run NAME ARGS...: runs it, output to the log
+example_run() {   # example_run NAME ARGS...: runs it, output to the log; then again compacting at every park
     local name=$1; shift
     echo "+ $name $*" >>"$CLOG"
     timeout 120 "$CDIR/$name" "$@" >>"$CLOG" 2>&1 || { echo "$name $* failed (exit $?)"; return 1; }
+    echo "+ GORT_DEBUG=compact $name $*" >>"$CLOG"
+    GORT_DEBUG=compact timeout 120 "$CDIR/$name" "$@" >>"$CLOG" 2>&1 ||
+        { echo "GORT_DEBUG=compact $name $* failed (exit $?)"; return 1; }
 }
 check_example() {
     local cc=gcc src=examples/$1.c std=
@@ -420,8 +425,9 @@ check_fuzz() {
     (
         set -x
         gcc $F -O1 -o "$CDIR/replay" "$src" $LDL &&
-        if [ -d "$corpus" ]; then timeout 300 "$CDIR/replay" "$corpus"; else timeout 60 "$CDIR/replay"; fi
-    ) >>"$CLOG" 2>&1 || { echo "the replayer (gcc, no libFuzzer) failed: see log"; return 1; }
+        if [ -d "$corpus" ]; then timeout 300 "$CDIR/replay" "$corpus"; else timeout 60 "$CDIR/replay"; fi &&
+        if [ -d "$corpus" ]; then GORT_DEBUG=compact timeout 300 "$CDIR/replay" "$corpus"; else GORT_DEBUG=compact timeout 60 "$CDIR/replay"; fi
+    ) >>"$CLOG" 2>&1 || { echo "the replayer (gcc, no libFuzzer; plain, then GORT_DEBUG=compact) failed: see log"; return 1; }
     printf 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n);\n%s\n' \
         'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { (void)d; (void)n; return 0; }' >"$CDIR/probe.c"
     if ! clang -fsanitize=fuzzer,address,undefined "$CDIR/probe.c" -o "$CDIR/probe" >>"$CLOG" 2>&1; then
