@@ -6896,9 +6896,9 @@ static int64_t gort__thread_cpu(gort__m *m) {
 /* The hog check of gort__sysmon_watch: a G that ran hog_ns in its own
    code (tick: p's switches plus progress inside gort) and then used
    another hog_ns / 2 of CPU time, still without a switch, is named once.
-   1: look again soon. */
-static GORT__NO_TSAN int gort__sysmon_hog(gort__rt *rt, gort__p *p, gort__m *pm, gort__g *g, uint32_t tick, int64_t now) {
-    int active = 0;
+   It never asks sysmon to look sooner: sysmon looks at least every
+   GORT__SYSMON_BUSY while a P runs. */
+static GORT__NO_TSAN void gort__sysmon_hog(gort__rt *rt, gort__p *p, gort__m *pm, gort__g *g, uint32_t tick, int64_t now) {
     if (tick != p->sm_tick || !g) {
         p->sm_tick = tick;
         p->sm_since = now;
@@ -6928,7 +6928,6 @@ static GORT__NO_TSAN int gort__sysmon_hog(gort__rt *rt, gort__p *p, gort__m *pm,
            soon enough for a report, and no 20 us polling of a clock for
            a thread the machine does not run) */
     }
-    return active;
 }
 
 /* The hand-off (see >>goroutine): p's goroutine has not reached a
@@ -7052,7 +7051,8 @@ static GORT__NO_TSAN int gort__sysmon_watch(gort__rt *rt, gort__p *p, int64_t no
         if (gort__tr_on()) gort__tr_inst(&gort__tr.sysmon, GORT__TR_PREEMPT, 0, 0, p->id);
     }
     gort__sysmon_front(p, now);
-    return gort__sysmon_hog(rt, p, pm, g, tick, now) | gort__sysmon_handoff(rt, p, pm, g, tick, now);
+    gort__sysmon_hog(rt, p, pm, g, tick, now);
+    return gort__sysmon_handoff(rt, p, pm, g, tick, now);
 }
 
 /* 1 if every P is idle: no goroutine runs or is in a system call. */
