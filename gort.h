@@ -585,7 +585,7 @@ TABLE OF CONTENTS (grep for the anchor)
   compacted by sysmon: the bytes from its saved stack
   pointer to the top (a few hundred in a typical wait) are copied to the
   heap and its pages given back under a guard, so an idle goroutine costs
-  its G (448 bytes, in its region's G array), that copy and its share of
+  its G (384 bytes, in its region's G array), that copy and its share of
   a page table: 1.4 KiB, against 4.9 KiB parked and Go's 2.7 KiB. The M
   that resumes it restores the pages before switching to it; anyone else
   who touches them first (a waker storing a received value, a thread
@@ -2386,8 +2386,6 @@ struct gort__g {
                                      runs: the run queue's fairness (>>runq)
                                      and debug migrate (atomic:
                                      gort__migrate_get watches it unlocked) */
-    uint32_t  note;               /* plain threads: futex word to sleep on */
-    uint64_t  rnd;                /* plain threads: random state */
     void     *asan_fake;          /* ASan's fake stack while switched out */
     const void *asan_bottom;      /* g0 only: thread stack bounds for ASan (its M) */
     size_t    asan_size;
@@ -2395,9 +2393,6 @@ struct gort__g {
                                      (gort__newproc to gort__goexit_after); NULL
                                      while the segment is free */
     unsigned  vg_id;              /* Valgrind stack id */
-    gort__g  *tlink;              /* plain threads: list of all (gort__tg_lock) */
-    int64_t   waitdeadline;       /* plain threads: deadline of the wait, 0 none */
-    int       tio;                /* atomic, plain threads: in a gort I/O wait */
     uint32_t  inherit;            /* put in runnext: runs in the time slice of
                                      the G that readied it (the runnext owner;
                                      a thief that takes it clears it) */
@@ -2421,15 +2416,6 @@ struct gort__g {
     int       seln;               /* and how many it has: written by the
                                      owner before each select park, read by
                                      dumps while it is in GORT__W_SELECT */
-    uintptr_t tfp;                /* plain threads: frame pointer where it
-                                     blocked, stored (relaxed) by the thread
-                                     before each park; dumps load it racily
-                                     and walk only inside tstk_lo..tstk_hi,
-                                     so a stale one shortens a trace */
-    char     *tstk_lo, *tstk_hi;  /* plain threads: the thread's stack, set
-                                     once when it first calls in (before it
-                                     is on the list dumps walk), then read
-                                     only */
     uint64_t  trflow;             /* trace: the flow of its last spawn or ready,
                                      set by the readier before it queues the G,
                                      taken by the M that runs it (>>trace) */
@@ -2449,6 +2435,30 @@ struct gort__g {
                                      that gort__slot_setup's memset skips it:
                                      sysmon may read it through a stale pointer */
 };
+
+/* A plain thread's stand-in: its G first (so a G with is_thread set is one
+   of these), then what only a thread needs. Kept out of gort__g so that
+   the G array costs a goroutine 64 bytes less (384 a G, not 448). */
+typedef struct gort__tg {
+    gort__g   g;
+    uint32_t  note;               /* futex word to sleep on */
+    int       tio;                /* atomic: in a gort I/O wait */
+    uint64_t  rnd;                /* random state */
+    gort__g  *tlink;              /* list of all (gort__tg_lock) */
+    int64_t   waitdeadline;       /* deadline of the wait, 0 none */
+    uintptr_t tfp;                /* frame pointer where it blocked, stored
+                                     (relaxed) by the thread before each
+                                     park; dumps load it racily and walk
+                                     only inside tstk_lo..tstk_hi, so a
+                                     stale one shortens a trace */
+    char     *tstk_lo, *tstk_hi;  /* the thread's stack, set once when it
+                                     first calls in (before it is on the
+                                     list dumps walk), then read only */
+} gort__tg;
+static inline gort__tg *gort__tgof(gort__g *g) {
+    GORT_ASSERT(g->is_thread);
+    return (gort__tg *)(void *)g;
+}
 
 /* P states. The state word (p->state) packs a generation above the low
    byte and the state in it; the generation is the syscall ticket: each
@@ -5273,7 +5283,7 @@ static void gort__ready(gort__g *g) {
     gort__rt *rt;
     if (g->is_thread) {
         gort__setstatus(g, GORT__G_WAITING, GORT__G_RUNNABLE);
-        gort__note_wake(&g->note);
+        gort__note_wake(&gort__tgof(g)->note);
         return;
     }
     rt = g->rt;
@@ -5445,9 +5455,9 @@ static int gort__park_thread(gort__g *g, void (*fn)(gort__g *, void *), void *ar
     int woke;
     g->waitstate = waitstate;
     g->waitsince = gort__nanotime();
-    g->waitdeadline = deadline;
+    gort__tgof(g)->waitdeadline = deadline;
     g->waitwhen = deadline > 0 && deadline != INT64_MAX ? deadline : 0;
-    __atomic_store_n(&g->tfp, (uintptr_t)__builtin_frame_address(0), __ATOMIC_RELAXED);   /* for dumps */
+    __atomic_store_n(&gort__tgof(g)->tfp, (uintptr_t)__builtin_frame_address(0), __ATOMIC_RELAXED);   /* for dumps */
     if (deadline <= 0 && !__atomic_load_n(&gort__the_rt, __ATOMIC_ACQUIRE) && GORT__LOAD(&gort__nthreads) <= 1)
         gort__misuse("a plain thread blocks in a gort call with no runtime running and no other thread using gort: "
                      "nothing can wake it (start the runtime first with gort_start() or gort_run())");
@@ -5458,11 +5468,11 @@ static int gort__park_thread(gort__g *g, void (*fn)(gort__g *, void *), void *ar
        first (about 10 us). */
     {
         int i;
-        for (i = 0; i < 2000 && !__atomic_load_n(&g->note, __ATOMIC_ACQUIRE); i++) gort__cpu_relax();
+        for (i = 0; i < 2000 && !__atomic_load_n(&gort__tgof(g)->note, __ATOMIC_ACQUIRE); i++) gort__cpu_relax();
     }
-    woke = gort__note_sleep(&g->note, deadline);
+    woke = gort__note_sleep(&gort__tgof(g)->note, deadline);
     if (woke) {
-        __atomic_store_n(&g->note, 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&gort__tgof(g)->note, 0, __ATOMIC_RELAXED);
         gort__setstatus(g, GORT__G_RUNNABLE, GORT__G_RUNNING);
     }
     return woke;
@@ -5491,8 +5501,8 @@ static int gort__park(gort__g *g, void (*fn)(gort__g *, void *), void *arg, int 
                 return 0;
             }
             /* lost the race to a waker: it is about to wake us */
-            gort__note_sleep(&g->note, 0);
-            __atomic_store_n(&g->note, 0, __ATOMIC_RELAXED);
+            gort__note_sleep(&gort__tgof(g)->note, 0);
+            __atomic_store_n(&gort__tgof(g)->note, 0, __ATOMIC_RELAXED);
             gort__setstatus(g, GORT__G_RUNNABLE, GORT__G_RUNNING);
         }
         return 1;
@@ -6241,8 +6251,8 @@ static pthread_once_t gort__tg_once = PTHREAD_ONCE_INIT;
 static void gort__tg_dtor(void *p) {
     gort__g *g = (gort__g *)p, **pp;
     gort__lock(&gort__tg_lock);
-    for (pp = &gort__tg_all; *pp; pp = &(*pp)->tlink)
-        if (*pp == g) { *pp = g->tlink; break; }
+    for (pp = &gort__tg_all; *pp; pp = &gort__tgof(*pp)->tlink)
+        if (*pp == g) { *pp = gort__tgof(g)->tlink; break; }
     gort__unlock(&gort__tg_lock);
     GORT__ADD(&gort__nthreads, -1);
     gort__tls_tg = NULL;
@@ -6256,13 +6266,14 @@ static GORT__NOINLINE gort__g *gort__thread_g(void) {
         /* The record lives in the thread's own TLS block: registering a
            thread allocates nothing, so it cannot fail (a void call such as
            gort_mutex_lock has no way to report -ENOMEM). */
-        static __thread gort__g tg;
-        g = &tg;
-        memset(g, 0, sizeof *g);
+        static __thread gort__tg tg;
+        gort__tg *t = &tg;   /* no switch in here: a plain thread stays on its thread */
+        memset(t, 0, sizeof *t);
+        g = &t->g;
         g->is_thread = 1;
         g->status = GORT__G_RUNNING;
-        g->rnd = (uint64_t)(uintptr_t)g * 0x9E3779B97F4A7C15ULL + (uint64_t)gort__nanotime();
-        if (!g->rnd) g->rnd = 1;
+        t->rnd = (uint64_t)(uintptr_t)g * 0x9E3779B97F4A7C15ULL + (uint64_t)gort__nanotime();
+        if (!t->rnd) t->rnd = 1;
         g->id = GORT__ADD(&gort__tg_ids, 1);
         {
             pthread_attr_t at;
@@ -6270,8 +6281,8 @@ static GORT__NOINLINE gort__g *gort__thread_g(void) {
             size_t sz;
             if (pthread_getattr_np(pthread_self(), &at) == 0) {
                 if (pthread_attr_getstack(&at, &lo, &sz) == 0) {
-                    g->tstk_lo = (char *)lo;
-                    g->tstk_hi = (char *)lo + sz;
+                    t->tstk_lo = (char *)lo;
+                    t->tstk_hi = (char *)lo + sz;
                 }
                 pthread_attr_destroy(&at);
             }
@@ -6280,7 +6291,7 @@ static GORT__NOINLINE gort__g *gort__thread_g(void) {
         pthread_setspecific(gort__tg_key, g);
         gort__tls_tg = g;
         gort__lock(&gort__tg_lock);
-        g->tlink = gort__tg_all;
+        gort__tgof(g)->tlink = gort__tg_all;
         gort__tg_all = g;
         gort__unlock(&gort__tg_lock);
         GORT__ADD(&gort__nthreads, 1);
@@ -6315,7 +6326,7 @@ static gort__g *gort__self(void) {
 static uint64_t *gort__rnd_state(void) {
     gort__m *m = gort__getm();
     if (m) return &m->rnd;
-    return &gort__thread_g()->rnd;
+    return &gort__tgof(gort__thread_g())->rnd;
 }
 
 /* ---------------------------------------------------------------- >>timer
@@ -7820,8 +7831,8 @@ static GORT__NO_TSAN long gort__threads_live(void) {
     long n = 0;
     if (GORT__LOAD(&gort__nthreads) <= 0) return 0;
     gort__lock(&gort__tg_lock);
-    for (g = gort__tg_all; g; g = g->tlink)
-        if (GORT__LOAD(&g->status) != GORT__G_WAITING || g->waitdeadline > 0) n++;
+    for (g = gort__tg_all; g; g = gort__tgof(g)->tlink)
+        if (GORT__LOAD(&g->status) != GORT__G_WAITING || gort__tgof(g)->waitdeadline > 0) n++;
     gort__unlock(&gort__tg_lock);
     return n;
 }
@@ -9026,12 +9037,12 @@ static int gort__poll_wait(int fd, int mode, int64_t deadline) {
         if (tg) {
             tg->waitfd = fd;
             tg->waitsince = gort__nanotime();
-            __atomic_store_n(&tg->tfp, (uintptr_t)__builtin_frame_address(0), __ATOMIC_RELAXED);   /* for dumps */
-            __atomic_store_n(&tg->tio, 1, __ATOMIC_RELEASE);
+            __atomic_store_n(&gort__tgof(tg)->tfp, (uintptr_t)__builtin_frame_address(0), __ATOMIC_RELAXED);   /* for dumps */
+            __atomic_store_n(&gort__tgof(tg)->tio, 1, __ATOMIC_RELEASE);
         }
         r = poll(&pfd, 1, tmo);
         e = errno;
-        if (tg) __atomic_store_n(&tg->tio, 0, __ATOMIC_RELEASE);
+        if (tg) __atomic_store_n(&gort__tgof(tg)->tio, 0, __ATOMIC_RELEASE);
         errno = e;
     }
     if (r < 0) return errno == EINTR ? 0 : -errno;
@@ -10777,9 +10788,9 @@ static GORT__NO_TSAN void gort__dump_trace(gort__dump_ent *e, gort__g *g) {
     e->npc = 0;
     e->self = 0;
     if (g->is_thread) {
-        fp = *(volatile uintptr_t *)&g->tfp;   /* racy by design (see gort__dump_rt_w) */
-        if (fp && g->tstk_lo)
-            e->npc = gort__walk(0, fp, (uintptr_t)g->tstk_lo, (uintptr_t)g->tstk_hi, e->pcs, GORT__DUMP_PCS);
+        fp = *(volatile uintptr_t *)&gort__tgof(g)->tfp;   /* racy by design (see gort__dump_rt_w) */
+        if (fp && gort__tgof(g)->tstk_lo)
+            e->npc = gort__walk(0, fp, (uintptr_t)gort__tgof(g)->tstk_lo, (uintptr_t)gort__tgof(g)->tstk_hi, e->pcs, GORT__DUMP_PCS);
         return;
     }
     if (e->status == GORT__G_RUNNING || e->status == GORT__G_SYSCALL) {
@@ -10933,7 +10944,7 @@ static GORT__NO_TSAN void gort__dump_threads(gort__dumpw *w, int64_t now) {
         long k = 0;
         int n = 0, j;
         gort__lock(&gort__tg_lock);
-        for (g = gort__tg_all; g && n < GORT__DUMP_BATCH; g = g->tlink) {
+        for (g = gort__tg_all; g && n < GORT__DUMP_BATCH; g = gort__tgof(g)->tlink) {
             if (k++ < skip) continue;
             ent[n].thread = 1;
             ent[n].id = g->id;
@@ -10941,7 +10952,7 @@ static GORT__NO_TSAN void gort__dump_threads(gort__dumpw *w, int64_t now) {
             ent[n].waitstate = g->waitstate;
             ent[n].waitfd = g->waitfd;
             ent[n].waitsince = g->waitsince;
-            ent[n].tio = __atomic_load_n(&g->tio, __ATOMIC_ACQUIRE);
+            ent[n].tio = __atomic_load_n(&gort__tgof(g)->tio, __ATOMIC_ACQUIRE);
             ent[n].hog = 0;
             ent[n].fn = NULL;
             gort__dump_wait(&ent[n], g);
