@@ -1336,13 +1336,11 @@ static int gort__os_uffd_register(char *b, size_t len) {
 }
 /* Put from..from+(hi-at) at at..hi, pages lo..hi (each guarded or
    empty) filled and mapped by UFFDIO_COPY; the bytes below at in the
-   first page are dead and read as zeros. Returns how far from lo the
-   pages are in (hi: all of them; lo: none, the fd is not there or the
-   range is not registered), the rest for the caller's long way.
-   Async-signal-safe; 4 KiB of the caller's stack (signal stacks have
-   64). */
-GORT__NO_ASAN GORT__NO_TSAN static char *gort__os_uffd_fill(char *lo, char *hi, char *at, const char *from) {
-    char first[4096];
+   first page are dead and read as zeros. first: 4 KiB of scratch, where
+   that page is staged. Returns how far from lo the pages are in (hi: all
+   of them; lo: none, the fd is not there or the range is not
+   registered), the rest for the caller's long way. Async-signal-safe. */
+GORT__NO_ASAN GORT__NO_TSAN static char *gort__os_uffd_fill(char *lo, char *hi, char *at, const char *from, char *first) {
     char *dst = lo;
     int fd = gort__os_uffd_get(), tries = 0;
     if (fd < 0) return lo;
@@ -1376,11 +1374,20 @@ GORT__NO_ASAN GORT__NO_TSAN static char *gort__os_uffd_fill(char *lo, char *hi, 
     }
     return dst;
 }
-GORT__NO_ASAN GORT__NO_TSAN static int gort__os_unguard_fill(char *lo, char *hi, char *at, const char *from, int probe) {
+/* The same with the scratch on the caller's stack: 4 KiB that a
+   goroutine with a small stack (16 KiB is allowed) may not have, so only
+   where no M's scratch is there (a plain thread's fault or touch). */
+GORT__NOINLINE static char *gort__os_uffd_fill_here(char *lo, char *hi, char *at, const char *from) {
+    char first[4096];
+    return gort__os_uffd_fill(lo, hi, at, from, first);
+}
+/* stage: 4 KiB of scratch for the fast restore, or NULL (the caller's
+   stack then) */
+GORT__NO_ASAN GORT__NO_TSAN static int gort__os_unguard_fill(char *lo, char *hi, char *at, const char *from, int probe, char *stage) {
     size_t len, n, done = 0;
     int fd = gort__os_memfd_get(), i, closed = -1;
     if (!probe) {
-        char *d = gort__os_uffd_fill(lo, hi, at, from);
+        char *d = stage ? gort__os_uffd_fill(lo, hi, at, from, stage) : gort__os_uffd_fill_here(lo, hi, at, from);
         if (d == hi) return 0;
         if (d > at) { from += d - at; at = d; }
         lo = d;   /* what went in stays: the long way does the rest */
@@ -1480,7 +1487,7 @@ static int gort__os_compact_probe(size_t page) {
         memcpy(m + 2 * page - sizeof pat, pat, sizeof pat);
         if (gort__os_copy_guard(m + page, m + 2 * page, m + 2 * page - sizeof pat, got, 1) == 0 &&
             memcmp(got, pat, sizeof pat) == 0 && gort__os_guard_faults(m + page) == 1) {
-            ok = gort__os_unguard_fill(m + page, m + 2 * page, m + 2 * page - sizeof pat, pat, 1) == 0 &&
+            ok = gort__os_unguard_fill(m + page, m + 2 * page, m + 2 * page - sizeof pat, pat, 1, NULL) == 0 &&
                  memcmp(m + 2 * page - sizeof pat, pat, sizeof pat) == 0 && m[page] == 0;
         }
     }
@@ -1510,7 +1517,7 @@ static void gort__os_uffd_probe(size_t page) {
         if (m && gort__os_uffd_register(m, 2 * page) == 0) {
             m[page] = 1;
             if (madvise(m + page, page, MADV_GUARD_INSTALL) == 0 && gort__os_guard_faults(m + page) == 1 &&
-                gort__os_uffd_fill(m + page, m + 2 * page, m + 2 * page - sizeof pat, pat) == m + 2 * page)
+                gort__os_uffd_fill_here(m + page, m + 2 * page, m + 2 * page - sizeof pat, pat) == m + 2 * page)
                 ok = memcmp(m + 2 * page - sizeof pat, pat, sizeof pat) == 0 && m[page] == 0 &&
                      gort__os_guard_faults(m + page) == 0;   /* last: it writes a byte there */
         }
@@ -4011,7 +4018,13 @@ static void gort__uncompact(gort__rt *rt, gort__g *g) {
         if (c == GORT__C_COMPACTED && gort__cas_u32(&g->cst, GORT__C_COMPACTED, GORT__C_RESTORING)) {
             char *sp = g->csp, *buf = g->cbuf;
             void *head;
-            gort__os_unguard_fill(gort__page_down(sp), g->stack_hi, sp, buf, 0);
+            gort__m *m = gort__getm();
+            /* the fast restore's scratch: the lowest 4 KiB of this M's
+               signal stack. A signal handler on it starts at the top, and
+               none can come between the staging and the copy on this
+               thread (they touch nothing that faults). */
+            char *stage = m && m->altstack ? (char *)m->altstack : NULL;
+            gort__os_unguard_fill(gort__page_down(sp), g->stack_hi, sp, buf, 0, stage);
             g->cbuf = NULL;
             head = __atomic_load_n(&rt->cfree, __ATOMIC_RELAXED);
             do *(void **)(void *)buf = head;

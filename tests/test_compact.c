@@ -27,6 +27,8 @@
      - fork: a child forked while a stack is compacted reads it right
        (restored in the child, not through the parent's userfaultfd), and
        the parent's copy stays compacted until the parent touches it;
+     - small: with 16 KiB stacks, a goroutine 8 KiB deep closes a channel
+       of 50 compacted waiters (the restores must not borrow its stack);
      - off: compact_ns < 0 compacts nothing.
    pointers, mass and select run three times: with the fast restore
    (UFFDIO_COPY, where the kernel has it), with the long one
@@ -477,6 +479,53 @@ static void fork_main(void *arg)
     CHECK_EQ(gort_chan_free(f_wake), 0);
 }
 
+/* ------------------------------------------------------------ small */
+
+static gort_chan *k_ch;
+static long k_parked, k_done;
+
+static void k_waiter(void *arg)
+{
+    long v;
+    (void)arg;
+    INC(&k_parked);
+    gort_chan_recv(k_ch, &v);
+    INC(&k_done);
+}
+
+static void k_closer(void *arg)
+{
+    volatile char big[8 * 1024];   /* of a 16 KiB stack (12 usable) */
+    size_t i;
+    (void)arg;
+    for (i = 0; i < sizeof big; i += 64) big[i] = 1;
+    CHECK_EQ(gort_chan_close(k_ch), 0);   /* restores every waiter's stack */
+    (void)big[0];
+}
+
+/* With the smallest stacks (16 KiB), a goroutine 8 KiB deep closes a
+   channel whose 50 waiters are compacted: the restores it makes must not
+   take their 4 KiB of scratch from its stack (they did: an overflow). */
+static void small_main(void *arg)
+{
+    int i;
+    (void)arg;
+    if (!available()) { check_note("small: compaction not available here"); return; }
+    k_ch = gort_chan_make(sizeof(long), 0);
+    k_parked = k_done = 0;
+    for (i = 0; i < 50; i++) CHECK_EQ(gort_go(k_waiter, NULL), 0);
+    CHECK(yield_until(&k_parked, 50));
+    {
+        int64_t end = gort_now() + 10000 * MS;
+        while (ncompacted() < 50 && gort_now() < end) gort_sleep(MS);
+    }
+    CHECK(ncompacted() >= 50);
+    CHECK_EQ(gort_go(k_closer, NULL), 0);
+    CHECK(yield_until(&k_done, 50));
+    CHECK(yield_until_alone());
+    CHECK_EQ(gort_chan_free(k_ch), 0);
+}
+
 /* ------------------------------------------------------------ off */
 
 static void off_main(void *arg)
@@ -512,6 +561,14 @@ int main(void)
     STORE(&gort__os_uffd_off, 0);
     run_compact(sleepers_main, 2, COMPACT_NS);
     run_compact(fork_main, 2, COMPACT_NS);
+    {
+        gort_opts o;
+        memset(&o, 0, sizeof o);
+        o.maxprocs = 1;
+        o.compact_ns = COMPACT_NS;
+        o.stack_size = 16 * 1024;
+        CHECK_EQ(gort_run_opts(&o, small_main, NULL), 0);
+    }
     run_compact(off_main, 2, -1);
     if (!getenv("GORT_COMPACT_MS")) run_compact(off_main, 2, 0);   /* the default: off */
     return check_done();
