@@ -4,7 +4,7 @@
    the end of this file).
 
    gort runs many thousands of cheap goroutines (a 256 KiB stack reserve,
-   about 4.9 KiB of memory while parked; 1.4 KiB once compacted, with
+   about 4.9 KiB of memory while parked; 1.3 KiB once compacted, with
    GORT_COMPACT_MS set: >>compact) on a few OS threads with Go's
    G-M-P work-stealing scheduler, and gives them Go's channels, select,
    timers, sync objects and an epoll netpoller. Everything blocking also
@@ -586,7 +586,7 @@ TABLE OF CONTENTS (grep for the anchor)
   pointer to the top (a few hundred in a typical wait) are copied to the
   heap and its pages given back under a guard, so an idle goroutine costs
   its G (384 bytes, in its region's G array), that copy and its share of
-  a page table: 1.4 KiB, against 4.9 KiB parked and Go's 2.7 KiB. The M
+  a page table: 1.3 KiB, against 4.9 KiB parked and Go's 2.7 KiB. The M
   that resumes it restores the pages before switching to it; anyone else
   who touches them first (a waker storing a received value, a thread
   writing through a pointer it was given) faults, and the fault handler
@@ -3127,7 +3127,7 @@ static inline void gort__san_stack_del(gort__g *g) {
    locale, getaddrinfo, a compression library each want 8-64 KiB), and a
    reservation costs no memory until touched. Measured here, a parked
    goroutine costs 4.9 KiB (its top page, its G, and 0.5 KiB of page table:
-   one 4 KiB table per eight 256 KiB slots), 1.4 KiB once compacted
+   one 4 KiB table per eight 256 KiB slots), 1.3 KiB once compacted
    (>>compact). 64 KiB slots would save only that
    0.4 KiB of page table per goroutine while making overflows four times
    more likely, so the default stays at 256 KiB. */
@@ -3975,13 +3975,13 @@ static void gort__stack_free_all(gort__rt *rt) {
    one whose goroutines sleep a second in a loop pays it every second.
    sysmon spends at most GORT__COMPACT_BUDGET_NS of every look on it.
 
-   Page tables stay: of a compacted goroutine's 1.4 KiB, 0.5 KiB is its
+   Page tables stay: of a compacted goroutine's 1.3 KiB, 0.5 KiB is its
    share of a page table (one per eight 256 KiB slots), which the kernel
    frees only when a range is unmapped, not on MADV_DONTNEED or a guard.
    Regrouping compacted goroutines so that whole tables could go would
    mean moving stacks, and pointers into them would break; a smaller
    slot would save the same 0.4 KiB and make overflows likelier (see
-   GORT__DEFAULT_STACK). 1.4 KiB is under the 2 KiB asked for, so
+   GORT__DEFAULT_STACK). 1.3 KiB is under the 2 KiB asked for, so
    neither is done.
 
    States (g->cst), each change a CAS or a release store by the one
