@@ -5453,8 +5453,10 @@ static void gort__park_g(gort__m *m, void (*fn)(gort__g *, void *), void *arg, i
     GORT_ASSERT(g && m->p && m->after_fn == NULL && m->after_timer == NULL);
     g->waitstate = waitstate;
     GORT__STORE(&g->waitsince, GORT__LOAD(&rt->coarse_now));   /* sysmon's compaction reads it */
-    GORT__STORE(&g->crestored, 0);
-    if (rt->compact_ns >= 0) GORT__STORE(&m->p->parks, m->p->parks + 1);   /* >>compact: sysmon walks again */
+    if (rt->compact_ns >= 0) {   /* >>compact: a fresh park, and sysmon walks again */
+        GORT__STORE(&g->crestored, 0);
+        GORT__STORE(&m->p->parks, m->p->parks + 1);
+    }
     g->waitwhen = t ? t->when : 0;
     gort__setstatus(g, GORT__G_RUNNING, GORT__G_WAITING);
     if (rt->compact_ns >= 0) m->after_park = g;

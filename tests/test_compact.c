@@ -489,7 +489,7 @@ static void k_waiter(void *arg)
     long v;
     (void)arg;
     INC(&k_parked);
-    gort_chan_recv(k_ch, &v);
+    CHECK_EQ(gort_chan_recv(k_ch, &v), 0);   /* closed */
     INC(&k_done);
 }
 
