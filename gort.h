@@ -658,7 +658,12 @@ TABLE OF CONTENTS (grep for the anchor)
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#if defined(_WIN32)
+#include <winsock2.h>   /* struct sockaddr; before <windows.h>, which would pull in winsock 1 */
+#include <ws2tcpip.h>   /* socklen_t */
+#else
 #include <sys/socket.h>
+#endif
 #include <errno.h>   /* every call returns a negative errno: users compare with -ETIMEDOUT */
 
 /* GORT_API marks the public functions: default visibility, so a shared
@@ -666,7 +671,11 @@ TABLE OF CONTENTS (grep for the anchor)
    exports them. Define it before including gort.h to change that, e.g.
    "#define GORT_API static" to keep everything in one translation unit. */
 #ifndef GORT_API
+#if defined(_WIN32)
+#define GORT_API   /* PE has no ELF visibility: export from a DLL with a .def file */
+#else
 #define GORT_API __attribute__((visibility("default")))
+#endif
 #endif
 
 #ifdef __cplusplus
@@ -909,7 +918,11 @@ GORT_API int     gort_wait_fd(int fd, int events, int64_t timeout_ns);
 GORT_API int     gort_close(int fd);
 /* Beyond the basic calls: flags, vectors, whole writes and deadlines. The _timeout
    calls return -ETIMEDOUT when timeout_ns passes (0: just try once). */
+#if defined(_WIN32) && !defined(GORT_NO_IOVEC)
+struct iovec { void *iov_base; size_t iov_len; };   /* POSIX's, for gort_readv and gort_writev */
+#else
 struct iovec;
+#endif
 GORT_API ssize_t gort_recv(int fd, void *buf, size_t n, int flags);
 GORT_API ssize_t gort_send(int fd, const void *buf, size_t n, int flags);
 GORT_API ssize_t gort_readv(int fd, const struct iovec *iov, int cnt);
@@ -950,8 +963,10 @@ GORT_API const char *gort_strerror(int err);
 #endif
 #if defined(__linux__)
 #define GORT__OS_LINUX 1
+#elif defined(_WIN32) && defined(GORT__ARCH_X64)
+#define GORT__OS_WIN 1
 #else
-#error "gort.h: only Linux is supported (futex, epoll, MADV_GUARD_INSTALL); kqueue is not written yet"
+#error "gort.h: supported systems are Linux (glibc or musl) and Windows x64; macOS (kqueue) is not written yet"
 #endif
 #if !defined(__GNUC__)
 #error "gort.h: needs gcc or clang (inline assembly, __atomic builtins)"
@@ -973,6 +988,8 @@ GORT_API const char *gort_strerror(int err);
 #include <string.h>
 #include <time.h>
 #include <fcntl.h>
+#include <limits.h>
+#if defined(GORT__OS_LINUX)
 #include <poll.h>
 #include <unistd.h>
 #include <pthread.h>
@@ -988,7 +1005,6 @@ GORT_API const char *gort_strerror(int err);
 #include <link.h>
 #include <sys/stat.h>
 #include <sys/auxv.h>
-#include <limits.h>
 
 /* The futex operations gort uses, by their kernel ABI values: musl's
    compiler wrapper (musl-gcc) has no kernel headers on its include path,
@@ -1026,6 +1042,14 @@ struct gort__uffdio_copy { uint64_t dst, src, len, mode; int64_t copy; };
 #define GORT__UFFDIO_API          _IOWR(0xAA, 0x3F, struct gort__uffdio_api)
 #define GORT__UFFDIO_REGISTER     _IOWR(0xAA, 0x00, struct gort__uffdio_register)
 #define GORT__UFFDIO_COPY         _IOWR(0xAA, 0x03, struct gort__uffdio_copy)
+#else   /* GORT__OS_WIN */
+#include <windows.h>
+#include <process.h>   /* _beginthreadex */
+#include <io.h>        /* _write, _read */
+#ifndef O_CLOEXEC
+#define O_CLOEXEC O_NOINHERIT
+#endif
+#endif
 
 /* Sanitizers. Their fiber APIs are declared here rather than included so the
    header needs no sanitizer headers on the include path. */
@@ -1124,11 +1148,28 @@ static inline void gort__cpu_relax(void) {
 #endif
 }
 
+#if defined(GORT__OS_LINUX)
 static int64_t gort__nanotime(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
+#else
+/* The performance counter, in nanoseconds: its frequency is fixed at boot
+   (10 MHz on current Windows, 1 GHz under Wine), so the split into
+   seconds and remainder below cannot overflow. */
+static int64_t gort__nanotime(void) {
+    static int64_t freq;   /* atomic: 0 until first asked */
+    LARGE_INTEGER c, f;
+    int64_t hz = __atomic_load_n(&freq, __ATOMIC_RELAXED);
+    if (!hz) { QueryPerformanceFrequency(&f); hz = f.QuadPart; __atomic_store_n(&freq, hz, __ATOMIC_RELAXED); }
+    QueryPerformanceCounter(&c);
+    return c.QuadPart / hz * 1000000000LL + c.QuadPart % hz * 1000000000LL / hz;
+}
+#endif
+
+static void gort__os_yield(void);   /* the OS seam (>>os-linux, >>os-windows) */
+static void gort__os_sleep_ns(int64_t ns);
 
 /* now + ns without overflow. INT64_MAX itself means "no timer" in the
    heaps, so the latest deadline is one less. */
@@ -1139,6 +1180,7 @@ static int64_t gort__deadline(int64_t ns) {
     return now + ns;
 }
 
+#if defined(GORT__OS_LINUX)
 /* ---------------------------------------------------------------- >>os-linux
    Everything gort asks of the kernel beyond POSIX threads, signals and
    read/write, in one place: a port replaces this section, >>poll-epoll
@@ -1199,6 +1241,12 @@ static char *gort__os_reserve(size_t len) {
     return b;
 }
 static void gort__os_decommit(char *p, size_t len) { madvise(p, len, MADV_DONTNEED); }
+/* Memory for use at once, every page present (the trace's buffers: a
+   recording must not take page faults); NULL when refused. */
+static char *gort__os_alloc_now(size_t len) {
+    void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    return m == MAP_FAILED ? NULL : (char *)m;
+}
 static void gort__os_release(char *p, size_t len) { munmap(p, len); }
 
 enum { GORT__GUARD_MADV = 1, GORT__GUARD_MPROT = 2, GORT__GUARD_CANARY = 3 };
@@ -1274,7 +1322,7 @@ static int gort__os_must(int how, char *p, size_t len, int arg, int probe, int r
     int i;
     for (i = 0; i < (probe ? 1 : 200); i++) {
         if ((how ? mprotect(p, len, arg) : madvise(p, len, arg)) == 0) return 0;
-        if (i > 20) sched_yield();
+        if (i > 20) gort__os_yield();
     }
     if (probe) return -1;
     /* It keeps failing (a test's injected fault; no kernel fails these
@@ -1284,7 +1332,7 @@ static int gort__os_must(int how, char *p, size_t len, int arg, int probe, int r
     for (i = 0; i < 1000; i++) {
         if (mmap(p, len, remap_prot, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0) != MAP_FAILED)
             return 1;
-        sched_yield();
+        gort__os_yield();
     }
     GORT_ASSERT(!"madvise, mprotect and mmap of a goroutine stack kept failing");
     return -1;
@@ -1400,7 +1448,7 @@ GORT__NO_ASAN GORT__NO_TSAN static int gort__os_unguard_fill(char *lo, char *hi,
        compacted stack read as 0 and went negative) */
     for (i = 0; fd >= 0 && closed != 0 && i < (probe ? 1 : 200); i++) {
         closed = mprotect(lo, len, PROT_NONE);
-        if (closed != 0 && i > 20) sched_yield();
+        if (closed != 0 && i > 20) gort__os_yield();
     }
     if (closed == 0) {
         if (gort__os_must(0, lo, len, MADV_GUARD_REMOVE, probe, PROT_NONE) < 0) return -1;   /* 1: remapped, also fine */
@@ -1596,9 +1644,67 @@ static int gort__os_ncpu(void) {
 
 /* The calling thread's CPU-time clock, for sysmon's hog check to read from
    another thread; CLOCK_MONOTONIC (wall time) where there is none. */
-static clockid_t gort__os_thread_clock(void) {
+typedef clockid_t gort__os_cpuclock;
+static gort__os_cpuclock gort__os_thread_clock(void) {
     clockid_t c;
     return pthread_getcpuclockid(pthread_self(), &c) == 0 ? c : CLOCK_MONOTONIC;
+}
+/* A thread's CPU time so far (read from another thread), ns; 0 unknown. */
+static int64_t gort__os_thread_cpu_ns(gort__os_cpuclock c) {
+    struct timespec ts;
+    if (clock_gettime(c, &ts) != 0) return 0;
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Threads, 256 KiB of stack each (gort's own: Ms and sysmon). 0, or a
+   positive errno. The thread in *t is the caller's to join or detach
+   (forget: an M records itself with gort__os_thread_self and is joined
+   through that). */
+typedef pthread_t gort__os_thread;
+static int gort__os_thread_start(gort__os_thread *t, void *(*fn)(void *), void *arg) {
+    pthread_attr_t attr;
+    int err;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 256 * 1024);
+    err = pthread_create(t, &attr, fn, arg);
+    pthread_attr_destroy(&attr);
+    return err;
+}
+static gort__os_thread gort__os_thread_self(void) { return pthread_self(); }
+static void gort__os_thread_join(gort__os_thread t) { pthread_join(t, NULL); }
+static void gort__os_thread_detach(gort__os_thread t) { pthread_detach(t); }
+static void gort__os_thread_forget(gort__os_thread t) { (void)t; }
+static void gort__os_yield(void) { sched_yield(); }
+static size_t gort__os_page_size(void) { return (size_t)sysconf(_SC_PAGESIZE); }
+static void gort__os_sleep_ns(int64_t ns) {
+    struct timespec ts;
+    ts.tv_sec = (time_t)(ns / 1000000000LL);
+    ts.tv_nsec = (long)(ns % 1000000000LL);
+    nanosleep(&ts, NULL);
+}
+/* The calling thread's stack, if the C library can say (else unchanged). */
+static void gort__os_stack_bounds(char **lo, char **hi) {
+    pthread_attr_t at;
+    void *b;
+    size_t sz;
+    if (pthread_getattr_np(pthread_self(), &at) == 0) {
+        if (pthread_attr_getstack(&at, &b, &sz) == 0) {
+            *lo = (char *)b;
+            *hi = (char *)b + sz;
+        }
+        pthread_attr_destroy(&at);
+    }
+}
+/* Call dtor(p) when the calling thread exits (one registration per
+   thread: the plain thread's stand-in G). */
+static pthread_key_t gort__os_exit_key;
+static pthread_once_t gort__os_exit_once = PTHREAD_ONCE_INIT;
+static void (*gort__os_exit_fn)(void *);
+static void gort__os_exit_key_init(void) { pthread_key_create(&gort__os_exit_key, gort__os_exit_fn); }
+static void gort__os_at_thread_exit(void (*dtor)(void *), void *p) {
+    gort__os_exit_fn = dtor;
+    pthread_once(&gort__os_exit_once, gort__os_exit_key_init);
+    pthread_setspecific(gort__os_exit_key, p);
 }
 
 static long gort__os_thread_id(void) { return (long)syscall(SYS_gettid); }
@@ -1823,6 +1929,291 @@ static int gort__poller_wait(gort__poller *pl, int64_t deadline, gort__pollev *o
     return k;
 }
 
+#else   /* GORT__OS_WIN */
+/* ---------------------------------------------------------------- >>os-windows
+   The same seam for Windows x64 (MinGW-w64 gcc or clang; tested under
+   Wine): what >>os-linux does with futex, mmap and signals, done with
+   WaitOnAddress, VirtualAlloc and a vectored exception handler. Link with
+   -lsynchronization (WaitOnAddress) and -lws2_32.
+
+   wait/wake   WaitOnAddress, WakeByAddressSingle/All (Windows 8+)
+   stacks      VirtualAlloc: a reservation is committed when made (the
+               pages cost memory only once touched, but the commit charge
+               counts them all: see README's platform notes); a guard is
+               a PAGE_GUARD page, which faults once and is then an
+               ordinary page: good for reporting an overflow, not for
+               surviving one (an overflow ends the process on Linux too)
+   CPUs        GetProcessAffinityMask, GetThreadTimes (CPU time for the
+               hog report), GetCurrentThreadId
+   faults      AddVectoredExceptionHandler: an overflow is reported by
+               name; every other exception goes on to the program's own
+               handlers (EXCEPTION_CONTINUE_SEARCH)
+   Not here yet: the hand-off of a busy goroutine's P (Linux signals the
+   thread; here sysmon only reports the hog), stack compaction, sockets
+   in the poller. */
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102   /* (advice numbers for gort__os_madvise_vec, which does nothing here) */
+#endif
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+typedef HANDLE gort__os_cpuclock;   /* the thread, for GetThreadTimes */
+typedef HANDLE gort__os_thread;
+
+static void gort__os_wait(uint32_t *addr, uint32_t val, int64_t deadline) {
+    DWORD ms = INFINITE;
+    if (deadline) {
+        int64_t d = deadline - gort__nanotime();
+        if (d <= 0) return;
+        /* round up: never wake early; INFINITE - 1 at most (about 49 days) */
+        ms = d >= (int64_t)(INFINITE - 1) * 1000000 ? INFINITE - 1 : (DWORD)((d + 999999) / 1000000);
+    }
+    WaitOnAddress((volatile VOID *)addr, &val, sizeof val, ms);
+}
+/* addr may already be freed, as on Linux: WakeByAddress looks the address
+   up in a table of waiters and reads nothing there. */
+static void gort__os_wake(uint32_t *addr, int n) {
+    if (n == 1) WakeByAddressSingle((PVOID)addr);
+    else WakeByAddressAll((PVOID)addr);
+}
+
+static char *gort__os_reserve(size_t len) {
+    return (char *)VirtualAlloc(NULL, len, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
+}
+/* The pages' memory goes back, and they read as zeros again (a guard in
+   the range would be lost: callers never include one). */
+static void gort__os_decommit(char *p, size_t len) {
+    if (len == 0) return;
+    VirtualFree(p, len, MEM_DECOMMIT);
+    if (!VirtualAlloc(p, len, MEM_COMMIT, PAGE_READWRITE))
+        GORT_ASSERT(!"VirtualAlloc could not commit a goroutine stack's pages again");
+}
+static void gort__os_release(char *p, size_t len) { (void)len; VirtualFree(p, 0, MEM_RELEASE); }
+static char *gort__os_alloc_now(size_t len) {
+    char *m = gort__os_reserve(len);
+    size_t i;
+    if (m) for (i = 0; i < len; i += 4096) m[i] = 0;   /* present now: a recording takes no faults */
+    return m;
+}
+
+enum { GORT__GUARD_MADV = 1, GORT__GUARD_MPROT = 2, GORT__GUARD_CANARY = 3 };
+/* The Linux modes map to one here: MADV (no map entry) does not exist,
+   MPROT is a PAGE_GUARD page (no map-entry limit to budget). */
+static int gort__os_guard(char *page, size_t len, int mode) {
+    DWORD old;
+    if (mode == GORT__GUARD_MADV) return -EINVAL;
+    return VirtualProtect(page, len, PAGE_READWRITE | PAGE_GUARD, &old) ? 0 : -ENOMEM;
+}
+static int gort__os_guard_faults(char *p) {
+    MEMORY_BASIC_INFORMATION mi;
+    if (VirtualQuery(p, &mi, sizeof mi) != sizeof mi) return -1;
+    return (mi.Protect & PAGE_GUARD) != 0;
+}
+static int gort__os_madvise_vec(struct iovec *v, int n, int advice) { (void)v; (void)n; (void)advice; return -1; }
+static long gort__os_map_max(void) { return LONG_MAX / 4; }   /* no such limit */
+static long gort__os_map_count(void) { return 0; }
+
+/* Stack compaction is Linux-only (it needs guards that survive a
+   decommit and a way to fill a page atomically): gort__stack_init turns
+   it off here, so these are never reached. */
+static int gort__os_compact_probe(size_t page) { (void)page; return 0; }
+static int gort__os_uffd_register(char *b, size_t len) { (void)b; (void)len; return -1; }
+static int gort__os_unguard_fill(char *lo, char *hi, char *at, const char *from, int probe, char *stage) {
+    (void)lo; (void)hi; (void)at; (void)from; (void)probe; (void)stage;
+    GORT_ASSERT(!"stack compaction on Windows");
+    return -1;
+}
+static int gort__os_copy_guard(char *lo, char *hi, char *at, char *to, int probe) {
+    (void)lo; (void)hi; (void)at; (void)to; (void)probe;
+    GORT_ASSERT(!"stack compaction on Windows");
+    return -1;
+}
+
+/* CPUs this process may run on (its affinity mask; one processor group). */
+static int gort__os_ncpu(void) {
+    DWORD_PTR pm = 0, sm = 0;
+    int n = 0;
+    if (GetProcessAffinityMask(GetCurrentProcess(), &pm, &sm)) n = __builtin_popcountll((unsigned long long)pm);
+    if (n <= 0) {
+        SYSTEM_INFO si;
+        GetSystemInfo(&si);
+        n = (int)si.dwNumberOfProcessors;
+    }
+    return n > 0 ? n : 1;
+}
+/* The calling thread, as a handle other threads may pass to
+   GetThreadTimes (the pseudo-handle of GetCurrentThread would name the
+   caller). Kept for the thread's life: the M's. */
+static gort__os_cpuclock gort__os_thread_clock(void) {
+    HANDLE h = NULL;
+    if (!DuplicateHandle(GetCurrentProcess(), GetCurrentThread(), GetCurrentProcess(), &h,
+                         THREAD_QUERY_LIMITED_INFORMATION, FALSE, 0))
+        h = NULL;
+    return h;
+}
+/* Its CPU time so far, in nanoseconds (user + kernel); 0 if unknown. */
+static int64_t gort__os_thread_cpu_ns(gort__os_cpuclock c) {
+    FILETIME cr, ex, k, u;
+    if (!c || !GetThreadTimes(c, &cr, &ex, &k, &u)) return 0;
+    return ((int64_t)(((uint64_t)k.dwHighDateTime << 32 | k.dwLowDateTime) +
+                      ((uint64_t)u.dwHighDateTime << 32 | u.dwLowDateTime))) * 100;
+}
+static long gort__os_thread_id(void) { return (long)GetCurrentThreadId(); }
+/* No thread signal here: sysmon does not hand a busy goroutine's P off
+   (>>os-windows's header). */
+static int gort__os_thread_sigqueue(long tid, int sig, int value) { (void)tid; (void)sig; (void)value; return -ENOTSUP; }
+/* Cannot tell cheaply: sysmon treats the thread as running. */
+static int gort__os_thread_asleep(long tid, int *fd) { (void)tid; (void)fd; return -1; }
+static int gort__os_shadow_stack(void) { return 0; }   /* CET shadow stacks are opt-in per binary (/CETCOMPAT) */
+
+/* Threads: started with _beginthreadex (the C runtime's per-thread state
+   is set up, as CreateThread would not on old CRTs). 0 or -errno. */
+/* Threads. _beginthreadex sets up the C runtime's per-thread state;
+   fn(arg) runs through a small trampoline for the calling convention.
+   0, or a positive errno (as pthread_create). The handle in *t is the
+   caller's: join, detach or forget it. */
+struct gort__os_tramp { void *(*fn)(void *); void *arg; };
+static unsigned __stdcall gort__os_thread_main(void *a) {
+    struct gort__os_tramp t = *(struct gort__os_tramp *)a;
+    free(a);
+    t.fn(t.arg);
+    return 0;
+}
+static int gort__os_thread_start(gort__os_thread *t, void *(*fn)(void *), void *arg) {
+    struct gort__os_tramp *tr = (struct gort__os_tramp *)malloc(sizeof *tr);
+    uintptr_t h;
+    if (!tr) return ENOMEM;
+    tr->fn = fn; tr->arg = arg;
+    h = _beginthreadex(NULL, 256 * 1024, gort__os_thread_main, tr, STACK_SIZE_PARAM_IS_A_RESERVATION, NULL);
+    if (!h) { free(tr); return EAGAIN; }
+    *t = (HANDLE)h;
+    return 0;
+}
+/* A handle to the calling thread that another thread can wait on. */
+static gort__os_thread gort__os_thread_self(void) {
+    HANDLE h = NULL;
+    if (!DuplicateHandle(GetCurrentProcess(), GetCurrentThread(), GetCurrentProcess(), &h, 0, FALSE,
+                         DUPLICATE_SAME_ACCESS))
+        h = NULL;
+    return h;
+}
+static void gort__os_thread_join(gort__os_thread t) { WaitForSingleObject(t, INFINITE); CloseHandle(t); }
+static void gort__os_thread_detach(gort__os_thread t) { CloseHandle(t); }
+static void gort__os_thread_forget(gort__os_thread t) { CloseHandle(t); }
+static void gort__os_yield(void) { SwitchToThread(); }
+static size_t gort__os_page_size(void) {
+    SYSTEM_INFO si;
+    GetSystemInfo(&si);
+    return si.dwPageSize;
+}
+static void gort__os_sleep_ns(int64_t ns) { Sleep((DWORD)((ns + 999999) / 1000000)); }
+static void gort__os_stack_bounds(char **lo, char **hi) {
+    ULONG_PTR l = 0, h = 0;
+    GetCurrentThreadStackLimits(&l, &h);
+    if (h > l) { *lo = (char *)l; *hi = (char *)h; }
+}
+/* A fiber-local slot's callback runs when the thread exits. */
+static DWORD gort__os_exit_slot = FLS_OUT_OF_INDEXES;
+static uint32_t gort__os_exit_once;   /* atomic: 0, 1 being made, 2 made */
+static void (*gort__os_exit_fn)(void *);
+static VOID NTAPI gort__os_exit_cb(PVOID p) { if (p) gort__os_exit_fn(p); }
+static void gort__os_at_thread_exit(void (*dtor)(void *), void *p) {
+    if (__atomic_load_n(&gort__os_exit_once, __ATOMIC_ACQUIRE) != 2) {
+        if (gort__cas_u32(&gort__os_exit_once, 0, 1)) {
+            gort__os_exit_fn = dtor;
+            gort__os_exit_slot = FlsAlloc(gort__os_exit_cb);
+            __atomic_store_n(&gort__os_exit_once, 2, __ATOMIC_RELEASE);
+        }
+        while (__atomic_load_n(&gort__os_exit_once, __ATOMIC_ACQUIRE) != 2) SwitchToThread();
+    }
+    if (gort__os_exit_slot != FLS_OUT_OF_INDEXES) FlsSetValue(gort__os_exit_slot, p);
+}
+
+/* The overflow handler: a vectored exception handler, first in line. It
+   sees every exception of every thread; the handler passes each one it
+   does not claim to the next handler (the program's own, then SEH). */
+typedef LONG (CALLBACK *gort__os_fault_fn)(EXCEPTION_POINTERS *);
+static uint32_t gort__os_fault_installed;
+static void gort__os_fault_install(gort__os_fault_fn h) {
+    if (!gort__cas_u32(&gort__os_fault_installed, 0, 1)) return;
+    AddVectoredExceptionHandler(1, h);
+}
+
+/* Sockets are not in the poller yet (>>os-windows's header). */
+#define GORT__OS_NOSIGNAL 0
+
+/* ---------------------------------------------------------------- >>poll-windows
+   The poller's Windows form: no descriptors yet (sockets come with a
+   readiness poller over \Device\Afd, as wepoll does), only the wait for a
+   deadline or a break. An auto-reset event is the break; a
+   high-resolution waitable timer (Windows 10 1803+; a plain one before,
+   which rounds to the clock tick) is the deadline, so that a 50 us sleep
+   is not a 15.6 ms one. */
+typedef struct {
+    HANDLE   ev, timer;
+    uint32_t armed;              /* atomic: a break was set, not yet taken */
+} gort__poller;
+typedef struct { uint64_t data; uint32_t events; } gort__pollev;
+enum { GORT__POLL_IN = 1, GORT__POLL_OUT = 2 };
+#define GORT__POLL_BATCH 128
+#ifndef CREATE_WAITABLE_TIMER_HIGH_RESOLUTION
+#define CREATE_WAITABLE_TIMER_HIGH_RESOLUTION 0x2
+#endif
+
+static int gort__poller_init(gort__poller *pl) {
+    memset(pl, 0, sizeof *pl);
+    pl->ev = CreateEventW(NULL, FALSE, FALSE, NULL);
+    if (!pl->ev) return -ENOMEM;
+    pl->timer = CreateWaitableTimerExW(NULL, NULL, CREATE_WAITABLE_TIMER_HIGH_RESOLUTION, TIMER_ALL_ACCESS);
+    if (!pl->timer) pl->timer = CreateWaitableTimerExW(NULL, NULL, 0, TIMER_ALL_ACCESS);
+    if (!pl->timer) { CloseHandle(pl->ev); return -ENOMEM; }
+    return 0;
+}
+static void gort__poller_free(gort__poller *pl) {
+    CloseHandle(pl->ev);
+    CloseHandle(pl->timer);
+}
+/* No descriptor can be registered: every fd is "not pollable" (-EPERM),
+   which >>io never reaches here (it blocks in gort_block_begin/end). */
+static int gort__poller_arm(gort__poller *pl, int fd, uint64_t data, int add) {
+    (void)pl; (void)fd; (void)data; (void)add;
+    return -EPERM;
+}
+static GORT__UNUSED void gort__poller_disarm(gort__poller *pl, int fd) { (void)pl; (void)fd; }
+static void gort__poller_break(gort__poller *pl) {
+    if (gort__cas_u32(&pl->armed, 0, 1)) SetEvent(pl->ev);
+}
+/* As on Linux: deadline INT64_MAX waits for a break only, a past one
+   does not sleep, 0 only looks and leaves a break for a thread that
+   sleeps. No events to return: always 0. */
+static int gort__poller_wait(gort__poller *pl, int64_t deadline, gort__pollev *out, int max) {
+    DWORD r;
+    (void)out; (void)max;
+    if (deadline == 0) return 0;
+    if (deadline == INT64_MAX) {
+        r = WaitForSingleObject(pl->ev, INFINITE);
+    } else {
+        int64_t d = deadline - gort__nanotime();
+        HANDLE hs[2];
+        LARGE_INTEGER due;
+        if (d <= 0) {
+            r = WaitForSingleObject(pl->ev, 0);
+        } else {
+            due.QuadPart = -(d + 99) / 100;   /* relative, in 100 ns units, rounded up */
+            if (!SetWaitableTimer(pl->timer, &due, 0, NULL, NULL, FALSE)) {
+                r = WaitForSingleObject(pl->ev, (DWORD)((d + 999999) / 1000000));
+            } else {
+                hs[0] = pl->ev; hs[1] = pl->timer;
+                r = WaitForMultipleObjects(2, hs, FALSE, INFINITE);
+                if (r != WAIT_OBJECT_0 + 1) CancelWaitableTimer(pl->timer);
+            }
+        }
+    }
+    if (r == WAIT_OBJECT_0) __atomic_store_n(&pl->armed, 0, __ATOMIC_SEQ_CST);
+    return 0;
+}
+#endif   /* GORT__OS_WIN */
+
 /* ---------------------------------------------------------------- >>arch
    The context is one word: the saved stack pointer. gort__ctx_swap stores the
    callee-saved state in a frame on the current stack, stores sp in *save_sp,
@@ -1864,7 +2255,52 @@ static int gort__poller_wait(gort__poller *pl, int64_t deadline, gort__pollev *o
 #define GORT__CTX_ASSERT(name, cond) typedef char gort__ctx_assert_##name[(cond) ? 1 : -1]
 /* field f of the frame is at offset off, as the asm says */
 #define GORT__CTX_AT(f, off) GORT__CTX_ASSERT(f, offsetof(gort__ctx_frame, f) == (off))
-#if defined(GORT__ARCH_X64)
+#if defined(GORT__ARCH_X64) && defined(GORT__OS_WIN)
+/* Win64: rbx, rbp, rdi, rsi, r12-r15 and xmm6-xmm15 are callee-saved, and
+   the Thread Information Block's stack fields go with the stack: the
+   system's stack checks (SEH dispatch and unwinding, C++ exceptions,
+   __chkstk) compare against them. xmm slots first: the frame's sp is
+   16-byte aligned, as movaps needs. */
+#define GORT__CTX_XMM6   0    /* xmm6..xmm15: 16 bytes each, to 160 */
+#define GORT__CTX_MXCSR  160
+#define GORT__CTX_FPCW   164
+#define GORT__CTX_TBASE  168  /* TIB StackBase         %gs:0x08 */
+#define GORT__CTX_TLIMIT 176  /* TIB StackLimit        %gs:0x10 */
+#define GORT__CTX_TDEALL 184  /* TEB DeallocationStack %gs:0x1478 */
+#define GORT__CTX_R15    192
+#define GORT__CTX_R14    200
+#define GORT__CTX_R13    208
+#define GORT__CTX_R12    216
+#define GORT__CTX_RSI    224
+#define GORT__CTX_RDI    232
+#define GORT__CTX_RBX    240
+#define GORT__CTX_RBP    248
+#define GORT__CTX_RET    264  /* (256: 8 unused bytes, for alignment) */
+#define GORT__CTX_SIZE   272
+typedef struct gort__ctx_frame {
+    uint64_t xmm[20];
+    uint32_t mxcsr;
+    uint16_t fpcw, unused;
+    uint64_t tbase, tlimit, tdeall;
+    uint64_t r15, r14, r13, r12, rsi, rdi, rbx, rbp, pad;
+    uint64_t ret;
+} gort__ctx_frame;
+GORT__CTX_AT(xmm, GORT__CTX_XMM6);
+GORT__CTX_AT(mxcsr, GORT__CTX_MXCSR);
+GORT__CTX_AT(fpcw, GORT__CTX_FPCW);
+GORT__CTX_AT(tbase, GORT__CTX_TBASE);
+GORT__CTX_AT(tlimit, GORT__CTX_TLIMIT);
+GORT__CTX_AT(tdeall, GORT__CTX_TDEALL);
+GORT__CTX_AT(r15, GORT__CTX_R15);
+GORT__CTX_AT(r14, GORT__CTX_R14);
+GORT__CTX_AT(r13, GORT__CTX_R13);
+GORT__CTX_AT(r12, GORT__CTX_R12);
+GORT__CTX_AT(rsi, GORT__CTX_RSI);
+GORT__CTX_AT(rdi, GORT__CTX_RDI);
+GORT__CTX_AT(rbx, GORT__CTX_RBX);
+GORT__CTX_AT(rbp, GORT__CTX_RBP);
+GORT__CTX_AT(ret, GORT__CTX_RET);
+#elif defined(GORT__ARCH_X64)
 #define GORT__CTX_MXCSR 0     /* SSE control and status (4 bytes) */
 #define GORT__CTX_FPCW  4     /* x87 control word (2 bytes), then 2 unused */
 #define GORT__CTX_R15   8
@@ -1988,7 +2424,7 @@ static int gort__ctx_check(void) {
    r12 slot and the C entry function in the r13 slot. rsp is 16-byte
    aligned here, so the call leaves the callee at rsp % 16 == 8, as the ABI
    requires at function entry. */
-#if defined(GORT__ARCH_X64)
+#if defined(GORT__ARCH_X64) && defined(GORT__OS_LINUX)
 #if defined(__CET__)
 #define GORT__ENDBR "    endbr64\n"         /* a landing pad, should IBT be on */
 #else
@@ -2071,6 +2507,106 @@ __asm__(
 );
 #undef GORT__X
 #undef GORT__XC
+#endif
+
+/* ---------------------------------------------------------------- >>asm-win64
+   gort__ctx_swap(void **save_sp [rcx], void *load_sp [rdx]), Win64 ABI:
+   the frame of >>arch's Win64 layout, on the stack left and the one
+   entered. The three TIB words are read from and written to %gs (the TEB)
+   around the switch of rsp. The .seh directives describe the prologue so
+   that the system's unwinder (and a debugger) can step out of the switch
+   on the stack being left.
+   gort__ctx_entry: rsp is 16-byte aligned; 32 bytes of shadow space for
+   the callee's register arguments, then call entry(g) with g in rcx. */
+#if defined(GORT__ARCH_X64) && defined(GORT__OS_WIN)
+#define GORT__X(off) GORT__XSTR(GORT__CTX_##off)
+#define GORT__XMMSAVE(n, k) "    movaps %xmm" #n ", " GORT__XSTR(k) "(%rsp)\n"
+#define GORT__XMMLOAD(n, k) "    movaps " GORT__XSTR(k) "(%rsp), %xmm" #n "\n"
+__asm__(
+    ".text\n"
+    ".globl gort__ctx_swap\n"
+    ".def gort__ctx_swap; .scl 2; .type 32; .endef\n"
+    ".p2align 4\n"
+    "gort__ctx_swap:\n"
+    ".seh_proc gort__ctx_swap\n"
+    "    subq $" GORT__X(RET) ", %rsp\n"
+    ".seh_stackalloc " GORT__X(RET) "\n"
+    "    movq %rbp, " GORT__X(RBP) "(%rsp)\n"
+    ".seh_savereg %rbp, " GORT__X(RBP) "\n"
+    "    movq %rbx, " GORT__X(RBX) "(%rsp)\n"
+    ".seh_savereg %rbx, " GORT__X(RBX) "\n"
+    "    movq %rdi, " GORT__X(RDI) "(%rsp)\n"
+    ".seh_savereg %rdi, " GORT__X(RDI) "\n"
+    "    movq %rsi, " GORT__X(RSI) "(%rsp)\n"
+    ".seh_savereg %rsi, " GORT__X(RSI) "\n"
+    "    movq %r12, " GORT__X(R12) "(%rsp)\n"
+    ".seh_savereg %r12, " GORT__X(R12) "\n"
+    "    movq %r13, " GORT__X(R13) "(%rsp)\n"
+    ".seh_savereg %r13, " GORT__X(R13) "\n"
+    "    movq %r14, " GORT__X(R14) "(%rsp)\n"
+    ".seh_savereg %r14, " GORT__X(R14) "\n"
+    "    movq %r15, " GORT__X(R15) "(%rsp)\n"
+    ".seh_savereg %r15, " GORT__X(R15) "\n"
+    GORT__XMMSAVE(6, 0) GORT__XMMSAVE(7, 16) GORT__XMMSAVE(8, 32) GORT__XMMSAVE(9, 48)
+    GORT__XMMSAVE(10, 64) GORT__XMMSAVE(11, 80) GORT__XMMSAVE(12, 96) GORT__XMMSAVE(13, 112)
+    GORT__XMMSAVE(14, 128) GORT__XMMSAVE(15, 144)
+    ".seh_endprologue\n"
+    "    stmxcsr " GORT__X(MXCSR) "(%rsp)\n"
+    "    fnstcw " GORT__X(FPCW) "(%rsp)\n"
+    "    movq %gs:0x08, %rax\n"                    /* the TIB's stack fields */
+    "    movq %rax, " GORT__X(TBASE) "(%rsp)\n"
+    "    movq %gs:0x10, %rax\n"
+    "    movq %rax, " GORT__X(TLIMIT) "(%rsp)\n"
+    "    movq %gs:0x1478, %rax\n"
+    "    movq %rax, " GORT__X(TDEALL) "(%rsp)\n"
+    "    movq %rsp, %rax\n"                        /* the old frame: its FP control words */
+    "    movq %rsp, (%rcx)\n"                      /* *save_sp = sp */
+    "    movq %rdx, %rsp\n"                        /* switch stacks */
+    "    movq " GORT__X(TBASE) "(%rsp), %rcx\n"    /* the new context's stack, for the system */
+    "    movq %rcx, %gs:0x08\n"
+    "    movq " GORT__X(TLIMIT) "(%rsp), %rcx\n"
+    "    movq %rcx, %gs:0x10\n"
+    "    movq " GORT__X(TDEALL) "(%rsp), %rcx\n"
+    "    movq %rcx, %gs:0x1478\n"
+    "    movl " GORT__X(MXCSR) "(%rsp), %ecx\n"
+    "    cmpl " GORT__X(MXCSR) "(%rax), %ecx\n"
+    "    je 1f\n"
+    "    ldmxcsr " GORT__X(MXCSR) "(%rsp)\n"
+    "1:  movzwl " GORT__X(FPCW) "(%rsp), %ecx\n"
+    "    cmpw " GORT__X(FPCW) "(%rax), %cx\n"
+    "    je 2f\n"
+    "    fldcw " GORT__X(FPCW) "(%rsp)\n"
+    "2:\n"
+    GORT__XMMLOAD(6, 0) GORT__XMMLOAD(7, 16) GORT__XMMLOAD(8, 32) GORT__XMMLOAD(9, 48)
+    GORT__XMMLOAD(10, 64) GORT__XMMLOAD(11, 80) GORT__XMMLOAD(12, 96) GORT__XMMLOAD(13, 112)
+    GORT__XMMLOAD(14, 128) GORT__XMMLOAD(15, 144)
+    "    movq " GORT__X(R15) "(%rsp), %r15\n"
+    "    movq " GORT__X(R14) "(%rsp), %r14\n"
+    "    movq " GORT__X(R13) "(%rsp), %r13\n"
+    "    movq " GORT__X(R12) "(%rsp), %r12\n"
+    "    movq " GORT__X(RSI) "(%rsp), %rsi\n"
+    "    movq " GORT__X(RDI) "(%rsp), %rdi\n"
+    "    movq " GORT__X(RBX) "(%rsp), %rbx\n"
+    "    movq " GORT__X(RBP) "(%rsp), %rbp\n"
+    "    addq $" GORT__X(RET) ", %rsp\n"
+    "    ret\n"
+    ".seh_endproc\n"
+
+    ".globl gort__ctx_entry\n"
+    ".def gort__ctx_entry; .scl 2; .type 32; .endef\n"
+    ".p2align 4\n"
+    "gort__ctx_unstarted:\n"
+    "    nop\n"                                    /* return address - 1 of an unstarted G */
+    "gort__ctx_entry:\n"
+    "    xorl %ebp, %ebp\n"
+    "    subq $32, %rsp\n"                         /* the callee's shadow space */
+    "    movq %r12, %rcx\n"                        /* the G */
+    "    callq *%r13\n"                            /* gort__g_main(g); never returns */
+    "    ud2\n"
+);
+#undef GORT__X
+#undef GORT__XMMSAVE
+#undef GORT__XMMLOAD
 #endif
 
 /* ---------------------------------------------------------------- >>asm-a64
@@ -2185,7 +2721,7 @@ __asm__(
 /* Build the first frame of a new context at the top of [lo, hi): returns the
    value for the saved sp. The ret of the first switch to it goes to
    gort__ctx_entry, which calls entry(g). */
-static void *gort__ctx_init(char *hi, void (*entry)(void *), void *g) {
+static void *gort__ctx_init(char *lo, char *hi, void (*entry)(void *), void *g) {
     uintptr_t top = ((uintptr_t)hi) & ~(uintptr_t)15;
     gort__ctx_frame *f = (gort__ctx_frame *)(top - sizeof(gort__ctx_frame));
     void (*tramp)(void) = gort__ctx_entry;
@@ -2196,7 +2732,15 @@ static void *gort__ctx_init(char *hi, void (*entry)(void *), void *g) {
     memcpy(&f->r12, &g, sizeof g);
     memcpy(&f->r13, &entry, sizeof entry);
     memcpy(&f->ret, &tramp, sizeof tramp);
+#if defined(GORT__OS_WIN)
+    f->tbase = (uint64_t)(uintptr_t)hi;     /* the stack, as the system sees it: */
+    f->tlimit = (uint64_t)(uintptr_t)lo;    /* committed down to lo, and the */
+    f->tdeall = (uint64_t)(uintptr_t)lo - 4096;   /* guard page below it */
 #else
+    (void)lo;
+#endif
+#else
+    (void)lo;
     memcpy(&f->x19, &g, sizeof g);
     memcpy(&f->x20, &entry, sizeof entry);
     memcpy(&f->x30, &tramp, sizeof tramp);
@@ -2237,7 +2781,7 @@ static GORT__NOINLINE void gort__lock_slow(uint32_t *l) {
         if (i < GORT__LOCK_SPINS)
             for (k = 0; k < GORT__LOCK_PAUSES; k++) gort__cpu_relax();
         else
-            sched_yield();
+            gort__os_yield();
     }
     c = __atomic_exchange_n(l, 2, __ATOMIC_ACQUIRE);
     while (c != 0) {
@@ -2631,7 +3175,7 @@ struct gort__m {
     gort__rt  *rt;                /* immutable */
     gort__m   *link;              /* idle list (sched lock) */
     gort__m   *alllink;           /* all Ms (sched lock) */
-    pthread_t  thread;            /* atomic: set by the thread itself first thing
+    gort__os_thread thread;       /* atomic: set by the thread itself first thing
                                      (0 until then); sysmon signals it,
                                      gort__rt_stop joins it */
     uint32_t   note;              /* futex word: sleep in stopm, woken by startm/stop */
@@ -2647,7 +3191,7 @@ struct gort__m {
     gort__timer *after_timer;
     gort__g   *after_park;        /* the G that parked: PARKED once saved (>>compact) */
     uint64_t   sys_ticket;        /* block_begin's P ticket (owner) */
-    clockid_t  cpuclock;          /* this thread's CPU-time clock (for sysmon) */
+    gort__os_cpuclock cpuclock;   /* this thread's CPU-time clock (for sysmon) */
     long       tid;               /* its kernel thread id (for sysmon) */
     int        statfd;            /* sysmon: its /proc stat file, -1 not open */
     void      *altstack;          /* owner: signal stack for the overflow handler */
@@ -2774,7 +3318,7 @@ struct gort__rt {
     int64_t    last_poll;         /* atomic */
 
     /* sysmon */
-    pthread_t  sysmon;
+    gort__os_thread sysmon;
     uint32_t   sysmon_note;
     int64_t    sysmon_delay;      /* atomic: its current sleep */
     uint32_t   sysmon_deep;       /* atomic: asleep until a P runs (gort__sysmon_main) */
@@ -3256,11 +3800,11 @@ static void gort__overflow_report(gort__g *g, size_t stack_bytes) {
 static void gort__overflow_trace(gort__g *g, uintptr_t pc, uintptr_t fp);   /* >>diag */
 static int gort__compact_fault(gort__g *g, const char *a);   /* >>compact */
 
-/* Runs on the M's alternate signal stack. A fault in a guard page is a
-   goroutine's overflow: report and abort. Anything else goes on to the
-   handler the program had (or the default action). */
-static void gort__segv_handler(int sig, siginfo_t *si, void *uc) {
-    char *a = (char *)si->si_addr;
+/* A fault at a: a guard page's is a goroutine's overflow (report and
+   abort); one in a compacted stack is restored (1: retry the access).
+   0: not gort's. pc and fp (or 0s) are the faulting code's, for the
+   report's stack trace. */
+static int gort__fault_at(char *a, uintptr_t pc, uintptr_t fp) {
     uint32_t i, n = __atomic_load_n(&gort__segv_n, __ATOMIC_ACQUIRE);
     for (i = 0; i < n; i++) {
         char *base = __atomic_load_n(&gort__segv_tab[i].base, __ATOMIC_ACQUIRE);
@@ -3272,13 +3816,25 @@ static void gort__segv_handler(int sig, siginfo_t *si, void *uc) {
             int restored = gort__compact_fault(
                 (gort__g *)(void *)(gort__segv_tab[i].gs + (size_t)(a - base) / gort__segv_tab[i].slot * gort__gsize()), a);
             errno = saved;
-            if (restored) return;   /* a compacted stack, restored: the access is retried */
+            if (restored) return 1;   /* a compacted stack, restored: the access is retried */
         }
         if (off < gort__segv_tab[i].page) {
             size_t idx = (size_t)(a - base) / gort__segv_tab[i].slot;
             gort__g *g = (gort__g *)(void *)(gort__segv_tab[i].gs + idx * gort__gsize());
-            uintptr_t pc = 0, fp = 0;
             gort__overflow_report(g, gort__segv_tab[i].slot - gort__segv_tab[i].page);
+            gort__overflow_trace(g, pc, fp);
+            signal(SIGABRT, SIG_DFL);
+            abort();
+        }
+    }
+    return 0;
+}
+
+#if defined(GORT__OS_LINUX)
+/* Runs on the M's alternate signal stack. Anything that is not gort's
+   goes on to the handler the program had (or the default action). */
+static void gort__segv_handler(int sig, siginfo_t *si, void *uc) {
+    uintptr_t pc = 0, fp = 0;
 #if defined(GORT__ARCH_X64) && defined(REG_RBP)
             pc = (uintptr_t)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP];
             fp = (uintptr_t)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RBP];
@@ -3286,13 +3842,25 @@ static void gort__segv_handler(int sig, siginfo_t *si, void *uc) {
             pc = (uintptr_t)((ucontext_t *)uc)->uc_mcontext.pc;
             fp = (uintptr_t)((ucontext_t *)uc)->uc_mcontext.regs[29];
 #endif
-            gort__overflow_trace(g, pc, fp);
-            signal(SIGABRT, SIG_DFL);
-            abort();
-        }
-    }
-    gort__os_fault_chain(sig, si, uc);   /* not ours */
+    if (!gort__fault_at((char *)si->si_addr, pc, fp)) gort__os_fault_chain(sig, si, uc);   /* not ours */
 }
+#else
+/* A vectored exception handler, on the faulting stack (its guard page,
+   once hit, is an ordinary page that holds the handler's frames). A
+   guard page's first touch raises STATUS_GUARD_PAGE_VIOLATION; an access
+   violation is a second touch, or an ordinary bad pointer. Everything
+   not gort's goes on down the chain. */
+static LONG CALLBACK gort__segv_handler(EXCEPTION_POINTERS *ep) {
+    DWORD code = ep->ExceptionRecord->ExceptionCode;
+    char *a;
+    if ((code != EXCEPTION_GUARD_PAGE && code != EXCEPTION_ACCESS_VIOLATION) ||
+        ep->ExceptionRecord->NumberParameters < 2)
+        return EXCEPTION_CONTINUE_SEARCH;
+    a = (char *)ep->ExceptionRecord->ExceptionInformation[1];
+    return gort__fault_at(a, (uintptr_t)ep->ContextRecord->Rip, (uintptr_t)ep->ContextRecord->Rbp)
+               ? EXCEPTION_CONTINUE_EXECUTION : EXCEPTION_CONTINUE_SEARCH;
+}
+#endif
 
 
 /* Does a guard installed this way really fault (gort__os_guard_faults)?
@@ -3400,7 +3968,7 @@ static gort__region *gort__region_new(gort__rt *rt) {
         }
         __atomic_store_n(&rt->stk_pressure, 1, __ATOMIC_RELAXED);
         if (n == 1 && ++tries < 3 && rt->nregions < GORT__MAX_REGIONS) {
-            sched_yield();   /* out-of-memory path only */
+            gort__os_yield();   /* out-of-memory path only */
             n = rt->region_slots;
             continue;
         }
@@ -3524,7 +4092,7 @@ static int gort__stack_reclaim(gort__rt *rt, gort__p *self) {
                 if (&rt->allp[i] != self) __atomic_store_n(&rt->allp[i].gfree_spill, 1, __ATOMIC_SEQ_CST);
             continue;   /* Ps that went idle meanwhile are answered for under the lock */
         }
-        sched_yield();   /* out-of-memory path only: give the owners a moment */
+        gort__os_yield();   /* out-of-memory path only: give the owners a moment */
     }
 }
 
@@ -4041,7 +4609,7 @@ static void gort__uncompact(gort__rt *rt, gort__g *g) {
             return;
         }
         if (++spins < 100) gort__cpu_relax();
-        else sched_yield();   /* the compactor's thread may be descheduled */
+        else gort__os_yield();   /* the compactor's thread may be descheduled */
     }
 }
 
@@ -4629,15 +5197,15 @@ static int64_t gort__tr_now(void) { return gort__nanotime() - gort__tr.t0; }
    faulting malloc'd chunks, 450-560 ns populated, 100 ns untraced). */
 static gort__trchunk *gort__tr_chunk_new(uint32_t cap) {
     size_t len = sizeof(gort__trchunk) + (size_t)(cap - 1) * sizeof(gort__trev);
-    void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    void *m = gort__os_alloc_now(len);
     gort__trchunk *c;
-    if (m == MAP_FAILED) return NULL;
+    if (!m) return NULL;
     c = (gort__trchunk *)m;
     c->next = NULL; c->cap = cap; c->n = 0;
     return c;
 }
 static void gort__tr_chunk_free(gort__trchunk *c) {
-    munmap(c, sizeof(gort__trchunk) + (size_t)(c->cap - 1) * sizeof(gort__trev));
+    gort__os_release((char *)c, sizeof(gort__trchunk) + (size_t)(c->cap - 1) * sizeof(gort__trev));
 }
 
 /* A slot for one event of t's thread, or NULL (counted as dropped).
@@ -5044,7 +5612,7 @@ static gort__trev *gort__tr_collect(gort__rt *rt, int64_t now, size_t *np) {
     gort__unlock(&gort__tr.lock);
     for (t = &gort__tr.sysmon, m = all; t; t = m ? &m->tr : NULL, m = m ? m->alllink : NULL) {
         /* the writer's side of the exclusion (on is 0, seq_cst) */
-        while (__atomic_load_n(&t->busy, __ATOMIC_SEQ_CST)) sched_yield();
+        while (__atomic_load_n(&t->busy, __ATOMIC_SEQ_CST)) gort__os_yield();
         if (t->chunk) { t->chunk->next = list; list = t->chunk; t->chunk = NULL; }
         cap += 2;
     }
@@ -5175,7 +5743,7 @@ static void *gort__mstart(void *arg);
    nmspinning by the caller. */
 static void gort__startm(gort__rt *rt, gort__p *p, int spinning) {
     gort__m *m;
-    pthread_t tid;
+    gort__os_thread tid;
     int err = 0, capped = 0;
     unsigned said;
     GORT_ASSERT(!spinning || GORT__LOAD(&rt->nmspinning) > 0);   /* counted by the caller */
@@ -5203,7 +5771,6 @@ static void gort__startm(gort__rt *rt, gort__p *p, int spinning) {
     if (!m && rt->mcount >= GORT__MAX_M && !rt->mcap_reported) rt->mcap_reported = capped = 1;
     if (!m && rt->mcount < GORT__MAX_M) err = -ENOMEM;
     if (m) {
-        pthread_attr_t attr;
         m->rt = rt;
         m->id = rt->mids++;
         m->tr.tid = m->id + 1;
@@ -5225,10 +5792,8 @@ static void gort__startm(gort__rt *rt, gort__p *p, int spinning) {
            in mcount and mstarting, so gort__newproc_check waits for the
            outcome; p is nobody else's (not on the idle list). */
         gort__unlock(&rt->lock);
-        pthread_attr_init(&attr);
-        pthread_attr_setstacksize(&attr, 256 * 1024);
-        err = pthread_create(&tid, &attr, gort__mstart, m);
-        pthread_attr_destroy(&attr);
+        err = gort__os_thread_start(&tid, gort__mstart, m);
+        if (err == 0) gort__os_thread_forget(tid);   /* joined as m->thread */
         gort__lock(&rt->lock);
         rt->mstarting--;
         if (err == 0) {
@@ -5662,7 +6227,7 @@ static gort__g *gort__migrate_get(gort__m *m) {
                     !GORT__LOAD(&rt->stopping); i++) {
             if (i < 200) { gort__cpu_relax(); continue; }
             if (gort__nanotime() > until) break;
-            sched_yield();
+            gort__os_yield();
         }
     }
 }
@@ -5857,10 +6422,13 @@ static void gort__schedule(gort__m *m) {
 static void *gort__mstart(void *arg) {
     gort__m *m = (gort__m *)arg;
     gort__rt *rt = m->rt;
+#if defined(GORT__OS_LINUX)
     stack_t ss;
     sigset_t set;
+#endif
     gort__tls_m = m;
-    __atomic_store_n(&m->thread, pthread_self(), __ATOMIC_RELEASE);
+    __atomic_store_n(&m->thread, gort__os_thread_self(), __ATOMIC_RELEASE);
+#if defined(GORT__OS_LINUX)
     /* Signals are for the program's own threads; an M only keeps the
        synchronous ones (SIGSEGV for the overflow handler). */
     sigfillset(&set);
@@ -5877,6 +6445,7 @@ static void *gort__mstart(void *arg) {
         ss.ss_sp = m->altstack; ss.ss_size = 64 * 1024; ss.ss_flags = 0;
         sigaltstack(&ss, NULL);
     }
+#endif
     gort__tls_tg = GORT__M_MARK;
     m->g0.rt = rt;
     m->cpuclock = gort__os_thread_clock();
@@ -5894,10 +6463,12 @@ static void gort__tr_report(gort__rt *rt);
 
 static void gort__m_exit(gort__m *m) {
     gort__rt *rt = m->rt;
+#if defined(GORT__OS_LINUX)
     stack_t ss;
     memset(&ss, 0, sizeof ss);
     ss.ss_flags = SS_DISABLE;
     sigaltstack(&ss, NULL);
+#endif
     free(m->altstack);
     m->altstack = NULL;
     gort__tls_m = NULL;
@@ -5967,8 +6538,9 @@ static inline void gort__api_leave(gort__api_scope *sc) {
 #define GORT__API() ((void)0)   /* no cleanups: gort__handoff_install leaves the hand-off off */
 #endif
 
-#define GORT__HANDOFF_SIG   SIGURG
 #define GORT__HANDOFF_MAGIC 0x676f7274   /* "gort" in the signal's value: ours */
+#if defined(GORT__OS_LINUX)
+#define GORT__HANDOFF_SIG   SIGURG
 static struct sigaction gort__urg_old;
 static uint32_t gort__urg_lock;   /* one installer at a time */
 
@@ -6012,6 +6584,10 @@ static void gort__handoff_install(void) {
     gort__unlock(&gort__urg_lock);
 #endif
 }
+#else
+#define GORT__HANDOFF_SIG 0
+static void gort__handoff_install(void) {}   /* not on Windows yet (>>os-windows) */
+#endif
 
 static void gort__goexit_after(gort__g *g, void *arg) {
     gort__m *m = gort__getm();
@@ -6080,7 +6656,7 @@ static int gort__newproc_check(gort__rt *rt, gort__g *g) {
             continue;
         }
         gort__unlock(&rt->lock);
-        sched_yield();   /* the first thread is being created: its outcome decides */
+        gort__os_yield();   /* the first thread is being created: its outcome decides */
     }
     for (x = rt->gq_head; x && x != g; prev = x, x = x->schedlink) {}
     GORT_ASSERT(x == g);
@@ -6120,7 +6696,7 @@ static int gort__newproc(gort__rt *rt, void (*fn)(void *), void *arg, gort__g **
     } else {
         g->id = GORT__ADD(&rt->goid_gen, 1);
     }
-    g->sp = gort__ctx_init(g->stack_hi, gort__g_main, g);
+    g->sp = gort__ctx_init(g->stack_lo, g->stack_hi, gort__g_main, g);
     g->trflow = 0;
     gort__setstatus(g, GORT__G_FREE, GORT__G_RUNNABLE);
     if (gort__tr_on()) gort__tr_flow(g, 1);
@@ -6203,7 +6779,7 @@ void gort_yield(void) {
     GORT__API();
     gort__m *m = gort__getm();
     gort__g *g;
-    if (!m || !m->curg) { sched_yield(); return; }
+    if (!m || !m->curg) { gort__os_yield(); return; }
     g = m->curg;
     /* Nothing else runnable here: nothing to yield to (the other Ps, if
        idle, are spinning or will be woken for real work). */
@@ -6261,8 +6837,6 @@ static gort__g *gort__tg_all;      /* gort__tg_lock */
 static uint32_t gort__tg_lock;
 static uint64_t gort__tg_ids;      /* atomic */
 
-static pthread_key_t gort__tg_key;
-static pthread_once_t gort__tg_once = PTHREAD_ONCE_INIT;
 static void gort__tg_dtor(void *p) {
     gort__g *g = (gort__g *)p, **pp;
     gort__lock(&gort__tg_lock);
@@ -6272,7 +6846,6 @@ static void gort__tg_dtor(void *p) {
     GORT__ADD(&gort__nthreads, -1);
     gort__tls_tg = NULL;
 }
-static void gort__tg_key_init(void) { pthread_key_create(&gort__tg_key, gort__tg_dtor); }
 
 static GORT__NOINLINE gort__g *gort__thread_g(void) {
     gort__g *g = gort__tls_tg;
@@ -6290,20 +6863,8 @@ static GORT__NOINLINE gort__g *gort__thread_g(void) {
         t->rnd = (uint64_t)(uintptr_t)g * 0x9E3779B97F4A7C15ULL + (uint64_t)gort__nanotime();
         if (!t->rnd) t->rnd = 1;
         g->id = GORT__ADD(&gort__tg_ids, 1);
-        {
-            pthread_attr_t at;
-            void *lo;
-            size_t sz;
-            if (pthread_getattr_np(pthread_self(), &at) == 0) {
-                if (pthread_attr_getstack(&at, &lo, &sz) == 0) {
-                    t->tstk_lo = (char *)lo;
-                    t->tstk_hi = (char *)lo + sz;
-                }
-                pthread_attr_destroy(&at);
-            }
-        }
-        pthread_once(&gort__tg_once, gort__tg_key_init);
-        pthread_setspecific(gort__tg_key, g);
+        gort__os_stack_bounds(&t->tstk_lo, &t->tstk_hi);
+        gort__os_at_thread_exit(gort__tg_dtor, g);
         gort__tls_tg = g;
         gort__lock(&gort__tg_lock);
         gort__tgof(g)->tlink = gort__tg_all;
@@ -6561,14 +7122,9 @@ void gort_sleep(int64_t ns) {
     if (ns <= 0) { gort_yield(); return; }
     m = gort__getm();
     if (!m || !m->curg) {
-        struct timespec ts;
         int64_t until = gort__deadline(ns), d;
         if (!m) gort__thread_g();
-        while ((d = until - gort__nanotime()) > 0) {
-            ts.tv_sec = (time_t)(d / 1000000000LL);
-            ts.tv_nsec = (long)(d % 1000000000LL);
-            nanosleep(&ts, NULL);
-        }
+        while ((d = until - gort__nanotime()) > 0) gort__os_sleep_ns(d);
         return;
     }
     t = &m->curg->ptimer;
@@ -6685,10 +7241,15 @@ static gort__waiter *gort__pd_evict_locked(gort__pd *pd, int success) {
 /* O_NONBLOCK on fd, set if someone (a shared file description, a plain
    close() and reuse of the number) took it away. 0 or -errno. */
 static int gort__fd_nonblock(int fd) {
+#if defined(GORT__OS_LINUX)
     int fl = fcntl(fd, F_GETFL);
     if (fl < 0) return -errno;
     if (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) return -errno;
     return 0;
+#else
+    (void)fd;
+    return -ENOTSUP;   /* no fd in the poller (>>poll-windows) */
+#endif
 }
 
 /* Make fd's registration with rt's epoll live for the file the number
@@ -6913,11 +7474,7 @@ static GORT__NO_TSAN void gort__hog_report(gort__g *g, int64_t ran, int moved) {
     if (n > 0) gort__write_all_raw(2, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1);
 }
 
-static int64_t gort__thread_cpu(gort__m *m) {
-    struct timespec ts;
-    if (clock_gettime(m->cpuclock, &ts) != 0) return 0;
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
+static int64_t gort__thread_cpu(gort__m *m) { return gort__os_thread_cpu_ns(m->cpuclock); }
 
 /* The hog check of gort__sysmon_watch: a G that ran hog_ns in its own
    code (tick: p's switches plus progress inside gort) and then used
@@ -7093,6 +7650,7 @@ static void *gort__sysmon_main(void *arg) {
     gort__rt *rt = (gort__rt *)arg;
     int64_t delay = GORT__SYSMON_MIN, last_trim = 0;
     int pending = 1;   /* the last look left something to do later */
+#if defined(GORT__OS_LINUX)
     sigset_t set;
     sigfillset(&set);
     /* not faults: a blocked SIGSEGV kills the process, and sysmon's walks
@@ -7100,6 +7658,7 @@ static void *gort__sysmon_main(void *arg) {
     sigdelset(&set, SIGSEGV);
     sigdelset(&set, SIGBUS);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
+#endif
     for (;;) {
         int64_t now;
         int i, active = 0, busy = 0;
@@ -7129,7 +7688,11 @@ static void *gort__sysmon_main(void *arg) {
         now = gort__nanotime();
         GORT__STORE(&rt->coarse_now, now);
         if (GORT__LOAD(&rt->sigquit)) {
+#if defined(GORT__OS_LINUX)
             static const char hdr[] = "SIGQUIT: quit\n";
+#else
+            static const char hdr[] = "CTRL_BREAK: quit\n";
+#endif
             const char *how = getenv("GORT_DUMP");
             gort__write_all_raw(2, hdr, sizeof hdr - 1);
             gort__dump_rt(rt, 2, how && strcmp(how, "json") == 0);
@@ -7184,6 +7747,7 @@ static void *gort__sysmon_main(void *arg) {
     return NULL;
 }
 
+#if defined(GORT__OS_LINUX)
 static struct sigaction gort__quit_old;
 static uint32_t gort__quit_installed;
 static void gort__quit_handler(int sig) {
@@ -7196,6 +7760,20 @@ static void gort__quit_handler(int sig) {
     sigaction(sig, &gort__quit_old, NULL);
     raise(sig);
 }
+#else
+/* Ctrl+Break (GenerateConsoleCtrlEvent(CTRL_BREAK_EVENT) from another
+   program) is SIGQUIT's counterpart: the dump, then exit status 2. Ctrl+C
+   and the rest go on to the program's handlers and the default. */
+static uint32_t gort__quit_installed;
+static BOOL WINAPI gort__quit_console(DWORD ev) {
+    gort__rt *rt = __atomic_load_n(&gort__the_rt, __ATOMIC_ACQUIRE);
+    if (ev != CTRL_BREAK_EVENT || !rt) return FALSE;
+    __atomic_store_n(&rt->sigquit, 1, __ATOMIC_SEQ_CST);
+    gort__note_wake(&rt->sysmon_note);
+    Sleep(INFINITE);   /* the handler's thread returning would end the process */
+    return TRUE;
+}
+#endif
 
 /* ---------------------------------------------------------------- >>runtime */
 /* An environment variable that cannot be used is said once per process
@@ -7421,7 +7999,6 @@ static int gort__rt_new(const gort_opts *opts, int mode, gort__rt **out) {
     gort__cfg_in in;
     gort__cfg cfg;
     gort__rt *rt;
-    pthread_attr_t sattr;
     int i, np, err, serr;
     if ((err = gort__ctx_check()) != 0) return err;   /* a shadow stack: refuse (>>arch) */
     if (opts) o = *opts; else memset(&o, 0, sizeof o);
@@ -7432,7 +8009,7 @@ static int gort__rt_new(const gort_opts *opts, int mode, gort__rt **out) {
     in.nosigquit = getenv("GORT_NOSIGQUIT");
     in.handoff_ms = getenv("GORT_HANDOFF_MS");
     in.compact_ms = getenv("GORT_COMPACT_MS");
-    in.page = (size_t)sysconf(_SC_PAGESIZE);
+    in.page = gort__os_page_size();
     in.ncpu = o.maxprocs == 0 && gort__parse_num(in.maxprocs) <= 0 ? gort__os_ncpu() : 1;
     err = gort__cfg_resolve(&o, &in, &cfg);
     gort__cfg_warn(&cfg, &in);
@@ -7469,19 +8046,20 @@ static int gort__rt_new(const gort_opts *opts, int mode, gort__rt **out) {
     gort__stack_init(rt);
     gort__os_fault_install(gort__segv_handler);
     if (cfg.sigquit && gort__cas_u32(&gort__quit_installed, 0, 1)) {
+#if defined(GORT__OS_LINUX)
         struct sigaction sa;
         memset(&sa, 0, sizeof sa);
         sa.sa_handler = gort__quit_handler;
         sigemptyset(&sa.sa_mask);
         sa.sa_flags = SA_RESTART;
         sigaction(SIGQUIT, &sa, &gort__quit_old);
+#else
+        SetConsoleCtrlHandler(gort__quit_console, TRUE);
+#endif
     }
     /* sysmon gets a stack of a known size: C libraries' defaults differ
        (musl's is 128 KiB), and sysmon formats dumps and writes traces */
-    pthread_attr_init(&sattr);
-    pthread_attr_setstacksize(&sattr, 256 * 1024);
-    serr = pthread_create(&rt->sysmon, &sattr, gort__sysmon_main, rt);
-    pthread_attr_destroy(&sattr);
+    serr = gort__os_thread_start(&rt->sysmon, gort__sysmon_main, rt);
     if (serr != 0) {
         rt->refs = 0;
         gort__rt_free(rt);
@@ -7694,7 +8272,7 @@ static void gort__rt_stop(gort__rt *rt) {
     gort__unlock(&gort__rt_lock);
     __atomic_store_n(&rt->stopping, 1, __ATOMIC_SEQ_CST);
     gort__note_wake(&rt->sysmon_note);
-    pthread_join(rt->sysmon, NULL);
+    gort__os_thread_join(rt->sysmon);
     gort__lock(&rt->lock);
     for (m = rt->midle; m; m = m->link) gort__note_wake(&m->note);
     rt->midle = NULL;
@@ -7728,11 +8306,11 @@ static void gort__rt_stop(gort__rt *rt) {
     if (rt->mstarting) m = NULL;
     gort__unlock(&rt->lock);
     if (__atomic_load_n(&rt->mlive, __ATOMIC_ACQUIRE) == 0)
-        for (; m; m = m->alllink) pthread_join(__atomic_load_n(&m->thread, __ATOMIC_ACQUIRE), NULL);
+        for (; m; m = m->alllink) gort__os_thread_join(__atomic_load_n(&m->thread, __ATOMIC_ACQUIRE));
     else
         for (; m; m = m->alllink) {
-            pthread_t t = __atomic_load_n(&m->thread, __ATOMIC_ACQUIRE);
-            if (t) pthread_detach(t);   /* (0: not started yet; it will not be joined) */
+            gort__os_thread t = __atomic_load_n(&m->thread, __ATOMIC_ACQUIRE);
+            if (t) gort__os_thread_detach(t);   /* (0: not started yet; it will not be joined) */
         }
     gort__tr_rt_stop(rt);   /* a whole trace is written now, with every slice closed */
     if (GORT__ADD(&rt->refs, (uint32_t)-1) == 0) gort__rt_free(rt);
@@ -7869,16 +8447,13 @@ static int gort__looks_dead(gort__rt *rt) {
 }
 
 static void gort__checkdead(gort__rt *rt) {
-    struct timespec ts;
     if (rt->mode != GORT__MODE_RUN || GORT__LOAD(&rt->done)) return;
     if (!gort__looks_dead(rt)) return;
     /* Look again a moment later before a verdict that ends gort_run: a
        goroutine readied by a thread that is between its two steps (the
        state change, then the queue) can slip between the counters, and
        under an emulator (qemu) that moment is long. */
-    ts.tv_sec = 0;
-    ts.tv_nsec = 5000000;
-    nanosleep(&ts, NULL);
+    gort__os_sleep_ns(5000000);
     if (GORT__LOAD(&rt->done) || !gort__looks_dead(rt) || !gort__main_claim(rt, GORT__MAIN_DEADLOCK)) return;
     if (gort_goroutines() == 0) {
         static const char msg[] = "no goroutines (main called gort_exit) - deadlock!\n";
@@ -8411,6 +8986,10 @@ static void gort__sel_sort(uint32_t **lp, int *a, int n) {
 /* Is fd ready for op right now (pd lock held)? select reports readiness
    to the caller, so ask the kernel. */
 static int gort__sel_fd_ready(gort__pd *pd, int fd, int op) {
+#if defined(GORT__OS_WIN)
+    (void)pd; (void)fd; (void)op;
+    return 1;   /* not reached: gort__sel_fd_setup refuses fd cases */
+#else
     struct pollfd pfd;
     int r;
     (void)pd;   /* held locked: an edge after this poll finds our waiter */
@@ -8421,6 +9000,7 @@ static int gort__sel_fd_ready(gort__pd *pd, int fd, int op) {
        gone); any other failure says "ready": the caller's call finds out. */
     while ((r = poll(&pfd, 1, 0)) < 0 && errno == EINTR) {}
     return r != 0;
+#endif
 }
 
 /* Setup of fd case i (fd >= 0): find its poll descriptor and register or
@@ -8434,6 +9014,9 @@ static int gort__sel_fd_setup(gort__sel *s, int i, int64_t timeout_ns) {
         gort__misuse("gort_select: fd cases need a running runtime (gort_run or gort_start)");
         return -ESRCH;
     }
+#if defined(GORT__OS_WIN)
+    return -ENOTSUP;   /* no fd in the poller (>>poll-windows) */
+#endif
     s->pds[i] = gort__pd_get(fd, 1);
     if (!s->pds[i]) return fd >= GORT__PD_CHUNK * GORT__PD_CHUNKS ? -EBADF : -ENOMEM;
     return gort__pd_arm(s->iort, s->pds[i], fd, timeout_ns != 0);
@@ -8986,6 +9569,7 @@ void gort_once_do(gort_once *o, void (*fn)(void)) {
 static int gort__syscall_enter(gort__m *m, int io);
 static void gort__syscall_exit(gort__m *m, int io);
 
+#if defined(GORT__OS_LINUX)
 static gort__rt *gort__io_rt(void) {
     gort__m *m = gort__getm();
     return (m && m->curg) ? m->rt : NULL;
@@ -9324,7 +9908,7 @@ static int gort__connect(int fd, const struct sockaddr *addr, socklen_t len, int
     for (;;) {
         if ((e = gort__fd_wait(pd, fd, GORT_OUT, eseq, deadline)) < 0) return e;
         eseq = gort__fd_edges(pd, GORT_OUT);
-        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0) return -errno;
+        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, (char *)(void *)&soerr, &sl) < 0) return -errno;
         if (soerr == 0) {
             struct sockaddr_storage ss;
             socklen_t l = sizeof ss;
@@ -9401,6 +9985,66 @@ int gort_close(int fd) {
     }
     return close(fd) == 0 ? 0 : -errno;
 }
+
+#else   /* GORT__OS_WIN */
+/* Windows: no readiness for C runtime descriptors (pipes, files,
+   consoles), so gort_read and gort_write make the blocking call inside
+   gort_block_begin/end: the goroutine's thread blocks and sysmon hands its
+   P to another thread, as for any blocking call. Sockets, timeouts and fd
+   waits need the poller, which has no sockets yet: -ENOTSUP. */
+static ssize_t gort__io_blocking(int write_, int fd, void *buf, size_t n) {
+    int r;
+    unsigned c = n > 0x7fffffffu ? 0x7fffffffu : (unsigned)n;   /* _read/_write take an unsigned count */
+    if (fd < 0) return -EBADF;
+    gort_block_begin();
+    r = write_ ? _write(fd, buf, c) : _read(fd, buf, c);
+    if (r < 0) r = -errno;
+    gort_block_end();
+    return r;
+}
+ssize_t gort_read(int fd, void *buf, size_t n) { GORT__API(); return gort__io_blocking(0, fd, buf, n); }
+ssize_t gort_write(int fd, const void *buf, size_t n) {
+    GORT__API();
+    return gort__io_blocking(1, fd, (void *)(uintptr_t)buf, n);
+}
+ssize_t gort_write_all(int fd, const void *buf, size_t n) {
+    size_t done = 0;
+    GORT__API();
+    while (done < n) {
+        ssize_t r = gort__io_blocking(1, fd, (char *)(uintptr_t)buf + done, n - done);
+        if (r < 0) return r;
+        done += (size_t)r;
+    }
+    return (ssize_t)n;
+}
+ssize_t gort_recv(int fd, void *buf, size_t n, int flags) { (void)fd; (void)buf; (void)n; (void)flags; return -ENOTSUP; }
+ssize_t gort_send(int fd, const void *buf, size_t n, int flags) { (void)fd; (void)buf; (void)n; (void)flags; return -ENOTSUP; }
+ssize_t gort_readv(int fd, const struct iovec *iov, int cnt) { (void)fd; (void)iov; (void)cnt; return -ENOTSUP; }
+ssize_t gort_writev(int fd, const struct iovec *iov, int cnt) { (void)fd; (void)iov; (void)cnt; return -ENOTSUP; }
+ssize_t gort_read_timeout(int fd, void *buf, size_t n, int64_t timeout_ns) {
+    (void)fd; (void)buf; (void)n; (void)timeout_ns;
+    return -ENOTSUP;
+}
+ssize_t gort_write_timeout(int fd, const void *buf, size_t n, int64_t timeout_ns) {
+    (void)fd; (void)buf; (void)n; (void)timeout_ns;
+    return -ENOTSUP;
+}
+int gort_accept(int fd, struct sockaddr *addr, socklen_t *len) { (void)fd; (void)addr; (void)len; return -ENOTSUP; }
+int gort_accept_timeout(int fd, struct sockaddr *addr, socklen_t *len, int64_t timeout_ns) {
+    (void)fd; (void)addr; (void)len; (void)timeout_ns;
+    return -ENOTSUP;
+}
+int gort_connect(int fd, const struct sockaddr *addr, socklen_t len) { (void)fd; (void)addr; (void)len; return -ENOTSUP; }
+int gort_connect_timeout(int fd, const struct sockaddr *addr, socklen_t len, int64_t timeout_ns) {
+    (void)fd; (void)addr; (void)len; (void)timeout_ns;
+    return -ENOTSUP;
+}
+int gort_wait_fd(int fd, int events, int64_t timeout_ns) { (void)fd; (void)events; (void)timeout_ns; return -ENOTSUP; }
+int gort_close(int fd) {
+    if (fd < 0) return -EBADF;
+    return _close(fd) == 0 ? 0 : -errno;
+}
+#endif
 
 /* The syscall state: the goroutine runs a system call that may block its
    thread. The P's state word goes to SYSCALL (SYSCALL_IO for gort's own
@@ -10244,7 +10888,7 @@ int gort_connect_ctx(int fd, const struct sockaddr *addr, socklen_t len, gort_ct
         struct sockaddr_storage ss;
         socklen_t l = sizeof ss;
         if ((r = gort_wait_fd_ctx(fd, GORT_OUT, ctx)) < 0) return r;
-        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0) return -errno;
+        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, (char *)(void *)&soerr, &sl) < 0) return -errno;
         if (soerr) return -soerr;
         if (getpeername(fd, (struct sockaddr *)&ss, &l) == 0) return 0;
         if (errno != ENOTCONN) return -errno;
@@ -10539,6 +11183,7 @@ static int gort__sym_nfiles;
 static gort__symfile gort__sym_files[GORT__SYM_FILES];
 static gort__symres gort__sym_cache[GORT__SYM_CACHE];
 
+#if defined(GORT__OS_LINUX)
 struct gort__sym_find { uintptr_t pc, base; const char *name; int found, is_main; };
 static int gort__sym_phdr_cb(struct dl_phdr_info *info, size_t size, void *arg) {
     struct gort__sym_find *f = (struct gort__sym_find *)arg;
@@ -10657,6 +11302,29 @@ static void gort__sym_lookup(uintptr_t pc, gort__symres *r) {
         r->off = pc - (uintptr_t)di.dli_saddr;
     }
 }
+#else
+/* Windows: the module that holds pc (the executable or a DLL) and pc's
+   offset from its base (an RVA: `addr2line -e prog.exe` wants the image
+   base added). No names yet: MinGW's COFF symbols are not read. */
+static void gort__sym_lookup(uintptr_t pc, gort__symres *r) {
+    HMODULE mod = NULL;
+    int i;
+    memset(r, 0, sizeof *r);
+    r->pc = pc;
+    r->file = -1;
+    if (!GetModuleHandleExA(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS | GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT,
+                            (LPCSTR)pc, &mod) || !mod)
+        return;
+    r->modoff = pc - (uintptr_t)mod;
+    for (i = 0; i < gort__sym_nfiles; i++)
+        if (gort__sym_files[i].base == (uintptr_t)mod) { r->file = (short)i; return; }
+    if (gort__sym_nfiles == GORT__SYM_FILES) return;
+    gort__sym_files[i].base = (uintptr_t)mod;
+    if (!GetModuleFileNameA(mod, gort__sym_files[i].path, sizeof gort__sym_files[i].path))
+        snprintf(gort__sym_files[i].path, sizeof gort__sym_files[i].path, "?");
+    r->file = (short)gort__sym_nfiles++;
+}
+#endif
 
 /* Copies pc's symbol (cached) into r; 0 when the lock stayed taken for
    about a thousand yields (r has the bare pc): another thread's lookup
@@ -10669,7 +11337,7 @@ static int gort__sym(uintptr_t pc, gort__symres *r) {
     int tries = 0;
     while (!__atomic_compare_exchange_n(&gort__sym_lock, &z, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
         z = 0;
-        if (++tries < 1000) { sched_yield(); continue; }
+        if (++tries < 1000) { gort__os_yield(); continue; }
         memset(r, 0, sizeof *r);
         r->pc = pc;
         r->file = -1;
