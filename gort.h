@@ -2010,8 +2010,29 @@ static int gort__os_guard_faults(char *p) {
     return (mi.Protect & PAGE_GUARD) != 0;
 }
 static int gort__os_madvise_vec(struct iovec *v, int n, int advice) { (void)v; (void)n; (void)advice; return -1; }
-static long gort__os_map_max(void) { return LONG_MAX / 4; }   /* no such limit */
-static long gort__os_map_count(void) { return 0; }
+/* Windows has no limit on how many protections a reservation holds, but
+   Wine makes each VirtualProtect an mprotect of the host's mapping: two
+   of Linux's vm.max_map_count entries per guard, and Wine itself fails
+   (threads cannot start) once they are gone. Under Wine (ntdll exports
+   wine_get_version) the host's limit is read through Wine's Z: drive
+   (the host's root), so the guard budget of >>stack holds. */
+static int gort__os_wine(void) {
+    HMODULE nt = GetModuleHandleA("ntdll.dll");
+    return nt && GetProcAddress(nt, "wine_get_version") != NULL;
+}
+static long gort__os_map_max(void) {
+    long v = LONG_MAX / 4;   /* no such limit */
+    FILE *f;
+    if (gort__os_wine() && (f = fopen("Z:\\proc\\sys\\vm\\max_map_count", "r")) != NULL) {
+        if (fscanf(f, "%ld", &v) != 1) v = 65530;
+        fclose(f);
+    }
+    return v;
+}
+/* The host's count cannot be read from inside Wine (its /proc/self is the
+   wineserver's): Wine's own mappings are taken to be 1000, as on Linux
+   when /proc/self/maps is unreadable. */
+static long gort__os_map_count(void) { return gort__os_wine() ? 1000 : 0; }
 
 /* Stack compaction is Linux-only (it needs guards that survive a
    decommit and a way to fill a page atomically): gort__stack_init turns
@@ -2733,9 +2754,16 @@ static void *gort__ctx_init(char *lo, char *hi, void (*entry)(void *), void *g) 
     memcpy(&f->r13, &entry, sizeof entry);
     memcpy(&f->ret, &tramp, sizeof tramp);
 #if defined(GORT__OS_WIN)
-    f->tbase = (uint64_t)(uintptr_t)hi;     /* the stack, as the system sees it: */
-    f->tlimit = (uint64_t)(uintptr_t)lo;    /* committed down to lo, and the */
-    f->tdeall = (uint64_t)(uintptr_t)lo - 4096;   /* guard page below it */
+    /* The stack as the system sees it: lo..hi, all committed. The guard
+       page below lo is left outside on purpose: the system treats a
+       guard fault inside the range as stack growth (it would move the
+       guard into the next segment), and Wine kills the thread outright
+       when an exception's frame would land in the range's last page. An
+       overflow is then an ordinary guard-page fault, reported by
+       gort__segv_handler. */
+    f->tbase = (uint64_t)(uintptr_t)hi;
+    f->tlimit = (uint64_t)(uintptr_t)lo;
+    f->tdeall = (uint64_t)(uintptr_t)lo;
 #else
     (void)lo;
 #endif
@@ -3791,9 +3819,9 @@ static void gort__overflow_report(gort__g *g, size_t stack_bytes) {
     int n;
     gort__fn_name(g->fn, name, sizeof name);
     n = snprintf(msg, sizeof msg,
-                 "gort: stack overflow in goroutine %llu (started at %s): it used up its %zu KiB stack; "
+                 "gort: stack overflow in goroutine %llu (started at %s): it used up its %llu KiB stack; "
                  "raise gort_opts.stack_size or $GORT_STACK_SIZE, or use less stack (big locals, deep recursion)\n",
-                 (unsigned long long)g->id, name, stack_bytes / 1024);
+                 (unsigned long long)g->id, name, (unsigned long long)(stack_bytes / 1024));
     if (n > 0) gort__write_all_raw(2, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1);
 }
 
@@ -3895,10 +3923,15 @@ static void gort__guard_lost(gort__rt *rt, const char *why) {
     rt->guard_said = 1;
     snprintf(msg, sizeof msg,
              "%ld goroutine stacks have guard pages, later ones get canary checks (an overflow is found late, at "
-             "the next switch) because %s; to guard them all, run Linux 6.13+ (MADV_GUARD_INSTALL needs no map "
-             "entries) or raise vm.max_map_count (now %ld) by 2 per stack: %ld would guard %ld more",
-             nguarded, why, rt->map_max, rt->map_max + 2 * (nguarded > 1024 ? nguarded : 1024),
-             nguarded > 1024 ? nguarded : 1024L);
+             "the next switch) because %s; to guard them all, %s raise vm.max_map_count (now %ld) by 2 per "
+             "stack: %ld would guard %ld more",
+             nguarded, why,
+#if defined(GORT__OS_WIN)
+             "run on Windows itself (Wine makes each guard two of the host's map entries) or, on the host,",
+#else
+             "run Linux 6.13+ (MADV_GUARD_INSTALL needs no map entries) or",
+#endif
+             rt->map_max, rt->map_max + 2 * (nguarded > 1024 ? nguarded : 1024), nguarded > 1024 ? nguarded : 1024L);
     gort__misuse(msg);
 }
 
@@ -4013,7 +4046,11 @@ static void gort__slot_setup(gort__rt *rt, gort__g *g, char *slot, int guard) {
                 rt->mprot_budget--;
                 GORT__ADD(&rt->nguarded, 1);
             } else {
+#if defined(GORT__OS_WIN)
+                if (rt->mprot_budget > 0) why = "VirtualProtect failed (out of memory or, under Wine, map entries)";
+#else
                 if (rt->mprot_budget > 0) why = "mprotect failed (out of memory or map entries)";
+#endif
                 else why = why ? "madvise(MADV_GUARD_INSTALL) failed and the vm.max_map_count budget is used up"
                                : "the vm.max_map_count budget for mprotect guards is used up";
                 guard = GORT__GUARD_CANARY;
@@ -11356,9 +11393,9 @@ static void gort__sym_name(uintptr_t pc, char *buf, size_t n) {
     gort__symres r;
     gort__sym(pc, &r);
     if (r.name[0] && r.off == 0) snprintf(buf, n, "%s", r.name);
-    else if (r.name[0]) snprintf(buf, n, "%s+0x%lx", r.name, (unsigned long)r.off);
-    else if (r.file >= 0) snprintf(buf, n, "%s+0x%lx", gort__sym_files[r.file].path, (unsigned long)r.modoff);
-    else snprintf(buf, n, "0x%lx", (unsigned long)pc);
+    else if (r.name[0]) snprintf(buf, n, "%s+0x%llx", r.name, (unsigned long long)r.off);
+    else if (r.file >= 0) snprintf(buf, n, "%s+0x%llx", gort__sym_files[r.file].path, (unsigned long long)r.modoff);
+    else snprintf(buf, n, "0x%llx", (unsigned long long)pc);
 }
 
 /* The path of r's object file ("?" if none). Files are never removed. */
@@ -11577,19 +11614,19 @@ static void gort__dump_one(gort__dumpw *w, gort__dump_ent *e, int64_t now) {
             if (r.name[0]) {
                 gort__out_put(&w->o, "\"fn\":\"");
                 gort__out_jstr(&w->o, r.name, (size_t)-1);
-                gort__out_put(&w->o, "\",\"off\":%lu,", (unsigned long)(r.off + 1));
+                gort__out_put(&w->o, "\",\"off\":%llu,", (unsigned long long)(r.off + 1));
             }
             gort__out_put(&w->o, "\"object\":\"");
             gort__out_jstr(&w->o, gort__sym_path(&r), (size_t)-1);
-            gort__out_put(&w->o, "\",\"object_off\":\"0x%lx\",\"pc\":\"0x%lx\"}", (unsigned long)r.modoff,
-                         (unsigned long)e->pcs[j]);
+            gort__out_put(&w->o, "\",\"object_off\":\"0x%llx\",\"pc\":\"0x%llx\"}", (unsigned long long)r.modoff,
+                         (unsigned long long)e->pcs[j]);
         } else if (r.name[0]) {
-            gort__out_put(&w->o, "    %s+0x%lx  %s+0x%lx\n", r.name, (unsigned long)(r.off + 1), gort__sym_path(&r),
-                         (unsigned long)r.modoff);
+            gort__out_put(&w->o, "    %s+0x%llx  %s+0x%llx\n", r.name, (unsigned long long)(r.off + 1), gort__sym_path(&r),
+                         (unsigned long long)r.modoff);
         } else if (r.file >= 0) {
-            gort__out_put(&w->o, "    %s+0x%lx\n", gort__sym_path(&r), (unsigned long)r.modoff);
+            gort__out_put(&w->o, "    %s+0x%llx\n", gort__sym_path(&r), (unsigned long long)r.modoff);
         } else {
-            gort__out_put(&w->o, "    0x%lx\n", (unsigned long)e->pcs[j]);
+            gort__out_put(&w->o, "    0x%llx\n", (unsigned long long)e->pcs[j]);
         }
         shown++;
     }

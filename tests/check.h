@@ -40,9 +40,16 @@
 extern "C" {
 #endif
 
-/* One definition per program, whichever translation units include this. */
-__attribute__((weak)) int check__nfail;       /* atomic */
-__attribute__((weak)) int check__scale_noted; /* atomic: the scale note was printed */
+/* One definition per program, whichever translation units include this:
+   a weak symbol on ELF, a COMDAT (selectany) on PE, where gcc's weak
+   definitions are unreliable (MinGW: the references stay undefined). */
+#if defined(_WIN32)
+#define CHECK__ONE __declspec(selectany)
+#else
+#define CHECK__ONE __attribute__((weak))
+#endif
+CHECK__ONE int check__nfail = 0;       /* atomic */
+CHECK__ONE int check__scale_noted = 0; /* atomic: the scale note was printed */
 
 /* "tests/test_chan.c" -> "test_chan" (at most 255 bytes) */
 static inline const char *check__prog(const char *file, char *buf, size_t size)
@@ -70,7 +77,11 @@ static inline void check__vnote(const char *file, const char *fmt, va_list ap)
     fflush(stdout);
 }
 
+#if defined(_WIN32) && defined(__USE_MINGW_ANSI_STDIO) && __USE_MINGW_ANSI_STDIO
+__attribute__((format(gnu_printf, 2, 3)))   /* MinGW's own printf: C99's formats */
+#else
 __attribute__((format(printf, 2, 3)))
+#endif
 static inline void check__note(const char *file, const char *fmt, ...)
 {
     va_list ap;

@@ -20,6 +20,7 @@
      - element sizes from 1 byte to 4 KiB arrive intact.
    The suite runs three times, with maxprocs 1, 2 and 4 (so it also checks
    that gort_run can be called again after it returned). */
+// gort-test: windows
 #define _GNU_SOURCE
 #define GORT_IMPLEMENTATION
 #include "../gort.h"

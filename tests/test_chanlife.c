@@ -13,6 +13,7 @@
        afterwards the channels work from the plain thread as if they had
        never been waited on: try_send is -EAGAIN on the unbuffered one (no
        receiver is left), try_recv -EAGAIN, close is 0, free is 0. */
+// gort-test: windows
 #define _GNU_SOURCE
 #define GORT_IMPLEMENTATION
 #include "../gort.h"

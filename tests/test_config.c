@@ -9,6 +9,7 @@
    message). Options win over the environment; the environment only fills
    what the options leave at 0.
    C99. */
+// gort-test: windows
 #define _GNU_SOURCE
 #define GORT_IMPLEMENTATION
 #include "../gort.h"

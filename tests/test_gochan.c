@@ -13,6 +13,7 @@
        split); checks 1/(1-x)^2, 1/(1-x)^4, 1/(1-x)^2 + 1/(1-x) and
        d/dx 1/(1-x) coefficient by coefficient.
    The suite runs with maxprocs 1 and 2. */
+// gort-test: windows
 #define _GNU_SOURCE
 #define GORT_IMPLEMENTATION
 #include "../gort.h"

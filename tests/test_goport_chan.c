@@ -46,6 +46,7 @@
    (gort__abandon). Go's own shape of the tests above triggered it; the
    shape runs 20 times at maxprocs 1 below, and the tests themselves end
    on gort_wg_done. */
+// gort-test: windows
 #define _GNU_SOURCE
 #define GORT_IMPLEMENTATION
 #include "../gort.h"

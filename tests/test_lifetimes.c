@@ -19,7 +19,7 @@
    after about 22,000.
    C99. */
 #define _GNU_SOURCE
-// gort-test: timeout=600
+// gort-test: timeout=600 windows
 #define GORT_IMPLEMENTATION
 #include "../gort.h"
 #include "check.h"

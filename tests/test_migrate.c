@@ -17,7 +17,7 @@
    finish within 5 s (each used to cost a 2 ms wait; see after_main).
    C99. */
 #define _GNU_SOURCE
-// gort-test: heavy
+// gort-test: heavy windows
 #define GORT_IMPLEMENTATION
 #include "../gort.h"
 #include "check.h"

@@ -17,6 +17,7 @@
    - NULL options (gort_start, gort_run_opts) mean the defaults;
    - gort_strerror.
    C99. */
+// gort-test: windows
 #define _GNU_SOURCE
 #define GORT_IMPLEMENTATION
 #include "../gort.h"

@@ -23,6 +23,7 @@
        value; selects over random subsets of shared channels in random
        order (lock ordering) conserve every value.
    The suite runs with maxprocs 1 and 2. */
+// gort-test: windows
 #define _GNU_SOURCE
 #define GORT_IMPLEMENTATION
 #include "../gort.h"

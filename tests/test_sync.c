@@ -19,6 +19,7 @@
      - Cond: broadcast wakes all waiters, signal-only bounded queue moves
        every item exactly once, a plain thread waits and is signalled;
      - every object is a static with its *_INIT initialiser. */
+// gort-test: windows
 #define _GNU_SOURCE
 #define GORT_IMPLEMENTATION
 #include "../gort.h"

@@ -25,6 +25,7 @@
    Inside gort_run a thread that has not yet called into gort does not
    count as a possible waker (API.md), so every thread here makes a gort
    call first and the starter waits for that before it blocks. */
+// gort-test: windows
 #define _GNU_SOURCE
 #define GORT_IMPLEMENTATION
 #include "../gort.h"

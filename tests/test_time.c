@@ -20,6 +20,7 @@
    Only lower bounds on elapsed time are asserted, never upper bounds
    (the few "returns at once" checks use a 2 s bound as a hang detector).
    The suite runs with maxprocs 1 and 2. */
+// gort-test: windows
 #define _GNU_SOURCE
 #define GORT_IMPLEMENTATION
 #include "../gort.h"

@@ -40,6 +40,7 @@
        after it (ASan: nothing leaks, nothing is touched after free).
    Only lower bounds on time are asserted, except TestTicker's window,
    which is retried as Go does. */
+// gort-test: windows
 #define _GNU_SOURCE
 #define GORT_IMPLEMENTATION
 #include "../gort.h"

@@ -73,22 +73,33 @@
      UTIL_READ (default pipe, poll, read): a program that wraps those
      (test_faults.c, -Wl,--wrap) points them at the real ones first.
 
-   Static inline (unused helpers cost no warning), C99 and C++, Linux. */
+   Static inline (unused helpers cost no warning), C99 and C++, Linux and
+   Windows (MinGW-w64, run under Wine). On Windows a child is the program
+   run again (see util_spawn: its arg must be static data), watchdog() is
+   a thread that ends the process with exit status 142 (128 + SIGALRM),
+   and proc_status_kb() knows VmRSS only. CHILD_ABORT_CODE is the exit
+   status of a child that called abort() on either. */
 #ifndef GORT_TEST_UTIL_H
 #define GORT_TEST_UTIL_H
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
-#include <sys/wait.h>
 #include <time.h>
+#if defined(_WIN32)
+#include <windows.h>
+#include <psapi.h>
+#include <process.h>
+#else
+#include <poll.h>
+#include <sys/wait.h>
 #include <unistd.h>
+#endif
 
 #ifndef UTIL_PIPE
 #define UTIL_PIPE pipe
@@ -208,6 +219,62 @@ static inline int debug_compact(void)
     return d && strstr(d, "compact") != NULL;
 }
 
+#if defined(_WIN32)
+static unsigned __stdcall util_watchdog_main(void *a)
+{
+    Sleep((DWORD)(uintptr_t)a * 1000);
+    fprintf(stderr, "watchdog: %u s passed, the program is hung\n", (unsigned)(uintptr_t)a);
+    fflush(stderr);
+    TerminateProcess(GetCurrentProcess(), 142);   /* 128 + SIGALRM, as on Linux */
+    return 0;
+}
+
+static inline void watchdog(unsigned seconds)
+{
+    uintptr_t h = _beginthreadex(NULL, 64 * 1024, util_watchdog_main, (void *)(uintptr_t)seconds, 0, NULL);
+    if (h)
+        CloseHandle((HANDLE)h);
+}
+
+static inline void plain_sleep_ms(long ms)
+{
+    Sleep((DWORD)ms);
+}
+
+/* The working set stands in for VmRSS (under Wine it is the host's
+   VmRSS); there is no VmPTE. */
+static inline long proc_status_kb(const char *field)
+{
+    PROCESS_MEMORY_COUNTERS pmc;
+    if (strcmp(field, "VmRSS") != 0)
+        return -1;
+    memset(&pmc, 0, sizeof pmc);
+    pmc.cb = sizeof pmc;
+    return K32GetProcessMemoryInfo(GetCurrentProcess(), &pmc, sizeof pmc) ? (long)(pmc.WorkingSetSize / 1024) : -1;
+}
+
+/* POSIX's environment calls, over the C runtime's _putenv_s (which
+   getenv, and so gort's $GORT_* settings, read) */
+static inline int setenv(const char *name, const char *value, int overwrite)
+{
+    if (!overwrite && getenv(name))
+        return 0;
+    return _putenv_s(name, value) == 0 ? 0 : -1;
+}
+
+static inline int unsetenv(const char *name)
+{
+    return _putenv_s(name, "") == 0 ? 0 : -1;   /* "": removes it */
+}
+
+static inline int64_t mono_ns(void)
+{
+    LARGE_INTEGER c, f;
+    QueryPerformanceFrequency(&f);
+    QueryPerformanceCounter(&c);
+    return c.QuadPart / f.QuadPart * 1000000000LL + c.QuadPart % f.QuadPart * 1000000000LL / f.QuadPart;
+}
+#else
 static inline void watchdog(unsigned seconds)
 {
     (void)alarm(seconds);
@@ -222,9 +289,17 @@ static inline void plain_sleep_ms(long ms)
         ;
 }
 
+static inline long util_status_kb(const char *path, const char *field);
+
 static inline long proc_status_kb(const char *field)
 {
-    FILE *f = fopen("/proc/self/status", "r");
+    return util_status_kb("/proc/self/status", field);
+}
+
+/* field of a /proc/<pid>/status file in KiB, -1 if there is none */
+static inline long util_status_kb(const char *path, const char *field)
+{
+    FILE *f = fopen(path, "r");
     char line[256];
     size_t n = strlen(field);
     long v = -1;
@@ -246,6 +321,7 @@ static inline int64_t mono_ns(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
+#endif
 
 static inline int count_str(const char *hay, const char *needle)
 {
@@ -328,6 +404,189 @@ static inline void util_child_append(struct child *c, const char *p, size_t n)
     c->err[c->len] = '\0';
 }
 
+#if defined(_WIN32)
+/* Windows has no fork: the child is this program again (its own .exe),
+   told by $GORT_TEST_CHILD what to run. fn and arg travel as offsets
+   from the executable's base, the same in every process of the image
+   wherever ASLR puts it, so arg must be NULL or point into the program's
+   static data, which the child has as the program starts, not as the
+   parent changed it. util_child_entry, a constructor, runs fn(arg) before
+   main and exits with its value (0 for a void function). The child gets a
+   process group of its own, so the watchdog's limit_sig (any) becomes
+   Ctrl+Break, gort's counterpart of SIGQUIT (the dump), before the
+   TerminateProcess calls. to_file has no Windows form (a failed check).
+   child_exit_code() is the exit code (abort(): 3; a crash: the exception
+   code, e.g. 0xC0000005 as a negative int). */
+static inline uintptr_t util_image_base(void)
+{
+    return (uintptr_t)GetModuleHandleA(NULL);
+}
+
+static inline size_t util_image_size(void)
+{
+    const IMAGE_DOS_HEADER *d = (const IMAGE_DOS_HEADER *)util_image_base();
+    const IMAGE_NT_HEADERS *nt = (const IMAGE_NT_HEADERS *)((const char *)d + d->e_lfanew);
+    return nt->OptionalHeader.SizeOfImage;
+}
+
+__attribute__((constructor)) static void util_child_entry(void)
+{
+    const char *e = getenv("GORT_TEST_CHILD");
+    unsigned long long f, a;
+    unsigned al;
+    int isvoid, r;
+    if (!e || !*e)
+        return;
+    isvoid = *e == 'v';
+    if (sscanf(e + isvoid, "%llx:%llx:%u", &f, &a, &al) != 3)
+        return;
+    _putenv_s("GORT_TEST_CHILD", "");   /* the child's own children are not */
+    if (al)
+        watchdog(al);
+    if (isvoid) {
+        void (*vfn)(void *) = (void (*)(void *))(util_image_base() + (uintptr_t)f);
+        vfn(a ? (void *)(util_image_base() + (uintptr_t)a) : NULL);
+        r = 0;
+    } else {
+        int (*fn)(void *) = (int (*)(void *))(util_image_base() + (uintptr_t)f);
+        r = fn(a ? (void *)(util_image_base() + (uintptr_t)a) : NULL);
+    }
+    fflush(NULL);
+    _exit(r);
+}
+
+static inline HANDLE util_inheritable(HANDLE h)
+{
+    HANDLE d = NULL;
+    if (h && h != INVALID_HANDLE_VALUE &&
+        DuplicateHandle(GetCurrentProcess(), h, GetCurrentProcess(), &d, 0, TRUE, DUPLICATE_SAME_ACCESS))
+        return d;
+    return NULL;
+}
+
+static inline int util_spawn(int isvoid, uintptr_t fn, void *arg, const struct child_opts *o, struct child *c)
+{
+    uintptr_t base = util_image_base();
+    size_t size = util_image_size();
+    SECURITY_ATTRIBUTES sa;
+    STARTUPINFOA si;
+    PROCESS_INFORMATION pi;
+    HANDLE rd, wr, in, out;
+    char exe[MAX_PATH], env[96];
+    int64_t t0, deadline;
+    int sent = 0;
+    DWORD code = 0;
+    BOOL ok;
+    memset(c, 0, sizeof *c);
+    c->status = -1;
+    if (o->to_file) {
+        CHECK(!"run_child: to_file has no Windows form");
+        return c->status;
+    }
+    if (arg && ((uintptr_t)arg < base || (uintptr_t)arg >= base + size)) {
+        CHECK(!"run_child on Windows: arg must be NULL or point into static data (the child is a new process)");
+        return c->status;
+    }
+    if (!GetModuleFileNameA(NULL, exe, sizeof exe)) {
+        CHECK(!"GetModuleFileName");
+        return c->status;
+    }
+    memset(&sa, 0, sizeof sa);
+    sa.nLength = sizeof sa;
+    sa.bInheritHandle = TRUE;
+    if (!CreatePipe(&rd, &wr, &sa, 0)) {
+        CHECK(!"CreatePipe");
+        return c->status;
+    }
+    SetHandleInformation(rd, HANDLE_FLAG_INHERIT, 0);
+    in = util_inheritable(GetStdHandle(STD_INPUT_HANDLE));
+    out = o->stdout_too ? NULL : util_inheritable(GetStdHandle(STD_OUTPUT_HANDLE));
+    memset(&si, 0, sizeof si);
+    si.cb = sizeof si;
+    si.dwFlags = STARTF_USESTDHANDLES;
+    si.hStdInput = in;
+    si.hStdOutput = o->stdout_too ? wr : out;
+    si.hStdError = wr;
+    snprintf(env, sizeof env, "%s%llx:%llx:%u", isvoid ? "v" : "", (unsigned long long)(fn - base),
+             (unsigned long long)(arg ? (uintptr_t)arg - base : 0), o->alarm_s);
+    fflush(stdout);
+    fflush(stderr);
+    SetEnvironmentVariableA("GORT_TEST_CHILD", env);
+    t0 = mono_ns();
+    ok = CreateProcessA(exe, NULL, NULL, NULL, TRUE, CREATE_NEW_PROCESS_GROUP, NULL, NULL, &si, &pi);
+    SetEnvironmentVariableA("GORT_TEST_CHILD", NULL);
+    CloseHandle(wr);
+    if (in)
+        CloseHandle(in);
+    if (out)
+        CloseHandle(out);
+    if (!ok) {
+        CHECK(!"CreateProcess");
+        CloseHandle(rd);
+        return c->status;
+    }
+    deadline = o->limit_ns > 0 ? t0 + o->limit_ns : -1;
+    for (;;) {
+        char buf[4096];
+        DWORD avail = 0, n = 0;
+        if (!PeekNamedPipe(rd, NULL, 0, NULL, &avail, NULL))
+            break;   /* broken: every writer (the child) has gone */
+        if (avail > 0) {
+            if (!ReadFile(rd, buf, avail < sizeof buf ? avail : (DWORD)sizeof buf, &n, NULL) || n == 0)
+                break;
+            util_child_append(c, buf, n);
+            if (o->on_output)
+                o->on_output(c, o->ctx);
+            continue;
+        }
+        if (deadline >= 0 && mono_ns() > deadline) {   /* the watchdog */
+            c->hung = 1;
+            if (sent == 0 && o->limit_sig)
+                GenerateConsoleCtrlEvent(CTRL_BREAK_EVENT, pi.dwProcessId);
+            else
+                TerminateProcess(pi.hProcess, 137);
+            sent++;
+            deadline = mono_ns() + 3000000000LL;
+            if (sent > 2)
+                break;
+            continue;
+        }
+        WaitForSingleObject(pi.hProcess, 2);   /* a short nap, or the child's end */
+    }
+    if (sent > 2)
+        TerminateProcess(pi.hProcess, 137);
+    WaitForSingleObject(pi.hProcess, INFINITE);
+    GetExitCodeProcess(pi.hProcess, &code);
+    c->status = (int)code;
+    c->ns = mono_ns() - t0;
+    CloseHandle(pi.hProcess);
+    CloseHandle(pi.hThread);
+    CloseHandle(rd);
+    return c->status;
+}
+
+static inline int run_child_opts(int (*fn)(void *), void *arg, const struct child_opts *o,
+                                 struct child *c)
+{
+    return util_spawn(0, (uintptr_t)fn, arg, o, c);
+}
+
+static inline int run_child_void(void (*fn)(void *), void *arg, unsigned alarm_s, struct child *c)
+{
+    struct child_opts o;
+    memset(&o, 0, sizeof o);
+    o.alarm_s = alarm_s;
+    return util_spawn(1, (uintptr_t)fn, arg, &o, c);
+}
+
+static inline int child_exit_code(const struct child *c)
+{
+    return c->status;
+}
+
+/* the exit code of abort() */
+#define CHILD_ABORT_CODE 3
+#else
 /* The parent's side with a pipe: read until EOF, with the watchdog. */
 static inline void util_child_read_pipe(int fd, pid_t pid, const struct child_opts *o,
                                         struct child *c)
@@ -437,14 +696,6 @@ static inline int run_child_opts(int (*fn)(void *), void *arg, const struct chil
     return c->status;
 }
 
-static inline int run_child(int (*fn)(void *), void *arg, unsigned alarm_s, struct child *c)
-{
-    struct child_opts o;
-    memset(&o, 0, sizeof o);
-    o.alarm_s = alarm_s;
-    return run_child_opts(fn, arg, &o, c);
-}
-
 /* run_child for a function that returns nothing: the child exits 0 after
    it (unless it exits or dies itself). */
 struct util_void_call {
@@ -462,9 +713,12 @@ static inline int util_void_call_run(void *p)
 static inline int run_child_void(void (*fn)(void *), void *arg, unsigned alarm_s, struct child *c)
 {
     struct util_void_call v;
+    struct child_opts o;
+    memset(&o, 0, sizeof o);
+    o.alarm_s = alarm_s;
     v.fn = fn;
     v.arg = arg;
-    return run_child(util_void_call_run, &v, alarm_s, c);
+    return run_child_opts(util_void_call_run, &v, &o, c);
 }
 
 static inline int child_exit_code(const struct child *c)
@@ -474,6 +728,18 @@ static inline int child_exit_code(const struct child *c)
     if (WIFSIGNALED(c->status))
         return 128 + WTERMSIG(c->status);
     return -1;
+}
+
+/* the exit code of abort() (SIGABRT) */
+#define CHILD_ABORT_CODE (128 + SIGABRT)
+#endif
+
+static inline int run_child(int (*fn)(void *), void *arg, unsigned alarm_s, struct child *c)
+{
+    struct child_opts o;
+    memset(&o, 0, sizeof o);
+    o.alarm_s = alarm_s;
+    return run_child_opts(fn, arg, &o, c);
 }
 
 static inline int child_has(const struct child *c, const char *s)
@@ -501,5 +767,7 @@ static inline int child_entry_has(const struct child *c, const char *state, cons
     }
     return 0;
 }
+
+
 
 #endif /* GORT_TEST_UTIL_H */

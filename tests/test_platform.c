@@ -1,0 +1,275 @@
+/* test_platform.c - what the operating-system seam owes every program, on
+   each system gort runs on (>>os-linux, >>os-windows, >>arch).
+
+   - overflow: a goroutine that recurses without end is stopped at its
+     guard page and reported by name ("stack overflow in goroutine N"),
+     and the process ends as abort() ends it; checked in a child process
+     (on Windows: the program run again, util.h's util_spawn).
+   - foreign faults: a fault that is not gort's (an access to a page the
+     program itself protected) still reaches the program's own handler
+     (a SIGSEGV handler on Linux, a vectored exception handler on
+     Windows), which fixes the page, and the goroutine goes on.
+   - callee-saved state: two goroutines each keep twelve doubles live
+     across gort_yield (on Win64 the compiler keeps them in xmm6-xmm15,
+     which the switch must save) and in rounding-mode-sensitive sums; any
+     value lost in a switch shows as a wrong total.
+   - the system's view of the stack (Windows): inside a goroutine,
+     GetCurrentThreadStackLimits names the goroutine's own stack, on
+     whichever thread it runs after migrating (the switch moves the
+     TIB's stack fields), so SEH and the C runtime's checks see it.
+   C99. */
+// gort-test: windows
+#define _GNU_SOURCE
+#define GORT_IMPLEMENTATION
+#include "../gort.h"
+#include "check.h"
+#include "util.h"
+
+#include <string.h>
+#if !defined(_WIN32)
+#include <signal.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
+
+#define NOINLINE __attribute__((noinline))
+
+/* ------------------------------------------------------------ overflow */
+
+static volatile long sink;
+
+static NOINLINE long recurse_forever(long depth)
+{
+    volatile char frame[1024];
+    frame[0] = (char)depth;
+    frame[sizeof frame - 1] = (char)depth;
+    sink += frame[0];
+    if (depth > 1000000000L)   /* never (a million KiB of stack): keeps the compiler quiet */
+        return frame[0];
+    return recurse_forever(depth + 1) + frame[sizeof frame - 1];
+}
+
+static void overflow_g(void *arg)
+{
+    (void)arg;
+    sink = recurse_forever(0);
+}
+
+static void overflow_main(void *arg)
+{
+    (void)arg;
+    CHECK_EQ(gort_go(overflow_g, NULL), 0);
+    gort_sleep(60 * 1000000000LL);   /* the overflow ends the process first */
+}
+
+static void overflow_child(void *arg)
+{
+    gort_opts o;
+    (void)arg;
+    memset(&o, 0, sizeof o);
+    o.maxprocs = 2;
+    gort_run_opts(&o, overflow_main, NULL);
+    fprintf(stderr, "overflow_child: the runtime returned\n");
+    exit(9);
+}
+
+static void test_overflow(void)
+{
+    static struct child c;
+    run_child_void(overflow_child, NULL, 120, &c);
+    if (!child_has(&c, "stack overflow in goroutine") || child_exit_code(&c) != CHILD_ABORT_CODE)
+        check_note("overflow child (exit %d):\n%s", child_exit_code(&c), c.err);
+    CHECK(child_has(&c, "gort: stack overflow in goroutine "));
+    CHECK(child_has(&c, "(started at "));
+    CHECK(!child_has(&c, "the runtime returned"));
+    CHECK_EQ(child_exit_code(&c), CHILD_ABORT_CODE);
+}
+
+/* ------------------------------------------------------------ foreign faults */
+
+static char *fault_page;
+static size_t fault_len;
+static volatile long fault_calls;
+
+#if defined(_WIN32)
+static LONG CALLBACK own_handler(EXCEPTION_POINTERS *ep)
+{
+    DWORD old;
+    char *a;
+    if (ep->ExceptionRecord->ExceptionCode != EXCEPTION_ACCESS_VIOLATION ||
+        ep->ExceptionRecord->NumberParameters < 2)
+        return EXCEPTION_CONTINUE_SEARCH;
+    a = (char *)ep->ExceptionRecord->ExceptionInformation[1];
+    if (a < fault_page || a >= fault_page + fault_len)
+        return EXCEPTION_CONTINUE_SEARCH;
+    fault_calls++;
+    VirtualProtect(fault_page, fault_len, PAGE_READWRITE, &old);
+    return EXCEPTION_CONTINUE_EXECUTION;
+}
+
+static int protect_page(void)
+{
+    fault_len = 4096;
+    fault_page = (char *)VirtualAlloc(NULL, fault_len, MEM_RESERVE | MEM_COMMIT, PAGE_NOACCESS);
+    return fault_page && AddVectoredExceptionHandler(0, own_handler) != NULL;   /* 0: after gort's */
+}
+#else
+static void own_handler(int sig, siginfo_t *si, void *uc)
+{
+    char *a = (char *)si->si_addr;
+    (void)sig; (void)uc;
+    if (a >= fault_page && a < fault_page + fault_len) {
+        fault_calls++;
+        mprotect(fault_page, fault_len, PROT_READ | PROT_WRITE);
+    } else {
+        signal(SIGSEGV, SIG_DFL);   /* not ours either: the default (a crash) */
+    }
+}
+
+static int protect_page(void)
+{
+    struct sigaction sa;
+    fault_len = (size_t)sysconf(_SC_PAGESIZE);
+    fault_page = (char *)mmap(NULL, fault_len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (fault_page == MAP_FAILED)
+        return 0;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = own_handler;
+    sa.sa_flags = SA_SIGINFO;
+    sigemptyset(&sa.sa_mask);
+    return sigaction(SIGSEGV, &sa, NULL) == 0;
+}
+#endif
+
+static NOINLINE void touch(volatile char *p, char v) { *p = v; }
+
+static long fault_done;
+
+static void fault_g(void *arg)
+{
+    (void)arg;
+    touch(fault_page + 100, 42);   /* faults; the program's handler opens the page */
+    CHECK_EQ(fault_page[100], 42);
+    INC(&fault_done);
+}
+
+static void fault_main(void *arg)
+{
+    (void)arg;
+    CHECK_EQ(gort_go(fault_g, NULL), 0);
+    CHECK(wait_for((int *)(void *)&fault_done, 1));
+}
+
+static void test_foreign_fault(void)
+{
+    if (under_valgrind()) {   /* Valgrind does not resume a thread after its SIGSEGV handler */
+        check_note("foreign fault: not checked under Valgrind");
+        return;
+    }
+    CHECK(protect_page());
+    CHECK_EQ(run_procs(2, fault_main, NULL), 0);
+    CHECK_EQ(fault_calls, 1);
+    CHECK_EQ(LOAD(&fault_done), 1);
+}
+
+/* ------------------------------------------------------------ callee-saved state */
+
+static long fp_bad, fp_done;
+
+static NOINLINE void fp_g(void *arg)
+{
+    double k = (double)(intptr_t)arg;
+    double a0 = k + 0.5, a1 = k * 2 + 0.25, a2 = k * 3 + 0.125, a3 = k * 4 + 1.5, a4 = k * 5 + 2.5,
+           a5 = k * 6 + 3.5, a6 = k * 7 + 4.5, a7 = k * 8 + 5.5, a8 = k * 9 + 6.5, a9 = k * 10 + 7.5,
+           a10 = k * 11 + 8.5, a11 = k * 12 + 9.5;
+    int i;
+    for (i = 0; i < 2000; i++) {
+        gort_yield();   /* the values above live across it */
+        a0 += 1; a1 += 1; a2 += 1; a3 += 1; a4 += 1; a5 += 1;
+        a6 += 1; a7 += 1; a8 += 1; a9 += 1; a10 += 1; a11 += 1;
+    }
+    if (a0 != k + 0.5 + 2000 || a1 != k * 2 + 0.25 + 2000 || a2 != k * 3 + 0.125 + 2000 ||
+        a3 != k * 4 + 1.5 + 2000 || a4 != k * 5 + 2.5 + 2000 || a5 != k * 6 + 3.5 + 2000 ||
+        a6 != k * 7 + 4.5 + 2000 || a7 != k * 8 + 5.5 + 2000 || a8 != k * 9 + 6.5 + 2000 ||
+        a9 != k * 10 + 7.5 + 2000 || a10 != k * 11 + 8.5 + 2000 || a11 != k * 12 + 9.5 + 2000)
+        INC(&fp_bad);
+    INC(&fp_done);
+}
+
+static void fp_main(void *arg)
+{
+    intptr_t i;
+    (void)arg;
+    for (i = 1; i <= 4; i++)
+        CHECK_EQ(gort_go(fp_g, (void *)(i * 1000)), 0);
+    CHECK(wait_for((int *)(void *)&fp_done, 4));
+}
+
+static void test_callee_saved(void)
+{
+    CHECK_EQ(run_procs(1, fp_main, NULL), 0);
+    CHECK_EQ(LOAD(&fp_bad), 0);
+    CHECK_EQ(LOAD(&fp_done), 4);
+}
+
+/* ------------------------------------------------------------ the system's view of the stack */
+
+#if defined(_WIN32)
+static long tib_bad, tib_done;
+
+static int in_own_stack(void)
+{
+    ULONG_PTR lo = 0, hi = 0;
+    volatile char here = 0;
+    GetCurrentThreadStackLimits(&lo, &hi);
+    return (uintptr_t)&here >= lo && (uintptr_t)&here < hi && hi - lo <= 1024 * 1024;
+}
+
+static void tib_g(void *arg)
+{
+    int i;
+    (void)arg;
+    for (i = 0; i < 500; i++) {
+        if (!in_own_stack())
+            INC(&tib_bad);
+        if (i % 50 == 0)
+            gort_sleep(100000);   /* parks: resumes on either thread */
+        else
+            gort_yield();
+    }
+    INC(&tib_done);
+}
+
+static void tib_main(void *arg)
+{
+    int i;
+    (void)arg;
+    for (i = 0; i < 8; i++)
+        CHECK_EQ(gort_go(tib_g, NULL), 0);
+    CHECK(wait_for((int *)(void *)&tib_done, 8));
+    CHECK(in_own_stack());
+}
+
+static void test_tib(void)
+{
+    ULONG_PTR lo0 = 0, hi0 = 0, lo1 = 0, hi1 = 0;
+    GetCurrentThreadStackLimits(&lo0, &hi0);
+    CHECK_EQ(run_procs(2, tib_main, NULL), 0);
+    GetCurrentThreadStackLimits(&lo1, &hi1);
+    CHECK_EQ(LOAD(&tib_bad), 0);
+    CHECK_EQ(LOAD(&tib_done), 8);
+    CHECK(lo0 == lo1 && hi0 == hi1);   /* the main thread's own stack again */
+}
+#endif
+
+int main(void)
+{
+    watchdog(600);
+    test_overflow();
+    test_foreign_fault();
+    test_callee_saved();
+#if defined(_WIN32)
+    test_tib();
+#endif
+    return check_done();
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# tests/wine-run.sh ./PROG - run a test program built for Windows (the
+# windows configuration of tests/matrix.mk: PROG.exe, with PROG a link to
+# it) under Wine, as tests/run1.sh runs the others: its output on stdout
+# when it ends (stderr merged, as run1.sh logs them together) and its
+# exit status as this script's. Wine writes the text streams with CRLF line ends; they
+# become LF, so the harness's "^PASS prog$" matches. The Wine prefix is
+# $B/wine (tests/build/wine; made on the first run, a few seconds), so a
+# user's ~/.wine is left alone. SIGQUIT or SIGTERM (run1.sh's timeout)
+# ends the program and the prefix's wineserver: nothing is left running.
+set -uo pipefail
+prog=$1; shift
+[ -f "$prog.exe" ] && prog=$prog.exe
+W=$(command -v wine64 || command -v wine || echo /usr/lib/wine/wine64)
+WS=$(command -v wineserver || echo /usr/lib/wine/wineserver)
+ROOT=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+export WINEDEBUG=${WINEDEBUG:--all}
+WINEPREFIX=${WINEPREFIX:-${B:-$ROOT/tests/build}/wine}
+mkdir -p "$WINEPREFIX"
+WINEPREFIX=$(cd "$WINEPREFIX" && pwd)   # wine wants it absolute
+export WINEPREFIX
+# A new prefix first: a program run while Wine makes one loses its output.
+if [ ! -f "$WINEPREFIX/system.reg" ]; then
+    "$W" wineboot --init >/dev/null 2>&1
+    "$WS" -w
+fi
+out=$(mktemp)
+"$W" "$prog" "$@" >"$out" 2>&1 &
+pid=$!
+done_() { kill "$pid" 2>/dev/null; "$WS" -k 2>/dev/null; tr -d '\r' <"$out"; rm -f "$out"; exit "$1"; }
+trap 'done_ 131' QUIT
+trap 'done_ 143' TERM INT
+wait "$pid"
+rc=$?
+tr -d '\r' <"$out"
+rm -f "$out"
+exit $rc
