@@ -1,7 +1,8 @@
 /* gort.h - Go's goroutines, channels, select and scheduler for C and C++.
    One header, no dependencies beyond libc and pthreads. Linux, x86-64 and
-   aarch64, with glibc or musl (static binaries too). MIT licensed (see
-   the end of this file).
+   aarch64, with glibc or musl (static binaries too); Windows x64 in part
+   (MinGW-w64; no sockets or busy hand-off yet: README, Platforms). MIT
+   licensed (see the end of this file).
 
    gort runs many thousands of cheap goroutines (a 256 KiB stack reserve,
    about 4.9 KiB of memory while parked; 1.3 KiB once compacted, with
@@ -17,7 +18,8 @@ DO THIS
         #define GORT_IMPLEMENTATION
         #include "gort.h"
 
-    Everywhere else include it plain. Link with -pthread.
+    Everywhere else include it plain. Link with -pthread (Windows, with
+    MinGW-w64 gcc or clang: -lsynchronization -lws2_32).
 
 EXAMPLE (examples/hello.c)
 
@@ -50,8 +52,11 @@ TABLE OF CONTENTS (grep for the anchor)
     >>platform   platform detection, includes, small helpers
     >>os-linux   the kernel seam: futex, stack memory and guards, CPUs, faults
     >>poll-epoll the poller seam: epoll, and an eventfd to break its wait
+    >>os-windows the same seam on Windows x64: WaitOnAddress, VirtualAlloc
+    >>poll-windows  its poller: an event and a waitable timer (no sockets yet)
     >>arch       context layout shared by C and assembly
     >>asm-x64    x86-64 System V context switch
+    >>asm-win64  x86-64 Windows (Win64) context switch, with the TIB's stack
     >>asm-a64    aarch64 AAPCS64 context switch
     >>lock       internal locks and thread notes (over gort__os_wait)
     >>structs    G, M, P, the runtime
@@ -606,14 +611,24 @@ TABLE OF CONTENTS (grep for the anchor)
   (segments, guards, shrinking), >>compact, >>chan, >>select, >>netpoll,
   >>sysmon, >>toolbox.
 
-  The operating system is behind two sections. >>os-linux is everything
-  gort asks of the kernel beyond POSIX threads, signals and read/write:
-  futex wait/wake, stack reservations and guards, the CPU count, a
-  thread's CPU clock, the fault handler, accept4. >>poll-epoll is the
+  The operating system is behind two sections per system. >>os-linux is
+  everything gort asks of the kernel beyond signals and read/write:
+  futex wait/wake, stack reservations and guards, threads (start, join,
+  the at-exit hook, stack bounds), sleep and yield, the CPU count, a
+  thread's CPU time, the fault handler, accept4. >>poll-epoll is the
   poller: arm an fd with 64 bits of data, disarm it, wait until a
-  deadline, break a wait. The portable sections call only those, and
+  deadline, break a wait. >>os-windows and >>poll-windows are the same
+  calls for Windows x64 (WaitOnAddress, VirtualAlloc, _beginthreadex, a
+  vectored exception handler; a poller without sockets yet). The
+  portable sections call only those, except for what is signals on
+  Linux, kept beside its Windows form under #if GORT__OS_LINUX: the
+  hand-off's SIGURG (none on Windows yet: a busy goroutine keeps its P),
+  the SIGQUIT dump (Ctrl+Break), an M's signal mask and alternate stack,
+  the fault handler's entry (gort__segv_handler), and >>io, whose Windows
+  form blocks in gort_block_begin/end on C runtime descriptors.
   ASan, TSan and Valgrind are told what they must know through >>san; a
-  port (kqueue, Windows) is a new pair of sections.
+  port (kqueue) is a new pair of sections and the Mach-O spelling of the
+  assembly.
 
   I/O readiness is a hint, as with poll(2): an fd case of gort_select (or
   gort_wait_fd) can report ready and the next read still find nothing, if
@@ -1182,17 +1197,23 @@ static int64_t gort__deadline(int64_t ns) {
 
 #if defined(GORT__OS_LINUX)
 /* ---------------------------------------------------------------- >>os-linux
-   Everything gort asks of the kernel beyond POSIX threads, signals and
-   read/write, in one place: a port replaces this section, >>poll-epoll
-   and the Linux headers included in >>platform, and nothing else. The
-   portable sections call only these functions.
+   Everything gort asks of the kernel beyond signals and read/write, in
+   one place: a port writes this section and >>poll-epoll again (as
+   >>os-windows and >>poll-windows do), with the headers of >>platform;
+   the signal-based pieces the design names (>>design) have their
+   Windows forms beside them. The portable sections call only these.
 
    wait/wake   gort__os_wait, gort__os_wake: sleep on a 32-bit word (futex)
-   stacks      gort__os_reserve, gort__os_decommit, gort__os_release and
-               the guard calls (mmap, madvise, mprotect, getrandom, /proc)
-   CPUs        gort__os_ncpu (the affinity mask), gort__os_thread_clock,
-               gort__os_thread_id, gort__os_thread_asleep (/proc),
-               gort__os_shadow_stack (CET/GCS, which the switch cannot keep)
+   stacks      gort__os_reserve, gort__os_decommit, gort__os_release,
+               gort__os_alloc_now and the guard calls (mmap, madvise,
+               mprotect, getrandom, /proc)
+   threads     gort__os_thread_start/self/join/detach/forget,
+               gort__os_yield, gort__os_sleep_ns, gort__os_stack_bounds,
+               gort__os_at_thread_exit, gort__os_page_size
+   CPUs        gort__os_ncpu (the affinity mask), gort__os_thread_clock and
+               gort__os_thread_cpu_ns, gort__os_thread_id,
+               gort__os_thread_asleep (/proc), gort__os_shadow_stack
+               (CET/GCS, which the switch cannot keep)
    faults      gort__os_fault_install, gort__os_fault_chain (SIGSEGV/SIGBUS)
    sockets     gort__os_accept (accept4), GORT__OS_NOSIGNAL (MSG_NOSIGNAL) */
 
