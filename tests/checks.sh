@@ -9,6 +9,9 @@
 #                        (use.c, use2.c) as c99, c11 (gcc, clang) and c++11,
 #                        c++17 (g++, clang++), -O2 -Werror, linked and run
 #   compile-mixed        implementation as C used from C++, and the reverse
+#   compile-win-<cc>-<std>  the same for Windows x64 with MinGW-w64 gcc,
+#                        g++ and clang --target=x86_64-w64-mingw32, -Werror,
+#                        linked and run under Wine
 #   compile-fail-X-LANG  a direction-handle misuse must not compile (send on
 #                        an rx, close an rx, recv on a tx), C and C++
 #   compile-fail-late-c  the implementation after <stdio.h> stops at gort.h's
@@ -457,6 +460,33 @@ check_fuzz() {
     echo "fuzzed ${secs}s: $(grep -m1 'number_of_executed_units' "$CDIR/fuzz.log" | awk '{ print $2 }') inputs" >>"$CLOG"
 }
 
+# compile-win-<cc>-<std>: the same three files for Windows x64 (cc: gcc,
+# g++ or clang: MinGW-w64's, or clang --target=x86_64-w64-mingw32 with
+# MinGW's headers), -Werror, linked and run under Wine.
+check_compile_win() {
+    local cc=$1 std=$2 lang=c CC pkg=gcc-mingw-w64-x86-64 tgt=()
+    case $cc in
+    gcc)   CC=x86_64-w64-mingw32-gcc ;;
+    g++)   CC=x86_64-w64-mingw32-g++; lang=c++; pkg=g++-mingw-w64-x86-64 ;;
+    clang) CC=clang; tgt=(--target=x86_64-w64-mingw32); pkg="clang gcc-mingw-w64-x86-64" ;;
+    esac
+    need "$CC" "$pkg" || return 1
+    command -v wine64 >/dev/null 2>&1 || command -v wine >/dev/null 2>&1 || [ -x /usr/lib/wine/wine64 ] ||
+        { echo "SKIP:wine64 not found|wine64"; return 1; }
+    local F=(-std="$std" -Wall -Wextra -Wpedantic -Werror -O2 "${tgt[@]}" -x "$lang")
+    local FU=("${F[@]}")
+    [ $lang = c++ ] && FU+=(-Wzero-as-null-pointer-constant)
+    {
+        $CC "${F[@]}" -c "$(CDIR_SRC)/impl.c" -o "$CDIR/impl.o" &&
+        $CC "${FU[@]}" -c "$(CDIR_SRC)/use.c" -o "$CDIR/use.o" &&
+        $CC "${FU[@]}" -c "$(CDIR_SRC)/use2.c" -o "$CDIR/use2.o" &&
+        # (clang's objects linked by MinGW's gcc, which knows where its libgcc is)
+        $([ "$cc" = clang ] && echo x86_64-w64-mingw32-gcc || echo "$CC") -static \
+            "$CDIR/impl.o" "$CDIR/use.o" "$CDIR/use2.o" -o "$CDIR/prog.exe" -lsynchronization -lws2_32 &&
+        echo "+ wine prog.exe" && timeout 120 bash "$ROOT/tests/wine-run.sh" "$CDIR/prog"
+    } >>"$CLOG" 2>&1 || { echo "see log"; return 1; }
+}
+
 # job_check NAME
 job_check() {
     local name=$1 t0 why rc secs
@@ -467,6 +497,7 @@ job_check() {
     case $name in
     compile-fail-*) why=$(check_fail "$(echo "$name" | cut -d- -f3)" "$(echo "$name" | cut -d- -f4)") ;;
     compile-mixed)  why=$(check_mixed) ;;
+    compile-win-*)  why=$(check_compile_win "$(echo "$name" | cut -d- -f3)" "$(echo "$name" | cut -d- -f4)") ;;
     compile-*)      why=$(check_compile "$(echo "$name" | cut -d- -f2)" "$(echo "$name" | cut -d- -f3)") ;;
     example-*)      why=$(check_example "${name#example-}") ;;
     api-defined)    why=$(check_api_defined) ;;

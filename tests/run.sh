@@ -210,7 +210,7 @@ CHECKS=()
 if [ "${GORT_CHECKS:-1}" != 0 ]; then
     CHECKS+=(compile-gcc-c99 compile-gcc-c11 compile-clang-c99 compile-clang-c11
              compile-g++-c++11 compile-g++-c++17 compile-clang++-c++11 compile-clang++-c++17
-             compile-mixed
+             compile-mixed compile-win-gcc-c99 compile-win-gcc-c11 compile-win-g++-c++11 compile-win-clang-c11
              compile-fail-send-c compile-fail-send-c++ compile-fail-close-c compile-fail-close-c++
              compile-fail-recv-c compile-fail-recv-c++ compile-fail-late-c
              api-defined install-pkgconfig cmake docs gdb-x64 gdb-a64 gdb-goroutines musl-static)
