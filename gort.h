@@ -1,7 +1,7 @@
 /* gort.h - Go's goroutines, channels, select and scheduler for C and C++.
    One header, no dependencies beyond libc and pthreads. Linux, x86-64 and
    aarch64, with glibc or musl (static binaries too); Windows x64 in part
-   (MinGW-w64; no sockets or busy hand-off yet: README, Platforms). MIT
+   (MinGW-w64; no sockets in the poller yet: README, Platforms). MIT
    licensed (see the end of this file).
 
    gort runs many thousands of cheap goroutines (a 256 KiB stack reserve,
@@ -622,7 +622,7 @@ TABLE OF CONTENTS (grep for the anchor)
   vectored exception handler; a poller without sockets yet). The
   portable sections call only those, except for what is signals on
   Linux, kept beside its Windows form under #if GORT__OS_LINUX: the
-  hand-off's SIGURG (none on Windows yet: a busy goroutine keeps its P),
+  hand-off's SIGURG (on Windows sysmon suspends the thread instead),
   the SIGQUIT dump (Ctrl+Break), an M's signal mask and alternate stack,
   the fault handler's entry (gort__segv_handler), and >>io, whose Windows
   form blocks in gort_block_begin/end on C runtime descriptors.
@@ -1969,9 +1969,9 @@ static int gort__poller_wait(gort__poller *pl, int64_t deadline, gort__pollev *o
    faults      AddVectoredExceptionHandler: an overflow is reported by
                name; every other exception goes on to the program's own
                handlers (EXCEPTION_CONTINUE_SEARCH)
-   Not here yet: the hand-off of a busy goroutine's P (Linux signals the
-   thread; here sysmon only reports the hog), stack compaction, sockets
-   in the poller. */
+   The hand-off of a busy goroutine's P suspends its thread instead of
+   signalling it (gort__handoff_thread, >>goroutine). Not here yet: stack
+   compaction, sockets in the poller. */
 #ifndef MADV_GUARD_INSTALL
 #define MADV_GUARD_INSTALL 102   /* (advice numbers for gort__os_madvise_vec, which does nothing here) */
 #endif
@@ -2101,9 +2101,6 @@ static int64_t gort__os_thread_cpu_ns(gort__os_cpuclock c) {
                       ((uint64_t)u.dwHighDateTime << 32 | u.dwLowDateTime))) * 100;
 }
 static long gort__os_thread_id(void) { return (long)GetCurrentThreadId(); }
-/* No thread signal here: sysmon does not hand a busy goroutine's P off
-   (>>os-windows's header). */
-static int gort__os_thread_sigqueue(long tid, int sig, int value) { (void)tid; (void)sig; (void)value; return -ENOTSUP; }
 /* Cannot tell cheaply: sysmon treats the thread as running. */
 static int gort__os_thread_asleep(long tid, int *fd) { (void)tid; (void)fd; return -1; }
 static int gort__os_shadow_stack(void) { return 0; }   /* CET shadow stacks are opt-in per binary (/CETCOMPAT) */
@@ -6644,7 +6641,34 @@ static void gort__handoff_install(void) {
 }
 #else
 #define GORT__HANDOFF_SIG 0
-static void gort__handoff_install(void) {}   /* not on Windows yet (>>os-windows) */
+static void gort__handoff_install(void) {}
+/* Windows has no signal to interrupt a thread with: sysmon stops it
+   (SuspendThread, then GetThreadContext, which returns only once the
+   thread has stopped: both are full barriers, so sysmon sees the thread's
+   last stores and the thread will see sysmon's), makes the handler's
+   checks and hand-off for it, and lets it go. The thread cannot be
+   inside gort's own code (in_gort is 0) or hold gort's locks there, so
+   the hand-off takes none it could hold; it was stopped at an arbitrary
+   instruction of the program's code, as the signal would have found it. */
+static void gort__handoff_thread(gort__m *m) {
+    HANDLE h = (HANDLE)__atomic_load_n(&m->thread, __ATOMIC_ACQUIRE);   /* NULL until the thread set it */
+    CONTEXT ctx;
+    if (!h || SuspendThread(h) == (DWORD)-1) return;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.ContextFlags = CONTEXT_CONTROL;
+    if (GetThreadContext(h, &ctx)) {
+        gort__g *g = GORT__LOAD(&m->curg);
+        gort__p *p = GORT__LOAD(&m->p);
+        if (g && p && !GORT__LOAD(&g->in_gort) && !GORT__LOAD(&g->handed) &&
+            GORT__LOAD(&g->status) == GORT__G_RUNNING &&
+            gort__pst_state(GORT__LOAD(&p->state)) == GORT__P_RUNNING) {
+            g->handed = 1;
+            gort__syscall_enter(m, 0);
+            GORT__ADD(&m->rt->nhandoffs, 1);
+        }
+    }
+    ResumeThread(h);
+}
 #endif
 
 static void gort__goexit_after(gort__g *g, void *arg) {
@@ -7618,7 +7642,11 @@ static GORT__NO_TSAN int gort__sysmon_handoff(gort__rt *rt, gort__p *p, gort__m 
     }
     p->ho_sent = now;
     tid = __atomic_load_n(&pm->tid, __ATOMIC_RELAXED);   /* 0 until the thread has set it */
+#if defined(GORT__OS_LINUX)
     if (tid > 0) gort__os_thread_sigqueue(tid, GORT__HANDOFF_SIG, GORT__HANDOFF_MAGIC);
+#else
+    if (tid > 0) gort__handoff_thread(pm);
+#endif
     if (gort__tr_on()) gort__tr_inst(&gort__tr.sysmon, GORT__TR_HANDOFF, 0, (int64_t)g->id, p->id);
     return 1;
 }
