@@ -1,7 +1,7 @@
 /* gort.h - Go's goroutines, channels, select and scheduler for C and C++.
    One header, no dependencies beyond libc and pthreads. Linux, x86-64 and
    aarch64, with glibc or musl (static binaries too); Windows x64 in part
-   (MinGW-w64; no sockets in the poller yet: README, Platforms). MIT
+   (MinGW-w64, tested under Wine; what is missing: README, Platforms). MIT
    licensed (see the end of this file).
 
    gort runs many thousands of cheap goroutines (a 256 KiB stack reserve,
@@ -53,7 +53,7 @@ TABLE OF CONTENTS (grep for the anchor)
     >>os-linux   the kernel seam: futex, stack memory and guards, CPUs, faults
     >>poll-epoll the poller seam: epoll, and an eventfd to break its wait
     >>os-windows the same seam on Windows x64: WaitOnAddress, VirtualAlloc
-    >>poll-windows  its poller: an event and a waitable timer (no sockets yet)
+    >>poll-windows  its poller: WSAPoll for sockets, an event and a timer
     >>arch       context layout shared by C and assembly
     >>asm-x64    x86-64 System V context switch
     >>asm-win64  x86-64 Windows (Win64) context switch, with the TIB's stack
@@ -619,13 +619,14 @@ TABLE OF CONTENTS (grep for the anchor)
   poller: arm an fd with 64 bits of data, disarm it, wait until a
   deadline, break a wait. >>os-windows and >>poll-windows are the same
   calls for Windows x64 (WaitOnAddress, VirtualAlloc, _beginthreadex, a
-  vectored exception handler; a poller without sockets yet). The
+  vectored exception handler; a WSAPoll poller). The
   portable sections call only those, except for what is signals on
   Linux, kept beside its Windows form under #if GORT__OS_LINUX: the
   hand-off's SIGURG (on Windows sysmon suspends the thread instead),
   the SIGQUIT dump (Ctrl+Break), an M's signal mask and alternate stack,
-  the fault handler's entry (gort__segv_handler), and >>io, whose Windows
-  form blocks in gort_block_begin/end on C runtime descriptors.
+  the fault handler's entry (gort__segv_handler), and >>io's system
+  calls, whose Windows form takes SOCKETs through the poller and blocks
+  in gort_block_begin/end on C runtime descriptors.
   ASan, TSan and Valgrind are told what they must know through >>san; a
   port (kqueue) is a new pair of sections and the Mach-O spelling of the
   assembly.
@@ -1808,6 +1809,13 @@ static int gort__os_shadow_stack(void) {
 #endif
 }
 
+/* poll(2): how many of the n descriptors are ready within tmo ms (-1: no
+   limit), or -errno. */
+static int gort__os_poll(struct pollfd *p, int n, int tmo) {
+    int r = poll(p, (nfds_t)n, tmo);
+    return r < 0 ? -errno : r;
+}
+
 /* Sockets: a send never raises SIGPIPE (the call gets -EPIPE), and an
    accepted fd is close-on-exec, non-blocking when asked, in one call. */
 #define GORT__OS_NOSIGNAL MSG_NOSIGNAL
@@ -1969,9 +1977,11 @@ static int gort__poller_wait(gort__poller *pl, int64_t deadline, gort__pollev *o
    faults      AddVectoredExceptionHandler: an overflow is reported by
                name; every other exception goes on to the program's own
                handlers (EXCEPTION_CONTINUE_SEARCH)
+   sockets     a SOCKET in the API's int fd, Winsock errors as errno,
+               WSAPoll (gort__os_poll), non-blocking mode (FIONBIO)
    The hand-off of a busy goroutine's P suspends its thread instead of
-   signalling it (gort__handoff_thread, >>goroutine). Not here yet: stack
-   compaction, sockets in the poller. */
+   signalling it (gort__handoff_thread, >>goroutine). Not here: stack
+   compaction (gort__stack_init turns it off). */
 #ifndef MADV_GUARD_INSTALL
 #define MADV_GUARD_INSTALL 102   /* (advice numbers for gort__os_madvise_vec, which does nothing here) */
 #endif
@@ -2178,19 +2188,92 @@ static void gort__os_fault_install(gort__os_fault_fn h) {
     AddVectoredExceptionHandler(1, h);
 }
 
-/* Sockets are not in the poller yet (>>os-windows's header). */
+/* Sockets. The API's int fd holds a SOCKET: Windows keeps handle values
+   in 32 bits (for 32-bit interoperation), and gort__os_sock checks that a
+   socket from accept fits a non-negative int. A value that names a socket
+   is taken as the socket, any other as a C runtime descriptor (gort_read
+   and gort_write). Winsock errors become errno values. No SIGPIPE here. */
 #define GORT__OS_NOSIGNAL 0
+static SOCKET gort__os_sock(int fd) { return (SOCKET)(uintptr_t)(unsigned)fd; }
+static int gort__os_sockerr(int w) {
+    switch (w) {
+    case WSAEWOULDBLOCK: return EAGAIN;
+    case WSAEINTR: return EINTR;
+    case WSAEBADF: return EBADF;
+    case WSAEACCES: return EACCES;
+    case WSAEFAULT: return EFAULT;
+    case WSAEINVAL: return EINVAL;
+    case WSAEMFILE: return EMFILE;
+    case WSAEINPROGRESS: return EINPROGRESS;
+    case WSAEALREADY: return EALREADY;
+    case WSAENOTSOCK: return ENOTSOCK;
+    case WSAEDESTADDRREQ: return EDESTADDRREQ;
+    case WSAEMSGSIZE: return EMSGSIZE;
+    case WSAEPROTOTYPE: return EPROTOTYPE;
+    case WSAENOPROTOOPT: return ENOPROTOOPT;
+    case WSAEPROTONOSUPPORT: return EPROTONOSUPPORT;
+    case WSAEOPNOTSUPP: return EOPNOTSUPP;
+    case WSAEAFNOSUPPORT: return EAFNOSUPPORT;
+    case WSAEADDRINUSE: return EADDRINUSE;
+    case WSAEADDRNOTAVAIL: return EADDRNOTAVAIL;
+    case WSAENETDOWN: return ENETDOWN;
+    case WSAENETUNREACH: return ENETUNREACH;
+    case WSAENETRESET: return ENETRESET;
+    case WSAECONNABORTED: return ECONNABORTED;
+    case WSAECONNRESET: return ECONNRESET;
+    case WSAENOBUFS: return ENOBUFS;
+    case WSAEISCONN: return EISCONN;
+    case WSAENOTCONN: return ENOTCONN;
+    case WSAESHUTDOWN: return EPIPE;
+    case WSAETIMEDOUT: return ETIMEDOUT;
+    case WSAECONNREFUSED: return ECONNREFUSED;
+    case WSAEHOSTUNREACH: return EHOSTUNREACH;
+    case WSANOTINITIALISED: return ENOTSOCK;   /* no Winsock, so no socket */
+    default: return EIO;
+    }
+}
+static int gort__os_wsaerr(void) { return -gort__os_sockerr(WSAGetLastError()); }
+static int gort__os_is_socket(int fd) {
+    int t = 0, l = (int)sizeof t;
+    return fd >= 0 && getsockopt(gort__os_sock(fd), SOL_SOCKET, SO_TYPE, (char *)&t, &l) == 0;
+}
+/* Non-blocking, for a socket (Windows cannot say whether one is: it is
+   set at registration); nothing for anything else. 0 or -errno. */
+static int gort__os_sock_nonblock(int fd) {
+    u_long one = 1;
+    if (!gort__os_is_socket(fd)) return 0;
+    return ioctlsocket(gort__os_sock(fd), FIONBIO, &one) == 0 ? 0 : gort__os_wsaerr();
+}
+/* WSAPoll: poll(2) for sockets (a non-socket gets POLLNVAL). */
+static int gort__os_poll(struct pollfd *p, int n, int tmo) {
+    int r = WSAPoll(p, (ULONG)n, tmo);
+    return r == SOCKET_ERROR ? gort__os_wsaerr() : r;
+}
 
 /* ---------------------------------------------------------------- >>poll-windows
-   The poller's Windows form: no descriptors yet (sockets come with a
-   readiness poller over \Device\Afd, as wepoll does), only the wait for a
-   deadline or a break. An auto-reset event is the break; a
-   high-resolution waitable timer (Windows 10 1803+; a plain one before,
-   which rounds to the clock tick) is the deadline, so that a 50 us sleep
-   is not a 15.6 ms one. */
+   The poller's Windows form. Sockets are watched with WSAPoll over the
+   registered set (O(n) per wait, where epoll is O(ready); a poller over
+   \Device\Afd with a completion port, as wepoll does, is the scalable
+   successor), edge-triggered by hand: a direction reported ready is
+   left out of the next waits until the socket is re-armed, which >>io
+   does before every park (gort__io_park: gort__pd_arm with recheck), so
+   a readable socket nobody reads does not spin the poller, and one that
+   becomes readable again after an EAGAIN is reported again. A break is a
+   byte sent to a loopback UDP socket connected to itself, which every
+   WSAPoll also watches; with no socket registered the wait is on an
+   auto-reset event and a high-resolution waitable timer (Windows 10
+   1803+; a plain one before), so a 50 us sleep is not a 15.6 ms one.
+   With sockets registered, WSAPoll's timeout is in milliseconds (rounded
+   up). The set is guarded by an SRW lock; a wait polls a copy. */
+typedef struct { SOCKET s; uint64_t data; uint32_t want; } gort__pollsock;
 typedef struct {
     HANDLE   ev, timer;
     uint32_t armed;              /* atomic: a break was set, not yet taken */
+    SRWLOCK  lk;                 /* guards socks, nsocks, cap */
+    gort__pollsock *socks;
+    int      nsocks, cap;
+    SOCKET   brk;                /* the break socket, or INVALID_SOCKET */
+    int      wsa;                /* WSAStartup succeeded: WSACleanup at the end */
 } gort__poller;
 typedef struct { uint64_t data; uint32_t events; } gort__pollev;
 enum { GORT__POLL_IN = 1, GORT__POLL_OUT = 2 };
@@ -2199,36 +2282,110 @@ enum { GORT__POLL_IN = 1, GORT__POLL_OUT = 2 };
 #define CREATE_WAITABLE_TIMER_HIGH_RESOLUTION 0x2
 #endif
 
+static SOCKET gort__poller_brk_open(void) {
+    struct sockaddr_in a;
+    int len = (int)sizeof a;
+    u_long one = 1;
+    SOCKET s = socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP);
+    if (s == INVALID_SOCKET) return s;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(s, (struct sockaddr *)&a, len) != 0 || getsockname(s, (struct sockaddr *)&a, &len) != 0 ||
+        connect(s, (struct sockaddr *)&a, len) != 0 || ioctlsocket(s, FIONBIO, &one) != 0) {
+        closesocket(s);
+        return INVALID_SOCKET;
+    }
+    return s;
+}
+
 static int gort__poller_init(gort__poller *pl) {
+    WSADATA wd;
     memset(pl, 0, sizeof *pl);
+    InitializeSRWLock(&pl->lk);
+    pl->brk = INVALID_SOCKET;
     pl->ev = CreateEventW(NULL, FALSE, FALSE, NULL);
     if (!pl->ev) return -ENOMEM;
     pl->timer = CreateWaitableTimerExW(NULL, NULL, CREATE_WAITABLE_TIMER_HIGH_RESOLUTION, TIMER_ALL_ACCESS);
     if (!pl->timer) pl->timer = CreateWaitableTimerExW(NULL, NULL, 0, TIMER_ALL_ACCESS);
     if (!pl->timer) { CloseHandle(pl->ev); return -ENOMEM; }
+    /* Winsock for the break socket (and the program's own sockets: a
+       program that uses none pays for a startup only). Without it no
+       socket can be registered, and nothing else changes. */
+    if (WSAStartup(MAKEWORD(2, 2), &wd) == 0) {
+        pl->wsa = 1;
+        pl->brk = gort__poller_brk_open();
+    }
     return 0;
 }
 static void gort__poller_free(gort__poller *pl) {
+    if (pl->brk != INVALID_SOCKET) closesocket(pl->brk);
+    if (pl->wsa) WSACleanup();
+    free(pl->socks);
     CloseHandle(pl->ev);
     CloseHandle(pl->timer);
 }
-/* No descriptor can be registered: every fd is "not pollable" (-EPERM),
-   which >>io never reaches here (it blocks in gort_block_begin/end). */
+static int gort__poller_find(gort__poller *pl, SOCKET s) {
+    int i;
+    for (i = 0; i < pl->nsocks; i++)
+        if (pl->socks[i].s == s) return i;
+    return -1;
+}
+static void gort__poller_break(gort__poller *pl);
+/* add: a new registration (-EEXIST if there is one; -EPERM for what is
+   not a socket: always ready, as a regular file on Linux); !add: re-arm
+   both directions (-ENOENT if the socket is not registered: closed and
+   the number reused). Both break a wait under way, which polls a copy. */
 static int gort__poller_arm(gort__poller *pl, int fd, uint64_t data, int add) {
-    (void)pl; (void)fd; (void)data; (void)add;
-    return -EPERM;
+    SOCKET s = gort__os_sock(fd);
+    int i, r = 0;
+    if (add && (pl->brk == INVALID_SOCKET || !gort__os_is_socket(fd))) return -EPERM;
+    AcquireSRWLockExclusive(&pl->lk);
+    i = gort__poller_find(pl, s);
+    if (add) {
+        if (i >= 0) r = -EEXIST;
+        else if (pl->nsocks == pl->cap) {
+            int cap = pl->cap ? pl->cap * 2 : 64;
+            gort__pollsock *n = (gort__pollsock *)realloc(pl->socks, (size_t)cap * sizeof *n);
+            if (!n) r = -ENOMEM;
+            else { pl->socks = n; pl->cap = cap; }
+        }
+        if (r == 0) i = pl->nsocks++;
+    } else if (i < 0) {
+        r = -ENOENT;
+    }
+    if (r == 0) {
+        pl->socks[i].s = s;
+        pl->socks[i].data = data;
+        pl->socks[i].want = GORT__POLL_IN | GORT__POLL_OUT;
+    }
+    ReleaseSRWLockExclusive(&pl->lk);
+    if (r == 0) gort__poller_break(pl);
+    return r;
 }
-static GORT__UNUSED void gort__poller_disarm(gort__poller *pl, int fd) { (void)pl; (void)fd; }
+static void gort__poller_disarm(gort__poller *pl, int fd) {
+    int i;
+    AcquireSRWLockExclusive(&pl->lk);
+    i = gort__poller_find(pl, gort__os_sock(fd));
+    if (i >= 0) pl->socks[i] = pl->socks[--pl->nsocks];
+    ReleaseSRWLockExclusive(&pl->lk);
+}
 static void gort__poller_break(gort__poller *pl) {
-    if (gort__cas_u32(&pl->armed, 0, 1)) SetEvent(pl->ev);
+    if (gort__cas_u32(&pl->armed, 0, 1)) {
+        SetEvent(pl->ev);
+        if (pl->brk != INVALID_SOCKET) send(pl->brk, "b", 1, 0);
+    }
 }
-/* As on Linux: deadline INT64_MAX waits for a break only, a past one
-   does not sleep, 0 only looks and leaves a break for a thread that
-   sleeps. No events to return: always 0. */
-static int gort__poller_wait(gort__poller *pl, int64_t deadline, gort__pollev *out, int max) {
+static void gort__poller_take_break(gort__poller *pl) {
+    char b[16];
+    if (pl->brk != INVALID_SOCKET)
+        while (recv(pl->brk, b, sizeof b, 0) > 0) {}
+    ResetEvent(pl->ev);
+    __atomic_store_n(&pl->armed, 0, __ATOMIC_SEQ_CST);
+}
+/* The wait without sockets: the event and the timer. */
+static void gort__poller_wait_timer(gort__poller *pl, int64_t deadline) {
     DWORD r;
-    (void)out; (void)max;
-    if (deadline == 0) return 0;
     if (deadline == INT64_MAX) {
         r = WaitForSingleObject(pl->ev, INFINITE);
     } else {
@@ -2248,8 +2405,74 @@ static int gort__poller_wait(gort__poller *pl, int64_t deadline, gort__pollev *o
             }
         }
     }
-    if (r == WAIT_OBJECT_0) __atomic_store_n(&pl->armed, 0, __ATOMIC_SEQ_CST);
-    return 0;
+    if (r == WAIT_OBJECT_0) gort__poller_take_break(pl);
+}
+/* As on Linux: deadline INT64_MAX waits for a break or an event, a past
+   one does not sleep, 0 only looks (and leaves a break for a thread that
+   sleeps). Fills up to max events; a socket's reported directions stop
+   being watched until it is re-armed (the header above); a socket closed
+   behind gort's back (POLLNVAL) is reported both ways and dropped. */
+static int gort__poller_wait(gort__poller *pl, int64_t deadline, gort__pollev *out, int max) {
+    struct pollfd small[65], *pf = small;
+    uint64_t dsmall[65], *data = dsmall;
+    int n = 0, i, k = 0, r, tmo, cap;
+    if (max > GORT__POLL_BATCH) max = GORT__POLL_BATCH;
+    AcquireSRWLockShared(&pl->lk);
+    cap = pl->nsocks + 1;
+    if (pl->nsocks > 0 && cap > 65) {
+        pf = (struct pollfd *)malloc((size_t)cap * sizeof *pf);
+        data = (uint64_t *)malloc((size_t)cap * sizeof *data);
+        if (!pf || !data) {   /* out of memory: this wait watches the first 64 */
+            free(pf); free(data);
+            pf = small; data = dsmall; cap = 65;
+        }
+    }
+    if (pl->nsocks > 0) {
+        pf[n].fd = pl->brk; pf[n].events = POLLIN; pf[n].revents = 0; data[n] = 0; n++;
+        for (i = 0; i < pl->nsocks && n < cap; i++) {
+            uint32_t w = pl->socks[i].want;
+            if (!w) continue;
+            pf[n].fd = pl->socks[i].s;
+            pf[n].events = (short)((w & GORT__POLL_IN ? POLLIN : 0) | (w & GORT__POLL_OUT ? POLLOUT : 0));
+            pf[n].revents = 0;
+            data[n] = pl->socks[i].data;
+            n++;
+        }
+    }
+    ReleaseSRWLockShared(&pl->lk);
+    if (n == 0) {
+        if (deadline != 0) gort__poller_wait_timer(pl, deadline);
+        return 0;
+    }
+    if (deadline == INT64_MAX) tmo = -1;
+    else if (deadline == 0) tmo = 0;
+    else {
+        int64_t d = deadline - gort__nanotime();
+        tmo = d <= 0 ? 0 : d >= (int64_t)INT_MAX * 1000000 ? INT_MAX : (int)((d + 999999) / 1000000);
+    }
+    r = WSAPoll(pf, (ULONG)n, tmo);
+    if (r > 0) {
+        if (pf[0].revents && deadline != 0) gort__poller_take_break(pl);
+        AcquireSRWLockExclusive(&pl->lk);
+        for (i = 1; i < n && k < max; i++) {
+            short e = pf[i].revents;
+            uint32_t got = 0;
+            int j;
+            if (!e) continue;
+            if (e & (POLLIN | POLLHUP | POLLERR | POLLNVAL)) got |= GORT__POLL_IN;
+            if (e & (POLLOUT | POLLHUP | POLLERR | POLLNVAL)) got |= GORT__POLL_OUT;
+            j = gort__poller_find(pl, pf[i].fd);
+            if (j < 0 || pl->socks[j].data != data[i]) continue;   /* disarmed or re-registered meanwhile */
+            if (e & POLLNVAL) pl->socks[j] = pl->socks[--pl->nsocks];
+            else pl->socks[j].want &= ~got;
+            out[k].data = data[i];
+            out[k].events = got;
+            k++;
+        }
+        ReleaseSRWLockExclusive(&pl->lk);
+    }
+    if (pf != small) { free(pf); free(data); }
+    return k;
 }
 #endif   /* GORT__OS_WIN */
 
@@ -7329,8 +7552,7 @@ static int gort__fd_nonblock(int fd) {
     if (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) return -errno;
     return 0;
 #else
-    (void)fd;
-    return -ENOTSUP;   /* no fd in the poller (>>poll-windows) */
+    return gort__os_sock_nonblock(fd);
 #endif
 }
 
@@ -9072,10 +9294,6 @@ static void gort__sel_sort(uint32_t **lp, int *a, int n) {
 /* Is fd ready for op right now (pd lock held)? select reports readiness
    to the caller, so ask the kernel. */
 static int gort__sel_fd_ready(gort__pd *pd, int fd, int op) {
-#if defined(GORT__OS_WIN)
-    (void)pd; (void)fd; (void)op;
-    return 1;   /* not reached: gort__sel_fd_setup refuses fd cases */
-#else
     struct pollfd pfd;
     int r;
     (void)pd;   /* held locked: an edge after this poll finds our waiter */
@@ -9084,9 +9302,8 @@ static int gort__sel_fd_ready(gort__pd *pd, int fd, int op) {
     pfd.revents = 0;
     /* A signal must not make a ready fd look idle (its edge may be long
        gone); any other failure says "ready": the caller's call finds out. */
-    while ((r = poll(&pfd, 1, 0)) < 0 && errno == EINTR) {}
+    while ((r = gort__os_poll(&pfd, 1, 0)) == -EINTR) {}
     return r != 0;
-#endif
 }
 
 /* Setup of fd case i (fd >= 0): find its poll descriptor and register or
@@ -9100,9 +9317,6 @@ static int gort__sel_fd_setup(gort__sel *s, int i, int64_t timeout_ns) {
         gort__misuse("gort_select: fd cases need a running runtime (gort_run or gort_start)");
         return -ESRCH;
     }
-#if defined(GORT__OS_WIN)
-    return -ENOTSUP;   /* no fd in the poller (>>poll-windows) */
-#endif
     s->pds[i] = gort__pd_get(fd, 1);
     if (!s->pds[i]) return fd >= GORT__PD_CHUNK * GORT__PD_CHUNKS ? -EBADF : -ENOMEM;
     return gort__pd_arm(s->iort, s->pds[i], fd, timeout_ns != 0);
@@ -9655,7 +9869,6 @@ void gort_once_do(gort_once *o, void (*fn)(void)) {
 static int gort__syscall_enter(gort__m *m, int io);
 static void gort__syscall_exit(gort__m *m, int io);
 
-#if defined(GORT__OS_LINUX)
 static gort__rt *gort__io_rt(void) {
     gort__m *m = gort__getm();
     return (m && m->curg) ? m->rt : NULL;
@@ -9717,7 +9930,6 @@ static int gort__poll_wait(int fd, int mode, int64_t deadline) {
         /* a plain thread's wait shows in dumps (and counts as live: data
            from outside may come) */
         gort__g *tg = gort__tls_tg;
-        int e;
         if (tg == GORT__M_MARK) tg = NULL;
         if (tg) {
             tg->waitfd = fd;
@@ -9725,12 +9937,10 @@ static int gort__poll_wait(int fd, int mode, int64_t deadline) {
             __atomic_store_n(&gort__tgof(tg)->tfp, (uintptr_t)__builtin_frame_address(0), __ATOMIC_RELAXED);   /* for dumps */
             __atomic_store_n(&gort__tgof(tg)->tio, 1, __ATOMIC_RELEASE);
         }
-        r = poll(&pfd, 1, tmo);
-        e = errno;
+        r = gort__os_poll(&pfd, 1, tmo);
         if (tg) __atomic_store_n(&gort__tgof(tg)->tio, 0, __ATOMIC_RELEASE);
-        errno = e;
     }
-    if (r < 0) return errno == EINTR ? 0 : -errno;
+    if (r < 0) return r == -EINTR ? 0 : r;
     if (r == 0) return deadline > 0 && gort__nanotime() >= deadline ? -ETIMEDOUT : 0;
     if (pfd.revents & POLLNVAL) return -EBADF;
     return 0;
@@ -9767,6 +9977,57 @@ static int gort__io_park(gort__pd *pd, int fd, int mode, uint32_t eseq, int64_t 
     return gort__pd_wait(rt, pd, fd, mode, eseq, seq, deadline);
 }
 
+/* Wait for fd after EAGAIN, whoever the caller is. */
+static int gort__fd_wait(gort__pd *pd, int fd, int mode, uint32_t eseq, int64_t deadline) {
+    return pd ? gort__io_park(pd, fd, mode, eseq, deadline) : gort__poll_wait(fd, mode, deadline);
+}
+static uint32_t gort__fd_edges(gort__pd *pd, int mode) {
+    if (!pd) return 0;
+    return __atomic_load_n(mode == GORT_IN ? &pd->rseq : &pd->wseq, __ATOMIC_ACQUIRE);
+}
+
+int gort_wait_fd(int fd, int events, int64_t timeout_ns) {
+    GORT__API();
+    struct pollfd pfd;
+    int64_t deadline = timeout_ns > 0 ? gort__deadline(timeout_ns) : 0;
+    int r;
+    if (!(events & (GORT_IN | GORT_OUT))) return -EINVAL;
+    if (fd < 0) return -EBADF;   /* poll(2) would skip it: wait out the timeout */
+    gort__register_thread();
+    for (;;) {
+        int got = 0;
+        pfd.fd = fd;
+        pfd.events = (short)((events & GORT_IN ? POLLIN : 0) | (events & GORT_OUT ? POLLOUT : 0));
+        pfd.revents = 0;
+        r = gort__os_poll(&pfd, 1, 0);   /* ready now? (edge-triggered epoll would not say) */
+        if (r == -EINTR) continue;
+        if (r < 0) return r;
+        if (r > 0) {
+            if (pfd.revents & POLLNVAL) return -EBADF;
+            if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) got |= events & GORT_IN;
+            if (pfd.revents & (POLLOUT | POLLHUP | POLLERR)) got |= events & GORT_OUT;
+            if (got) return got;
+        }
+        if (timeout_ns == 0) return -ETIMEDOUT;
+        if (!gort__io_rt()) {
+            r = gort__poll_wait(fd, events, deadline);
+        } else {
+            /* Both directions at once is a select over two fd cases. */
+            gort_case cs[2];
+            int nc = 0;
+            int64_t left = deadline ? deadline - gort__nanotime() : -1;
+            if (deadline && left <= 0) return -ETIMEDOUT;
+            memset(cs, 0, sizeof cs);
+            if (events & GORT_IN) { cs[nc].op = GORT_WAIT_IN; cs[nc].fd = fd; nc++; }
+            if (events & GORT_OUT) { cs[nc].op = GORT_WAIT_OUT; cs[nc].fd = fd; nc++; }
+            r = gort_select(cs, nc, left);
+            if (r >= 0 && !cs[r].ok) return -EBADF;   /* closed by gort_close */
+        }
+        if (r < 0) return r;
+    }
+}
+
+#if defined(GORT__OS_LINUX)
 /* Is this a socket, as far as we know? A hint only: a wrong "socket" costs
    one ENOTSOCK, a wrong "not a socket" one fcntl; both stay correct. */
 enum { GORT__IO_READ, GORT__IO_WRITE, GORT__IO_RECV, GORT__IO_SEND, GORT__IO_READV, GORT__IO_WRITEV };
@@ -9927,15 +10188,6 @@ ssize_t gort_write_all(int fd, const void *buf, size_t n) {
     return (ssize_t)n;
 }
 
-/* Wait for fd after EAGAIN, whoever the caller is. */
-static int gort__fd_wait(gort__pd *pd, int fd, int mode, uint32_t eseq, int64_t deadline) {
-    return pd ? gort__io_park(pd, fd, mode, eseq, deadline) : gort__poll_wait(fd, mode, deadline);
-}
-static uint32_t gort__fd_edges(gort__pd *pd, int mode) {
-    if (!pd) return 0;
-    return __atomic_load_n(mode == GORT_IN ? &pd->rseq : &pd->wseq, __ATOMIC_ACQUIRE);
-}
-
 static int gort__accept(int fd, struct sockaddr *addr, socklen_t *len, int64_t deadline) {
     gort__pd *pd;
     int e;
@@ -10013,47 +10265,6 @@ int gort_connect_timeout(int fd, const struct sockaddr *addr, socklen_t len, int
     return gort__connect(fd, addr, len, timeout_ns > 0 ? gort__deadline(timeout_ns) : gort__nanotime());
 }
 
-int gort_wait_fd(int fd, int events, int64_t timeout_ns) {
-    GORT__API();
-    struct pollfd pfd;
-    int64_t deadline = timeout_ns > 0 ? gort__deadline(timeout_ns) : 0;
-    int r;
-    if (!(events & (GORT_IN | GORT_OUT))) return -EINVAL;
-    if (fd < 0) return -EBADF;   /* poll(2) would skip it: wait out the timeout */
-    gort__register_thread();
-    for (;;) {
-        int got = 0;
-        pfd.fd = fd;
-        pfd.events = (short)((events & GORT_IN ? POLLIN : 0) | (events & GORT_OUT ? POLLOUT : 0));
-        pfd.revents = 0;
-        r = poll(&pfd, 1, 0);          /* ready now? (edge-triggered epoll would not say) */
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0) return -errno;
-        if (r > 0) {
-            if (pfd.revents & POLLNVAL) return -EBADF;
-            if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) got |= events & GORT_IN;
-            if (pfd.revents & (POLLOUT | POLLHUP | POLLERR)) got |= events & GORT_OUT;
-            if (got) return got;
-        }
-        if (timeout_ns == 0) return -ETIMEDOUT;
-        if (!gort__io_rt()) {
-            r = gort__poll_wait(fd, events, deadline);
-        } else {
-            /* Both directions at once is a select over two fd cases. */
-            gort_case cs[2];
-            int nc = 0;
-            int64_t left = deadline ? deadline - gort__nanotime() : -1;
-            if (deadline && left <= 0) return -ETIMEDOUT;
-            memset(cs, 0, sizeof cs);
-            if (events & GORT_IN) { cs[nc].op = GORT_WAIT_IN; cs[nc].fd = fd; nc++; }
-            if (events & GORT_OUT) { cs[nc].op = GORT_WAIT_OUT; cs[nc].fd = fd; nc++; }
-            r = gort_select(cs, nc, left);
-            if (r >= 0 && !cs[r].ok) return -EBADF;   /* closed by gort_close */
-        }
-        if (r < 0) return r;
-    }
-}
-
 int gort_close(int fd) {
     GORT__API();
     gort__pd *pd = gort__pd_get(fd, 0);
@@ -10073,11 +10284,16 @@ int gort_close(int fd) {
 }
 
 #else   /* GORT__OS_WIN */
-/* Windows: no readiness for C runtime descriptors (pipes, files,
-   consoles), so gort_read and gort_write make the blocking call inside
-   gort_block_begin/end: the goroutine's thread blocks and sysmon hands its
-   P to another thread, as for any blocking call. Sockets, timeouts and fd
-   waits need the poller, which has no sockets yet: -ENOTSUP. */
+/* Windows. Sockets (a SOCKET in the int fd: >>os-windows) go through the
+   poller as on Linux: a goroutine's call is tried non-blocking (the
+   socket is made non-blocking when first registered) and parks on
+   WSAEWOULDBLOCK; a plain thread's waits in WSAPoll. C runtime
+   descriptors (pipes, files, consoles) have no readiness on Windows:
+   gort_read and gort_write make the blocking call inside
+   gort_block_begin/end (the thread blocks, sysmon hands its P on), and
+   their _timeout forms return -ENOTSUP for them. */
+enum { GORT__IO_READ, GORT__IO_WRITE, GORT__IO_RECV, GORT__IO_SEND, GORT__IO_READV, GORT__IO_WRITEV };
+
 static ssize_t gort__io_blocking(int write_, int fd, void *buf, size_t n) {
     int r;
     unsigned c = n > 0x7fffffffu ? 0x7fffffffu : (unsigned)n;   /* _read/_write take an unsigned count */
@@ -10088,46 +10304,205 @@ static ssize_t gort__io_blocking(int write_, int fd, void *buf, size_t n) {
     gort_block_end();
     return r;
 }
-ssize_t gort_read(int fd, void *buf, size_t n) { GORT__API(); return gort__io_blocking(0, fd, buf, n); }
+
+/* One attempt on socket fd; -errno on failure (-EAGAIN: not ready). */
+static ssize_t gort__io_sock(int kind, int fd, void *buf, size_t n, int flags) {
+    SOCKET s = gort__os_sock(fd);
+    int c = n > 0x7fffffff ? 0x7fffffff : (int)n, r;
+    if (kind == GORT__IO_READV || kind == GORT__IO_WRITEV) {
+        const struct iovec *iov = (const struct iovec *)buf;
+        WSABUF small[16], *wb = small;
+        DWORD got = 0, fl = 0;
+        int i, cnt = (int)n;
+        if (cnt < 0 || cnt > 1024) return -EINVAL;
+        if (cnt > 16 && !(wb = (WSABUF *)malloc((size_t)cnt * sizeof *wb))) return -ENOMEM;
+        for (i = 0; i < cnt; i++) {
+            if (iov[i].iov_len > 0xffffffffu) { if (wb != small) free(wb); return -EINVAL; }
+            wb[i].len = (ULONG)iov[i].iov_len;
+            wb[i].buf = (char *)iov[i].iov_base;
+        }
+        r = kind == GORT__IO_READV ? WSARecv(s, wb, (DWORD)cnt, &got, &fl, NULL, NULL)
+                                   : WSASend(s, wb, (DWORD)cnt, &got, 0, NULL, NULL);
+        if (r != 0) r = gort__os_wsaerr();
+        if (wb != small) free(wb);
+        return r == 0 ? (ssize_t)got : r;
+    }
+    if (kind == GORT__IO_READ || kind == GORT__IO_RECV) r = recv(s, (char *)buf, c, flags);
+    else r = send(s, (const char *)buf, c, flags);
+    return r == SOCKET_ERROR ? gort__os_wsaerr() : r;
+}
+
+static ssize_t gort__io(int kind, int fd, void *buf, size_t n, int flags, int64_t deadline) {
+    int mode = (kind == GORT__IO_READ || kind == GORT__IO_RECV || kind == GORT__IO_READV) ? GORT_IN : GORT_OUT;
+    gort__pd *pd;
+    int e;
+    if (fd < 0) return -EBADF;
+    if (!gort__os_is_socket(fd)) {
+        if (kind != GORT__IO_READ && kind != GORT__IO_WRITE) return -ENOTSOCK;
+        if (deadline != 0) return -ENOTSUP;   /* no readiness for what is not a socket */
+        return gort__io_blocking(kind == GORT__IO_WRITE, fd, buf, n);
+    }
+    gort__register_thread();   /* a plain thread in I/O may still send: no deadlock */
+    pd = gort__io_pd(fd, &e);
+    if (e) return e;
+    /* registered (and so non-blocking) before the first try: a blocking
+       socket's call would block the thread */
+    if (pd && (e = gort__pd_arm(gort__io_rt(), pd, fd, 0)) < 0) return e;
+    for (;;) {
+        ssize_t r;
+        uint32_t eseq = gort__fd_edges(pd, mode);
+        if (!pd && deadline > 0 && (e = gort__poll_wait(fd, mode, deadline)) < 0) return e;
+        if (pd) {
+            int sys = gort__syscall_enter(gort__getm(), 1);
+            r = gort__io_sock(kind, fd, buf, n, flags);
+            if (sys) gort__syscall_exit(gort__getm(), 1);
+        } else {
+            r = gort__io_sock(kind, fd, buf, n, flags);
+        }
+        if (r >= 0) return r;
+        if (r == -EINTR) continue;
+        if (r != -EAGAIN) return r;
+        if (deadline > 0 && gort__nanotime() >= deadline) return -ETIMEDOUT;
+        if ((e = gort__fd_wait(pd, fd, mode, eseq, deadline)) < 0) return e;
+    }
+}
+
+ssize_t gort_read(int fd, void *buf, size_t n) { GORT__API(); return gort__io(GORT__IO_READ, fd, buf, n, 0, 0); }
 ssize_t gort_write(int fd, const void *buf, size_t n) {
     GORT__API();
-    return gort__io_blocking(1, fd, (void *)(uintptr_t)buf, n);
+    return gort__io(GORT__IO_WRITE, fd, (void *)(uintptr_t)buf, n, 0, 0);
+}
+ssize_t gort_recv(int fd, void *buf, size_t n, int flags) { GORT__API(); return gort__io(GORT__IO_RECV, fd, buf, n, flags, 0); }
+ssize_t gort_send(int fd, const void *buf, size_t n, int flags) {
+    GORT__API();
+    return gort__io(GORT__IO_SEND, fd, (void *)(uintptr_t)buf, n, flags, 0);
+}
+ssize_t gort_readv(int fd, const struct iovec *iov, int cnt) {
+    GORT__API();
+    return gort__io(GORT__IO_READV, fd, (void *)(uintptr_t)iov, (size_t)cnt, 0, 0);
+}
+ssize_t gort_writev(int fd, const struct iovec *iov, int cnt) {
+    GORT__API();
+    return gort__io(GORT__IO_WRITEV, fd, (void *)(uintptr_t)iov, (size_t)cnt, 0, 0);
+}
+ssize_t gort_read_timeout(int fd, void *buf, size_t n, int64_t timeout_ns) {
+    GORT__API();
+    return gort__io(GORT__IO_READ, fd, buf, n, 0, timeout_ns > 0 ? gort__deadline(timeout_ns) : gort__nanotime());
+}
+ssize_t gort_write_timeout(int fd, const void *buf, size_t n, int64_t timeout_ns) {
+    GORT__API();
+    return gort__io(GORT__IO_WRITE, fd, (void *)(uintptr_t)buf, n, 0,
+                    timeout_ns > 0 ? gort__deadline(timeout_ns) : gort__nanotime());
 }
 ssize_t gort_write_all(int fd, const void *buf, size_t n) {
-    size_t done = 0;
     GORT__API();
+    const char *p = (const char *)buf;
+    size_t done = 0;
     while (done < n) {
-        ssize_t r = gort__io_blocking(1, fd, (char *)(uintptr_t)buf + done, n - done);
+        ssize_t r = gort__io(GORT__IO_WRITE, fd, (void *)(uintptr_t)(p + done), n - done, 0, 0);
         if (r < 0) return r;
         done += (size_t)r;
     }
     return (ssize_t)n;
 }
-ssize_t gort_recv(int fd, void *buf, size_t n, int flags) { (void)fd; (void)buf; (void)n; (void)flags; return -ENOTSUP; }
-ssize_t gort_send(int fd, const void *buf, size_t n, int flags) { (void)fd; (void)buf; (void)n; (void)flags; return -ENOTSUP; }
-ssize_t gort_readv(int fd, const struct iovec *iov, int cnt) { (void)fd; (void)iov; (void)cnt; return -ENOTSUP; }
-ssize_t gort_writev(int fd, const struct iovec *iov, int cnt) { (void)fd; (void)iov; (void)cnt; return -ENOTSUP; }
-ssize_t gort_read_timeout(int fd, void *buf, size_t n, int64_t timeout_ns) {
-    (void)fd; (void)buf; (void)n; (void)timeout_ns;
-    return -ENOTSUP;
-}
-ssize_t gort_write_timeout(int fd, const void *buf, size_t n, int64_t timeout_ns) {
-    (void)fd; (void)buf; (void)n; (void)timeout_ns;
-    return -ENOTSUP;
-}
-int gort_accept(int fd, struct sockaddr *addr, socklen_t *len) { (void)fd; (void)addr; (void)len; return -ENOTSUP; }
-int gort_accept_timeout(int fd, struct sockaddr *addr, socklen_t *len, int64_t timeout_ns) {
-    (void)fd; (void)addr; (void)len; (void)timeout_ns;
-    return -ENOTSUP;
-}
-int gort_connect(int fd, const struct sockaddr *addr, socklen_t len) { (void)fd; (void)addr; (void)len; return -ENOTSUP; }
-int gort_connect_timeout(int fd, const struct sockaddr *addr, socklen_t len, int64_t timeout_ns) {
-    (void)fd; (void)addr; (void)len; (void)timeout_ns;
-    return -ENOTSUP;
-}
-int gort_wait_fd(int fd, int events, int64_t timeout_ns) { (void)fd; (void)events; (void)timeout_ns; return -ENOTSUP; }
-int gort_close(int fd) {
+
+static int gort__accept(int fd, struct sockaddr *addr, socklen_t *len, int64_t deadline) {
+    gort__pd *pd;
+    int e;
     if (fd < 0) return -EBADF;
+    if (!gort__os_is_socket(fd)) return -ENOTSOCK;
+    gort__register_thread();
+    pd = gort__io_pd(fd, &e);
+    if (e) return e;
+    if (pd && (e = gort__pd_arm(gort__io_rt(), pd, fd, 0)) < 0) return e;
+    for (;;) {
+        uint32_t eseq = gort__fd_edges(pd, GORT_IN);
+        SOCKET c;
+        if (!pd && deadline > 0 && (e = gort__poll_wait(fd, GORT_IN, deadline)) < 0) return e;
+        if (pd) {
+            int sys = gort__syscall_enter(gort__getm(), 1);
+            c = accept(gort__os_sock(fd), addr, len);
+            e = c == INVALID_SOCKET ? gort__os_wsaerr() : 0;
+            if (sys) gort__syscall_exit(gort__getm(), 1);
+        } else {
+            c = accept(gort__os_sock(fd), addr, len);
+            e = c == INVALID_SOCKET ? gort__os_wsaerr() : 0;
+        }
+        if (c != INVALID_SOCKET) {
+            if ((uint64_t)c > (uint64_t)INT_MAX) { closesocket(c); return -EMFILE; }   /* does not fit an int fd */
+            return (int)c;
+        }
+        if (e == -EINTR || e == -ECONNABORTED || e == -ECONNRESET) continue;
+        if (e != -EAGAIN) return e;
+        if (deadline > 0 && gort__nanotime() >= deadline) return -ETIMEDOUT;
+        if ((e = gort__fd_wait(pd, fd, GORT_IN, eseq, deadline)) < 0) return e;
+    }
+}
+int gort_accept(int fd, struct sockaddr *addr, socklen_t *len) { GORT__API(); return gort__accept(fd, addr, len, 0); }
+int gort_accept_timeout(int fd, struct sockaddr *addr, socklen_t *len, int64_t timeout_ns) {
+    GORT__API();
+    return gort__accept(fd, addr, len, timeout_ns > 0 ? gort__deadline(timeout_ns) : gort__nanotime());
+}
+
+/* A non-blocking connect says WSAEWOULDBLOCK; writable then means done,
+   and SO_ERROR says how. */
+static int gort__connect(int fd, const struct sockaddr *addr, socklen_t len, int64_t deadline) {
+    int r, e, soerr = 0, sl = (int)sizeof soerr;
+    gort__pd *pd;
+    uint32_t eseq;
+    if (!addr) return -EFAULT;
+    if (fd < 0) return -EBADF;
+    if (!gort__os_is_socket(fd)) return -ENOTSOCK;
+    gort__register_thread();
+    pd = gort__io_pd(fd, &e);
+    if (e) return e;
+    if (pd && (e = gort__pd_arm(gort__io_rt(), pd, fd, 0)) < 0) return e;
+    if (!pd && (e = gort__os_sock_nonblock(fd)) < 0) return e;   /* so that the deadline holds */
+    eseq = gort__fd_edges(pd, GORT_OUT);
+    r = connect(gort__os_sock(fd), addr, len);
+    if (r == 0) return 0;
+    e = gort__os_wsaerr();
+    if (e != -EAGAIN && e != -EINPROGRESS) return e;
+    for (;;) {
+        if ((e = gort__fd_wait(pd, fd, GORT_OUT, eseq, deadline)) < 0) return e;
+        eseq = gort__fd_edges(pd, GORT_OUT);
+        if (getsockopt(gort__os_sock(fd), SOL_SOCKET, SO_ERROR, (char *)(void *)&soerr, &sl) != 0)
+            return gort__os_wsaerr();
+        if (soerr) return -gort__os_sockerr(soerr);
+        {
+            struct sockaddr_storage ss;
+            int l = (int)sizeof ss;
+            /* spurious wake-up, or really connected? */
+            if (getpeername(gort__os_sock(fd), (struct sockaddr *)&ss, &l) == 0) return 0;
+            e = gort__os_wsaerr();
+            if (e != -ENOTCONN) return e;
+        }
+        if (deadline > 0 && gort__nanotime() >= deadline) return -ETIMEDOUT;
+    }
+}
+int gort_connect(int fd, const struct sockaddr *addr, socklen_t len) { GORT__API(); return gort__connect(fd, addr, len, 0); }
+int gort_connect_timeout(int fd, const struct sockaddr *addr, socklen_t len, int64_t timeout_ns) {
+    GORT__API();
+    return gort__connect(fd, addr, len, timeout_ns > 0 ? gort__deadline(timeout_ns) : gort__nanotime());
+}
+
+int gort_close(int fd) {
+    GORT__API();
+    gort__pd *pd = fd >= 0 ? gort__pd_get(fd, 0) : NULL;
+    gort__rt *rt = gort__cur_rt();
+    if (fd < 0) return -EBADF;
+    if (pd) {
+        gort__waiter *list;
+        gort__lock(&pd->lock);
+        if (__atomic_load_n(&pd->state, __ATOMIC_RELAXED) == GORT__PD_ARMED &&
+            __atomic_load_n(&pd->owner, __ATOMIC_RELAXED) == rt && rt)
+            gort__poller_disarm(&rt->poller, fd);
+        gort__pd_reset(pd);
+        list = gort__pd_evict_locked(pd, 0);
+        gort__unlock(&pd->lock);
+        gort__wake_list(list);
+    }
+    if (gort__os_is_socket(fd)) return closesocket(gort__os_sock(fd)) == 0 ? 0 : gort__os_wsaerr();
     return _close(fd) == 0 ? 0 : -errno;
 }
 #endif
