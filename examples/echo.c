@@ -17,19 +17,38 @@
  *                                        through the server in random-sized
  *                                        writes and check every echoed byte;
  *                                        exit status 0 only if all came back.
+ *
+ * Linux and Windows (MinGW-w64: link with -lsynchronization -lws2_32): on
+ * Windows a SOCKET goes where gort takes an int fd, and the few lines
+ * under _WIN32 below are all that differs.
  */
 #define GORT_IMPLEMENTATION
 #include "../gort.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(_WIN32)
+/* (winsock2.h and ws2tcpip.h come with gort.h) */
+static int new_tcp_socket(void) {
+    SOCKET s = socket(AF_INET, SOCK_STREAM, 0);
+    return s == INVALID_SOCKET ? -ENFILE : (int)s;   /* a SOCKET fits gort's int fd */
+}
+#define sock_errno() (-EIO)   /* (Winsock's error is in WSAGetLastError) */
+#define SHUT_WR SD_SEND
+#else
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
+static int new_tcp_socket(void) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    return fd < 0 ? -errno : fd;
+}
+#define sock_errno() (-errno)
+#endif
 
 #define BUF 16384
 
@@ -90,17 +109,17 @@ static void accept_loop(void *arg) {
 static int listen_on(const char *addr, int port, int *bound_port) {
     struct sockaddr_in sa;
     socklen_t len = sizeof sa;
-    int one = 1, fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) return -errno;
+    int one = 1, fd = new_tcp_socket();
+    if (fd < 0) return fd;
     memset(&sa, 0, sizeof sa);
     sa.sin_family = AF_INET;
     sa.sin_port = htons((unsigned short)port);
     inet_pton(AF_INET, addr, &sa.sin_addr);
-    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, (const char *)&one, sizeof one) < 0 ||
         bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, SOMAXCONN) < 0 ||
         getsockname(fd, (struct sockaddr *)&sa, &len) < 0) {
-        int err = -errno;
-        close(fd);
+        int err = sock_errno();
+        gort_close(fd);
         return err;
     }
     *bound_port = ntohs(sa.sin_port);
@@ -162,8 +181,8 @@ static void client_writer(void *arg) {
     long               sent = 0;
     int                rc;
 
-    c->fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (c->fd < 0) { c->werr = -errno; goto out; }
+    c->fd = new_tcp_socket();
+    if (c->fd < 0) { c->werr = c->fd; goto out; }
     memset(&sa, 0, sizeof sa);
     sa.sin_family = AF_INET;
     sa.sin_port = htons((unsigned short)c->port);
@@ -282,7 +301,12 @@ static int parse(const char *s, long lo, long hi, long *out) {
 
 int main(int argc, char **argv) {
     int rc;
+#if defined(_WIN32)
+    WSADATA wsa;
+    if (WSAStartup(MAKEWORD(2, 2), &wsa) != 0) return 1;   /* no SIGPIPE on Windows */
+#else
     signal(SIGPIPE, SIG_IGN);   /* a peer that goes away makes gort_write fail with -EPIPE */
+#endif
     if (argc > 1 && strcmp(argv[1], "--selftest") == 0) {
         selftest st;
         long n = 50, kib = 256;

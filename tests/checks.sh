@@ -9,6 +9,8 @@
 #                        (use.c, use2.c) as c99, c11 (gcc, clang) and c++11,
 #                        c++17 (g++, clang++), -O2 -Werror, linked and run
 #   compile-mixed        implementation as C used from C++, and the reverse
+#   example-win-<name>   the examples with a Windows form (hello, sieve, fib,
+#                        cxx, echo) built with MinGW-w64, run under Wine
 #   compile-win-<cc>-<std>  the same for Windows x64 with MinGW-w64 gcc,
 #                        g++ and clang --target=x86_64-w64-mingw32, -Werror,
 #                        linked and run under Wine
@@ -487,6 +489,26 @@ check_compile_win() {
     } >>"$CLOG" 2>&1 || { echo "see log"; return 1; }
 }
 
+# example-win-<name>: the example built for Windows x64 with MinGW-w64
+# (-Werror, linked static) and run under Wine with the arguments its
+# Linux check uses (the examples with a Windows form: run.sh lists them).
+check_example_win() {
+    local cc=x86_64-w64-mingw32-gcc src=examples/$1.c std= pkg=gcc-mingw-w64-x86-64
+    if [ -e "$ROOT/examples/$1.cpp" ]; then cc=x86_64-w64-mingw32-g++ src=examples/$1.cpp std=-std=c++11 pkg=g++-mingw-w64-x86-64; fi
+    need $cc $pkg || return 1
+    (cd "$ROOT" && set -x && $cc $std -O2 -Wall -Wextra -Wpedantic -Werror -static -I"$ROOT" -o "$CDIR/$1.exe" "$src" \
+        -lsynchronization -lws2_32) >>"$CLOG" 2>&1 || { echo "see log"; return 1; }
+    local args=()
+    case $1 in
+    sieve) args=(200) ;;
+    fib)   args=(24 14) ;;
+    echo)  args=(--selftest 20 64) ;;
+    esac
+    echo "+ wine $1.exe ${args[*]}" >>"$CLOG"
+    timeout 180 bash "$ROOT/tests/wine-run.sh" "$CDIR/$1" "${args[@]}" >>"$CLOG" 2>&1 ||
+        { echo "$1 ${args[*]} failed under Wine (exit $?)"; return 1; }
+}
+
 # job_check NAME
 job_check() {
     local name=$1 t0 why rc secs
@@ -499,6 +521,7 @@ job_check() {
     compile-mixed)  why=$(check_mixed) ;;
     compile-win-*)  why=$(check_compile_win "$(echo "$name" | cut -d- -f3)" "$(echo "$name" | cut -d- -f4)") ;;
     compile-*)      why=$(check_compile "$(echo "$name" | cut -d- -f2)" "$(echo "$name" | cut -d- -f3)") ;;
+    example-win-*)  why=$(check_example_win "${name#example-win-}") ;;
     example-*)      why=$(check_example "${name#example-}") ;;
     api-defined)    why=$(check_api_defined) ;;
     cmake)          why=$(check_cmake) ;;

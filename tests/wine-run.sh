@@ -20,9 +20,15 @@ mkdir -p "$WINEPREFIX"
 WINEPREFIX=$(cd "$WINEPREFIX" && pwd)   # wine wants it absolute
 export WINEPREFIX
 # A new prefix first: a program run while Wine makes one loses its output.
+# (One maker at a time: checks run in parallel.)
 if [ ! -f "$WINEPREFIX/system.reg" ]; then
-    "$W" wineboot --init >/dev/null 2>&1
-    "$WS" -w
+    exec 8>"$WINEPREFIX.lock"
+    command -v flock >/dev/null 2>&1 && flock 8
+    if [ ! -f "$WINEPREFIX/system.reg" ]; then
+        "$W" wineboot --init >/dev/null 2>&1
+        "$WS" -w
+    fi
+    exec 8>&-
 fi
 out=$(mktemp)
 "$W" "$prog" "$@" >"$out" 2>&1 &
