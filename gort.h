@@ -11764,11 +11764,63 @@ static void gort__sym_lookup(uintptr_t pc, gort__symres *r) {
     }
 }
 #else
-/* Windows: the module that holds pc (the executable or a DLL) and pc's
+/* Windows: the module that holds pc (the executable or a DLL), pc's
    offset from its base (an RVA: `addr2line -e prog.exe` wants the image
-   base added). No names yet: MinGW's COFF symbols are not read. */
+   base added), and the function from the module's COFF symbol table,
+   which MinGW's linker writes unless told to strip (-s): it is not loaded
+   with the image, so the file is mapped read-only, once, as on Linux.
+   Functions are the symbols of type 0x20 (external or static); the one
+   with the highest address at or below pc names it. */
+static uint32_t gort__sym_rd32(const unsigned char *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static uint16_t gort__sym_rd16(const unsigned char *p) { uint16_t v; memcpy(&v, p, 2); return v; }
+static int gort__sym_coff(const gort__symfile *sf, uintptr_t rva, char *name, size_t n, uintptr_t *start) {
+    const unsigned char *f = (const unsigned char *)sf->map, *fh, *sec, *sym, *best = NULL;
+    size_t len = sf->len;
+    uint32_t peoff, symoff, nsym, i, bestaddr = 0, strsz;
+    uint16_t nsec, optsz;
+    if (!f || len < 0x40) return 0;
+    peoff = gort__sym_rd32(f + 0x3c);
+    if ((size_t)peoff + 24 > len || memcmp(f + peoff, "PE\0\0", 4) != 0) return 0;
+    fh = f + peoff + 4;
+    nsec = gort__sym_rd16(fh + 2);
+    symoff = gort__sym_rd32(fh + 8);
+    nsym = gort__sym_rd32(fh + 12);
+    optsz = gort__sym_rd16(fh + 16);
+    sec = fh + 20 + optsz;
+    if (!symoff || !nsym || (size_t)symoff + (size_t)nsym * 18 + 4 > len ||
+        (size_t)(sec - f) + (size_t)nsec * 40 > len)
+        return 0;
+    strsz = gort__sym_rd32(f + symoff + (size_t)nsym * 18);
+    if ((size_t)symoff + (size_t)nsym * 18 + strsz > len) strsz = 0;
+    for (i = 0; i < nsym; i += 1u + sym[17]) {
+        uint16_t secn, type;
+        uint32_t addr;
+        sym = f + symoff + (size_t)i * 18;
+        secn = gort__sym_rd16(sym + 12);
+        type = gort__sym_rd16(sym + 14);
+        if ((sym[16] != 2 && sym[16] != 3) || (type & 0x30) != 0x20 || secn == 0 || secn > nsec) continue;
+        addr = gort__sym_rd32(sec + (size_t)(secn - 1) * 40 + 12) + gort__sym_rd32(sym + 8);
+        if (addr <= rva && addr >= bestaddr) { bestaddr = addr; best = sym; }
+    }
+    if (!best) return 0;
+    if (gort__sym_rd32(best) == 0) {   /* a long name: in the string table */
+        uint32_t off = gort__sym_rd32(best + 4);
+        const char *str = (const char *)f + symoff + (size_t)nsym * 18;
+        size_t k;
+        if (off >= strsz) return 0;
+        for (k = 0; off + k < strsz && str[off + k] && k + 1 < n; k++) name[k] = str[off + k];
+        name[k] = 0;
+    } else {
+        size_t k;
+        for (k = 0; k < 8 && best[k] && k + 1 < n; k++) name[k] = (char)best[k];
+        name[k] = 0;
+    }
+    *start = bestaddr;
+    return 1;
+}
 static void gort__sym_lookup(uintptr_t pc, gort__symres *r) {
     HMODULE mod = NULL;
+    uintptr_t start = 0;
     int i;
     memset(r, 0, sizeof *r);
     r->pc = pc;
@@ -11778,12 +11830,29 @@ static void gort__sym_lookup(uintptr_t pc, gort__symres *r) {
         return;
     r->modoff = pc - (uintptr_t)mod;
     for (i = 0; i < gort__sym_nfiles; i++)
-        if (gort__sym_files[i].base == (uintptr_t)mod) { r->file = (short)i; return; }
-    if (gort__sym_nfiles == GORT__SYM_FILES) return;
-    gort__sym_files[i].base = (uintptr_t)mod;
-    if (!GetModuleFileNameA(mod, gort__sym_files[i].path, sizeof gort__sym_files[i].path))
-        snprintf(gort__sym_files[i].path, sizeof gort__sym_files[i].path, "?");
-    r->file = (short)gort__sym_nfiles++;
+        if (gort__sym_files[i].base == (uintptr_t)mod) break;
+    if (i == gort__sym_nfiles) {
+        gort__symfile *sf;
+        HANDLE fh, mh;
+        if (gort__sym_nfiles == GORT__SYM_FILES) return;
+        sf = &gort__sym_files[i];
+        sf->base = (uintptr_t)mod;
+        if (!GetModuleFileNameA(mod, sf->path, sizeof sf->path)) snprintf(sf->path, sizeof sf->path, "?");
+        fh = CreateFileA(sf->path, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_DELETE, NULL, OPEN_EXISTING, 0, NULL);
+        if (fh != INVALID_HANDLE_VALUE) {
+            LARGE_INTEGER sz;
+            if (GetFileSizeEx(fh, &sz) && sz.QuadPart > 0 &&
+                (mh = CreateFileMappingA(fh, NULL, PAGE_READONLY, 0, 0, NULL)) != NULL) {
+                sf->map = (const char *)MapViewOfFile(mh, FILE_MAP_READ, 0, 0, 0);
+                if (sf->map) sf->len = (size_t)sz.QuadPart;
+                CloseHandle(mh);   /* the view keeps the mapping */
+            }
+            CloseHandle(fh);
+        }
+        gort__sym_nfiles++;
+    }
+    r->file = (short)i;
+    if (gort__sym_coff(&gort__sym_files[i], r->modoff, r->name, sizeof r->name, &start)) r->off = r->modoff - start;
 }
 #endif
 

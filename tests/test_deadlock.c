@@ -23,6 +23,7 @@
    after 50 ms; for a goroutine inside gort_block_begin/end; for a token
    passed around a ring of 1000 goroutines. */
 #define _GNU_SOURCE
+// gort-test: windows
 #define GORT_IMPLEMENTATION
 #include "../gort.h"
 #include "check.h"
@@ -35,9 +36,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
+#if defined(_WIN32)
+#include <fcntl.h>
+#include <io.h>
+#define pipe(fds) _pipe((fds), 4096, _O_BINARY)
+#else
+#include <sys/wait.h>
 #include <unistd.h>
+#endif
 
 #define MS 1000000LL
 #define DEADLOCK_MSG "all goroutines are asleep - deadlock!"
@@ -420,7 +427,7 @@ static int scenario_child(void *arg)
 /* a missed deadlock would hang: the alarm kills the child instead */
 static void run_scenario(void (*fn)(void *), int how, struct child *o)
 {
-    struct scenario sc;
+    static struct scenario sc;   /* static: on Windows the child gets it by copy (util.h) */
     sc.fn = fn;
     sc.how = how;
     run_child(scenario_child, &sc, alarm_s, o);

@@ -409,9 +409,13 @@ static inline void util_child_append(struct child *c, const char *p, size_t n)
    told by $GORT_TEST_CHILD what to run. fn and arg travel as offsets
    from the executable's base, the same in every process of the image
    wherever ASLR puts it, so arg must be NULL or point into the program's
-   static data, which the child has as the program starts, not as the
-   parent changed it. util_child_entry, a constructor, runs fn(arg) before
-   main and exits with its value (0 for a void function). The child gets a
+   static data. The UTIL_ARG_COPY bytes at arg (fewer at the image's end)
+   go along as the parent has them ($GORT_TEST_CHILD_ARG, in hex), words
+   that point into the parent's image rebased to the child's: a static
+   struct the parent filled in (function pointers included) arrives as
+   fork would give it; anything else of the parent's is not there.
+   util_child_entry, a constructor, runs fn(arg) before main and exits
+   with its value (0 for a void function). The child gets a
    process group of its own, so the watchdog's limit_sig (any) becomes
    Ctrl+Break, gort's counterpart of SIGQUIT (the dump), before the
    TerminateProcess calls. to_file has no Windows form (a failed check).
@@ -429,18 +433,44 @@ static inline size_t util_image_size(void)
     return nt->OptionalHeader.SizeOfImage;
 }
 
+#define UTIL_ARG_COPY 512
+
 __attribute__((constructor)) static void util_child_entry(void)
 {
-    const char *e = getenv("GORT_TEST_CHILD");
-    unsigned long long f, a;
+    const char *e = getenv("GORT_TEST_CHILD"), *h = getenv("GORT_TEST_CHILD_ARG");
+    unsigned long long f, a, pbase;
     unsigned al;
     int isvoid, r;
     if (!e || !*e)
         return;
     isvoid = *e == 'v';
-    if (sscanf(e + isvoid, "%llx:%llx:%u", &f, &a, &al) != 3)
+    if (sscanf(e + isvoid, "%llx:%llx:%u:%llx", &f, &a, &al, &pbase) != 4)
         return;
+    if (a && h) {   /* the parent's bytes at arg, pointers into its image rebased */
+        unsigned char *dst = (unsigned char *)(util_image_base() + (uintptr_t)a);
+        size_t n = strlen(h) / 2, i;
+        DWORD old;
+        VirtualProtect(dst, n, PAGE_READWRITE, &old);
+        for (i = 0; i < n; i++) {
+            unsigned v;
+            if (sscanf(h + 2 * i, "%2x", &v) != 1)
+                break;
+            dst[i] = (unsigned char)v;
+        }
+        for (i = 0; i + 8 <= n; i++) {
+            uint64_t w;
+            if ((((uintptr_t)dst + i) & 7) != 0)
+                continue;
+            memcpy(&w, dst + i, 8);
+            if (w >= pbase && w < pbase + util_image_size()) {
+                w = w - pbase + util_image_base();
+                memcpy(dst + i, &w, 8);
+            }
+        }
+        VirtualProtect(dst, n, old, &old);
+    }
     _putenv_s("GORT_TEST_CHILD", "");   /* the child's own children are not */
+    _putenv_s("GORT_TEST_CHILD_ARG", "");
     if (al)
         watchdog(al);
     if (isvoid) {
@@ -472,7 +502,7 @@ static inline int util_spawn(int isvoid, uintptr_t fn, void *arg, const struct c
     STARTUPINFOA si;
     PROCESS_INFORMATION pi;
     HANDLE rd, wr, in, out;
-    char exe[MAX_PATH], env[96];
+    char exe[MAX_PATH], env[96], hex[2 * UTIL_ARG_COPY + 1];
     int64_t t0, deadline;
     int sent = 0;
     DWORD code = 0;
@@ -507,14 +537,24 @@ static inline int util_spawn(int isvoid, uintptr_t fn, void *arg, const struct c
     si.hStdInput = in;
     si.hStdOutput = o->stdout_too ? wr : out;
     si.hStdError = wr;
-    snprintf(env, sizeof env, "%s%llx:%llx:%u", isvoid ? "v" : "", (unsigned long long)(fn - base),
-             (unsigned long long)(arg ? (uintptr_t)arg - base : 0), o->alarm_s);
+    snprintf(env, sizeof env, "%s%llx:%llx:%u:%llx", isvoid ? "v" : "", (unsigned long long)(fn - base),
+             (unsigned long long)(arg ? (uintptr_t)arg - base : 0), o->alarm_s, (unsigned long long)base);
+    hex[0] = 0;
+    if (arg) {
+        size_t n = base + size - (uintptr_t)arg, i;
+        if (n > UTIL_ARG_COPY)
+            n = UTIL_ARG_COPY;
+        for (i = 0; i < n; i++)
+            snprintf(hex + 2 * i, 3, "%02x", ((const unsigned char *)arg)[i]);
+    }
     fflush(stdout);
     fflush(stderr);
     SetEnvironmentVariableA("GORT_TEST_CHILD", env);
+    SetEnvironmentVariableA("GORT_TEST_CHILD_ARG", arg ? hex : NULL);
     t0 = mono_ns();
     ok = CreateProcessA(exe, NULL, NULL, NULL, TRUE, CREATE_NEW_PROCESS_GROUP, NULL, NULL, &si, &pi);
     SetEnvironmentVariableA("GORT_TEST_CHILD", NULL);
+    SetEnvironmentVariableA("GORT_TEST_CHILD_ARG", NULL);
     CloseHandle(wr);
     if (in)
         CloseHandle(in);
