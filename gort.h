@@ -1121,6 +1121,8 @@ void gort__ctx_entry(void);
 #endif
 
 #define GORT__NOINLINE __attribute__((noinline))
+/* a pointer for "0x%llx": %p's form differs (Windows prints no 0x) */
+#define GORT__PTR(p) ((unsigned long long)(uintptr_t)(const void *)(p))
 #define GORT__UNUSED   __attribute__((unused))
 #define GORT__LIKELY(x)   __builtin_expect(!!(x), 1)
 #define GORT__UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -5775,7 +5777,7 @@ static void gort__tr_put_ev(gort__trw *w, const gort__trev *e, const uint64_t *s
             gort__out_put(&w->o, ",\"cat\":\"%s\",\"args\":{\"g\":%llu,\"p\":%d,\"end\":", e->type == GORT__TR_RUN ? "run" : "syscall",
                           (unsigned long long)e->g, e->p);
             gort__trw_str(w, gort__tr_why_name(e));
-            if (e->obj) gort__out_put(&w->o, ",\"object\":\"%p\"", e->obj);
+            if (e->obj) gort__out_put(&w->o, ",\"object\":\"0x%llx\"", GORT__PTR(e->obj));
             gort__out_put(&w->o, "}}");
         }
         if (e->type == GORT__TR_RUN && gort__tr_has(starts, nstarts, e->flow)) {
@@ -12056,10 +12058,10 @@ static void gort__dump_one(gort__dumpw *w, gort__dump_ent *e, int64_t now) {
            then ", deadline in 20 ms" */
         int io = (e->status == GORT__G_WAITING && e->waitstate == GORT__W_IO) || (e->thread && e->tio);
         size_t k = (size_t)snprintf(det, sizeof det, "%s", what);
-        if (e->obj && k < sizeof det) k += (size_t)snprintf(det + k, sizeof det - k, " on %p", e->obj);
+        if (e->obj && k < sizeof det) k += (size_t)snprintf(det + k, sizeof det - k, " on 0x%llx", GORT__PTR(e->obj));
         for (j = 0; j < e->seln && j < 4 && k < sizeof det; j++)
-            k += (size_t)snprintf(det + k, sizeof det - k, "%s%s %p", j ? ", " : " on ",
-                                  e->selop[j] == GORT_SEND ? "send" : "recv", e->selchan[j]);
+            k += (size_t)snprintf(det + k, sizeof det - k, "%s%s 0x%llx", j ? ", " : " on ",
+                                  e->selop[j] == GORT_SEND ? "send" : "recv", GORT__PTR(e->selchan[j]));
         if (e->seln > 4 && k < sizeof det) k += (size_t)snprintf(det + k, sizeof det - k, " and %d more", e->seln - 4);
         if (io && k < sizeof det) k += (size_t)snprintf(det + k, sizeof det - k, " fd %d", e->waitfd);
         if (e->when && now && k < sizeof det) {
@@ -12073,12 +12075,12 @@ static void gort__dump_one(gort__dumpw *w, gort__dump_ent *e, int64_t now) {
             w->first = 0;
             if (waited >= 0) gort__out_put(&w->o, ",\"wait_ms\":%lld", (long long)(waited / 1000000));
             if (io) gort__out_put(&w->o, ",\"fd\":%d", e->waitfd);
-            if (e->obj) gort__out_put(&w->o, ",\"object\":\"%p\"", e->obj);
+            if (e->obj) gort__out_put(&w->o, ",\"object\":\"0x%llx\"", GORT__PTR(e->obj));
             if (e->seln > 0) {
                 gort__out_put(&w->o, ",\"cases\":%d,\"channels\":[", e->seln);
                 for (j = 0; j < e->seln && j < 4; j++)
-                    gort__out_put(&w->o, "%s{\"op\":\"%s\",\"chan\":\"%p\"}", j ? "," : "",
-                                 e->selop[j] == GORT_SEND ? "send" : "recv", e->selchan[j]);
+                    gort__out_put(&w->o, "%s{\"op\":\"%s\",\"chan\":\"0x%llx\"}", j ? "," : "",
+                                 e->selop[j] == GORT_SEND ? "send" : "recv", GORT__PTR(e->selchan[j]));
                 gort__out_put(&w->o, "]");
             }
             if (e->when && now) gort__out_put(&w->o, ",\"deadline_in_ms\":%lld", (long long)((e->when - now) / 1000000));

@@ -13,6 +13,7 @@
      - no runtime: a thread that blocks in gort_chan_recv before any
        runtime exists, with no other thread in gort, says so on stderr
        ("no runtime running") and blocks (the parent kills it). */
+// gort-test: windows
 #define _GNU_SOURCE
 #define GORT_IMPLEMENTATION
 #include "../gort.h"
@@ -21,8 +22,9 @@
 
 #include <pthread.h>
 #include <signal.h>
-#include <sys/wait.h>
+#if !defined(_WIN32)
 #include <unistd.h>
+#endif
 
 #define MS 1000000LL
 
@@ -90,7 +92,7 @@ static gort_chan *bg;
 static int dump_fd = -1;
 static void *dumper_thread(void *arg) {
     (void)arg;
-    usleep(100000);
+    plain_sleep_ms(100);
     gort_dump(dump_fd);
     gort_chan_send(bg, NULL);
     return NULL;
@@ -98,17 +100,18 @@ static void *dumper_thread(void *arg) {
 static int bg_child(void *arg) {
     (void)arg;
     pthread_t th;
-    char path[] = "/tmp/gort_ptd_XXXXXX", buf[4096];
-    ssize_t n;
-    if (gort_start(NULL) != 0) return 2;
-    dump_fd = mkstemp(path);
-    unlink(path);
+    char buf[4096];
+    size_t n;
+    FILE *f = tmpfile();   /* the dump's file (deleted when closed) */
+    if (!f || gort_start(NULL) != 0) return 2;
+    dump_fd = fileno(f);
     bg = gort_chan_make(0, 0);
     pthread_create(&th, NULL, dumper_thread, NULL);
     if (gort_chan_recv(bg, NULL) != 1) return 3;
     pthread_join(th, NULL);
-    n = pread(dump_fd, buf, sizeof buf - 1, 0);
-    buf[n > 0 ? n : 0] = 0;
+    rewind(f);
+    n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = 0;
     fputs(buf, stderr);   /* for the parent */
     gort_stop();
     return 0;

@@ -626,6 +626,9 @@ static inline int child_exit_code(const struct child *c)
 
 /* the exit code of abort() */
 #define CHILD_ABORT_CODE 3
+#ifndef SIGKILL
+#define SIGKILL 9   /* the watchdog's TerminateProcess exit code is 128 + SIGKILL, as on Linux */
+#endif
 #else
 /* The parent's side with a pipe: read until EOF, with the watchdog. */
 static inline void util_child_read_pipe(int fd, pid_t pid, const struct child_opts *o,
