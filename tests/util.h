@@ -41,6 +41,8 @@
        recv_int(c), send_int(c, v)  an int over channel c, checked to
                           succeed (recv_int gives -1 if it did not)
        mono_ns()          CLOCK_MONOTONIC in ns (no runtime needed)
+       tcp_pair(sv)       two connected loopback TCP sockets (pollable on
+                          Windows too, where a pipe is not)
    Child processes:
        struct child c;
        run_child(fn, arg, alarm_s, &c)
@@ -96,7 +98,10 @@
 #include <psapi.h>
 #include <process.h>
 #else
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #endif
@@ -369,6 +374,46 @@ static inline int recv_int(gort_chan *c)
 static inline void send_int(gort_chan *c, int v)
 {
     CHECK_EQ(gort_chan_send(c, &v), 0);
+}
+
+/* ------------------------------------------------------------ sockets */
+
+/* tcp_pair(sv): two connected TCP sockets over loopback, as int fds (on
+   Windows SOCKETs, which fit; Winsock must be started). 0, or -1. Where
+   a test needs a pollable pair on both systems (a pipe is not pollable
+   on Windows). Close with gort_close. */
+static inline int tcp_pair(int sv[2])
+{
+    struct sockaddr_in a;
+    socklen_t len = sizeof a;
+    int one = 1;
+#if defined(_WIN32)
+    SOCKET l = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP), c, s;
+    if (l == INVALID_SOCKET)
+        return -1;
+#else
+    int l = socket(AF_INET, SOCK_STREAM, 0), c, s;
+    if (l < 0)
+        return -1;
+#endif
+    setsockopt(l, SOL_SOCKET, SO_REUSEADDR, (const char *)&one, sizeof one);
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(l, (struct sockaddr *)&a, sizeof a) != 0 || listen(l, 1) != 0 ||
+        getsockname(l, (struct sockaddr *)&a, &len) != 0)
+        goto fail;
+    c = socket(AF_INET, SOCK_STREAM, 0);
+    if (connect(c, (struct sockaddr *)&a, sizeof a) != 0)
+        goto fail;
+    s = accept(l, NULL, NULL);
+    gort_close((int)l);
+    sv[0] = (int)s;
+    sv[1] = (int)c;
+    return 0;
+fail:
+    gort_close((int)l);
+    return -1;
 }
 
 /* ------------------------------------------------------------ children */
