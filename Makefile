@@ -25,7 +25,8 @@
 #   make stress      the stress tests at 100x their `make test` size (10^8
 #                    values through tests/test_stress.c's close storms), in
 #                    gcc-O2, then 10x under TSan
-#   make bench       run the benchmarks (bench/run.sh; BENCH_ARGS=--quick etc.)
+#   make bench       run the benchmarks (bench/run.sh; BENCH_ARGS=--quick etc.;
+#                    WINDOWS=1: Windows builds under Wine)
 #   make examples    build examples/*.c into tests/build/examples/
 #   make install     gort.h into $(PREFIX)/include, gort.pc into
 #                    $(PREFIX)/lib/pkgconfig, gortConfig.cmake into
@@ -91,7 +92,7 @@ stress:
 	  GORT_SCALE_MUL=100 GORT_TEST_TIMEOUT=3600 bash tests/run.sh
 
 bench:
-	@if [ -f bench/run.sh ]; then bash bench/run.sh $(BENCH_ARGS); \
+	@if [ -f bench/run.sh ]; then bash bench/run.sh $(if $(filter 1,$(WINDOWS)),--windows) $(BENCH_ARGS); \
 	 else echo "no bench/run.sh yet"; exit 1; fi
 
 examples: $(EXAMPLES)

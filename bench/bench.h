@@ -5,7 +5,9 @@
    Every program prints its results as lines
        RESULT <key> <value> <unit>
    on stdout (run.sh collects them) and anything else on stderr. A program
-   that finds a wrong result prints "FAIL ..." to stderr and exits 1. */
+   that finds a wrong result prints "FAIL ..." to stderr and exits 1.
+   Linux and Windows (MinGW-w64 with winpthreads: run.sh --windows); on
+   Windows the memory figures are the working set (no page tables). */
 #ifndef BENCH_H
 #define BENCH_H
 
@@ -19,6 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#if defined(_WIN32)
+#include <windows.h>
+#include <psapi.h>
+#endif
 
 static inline int64_t bench_now(void) {
     struct timespec ts;
@@ -57,8 +63,19 @@ static inline void bench_fail(const char *what) {
     exit(1);
 }
 
-/* A "Name:   123 kB" field of /proc/self/status, in KiB; -1 if missing. */
+/* A "Name:   123 kB" field of /proc/self/status, in KiB; -1 if missing.
+   Windows: VmRSS and VmHWM are the working set and its peak; VmPTE 0. */
 static inline long bench_status_kib(const char *name) {
+#if defined(_WIN32)
+    PROCESS_MEMORY_COUNTERS pmc;
+    memset(&pmc, 0, sizeof pmc);
+    pmc.cb = sizeof pmc;
+    if (strcmp(name, "VmPTE") == 0) return 0;
+    if (!K32GetProcessMemoryInfo(GetCurrentProcess(), &pmc, sizeof pmc)) return -1;
+    if (strcmp(name, "VmRSS") == 0) return (long)(pmc.WorkingSetSize / 1024);
+    if (strcmp(name, "VmHWM") == 0) return (long)(pmc.PeakWorkingSetSize / 1024);
+    return -1;
+#else
     char line[256];
     size_t len = strlen(name);
     long v = -1;
@@ -72,6 +89,7 @@ static inline long bench_status_kib(const char *name) {
     }
     fclose(f);
     return v;
+#endif
 }
 
 /* Memory the process holds for its threads and goroutines: resident pages
@@ -84,6 +102,13 @@ static inline long bench_mem_kib(void) {
 /* Pin the calling thread to the first CPU it may run on (the pthreads
    stand-in for "maxprocs 1"). Returns that CPU, or -1. */
 static inline int bench_pin_first_cpu(void) {
+#if defined(_WIN32)
+    DWORD_PTR pm = 0, sm = 0;
+    int cpu;
+    if (!GetProcessAffinityMask(GetCurrentProcess(), &pm, &sm) || !pm) return -1;
+    for (cpu = 0; !(pm & ((DWORD_PTR)1 << cpu)); cpu++) {}
+    return SetThreadAffinityMask(GetCurrentThread(), (DWORD_PTR)1 << cpu) ? cpu : -1;
+#else
     cpu_set_t set;
     int cpu;
     if (sched_getaffinity(0, sizeof set, &set) != 0) return -1;
@@ -97,6 +122,7 @@ static inline int bench_pin_first_cpu(void) {
         }
     }
     return -1;
+#endif
 }
 
 #ifdef GORT_H

@@ -14,17 +14,17 @@
 
 typedef struct sk_arg {
     gort_chan *out;
-    long num, size;
+    long long num, size;
 } sk_arg;
 
-static long size;
-static long result;
+static long long size;
+static long long result;
 static double ms;
 
 static void skynet(void *p) {
     sk_arg *a = (sk_arg *)p;
     gort_chan *out = a->out, *rc;
-    long num = a->num, sz = a->size, sum = 0, v;
+    long long num = a->num, sz = a->size, sum = 0, v;
     /* The children's arguments live in this frame: it outlives them, since
        this goroutine waits for every child's value before it returns. */
     sk_arg kids[DIV];
@@ -33,7 +33,7 @@ static void skynet(void *p) {
         gort_chan_send(out, &num);
         return;
     }
-    rc = gort_chan_make(sizeof(long), 0);
+    rc = gort_chan_make(sizeof(long long), 0);
     if (!rc) bench_fail("gort_skynet: gort_chan_make");
     for (i = 0; i < DIV; i++) {
         kids[i].out = rc;
@@ -53,7 +53,7 @@ static void main_fn(void *arg) {
     sk_arg root;
     int64_t t0;
     (void)arg;
-    root.out = gort_chan_make(sizeof(long), 0);
+    root.out = gort_chan_make(sizeof(long long), 0);
     root.num = 0;
     root.size = size;
     t0 = bench_now();
@@ -65,12 +65,12 @@ static void main_fn(void *arg) {
 
 int main(int argc, char **argv) {
     int procs = (int)bench_arg(argc, argv, 1, 2, 2);
-    long want;
+    long long want;
     size = bench_arg(argc, argv, 2, 1000000, 1000000);
     want = size * (size - 1) / 2;
     bench_run(procs, main_fn, NULL);
     if (result != want) {
-        fprintf(stderr, "FAIL gort_skynet: sum %ld, want %ld\n", result, want);
+        fprintf(stderr, "FAIL gort_skynet: sum %lld, want %lld\n", result, want);
         return 1;
     }
     bench_result("skynet", ms, "ms");

@@ -15,16 +15,26 @@
 #include "../gort.h"
 #include "bench.h"
 
+#if !defined(_WIN32)
 #include <sys/resource.h>
+#endif
 
 static const char *mode;
 static long n;
 
+/* the process's CPU time so far (user + system), ns */
 static double cpu_ns(void) {
+#if defined(_WIN32)
+    FILETIME cr, ex, k, u;
+    GetProcessTimes(GetCurrentProcess(), &cr, &ex, &k, &u);
+    return ((double)(((uint64_t)k.dwHighDateTime << 32) | k.dwLowDateTime) +
+            (double)(((uint64_t)u.dwHighDateTime << 32) | u.dwLowDateTime)) * 100.0;
+#else
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     return (double)ru.ru_utime.tv_sec * 1e9 + (double)ru.ru_utime.tv_usec * 1e3 +
            (double)ru.ru_stime.tv_sec * 1e9 + (double)ru.ru_stime.tv_usec * 1e3;
+#endif
 }
 
 static void bench_timers(void) {

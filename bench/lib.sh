@@ -36,6 +36,7 @@ bench_args() {
             if [ "$1" = --runs ]; then RUNS=$2; else ONLY=$2; fi
             shift ;;
         --runs=*) RUNS=${1#--runs=} ;;
+        --windows) WINDOWS=1 ;;
         --only=*) ONLY=${1#--only=} ;;
         -h|--help) sed -n "${help}p" "$(basename "$0")"; exit 0 ;;   # (we are in bench/ now)
         *) echo "$name: unknown argument $1 (try --help)" >&2; exit 2 ;;
@@ -62,7 +63,9 @@ bench_go_build() {
     GO=${GO:-go}
     command -v "$GO" >/dev/null 2>&1 || return 1
     [ -n "${HOME:-}" ] && [ -w "${HOME:-/nonexistent}" ] || gocache=(GOCACHE="$PWD/$BUILD/gocache")
-    if (cd go && env "${gocache[@]}" GOFLAGS=-mod=mod GOPROXY=off "$GO" build -o "../$BUILD/gobench" .) \
+    local out=gobench
+    [ "${WINDOWS:-0}" = 1 ] && out=gobench.exe   # (GOOS=windows from the caller)
+    if (cd go && env "${gocache[@]}" GOFLAGS=-mod=mod GOPROXY=off "$GO" build -o "../$BUILD/$out" .) \
         >"$BUILD/gobench.log" 2>&1; then
         HAVE_GO=1
     else

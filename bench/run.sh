@@ -7,6 +7,11 @@
 #   --runs N      runs of every program; the table shows the median
 #                 (default 5, or $BENCH_RUNS; the 1M-park rows run at most 3)
 #   --only REGEX  only the rows whose id matches (ids: see ROWS below)
+#   --windows     Windows x64 builds (MinGW-w64; pthreads from winpthreads,
+#                 Go with GOOS=windows) run under Wine (tests/wine-run.sh),
+#                 into bench/build/windows: the figures are Wine's, not
+#                 Windows'. No compact_* rows (compaction is Linux-only),
+#                 no network rows. `make bench WINDOWS=1`.
 # Environment: CC (gcc), GO (go), BENCH_CFLAGS, BENCH_RUNS, BENCH_QUICK, BENCH_MS
 # (length of each timed loop, default 200), BENCH_TIMEOUT (s per program,
 # default 120).
@@ -105,12 +110,24 @@ cd "$(dirname "$0")" || exit 2
 . ./lib.sh
 RUNS=${BENCH_RUNS:-}
 QUICK=${BENCH_QUICK:-0}
+WINDOWS=0
 bench_args run.sh 1 5 2,12 "$@"
 export BENCH_QUICK=$QUICK
 TIMEOUT=${BENCH_TIMEOUT:-120}
 CC=${CC:-gcc}
 CFLAGS=${BENCH_CFLAGS:--O2 -pthread -std=c99 -Wall -Wextra -Wpedantic}
 BUILD=build
+LIBS=
+RUNNER=()
+if [ "$WINDOWS" = 1 ]; then
+    CC=x86_64-w64-mingw32-gcc
+    CFLAGS="$CFLAGS -static -D__USE_MINGW_ANSI_STDIO=1"
+    LIBS="-lsynchronization -lws2_32 -lm"
+    BUILD=build/windows
+    RUNNER=(bash ../tests/wine-run.sh)
+    export GOOS=windows GOARCH=amd64 BENCH_NET=0
+    command -v "$CC" >/dev/null 2>&1 || { echo "run.sh --windows: $CC not found (apt-get install gcc-mingw-w64-x86-64 wine64)" >&2; exit 2; }
+fi
 RAW=$BUILD/raw
 mkdir -p "$BUILD" && rm -rf "$RAW" && mkdir -p "$RAW" || exit 2
 FAILURES=0
@@ -121,11 +138,17 @@ echo "building into bench/$BUILD ($CC $CFLAGS)" >&2
 build_one() {               # source file; log in build/NAME.log
     local name=${1%.c}
     # shellcheck disable=SC2086 # CFLAGS is a list of flags
-    $CC $CFLAGS -o "$BUILD/$name" "$1" >"$BUILD/$name.log" 2>&1
+    $CC $CFLAGS -o "$BUILD/$name" "$1" $LIBS >"$BUILD/$name.log" 2>&1
 }
+SRCS=()
+for src in gort_*.c pth_*.c; do
+    # (the network rows' pthreads servers are Linux programs; net.sh does not run under --windows)
+    if [ "$WINDOWS" = 1 ]; then case $src in pth_echo.c|pth_http.c) continue ;; esac; fi
+    SRCS+=("$src")
+done
 pids=()
 names=()
-for src in gort_*.c pth_*.c; do
+for src in "${SRCS[@]}"; do
     build_one "$src" &
     pids+=($!)
     names+=("${src%.c}")
@@ -136,7 +159,7 @@ for src in gort_*.c pth_*.c; do
     fi
 done
 for i in "${!pids[@]}"; do wait "${pids[$i]}" && BUILT[${names[$i]}]=1; done
-for src in gort_*.c pth_*.c; do
+for src in "${SRCS[@]}"; do
     name=${src%.c}
     if [ -z "${BUILT[$name]:-}" ]; then
         bench_build_failed "$name"
@@ -213,8 +236,8 @@ run_cmd() {                 # one run of a command, RESULT lines appended to its
     err="$out.err"
     # shellcheck disable=SC2086 # a command is a program and its arguments
     case $cmd in
-    go\ *) timeout "$TIMEOUT" "$BUILD/gobench" ${cmd#go } >>"$out" 2>"$err" ;;
-    *) timeout "$TIMEOUT" "$BUILD/"$cmd >>"$out" 2>"$err" ;;
+    go\ *) timeout "$TIMEOUT" "${RUNNER[@]}" "$BUILD/gobench" ${cmd#go } >>"$out" 2>"$err" ;;
+    *) timeout "$TIMEOUT" "${RUNNER[@]}" "$BUILD/"$cmd >>"$out" 2>"$err" ;;
     esac
     rc=$?
     if [ $rc -ne 0 ]; then
@@ -239,6 +262,7 @@ ROWDONE=()
 nrows=0
 for row in "${ROWS[@]}"; do
     IFS=';' read -r id label _ _ _ _ _ _ _ <<<"$row"
+    if [ "$WINDOWS" = 1 ] && [[ $id == compact_* ]]; then continue; fi
     if [ -z "$ONLY" ] || [[ $id =~ $ONLY ]]; then nrows=$((nrows + 1)); fi
 done
 t_start=$(date +%s)
@@ -247,6 +271,7 @@ i=0
 for row in "${ROWS[@]}"; do
     IFS=';' read -r id label unit target maxruns c_gort c_pth c_go key <<<"$row"
     if [ -n "$ONLY" ] && ! [[ $id =~ $ONLY ]]; then continue; fi
+    if [ "$WINDOWS" = 1 ] && [[ $id == compact_* ]]; then continue; fi   # (compaction is Linux-only)
     i=$((i + 1))
     runs=$RUNS
     [ -n "$maxruns" ] && [ "$maxruns" -lt "$runs" ] && runs=$maxruns
@@ -366,7 +391,7 @@ cpu_model() {
 
 echo
 {
-    echo "gort benchmarks ($(nproc 2>/dev/null || echo ?) CPUs, $(uname -m), ${t_total}s)"
+    echo "gort benchmarks ($(nproc 2>/dev/null || echo ?) CPUs, $(uname -m), ${t_total}s)$([ "$WINDOWS" = 1 ] && echo "; Windows x64 builds under $(wine64 --version 2>/dev/null || /usr/lib/wine/wine64 --version 2>/dev/null || echo Wine): Wine's figures, not Windows'")"
     echo "CPU: $(cpu_model); $CC: $($CC --version 2>/dev/null | head -n 1); Go: $([ "$HAVE_GO" = 1 ] && "${GO:-go}" version 2>/dev/null || echo none)"
     echo "load average (1, 5, 15 min): before ${LOAD_BEFORE:-?}, after ${LOAD_AFTER:-?}"
     table

@@ -69,8 +69,12 @@ func setProcs(p int) {
 	runtime.GOMAXPROCS(p)
 }
 
-// statusKiB reads a "Name:   123 kB" field of /proc/self/status.
+// statusKiB reads a "Name:   123 kB" field of /proc/self/status (on
+// Windows: winStatusKiB, the working set).
 func statusKiB(name string) int64 {
+	if v, ok := winStatusKiB(name); ok {
+		return v
+	}
 	f, err := os.Open("/proc/self/status")
 	if err != nil {
 		return -1

@@ -7,15 +7,8 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 )
-
-func cpuNs() float64 {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return float64(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // toolbox timer [n]: n timers made and stopped at GOMAXPROCS 1, ns per
 // make + stop.
