@@ -11,6 +11,7 @@
 #                 Go with GOOS=windows) run under Wine (tests/wine-run.sh),
 #                 into bench/build/windows: the figures are Wine's, not
 #                 Windows'. No compact_* rows (compaction is Linux-only),
+#                 2k parked threads for pthreads (Wine runs out of fds at 10k),
 #                 no network rows. `make bench WINDOWS=1`.
 # Environment: CC (gcc), GO (go), BENCH_CFLAGS, BENCH_RUNS, BENCH_QUICK, BENCH_MS
 # (length of each timed loop, default 200), BENCH_TIMEOUT (s per program,
@@ -272,6 +273,8 @@ for row in "${ROWS[@]}"; do
     IFS=';' read -r id label unit target maxruns c_gort c_pth c_go key <<<"$row"
     if [ -n "$ONLY" ] && ! [[ $id =~ $ONLY ]]; then continue; fi
     if [ "$WINDOWS" = 1 ] && [[ $id == compact_* ]]; then continue; fi   # (compaction is Linux-only)
+    # Wine takes file descriptors per thread: 10k threads run out of them
+    if [ "$WINDOWS" = 1 ] && [ "$c_pth" = pth_park ]; then c_pth="pth_park 2000"; label=${label/pth: 10k/pth: 2k}; fi
     i=$((i + 1))
     runs=$RUNS
     [ -n "$maxruns" ] && [ "$maxruns" -lt "$runs" ] && runs=$maxruns

@@ -30,14 +30,29 @@ if [ ! -f "$WINEPREFIX/system.reg" ]; then
     fi
     exec 8>&-
 fi
+# Wine takes file descriptors per thread (its server pipes): a program
+# with thousands of threads needs more than the usual soft limit of 1024.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null
 out=$(mktemp)
-"$W" "$prog" "$@" >"$out" 2>&1 &
-pid=$!
 done_() { kill "$pid" 2>/dev/null; "$WS" -k 2>/dev/null; tr -d '\r' <"$out"; rm -f "$out"; exit "$1"; }
 trap 'done_ 131' QUIT
 trap 'done_ 143' TERM INT
-wait "$pid"
-rc=$?
+# Wine's own client now and then loses its wineserver connection ("wine
+# client error: ... recvmsg: Connection reset by peer") and the program
+# dies of it: that run is Wine's failure, not the program's, and it is run
+# once more (said in the output). Any other failure stands.
+for try in 1 2; do
+    "$W" "$prog" "$@" >"$out" 2>&1 &
+    pid=$!
+    wait "$pid"
+    rc=$?
+    if [ $rc != 0 ] && [ $try = 1 ] && grep -q '^wine client error' "$out"; then
+        echo "wine-run.sh: Wine lost its server connection (exit $rc; output below); running once more:"
+        tr -d '\r' <"$out"
+        continue
+    fi
+    break
+done
 tr -d '\r' <"$out"
 rm -f "$out"
 exit $rc
