@@ -1723,10 +1723,12 @@ static void gort__os_stack_bounds(char **lo, char **hi) {
    thread: the plain thread's stand-in G). */
 static pthread_key_t gort__os_exit_key;
 static pthread_once_t gort__os_exit_once = PTHREAD_ONCE_INIT;
-static void (*gort__os_exit_fn)(void *);
-static void gort__os_exit_key_init(void) { pthread_key_create(&gort__os_exit_key, gort__os_exit_fn); }
+static void (*gort__os_exit_fn)(void *);   /* atomic: every caller stores the same one */
+static void gort__os_exit_key_init(void) {
+    pthread_key_create(&gort__os_exit_key, __atomic_load_n(&gort__os_exit_fn, __ATOMIC_RELAXED));
+}
 static void gort__os_at_thread_exit(void (*dtor)(void *), void *p) {
-    gort__os_exit_fn = dtor;
+    __atomic_store_n(&gort__os_exit_fn, dtor, __ATOMIC_RELAXED);
     pthread_once(&gort__os_exit_once, gort__os_exit_key_init);
     pthread_setspecific(gort__os_exit_key, p);
 }
@@ -6874,11 +6876,18 @@ static void gort__handoff_install(void) {}
    checks and hand-off for it, and lets it go. The thread cannot be
    inside gort's own code (in_gort is 0) or hold gort's locks there, so
    the hand-off takes none it could hold; it was stopped at an arbitrary
-   instruction of the program's code, as the signal would have found it. */
+   instruction of the program's code, as the signal would have found it,
+   perhaps holding a lock of the system's (the heap's, WaitOnAddress's),
+   so nothing here may take one: the state changes are atomics, and
+   gort__syscall_enter skips its wake-up of sysmon when sysmon runs it. */
 static void gort__handoff_thread(gort__m *m) {
     HANDLE h = (HANDLE)__atomic_load_n(&m->thread, __ATOMIC_ACQUIRE);   /* NULL until the thread set it */
     CONTEXT ctx;
-    if (!h || SuspendThread(h) == (DWORD)-1) return;
+    /* gort__syscall_enter reads this thread's thread-locals: MinGW's gcc
+       emulates them and allocates a thread's block (malloc, the heap's
+       lock) at its first access, which must come before the window */
+    gort__m *self = gort__getm();   /* NULL: sysmon is no M */
+    if (!h || self == m || SuspendThread(h) == (DWORD)-1) return;
     memset(&ctx, 0, sizeof ctx);
     ctx.ContextFlags = CONTEXT_CONTROL;
     if (GetThreadContext(h, &ctx)) {
@@ -10543,7 +10552,10 @@ static int gort__syscall_enter(gort__m *m, int io) {
                           io ? GORT__POK_RELEASE : GORT__POK_SEQ_CST);
     m->sys_ticket = st;
     if (io) return 1;
-    if (GORT__LOAD(&rt->sysmon_delay) > 1000000) gort__note_wake(&rt->sysmon_note);
+    /* (not from sysmon itself: Windows' hand-off runs this on sysmon while
+       m's thread is suspended, and a wake-up there could wait on a lock of
+       the system's that the suspended thread holds) */
+    if (GORT__LOAD(&rt->sysmon_delay) > 1000000 && gort__getm() == m) gort__note_wake(&rt->sysmon_note);
     return 1;
 }
 
