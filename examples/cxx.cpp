@@ -17,7 +17,10 @@
        a receive on a closed channel still hands out what it held;
      - Lock is a scope guard for gort_mutex, WaitGroup for gort_wg;
      - every Job and Result is destroyed exactly once: the program counts
-       the live ones and fails if any is left.
+       the live ones and fails if any is left;
+     - an exception thrown inside a goroutine is caught inside the same
+       goroutine, as in plain C++, unwinding through frames that yielded
+       in between (and so may have run on other threads).
 
    Build:  g++ -std=c++11 -O2 -pthread -fstack-clash-protection -I.. cxx.cpp -o cxx
    Run:    ./cxx        exits 0 if every check held */
@@ -30,6 +33,7 @@
 #include <functional>
 #include <memory>
 #include <new>
+#include <stdexcept>
 #include <string>
 #include <utility>
 
@@ -159,6 +163,15 @@ long count_words(const std::string &s)
 const int kJobs = 1000, kWorkers = 8;
 int failures;
 
+/* n frames deep, each yielding first; the deepest throws */
+int deep_throw(int n)
+{
+    gort_yield();
+    if (n == 0)
+        throw std::runtime_error("from a goroutine");
+    return deep_throw(n - 1) + 1;
+}
+
 void check(bool ok, const char *what)
 {
     if (!ok) {
@@ -244,6 +257,29 @@ void main_goroutine()
         buffered.close();
         std::unique_ptr<Job> first = buffered.recv();
         check(first && first->id == 1, "a closed channel still hands out its values");
+    }
+
+    /* exceptions stay inside their goroutine */
+    {
+        WaitGroup throwers;
+        int caught = 0;
+        throwers.add(4);
+        for (int g = 0; g < 4; g++) {
+            check(go([&] {
+                      for (int k = 0; k < 50; k++) {
+                          try {
+                              deep_throw(8);
+                          } catch (const std::runtime_error &e) {
+                              if (std::strcmp(e.what(), "from a goroutine") == 0)
+                                  __atomic_add_fetch(&caught, 1, __ATOMIC_RELAXED);
+                          }
+                      }
+                      throwers.done();
+                  }) == 0,
+                  "start a thrower");
+        }
+        throwers.wait();
+        check(caught == 200, "exceptions thrown and caught inside goroutines");
     }
     std::printf("cxx: %d jobs, %ld words, handled by %d workers\n", n, total, kWorkers);
 }
