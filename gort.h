@@ -3605,9 +3605,57 @@ static gort__rt *gort__the_rt;
 static uint32_t  gort__rt_lock;   /* guards starting and stopping */
 static long      gort__nthreads;  /* atomic: live plain threads that called in */
 
+#define GORT__M_MARK ((gort__g *)(uintptr_t)1)
+#if defined(GORT__OS_WIN) && !defined(__clang__)
+/* MinGW's gcc reaches __thread through emulated TLS, a function call with
+   a lookup per access; the two thread-locals the scheduler reads on every
+   path live in TEB TLS slots instead (TlsAlloc, made once, by a
+   constructor or the first use), read straight from the TEB's TlsSlots array
+   through %gs (volatile: never reused across a switch); written with
+   TlsSetValue (thread start and end only). A slot index past the 64 in
+   the TEB is read with TlsGetValue. clang for MinGW has native TLS. */
+static DWORD gort__tls_slot_m = TLS_OUT_OF_INDEXES, gort__tls_slot_tg = TLS_OUT_OF_INDEXES;   /* atomic */
+static uint32_t gort__tls_once;   /* atomic: 0, 1 being made, 2 made */
+static void gort__tls_slots_init(void) {
+    if (gort__cas_u32(&gort__tls_once, 0, 1)) {
+        DWORD m = TlsAlloc(), tg = TlsAlloc();
+        GORT_ASSERT(m != TLS_OUT_OF_INDEXES && tg != TLS_OUT_OF_INDEXES);
+        __atomic_store_n(&gort__tls_slot_m, m, __ATOMIC_RELEASE);
+        __atomic_store_n(&gort__tls_slot_tg, tg, __ATOMIC_RELEASE);
+        __atomic_store_n(&gort__tls_once, 2, __ATOMIC_RELEASE);
+    }
+    while (__atomic_load_n(&gort__tls_once, __ATOMIC_ACQUIRE) != 2) SwitchToThread();
+}
+/* (early, so the readers' slow path is only for a program that calls in
+   from a constructor that ran before this one) */
+__attribute__((constructor)) static void gort__tls_slots_ctor(void) { gort__tls_slots_init(); }
+static inline DWORD gort__tls_slot(DWORD *slotp) {
+    DWORD slot = __atomic_load_n(slotp, __ATOMIC_ACQUIRE);
+    if (GORT__UNLIKELY(slot == TLS_OUT_OF_INDEXES)) {
+        gort__tls_slots_init();
+        slot = __atomic_load_n(slotp, __ATOMIC_ACQUIRE);
+    }
+    return slot;
+}
+static inline void *gort__tls_get(DWORD *slotp) {
+    DWORD slot = gort__tls_slot(slotp);
+    void *v;
+    if (GORT__UNLIKELY(slot >= 64)) return TlsGetValue(slot);
+    __asm__ __volatile__("movq %%gs:0x1480(,%1,8), %0" : "=r"(v) : "r"((uintptr_t)slot) : "memory");
+    return v;
+}
+#define GORT__TLS_M()       ((gort__m *)gort__tls_get(&gort__tls_slot_m))
+#define GORT__TLS_TG()      ((gort__g *)gort__tls_get(&gort__tls_slot_tg))
+#define GORT__TLS_SET_M(v)  ((void)TlsSetValue(gort__tls_slot(&gort__tls_slot_m), (void *)(v)))
+#define GORT__TLS_SET_TG(v) ((void)TlsSetValue(gort__tls_slot(&gort__tls_slot_tg), (void *)(v)))
+#else
 static __thread gort__m *gort__tls_m;
 static __thread gort__g *gort__tls_tg;   /* plain threads: their stand-in G; Ms: GORT__M_MARK */
-#define GORT__M_MARK ((gort__g *)(uintptr_t)1)
+#define GORT__TLS_M()       (gort__tls_m)
+#define GORT__TLS_TG()      (gort__tls_tg)
+#define GORT__TLS_SET_M(v)  ((void)(gort__tls_m = (v)))
+#define GORT__TLS_SET_TG(v) ((void)(gort__tls_tg = (v)))
+#endif
 
 /* The current M, read afresh. Goroutines move between threads: a compiler
    that inlined this could keep the thread pointer (or the TLS address) of the
@@ -3616,7 +3664,7 @@ static __thread gort__g *gort__tls_tg;   /* plain threads: their stand-in G; Ms:
    and noinline keeps it a real call. Call it again after anything that can
    switch. */
 static GORT__NOINLINE gort__m *gort__getm(void) {
-    gort__m *m = gort__tls_m;
+    gort__m *m = GORT__TLS_M();
     __asm__ __volatile__("" : "+r"(m) : : "memory");
     return m;
 }
@@ -6708,7 +6756,7 @@ static void *gort__mstart(void *arg) {
     stack_t ss;
     sigset_t set;
 #endif
-    gort__tls_m = m;
+    GORT__TLS_SET_M(m);
     __atomic_store_n(&m->thread, gort__os_thread_self(), __ATOMIC_RELEASE);
 #if defined(GORT__OS_LINUX)
     /* Signals are for the program's own threads; an M only keeps the
@@ -6728,7 +6776,7 @@ static void *gort__mstart(void *arg) {
         sigaltstack(&ss, NULL);
     }
 #endif
-    gort__tls_tg = GORT__M_MARK;
+    GORT__TLS_SET_TG(GORT__M_MARK);
     m->g0.rt = rt;
     m->cpuclock = gort__os_thread_clock();
     __atomic_store_n(&m->tid, gort__os_thread_id(), __ATOMIC_RELAXED);   /* sysmon reads it */
@@ -6753,7 +6801,7 @@ static void gort__m_exit(gort__m *m) {
 #endif
     free(m->altstack);
     m->altstack = NULL;
-    gort__tls_m = NULL;
+    GORT__TLS_SET_M(NULL);
     if (GORT__ADD(&rt->mlive, (uint32_t)-1) == 0)
         gort__os_wake(&rt->mlive, 1);
     if (GORT__ADD(&rt->refs, (uint32_t)-1) == 0) gort__rt_free(rt);
@@ -6829,7 +6877,7 @@ static uint32_t gort__urg_lock;   /* one installer at a time */
 static void gort__urg_handler(int sig, siginfo_t *si, void *uc) {
     int saved = errno;
     if (si && si->si_code == SI_QUEUE && si->si_value.sival_int == GORT__HANDOFF_MAGIC) {
-        gort__m *m = gort__tls_m;
+        gort__m *m = GORT__TLS_M();
         gort__g *g = m ? m->curg : NULL;
         gort__p *p = m ? m->p : NULL;
         if (g && p && !g->in_gort && !g->handed && GORT__LOAD(&g->status) == GORT__G_RUNNING &&
@@ -7160,11 +7208,11 @@ static void gort__tg_dtor(void *p) {
         if (*pp == g) { *pp = gort__tgof(g)->tlink; break; }
     gort__unlock(&gort__tg_lock);
     GORT__ADD(&gort__nthreads, -1);
-    gort__tls_tg = NULL;
+    GORT__TLS_SET_TG(NULL);
 }
 
 static GORT__NOINLINE gort__g *gort__thread_g(void) {
-    gort__g *g = gort__tls_tg;
+    gort__g *g = GORT__TLS_TG();
     if (!g && gort__getm()) return GORT__M_MARK;   /* not a plain thread */
     if (!g) {
         /* The record lives in the thread's own TLS block: registering a
@@ -7181,7 +7229,7 @@ static GORT__NOINLINE gort__g *gort__thread_g(void) {
         g->id = GORT__ADD(&gort__tg_ids, 1);
         gort__os_stack_bounds(&t->tstk_lo, &t->tstk_hi);
         gort__os_at_thread_exit(gort__tg_dtor, g);
-        gort__tls_tg = g;
+        GORT__TLS_SET_TG(g);
         gort__lock(&gort__tg_lock);
         gort__tgof(g)->tlink = gort__tg_all;
         gort__tg_all = g;
@@ -8718,7 +8766,7 @@ int gort_run_opts(const gort_opts *opts, void (*main_fn)(void *arg), void *arg) 
         gort__misuse("gort_run: a runtime is already running; only one runs at a time");
         return -EBUSY;
     }
-    rt->run_thread_has_tg = gort__tls_tg != NULL && gort__tls_tg != GORT__M_MARK;
+    rt->run_thread_has_tg = GORT__TLS_TG() != NULL && GORT__TLS_TG() != GORT__M_MARK;
     gort__tr_env(rt);
     gort__main_args.fn = main_fn;
     gort__main_args.arg = arg;
@@ -9078,7 +9126,7 @@ static inline int gort__chan_empty(gort_chan *c) {
    in gort__tls_tg, so this is one thread-local load on every path. It is
    read at entry, before any switch, so no stale thread-local is used. */
 static inline void gort__register_thread(void) {
-    if (GORT__UNLIKELY(!gort__tls_tg)) gort__thread_g();
+    if (GORT__UNLIKELY(!GORT__TLS_TG())) gort__thread_g();
 }
 
 static int gort__chan_send(gort_chan *c, const void *elem, int block) {
@@ -9940,7 +9988,7 @@ static int gort__poll_wait(int fd, int mode, int64_t deadline) {
     {
         /* a plain thread's wait shows in dumps (and counts as live: data
            from outside may come) */
-        gort__g *tg = gort__tls_tg;
+        gort__g *tg = GORT__TLS_TG();
         if (tg == GORT__M_MARK) tg = NULL;
         if (tg) {
             tg->waitfd = fd;
