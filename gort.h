@@ -10208,44 +10208,6 @@ static ssize_t gort__io(int kind, int fd, void *buf, size_t n, int flags, int64_
     }
 }
 
-ssize_t gort_read(int fd, void *buf, size_t n) { GORT__API(); return gort__io(GORT__IO_READ, fd, buf, n, 0, 0); }
-ssize_t gort_write(int fd, const void *buf, size_t n) {
-    GORT__API();
-    return gort__io(GORT__IO_WRITE, fd, (void *)(uintptr_t)buf, n, 0, 0);
-}
-ssize_t gort_recv(int fd, void *buf, size_t n, int flags) { GORT__API(); return gort__io(GORT__IO_RECV, fd, buf, n, flags, 0); }
-ssize_t gort_send(int fd, const void *buf, size_t n, int flags) {
-    GORT__API();
-    return gort__io(GORT__IO_SEND, fd, (void *)(uintptr_t)buf, n, flags, 0);
-}
-ssize_t gort_readv(int fd, const struct iovec *iov, int cnt) {
-    GORT__API();
-    return gort__io(GORT__IO_READV, fd, (void *)(uintptr_t)iov, (size_t)cnt, 0, 0);
-}
-ssize_t gort_writev(int fd, const struct iovec *iov, int cnt) {
-    GORT__API();
-    return gort__io(GORT__IO_WRITEV, fd, (void *)(uintptr_t)iov, (size_t)cnt, 0, 0);
-}
-ssize_t gort_read_timeout(int fd, void *buf, size_t n, int64_t timeout_ns) {
-    GORT__API();
-    return gort__io(GORT__IO_READ, fd, buf, n, 0, timeout_ns > 0 ? gort__deadline(timeout_ns) : gort__nanotime());
-}
-ssize_t gort_write_timeout(int fd, const void *buf, size_t n, int64_t timeout_ns) {
-    GORT__API();
-    return gort__io(GORT__IO_WRITE, fd, (void *)(uintptr_t)buf, n, 0,
-                    timeout_ns > 0 ? gort__deadline(timeout_ns) : gort__nanotime());
-}
-ssize_t gort_write_all(int fd, const void *buf, size_t n) {
-    GORT__API();
-    const char *p = (const char *)buf;
-    size_t done = 0;
-    while (done < n) {
-        ssize_t r = gort__io(GORT__IO_WRITE, fd, (void *)(uintptr_t)(p + done), n - done, 0, 0);
-        if (r < 0) return r;
-        done += (size_t)r;
-    }
-    return (ssize_t)n;
-}
 
 static int gort__accept(int fd, struct sockaddr *addr, socklen_t *len, int64_t deadline) {
     gort__pd *pd;
@@ -10272,11 +10234,6 @@ static int gort__accept(int fd, struct sockaddr *addr, socklen_t *len, int64_t d
         if (deadline > 0 && gort__nanotime() >= deadline) return -ETIMEDOUT;
         if ((e = gort__fd_wait(pd, fd, GORT_IN, eseq, deadline)) < 0) return e;
     }
-}
-int gort_accept(int fd, struct sockaddr *addr, socklen_t *len) { GORT__API(); return gort__accept(fd, addr, len, 0); }
-int gort_accept_timeout(int fd, struct sockaddr *addr, socklen_t *len, int64_t timeout_ns) {
-    GORT__API();
-    return gort__accept(fd, addr, len, timeout_ns > 0 ? gort__deadline(timeout_ns) : gort__nanotime());
 }
 
 static int gort__connect(int fd, const struct sockaddr *addr, socklen_t len, int64_t deadline) {
@@ -10318,11 +10275,6 @@ static int gort__connect(int fd, const struct sockaddr *addr, socklen_t len, int
     }
 }
 
-int gort_connect(int fd, const struct sockaddr *addr, socklen_t len) { GORT__API(); return gort__connect(fd, addr, len, 0); }
-int gort_connect_timeout(int fd, const struct sockaddr *addr, socklen_t len, int64_t timeout_ns) {
-    GORT__API();
-    return gort__connect(fd, addr, len, timeout_ns > 0 ? gort__deadline(timeout_ns) : gort__nanotime());
-}
 
 int gort_close(int fd) {
     GORT__API();
@@ -10426,44 +10378,6 @@ static ssize_t gort__io(int kind, int fd, void *buf, size_t n, int flags, int64_
     }
 }
 
-ssize_t gort_read(int fd, void *buf, size_t n) { GORT__API(); return gort__io(GORT__IO_READ, fd, buf, n, 0, 0); }
-ssize_t gort_write(int fd, const void *buf, size_t n) {
-    GORT__API();
-    return gort__io(GORT__IO_WRITE, fd, (void *)(uintptr_t)buf, n, 0, 0);
-}
-ssize_t gort_recv(int fd, void *buf, size_t n, int flags) { GORT__API(); return gort__io(GORT__IO_RECV, fd, buf, n, flags, 0); }
-ssize_t gort_send(int fd, const void *buf, size_t n, int flags) {
-    GORT__API();
-    return gort__io(GORT__IO_SEND, fd, (void *)(uintptr_t)buf, n, flags, 0);
-}
-ssize_t gort_readv(int fd, const struct iovec *iov, int cnt) {
-    GORT__API();
-    return gort__io(GORT__IO_READV, fd, (void *)(uintptr_t)iov, (size_t)cnt, 0, 0);
-}
-ssize_t gort_writev(int fd, const struct iovec *iov, int cnt) {
-    GORT__API();
-    return gort__io(GORT__IO_WRITEV, fd, (void *)(uintptr_t)iov, (size_t)cnt, 0, 0);
-}
-ssize_t gort_read_timeout(int fd, void *buf, size_t n, int64_t timeout_ns) {
-    GORT__API();
-    return gort__io(GORT__IO_READ, fd, buf, n, 0, timeout_ns > 0 ? gort__deadline(timeout_ns) : gort__nanotime());
-}
-ssize_t gort_write_timeout(int fd, const void *buf, size_t n, int64_t timeout_ns) {
-    GORT__API();
-    return gort__io(GORT__IO_WRITE, fd, (void *)(uintptr_t)buf, n, 0,
-                    timeout_ns > 0 ? gort__deadline(timeout_ns) : gort__nanotime());
-}
-ssize_t gort_write_all(int fd, const void *buf, size_t n) {
-    GORT__API();
-    const char *p = (const char *)buf;
-    size_t done = 0;
-    while (done < n) {
-        ssize_t r = gort__io(GORT__IO_WRITE, fd, (void *)(uintptr_t)(p + done), n - done, 0, 0);
-        if (r < 0) return r;
-        done += (size_t)r;
-    }
-    return (ssize_t)n;
-}
 
 static int gort__accept(int fd, struct sockaddr *addr, socklen_t *len, int64_t deadline) {
     gort__pd *pd;
@@ -10496,11 +10410,6 @@ static int gort__accept(int fd, struct sockaddr *addr, socklen_t *len, int64_t d
         if (deadline > 0 && gort__nanotime() >= deadline) return -ETIMEDOUT;
         if ((e = gort__fd_wait(pd, fd, GORT_IN, eseq, deadline)) < 0) return e;
     }
-}
-int gort_accept(int fd, struct sockaddr *addr, socklen_t *len) { GORT__API(); return gort__accept(fd, addr, len, 0); }
-int gort_accept_timeout(int fd, struct sockaddr *addr, socklen_t *len, int64_t timeout_ns) {
-    GORT__API();
-    return gort__accept(fd, addr, len, timeout_ns > 0 ? gort__deadline(timeout_ns) : gort__nanotime());
 }
 
 /* A non-blocking connect says WSAEWOULDBLOCK; writable then means done,
@@ -10539,11 +10448,6 @@ static int gort__connect(int fd, const struct sockaddr *addr, socklen_t len, int
         if (deadline > 0 && gort__nanotime() >= deadline) return -ETIMEDOUT;
     }
 }
-int gort_connect(int fd, const struct sockaddr *addr, socklen_t len) { GORT__API(); return gort__connect(fd, addr, len, 0); }
-int gort_connect_timeout(int fd, const struct sockaddr *addr, socklen_t len, int64_t timeout_ns) {
-    GORT__API();
-    return gort__connect(fd, addr, len, timeout_ns > 0 ? gort__deadline(timeout_ns) : gort__nanotime());
-}
 
 int gort_close(int fd) {
     GORT__API();
@@ -10565,6 +10469,57 @@ int gort_close(int fd) {
     return _close(fd) == 0 ? 0 : -errno;
 }
 #endif
+
+/* The public calls over each system's gort__io, gort__accept and
+   gort__connect (above). */
+ssize_t gort_read(int fd, void *buf, size_t n) { GORT__API(); return gort__io(GORT__IO_READ, fd, buf, n, 0, 0); }
+ssize_t gort_write(int fd, const void *buf, size_t n) {
+    GORT__API();
+    return gort__io(GORT__IO_WRITE, fd, (void *)(uintptr_t)buf, n, 0, 0);
+}
+ssize_t gort_recv(int fd, void *buf, size_t n, int flags) { GORT__API(); return gort__io(GORT__IO_RECV, fd, buf, n, flags, 0); }
+ssize_t gort_send(int fd, const void *buf, size_t n, int flags) {
+    GORT__API();
+    return gort__io(GORT__IO_SEND, fd, (void *)(uintptr_t)buf, n, flags, 0);
+}
+ssize_t gort_readv(int fd, const struct iovec *iov, int cnt) {
+    GORT__API();
+    return gort__io(GORT__IO_READV, fd, (void *)(uintptr_t)iov, (size_t)cnt, 0, 0);
+}
+ssize_t gort_writev(int fd, const struct iovec *iov, int cnt) {
+    GORT__API();
+    return gort__io(GORT__IO_WRITEV, fd, (void *)(uintptr_t)iov, (size_t)cnt, 0, 0);
+}
+ssize_t gort_read_timeout(int fd, void *buf, size_t n, int64_t timeout_ns) {
+    GORT__API();
+    return gort__io(GORT__IO_READ, fd, buf, n, 0, timeout_ns > 0 ? gort__deadline(timeout_ns) : gort__nanotime());
+}
+ssize_t gort_write_timeout(int fd, const void *buf, size_t n, int64_t timeout_ns) {
+    GORT__API();
+    return gort__io(GORT__IO_WRITE, fd, (void *)(uintptr_t)buf, n, 0,
+                    timeout_ns > 0 ? gort__deadline(timeout_ns) : gort__nanotime());
+}
+ssize_t gort_write_all(int fd, const void *buf, size_t n) {
+    GORT__API();
+    const char *p = (const char *)buf;
+    size_t done = 0;
+    while (done < n) {
+        ssize_t r = gort__io(GORT__IO_WRITE, fd, (void *)(uintptr_t)(p + done), n - done, 0, 0);
+        if (r < 0) return r;
+        done += (size_t)r;
+    }
+    return (ssize_t)n;
+}
+int gort_accept(int fd, struct sockaddr *addr, socklen_t *len) { GORT__API(); return gort__accept(fd, addr, len, 0); }
+int gort_accept_timeout(int fd, struct sockaddr *addr, socklen_t *len, int64_t timeout_ns) {
+    GORT__API();
+    return gort__accept(fd, addr, len, timeout_ns > 0 ? gort__deadline(timeout_ns) : gort__nanotime());
+}
+int gort_connect(int fd, const struct sockaddr *addr, socklen_t len) { GORT__API(); return gort__connect(fd, addr, len, 0); }
+int gort_connect_timeout(int fd, const struct sockaddr *addr, socklen_t len, int64_t timeout_ns) {
+    GORT__API();
+    return gort__connect(fd, addr, len, timeout_ns > 0 ? gort__deadline(timeout_ns) : gort__nanotime());
+}
 
 /* The syscall state: the goroutine runs a system call that may block its
    thread. The P's state word goes to SYSCALL (SYSCALL_IO for gort's own
