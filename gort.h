@@ -2269,6 +2269,9 @@ static int gort__os_poll(struct pollfd *p, int n, int tmo) {
    1803+; a plain one before), so a 50 us sleep is not a 15.6 ms one.
    With sockets registered, WSAPoll's timeout is in milliseconds (rounded
    up). The set is guarded by an SRW lock; a wait polls a copy. */
+/* A registered socket (all fields under the poller's lk): its data for
+   the events, and the directions still watched (GORT__POLL_IN/OUT; a
+   reported one is dropped until the next arm). */
 typedef struct { SOCKET s; uint64_t data; uint32_t want; } gort__pollsock;
 typedef struct {
     HANDLE   ev, timer;
@@ -10036,6 +10039,25 @@ static int gort__io_park(gort__pd *pd, int fd, int mode, uint32_t eseq, int64_t 
     return gort__pd_wait(rt, pd, fd, mode, eseq, seq, deadline);
 }
 
+/* gort_close's part before the system's close: fd's registration with
+   this runtime's poller goes, and every goroutine parked on fd wakes with
+   -EBADF (both systems). */
+static void gort__pd_close(int fd) {
+    gort__pd *pd = gort__pd_get(fd, 0);
+    gort__rt *rt = gort__cur_rt();
+    if (pd) {
+        gort__waiter *list;
+        gort__lock(&pd->lock);
+        if (__atomic_load_n(&pd->state, __ATOMIC_RELAXED) == GORT__PD_ARMED &&
+            __atomic_load_n(&pd->owner, __ATOMIC_RELAXED) == rt && rt)
+            gort__poller_disarm(&rt->poller, fd);
+        gort__pd_reset(pd);
+        list = gort__pd_evict_locked(pd, 0);
+        gort__unlock(&pd->lock);
+        gort__wake_list(list);
+    }
+}
+
 /* Wait for fd after EAGAIN, whoever the caller is. */
 static int gort__fd_wait(gort__pd *pd, int fd, int mode, uint32_t eseq, int64_t deadline) {
     return pd ? gort__io_park(pd, fd, mode, eseq, deadline) : gort__poll_wait(fd, mode, deadline);
@@ -10086,10 +10108,10 @@ int gort_wait_fd(int fd, int events, int64_t timeout_ns) {
     }
 }
 
-#if defined(GORT__OS_LINUX)
-/* Is this a socket, as far as we know? A hint only: a wrong "socket" costs
-   one ENOTSOCK, a wrong "not a socket" one fcntl; both stay correct. */
+/* What an I/O call does (gort__io's kind, on either system). */
 enum { GORT__IO_READ, GORT__IO_WRITE, GORT__IO_RECV, GORT__IO_SEND, GORT__IO_READV, GORT__IO_WRITEV };
+
+#if defined(GORT__OS_LINUX)
 
 /* One non-blocking attempt of a goroutine's call. -errno on failure. */
 static ssize_t gort__io_try(gort__pd *pd, int kind, int fd, void *buf, size_t n, int flags) {
@@ -10278,19 +10300,7 @@ static int gort__connect(int fd, const struct sockaddr *addr, socklen_t len, int
 
 int gort_close(int fd) {
     GORT__API();
-    gort__pd *pd = gort__pd_get(fd, 0);
-    gort__rt *rt = gort__cur_rt();
-    if (pd) {
-        gort__waiter *list;
-        gort__lock(&pd->lock);
-        if (__atomic_load_n(&pd->state, __ATOMIC_RELAXED) == GORT__PD_ARMED &&
-            __atomic_load_n(&pd->owner, __ATOMIC_RELAXED) == rt && rt)
-            gort__poller_disarm(&rt->poller, fd);
-        gort__pd_reset(pd);
-        list = gort__pd_evict_locked(pd, 0);
-        gort__unlock(&pd->lock);
-        gort__wake_list(list);
-    }
+    gort__pd_close(fd);
     return close(fd) == 0 ? 0 : -errno;
 }
 
@@ -10303,7 +10313,6 @@ int gort_close(int fd) {
    gort_read and gort_write make the blocking call inside
    gort_block_begin/end (the thread blocks, sysmon hands its P on), and
    their _timeout forms return -ENOTSUP for them. */
-enum { GORT__IO_READ, GORT__IO_WRITE, GORT__IO_RECV, GORT__IO_SEND, GORT__IO_READV, GORT__IO_WRITEV };
 
 static ssize_t gort__io_blocking(int write_, int fd, void *buf, size_t n) {
     int r;
@@ -10451,20 +10460,8 @@ static int gort__connect(int fd, const struct sockaddr *addr, socklen_t len, int
 
 int gort_close(int fd) {
     GORT__API();
-    gort__pd *pd = fd >= 0 ? gort__pd_get(fd, 0) : NULL;
-    gort__rt *rt = gort__cur_rt();
     if (fd < 0) return -EBADF;
-    if (pd) {
-        gort__waiter *list;
-        gort__lock(&pd->lock);
-        if (__atomic_load_n(&pd->state, __ATOMIC_RELAXED) == GORT__PD_ARMED &&
-            __atomic_load_n(&pd->owner, __ATOMIC_RELAXED) == rt && rt)
-            gort__poller_disarm(&rt->poller, fd);
-        gort__pd_reset(pd);
-        list = gort__pd_evict_locked(pd, 0);
-        gort__unlock(&pd->lock);
-        gort__wake_list(list);
-    }
+    gort__pd_close(fd);
     if (gort__os_is_socket(fd)) return closesocket(gort__os_sock(fd)) == 0 ? 0 : gort__os_wsaerr();
     return _close(fd) == 0 ? 0 : -errno;
 }
