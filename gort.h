@@ -623,8 +623,9 @@ TABLE OF CONTENTS (grep for the anchor)
   portable sections call only those, except for what is signals on
   Linux, kept beside its Windows form under #if GORT__OS_LINUX: the
   hand-off's SIGURG (on Windows sysmon suspends the thread instead),
-  the SIGQUIT dump (Ctrl+Break), an M's signal mask and alternate stack,
-  the fault handler's entry (gort__segv_handler), and >>io's system
+  the SIGQUIT dump (Ctrl+Break), an M's signal mask and alternate stack
+  (on Windows: its stack guarantee, SetThreadStackGuarantee, which the
+  overflow report runs in), the fault handler's entry (gort__segv_handler), and >>io's system
   calls, whose Windows form takes SOCKETs through the poller and blocks
   in gort_block_begin/end on C runtime descriptors.
   ASan, TSan and Valgrind are told what they must know through >>san; a
@@ -1208,8 +1209,9 @@ static int64_t gort__deadline(int64_t ns) {
 
    wait/wake   gort__os_wait, gort__os_wake: sleep on a 32-bit word (futex)
    stacks      gort__os_reserve, gort__os_decommit, gort__os_release,
-               gort__os_alloc_now and the guard calls (mmap, madvise,
-               mprotect, getrandom, /proc)
+               gort__os_alloc_now, the guard calls (mmap, madvise,
+               mprotect, getrandom, /proc) and a segment's life:
+               gort__os_stack_region, _ready, _shrink, _drop
    threads     gort__os_thread_start/self/join/detach/forget,
                gort__os_yield, gort__os_sleep_ns, gort__os_stack_bounds,
                gort__os_at_thread_exit, gort__os_page_size
@@ -1265,6 +1267,40 @@ static char *gort__os_reserve(size_t len) {
     return b;
 }
 static void gort__os_decommit(char *p, size_t len) { madvise(p, len, MADV_DONTNEED); }
+/* A region of goroutine stacks (>>stack): len bytes, the last len - slots
+   of them (the Gs) ordinary memory. Here all of it is gort__os_reserve's:
+   a stack's pages come as they are touched. whole: its segments will
+   have no guard pages (canaries). */
+static char *gort__os_stack_region(size_t len, size_t slots, int whole) {
+    (void)slots; (void)whole;
+    return gort__os_reserve(len);
+}
+/* A segment's usable stack [lo, hi) is handed out fresh or after going
+   cold: make it ready to run on. Returns the lowest byte it may use
+   without the system growing it (Windows' StackLimit; lo here, where the
+   kernel maps pages on touch), or NULL when refused (Windows' commit
+   limit). whole: a segment without a guard page (a canary). */
+static char *gort__os_stack_ready(char *lo, char *hi, size_t page, int whole) {
+    (void)hi; (void)page; (void)whole;
+    return lo;
+}
+/* A goroutine that went deep has ended: the pages [lo, mark) go back.
+   limit is its segment's gort__os_stack_ready limit; the new one is
+   returned. */
+static char *gort__os_stack_shrink(char *lo, char *limit, char *mark, size_t page, int whole) {
+    (void)limit; (void)page; (void)whole;
+    madvise(lo, (size_t)(mark - lo), MADV_DONTNEED);
+    return lo;
+}
+/* A segment goes cold: all of [lo, hi) goes back (gort__os_stack_ready
+   makes it ready again). */
+static void gort__os_stack_drop(char *lo, char *hi, int whole) {
+    (void)whole;
+    madvise(lo, (size_t)(hi - lo), MADV_DONTNEED);
+}
+/* The running goroutine's stack limit as the system moved it: only
+   Windows moves it. */
+#define GORT__OS_STACK_LIMIT_NOW(g) ((void)0)
 /* Memory for use at once, every page present (the trace's buffers: a
    recording must not take page faults); NULL when refused. */
 static char *gort__os_alloc_now(size_t len) {
@@ -1970,12 +2006,11 @@ static int gort__poller_wait(gort__poller *pl, int64_t deadline, gort__pollev *o
    -lsynchronization (WaitOnAddress) and -lws2_32.
 
    wait/wake   WaitOnAddress, WakeByAddressSingle/All (Windows 8+)
-   stacks      VirtualAlloc: a reservation is committed when made (the
-               pages cost memory only once touched, but the commit charge
-               counts them all: see README's platform notes); a guard is
-               a PAGE_GUARD page, which faults once and is then an
-               ordinary page: good for reporting an overflow, not for
-               surviving one (an overflow ends the process on Linux too)
+   stacks      VirtualAlloc: a segment is committed as the system grows
+               it, from a PAGE_GUARD page below its committed top, as a
+               thread's own stack is (gort__os_stack_ready); its bottom
+               page is never committed, and the system's
+               EXCEPTION_STACK_OVERFLOW is the overflow report's start
    CPUs        GetProcessAffinityMask, GetThreadTimes (CPU time for the
                hog report), GetCurrentThreadId
    faults      AddVectoredExceptionHandler: an overflow is reported by
@@ -2024,6 +2059,67 @@ static void gort__os_decommit(char *p, size_t len) {
         GORT_ASSERT(!"VirtualAlloc could not commit a goroutine stack's pages again");
 }
 static void gort__os_release(char *p, size_t len) { (void)len; VirtualFree(p, 0, MEM_RELEASE); }
+/* Goroutine stacks grow as Windows grows a thread's own stack, and count
+   against the commit limit only as they do: a segment's top page is
+   committed, the page below it is a PAGE_GUARD page, the rest is only
+   reserved. The switch gives each goroutine's stack to the system as the
+   thread's (>>asm-win64: StackBase = hi, StackLimit = the lowest
+   committed byte, DeallocationStack = the segment's bottom, its guard
+   page), so a touch of the guard page is stack growth, done by the
+   system (Windows' kernel, Wine's fault handler): the guard page becomes
+   an ordinary one, the page below it the new guard, and StackLimit moves
+   down. Growth into the last GORT__OS_GUARANTEE bytes above the bottom
+   page raises EXCEPTION_STACK_OVERFLOW instead, with those bytes
+   committed for the handler (gort__segv_handler reports it by name); the
+   bottom page is never committed. The Gs after the slots are committed
+   with the region.
+   A region whose segments will have no guard pages (canaries: under Wine
+   once the host's map entries are used up, >>stack's budget) is
+   committed whole when made, as is a segment of one when it goes cold:
+   Wine makes each commit of part of a reservation a mapping of its own
+   (one per batch of segments handed out, 31,000 for a million
+   goroutines), where one commit of the whole costs one. */
+static char *gort__os_stack_region(size_t len, size_t slots, int whole) {
+    char *b;
+    if (whole) return gort__os_reserve(len);
+    b = (char *)VirtualAlloc(NULL, len, MEM_RESERVE, PAGE_READWRITE);
+    if (b && len > slots && !VirtualAlloc(b + slots, len - slots, MEM_COMMIT, PAGE_READWRITE)) {
+        VirtualFree(b, 0, MEM_RELEASE);
+        b = NULL;
+    }
+    return b;
+}
+static char *gort__os_stack_ready(char *lo, char *hi, size_t page, int whole) {
+    DWORD old;
+    /* whole: the bottom page too, or its protection would split the
+       mapping like a guard's (under Wine: the map entries it lacks) */
+    if (whole) return VirtualAlloc(lo - page, (size_t)(hi - lo) + page, MEM_COMMIT, PAGE_READWRITE) ? lo : NULL;
+    if (!VirtualAlloc(hi - 2 * page, 2 * page, MEM_COMMIT, PAGE_READWRITE)) return NULL;
+    if (!VirtualProtect(hi - 2 * page, page, PAGE_READWRITE | PAGE_GUARD, &old)) {
+        VirtualFree(hi - 2 * page, 2 * page, MEM_DECOMMIT);
+        return NULL;
+    }
+    return hi - page;
+}
+/* The page below mark becomes the guard (it is committed: the stack went
+   below mark), then everything below it goes back. */
+static char *gort__os_stack_shrink(char *lo, char *limit, char *mark, size_t page, int whole) {
+    DWORD old;
+    if (whole) { gort__os_decommit(lo, (size_t)(mark - lo)); return lo; }
+    if (limit >= mark) return limit;
+    if (!VirtualProtect(mark - page, page, PAGE_READWRITE | PAGE_GUARD, &old)) return limit;
+    if (mark - page > lo) VirtualFree(lo, (size_t)(mark - page - lo), MEM_DECOMMIT);
+    return mark;
+}
+static void gort__os_stack_drop(char *lo, char *hi, int whole) {
+    if (whole) gort__os_decommit(lo, (size_t)(hi - lo));
+    else VirtualFree(lo, (size_t)(hi - lo), MEM_DECOMMIT);
+}
+/* A goroutine's StackLimit as the system left it (it ran on g's stack). */
+#define GORT__OS_STACK_LIMIT_NOW(g) __asm__ volatile("movq %%gs:0x10, %0" : "=r"((g)->stack_limit))
+/* The bytes kept for the overflow handler (SetThreadStackGuarantee, for
+   every M: the system's default is two pages). */
+#define GORT__OS_GUARANTEE (16u * 1024u)
 static char *gort__os_alloc_now(size_t len) {
     char *m = gort__os_reserve(len);
     size_t i;
@@ -2037,7 +2133,11 @@ enum { GORT__GUARD_MADV = 1, GORT__GUARD_MPROT = 2, GORT__GUARD_CANARY = 3 };
 static int gort__os_guard(char *page, size_t len, int mode) {
     DWORD old;
     if (mode == GORT__GUARD_MADV) return -EINVAL;
-    return VirtualProtect(page, len, PAGE_READWRITE | PAGE_GUARD, &old) ? 0 : -ENOMEM;
+    if (VirtualProtect(page, len, PAGE_READWRITE | PAGE_GUARD, &old)) return 0;
+    /* A page only reserved (not committed) faults at every touch already:
+       a segment's bottom page (gort__os_stack_ready never commits it).
+       (VirtualQuery would say so first, at a cost under Wine.) */
+    return GetLastError() == ERROR_INVALID_ADDRESS ? 0 : -ENOMEM;
 }
 static int gort__os_guard_faults(char *p) {
     MEMORY_BASIC_INFORMATION mi;
@@ -2065,9 +2165,10 @@ static long gort__os_map_max(void) {
     return v;
 }
 /* The host's count cannot be read from inside Wine (its /proc/self is the
-   wineserver's): Wine's own mappings are taken to be 1000, as on Linux
-   when /proc/self/maps is unreadable. */
-static long gort__os_map_count(void) { return gort__os_wine() ? 1000 : 0; }
+   wineserver's): Wine's own mappings are taken to be 4000 (3,100 measured
+   for a test program under Wine 8); gort__slot_setup copes when that is
+   short. */
+static long gort__os_map_count(void) { return gort__os_wine() ? 4000 : 0; }
 
 /* Stack compaction is Linux-only (it needs guards that survive a
    decommit and a way to fill a page atomically): gort__stack_init turns
@@ -2987,10 +3088,12 @@ __asm__(
 #undef GORT__STP
 #endif
 
-/* Build the first frame of a new context at the top of [lo, hi): returns the
-   value for the saved sp. The ret of the first switch to it goes to
-   gort__ctx_entry, which calls entry(g). */
-static void *gort__ctx_init(char *lo, char *hi, void (*entry)(void *), void *g) {
+/* Build the first frame of a new context at the top of the stack
+   [base, hi): returns the value for the saved sp. The ret of the first
+   switch to it goes to gort__ctx_entry, which calls entry(g). base and
+   limit are for Windows, whose system grows a stack (gort__os_stack_ready):
+   the lowest byte of its reservation, and the lowest it may use now. */
+static void *gort__ctx_init(char *base, char *limit, char *hi, void (*entry)(void *), void *g) {
     uintptr_t top = ((uintptr_t)hi) & ~(uintptr_t)15;
     gort__ctx_frame *f = (gort__ctx_frame *)(top - sizeof(gort__ctx_frame));
     void (*tramp)(void) = gort__ctx_entry;
@@ -3002,21 +3105,19 @@ static void *gort__ctx_init(char *lo, char *hi, void (*entry)(void *), void *g) 
     memcpy(&f->r13, &entry, sizeof entry);
     memcpy(&f->ret, &tramp, sizeof tramp);
 #if defined(GORT__OS_WIN)
-    /* The stack as the system sees it: lo..hi, all committed. The guard
-       page below lo is left outside on purpose: the system treats a
-       guard fault inside the range as stack growth (it would move the
-       guard into the next segment), and Wine kills the thread outright
-       when an exception's frame would land in the range's last page. An
-       overflow is then an ordinary guard-page fault, reported by
-       gort__segv_handler. */
+    /* The stack as the system sees it: its whole reservation, the bottom
+       page included (never committed: the system keeps the last page of
+       a stack as its hard end), so that a touch of the guard page below
+       limit is growth, and growth into the last GORT__OS_GUARANTEE bytes
+       an EXCEPTION_STACK_OVERFLOW. */
     f->tbase = (uint64_t)(uintptr_t)hi;
-    f->tlimit = (uint64_t)(uintptr_t)lo;
-    f->tdeall = (uint64_t)(uintptr_t)lo;
+    f->tlimit = (uint64_t)(uintptr_t)limit;
+    f->tdeall = (uint64_t)(uintptr_t)base;
 #else
-    (void)lo;
+    (void)base; (void)limit;
 #endif
 #else
-    (void)lo;
+    (void)base; (void)limit;
     memcpy(&f->x19, &g, sizeof g);
     memcpy(&f->x20, &entry, sizeof entry);
     memcpy(&f->x30, &tramp, sizeof tramp);
@@ -3191,6 +3292,10 @@ struct gort__g {
     uint64_t  id;                 /* for dumps only; set at spawn */
     char     *stack_lo;           /* lowest usable byte, just above the guard */
     char     *stack_hi;           /* one past the highest usable byte */
+    char     *stack_limit;        /* lowest byte usable without the system
+                                     growing the stack (Windows' StackLimit,
+                                     kept across the segment's goroutines:
+                                     gort__os_stack_ready); stack_lo on Linux */
     char     *sp_low;             /* lowest frame seen at its switches (owner):
                                      how deep it went, for gort__stack_put */
     int       guard;              /* GORT__GUARD_* this segment has */
@@ -3486,6 +3591,8 @@ typedef struct gort__region {
     size_t  nslots;
     size_t  used;                 /* slots handed out at least once (stack lock) */
     size_t  nfree;                /* gort__stack_release's count of free slots */
+    int     whole;                /* made for canary segments: all usable
+                                     from the start (gort__os_stack_region) */
     struct gort__region *next;
 } gort__region;
 
@@ -3966,6 +4073,19 @@ static inline void gort__san_stack_del(gort__g *g) {
    An overflow inside a system call shows up as that call failing with
    EFAULT, not as a signal.
 
+   Windows commits memory when it is promised, not when it is touched, and
+   the commit limit (RAM plus page file) counts every committed page: a
+   stack must be committed as it grows. There the guard is the system's
+   own: a segment is handed out with its top page committed and a
+   PAGE_GUARD page below it, the rest reserved, and the switch gives the
+   system the goroutine's stack as the thread's (>>asm-win64), so the
+   system grows it a page at a time and raises EXCEPTION_STACK_OVERFLOW
+   near the bottom (gort__os_stack_ready). The segment's StackLimit (how
+   far it has grown) is kept in its G (stack_limit) across goroutines;
+   gort__stack_put gives back what went below GORT__SHRINK_KEEP and moves
+   the guard page up (gort__os_stack_shrink). Wine's budget of guards is
+   the host's map entries, as on Linux with mprotect (>>os-windows).
+
    Segments are pooled (a per-P cache, then a global hot pool) with their
    guard in place, so a spawn normally makes no system call. A P that
    keeps needing segments never handed out takes them in batches that
@@ -4127,22 +4247,23 @@ static int gort__compact_fault(gort__g *g, const char *a);   /* >>compact */
 /* A fault at a: a guard page's is a goroutine's overflow (report and
    abort); one in a compacted stack is restored (1: retry the access).
    0: not gort's. pc and fp (or 0s) are the faulting code's, for the
-   report's stack trace. */
-static int gort__fault_at(char *a, uintptr_t pc, uintptr_t fp) {
+   report's stack trace. overflow: the system said it is one (Windows'
+   EXCEPTION_STACK_OVERFLOW, a the stack pointer): whose stack it is. */
+static int gort__fault_at(char *a, uintptr_t pc, uintptr_t fp, int overflow) {
     uint32_t i, n = __atomic_load_n(&gort__segv_n, __ATOMIC_ACQUIRE);
     for (i = 0; i < n; i++) {
         char *base = __atomic_load_n(&gort__segv_tab[i].base, __ATOMIC_ACQUIRE);
         size_t off;
         if (!base || a < base || a >= base + gort__segv_tab[i].len) continue;
         off = (size_t)(a - base) % gort__segv_tab[i].slot;
-        if (off >= gort__segv_tab[i].page) {
+        if (off >= gort__segv_tab[i].page && !overflow) {
             int saved = errno;   /* the restore's system calls must not show in the interrupted code's errno */
             int restored = gort__compact_fault(
                 (gort__g *)(void *)(gort__segv_tab[i].gs + (size_t)(a - base) / gort__segv_tab[i].slot * gort__gsize()), a);
             errno = saved;
             if (restored) return 1;   /* a compacted stack, restored: the access is retried */
         }
-        if (off < gort__segv_tab[i].page) {
+        if (off < gort__segv_tab[i].page || overflow) {
             size_t idx = (size_t)(a - base) / gort__segv_tab[i].slot;
             gort__g *g = (gort__g *)(void *)(gort__segv_tab[i].gs + idx * gort__gsize());
             gort__overflow_report(g, gort__segv_tab[i].slot - gort__segv_tab[i].page);
@@ -4166,22 +4287,27 @@ static void gort__segv_handler(int sig, siginfo_t *si, void *uc) {
             pc = (uintptr_t)((ucontext_t *)uc)->uc_mcontext.pc;
             fp = (uintptr_t)((ucontext_t *)uc)->uc_mcontext.regs[29];
 #endif
-    if (!gort__fault_at((char *)si->si_addr, pc, fp)) gort__os_fault_chain(sig, si, uc);   /* not ours */
+    if (!gort__fault_at((char *)si->si_addr, pc, fp, 0)) gort__os_fault_chain(sig, si, uc);   /* not ours */
 }
 #else
-/* A vectored exception handler, on the faulting stack (its guard page,
-   once hit, is an ordinary page that holds the handler's frames). A
-   guard page's first touch raises STATUS_GUARD_PAGE_VIOLATION; an access
-   violation is a second touch, or an ordinary bad pointer. Everything
-   not gort's goes on down the chain. */
+/* A vectored exception handler, on the faulting stack. A goroutine's
+   overflow is the system's EXCEPTION_STACK_OVERFLOW, raised with
+   GORT__OS_GUARANTEE bytes of the stack left for the handlers
+   (gort__os_stack_ready); the goroutine is the one whose segment holds
+   the stack pointer. An access violation in a segment's bottom page is
+   an overflow too (a frame that skipped the guard page), as is a guard
+   page's fault (STATUS_GUARD_PAGE_VIOLATION) outside the stack the
+   system knows. Everything not gort's goes on down the chain. */
 static LONG CALLBACK gort__segv_handler(EXCEPTION_POINTERS *ep) {
     DWORD code = ep->ExceptionRecord->ExceptionCode;
-    char *a;
+    uintptr_t pc = (uintptr_t)ep->ContextRecord->Rip, fp = (uintptr_t)ep->ContextRecord->Rbp;
+    if (code == EXCEPTION_STACK_OVERFLOW)
+        return gort__fault_at((char *)ep->ContextRecord->Rsp, pc, fp, 1) ? EXCEPTION_CONTINUE_EXECUTION
+                                                                         : EXCEPTION_CONTINUE_SEARCH;
     if ((code != EXCEPTION_GUARD_PAGE && code != EXCEPTION_ACCESS_VIOLATION) ||
         ep->ExceptionRecord->NumberParameters < 2)
         return EXCEPTION_CONTINUE_SEARCH;
-    a = (char *)ep->ExceptionRecord->ExceptionInformation[1];
-    return gort__fault_at(a, (uintptr_t)ep->ContextRecord->Rip, (uintptr_t)ep->ContextRecord->Rbp)
+    return gort__fault_at((char *)ep->ExceptionRecord->ExceptionInformation[1], pc, fp, 0)
                ? EXCEPTION_CONTINUE_EXECUTION : EXCEPTION_CONTINUE_SEARCH;
 }
 #endif
@@ -4273,7 +4399,10 @@ static gort__region *gort__region_new(gort__rt *rt) {
     int tries = 0;
     for (;;) {
         size_t len = n * rt->slot_size + gort__garray_len(n, rt->page);
-        char *b = rt->nregions < GORT__MAX_REGIONS ? gort__os_reserve(len) : NULL;
+        /* segments with canaries only (guard pages chosen, but their
+           budget is used up): all of it usable at once (>>os-windows) */
+        int whole = rt->guard_mode == GORT__GUARD_CANARY || (rt->guard_mode == GORT__GUARD_MPROT && rt->mprot_budget <= 0);
+        char *b = rt->nregions < GORT__MAX_REGIONS ? gort__os_stack_region(len, n * rt->slot_size, whole) : NULL;
         if (b) {
             gort__region *r = (gort__region *)calloc(1, sizeof *r);
             uint8_t *cold = (uint8_t *)calloc(n / 8 + 1, 1);
@@ -4281,6 +4410,7 @@ static gort__region *gort__region_new(gort__rt *rt) {
             if (!r || !cold) { free(r); free(cold); gort__os_release(b, len); return NULL; }
             r->cold = cold;
             r->base = b; r->nslots = n; r->used = 0;
+            r->whole = whole;
             r->gs = b + n * rt->slot_size;
 #ifdef GORT__ASAN
             /* LeakSanitizer does not scan mappings: the Gs hold the only
@@ -4324,8 +4454,12 @@ static void gort__canary_set(gort__g *g) { *(uint64_t *)(void *)g->stack_lo = GO
    they made every other P's spawn and exit wait (88% of skynet's futex
    calls were on the stack lock). The budget of mprotect guards and the
    guard_lost report are shared: the stack lock guards them, taken only on
-   those rare paths. */
-static void gort__slot_setup(gort__rt *rt, gort__g *g, char *slot, int guard) {
+   those rare paths. 0, or -ENOMEM when the system will not commit the
+   segment's first pages (Windows' commit limit): the caller lists it
+   cold (gort__slot_unready). ready: the segment's pages are all usable
+   already (a region made whole, or a canary segment that went cold:
+   gort__os_stack_drop), if it gets a canary. */
+static int gort__slot_setup(gort__rt *rt, gort__g *g, char *slot, int guard, int ready) {
     if (!guard) {
         guard = rt->guard_mode;   /* (set before the first goroutine) */
         if (guard == GORT__GUARD_MADV && gort__os_guard(slot, rt->page, GORT__GUARD_MADV) == 0) {
@@ -4369,8 +4503,26 @@ static void gort__slot_setup(gort__rt *rt, gort__g *g, char *slot, int guard) {
     g->rt = rt;
     g->stack_lo = slot + rt->page;
     g->stack_hi = slot + rt->slot_size;
+    g->stack_limit = ready && guard == GORT__GUARD_CANARY
+                         ? g->stack_lo
+                         : gort__os_stack_ready(g->stack_lo, g->stack_hi, rt->page, guard == GORT__GUARD_CANARY);
+    if (!g->stack_limit && guard != GORT__GUARD_CANARY &&
+        (g->stack_limit = gort__os_stack_ready(g->stack_lo, g->stack_hi, rt->page, 1)) != NULL) {
+        /* Windows under Wine: the host's map entries ran out before the
+           budget said (Wine's own use is a guess), and a segment without
+           a guard page needs none: a canary from here on. (Where the
+           commit limit refused, the whole segment is refused too.) */
+        GORT__ADD(&rt->nguarded, -1);
+        gort__lock(&rt->stk_lock);
+        rt->mprot_budget = 0;
+        gort__guard_lost(rt, "a guard page could not be made (out of memory or, under Wine, map entries)");
+        gort__unlock(&rt->stk_lock);
+        guard = g->guard = GORT__GUARD_CANARY;
+    }
+    if (!g->stack_limit) return -ENOMEM;
     if (guard == GORT__GUARD_CANARY) gort__canary_set(g);
     gort__san_stack_add(g);
+    return 0;
 }
 
 /* Move p's whole cache to the hot pool (p's owner, or the sched lock held
@@ -4439,6 +4591,13 @@ static gort__region *gort__region_of(gort__rt *rt, const char *slot);
    calls are not to be had, each segment is guarded on its own (the
    population is only a saving). */
 #define GORT__FRESH_MAX 32   /* <= GORT__GCACHE / 2: the rest fit p's cache */
+static void gort__slot_unready(gort__rt *rt, gort__g *g);
+/* A cold list entry: the slot's address, its guard (GORT__GUARD_MADV or
+   _MPROT; 0: a canary, which tries for a guard again) in the low bits,
+   and GORT__COLD_UNREADY when gort__slot_setup failed on it (its pages
+   were never made usable, canary or not). */
+#define GORT__COLD_UNREADY 4
+#define GORT__COLD_BITS    7
 static GORT__NOINLINE gort__g *gort__slots_fresh(gort__rt *rt, gort__p *p, gort__region *r, size_t first, size_t k) {
     struct iovec v[GORT__FRESH_MAX + 1];   /* (one array, used twice: this runs on a goroutine's stack) */
     size_t j, gsz = gort__gsize();
@@ -4467,7 +4626,11 @@ static GORT__NOINLINE gort__g *gort__slots_fresh(gort__rt *rt, gort__p *p, gort_
     (void)gort__os_madvise_vec(v, (int)k + 1, MADV_POPULATE_WRITE);
     for (j = k; j-- > 0;) {   /* the cache hands them out in address order */
         gort__g *g = gort__slot_g(r, first + j);
-        gort__slot_setup(rt, g, gort__slot_at(rt, r, first + j), guard);
+        if (gort__slot_setup(rt, g, gort__slot_at(rt, r, first + j), guard, r->whole) != 0) {
+            gort__slot_unready(rt, g);
+            if (j == 0) return NULL;
+            continue;
+        }
         if (j > 0) {
             g->schedlink = p->gfree; p->gfree = g; p->ngfree++;
         }
@@ -4478,7 +4641,7 @@ static GORT__NOINLINE gort__g *gort__slots_fresh(gort__rt *rt, gort__p *p, gort_
 static gort__g *gort__stack_get(gort__rt *rt, gort__p *p) {
     gort__g *g = NULL;
     char *slot = NULL;
-    int guard = 0, reclaimed = 0;
+    int guard = 0, reclaimed = 0, ready = 0;
     gort__region *fr = NULL;   /* fresh segments fi..fi+fk-1 of fr taken */
     size_t fi = 0, fk = 1;
 retry:
@@ -4505,13 +4668,14 @@ retry:
         uintptr_t v = (uintptr_t)rt->stk_cold[--rt->ncold];
         if (p) p->fresh_batch = 0;
         gort__region *r;
-        slot = (char *)(v & ~(uintptr_t)3);
+        slot = (char *)(v & ~(uintptr_t)GORT__COLD_BITS);
         guard = (int)(v & 3);
         size_t i;
         r = gort__region_of(rt, slot);
         i = (size_t)(slot - r->base) / rt->slot_size;
         r->cold[i / 8] &= (uint8_t)~(1u << (i % 8));
         g = gort__slot_g(r, i);
+        ready = r->whole || (!guard && !(v & GORT__COLD_UNREADY));   /* (a canary's tag has no guard bits) */
     } else {
         gort__region *r = rt->regions;
         if (!r || r->used == r->nslots) r = gort__region_new(rt);
@@ -4527,17 +4691,21 @@ retry:
                 if (p->fresh_batch < GORT__FRESH_MAX) p->fresh_batch = p->fresh_batch ? p->fresh_batch * 2 : 2;
             }
             fr = r; fi = r->used;
+            ready = r->whole;
             g = gort__slot_g(r, r->used); slot = gort__slot_at(rt, r, r->used); r->used += fk;
         }
     }
     gort__unlock(&rt->stk_lock);
-    if (fk > 1) gort__slots_fresh(rt, p, fr, fi, fk);   /* ours alone now: outside the lock */
-    else if (slot) gort__slot_setup(rt, g, slot, guard);
-    if (!slot && !reclaimed) {
+    if (fk > 1) g = gort__slots_fresh(rt, p, fr, fi, fk);   /* ours alone now: outside the lock */
+    else if (slot && gort__slot_setup(rt, g, slot, guard, ready) != 0) {
+        gort__slot_unready(rt, g);
+        g = NULL;
+    }
+    if (!g && !reclaimed) {
         reclaimed = 1;
         if (gort__stack_reclaim(rt, p)) goto retry;
     }
-    return slot ? g : NULL;
+    return g;
 }
 
 /* Did the goroutine run deeper than GORT__SHRINK_KEEP? Judged by the
@@ -4549,7 +4717,8 @@ retry:
    until sysmon's trim gives the segment back (gort__stack_trim). */
 static int gort__stack_was_deep(const gort__g *g) {
     return (size_t)(g->stack_hi - g->stack_lo) > GORT__SHRINK_KEEP + 2 * 4096 &&
-           g->sp_low < g->stack_hi - GORT__SHRINK_KEEP;
+           (g->sp_low < g->stack_hi - GORT__SHRINK_KEEP ||
+            (g->stack_limit > g->stack_lo && g->stack_limit < g->stack_hi - GORT__SHRINK_KEEP));
 }
 
 /* Room in the cold list for every slot on its way there (stack lock). */
@@ -4571,7 +4740,7 @@ static int gort__slot_is_cold(const gort__region *r, size_t i) {
     return i >= r->used || (r->cold[i / 8] >> (i % 8)) & 1;
 }
 static void gort__cold_push(gort__rt *rt, char *tag) {
-    char *slot = (char *)((uintptr_t)tag & ~(uintptr_t)3);
+    char *slot = (char *)((uintptr_t)tag & ~(uintptr_t)GORT__COLD_BITS);
     gort__region *r = gort__region_of(rt, slot);
     size_t i = (size_t)(slot - r->base) / rt->slot_size, gs = gort__gsize();
     size_t pg, pfirst = i * gs / rt->page, plast = ((i + 1) * gs - 1) / rt->page;
@@ -4586,11 +4755,25 @@ static void gort__cold_push(gort__rt *rt, char *tag) {
     }
 }
 
+/* A segment gort__slot_setup could not make ready goes to the cold list,
+   for a later spawn to try again (stack lock not held). Without room in
+   the list (malloc failed too) its address space stays unused. */
+static void gort__slot_unready(gort__rt *rt, gort__g *g) {
+    char *slot = g->stack_lo - rt->page;
+    gort__lock(&rt->stk_lock);
+    if (gort__cold_reserve(rt)) {
+        rt->ncold_pending++;
+        gort__cold_push(rt, (char *)((uintptr_t)slot | (uintptr_t)(g->guard == GORT__GUARD_CANARY ? 0 : g->guard) |
+                                     GORT__COLD_UNREADY));
+    }
+    gort__unlock(&rt->stk_lock);
+}
+
 static void gort__stack_put(gort__rt *rt, gort__p *p, gort__g *g) {
     if (gort__stack_was_deep(g)) {
         /* Every page wholly below the top GORT__SHRINK_KEEP bytes. */
         char *mark = (char *)(((uintptr_t)(g->stack_hi - GORT__SHRINK_KEEP)) & ~(uintptr_t)4095);
-        gort__os_decommit(g->stack_lo, (size_t)(mark - g->stack_lo));
+        g->stack_limit = gort__os_stack_shrink(g->stack_lo, g->stack_limit, mark, rt->page, g->guard == GORT__GUARD_CANARY);
         if (g->guard == GORT__GUARD_CANARY) gort__canary_set(g);
     }
     /* Asked to (gort__stack_reclaim), or under memory pressure, where a
@@ -4675,7 +4858,7 @@ static int gort__stack_trim(gort__rt *rt) {
         gort__san_stack_del(g);
         /* Pages first, then the list: once listed, another thread may set
            the slot up for a new goroutine. */
-        gort__os_decommit(slot + rt->page, rt->slot_size - rt->page);
+        gort__os_stack_drop(slot + rt->page, slot + rt->slot_size, g->guard == GORT__GUARD_CANARY);
         gort__lock(&rt->stk_lock);
         gort__cold_push(rt, (char *)tag);
         gort__unlock(&rt->stk_lock);
@@ -4733,7 +4916,7 @@ static long gort__stack_release(gort__rt *rt) {
     }
     for (i = 0; i < rt->nregions; i++) rt->ridx[i]->nfree = 0;
     for (pg = &rt->stk_free; *pg; pg = &(*pg)->schedlink) gort__region_of(rt, (*pg)->stack_lo - rt->page)->nfree++;
-    for (i = 0; i < rt->ncold; i++) gort__region_of(rt, (char *)((uintptr_t)rt->stk_cold[i] & ~(uintptr_t)3))->nfree++;
+    for (i = 0; i < rt->ncold; i++) gort__region_of(rt, (char *)((uintptr_t)rt->stk_cold[i] & ~(uintptr_t)GORT__COLD_BITS))->nfree++;
     for (pg = &rt->stk_free; *pg;) {
         gort__g *g = *pg;
         r = gort__region_of(rt, g->stack_lo - rt->page);
@@ -4744,7 +4927,7 @@ static long gort__stack_release(gort__rt *rt) {
         } else pg = &g->schedlink;
     }
     for (i = k = 0; i < rt->ncold; i++) {
-        r = gort__region_of(rt, (char *)((uintptr_t)rt->stk_cold[i] & ~(uintptr_t)3));
+        r = gort__region_of(rt, (char *)((uintptr_t)rt->stk_cold[i] & ~(uintptr_t)GORT__COLD_BITS));
         if (r->nfree != r->used) rt->stk_cold[k++] = rt->stk_cold[i];
     }
     rt->ncold = k;
@@ -6778,6 +6961,13 @@ static void *gort__mstart(void *arg) {
         ss.ss_sp = m->altstack; ss.ss_size = 64 * 1024; ss.ss_flags = 0;
         sigaltstack(&ss, NULL);
     }
+#else
+    {
+        /* The overflow handler runs on the overflowed stack, in the bytes
+           the system keeps for it (gort__os_stack_ready). */
+        ULONG keep = GORT__OS_GUARANTEE;
+        SetThreadStackGuarantee(&keep);
+    }
 #endif
     GORT__TLS_SET_TG(GORT__M_MARK);
     m->g0.rt = rt;
@@ -6970,6 +7160,7 @@ static GORT__NOINLINE void gort__goexit(void) {
     gort__rt *rt = m->rt;
     GORT_ASSERT(g && m->p && m->after_fn == NULL);
     gort__setstatus(g, GORT__G_RUNNING, GORT__G_DEAD);
+    GORT__OS_STACK_LIMIT_NOW(g);   /* for gort__stack_put: how far the system grew the stack */
     __atomic_store_n(&m->p->ngo, m->p->ngo - 1, __ATOMIC_RELAXED);
     if (g == __atomic_load_n(&rt->main_g, __ATOMIC_RELAXED)) {
         /* The main goroutine ended by gort_exit: as in Go, the others go on;
@@ -7063,7 +7254,7 @@ static int gort__newproc(gort__rt *rt, void (*fn)(void *), void *arg, gort__g **
     } else {
         g->id = GORT__ADD(&rt->goid_gen, 1);
     }
-    g->sp = gort__ctx_init(g->stack_lo, g->stack_hi, gort__g_main, g);
+    g->sp = gort__ctx_init(g->stack_lo - rt->page, g->stack_limit, g->stack_hi, gort__g_main, g);
     g->trflow = 0;
     gort__setstatus(g, GORT__G_FREE, GORT__G_RUNNABLE);
     if (gort__tr_on()) gort__tr_flow(g, 1);
@@ -8268,6 +8459,11 @@ static int gort__cfg_resolve(const gort_opts *o, const gort__cfg_in *in, gort__c
         return -EINVAL;
     }
     if (ss < 4 * in->page) ss = 4 * in->page;  /* smallest: 16 KiB */
+#if defined(GORT__OS_WIN)
+    /* Windows keeps GORT__OS_GUARANTEE bytes of each stack for the
+       overflow handler (gort__os_stack_ready): 16 KiB usable at least */
+    if (ss < 4 * in->page + GORT__OS_GUARANTEE) ss = 4 * in->page + GORT__OS_GUARANTEE;
+#endif
     c->slot_size = (ss + in->page - 1) & ~(in->page - 1);
     c->debug = o->debug | gort__parse_debug(in->debug, &c->bad_debug, &c->bad_debug_len);
     if (c->bad_debug) c->bad_env |= GORT__ENV_DEBUG;

@@ -21,7 +21,7 @@ int main(void) {
     long i;
     int64_t t0, t1;
     iters = bench_quick() ? 2000000 : 20000000;
-    co_sp = gort__ctx_init(stack, stack + sizeof stack, co_body, NULL);
+    co_sp = gort__ctx_init(stack, stack, stack + sizeof stack, co_body, NULL);
     gort__ctx_swap(&main_sp, co_sp);          /* warm up: enter co_body */
     t0 = bench_now();
     for (i = 0; i < iters; i++) gort__ctx_swap(&main_sp, co_sp);

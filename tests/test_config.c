@@ -42,6 +42,9 @@ struct row {
 static size_t seg(size_t ss)
 {
     size_t min = 4 * PAGE;
+#if defined(_WIN32)
+    min += GORT__OS_GUARANTEE;   /* kept for the overflow handler there */
+#endif
     if (ss < min)
         ss = min;
     return (ss + PAGE - 1) & ~(size_t)(PAGE - 1);

@@ -260,6 +260,125 @@ static void test_tib(void)
     CHECK_EQ(LOAD(&tib_done), 8);
     CHECK(lo0 == lo1 && hi0 == hi1);   /* the main thread's own stack again */
 }
+
+/* ------------------------------------------------------------ stacks committed as they grow (Windows) */
+
+/* Committed bytes of [lo, hi). */
+static size_t committed(uintptr_t lo, uintptr_t hi)
+{
+    size_t n = 0;
+    uintptr_t a = lo;
+    while (a < hi) {
+        MEMORY_BASIC_INFORMATION mi;
+        uintptr_t end;
+        if (VirtualQuery((void *)a, &mi, sizeof mi) != sizeof mi)
+            break;
+        end = (uintptr_t)mi.BaseAddress + mi.RegionSize;
+        if (end > hi)
+            end = hi;
+        if (mi.State == MEM_COMMIT)
+            n += end - a;
+        a = end;
+    }
+    return n;
+}
+
+/* Committed bytes of the allocation holding p (a region of segments). */
+static size_t committed_alloc(void *p)
+{
+    MEMORY_BASIC_INFORMATION mi;
+    size_t n = 0;
+    char *base, *a;
+    if (VirtualQuery(p, &mi, sizeof mi) != sizeof mi)
+        return 0;
+    base = a = (char *)mi.AllocationBase;
+    while (VirtualQuery(a, &mi, sizeof mi) == sizeof mi && mi.AllocationBase == base) {
+        if (mi.State == MEM_COMMIT)
+            n += mi.RegionSize;
+        a = (char *)mi.BaseAddress + mi.RegionSize;
+    }
+    return n;
+}
+
+static NOINLINE long grow(long kib)
+{
+    volatile char frame[1000];
+    frame[0] = (char)kib;
+    frame[sizeof frame - 1] = (char)kib;
+    if (kib <= 1)
+        return frame[0];
+    return grow(kib - 1) + frame[sizeof frame - 1];
+}
+
+static ULONG_PTR deep_lo, deep_hi;
+static size_t fresh_commit, deep_commit, reused_commit;
+static long reused_same;
+
+static void fresh_g(void *arg)
+{
+    (void)arg;
+    GetCurrentThreadStackLimits(&deep_lo, &deep_hi);
+    fresh_commit = committed(deep_lo, deep_hi);
+    sink += grow(160);   /* 160 KiB down: the system grows the stack */
+    deep_commit = committed(deep_lo, deep_hi);
+}
+
+static void reuse_g(void *arg)
+{
+    ULONG_PTR lo = 0, hi = 0;
+    (void)arg;
+    GetCurrentThreadStackLimits(&lo, &hi);
+    reused_same = lo == deep_lo && hi == deep_hi;
+    reused_commit = committed(lo, hi);
+}
+
+static gort_chan *park_ch;
+static long parked;
+
+static void park_g(void *arg)
+{
+    (void)arg;
+    INC(&parked);
+    gort_chan_recv(park_ch, NULL);
+}
+
+static void commit_main(void *arg)
+{
+    size_t before, after;
+    int i;
+    (void)arg;
+    CHECK_EQ(gort_go(fresh_g, NULL), 0);
+    gort_yield();   /* one P: fresh_g runs to its end */
+    CHECK_EQ(gort_go(reuse_g, NULL), 0);   /* the same segment (the P's cache is LIFO) */
+    gort_yield();
+    /* 2000 parked goroutines: a page or two each, not their 256 KiB */
+    park_ch = gort_chan_make(0, 0);
+    CHECK(park_ch != NULL);
+    before = committed_alloc((void *)deep_lo);
+    for (i = 0; i < 2000; i++)
+        CHECK_EQ(gort_go(park_g, NULL), 0);
+    CHECK(wait_for((int *)(void *)&parked, 2000));
+    after = committed_alloc((void *)deep_lo);
+    if (after - before > 2000u * 12 * 1024)
+        check_note("2000 parked goroutines committed %zu KiB", (after - before) / 1024);
+    CHECK(after - before <= 2000u * 12 * 1024);
+    CHECK(after - before >= 2000u * 4 * 1024);   /* (the walk sees them: each has its top page) */
+    gort_chan_close(park_ch);
+}
+
+static void test_commit(void)
+{
+    CHECK_EQ(run_procs(1, commit_main, NULL), 0);
+    if (fresh_commit > 16 * 1024 || deep_commit < 160 * 1024 || reused_commit > 48 * 1024)
+        check_note("committed: fresh %zu KiB, 160 KiB down %zu KiB, reused %zu KiB",
+                   fresh_commit / 1024, deep_commit / 1024, reused_commit / 1024);
+    CHECK(deep_hi - deep_lo >= 200 * 1024);   /* the system sees the whole segment */
+    CHECK(fresh_commit <= 16 * 1024);          /* the top page, the guard page, what it touched */
+    CHECK(deep_commit >= 160 * 1024);
+    CHECK_EQ(reused_same, 1);
+    CHECK(reused_commit <= 48 * 1024);         /* the deep pages went back when fresh_g ended */
+    gort_chan_free(park_ch);
+}
 #endif
 
 int main(void)
@@ -270,6 +389,7 @@ int main(void)
     test_callee_saved();
 #if defined(_WIN32)
     test_tib();
+    test_commit();
 #endif
     return check_done();
 }
