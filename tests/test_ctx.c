@@ -8,7 +8,8 @@
      same computation run without switching);
    - the callee-saved registers themselves, loaded with magic values by a
      small assembly routine that calls gort_yield (x86-64: rbx, rbp,
-     r12-r15; aarch64: x19-x28, d8-d15);
+     r12-r15; Win64: those, rdi, rsi and xmm6-xmm15; aarch64: x19-x28,
+     d8-d15);
    - the floating-point control state: each goroutine runs in its own
      rounding mode (x86-64: MXCSR and x87 control word; aarch64: FPCR) and
      a new goroutine starts in round-to-nearest even on a thread whose last
@@ -19,7 +20,7 @@
      movaps, which faults on a misaligned stack).
    C99 with GNU extensions (inline asm, vector_size, __int128). */
 #define _GNU_SOURCE
-// gort-test: heavy
+// gort-test: heavy windows
 #define GORT_IMPLEMENTATION
 #include "../gort.h"
 #include "check.h"
@@ -130,7 +131,72 @@ static void lv_main(void *arg)
    saves the callee-saved registers, loads them from in[], calls fn, stores
    them to out[] and restores them. Global but hidden: a reference to a
    local symbol becomes section+addend, which some GOT relocations drop. */
-#if defined(__x86_64__)
+#if defined(__x86_64__) && defined(_WIN32)
+/* Win64: fn in rcx, in in rdx, out in r8; rbx, rbp, rdi, rsi, r12-r15
+   and xmm6-xmm15 (their low 64 bits loaded and compared) are callee-saved */
+#define CTX_NREGS 18
+static const char *const ctx_reg_names[CTX_NREGS] = {
+    "rbx", "rbp", "rdi", "rsi", "r12", "r13", "r14", "r15",
+    "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15" };
+#define CTX_XMM(n, k) "    movdqu %xmm" #n ", " #k "(%rsp)\n"
+#define CTX_XMMR(n, k) "    movdqu " #k "(%rsp), %xmm" #n "\n"
+#define CTX_LD(n, k) "    movq " #k "(%rdx), %xmm" #n "\n"
+#define CTX_ST(n, k) "    movq %xmm" #n ", " #k "(%rdx)\n"
+__asm__(
+    ".text\n"
+    ".p2align 4\n"
+    ".globl ctx_regs_call\n"
+    ".def ctx_regs_call; .scl 2; .type 32; .endef\n"
+    "ctx_regs_call:\n"
+    "    pushq %rbp\n"                       /* entry rsp = 8 mod 16 */
+    "    pushq %rbx\n"
+    "    pushq %rdi\n"
+    "    pushq %rsi\n"
+    "    pushq %r12\n"
+    "    pushq %r13\n"
+    "    pushq %r14\n"
+    "    pushq %r15\n"
+    "    subq $200, %rsp\n"                  /* shadow 0-31, xmm 32-191, out 192; rsp = 0 mod 16 */
+    CTX_XMM(6, 32) CTX_XMM(7, 48) CTX_XMM(8, 64) CTX_XMM(9, 80) CTX_XMM(10, 96)
+    CTX_XMM(11, 112) CTX_XMM(12, 128) CTX_XMM(13, 144) CTX_XMM(14, 160) CTX_XMM(15, 176)
+    "    movq %r8, 192(%rsp)\n"
+    "    movq %rcx, %rax\n"
+    "    movq 0(%rdx), %rbx\n"
+    "    movq 8(%rdx), %rbp\n"
+    "    movq 16(%rdx), %rdi\n"
+    "    movq 24(%rdx), %rsi\n"
+    "    movq 32(%rdx), %r12\n"
+    "    movq 40(%rdx), %r13\n"
+    "    movq 48(%rdx), %r14\n"
+    "    movq 56(%rdx), %r15\n"
+    CTX_LD(6, 64) CTX_LD(7, 72) CTX_LD(8, 80) CTX_LD(9, 88) CTX_LD(10, 96)
+    CTX_LD(11, 104) CTX_LD(12, 112) CTX_LD(13, 120) CTX_LD(14, 128) CTX_LD(15, 136)
+    "    callq *%rax\n"
+    "    movq 192(%rsp), %rdx\n"
+    "    movq %rbx, 0(%rdx)\n"
+    "    movq %rbp, 8(%rdx)\n"
+    "    movq %rdi, 16(%rdx)\n"
+    "    movq %rsi, 24(%rdx)\n"
+    "    movq %r12, 32(%rdx)\n"
+    "    movq %r13, 40(%rdx)\n"
+    "    movq %r14, 48(%rdx)\n"
+    "    movq %r15, 56(%rdx)\n"
+    CTX_ST(6, 64) CTX_ST(7, 72) CTX_ST(8, 80) CTX_ST(9, 88) CTX_ST(10, 96)
+    CTX_ST(11, 104) CTX_ST(12, 112) CTX_ST(13, 120) CTX_ST(14, 128) CTX_ST(15, 136)
+    CTX_XMMR(6, 32) CTX_XMMR(7, 48) CTX_XMMR(8, 64) CTX_XMMR(9, 80) CTX_XMMR(10, 96)
+    CTX_XMMR(11, 112) CTX_XMMR(12, 128) CTX_XMMR(13, 144) CTX_XMMR(14, 160) CTX_XMMR(15, 176)
+    "    addq $200, %rsp\n"
+    "    popq %r15\n"
+    "    popq %r14\n"
+    "    popq %r13\n"
+    "    popq %r12\n"
+    "    popq %rsi\n"
+    "    popq %rdi\n"
+    "    popq %rbx\n"
+    "    popq %rbp\n"
+    "    ret\n");
+#define CTX_HAVE_ASM 1
+#elif defined(__x86_64__)
 #define CTX_NREGS 6
 static const char *const ctx_reg_names[CTX_NREGS] = { "rbx", "rbp", "r12", "r13", "r14", "r15" };
 __asm__(

@@ -32,6 +32,7 @@
    LockOSThread tests, preemption and GC tests (gort does not preempt and
    has no GC), TestSchedLocalQueue, TestStealOrder (internals). */
 #define _GNU_SOURCE
+// gort-test: windows
 #define GORT_IMPLEMENTATION
 #include "../gort.h"
 #include "check.h"
@@ -43,11 +44,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if !defined(_WIN32)
 #include <sys/mman.h>
 #include <unistd.h>
+#endif
 
 #define MS 1000000LL
 #define SEC 1000000000LL
+
+/* A pollable pair of fds: a pipe, or on Windows (where a pipe has no
+   readiness) two connected sockets. Closed with gort_close. */
+static int poll_pair(int fd[2])
+{
+#if defined(_WIN32)
+    return tcp_pair(fd);
+#else
+    return pipe(fd);
+#endif
+}
 
 /* ------------------------------------------------------------ TestGoroutineParallelism */
 
@@ -154,10 +168,10 @@ static void goroutine_parallelism2(int np, int load, int netpoll)
         }
         if (netpoll) {
             int fd[2];
-            if (pipe(fd) == 0) {
+            if (poll_pair(fd) == 0) {
                 CHECK_EQ(gort_wait_fd(fd[0], GORT_IN, 1000), -ETIMEDOUT);
-                close(fd[0]);
-                close(fd[1]);
+                gort_close(fd[0]);
+                gort_close(fd[1]);
             }
         }
         STORE(&s.x, 0);
@@ -548,7 +562,7 @@ static void test_earlier_timer_wakes_poller(void *arg)
     char c = 'x';
     (void)arg;
     memset(&s, 0, sizeof s);
-    if (pipe(s.fd) != 0) {
+    if (poll_pair(s.fd) != 0) {
         CHECK(!"pipe");
         return;
     }
@@ -563,11 +577,11 @@ static void test_earlier_timer_wakes_poller(void *arg)
         if (took >= 5 * SEC)
             CHECK(took < 5 * SEC);   /* it waited for the 10 s poll */
     }
-    CHECK_EQ(write(s.fd[1], &c, 1), 1);
+    CHECK_EQ(gort_write(s.fd[1], &c, 1), 1);
     gort_wg_wait(&s.wg);
     CHECK_EQ(s.rc, GORT_IN);
-    close(s.fd[0]);
-    close(s.fd[1]);
+    gort_close(s.fd[0]);
+    gort_close(s.fd[1]);
 }
 
 /* The other half of the same wake-up, below the scheduler: a thread
@@ -600,7 +614,7 @@ static void test_look_leaves_break_to_sleeper(void)
         memset(&b, 0, sizeof b);
         CHECK_EQ(gort__poller_init(&b.pl), 0);
         CHECK_EQ(pthread_create(&th, NULL, brk_sleeper, &b), 0);
-        usleep(50000);   /* in epoll_wait by now */
+        plain_sleep_ms(50);   /* in epoll_wait (WSAPoll) by now */
         gort__poller_break(&b.pl);
         for (i = 0; i < 100; i++)   /* look, again and again, while it wakes */
             n += gort__poller_wait(&b.pl, 0, ev, 4);

@@ -36,6 +36,7 @@
    checking), TryLock/TryRLock on RWMutex (gort has none),
    TestWaitGroupAlign (Go's 64-bit alignment on 32-bit targets). */
 #define _GNU_SOURCE
+// gort-test: windows
 #define GORT_IMPLEMENTATION
 #include "../gort.h"
 #include "check.h"
@@ -47,8 +48,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if !defined(_WIN32)
 #include <sys/wait.h>
 #include <unistd.h>
+#endif
 
 #define MS 1000000LL
 #define US 1000LL
@@ -191,10 +194,12 @@ static void test_sync_misuse_prints_and_aborts(void)
     int slow = check_scale(100) < 10;
     for (which = 0; which < MU_N; which++) {
         static struct child c;
+        static int which_arg;   /* static: on Windows the child is this program run again */
         if (slow && which != MU_WG_NEGATIVE && which != MU_RW_RUNLOCK2)
             continue;
-        run_child(misuse_child, &which, 60, &c);
-        if (!(WIFEXITED(c.status) && WEXITSTATUS(c.status) == ABORTED) ||
+        which_arg = which;
+        run_child(misuse_child, &which_arg, 60, &c);
+        if (child_exit_code(&c) != ABORTED ||
             !strstr(c.err, misuse_msg[which]) || strstr(c.err, "test completed")) {
             fprintf(stderr, "%s: status 0x%x, want abort() and \"%s\"; child stderr:\n%s\n",
                     misuse_name[which], c.status, misuse_msg[which], c.err);

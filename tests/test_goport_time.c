@@ -5,7 +5,8 @@
    Each test runs as the main goroutine of its own gort_run (maxprocs 2,
    and 4 where Go sets it). Checks:
      - TestSleep: a 100 ms sleep is not cut short while another goroutine
-       sends the process a signal (Go's Interrupt) halfway through;
+       sends the process a signal (Go's Interrupt) halfway through (on
+       Windows, which has no process signals, the C runtime's raise);
      - TestAfter: gort_after(100 ms) delivers no sooner, with a time stamp
        no earlier than start + 100 ms;
      - TestAfterTick: 10 gort_after(10 ms) in a row take at least 100 ms;
@@ -35,6 +36,7 @@
    (gort__rt_free), so Go's select { After(big) ... } shape and the plain
    timeout idiom leaked under LeakSanitizer; both run here. */
 #define _GNU_SOURCE
+// gort-test: windows
 #define GORT_IMPLEMENTATION
 #include "../gort.h"
 #include "check.h"
@@ -46,7 +48,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if !defined(_WIN32)
 #include <unistd.h>
+#endif
 
 #define MS  1000000LL
 #define SEC 1000000000LL
@@ -79,7 +83,11 @@ static void interrupter(void *arg)
 {
     struct ts *t = (struct ts *)arg;
     gort_sleep(t->delay / 2);
+#if defined(_WIN32)
+    raise(SIGINT);   /* no process signals: the C runtime's, run on this goroutine */
+#else
     kill(getpid(), SIGUSR1);   /* Go: Interrupt() */
+#endif
     gort_wg_done(&t->wg);
 }
 
@@ -87,13 +95,19 @@ static void interrupter(void *arg)
 static void test_sleep_lasts_at_least_its_duration(void *arg)
 {
     struct ts t;
+#if defined(_WIN32)
+    void (*old)(int) = signal(SIGINT, on_signal);
+#else
     struct sigaction sa, old;
+#endif
     int64_t start, d;
     (void)arg;
+#if !defined(_WIN32)
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;   /* no SA_RESTART: system calls see EINTR */
     sigemptyset(&sa.sa_mask);
     sigaction(SIGUSR1, &sa, &old);
+#endif
     memset(&t, 0, sizeof t);
     t.delay = 100 * MS;
     gort_wg_add(&t.wg, 1);
@@ -111,7 +125,11 @@ static void test_sleep_lasts_at_least_its_duration(void *arg)
     while (!LOAD(&got_signal) && gort_now() - start < 10 * SEC)
         gort_sleep(MS);
     CHECK_EQ(LOAD(&got_signal), 1);
+#if defined(_WIN32)
+    signal(SIGINT, old);
+#else
     sigaction(SIGUSR1, &old, NULL);
+#endif
 }
 
 /* ------------------------------------------------------------ TestAfter */

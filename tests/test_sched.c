@@ -19,6 +19,7 @@
    only makes it slower, never fails it) and a watchdog ends the program.
    C99. */
 #define _GNU_SOURCE
+// gort-test: windows
 #define GORT_IMPLEMENTATION
 #include "../gort.h"
 #include "check.h"
@@ -412,10 +413,26 @@ static long run_maxprocs(int maxprocs, int use_plain_run)
     return LOAD(&seen_maxprocs);
 }
 
+/* CPUs in this process's affinity mask, or 0 if unknown */
+static int affinity_cpus(void)
+{
+#if defined(_WIN32)
+    DWORD_PTR pm = 0, sm = 0;
+    if (!GetProcessAffinityMask(GetCurrentProcess(), &pm, &sm))
+        return 0;
+    return __builtin_popcountll((unsigned long long)pm);
+#else
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) != 0)
+        return 0;
+    return CPU_COUNT(&set);
+#endif
+}
+
 static void test_maxprocs(void)
 {
-    cpu_set_t set;
-    int cpus = 0;
+    int cpus;
     static const int values[] = { 1, 2, 3, 7 };
     size_t i;
 
@@ -431,9 +448,7 @@ static void test_maxprocs(void)
     CHECK_EQ(run_maxprocs(0, 0), 5);   /* read again at each start */
     CHECK_EQ(unsetenv("GORT_MAXPROCS"), 0);
 
-    CPU_ZERO(&set);
-    if (sched_getaffinity(0, sizeof set, &set) == 0)
-        cpus = CPU_COUNT(&set);
+    cpus = affinity_cpus();
     if (cpus > 0)
         CHECK_EQ(run_maxprocs(0, 0), cpus);
     CHECK_EQ(gort_maxprocs(), 0);

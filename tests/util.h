@@ -80,7 +80,8 @@
    run again (see util_spawn: its arg must be static data), watchdog() is
    a thread that ends the process with exit status 142 (128 + SIGALRM),
    and proc_status_kb() knows VmRSS only. CHILD_ABORT_CODE is the exit
-   status of a child that called abort() on either. */
+   status of a child that called abort() on either, CHILD_ALARM_CODE of
+   one its alarm_s ended. */
 #ifndef GORT_TEST_UTIL_H
 #define GORT_TEST_UTIL_H
 
@@ -617,9 +618,13 @@ static inline int util_spawn(int isvoid, uintptr_t fn, void *arg, const struct c
         if (!PeekNamedPipe(rd, NULL, 0, NULL, &avail, NULL))
             break;   /* broken: every writer (the child) has gone */
         if (avail > 0) {
+            DWORD i, k = 0;
             if (!ReadFile(rd, buf, avail < sizeof buf ? avail : (DWORD)sizeof buf, &n, NULL) || n == 0)
                 break;
-            util_child_append(c, buf, n);
+            for (i = 0; i < n; i++)   /* the C runtime's text mode: CRLF line ends back to LF */
+                if (buf[i] != '\r')
+                    buf[k++] = buf[i];
+            util_child_append(c, buf, k);
             if (o->on_output)
                 o->on_output(c, o->ctx);
             continue;
@@ -669,8 +674,9 @@ static inline int child_exit_code(const struct child *c)
     return c->status;
 }
 
-/* the exit code of abort() */
+/* the exit code of abort(), and of a child its alarm_s ended */
 #define CHILD_ABORT_CODE 3
+#define CHILD_ALARM_CODE 142
 #ifndef SIGKILL
 #define SIGKILL 9   /* the watchdog's TerminateProcess exit code is 128 + SIGKILL, as on Linux */
 #endif
@@ -820,6 +826,7 @@ static inline int child_exit_code(const struct child *c)
 
 /* the exit code of abort() (SIGABRT) */
 #define CHILD_ABORT_CODE (128 + SIGABRT)
+#define CHILD_ALARM_CODE (128 + SIGALRM)
 #endif
 
 static inline int run_child(int (*fn)(void *), void *arg, unsigned alarm_s, struct child *c)
