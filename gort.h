@@ -2349,10 +2349,22 @@ static int gort__os_sock_nonblock(int fd) {
     if (!gort__os_is_socket(fd)) return 0;
     return ioctlsocket(gort__os_sock(fd), FIONBIO, &one) == 0 ? 0 : gort__os_wsaerr();
 }
-/* WSAPoll: poll(2) for sockets (a non-socket gets POLLNVAL). */
+/* A C runtime descriptor (pipe, file, console): what is neither that
+   nor a socket is no descriptor at all (-EBADF where an fd is asked
+   for). msvcrt's _get_osfhandle answers -1 for any number it has not
+   handed out. */
+static int gort__os_crt_fd(int fd) { return fd >= 0 && _get_osfhandle(fd) != -1; }
+/* WSAPoll: poll(2) for sockets. It fails the whole call for what is not
+   a socket: -ENOTSUP for a C runtime descriptor (it has no readiness on
+   Windows), -EBADF for no descriptor at all. */
 static int gort__os_poll(struct pollfd *p, int n, int tmo) {
-    int r = WSAPoll(p, (ULONG)n, tmo);
-    return r == SOCKET_ERROR ? gort__os_wsaerr() : r;
+    int r = WSAPoll(p, (ULONG)n, tmo), i;
+    if (r != SOCKET_ERROR) return r;
+    r = gort__os_wsaerr();
+    if (r == -ENOTSOCK)
+        for (i = 0; i < n; i++)
+            if (!gort__os_is_socket((int)p[i].fd)) return gort__os_crt_fd((int)p[i].fd) ? -ENOTSUP : -EBADF;
+    return r;
 }
 
 /* ---------------------------------------------------------------- >>poll-windows
@@ -10508,17 +10520,34 @@ int gort_close(int fd) {
    descriptors (pipes, files, consoles) have no readiness on Windows:
    gort_read and gort_write make the blocking call inside
    gort_block_begin/end (the thread blocks, sysmon hands its P on), and
-   their _timeout forms return -ENOTSUP for them. */
+   their _timeout forms and gort_wait_fd return -ENOTSUP for them. A
+   number that is neither is -EBADF (gort__os_crt_fd). */
 
 static ssize_t gort__io_blocking(int write_, int fd, void *buf, size_t n) {
     int r;
     unsigned c = n > 0x7fffffffu ? 0x7fffffffu : (unsigned)n;   /* _read/_write take an unsigned count */
     if (fd < 0) return -EBADF;
+    if (!buf && n > 0) return -EFAULT;   /* (the C runtime says EINVAL; the Linux kernel, EFAULT) */
     gort_block_begin();
     r = write_ ? _write(fd, buf, c) : _read(fd, buf, c);
     if (r < 0) r = -errno;
     gort_block_end();
     return r;
+}
+/* readv/writev on a C runtime descriptor: each buffer in turn, up to the
+   first short transfer. */
+static ssize_t gort__io_blocking_v(int write_, int fd, const struct iovec *iov, int cnt) {
+    ssize_t total = 0, r;
+    int i;
+    if (cnt < 0 || cnt > 1024) return -EINVAL;
+    for (i = 0; i < cnt; i++) {
+        if (iov[i].iov_len == 0) continue;
+        r = gort__io_blocking(write_, fd, iov[i].iov_base, iov[i].iov_len);
+        if (r < 0) return total > 0 ? total : r;
+        total += r;
+        if ((size_t)r < iov[i].iov_len) break;
+    }
+    return total;
 }
 
 /* One attempt on socket fd; -errno on failure (-EAGAIN: not ready). */
@@ -10554,8 +10583,12 @@ static ssize_t gort__io(int kind, int fd, void *buf, size_t n, int flags, int64_
     int e;
     if (fd < 0) return -EBADF;
     if (!gort__os_is_socket(fd)) {
-        if (kind != GORT__IO_READ && kind != GORT__IO_WRITE) return -ENOTSOCK;
+        if (!gort__os_crt_fd(fd)) return -EBADF;
+        if (kind == GORT__IO_RECV || kind == GORT__IO_SEND) return -ENOTSOCK;
+        if ((kind == GORT__IO_READV || kind == GORT__IO_WRITEV) && (int)n < 0) return -EINVAL;
         if (deadline != 0) return -ENOTSUP;   /* no readiness for what is not a socket */
+        if (kind == GORT__IO_READV || kind == GORT__IO_WRITEV)
+            return gort__io_blocking_v(kind == GORT__IO_WRITEV, fd, (const struct iovec *)buf, (int)n);
         return gort__io_blocking(kind == GORT__IO_WRITE, fd, buf, n);
     }
     gort__register_thread();   /* a plain thread in I/O may still send: no deadlock */
@@ -10588,7 +10621,7 @@ static int gort__accept(int fd, struct sockaddr *addr, socklen_t *len, int64_t d
     gort__pd *pd;
     int e;
     if (fd < 0) return -EBADF;
-    if (!gort__os_is_socket(fd)) return -ENOTSOCK;
+    if (!gort__os_is_socket(fd)) return gort__os_crt_fd(fd) ? -ENOTSOCK : -EBADF;
     gort__register_thread();
     pd = gort__io_pd(fd, &e);
     if (e) return e;
@@ -10623,9 +10656,9 @@ static int gort__connect(int fd, const struct sockaddr *addr, socklen_t len, int
     int r, e, soerr = 0, sl = (int)sizeof soerr;
     gort__pd *pd;
     uint32_t eseq;
-    if (!addr) return -EFAULT;
     if (fd < 0) return -EBADF;
-    if (!gort__os_is_socket(fd)) return -ENOTSOCK;
+    if (!gort__os_is_socket(fd)) return gort__os_crt_fd(fd) ? -ENOTSOCK : -EBADF;
+    if (!addr) return -EFAULT;
     gort__register_thread();
     pd = gort__io_pd(fd, &e);
     if (e) return e;

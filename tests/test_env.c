@@ -1,7 +1,8 @@
 /* test_env.c - the environment variables gort_run reads (>>runtime,
    CONFIGURATION).
 
-   Each case runs in a fork()ed child with stderr on a pipe; the child
+   Each case runs in a fork()ed child (on Windows: this program run
+   again, util.h's util_spawn) with stderr on a pipe; the child
    starts a runtime three times (so "once" can be checked), then writes
    what the runtime chose (gort_maxprocs, how often main moved between
    threads) on a last stderr line.
@@ -16,6 +17,7 @@
      gort_maxprocs() is 3.
    C99. */
 #define _GNU_SOURCE
+// gort-test: windows
 #define GORT_IMPLEMENTATION
 #include "../gort.h"
 #include "check.h"
@@ -27,8 +29,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if !defined(_WIN32)
 #include <sys/wait.h>
 #include <unistd.h>
+#endif
 
 struct env { const char *name, *value; };
 
@@ -82,7 +86,7 @@ static int env_child(void *arg)
 
 static void run_env_child(const struct env *env, int nenv, struct child *o)
 {
-    struct env_set es;
+    static struct env_set es;   /* static: on Windows the child is this program run again */
     es.env = env;
     es.nenv = nenv;
     run_child(env_child, &es, 60, o);
@@ -125,7 +129,7 @@ int main(void)
             { "GORT_STACK_SIZE", "1x" }, { "GORT_HOG_MS", "soon" }, { "GORT_HANDOFF_MS", "-3" },
             { "GORT_COMPACT_MS", "later" } };
         run_env_child(bad, 6, o);
-        CHECK(WIFEXITED(o->status) && WEXITSTATUS(o->status) == 0);
+        CHECK_EQ(child_exit_code(o), 0);
         check_line(o->err, "GORT_DEBUG: ignored 'bogus'", "migrate, guard=mprotect, guard=canary, handoff and compact");
         check_line(o->err, "GORT_MAXPROCS=abc", "GORT_MAXPROCS=4");
         check_line(o->err, "GORT_STACK_SIZE=1x", "k, m or g");
@@ -143,7 +147,7 @@ int main(void)
         static const struct env mixed[] = {
             { "GORT_DEBUG", "migrate,bogus" }, { "GORT_MAXPROCS", "2" } };
         run_env_child(mixed, 2, o);
-        CHECK(WIFEXITED(o->status) && WEXITSTATUS(o->status) == 0);
+        CHECK_EQ(child_exit_code(o), 0);
         check_line(o->err, "GORT_DEBUG: ignored 'bogus'", "migrate");
         CHECK_EQ(gort_lines(o->err), 1);
         r = strstr(o->err, "[child maxprocs ");
@@ -158,7 +162,7 @@ int main(void)
             { "GORT_DEBUG", "migrate,guard=canary" }, { "GORT_MAXPROCS", " 3 " },
             { "GORT_STACK_SIZE", "64k" }, { "GORT_HOG_MS", "50" }, { "GORT_HANDOFF_MS", "20" } };
         run_env_child(good, 5, o);
-        CHECK(WIFEXITED(o->status) && WEXITSTATUS(o->status) == 0);
+        CHECK_EQ(child_exit_code(o), 0);
         CHECK_EQ(gort_lines(o->err), 0);
         r = strstr(o->err, "[child maxprocs ");
         mp = 0;
