@@ -20,8 +20,11 @@
        the goroutines under).
    A goroutine is "about to block" when it flags so, not necessarily
    parked yet, so the dump is retried (10 ms apart, 5 s at most) until
-   every entry shows up. */
+   every entry shows up. On Windows the io waits are on sockets (a pipe
+   has no readiness there) and the stalled dump is not checked: a pipe's
+   buffer size is only a hint to Windows (said in a note). */
 #define _GNU_SOURCE
+// gort-test: windows
 #define GORT_IMPLEMENTATION
 #include "../gort.h"
 #include "check.h"
@@ -29,14 +32,32 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#if defined(_WIN32)
+#include <io.h>
+#define pipe(p) _pipe((p), 1 << 17, _O_BINARY)   /* (the dump fits) */
+#define read _read
+#define close _close
+#else
+#include <poll.h>
 #include <unistd.h>
+#endif
+
+/* A pollable pair of fds for the io waits: a pipe, or on Windows (where
+   a pipe has no readiness) two connected sockets. Closed with gort_close. */
+static int poll_pair(int fd[2])
+{
+#if defined(_WIN32)
+    return tcp_pair(fd);
+#else
+    return pipe(fd);
+#endif
+}
 
 #define MS 1000000LL
 
@@ -311,8 +332,8 @@ void dump_main(void *arg)
     c_recv = gort_chan_make(sizeof(int), 0);
     c_send = gort_chan_make(sizeof(int), 0);
     c_sel = gort_chan_make(sizeof(int), 0);
-    CHECK_EQ(pipe(io_pipe), 0);
-    CHECK_EQ(pipe(wfd_pipe), 0);
+    CHECK_EQ(poll_pair(io_pipe), 0);
+    CHECK_EQ(poll_pair(wfd_pipe), 0);
     gort_mutex_lock(&mu);
     gort_wg_add(&wg, 1);
     gort_wg_add(&done, 9);
@@ -379,17 +400,17 @@ void dump_main(void *arg)
     cv_go = 1;
     gort_cond_broadcast(&cv);
     gort_mutex_unlock(&cv_mu);
-    CHECK_EQ(write(io_pipe[1], &x, 1), 1);
-    CHECK_EQ(write(wfd_pipe[1], &x, 1), 1);
+    CHECK_EQ(gort_write(io_pipe[1], &x, 1), 1);
+    CHECK_EQ(gort_write(wfd_pipe[1], &x, 1), 1);
     STORE(&syscall_stop, 1);
     gort_wg_wait(&done);
     CHECK_EQ(gort_chan_free(c_recv), 0);
     CHECK_EQ(gort_chan_free(c_send), 0);
     CHECK_EQ(gort_chan_free(c_sel), 0);
-    close(io_pipe[0]);
-    close(io_pipe[1]);
-    close(wfd_pipe[0]);
-    close(wfd_pipe[1]);
+    gort_close(io_pipe[0]);
+    gort_close(io_pipe[1]);
+    gort_close(wfd_pipe[0]);
+    gort_close(wfd_pipe[1]);
 }
 
 /* ------------------------------------------------------------ background mode */
@@ -436,6 +457,12 @@ static void test_background(void)
    lock meanwhile. The pipe is left room for the header line only, so the
    dump stalls on its first goroutine line: gort_go (which takes the stack
    lock for segments) must go on working on the runtime's threads. */
+#if defined(_WIN32)
+static void test_stalled_dump(void)
+{
+    check_note("stalled dump: not checked on Windows (no one-page pipe: its size is only a hint)");
+}
+#else
 static long stall_ran;   /* atomic */
 static int  stall_done;  /* atomic: the dumping thread's gort_dump returned */
 static int  stall_pipe[2];
@@ -525,6 +552,7 @@ static void test_stalled_dump(void)
     if (ran == n + 1)
         check_note("stalled dump: %ld goroutines ran while a dump waited on a full pipe", n);
 }
+#endif
 
 int main(void)
 {
