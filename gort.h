@@ -2338,9 +2338,32 @@ static int gort__os_sockerr(int w) {
     }
 }
 static int gort__os_wsaerr(void) { return -gort__os_sockerr(WSAGetLastError()); }
+/* gort's own sockets (each poller's break socket) are never the
+   program's fd: their handle values can be the number of one of its C
+   runtime descriptors (Wine hands out small ones: a pipe's fd 56 was
+   taken for the break socket 56, and gort_write sent its byte there). */
+#define GORT__OS_OWN_MAX 64
+static uintptr_t gort__os_own[GORT__OS_OWN_MAX];   /* atomic slots: a SOCKET, 0 free */
+static void gort__os_own_add(SOCKET s) {
+    int i;
+    for (i = 0; i < GORT__OS_OWN_MAX; i++) {
+        uintptr_t z = 0;
+        if (__atomic_compare_exchange_n(&gort__os_own[i], &z, (uintptr_t)s, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+            return;
+    }
+}
+static void gort__os_own_del(SOCKET s) {
+    int i;
+    for (i = 0; i < GORT__OS_OWN_MAX; i++)
+        if (__atomic_load_n(&gort__os_own[i], __ATOMIC_ACQUIRE) == (uintptr_t)s)
+            __atomic_store_n(&gort__os_own[i], (uintptr_t)0, __ATOMIC_RELEASE);
+}
 static int gort__os_is_socket(int fd) {
-    int t = 0, l = (int)sizeof t;
-    return fd >= 0 && getsockopt(gort__os_sock(fd), SOL_SOCKET, SO_TYPE, (char *)&t, &l) == 0;
+    int t = 0, l = (int)sizeof t, i;
+    if (fd < 0) return 0;
+    for (i = 0; i < GORT__OS_OWN_MAX; i++)
+        if (__atomic_load_n(&gort__os_own[i], __ATOMIC_ACQUIRE) == (uintptr_t)(unsigned)fd) return 0;
+    return getsockopt(gort__os_sock(fd), SOL_SOCKET, SO_TYPE, (char *)&t, &l) == 0;
 }
 /* Non-blocking, for a socket (Windows cannot say whether one is: it is
    set at registration); nothing for anything else. 0 or -errno. */
@@ -2416,6 +2439,7 @@ static SOCKET gort__poller_brk_open(void) {
         closesocket(s);
         return INVALID_SOCKET;
     }
+    gort__os_own_add(s);
     return s;
 }
 
@@ -2439,7 +2463,10 @@ static int gort__poller_init(gort__poller *pl) {
     return 0;
 }
 static void gort__poller_free(gort__poller *pl) {
-    if (pl->brk != INVALID_SOCKET) closesocket(pl->brk);
+    if (pl->brk != INVALID_SOCKET) {
+        gort__os_own_del(pl->brk);
+        closesocket(pl->brk);
+    }
     if (pl->wsa) WSACleanup();
     free(pl->socks);
     CloseHandle(pl->ev);

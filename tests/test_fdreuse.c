@@ -24,18 +24,44 @@
        timeout;
      - blocking_read_handoff: a gort_read that spends long in the kernel
        (64 MiB of /dev/urandom) loses its P to sysmon: another goroutine
-       runs meanwhile, also at maxprocs 1. */
+       runs meanwhile, also at maxprocs 1.
+   On Windows the sockets are loopback TCP pairs closed with closesocket
+   behind gort's back, the pipes the C runtime's (no readiness: a read
+   blocks its thread inside gort_block_begin/end and sysmon hands the P
+   on), the non-blocking flag is cleared with ioctlsocket (Windows cannot
+   say whether it is set, so only the behaviour is checked), a number
+   cannot be forced (no dup2 for sockets: dup2_over is Linux's, and the
+   other cases check reuse where the system gave the number back), and
+   the long read is a pipe read that a plain thread answers after 300 ms. */
 #define _GNU_SOURCE
+// gort-test: windows
 #define GORT_IMPLEMENTATION
 #include "../gort.h"
 #include "check.h"
+#include "util.h"
 
 #include <fcntl.h>
 #include <signal.h>
+#if defined(_WIN32)
+#include <io.h>
+#include <pthread.h>
+#else
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <unistd.h>
+#endif
+
+#if defined(_WIN32)
+/* close(2) behind gort's back: closesocket, or the C runtime's _close */
+static int plain_close(int fd)
+{
+    if (gort__os_is_socket(fd))
+        return closesocket((SOCKET)(unsigned)fd) == 0 ? 0 : -1;
+    return _close(fd);
+}
+#define close plain_close
+#endif
 
 #define MAXPAIRS 128
 
@@ -86,7 +112,11 @@ static void ping_all(pair_t *ps, int n) {
 static int make_pairs(pair_t *ps, int n, int pipes) {
     int i, fds[2];
     for (i = 0; i < n; i++) {
+#if defined(_WIN32)
+        int r = pipes ? _pipe(fds, 4096, _O_BINARY) : tcp_pair(fds);
+#else
         int r = pipes ? pipe(fds) : socketpair(AF_UNIX, SOCK_STREAM, 0, fds);
+#endif
         CHECK_EQ(r, 0);
         if (r) return i;
         ps[i].rfd = fds[0];
@@ -112,10 +142,12 @@ static void test_reuse(int pipes) {
     for (i = 0; i < nb; i++) {
         int j;
         for (j = 0; j < na; j++) if (b[i].rfd == a[j].rfd || b[i].rfd == a[j].wfd) reused++;
+#if !defined(_WIN32)
         /* fresh descriptors are blocking: gort must not trust its old belief */
         CHECK((fcntl(b[i].rfd, F_GETFL) & O_NONBLOCK) == 0);
+#endif
     }
-    CHECK(reused > 0);   /* the kernel hands out the lowest free numbers */
+    CHECK(reused > 0);   /* the kernel hands out the lowest free numbers (Windows: freed handle values) */
     ping_all(b, nb);
     close_pairs(b, nb);
 }
@@ -131,9 +163,17 @@ static void nonblock_case(int pipes) {
     make_pairs(&p, 1, pipes);
     ping_all(&p, 1);   /* registered and non-blocking now */
     p.wg = &wg;
+#if defined(_WIN32)
+    (void)fl;
+    if (!pipes) {
+        u_long zero = 0;   /* blocking again, behind gort's back */
+        CHECK_EQ(ioctlsocket((SOCKET)(unsigned)p.rfd, FIONBIO, &zero), 0);
+    }
+#else
     CHECK((fcntl(p.rfd, F_GETFL) & O_NONBLOCK) != 0);   /* set when it first parked */
     fl = fcntl(p.rfd, F_GETFL);
     CHECK_EQ(fcntl(p.rfd, F_SETFL, fl & ~O_NONBLOCK), 0);
+#endif
     p.got = -1;
     p.started = 0;
     gort_wg_add(&wg, 1);
@@ -143,8 +183,10 @@ static void nonblock_case(int pipes) {
     /* The reader is parked: it would have blocked its thread (and at 1 P,
        us) in read(2) had it trusted the old flag. */
     CHECK_EQ(__atomic_load_n(&p.got, __ATOMIC_SEQ_CST), -1);
+#if !defined(_WIN32)
     /* a pipe's reader put the flag back; a socket's needs none (MSG_DONTWAIT) */
     if (pipes) CHECK((fcntl(p.rfd, F_GETFL) & O_NONBLOCK) != 0);
+#endif
     CHECK_EQ(gort_write(p.wfd, "z", 1), 1);
     gort_wg_wait(&wg);
     CHECK_EQ(p.got, 'z');
@@ -154,7 +196,7 @@ static void test_nonblock_cleared(void *arg) { (void)arg; nonblock_case(0); nonb
 
 static int listener(struct sockaddr_in *sa) {
     socklen_t l = sizeof *sa;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int fd = (int)socket(AF_INET, SOCK_STREAM, 0);
     CHECK(fd >= 0);
     memset(sa, 0, sizeof *sa);
     sa->sin_family = AF_INET;
@@ -174,7 +216,7 @@ static void acceptor(void *arg) {
     __atomic_store_n(&acc_result, r, __ATOMIC_SEQ_CST);
 }
 static void connector(void *arg) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int fd = (int)socket(AF_INET, SOCK_STREAM, 0);
     (void)arg;
     gort_sleep(5000000);
     CHECK_EQ(gort_connect(fd, (struct sockaddr *)&lsa, sizeof lsa), 0);
@@ -203,16 +245,22 @@ static void test_reuse_listener(void *arg) {
     accept_once(lfd);
     CHECK_EQ(close(lfd), 0);
     lfd2 = listener(&lsa);
+#if defined(_WIN32)
+    if (lfd2 != lfd)
+        check_note("reuse_listener: the new listener got another number (%d, was %d)", lfd2, lfd);
+#else
     if (lfd2 != lfd) {   /* a lower number was free: put it on the old one */
         CHECK_EQ(dup2(lfd2, lfd), lfd);
         CHECK_EQ(close(lfd2), 0);
         lfd2 = lfd;
     }
     CHECK((fcntl(lfd2, F_GETFL) & O_NONBLOCK) == 0);
+#endif
     accept_once(lfd2);
     CHECK_EQ(close(lfd2), 0);
 }
 
+#if !defined(_WIN32)
 static void test_dup2_over(void *arg) {
     pair_t p, q;
     gort_wg wg = GORT_WG_INIT;
@@ -229,6 +277,7 @@ static void test_dup2_over(void *arg) {
     CHECK_EQ(close(p.wfd), 0);
     close_pairs(&q, 1);
 }
+#endif
 
 static int wfd_late;
 static gort_chan *late_done;
@@ -251,18 +300,22 @@ static void test_wait_fd_reused(void *arg) {
     CHECK_EQ(gort_wait_fd(p.rfd, GORT_IN, 1000000000), GORT_IN);   /* registers */
     close_pairs(&p, 1);
     make_pairs(&q, 1, 0);
+#if !defined(_WIN32)
     if (q.rfd != p.rfd) { CHECK_EQ(dup2(q.rfd, p.rfd), p.rfd); close(q.rfd); q.rfd = p.rfd; }
+#endif
     wfd_late = q.wfd;
     t0 = gort_now();
     CHECK_EQ(gort_go(late_writer, NULL), 0);
     CHECK_EQ(gort_wait_fd(q.rfd, GORT_IN, 5000000000LL), GORT_IN);
     CHECK(gort_now() - t0 < 4000000000LL);
-    CHECK_EQ(read(q.rfd, &c, 1), 1);
+    CHECK_EQ(gort_read(q.rfd, &c, 1), 1);
     CHECK_EQ(gort_chan_recv(late_done, NULL), 1);
     close_pairs(&q, 1);
 
     make_pairs(&p, 1, 0);
+#if !defined(_WIN32)
     if (p.rfd != q.rfd) { CHECK_EQ(dup2(p.rfd, q.rfd), q.rfd); close(p.rfd); p.rfd = q.rfd; }
+#endif
     wfd_late = p.wfd;
     memset(cs, 0, sizeof cs);
     cs[0].op = GORT_WAIT_IN;
@@ -283,6 +336,29 @@ static void test_wait_fd_reused(void *arg) {
    meanwhile (at maxprocs 1 they would all wait otherwise). */
 static int big_inside;   /* atomic: the reader is in its call */
 static long big_progress;
+#if defined(_WIN32)
+static int big_pipe[2];
+static void *big_answer(void *arg) {   /* a plain thread, 300 ms later */
+    (void)arg;
+    plain_sleep_ms(300);
+    CHECK_EQ(_write(big_pipe[1], "b", 1), 1);
+    return NULL;
+}
+static void big_reader(void *arg) {
+    char b = 0;
+    gort_wg *wg = (gort_wg *)arg;
+    pthread_t t;
+    CHECK_EQ(_pipe(big_pipe, 4096, _O_BINARY), 0);
+    CHECK_EQ(pthread_create(&t, NULL, big_answer, NULL), 0);
+    __atomic_store_n(&big_inside, 1, __ATOMIC_SEQ_CST);
+    CHECK_EQ(gort_read(big_pipe[0], &b, 1), 1);
+    __atomic_store_n(&big_inside, 2, __ATOMIC_SEQ_CST);
+    pthread_join(t, NULL);
+    _close(big_pipe[0]);
+    _close(big_pipe[1]);
+    gort_wg_done(wg);
+}
+#else
 static void big_reader(void *arg) {
     size_t n = (size_t)64 << 20;
     char *buf = (char *)malloc(n);
@@ -296,6 +372,7 @@ static void big_reader(void *arg) {
     free(buf);
     gort_wg_done(wg);
 }
+#endif
 static void big_other(void *arg) {
     gort_wg *wg = (gort_wg *)arg;
     while (__atomic_load_n(&big_inside, __ATOMIC_SEQ_CST) != 2) {
@@ -313,7 +390,7 @@ static void test_blocking_read_handoff(void *arg) {
     CHECK_EQ(gort_go(big_other, &wg), 0);
     CHECK_EQ(gort_go(big_reader, &wg), 0);
     gort_wg_wait(&wg);
-    check_note("a goroutine ran %ld times while another was in a 64 MiB read", big_progress);
+    check_note("a goroutine ran %ld times while another was in a long read", big_progress);
     CHECK(big_progress >= 10);
 }
 
@@ -323,14 +400,21 @@ static const scenario scenarios[] = {
     { "reuse_pipes", test_reuse_pipes },
     { "nonblock_cleared", test_nonblock_cleared },
     { "reuse_listener", test_reuse_listener },
+#if !defined(_WIN32)
     { "dup2_over", test_dup2_over },
+#endif
     { "wait_fd_reused", test_wait_fd_reused },
     { "blocking_read_handoff", test_blocking_read_handoff },
 };
 
 int main(void) {
     int procs, i;
+#if defined(_WIN32)
+    watchdog(600);   /* (no alarm: one for the whole program) */
+#define alarm(s) ((void)0)
+#else
     signal(SIGPIPE, SIG_IGN);
+#endif
     for (procs = 1; procs <= 2; procs++) {
         for (i = 0; i < (int)(sizeof scenarios / sizeof scenarios[0]); i++) {
             gort_opts o;
