@@ -12535,6 +12535,47 @@ void gort_dump_json(int fd) {
     gort__dump_fd(fd, 1);
 }
 
+#if defined(GORT__OS_WIN)
+/* The C runtime's strerror knows errno values up to ERANGE only: the
+   POSIX ones gort returns beyond those (Winsock's, as >>os-windows maps
+   them, and the toolbox's) in the words Linux uses. */
+static const char *gort__os_strerror(int e) {
+    switch (e) {
+    case ECANCELED: return "Operation canceled";
+    case EPROTO: return "Protocol error";
+    case ENOTSOCK: return "Socket operation on non-socket";
+    case ENOTSUP: return "Operation not supported";
+#if EOPNOTSUPP != ENOTSUP
+    case EOPNOTSUPP: return "Operation not supported on transport endpoint";
+#endif
+    case ECONNREFUSED: return "Connection refused";
+    case ECONNRESET: return "Connection reset by peer";
+    case ECONNABORTED: return "Software caused connection abort";
+    case EADDRINUSE: return "Address already in use";
+    case EADDRNOTAVAIL: return "Cannot assign requested address";
+    case ENETDOWN: return "Network is down";
+    case ENETUNREACH: return "Network is unreachable";
+    case ENETRESET: return "Network dropped connection on reset";
+    case EHOSTUNREACH: return "No route to host";
+    case ENOTCONN: return "Transport endpoint is not connected";
+    case EISCONN: return "Transport endpoint is already connected";
+    case EINPROGRESS: return "Operation now in progress";
+    case EALREADY: return "Operation already in progress";
+    case EMSGSIZE: return "Message too long";
+    case ENOBUFS: return "No buffer space available";
+    case EAFNOSUPPORT: return "Address family not supported by protocol";
+    case EPROTONOSUPPORT: return "Protocol not supported";
+    case EPROTOTYPE: return "Protocol wrong type for socket";
+    case ENOPROTOOPT: return "Protocol not available";
+    case EDESTADDRREQ: return "Destination address required";
+    case EOVERFLOW: return "Value too large for defined data type";
+    default: return strerror(e);
+    }
+}
+#else
+#define gort__os_strerror strerror
+#endif
+
 const char *gort_strerror(int err) {
     switch (err) {
     case 0: return "success";
@@ -12547,7 +12588,7 @@ const char *gort_strerror(int err) {
     case -ESRCH: return "no runtime is running (call gort_run or gort_start first)";
     case -EBUSY: return "busy (runtime already running, or channel still has waiters)";
     case -EBADF: return "bad file descriptor (or closed by gort_close while waiting)";
-    default: return err < 0 && err > -4096 ? strerror(-err) : "not an error code";   /* -INT_MIN overflows */
+    default: return err < 0 && err > -4096 ? gort__os_strerror(-err) : "not an error code";   /* -INT_MIN overflows */
     }
 }
 

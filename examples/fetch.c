@@ -22,18 +22,36 @@
  *       every slow one timed out (with --corrupt: if the group failed
  *       with -EPROTO and the requests in flight were cancelled).
  *   fetch --selftest    both runs, checked.
+ *
+ * Linux and Windows (MinGW-w64: link with -lsynchronization -lws2_32): on
+ * Windows a SOCKET goes where gort takes an int fd, and the few lines
+ * under _WIN32 below are all that differs.
  */
 #define GORT_IMPLEMENTATION
 #include "../gort.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(_WIN32)
+/* (winsock2.h and ws2tcpip.h come with gort.h) */
+static int new_tcp_socket(void) {
+    SOCKET s = socket(AF_INET, SOCK_STREAM, 0);
+    return s == INVALID_SOCKET ? -ENFILE : (int)s;   /* a SOCKET fits gort's int fd */
+}
+#define sock_errno() (-EIO)   /* (Winsock's error is in WSAGetLastError) */
+#else
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
+static int new_tcp_socket(void) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    return fd < 0 ? -errno : fd;
+}
+#define sock_errno() (-errno)
+#endif
 
 #define MAXS 1024
 #define MS   1000000LL
@@ -84,7 +102,7 @@ static void serve_conn(void *arg) {
         off += m;
     }
 out:
-    close(c.fd);
+    gort_close(c.fd);
     gort_wg_done(&f.servers);
 }
 
@@ -92,27 +110,27 @@ static void server(void *arg) {
     int n = (int)(intptr_t)arg, fd;
     while ((fd = gort_accept_ctx(f.lfd[n], NULL, NULL, f.stop)) >= 0) {
         struct conn *c = (struct conn *)malloc(sizeof *c);
-        if (!c) { close(fd); continue; }
+        if (!c) { gort_close(fd); continue; }
         c->fd = fd; c->n = n;
         gort_wg_add(&f.servers, 1);
-        if (gort_go(serve_conn, c) != 0) { close(fd); free(c); gort_wg_done(&f.servers); }
+        if (gort_go(serve_conn, c) != 0) { gort_close(fd); free(c); gort_wg_done(&f.servers); }
     }
-    close(f.lfd[n]);
+    gort_close(f.lfd[n]);
     gort_wg_done(&f.servers);
 }
 
 static int listen_loopback(int *port) {
     struct sockaddr_in sa;
     socklen_t sl = sizeof sa;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) return -errno;
+    int fd = new_tcp_socket();
+    if (fd < 0) return fd;
     memset(&sa, 0, sizeof sa);
     sa.sin_family = AF_INET;
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 128) < 0 ||
         getsockname(fd, (struct sockaddr *)&sa, &sl) < 0) {
-        int e = -errno;
-        close(fd);
+        int e = sock_errno();
+        gort_close(fd);
         return e;
     }
     *port = ntohs(sa.sin_port);
@@ -134,13 +152,13 @@ static int fetch_one(void *arg) {
     size_t want = payload_len(n), got = 0;
     ssize_t k;
     if (!ctx) { f.result[n] = RES_ERR; return -ENOMEM; }
-    fd = socket(AF_INET, SOCK_STREAM, 0);
+    fd = new_tcp_socket();
     memset(&sa, 0, sizeof sa);
     sa.sin_family = AF_INET;
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     sa.sin_port = htons((uint16_t)f.port[n]);
     snprintf(req, sizeof req, "GET %d\n", n);
-    r = fd < 0 ? -errno : gort_connect_ctx(fd, (struct sockaddr *)&sa, sizeof sa, ctx);
+    r = fd < 0 ? fd : gort_connect_ctx(fd, (struct sockaddr *)&sa, sizeof sa, ctx);
     if (r == 0) r = (int)gort_write_ctx(fd, req, strlen(req), ctx);
     if (r >= 0) {
         r = 0;
@@ -154,7 +172,7 @@ static int fetch_one(void *arg) {
         if (k < 0) r = (int)k;
         else if (!r && got != want) r = -EPROTO;
     }
-    if (fd >= 0) close(fd);
+    if (fd >= 0) gort_close(fd);
     gort_ctx_free(ctx);
     switch (r) {
     case 0:           f.result[n] = RES_OK; return 0;
@@ -181,7 +199,7 @@ static void main_fn(void *arg) {
         f.slow[i] = (i * f.nslow) / f.n != ((i + 1) * f.nslow) / f.n;   /* nslow of them, spread out */
         f.result[i] = RES_NONE;
         gort_wg_add(&f.servers, 1);
-        if (gort_go(server, (void *)(intptr_t)i) != 0) { gort_wg_done(&f.servers); close(f.lfd[i]); f.lfd[i] = -1; }
+        if (gort_go(server, (void *)(intptr_t)i) != 0) { gort_wg_done(&f.servers); gort_close(f.lfd[i]); f.lfd[i] = -1; }
     }
     printf("fetch: %d servers (%d slow%s), %d requests at a time, %lld ms per request\n",
            f.n, f.nslow, f.corrupt >= 0 ? ", one corrupt" : "", f.limit, (long long)(f.timeout / MS));
@@ -239,6 +257,10 @@ static int run(int n, int nslow, int limit, int64_t timeout, int corrupt) {
 
 int main(int argc, char **argv) {
     int v[4] = { 64, 6, 8, 100 }, nv = 0, corrupt = 0, i;
+#if defined(_WIN32)
+    WSADATA wsa;
+    if (WSAStartup(MAKEWORD(2, 2), &wsa) != 0) return 1;
+#endif
     if (argc == 2 && strcmp(argv[1], "--selftest") == 0) {
         int a = run(64, 6, 8, 100 * MS, 0);
         int b = run(64, 0, 4, 2000 * MS, 1);

@@ -18,19 +18,37 @@
  *                                      connection; check every response byte
  *                                      and every close. Exit status 0 only if
  *                                      all matched.
+ *
+ * Linux and Windows (MinGW-w64: link with -lsynchronization -lws2_32): on
+ * Windows a SOCKET goes where gort takes an int fd, and the few lines
+ * under _WIN32 below are all that differs.
  */
 #define GORT_IMPLEMENTATION
 #include "../gort.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(_WIN32)
+/* (winsock2.h and ws2tcpip.h come with gort.h) */
+static int new_tcp_socket(void) {
+    SOCKET s = socket(AF_INET, SOCK_STREAM, 0);
+    return s == INVALID_SOCKET ? -ENFILE : (int)s;   /* a SOCKET fits gort's int fd */
+}
+#define sock_errno() (-EIO)   /* (Winsock's error is in WSAGetLastError) */
+#else
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
+static int new_tcp_socket(void) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    return fd < 0 ? -errno : fd;
+}
+#define sock_errno() (-errno)
+#endif
 
 #include "http_parse.h"   /* the request parser and the response bytes, shared with bench/pth_http.c */
 
@@ -107,17 +125,17 @@ static void accept_loop(void *arg) {
 static int listen_on(const char *addr, int port, int *bound_port) {
     struct sockaddr_in sa;
     socklen_t len = sizeof sa;
-    int one = 1, fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) return -errno;
+    int one = 1, fd = new_tcp_socket();
+    if (fd < 0) return fd;
     memset(&sa, 0, sizeof sa);
     sa.sin_family = AF_INET;
     sa.sin_port = htons((unsigned short)port);
     inet_pton(AF_INET, addr, &sa.sin_addr);
-    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, (const char *)&one, sizeof one) < 0 ||
         bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, SOMAXCONN) < 0 ||
         getsockname(fd, (struct sockaddr *)&sa, &len) < 0) {
-        int err = -errno;
-        close(fd);
+        int err = sock_errno();
+        gort_close(fd);
         return err;
     }
     *bound_port = ntohs(sa.sin_port);
@@ -138,8 +156,8 @@ static gort_wg clients_wg = GORT_WG_INIT;
 
 static int dial(int port) {
     struct sockaddr_in sa;
-    int rc, fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) return -errno;
+    int rc, fd = new_tcp_socket();
+    if (fd < 0) return fd;
     memset(&sa, 0, sizeof sa);
     sa.sin_family = AF_INET;
     sa.sin_port = htons((unsigned short)port);
@@ -348,7 +366,12 @@ static int parse(const char *s, long lo, long hi, long *out) {
 
 int main(int argc, char **argv) {
     int rc;
+#if defined(_WIN32)
+    WSADATA wsa;
+    if (WSAStartup(MAKEWORD(2, 2), &wsa) != 0) return 1;   /* no SIGPIPE on Windows */
+#else
     signal(SIGPIPE, SIG_IGN);   /* a client that goes away makes gort_write fail with -EPIPE */
+#endif
     if (argc > 1 && strcmp(argv[1], "--selftest") == 0) {
         selftest st;
         long n = 32, reqs = 200;

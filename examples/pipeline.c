@@ -30,6 +30,8 @@
  * handler writes a byte to a pipe, a goroutine reading it with
  * gort_read_ctx cancels the context, and every stage returns; what was
  * collected until then is checked (the bursts that ended before it).
+ * On Windows (MinGW-w64: link with -lsynchronization -lws2_32) Ctrl+C's
+ * handler runs on a thread of its own and sends the byte on a channel.
  *
  * Usage: pipeline [blocks [seed [dsp_workers]]] [-t ms] [-v]
  * Exit status 0 only if every burst it saw end was decoded exactly (all
@@ -42,7 +44,9 @@
 #include <limits.h>
 #include <math.h>
 #include <signal.h>
+#if !defined(_WIN32)
 #include <unistd.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,7 +105,11 @@ static struct {
     gort_chan *det;          /* block *: decode -> collector */
     gort_ctx  *ctx;          /* cancelled by the collector, Ctrl+C or the deadline */
     int64_t    deadline_ms;  /* -t: 0 none */
+#if defined(_WIN32)
+    gort_chan *sigch;        /* Ctrl+C's handler sends a byte on it */
+#else
     int        sigpipe[2];   /* SIGINT's handler writes to [1] */
+#endif
     gort_wg    all;          /* every goroutine but the collector */
     gort_wg    dsp_wg;       /* dsp workers; a closer closes pow after them */
     gort_wg    dec_wg;       /* decoders; a closer closes det after them */
@@ -256,18 +264,34 @@ static void ticker(void *arg) {
 
 /* ---- Ctrl+C: the handler writes a byte, this goroutine cancels ---------- */
 
+#if defined(_WIN32)
+/* Windows runs Ctrl+C's handler on a thread of its own, an ordinary one
+   (not a signal context), which may call gort: it hands the event over a
+   channel. Ctrl+Break is left to gort (the dump). */
+static BOOL WINAPI on_ctrl_c(DWORD type) {
+    char c = 2;
+    if (type != CTRL_C_EVENT) return FALSE;
+    (void)gort_chan_try_send(pl.sigch, &c);
+    return TRUE;
+}
+#else
 static void on_sigint(int sig) {
     int saved = errno;   /* the handler runs on whatever thread SIGINT hit */
     char c = (char)sig;
     (void)!write(pl.sigpipe[1], &c, 1);
     errno = saved;
 }
+#endif
 
 static void interrupt_watch(void *arg) {
     char c;
     (void)arg;
     /* ends with -ECANCELED or -ETIMEDOUT when the pipeline stops otherwise */
+#if defined(_WIN32)
+    if (gort_chan_recv_ctx(pl.sigch, &c, pl.ctx) == 1) {
+#else
     if (gort_read_ctx(pl.sigpipe[0], &c, 1, pl.ctx) == 1) {
+#endif
         printf("interrupt: stopping every stage\n");
         gort_ctx_cancel(pl.ctx);
     }
@@ -530,7 +554,9 @@ int main(int argc, char **argv) {
     long v[3] = { 20000, 1, 4 }, ms;
     int nv = 0, rc;
     static const long lo[3] = { 1, 0, 1 }, hi[3] = { 100000000L, LONG_MAX, MAX_DSP };
+#if !defined(_WIN32)
     struct sigaction sa;
+#endif
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-v") == 0) {
             pl.verbose = 1;
@@ -547,11 +573,17 @@ int main(int argc, char **argv) {
     pl.nblocks = v[0];
     pl.seed = (uint64_t)v[1];
     pl.ndsp = (int)v[2];
+#if defined(_WIN32)
+    pl.sigch = gort_chan_make(1, 1);
+    if (!pl.sigch) { fprintf(stderr, "pipeline: out of memory\n"); return 1; }
+    SetConsoleCtrlHandler(on_ctrl_c, TRUE);
+#else
     if (pipe(pl.sigpipe) != 0) { perror("pipeline: pipe"); return 1; }
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigint;
     sa.sa_flags = SA_RESTART;
     sigaction(SIGINT, &sa, NULL);
+#endif
     rc = gort_run(main_fn, NULL);
     if (rc != 0) {
         fprintf(stderr, "pipeline: gort_run: %s\n", gort_strerror(rc));

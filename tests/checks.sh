@@ -9,8 +9,8 @@
 #                        (use.c, use2.c) as c99, c11 (gcc, clang) and c++11,
 #                        c++17 (g++, clang++), -O2 -Werror, linked and run
 #   compile-mixed        implementation as C used from C++, and the reverse
-#   example-win-<name>   the examples with a Windows form (hello, sieve, fib,
-#                        cxx, echo) built with MinGW-w64, run under Wine
+#   example-win-<name>   every example (hello, sieve, fib, cxx, echo, http,
+#                        fetch, pipeline) built with MinGW-w64, run under Wine
 #   compile-win-<cc>-<std>  the same for Windows x64 with MinGW-w64 gcc,
 #                        g++ and clang --target=x86_64-w64-mingw32, -Werror,
 #                        linked and run under Wine
@@ -503,10 +503,18 @@ check_example_win() {
     sieve) args=(200) ;;
     fib)   args=(24 14) ;;
     echo)  args=(--selftest 20 64) ;;
+    http|fetch) args=(--selftest) ;;
+    pipeline)   args=(3000) ;;
     esac
     echo "+ wine $1.exe ${args[*]}" >>"$CLOG"
     timeout 180 bash "$ROOT/tests/wine-run.sh" "$CDIR/$1" "${args[@]}" >>"$CLOG" 2>&1 ||
         { echo "$1 ${args[*]} failed under Wine (exit $?)"; return 1; }
+    if [ "$1" = pipeline ]; then   # (Ctrl+C is Linux's check: Wine sends no console events)
+        echo "+ wine pipeline.exe 2000000 1 4 -t 300" >>"$CLOG"
+        timeout 180 bash "$ROOT/tests/wine-run.sh" "$CDIR/$1" 2000000 1 4 -t 300 >>"$CLOG" 2>&1 ||
+            { echo "pipeline -t 300 failed under Wine (exit $?)"; return 1; }
+        grep -q "stopped after .* the deadline passed" "$CLOG" || { echo "pipeline -t: no deadline stop"; return 1; }
+    fi
 }
 
 # job_check NAME

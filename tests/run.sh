@@ -217,8 +217,8 @@ if [ "${GORT_CHECKS:-1}" != 0 ]; then
     for f in "$ROOT"/examples/*.c "$ROOT"/examples/*.cpp; do
         [ -e "$f" ] && { b=$(basename "$f"); CHECKS+=("example-${b%.*}"); }
     done
-    # the examples that have a Windows form (the others use Linux headers)
-    for e in hello sieve fib cxx echo; do CHECKS+=("example-win-$e"); done
+    # every example has a Windows form
+    for e in hello sieve fib cxx echo http fetch pipeline; do CHECKS+=("example-win-$e"); done
     for f in "$ROOT"/tests/fuzz_*.c; do
         [ -e "$f" ] && { b=$(basename "$f" .c); CHECKS+=("fuzz-${b#fuzz_}"); }
     done

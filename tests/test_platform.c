@@ -13,6 +13,9 @@
      across gort_yield (on Win64 the compiler keeps them in xmm6-xmm15,
      which the switch must save) and in rounding-mode-sensitive sums; any
      value lost in a switch shows as a wrong total.
+   - error texts: gort_strerror names the POSIX codes gort returns for
+     sockets and contexts in words (the C runtime on Windows knows none
+     of them: "Unknown error");
    - the system's view of the stack (Windows): inside a goroutine,
      GetCurrentThreadStackLimits names the goroutine's own stack, on
      whichever thread it runs after migrating (the switch moves the
@@ -381,9 +384,28 @@ static void test_commit(void)
 }
 #endif
 
+/* ------------------------------------------------------------ error texts */
+
+static void test_strerror(void)
+{
+    static const struct { int err; const char *word; } t[] = {
+        { -ECONNREFUSED, "efused" }, { -ECONNRESET, "eset" }, { -ECANCELED, "anceled" },
+        { -EPROTO, "rotocol" }, { -ENOTSOCK, "ocket" }, { -ENOTSUP, "upported" },
+        { -EADDRINUSE, "in use" }, { -EINPROGRESS, "progress" }, { -ENOTCONN, "connected" },
+    };
+    size_t i;
+    for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+        const char *s = gort_strerror(t[i].err);
+        if (!strstr(s, t[i].word))
+            check_note("gort_strerror(%d) is \"%s\"", t[i].err, s);
+        CHECK(strstr(s, t[i].word) != NULL);
+    }
+}
+
 int main(void)
 {
     watchdog(600);
+    test_strerror();
     test_overflow();
     test_foreign_fault();
     test_callee_saved();
