@@ -625,9 +625,10 @@ TABLE OF CONTENTS (grep for the anchor)
   hand-off's SIGURG (on Windows sysmon suspends the thread instead),
   the SIGQUIT dump (Ctrl+Break), an M's signal mask and alternate stack
   (on Windows: its stack guarantee, SetThreadStackGuarantee, which the
-  overflow report runs in), the fault handler's entry (gort__segv_handler), and >>io's system
-  calls, whose Windows form takes SOCKETs through the poller and blocks
-  in gort_block_begin/end on C runtime descriptors.
+  overflow report runs in), the fault handler's entry
+  (gort__segv_handler), and >>io's system calls, whose Windows form
+  takes SOCKETs through the poller and blocks in gort_block_begin/end on
+  C runtime descriptors.
   ASan, TSan and Valgrind are told what they must know through >>san; a
   port (kqueue) is a new pair of sections and the Mach-O spelling of the
   assembly.
@@ -3149,6 +3150,7 @@ static void *gort__ctx_init(char *base, char *limit, char *hi, void (*entry)(voi
        a stack as its hard end), so that a touch of the guard page below
        limit is growth, and growth into the last GORT__OS_GUARANTEE bytes
        an EXCEPTION_STACK_OVERFLOW. */
+    GORT_ASSERT(base <= limit && limit < hi);   /* (the system would grow, or probe, outside the segment) */
     f->tbase = (uint64_t)(uintptr_t)hi;
     f->tlimit = (uint64_t)(uintptr_t)limit;
     f->tdeall = (uint64_t)(uintptr_t)base;
@@ -4287,7 +4289,7 @@ static int gort__compact_fault(gort__g *g, const char *a);   /* >>compact */
    abort); one in a compacted stack is restored (1: retry the access).
    0: not gort's. pc and fp (or 0s) are the faulting code's, for the
    report's stack trace. overflow: the system said it is one (Windows'
-   EXCEPTION_STACK_OVERFLOW, a the stack pointer): whose stack it is. */
+   EXCEPTION_STACK_OVERFLOW; a is the stack pointer): whose stack it is. */
 static int gort__fault_at(char *a, uintptr_t pc, uintptr_t fp, int overflow) {
     uint32_t i, n = __atomic_load_n(&gort__segv_n, __ATOMIC_ACQUIRE);
     for (i = 0; i < n; i++) {
