@@ -100,10 +100,12 @@ TABLE OF CONTENTS (grep for the anchor)
     into every switch.
     Compiler flags: -pthread, and -fstack-clash-protection for every file
     whose code runs in goroutines (pkg-config --cflags gort gives both);
-    -fno-omit-frame-pointer for full backtraces in dumps (gort_dump).
-    Without it a function with a local array larger than a page can step
-    over the guard page into the next goroutine's stack, silently (>>stack
-    says why, and what gort still catches).
+    -fno-omit-frame-pointer for full backtraces in dumps (gort_dump; not
+    needed on Windows, where the unwind tables are walked).
+    Without -fstack-clash-protection a function with a local array
+    larger than a page can step over the guard page into the next
+    goroutine's stack, silently (>>stack says why, and what gort still
+    catches).
     Shadow stacks: gort's switch does not maintain a hardware shadow stack
     (x86-64 CET, aarch64 GCS). Where the kernel and C library turn one on
     for a program built with -fcf-protection=full or =return (Ubuntu's
@@ -332,6 +334,8 @@ TABLE OF CONTENTS (grep for the anchor)
                                  (without it, at -O1 and above on x86-64, a
                                  trace stops early or shows only some
                                  frames; it never reads outside the stack).
+                                 On Windows they follow the unwind tables
+                                 every x64 function has: whole either way.
                                  A goroutine running on another thread has
                                  no trace (its registers are in use); a
                                  tail call leaves no frame (a function whose
@@ -3427,7 +3431,31 @@ typedef struct gort__tg {
     char     *tstk_lo, *tstk_hi;  /* the thread's stack, set once when it
                                      first calls in (before it is on the
                                      list dumps walk), then read only */
+#if defined(GORT__OS_WIN)
+    uint32_t  tctx_seq;           /* atomic: odd while tctx is written
+                                     (a seqlock: dumps copy it, then check) */
+    uintptr_t tctx_lo;            /* the stack's committed limit then */
+    CONTEXT   tctx;               /* its registers where it blocked: Windows
+                                     walks a stack by unwind tables, which
+                                     need them all (>>diag, gort__unwind) */
+#endif
 } gort__tg;
+#if defined(GORT__OS_WIN)
+/* A plain thread about to block: its registers, for dumps. */
+static GORT__NOINLINE void gort__tg_capture(gort__tg *t) {
+    uintptr_t lo;
+    uint32_t s = __atomic_load_n(&t->tctx_seq, __ATOMIC_RELAXED);
+    __atomic_store_n(&t->tctx_seq, s + 1, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    RtlCaptureContext(&t->tctx);
+    __asm__ volatile("movq %%gs:0x10, %0" : "=r"(lo));   /* StackLimit */
+    t->tctx_lo = lo;
+    __atomic_store_n(&t->tctx_seq, s + 2, __ATOMIC_RELEASE);
+}
+#define GORT__TG_CAPTURE(t) gort__tg_capture(t)
+#else
+#define GORT__TG_CAPTURE(t) ((void)0)
+#endif
 static inline gort__tg *gort__tgof(gort__g *g) {
     GORT_ASSERT(g->is_thread);
     return (gort__tg *)(void *)g;
@@ -4282,7 +4310,7 @@ static void gort__overflow_report(gort__g *g, size_t stack_bytes) {
     if (n > 0) gort__write_all_raw(2, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1);
 }
 
-static void gort__overflow_trace(gort__g *g, uintptr_t pc, uintptr_t fp);   /* >>diag */
+static void gort__overflow_trace(gort__g *g, uintptr_t pc, uintptr_t fp, const void *uc);   /* >>diag */
 static int gort__compact_fault(gort__g *g, const char *a);   /* >>compact */
 
 /* A fault at a: a guard page's is a goroutine's overflow (report and
@@ -4290,7 +4318,7 @@ static int gort__compact_fault(gort__g *g, const char *a);   /* >>compact */
    0: not gort's. pc and fp (or 0s) are the faulting code's, for the
    report's stack trace. overflow: the system said it is one (Windows'
    EXCEPTION_STACK_OVERFLOW; a is the stack pointer): whose stack it is. */
-static int gort__fault_at(char *a, uintptr_t pc, uintptr_t fp, int overflow) {
+static int gort__fault_at(char *a, uintptr_t pc, uintptr_t fp, int overflow, const void *uc) {
     uint32_t i, n = __atomic_load_n(&gort__segv_n, __ATOMIC_ACQUIRE);
     for (i = 0; i < n; i++) {
         char *base = __atomic_load_n(&gort__segv_tab[i].base, __ATOMIC_ACQUIRE);
@@ -4308,7 +4336,7 @@ static int gort__fault_at(char *a, uintptr_t pc, uintptr_t fp, int overflow) {
             size_t idx = (size_t)(a - base) / gort__segv_tab[i].slot;
             gort__g *g = (gort__g *)(void *)(gort__segv_tab[i].gs + idx * gort__gsize());
             gort__overflow_report(g, gort__segv_tab[i].slot - gort__segv_tab[i].page);
-            gort__overflow_trace(g, pc, fp);
+            gort__overflow_trace(g, pc, fp, uc);
             signal(SIGABRT, SIG_DFL);
             abort();
         }
@@ -4328,7 +4356,7 @@ static void gort__segv_handler(int sig, siginfo_t *si, void *uc) {
             pc = (uintptr_t)((ucontext_t *)uc)->uc_mcontext.pc;
             fp = (uintptr_t)((ucontext_t *)uc)->uc_mcontext.regs[29];
 #endif
-    if (!gort__fault_at((char *)si->si_addr, pc, fp, 0)) gort__os_fault_chain(sig, si, uc);   /* not ours */
+    if (!gort__fault_at((char *)si->si_addr, pc, fp, 0, uc)) gort__os_fault_chain(sig, si, uc);   /* not ours */
 }
 #else
 /* A vectored exception handler, on the faulting stack. A goroutine's
@@ -4343,12 +4371,12 @@ static LONG CALLBACK gort__segv_handler(EXCEPTION_POINTERS *ep) {
     DWORD code = ep->ExceptionRecord->ExceptionCode;
     uintptr_t pc = (uintptr_t)ep->ContextRecord->Rip, fp = (uintptr_t)ep->ContextRecord->Rbp;
     if (code == EXCEPTION_STACK_OVERFLOW)
-        return gort__fault_at((char *)ep->ContextRecord->Rsp, pc, fp, 1) ? EXCEPTION_CONTINUE_EXECUTION
-                                                                         : EXCEPTION_CONTINUE_SEARCH;
+        return gort__fault_at((char *)ep->ContextRecord->Rsp, pc, fp, 1, ep->ContextRecord)
+                   ? EXCEPTION_CONTINUE_EXECUTION : EXCEPTION_CONTINUE_SEARCH;
     if ((code != EXCEPTION_GUARD_PAGE && code != EXCEPTION_ACCESS_VIOLATION) ||
         ep->ExceptionRecord->NumberParameters < 2)
         return EXCEPTION_CONTINUE_SEARCH;
-    return gort__fault_at((char *)ep->ExceptionRecord->ExceptionInformation[1], pc, fp, 0)
+    return gort__fault_at((char *)ep->ExceptionRecord->ExceptionInformation[1], pc, fp, 0, ep->ContextRecord)
                ? EXCEPTION_CONTINUE_EXECUTION : EXCEPTION_CONTINUE_SEARCH;
 }
 #endif
@@ -6595,6 +6623,7 @@ static int gort__park_thread(gort__g *g, void (*fn)(gort__g *, void *), void *ar
     gort__tgof(g)->waitdeadline = deadline;
     g->waitwhen = deadline > 0 && deadline != INT64_MAX ? deadline : 0;
     __atomic_store_n(&gort__tgof(g)->tfp, (uintptr_t)__builtin_frame_address(0), __ATOMIC_RELAXED);   /* for dumps */
+    GORT__TG_CAPTURE(gort__tgof(g));
     if (deadline <= 0 && !__atomic_load_n(&gort__the_rt, __ATOMIC_ACQUIRE) && GORT__LOAD(&gort__nthreads) <= 1)
         gort__misuse("a plain thread blocks in a gort call with no runtime running and no other thread using gort: "
                      "nothing can wake it (start the runtime first with gort_start() or gort_run())");
@@ -10234,6 +10263,7 @@ static int gort__poll_wait(int fd, int mode, int64_t deadline) {
             tg->waitfd = fd;
             tg->waitsince = gort__nanotime();
             __atomic_store_n(&gort__tgof(tg)->tfp, (uintptr_t)__builtin_frame_address(0), __ATOMIC_RELAXED);   /* for dumps */
+            GORT__TG_CAPTURE(gort__tgof(tg));
             __atomic_store_n(&gort__tgof(tg)->tio, 1, __ATOMIC_RELEASE);
         }
         r = gort__os_poll(&pfd, 1, tmo);
@@ -12191,6 +12221,84 @@ static GORT__NO_ASAN GORT__NO_TSAN int gort__walk(uintptr_t pc, uintptr_t fp, ui
     return n;
 }
 
+#if defined(GORT__OS_WIN)
+/* Windows: a stack walked by the unwind tables every x64 function has
+   (.pdata: MinGW's compilers write them whether or not frame pointers
+   are kept, and gort__ctx_swap's .seh directives describe the switch),
+   from a full register context, as the system's own unwinder and
+   debuggers walk it. Each step's stack pointer must lie inside [lo, hi)
+   (lo: the stack's committed limit, so that no read faults) and rise. */
+/* Do the stack reads that unwinding one frame of fe makes stay inside
+   [lo, hi)? A dump walks a parked goroutine's stack while it may resume
+   (gort__dump_rt_w): a stale return address can name a function whose
+   frame runs past the stack's top, and above it is the next segment's
+   never-committed bottom page. The frame's extent is summed from its
+   unwind codes (pushes, allocations, a machine frame, chained entries:
+   the documented x64 UNWIND_INFO), from the stack pointer or, where the
+   function keeps a frame register, from that register's value. */
+static int gort__unwind_fits(DWORD64 base, PRUNTIME_FUNCTION fe, const CONTEXT *c, uintptr_t lo, uintptr_t hi) {
+    int chain;
+    uint64_t from = c->Rsp, size = 8;   /* the return address */
+    for (chain = 0; chain < 8; chain++) {
+        const uint8_t *ui = (const uint8_t *)(uintptr_t)(base + fe->UnwindData);
+        unsigned flags = ui[0] >> 3, ncodes = ui[2], freg = ui[3] & 15, i;
+        const uint16_t *code = (const uint16_t *)(const void *)(ui + 4);
+        if (freg) {   /* the frame register: Rbp, ... (0..15 in CONTEXT order from Rax) */
+            const DWORD64 *regs = &c->Rax;
+            from = regs[freg] - (uint64_t)(ui[3] >> 4) * 16;
+        }
+        for (i = 0; i < ncodes; i++) {
+            unsigned op = (code[i] >> 8) & 15, info = code[i] >> 12;
+            switch (op) {
+            case 0: size += 8; break;                                       /* UWOP_PUSH_NONVOL */
+            case 1: if (info == 0) { size += (uint64_t)code[i + 1] * 8; i += 1; }   /* UWOP_ALLOC_LARGE */
+                    else { size += code[i + 1] | (uint64_t)code[i + 2] << 16; i += 2; }
+                    break;
+            case 2: size += (uint64_t)info * 8 + 8; break;                  /* UWOP_ALLOC_SMALL */
+            case 4: case 8: i += 1; break;                                  /* SAVE_NONVOL, SAVE_XMM128 */
+            case 5: case 9: i += 2; break;                                  /* their _FAR forms */
+            case 10: size += info ? 48 : 40; break;                         /* UWOP_PUSH_MACHFRAME */
+            default: break;                                                 /* SET_FPREG, EPILOG, ... */
+            }
+        }
+        if (!(flags & UNW_FLAG_CHAININFO)) break;
+        fe = (PRUNTIME_FUNCTION)(void *)(code + ((ncodes + 1) & ~1u));
+    }
+    return from >= lo && from <= hi && size <= hi - from;
+}
+
+static int gort__unwind(CONTEXT *c, uintptr_t lo, uintptr_t hi, uintptr_t *pcs, int max) {
+    int n = 0;
+    while (n < max && c->Rip >= 4096 && c->Rsp >= lo && c->Rsp + 8 <= hi && (c->Rsp & 7) == 0) {
+        DWORD64 base = 0, est[2];
+        PVOID hd = NULL;
+        DWORD64 sp = c->Rsp;
+        PRUNTIME_FUNCTION fe = RtlLookupFunctionEntry(c->Rip, &base, NULL);
+        pcs[n++] = (uintptr_t)c->Rip;
+        if (fe) {
+            if (!gort__unwind_fits(base, fe, c, lo, hi)) break;
+            RtlVirtualUnwind(UNW_FLAG_NHANDLER, base, c->Rip, fe, c, &hd, est, NULL);
+        } else {   /* a leaf: its return address on top */
+            c->Rip = *(const DWORD64 *)(uintptr_t)c->Rsp;
+            c->Rsp += 8;
+        }
+        if (c->Rsp <= sp) break;
+    }
+    return n;
+}
+/* The context a parked goroutine's frame holds (>>asm-win64), as it is
+   just after its gort__ctx_swap returned. */
+static GORT__NO_ASAN GORT__NO_TSAN void gort__ctx_context(const void *sp, CONTEXT *c) {
+    const gort__ctx_frame *f = (const gort__ctx_frame *)sp;
+    memset(c, 0, sizeof *c);
+    c->ContextFlags = CONTEXT_FULL;
+    c->Rip = f->ret;
+    c->Rsp = (DWORD64)(uintptr_t)sp + GORT__CTX_RET + 8;
+    c->Rbp = f->rbp; c->Rbx = f->rbx; c->Rsi = f->rsi; c->Rdi = f->rdi;
+    c->R12 = f->r12; c->R13 = f->r13; c->R14 = f->r14; c->R15 = f->r15;
+}
+#endif
+
 /* The frames a parked goroutine's saved context starts with. Read by
    dumps racily (the goroutine may resume and reuse that stack meanwhile:
    see gort__dump_rt_w), so out of the sanitizers' sight like gort__walk. */
@@ -12273,6 +12381,21 @@ static GORT__NO_TSAN void gort__dump_trace(gort__dump_ent *e, gort__g *g) {
     e->npc = 0;
     e->self = 0;
     if (g->is_thread) {
+#if defined(GORT__OS_WIN)
+        gort__tg *t = gort__tgof(g);
+        CONTEXT c;
+        uintptr_t lo;
+        uint32_t s1 = __atomic_load_n(&t->tctx_seq, __ATOMIC_ACQUIRE);
+        if (!s1 || (s1 & 1) || !t->tstk_lo) return;
+        memcpy(&c, &t->tctx, sizeof c);   /* (a seqlock's read: checked below) */
+        lo = t->tctx_lo;
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        if (__atomic_load_n(&t->tctx_seq, __ATOMIC_RELAXED) != s1) return;   /* it blocked again meanwhile */
+        if (lo >= (uintptr_t)t->tstk_lo && lo < (uintptr_t)t->tstk_hi)
+            e->npc = gort__unwind(&c, lo, (uintptr_t)t->tstk_hi, e->pcs, GORT__DUMP_PCS);
+        (void)pc; (void)fp;
+        return;
+#endif
         fp = *(volatile uintptr_t *)&gort__tgof(g)->tfp;   /* racy by design (see gort__dump_rt_w) */
         if (fp && gort__tgof(g)->tstk_lo)
             e->npc = gort__walk(0, fp, (uintptr_t)gort__tgof(g)->tstk_lo, (uintptr_t)gort__tgof(g)->tstk_hi, e->pcs, GORT__DUMP_PCS);
@@ -12282,12 +12405,33 @@ static GORT__NO_TSAN void gort__dump_trace(gort__dump_ent *e, gort__g *g) {
         gort__m *m = gort__getm();
         if (!m || m->curg != g) return;
         e->self = 1;
+#if defined(GORT__OS_WIN)
+        {
+            CONTEXT c;
+            uintptr_t lo;
+            RtlCaptureContext(&c);
+            __asm__ volatile("movq %%gs:0x10, %0" : "=r"(lo));   /* this stack's committed limit */
+            e->npc = gort__unwind(&c, lo, (uintptr_t)g->stack_hi, e->pcs, GORT__DUMP_PCS);
+            return;
+        }
+#endif
         fp = (uintptr_t)__builtin_frame_address(0);
     } else {
         void *sp = *(void *volatile *)&g->sp;
         if (!sp || (char *)sp < g->stack_lo || (char *)sp + sizeof(gort__ctx_frame) > g->stack_hi) return;
         if (g->rt && __atomic_load_n(&g->cst, __ATOMIC_ACQUIRE) >= GORT__C_COMPACTING)
             gort__uncompact(g->rt, g);   /* >>compact; the walk would fault it back anyway */
+#if defined(GORT__OS_WIN)
+        {
+            CONTEXT c;
+            /* from the frame's saved StackLimit: below it nothing is committed */
+            uintptr_t lo = (uintptr_t)((const gort__ctx_frame *)sp)->tlimit;
+            if (lo < (uintptr_t)g->stack_lo || lo > (uintptr_t)sp) lo = (uintptr_t)sp;
+            gort__ctx_context(sp, &c);
+            e->npc = gort__unwind(&c, lo, (uintptr_t)g->stack_hi, e->pcs, GORT__DUMP_PCS);
+            return;
+        }
+#endif
         gort__ctx_regs(sp, &pc, &fp);
     }
     e->npc = gort__walk(pc, fp, (uintptr_t)g->stack_lo, (uintptr_t)g->stack_hi, e->pcs, GORT__DUMP_PCS);
@@ -12402,13 +12546,23 @@ static void gort__dump_one(gort__dumpw *w, gort__dump_ent *e, int64_t now) {
    0: none), in a signal handler on its way to abort: the symbol lookup is
    not async-signal-safe, but it takes only its own lock (tried, not
    waited for) and the loader's. */
-static GORT__NO_ASAN GORT__NO_TSAN void gort__overflow_trace(gort__g *g, uintptr_t pc, uintptr_t fp) {
+static GORT__NO_ASAN GORT__NO_TSAN void gort__overflow_trace(gort__g *g, uintptr_t pc, uintptr_t fp, const void *uc) {
     gort__dumpw w;
     gort__dump_ent e;
     memset(&e, 0, sizeof e);
     e.fn = g->fn;
     e.id = g->id;
     e.status = GORT__G_RUNNING;
+#if defined(GORT__OS_WIN)
+    if (uc) {   /* the exception's registers: walked by the unwind tables */
+        CONTEXT c = *(const CONTEXT *)uc;
+        e.npc = gort__unwind(&c, (uintptr_t)g->stack_lo, (uintptr_t)g->stack_hi, e.pcs, GORT__DUMP_PCS);
+        if (e.npc > 0) e.pcs[0] += 1;   /* the faulting instruction: see below */
+        pc = 0;
+    }
+#else
+    (void)uc;
+#endif
     if (pc) {
         /* the faulting instruction is not a return address: one byte on,
            so that gort__dump_one's "less one" lands on it */
