@@ -7,6 +7,10 @@
 #                 (default 3, or $NET_RUNS)
 #   --only REGEX  only the rows whose id matches: http_c1, http_c100,
 #                 http_c1000, echo_c1, echo_c100, echo_c1000 ("" = all)
+#   --windows     the servers built for Windows x64 (MinGW-w64; Go with
+#                 GOOS=windows) and run under Wine, the load generators
+#                 (wrk, echo_client) native: Wine's figures, not Windows'.
+#                 bench/run.sh --windows passes it on.
 # Environment: CC (gcc), GO (go), NET_RUNS, NET_SECONDS (length of one
 # run, default 3), NET_CONNS (default "1 100 1000"), BENCH_QUICK.
 # bench/run.sh (`make bench`) calls it at the end with its --only and
@@ -40,7 +44,8 @@ cd "$(dirname "$0")" || exit 2
 . ./lib.sh
 RUNS=${NET_RUNS:-}
 QUICK=${BENCH_QUICK:-0}
-bench_args net.sh 1 3 2,14 "$@"
+WINDOWS=0
+bench_args net.sh 1 3 2,18 "$@"
 SECS=${NET_SECONDS:-}
 [ -n "$SECS" ] || { if [ "$QUICK" = 1 ]; then SECS=1; else SECS=3; fi; }
 case $SECS in ''|*[!0-9]*|0) echo "net.sh: NET_SECONDS must be a positive whole number" >&2; exit 2 ;; esac
@@ -60,6 +65,20 @@ done
 FAILURES=0
 NOTES=()
 BUILD=build
+NATIVE=build                # the load generator's (native under --windows too)
+WLIBS=
+RUN_EXE=()                  # how a server starts: nothing, or Wine
+if [ "$WINDOWS" = 1 ]; then
+    BUILD=build/windows
+    WLIBS="-static -lsynchronization -lws2_32"
+    W=$(command -v wine64 || command -v wine || echo /usr/lib/wine/wine64)
+    WS=$(command -v wineserver || echo /usr/lib/wine/wineserver)
+    WINEPREFIX=$(cd .. && pwd)/tests/build/wine   # the prefix tests/wine-run.sh makes and uses
+    export WINEDEBUG=-all WINEPREFIX GOOS=windows GOARCH=amd64
+    mkdir -p "$WINEPREFIX" "$NATIVE"
+    if [ ! -f "$WINEPREFIX/system.reg" ]; then "$W" wineboot --init >/dev/null 2>&1; "$WS" -w; fi
+    RUN_EXE=("$W")
+fi
 RAW=$BUILD/net_raw
 mkdir -p "$BUILD" && rm -rf "$RAW" && mkdir -p "$RAW" || exit 2
 
@@ -80,13 +99,15 @@ FDS=$(ulimit -n)
 
 # ---------------------------------------------------------------- build
 CC=${CC:-gcc}
+NATIVE_CC=$CC
+[ "$WINDOWS" = 1 ] && CC=x86_64-w64-mingw32-gcc NATIVE_CC=gcc
 CFLAGS=${BENCH_CFLAGS:--O2 -pthread -std=c99 -Wall -Wextra -Wpedantic}
 EXFLAGS="-O2 -pthread -Wall -Wextra -Wpedantic"   # the examples as `make examples` builds them, -O2
 echo "net: building into bench/$BUILD ($CC -O2)" >&2
 declare -A BUILT
 compile() {                 # name "flags" source: build/NAME, log build/NAME.log
     # shellcheck disable=SC2086 # the flags are a list
-    $CC $2 -o "$BUILD/$1" "$3" >"$BUILD/$1.log" 2>&1
+    $CC $2 -o "$BUILD/$1" "$3" $WLIBS >"$BUILD/$1.log" 2>&1
 }
 built() {                   # name status: record or report
     if [ "$2" = 0 ]; then
@@ -104,7 +125,9 @@ compile pth_echo "$CFLAGS" pth_echo.c & p1=$!
 compile pth_http "$CFLAGS" pth_http.c & p2=$!
 wait $p1; built pth_echo $?
 wait $p2; built pth_http $?
-compile echo_client "$CFLAGS" echo_client.c; built echo_client $?
+# shellcheck disable=SC2086 # the flags are a list
+$NATIVE_CC $CFLAGS -o "$NATIVE/echo_client" echo_client.c >"$NATIVE/echo_client.log" 2>&1
+built echo_client $?
 
 bench_go_build "Go servers" || NOTES+=("go: not installed, skipped Go column")
 HAVE_WRK=0
@@ -128,16 +151,19 @@ stop_server() {             # SIGTERM; SIGKILL if it is still there after 3 s
         fi
         wait "$SRV_PID" 2>/dev/null
         SRV_PID=
+        [ "$WINDOWS" = 1 ] && "$WS" -k 2>/dev/null   # (nothing of the server left in Wine)
     fi
 }
 trap stop_server EXIT
 trap 'stop_server; exit 130' INT TERM
 
 server_cmd() {              # bench impl -> the command line, or "" if not built
+    local x=
+    [ "$WINDOWS" = 1 ] && x=.exe
     case $2 in
-    gort) [ -n "${BUILT[net_gort_$1]:-}" ] && echo "env GORT_MAXPROCS=2 $BUILD/net_gort_$1 0" ;;
-    go)   [ $HAVE_GO = 1 ] && echo "env GOMAXPROCS=2 $BUILD/gobench ${1}server 0" ;;
-    pth)  [ -n "${BUILT[pth_$1]:-}" ] && echo "$BUILD/pth_$1 0" ;;
+    gort) [ -n "${BUILT[net_gort_$1]:-}" ] && echo "env GORT_MAXPROCS=2 ${RUN_EXE[*]} $BUILD/net_gort_$1$x 0" ;;
+    go)   [ $HAVE_GO = 1 ] && echo "env GOMAXPROCS=2 ${RUN_EXE[*]} $BUILD/gobench$x ${1}server 0" ;;
+    pth)  [ -n "${BUILT[pth_$1]:-}" ] && echo "${RUN_EXE[*]} $BUILD/pth_$1$x 0" ;;
     esac
 }
 
@@ -208,7 +234,7 @@ run_one() {                 # bench conns impl
         errs=$(grep -E 'Socket errors|Non-2xx' "$out.log" | tr -s ' ' | tr '\n' ';')
         [ -n "$errs" ] && NOTES+=("${bench}_c$conns $impl: wrk reported:$errs")
     else
-        timeout $((SECS + 60)) "$BUILD/echo_client" 127.0.0.1 "$SRV_PORT" "$conns" "$SECS" $thr \
+        timeout $((SECS + 60)) "$NATIVE/echo_client" 127.0.0.1 "$SRV_PORT" "$conns" "$SECS" $thr \
             >"$out.log" 2>&1
         rc=$?
         rps=$(awk '$1 == "RESULT" && $2 == "msgs" { print $3 }' "$out.log")
@@ -338,7 +364,8 @@ table() {
 }
 echo
 echo "gort network benchmarks ($(nproc 2>/dev/null || echo ?) CPUs, $(uname -m), ${t_total}s;" \
-    "load average $load0 before, $(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo ?) after)"
+    "load average $load0 before, $(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo ?) after)" \
+    "$([ "$WINDOWS" = 1 ] && echo "; the servers Windows x64 builds under $("$W" --version 2>/dev/null): Wine's figures, not Windows'")"
 { table; [ ${#NOTES[@]} -eq 0 ] || printf 'note: %s\n' "${NOTES[@]}"; } | tee "$BUILD/net_results.txt"
 if [ $FAILURES -gt 0 ]; then
     echo "net.sh: $FAILURES failure(s), see above" >&2

@@ -9,29 +9,45 @@
  *                          free port) until killed. Prints
  *                          "pth_echo: listening on 127.0.0.1:PORT" once the
  *                          socket listens.
+ *
+ * Windows (MinGW-w64, winpthreads; link with -lws2_32): Winsock's calls
+ * under the few names below, for `bench/run.sh --windows` under Wine.
  */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(_WIN32)
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#define MSG_NOSIGNAL 0
+#define SOCK_CLOEXEC 0
+#define sock_err() (-(int)WSAGetLastError())
+#define read(fd, b, n) recv((SOCKET)(unsigned)(fd), (char *)(b), (int)(n), 0)
+#define close(fd) closesocket((SOCKET)(unsigned)(fd))
+#define accept4(l, a, n, f) ((int)accept((SOCKET)(unsigned)(l), (a), (n)))
+#define usleep(us) Sleep((DWORD)((us) / 1000))
+#else
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#define sock_err() (-errno)
+#endif
 
 #define BUF 16384                       /* as examples/echo.c */
 #define THREAD_STACK (128 * 1024)       /* 16 KiB buffer + libc frames */
 
 static int write_all(int fd, const char *p, size_t n) {
     while (n > 0) {
-        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+        ssize_t w = send(fd, p, (int)n, MSG_NOSIGNAL);
         if (w < 0) {
             if (errno == EINTR) continue;
-            return -errno;
+            return sock_err();
         }
         p += w;
         n -= (size_t)w;
@@ -56,16 +72,16 @@ static void *serve_conn(void *arg) {
 static int listen_on(const char *addr, int port, int *bound_port) {
     struct sockaddr_in sa;
     socklen_t len = sizeof sa;
-    int one = 1, fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return -errno;
+    int one = 1, fd = (int)socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return sock_err();
     memset(&sa, 0, sizeof sa);
     sa.sin_family = AF_INET;
     sa.sin_port = htons((unsigned short)port);
     inet_pton(AF_INET, addr, &sa.sin_addr);
-    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, (const char *)&one, sizeof one) < 0 ||
         bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, SOMAXCONN) < 0 ||
         getsockname(fd, (struct sockaddr *)&sa, &len) < 0) {
-        int err = -errno;
+        int err = sock_err();
         close(fd);
         return err;
     }
@@ -82,10 +98,15 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: %s [port]\n", argv[0]);
         return 2;
     }
+#if defined(_WIN32)
+    WSADATA wsa;
+    if (WSAStartup(MAKEWORD(2, 2), &wsa) != 0) return 1;
+#else
     signal(SIGPIPE, SIG_IGN);
+#endif
     lfd = listen_on("127.0.0.1", (int)port, &bound);
     if (lfd < 0) {
-        fprintf(stderr, "pth_echo: listen on port %ld: %s\n", port, strerror(-lfd));
+        fprintf(stderr, "pth_echo: listen on port %ld: error %d\n", port, -lfd);
         return 1;
     }
     pthread_attr_init(&attr);
@@ -97,8 +118,12 @@ int main(int argc, char **argv) {
         pthread_t t;
         int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
         if (fd < 0) {
+#if defined(_WIN32)
+            usleep(10000);
+#else
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
                 usleep(10000);   /* out of fds: let connections finish */
+#endif
             continue;
         }
         if (pthread_create(&t, &attr, serve_conn, (void *)(intptr_t)fd) != 0) close(fd);

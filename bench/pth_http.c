@@ -11,20 +11,36 @@
  *                          free port) until killed. Prints
  *                          "pth_http: listening on http://127.0.0.1:PORT/"
  *                          once the socket listens.
+ *
+ * Windows (MinGW-w64, winpthreads; link with -lws2_32): Winsock's calls
+ * under the few names below, for `bench/run.sh --windows` under Wine.
  */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(_WIN32)
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#define MSG_NOSIGNAL 0
+#define SOCK_CLOEXEC 0
+#define sock_err() (-(int)WSAGetLastError())
+#define read(fd, b, n) recv((SOCKET)(unsigned)(fd), (char *)(b), (int)(n), 0)
+#define close(fd) closesocket((SOCKET)(unsigned)(fd))
+#define accept4(l, a, n, f) ((int)accept((SOCKET)(unsigned)(l), (a), (n)))
+#define usleep(us) Sleep((DWORD)((us) / 1000))
+#else
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
+#define sock_err() (-errno)
+#endif
 
 #include "../examples/http_parse.h"   /* the parser and the response bytes of examples/http.c */
 
@@ -35,10 +51,10 @@
 
 static int write_all(int fd, const char *p, size_t n) {
     while (n > 0) {
-        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+        ssize_t w = send(fd, p, (int)n, MSG_NOSIGNAL);
         if (w < 0) {
             if (errno == EINTR) continue;
-            return -errno;
+            return sock_err();
         }
         p += w;
         n -= (size_t)w;
@@ -53,10 +69,14 @@ static void *serve_conn(void *arg) {
     char           in[HTTP_IN_BUF], out[HTTP_OUT_BUF];
     size_t         have = 0;
     int            done = 0;
+#if defined(_WIN32)
+    DWORD          idle = IDLE_SECONDS * 1000;   /* (milliseconds there) */
+#else
     struct timeval idle;
     idle.tv_sec = IDLE_SECONDS;   /* a read that waits this long fails with EAGAIN */
     idle.tv_usec = 0;
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &idle, sizeof idle);
+#endif
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, (const char *)&idle, sizeof idle);
     while (!done) {
         size_t  off = 0, outlen = 0;
         int     r;
@@ -84,16 +104,16 @@ static void *serve_conn(void *arg) {
 static int listen_on(const char *addr, int port, int *bound_port) {
     struct sockaddr_in sa;
     socklen_t len = sizeof sa;
-    int one = 1, fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return -errno;
+    int one = 1, fd = (int)socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return sock_err();
     memset(&sa, 0, sizeof sa);
     sa.sin_family = AF_INET;
     sa.sin_port = htons((unsigned short)port);
     inet_pton(AF_INET, addr, &sa.sin_addr);
-    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, (const char *)&one, sizeof one) < 0 ||
         bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, SOMAXCONN) < 0 ||
         getsockname(fd, (struct sockaddr *)&sa, &len) < 0) {
-        int err = -errno;
+        int err = sock_err();
         close(fd);
         return err;
     }
@@ -110,10 +130,15 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: %s [port]\n", argv[0]);
         return 2;
     }
+#if defined(_WIN32)
+    WSADATA wsa;
+    if (WSAStartup(MAKEWORD(2, 2), &wsa) != 0) return 1;
+#else
     signal(SIGPIPE, SIG_IGN);
+#endif
     lfd = listen_on("127.0.0.1", (int)port, &bound);
     if (lfd < 0) {
-        fprintf(stderr, "pth_http: listen on port %ld: %s\n", port, strerror(-lfd));
+        fprintf(stderr, "pth_http: listen on port %ld: error %d\n", port, -lfd);
         return 1;
     }
     pthread_attr_init(&attr);
@@ -125,8 +150,12 @@ int main(int argc, char **argv) {
         pthread_t t;
         int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
         if (fd < 0) {
+#if defined(_WIN32)
+            usleep(10000);
+#else
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
                 usleep(10000);   /* out of fds: let connections finish */
+#endif
             continue;
         }
         if (pthread_create(&t, &attr, serve_conn, (void *)(intptr_t)fd) != 0) close(fd);

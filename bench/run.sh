@@ -11,8 +11,9 @@
 #                 Go with GOOS=windows) run under Wine (tests/wine-run.sh),
 #                 into bench/build/windows: the figures are Wine's, not
 #                 Windows'. No compact_* rows (compaction is Linux-only),
-#                 2k parked threads for pthreads (Wine runs out of fds at 10k),
-#                 no network rows. `make bench WINDOWS=1`.
+#                 2k parked threads for pthreads (Wine runs out of fds at 10k);
+#                 the network rows' servers under Wine, their load
+#                 generators native (net.sh --windows). `make bench WINDOWS=1`.
 # Environment: CC (gcc), GO (go), BENCH_CFLAGS, BENCH_RUNS, BENCH_QUICK, BENCH_MS
 # (length of each timed loop, default 200), BENCH_TIMEOUT (s per program,
 # default 120).
@@ -126,7 +127,7 @@ if [ "$WINDOWS" = 1 ]; then
     LIBS="-lsynchronization -lws2_32 -lm"
     BUILD=build/windows
     RUNNER=(bash ../tests/wine-run.sh)
-    export GOOS=windows GOARCH=amd64 BENCH_NET=0
+    export GOOS=windows GOARCH=amd64
     command -v "$CC" >/dev/null 2>&1 || { echo "run.sh --windows: $CC not found (apt-get install gcc-mingw-w64-x86-64 wine64)" >&2; exit 2; }
 fi
 RAW=$BUILD/raw
@@ -143,7 +144,7 @@ build_one() {               # source file; log in build/NAME.log
 }
 SRCS=()
 for src in gort_*.c pth_*.c; do
-    # (the network rows' pthreads servers are Linux programs; net.sh does not run under --windows)
+    # (the network rows' servers: net.sh builds them)
     if [ "$WINDOWS" = 1 ]; then case $src in pth_echo.c|pth_http.c) continue ;; esac; fi
     SRCS+=("$src")
 done
@@ -401,7 +402,7 @@ echo
     [ -z "$GO_NOTE" ] || echo "$GO_NOTE"
     chart
 } | tee "$BUILD/results.txt"
-[ "${BENCH_NET:-1}" = 0 ] || bash ./net.sh --only "$ONLY" || FAILURES=$((FAILURES + 1))   # network rows (net.sh; BENCH_QUICK is exported)
+[ "${BENCH_NET:-1}" = 0 ] || bash ./net.sh --only "$ONLY" $([ "$WINDOWS" = 1 ] && echo --windows) || FAILURES=$((FAILURES + 1))   # network rows (net.sh; BENCH_QUICK is exported)
 if [ $FAILURES -gt 0 ]; then
     echo "run.sh: $FAILURES failure(s), see above" >&2
     exit 1
