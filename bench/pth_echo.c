@@ -10,8 +10,7 @@
  *                          "pth_echo: listening on 127.0.0.1:PORT" once the
  *                          socket listens.
  *
- * Windows (MinGW-w64, winpthreads; link with -lws2_32): Winsock's calls
- * under the few names below, for `bench/run.sh --windows` under Wine.
+ * Windows (MinGW-w64, winpthreads; link with -lws2_32): see pth_sock.h.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -21,39 +20,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#if defined(_WIN32)
-#include <winsock2.h>
-#include <ws2tcpip.h>
-#define MSG_NOSIGNAL 0
-#define SOCK_CLOEXEC 0
-#define sock_err() (-(int)WSAGetLastError())
-#define read(fd, b, n) recv((SOCKET)(unsigned)(fd), (char *)(b), (int)(n), 0)
-#define close(fd) closesocket((SOCKET)(unsigned)(fd))
-#define accept4(l, a, n, f) ((int)accept((SOCKET)(unsigned)(l), (a), (n)))
-#define usleep(us) Sleep((DWORD)((us) / 1000))
-#else
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-#define sock_err() (-errno)
-#endif
+#include "pth_sock.h"   /* the socket headers (Winsock on Windows) and write_all */
 
 #define BUF 16384                       /* as examples/echo.c */
 #define THREAD_STACK (128 * 1024)       /* 16 KiB buffer + libc frames */
-
-static int write_all(int fd, const char *p, size_t n) {
-    while (n > 0) {
-        ssize_t w = send(fd, p, (int)n, MSG_NOSIGNAL);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return sock_err();
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
 
 static void *serve_conn(void *arg) {
     int     fd = (int)(intptr_t)arg;

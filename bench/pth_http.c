@@ -12,8 +12,7 @@
  *                          "pth_http: listening on http://127.0.0.1:PORT/"
  *                          once the socket listens.
  *
- * Windows (MinGW-w64, winpthreads; link with -lws2_32): Winsock's calls
- * under the few names below, for `bench/run.sh --windows` under Wine.
+ * Windows (MinGW-w64, winpthreads; link with -lws2_32): see pth_sock.h.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -23,24 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#if defined(_WIN32)
-#include <winsock2.h>
-#include <ws2tcpip.h>
-#define MSG_NOSIGNAL 0
-#define SOCK_CLOEXEC 0
-#define sock_err() (-(int)WSAGetLastError())
-#define read(fd, b, n) recv((SOCKET)(unsigned)(fd), (char *)(b), (int)(n), 0)
-#define close(fd) closesocket((SOCKET)(unsigned)(fd))
-#define accept4(l, a, n, f) ((int)accept((SOCKET)(unsigned)(l), (a), (n)))
-#define usleep(us) Sleep((DWORD)((us) / 1000))
-#else
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
-#define sock_err() (-errno)
-#endif
+#include "pth_sock.h"   /* the socket headers (Winsock on Windows) and write_all */
 
 #include "../examples/http_parse.h"   /* the parser and the response bytes of examples/http.c */
 
@@ -49,18 +31,6 @@
 
 /* ---- the server --------------------------------------------------------- */
 
-static int write_all(int fd, const char *p, size_t n) {
-    while (n > 0) {
-        ssize_t w = send(fd, p, (int)n, MSG_NOSIGNAL);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return sock_err();
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
 
 static long requests_served;   /* atomic, as in examples/http.c */
 

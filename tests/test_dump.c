@@ -48,17 +48,6 @@
 #include <unistd.h>
 #endif
 
-/* A pollable pair of fds for the io waits: a pipe, or on Windows (where
-   a pipe has no readiness) two connected sockets. Closed with gort_close. */
-static int poll_pair(int fd[2])
-{
-#if defined(_WIN32)
-    return tcp_pair(fd);
-#else
-    return pipe(fd);
-#endif
-}
-
 #define MS 1000000LL
 
 void dump_main(void *arg);

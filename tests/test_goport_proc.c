@@ -52,16 +52,6 @@
 #define MS 1000000LL
 #define SEC 1000000000LL
 
-/* A pollable pair of fds: a pipe, or on Windows (where a pipe has no
-   readiness) two connected sockets. Closed with gort_close. */
-static int poll_pair(int fd[2])
-{
-#if defined(_WIN32)
-    return tcp_pair(fd);
-#else
-    return pipe(fd);
-#endif
-}
 
 /* ------------------------------------------------------------ TestGoroutineParallelism */
 

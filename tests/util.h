@@ -43,6 +43,8 @@
        mono_ns()          CLOCK_MONOTONIC in ns (no runtime needed)
        tcp_pair(sv)       two connected loopback TCP sockets (pollable on
                           Windows too, where a pipe is not)
+       poll_pair(fd)      a pollable pair: a pipe, or tcp_pair on Windows
+                          (close both ends with gort_close)
    Child processes:
        struct child c;
        run_child(fn, arg, alarm_s, &c)
@@ -415,6 +417,18 @@ static inline int tcp_pair(int sv[2])
 fail:
     gort_close((int)l);
     return -1;
+}
+
+/* poll_pair(fd): a pollable pair of fds, [0] to read and [1] to write:
+   a pipe, or on Windows (where a pipe has no readiness) tcp_pair's two
+   sockets. 0, or -1. Close with gort_close. */
+static inline int poll_pair(int fd[2])
+{
+#if defined(_WIN32)
+    return tcp_pair(fd);
+#else
+    return pipe(fd);
+#endif
 }
 
 /* ------------------------------------------------------------ children */
