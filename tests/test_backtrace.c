@@ -98,7 +98,7 @@ static char *slurp(FILE *f) {
 
 /* gort_dump (json 0) or gort_dump_json's output, through a temporary file. */
 static char *dump_text(int json) {
-    FILE *f = tmpfile();
+    FILE *f = util_tmpfile();
     char *dump;
     CHECK(f != NULL);
     if (!f) abort();

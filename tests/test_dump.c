@@ -169,7 +169,7 @@ static char dumpbuf[1 << 17];
 /* gort_dump to a temporary file; returns the text (in dumpbuf) */
 static const char *dump_to_file(void)
 {
-    FILE *f = tmpfile();
+    FILE *f = util_tmpfile();
     size_t n;
     if (!f) {
         CHECK(!"tmpfile");

@@ -336,7 +336,7 @@ static long dump_goroutines(void)
 {
     char *buf;
     size_t size = 1 << 20;
-    FILE *f = tmpfile();
+    FILE *f = util_tmpfile();
     long n = 0;
     size_t len;
     if (!f) {

@@ -188,7 +188,7 @@ static int peer_gone(ssize_t r)
 static int count_dump(const char *needle)
 {
 #if defined(_WIN32)
-    FILE *f = tmpfile();
+    FILE *f = util_tmpfile();
     long size;
     int n = 0;
     char *buf, *p;
@@ -720,7 +720,15 @@ static void op1_fn(void *arg)
     static const char zero[4096];
     switch (o->kind) {
     case 0: o->r = gort_read(o->fd, &o->c, 1); break;
-    case 1: o->r = gort_write(o->fd, zero, sizeof zero); break;
+    case 1:
+#if defined(_WIN32)
+        /* loopback TCP can make room in a "full" buffer later (fill):
+           write on until a write parks and fails, as the cases expect */
+        while ((o->r = gort_write(o->fd, zero, sizeof zero)) > 0) {}
+#else
+        o->r = gort_write(o->fd, zero, sizeof zero);
+#endif
+        break;
     case 2: o->r = select_fd(o->fd, GORT_WAIT_IN, &o->ok); break;
     case 3: o->r = gort_wait_fd(o->fd, GORT_IN, -1); break;
     case 4: o->r = select_fd(o->fd, GORT_WAIT_OUT, &o->ok); break;
@@ -1122,7 +1130,19 @@ static void test_deadlines(void)
     /* write: the buffer is full and nobody drains it */
     filled = fill(sv[0]);
     t0 = gort_now();
+#if defined(_WIN32)
+    {   /* room that loopback TCP made later is filled again (fill) */
+        int k;
+        ssize_t r = 0;
+        for (k = 0; k < 5 && (r = gort_write_timeout(sv[0], "x", 1, 20 * MS)) == 1; k++) {
+            filled += 1 + fill(sv[0]);
+            t0 = gort_now();
+        }
+        CHECK_EQ(r, -ETIMEDOUT);
+    }
+#else
     CHECK_EQ(gort_write_timeout(sv[0], "x", 1, 20 * MS), -ETIMEDOUT);
+#endif
     CHECK(gort_now() - t0 >= 20 * MS);
     t0 = gort_now();
     CHECK_EQ(gort_wait_fd(sv[0], GORT_OUT, 20 * MS), -ETIMEDOUT);
@@ -1467,7 +1487,7 @@ static void test_regular_file(void)
 {
     char buf[64];
     gort_case cs[2];
-    FILE *f = tmpfile();
+    FILE *f = util_tmpfile();
     int fd = f ? _dup(_fileno(f)) : -1;
     CHECK(fd >= 0);
     if (fd < 0)

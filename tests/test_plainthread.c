@@ -102,7 +102,7 @@ static int bg_child(void *arg) {
     pthread_t th;
     char buf[4096];
     size_t n;
-    FILE *f = tmpfile();   /* the dump's file (deleted when closed) */
+    FILE *f = util_tmpfile();   /* the dump's file (deleted when closed) */
     if (!f || gort_start(NULL) != 0) return 2;
     dump_fd = fileno(f);
     bg = gort_chan_make(0, 0);

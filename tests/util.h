@@ -45,6 +45,8 @@
                           Windows too, where a pipe is not)
        poll_pair(fd)      a pollable pair: a pipe, or tcp_pair on Windows
                           (close both ends with gort_close)
+       util_tmpfile()     tmpfile(); on Windows a uniquely named file in
+                          the temporary directory, deleted when closed
    Child processes:
        struct child c;
        run_child(fn, arg, alarm_s, &c)
@@ -98,6 +100,7 @@
 #include <time.h>
 #if defined(_WIN32)
 #include <windows.h>
+#include <io.h>
 #include <psapi.h>
 #include <process.h>
 #else
@@ -428,6 +431,35 @@ static inline int poll_pair(int fd[2])
     return tcp_pair(fd);
 #else
     return pipe(fd);
+#endif
+}
+
+/* util_tmpfile(): tmpfile(), except on Windows, where msvcrt's makes
+   its files in the drive's root under names that programs running at
+   once collide on (a failed tmpfile, seen with three tests at once): a
+   uniquely named file of the temporary directory, deleted when closed.
+   NULL on failure. */
+static inline FILE *util_tmpfile(void)
+{
+#if defined(_WIN32)
+    char dir[MAX_PATH], path[MAX_PATH];
+    HANDLE h;
+    int fd;
+    DWORD n = GetTempPathA(sizeof dir, dir);
+    if (n == 0 || n >= sizeof dir || !GetTempFileNameA(dir, "gt", 0, path))
+        return NULL;
+    h = CreateFileA(path, GENERIC_READ | GENERIC_WRITE, 0, NULL, CREATE_ALWAYS,
+                    FILE_ATTRIBUTE_TEMPORARY | FILE_FLAG_DELETE_ON_CLOSE, NULL);
+    if (h == INVALID_HANDLE_VALUE)
+        return NULL;
+    fd = _open_osfhandle((intptr_t)h, _O_RDWR | _O_BINARY);
+    if (fd < 0) {
+        CloseHandle(h);
+        return NULL;
+    }
+    return _fdopen(fd, "w+b");
+#else
+    return tmpfile();
 #endif
 }
 
