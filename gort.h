@@ -1261,7 +1261,8 @@ static void gort__os_wake(uint32_t *addr, int n) {
 
 /* Stack memory. A reservation is address space only: a page costs memory
    from its first touch until gort__os_decommit, after which it reads as
-   zeros again. No huge pages: one
+   zeros again (callers must not count on that: on Windows it may read as
+   what it held). No huge pages: one
    would commit 2 MiB for a stack that touched 4 KiB. With
    vm.overcommit_memory=2 the kernel ignores MAP_NORESERVE and charges the
    whole reservation, so callers retry smaller. NULL when refused. */
@@ -2055,13 +2056,15 @@ static void gort__os_wake(uint32_t *addr, int n) {
 static char *gort__os_reserve(size_t len) {
     return (char *)VirtualAlloc(NULL, len, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
 }
-/* The pages' memory goes back, and they read as zeros again (a guard in
-   the range would be lost: callers never include one). */
+/* The pages' memory goes back; they stay committed (MEM_RESET: the
+   commit charge stays, nothing to refuse) and read as what they held or
+   as zeros (Wine: zeros, it is madvise's MADV_DONTNEED). A decommit and
+   a commit again would give zeros for sure, but the commit can be
+   refused (the commit limit, reached meanwhile by anyone) and the pages
+   are in use: no caller needs the zeros (a cold slot's G reads
+   GORT__G_FREE either way, a stack's old contents are garbage). */
 static void gort__os_decommit(char *p, size_t len) {
-    if (len == 0) return;
-    VirtualFree(p, len, MEM_DECOMMIT);
-    if (!VirtualAlloc(p, len, MEM_COMMIT, PAGE_READWRITE))
-        GORT_ASSERT(!"VirtualAlloc could not commit a goroutine stack's pages again");
+    if (len > 0) VirtualAlloc(p, len, MEM_RESET, PAGE_READWRITE);
 }
 static void gort__os_release(char *p, size_t len) { (void)len; VirtualFree(p, 0, MEM_RELEASE); }
 /* Goroutine stacks grow as Windows grows a thread's own stack, and count
@@ -2160,13 +2163,23 @@ static int gort__os_wine(void) {
     HMODULE nt = GetModuleHandleA("ntdll.dll");
     return nt && GetProcAddress(nt, "wine_get_version") != NULL;
 }
+/* (With ReadFile: MinGW's fscanf allocates, and wrote through the NULL
+   it got when malloc failed: test_faults.) */
 static long gort__os_map_max(void) {
     long v = LONG_MAX / 4;   /* no such limit */
-    FILE *f;
-    if (gort__os_wine() && (f = fopen("Z:\\proc\\sys\\vm\\max_map_count", "r")) != NULL) {
-        if (fscanf(f, "%ld", &v) != 1) v = 65530;
-        fclose(f);
+    char buf[32];
+    DWORD n = 0;
+    HANDLE h;
+    if (!gort__os_wine()) return v;
+    h = CreateFileA("Z:\\proc\\sys\\vm\\max_map_count", GENERIC_READ, FILE_SHARE_READ, NULL, OPEN_EXISTING, 0, NULL);
+    if (h == INVALID_HANDLE_VALUE) return v;
+    v = 65530;   /* unreadable: Linux's default */
+    if (ReadFile(h, buf, sizeof buf - 1, &n, NULL) && n > 0) {
+        buf[n] = 0;
+        v = strtol(buf, NULL, 10);
+        if (v <= 0) v = 65530;
     }
+    CloseHandle(h);
     return v;
 }
 /* The host's count cannot be read from inside Wine (its /proc/self is the
@@ -2441,7 +2454,9 @@ static SOCKET gort__poller_brk_open(void) {
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (bind(s, (struct sockaddr *)&a, len) != 0 || getsockname(s, (struct sockaddr *)&a, &len) != 0 ||
         connect(s, (struct sockaddr *)&a, len) != 0 || ioctlsocket(s, FIONBIO, &one) != 0) {
+        int e = WSAGetLastError();
         closesocket(s);
+        WSASetLastError(e);   /* for gort__poller_init's error */
         return INVALID_SOCKET;
     }
     gort__os_own_add(s);
@@ -2459,11 +2474,21 @@ static int gort__poller_init(gort__poller *pl) {
     if (!pl->timer) pl->timer = CreateWaitableTimerExW(NULL, NULL, 0, TIMER_ALL_ACCESS);
     if (!pl->timer) { CloseHandle(pl->ev); return -ENOMEM; }
     /* Winsock for the break socket (and the program's own sockets: a
-       program that uses none pays for a startup only). Without it no
-       socket can be registered, and nothing else changes. */
+       program that uses none pays for a startup only). Without Winsock
+       the program has no sockets either: none can be registered, and
+       nothing else changes. Without the break socket, a socket's wait
+       could not be broken: startup fails, as on Linux without the
+       eventfd. */
     if (WSAStartup(MAKEWORD(2, 2), &wd) == 0) {
         pl->wsa = 1;
         pl->brk = gort__poller_brk_open();
+        if (pl->brk == INVALID_SOCKET) {
+            int e = gort__os_wsaerr();
+            WSACleanup();
+            CloseHandle(pl->ev);
+            CloseHandle(pl->timer);
+            return e < 0 ? e : -ENOMEM;
+        }
     }
     return 0;
 }
@@ -4804,7 +4829,9 @@ static int gort__cold_reserve(gort__rt *rt) {
    pages whose every G is of a cold slot, or of one never handed out, go
    back to the OS (under the lock, so that no gort__stack_get sets one of
    those Gs up meanwhile). Readers of a stale G pointer (sysmon's hog
-   check, the dumps' walks) then read zeros: GORT__G_FREE. */
+   check, the dumps' walks) then read zeros or, on Windows, what the G
+   held: GORT__G_FREE either way (a G is FREE before its slot goes cold,
+   asserted below). */
 static int gort__slot_is_cold(const gort__region *r, size_t i) {
     return i >= r->used || (r->cold[i / 8] >> (i % 8)) & 1;
 }
@@ -4813,6 +4840,7 @@ static void gort__cold_push(gort__rt *rt, char *tag) {
     gort__region *r = gort__region_of(rt, slot);
     size_t i = (size_t)(slot - r->base) / rt->slot_size, gs = gort__gsize();
     size_t pg, pfirst = i * gs / rt->page, plast = ((i + 1) * gs - 1) / rt->page;
+    GORT_ASSERT(__atomic_load_n(&gort__slot_g(r, i)->status, __ATOMIC_RELAXED) == GORT__G_FREE);
     rt->ncold_pending--;
     rt->stk_cold[rt->ncold++] = tag;
     r->cold[i / 8] |= (uint8_t)(1u << (i % 8));
@@ -7465,6 +7493,42 @@ static gort__g *gort__tg_all;      /* gort__tg_lock */
 static uint32_t gort__tg_lock;
 static uint64_t gort__tg_ids;      /* atomic */
 
+/* Where a plain thread's record lives: in its own TLS block, so that
+   registering a thread allocates nothing and cannot fail (a void call
+   such as gort_mutex_lock has no way to report -ENOMEM). MinGW's gcc has
+   no such block: its __thread is emulated, allocated at a thread's first
+   touch, and abort()s when the allocation fails (test_faults found it).
+   There the records come from a static pool of GORT__TG_POOL, given back
+   at thread exit, and from the process heap beyond it: a heap that
+   refuses is said, then abort(), as emulated TLS would have. */
+#if defined(GORT__OS_WIN) && !defined(__clang__)
+#define GORT__TG_POOL 32
+static gort__tg gort__tg_pool[GORT__TG_POOL];
+static uint32_t gort__tg_pool_used[GORT__TG_POOL];   /* atomic: 1 taken */
+static gort__tg *gort__tg_new(void) {
+    gort__tg *t;
+    int i;
+    for (i = 0; i < GORT__TG_POOL; i++)
+        if (gort__cas_u32(&gort__tg_pool_used[i], 0, 1)) return &gort__tg_pool[i];
+    t = (gort__tg *)HeapAlloc(GetProcessHeap(), 0, sizeof *t);
+    if (!t) {
+        gort__misuse("out of memory for a plain thread's record (more than 32 plain threads in gort at once)");
+        abort();
+    }
+    return t;
+}
+static void gort__tg_free(gort__tg *t) {
+    if (t >= gort__tg_pool && t < gort__tg_pool + GORT__TG_POOL)
+        __atomic_store_n(&gort__tg_pool_used[t - gort__tg_pool], 0, __ATOMIC_RELEASE);
+    else
+        HeapFree(GetProcessHeap(), 0, t);
+}
+#else
+static __thread gort__tg gort__tg_own;
+static gort__tg *gort__tg_new(void) { return &gort__tg_own; }   /* no switch after: the caller stays on its thread */
+static void gort__tg_free(gort__tg *t) { (void)t; }
+#endif
+
 static void gort__tg_dtor(void *p) {
     gort__g *g = (gort__g *)p, **pp;
     gort__lock(&gort__tg_lock);
@@ -7473,17 +7537,14 @@ static void gort__tg_dtor(void *p) {
     gort__unlock(&gort__tg_lock);
     GORT__ADD(&gort__nthreads, -1);
     GORT__TLS_SET_TG(NULL);
+    gort__tg_free(gort__tgof(g));   /* unlisted: no dump reads it now */
 }
 
 static GORT__NOINLINE gort__g *gort__thread_g(void) {
     gort__g *g = GORT__TLS_TG();
     if (!g && gort__getm()) return GORT__M_MARK;   /* not a plain thread */
     if (!g) {
-        /* The record lives in the thread's own TLS block: registering a
-           thread allocates nothing, so it cannot fail (a void call such as
-           gort_mutex_lock has no way to report -ENOMEM). */
-        static __thread gort__tg tg;
-        gort__tg *t = &tg;   /* no switch in here: a plain thread stays on its thread */
+        gort__tg *t = gort__tg_new();   /* no switch in here: a plain thread stays on its thread */
         memset(t, 0, sizeof *t);
         g = &t->g;
         g->is_thread = 1;

@@ -164,7 +164,8 @@ build_cmd = $(CC_$(1)) $(if $(filter no-stack-clash-protection,$(call directives
               $(call dvalues,$(2),cflags) \
               $(if $(filter $(ROOT)/tests,$(T)),,-I$(T)) -o $(B)/$(1)/$(2) $(T)/$(2).c \
               $(addprefix $(T)/,$(call dvalues,$(2),also)) \
-              $(addprefix -Wl$(comma)--wrap=,$(call dvalues,$(2),wrap)) -lm $(call ldl,$(1)) $(LIBS_$(1))
+              $(addprefix -Wl$(comma)--wrap=,$(call dvalues,$(2),$(if $(filter windows,$(1)),winwrap,wrap))) \
+              -lm $(call ldl,$(1)) $(LIBS_$(1))
 comma := ,
 
 .SECONDEXPANSION:

@@ -63,6 +63,9 @@
 #   wrap=<symbol>    link with -Wl,--wrap=<symbol>: the program's calls to
 #                    symbol go to its __wrap_<symbol>, which reaches the real
 #                    one as __real_<symbol> (fault injection: test_faults.c)
+#   winwrap=<symbol> the same, in the windows configuration instead of the
+#                    wrap= ones (a DLL's function: its import slot,
+#                    __imp_<name>)
 #
 # Logs: tests/build/<config>/<prog>.log (run) and .build.log (compile);
 # tests/build/checks/<check>.log. The tail of a failing log is printed.

@@ -21,7 +21,10 @@
        and in send (-EPIPE);
      - gort_go from a plain thread; gort_in_goroutine is 0 in a thread
        and 1 in a goroutine; gort_go before any runtime -> -ESRCH,
-       gort_go(NULL, ...) -> -EINVAL.
+       gort_go(NULL, ...) -> -EINVAL;
+     - 48 threads blocked in a receive at once, twice: every one gets its
+       value (more than a pool of thread records holds, and records given
+       back at thread exit reused).
    Inside gort_run a thread that has not yet called into gort does not
    count as a possible waker (API.md), so every thread here makes a gort
    call first and the starter waits for that before it blocks. */
@@ -462,6 +465,48 @@ static void test_go_from_thread(void)
     th_join(&t);
 }
 
+/* ------------------------------------------------------------ many threads at once */
+
+/* More plain threads blocked in gort at once than a record pool holds
+   (Windows with MinGW's gcc keeps 32: gort__tg_new), twice: each gets
+   its own value, and the records of the first round's exited threads
+   serve the second. */
+enum { MANY = 48 };
+struct many {
+    gort_chan *c;
+    int        got[MANY];
+};
+static void *many_thread(void *p)
+{
+    struct many *m = (struct many *)p;
+    int v = -1;
+    CHECK_EQ(gort_chan_recv(m->c, &v), 1);
+    CHECK(v >= 0 && v < MANY);
+    if (v >= 0 && v < MANY)
+        __atomic_add_fetch(&m->got[v], 1, __ATOMIC_SEQ_CST);
+    return NULL;
+}
+
+static void test_many_threads(void)
+{
+    static struct th t[MANY];
+    struct many m;
+    int round, i;
+    for (round = 0; round < 2; round++) {
+        memset(&m, 0, sizeof m);
+        m.c = gort_chan_make(sizeof(int), 0);
+        for (i = 0; i < MANY; i++)
+            th_start(&t[i], many_thread, &m);   /* each has called in: MANY records live */
+        for (i = 0; i < MANY; i++)
+            CHECK_EQ(gort_chan_send(m.c, &i), 0);
+        for (i = 0; i < MANY; i++)
+            th_join(&t[i]);
+        for (i = 0; i < MANY; i++)
+            CHECK_EQ(m.got[i], 1);
+        CHECK_EQ(gort_chan_free(m.c), 0);
+    }
+}
+
 /* ------------------------------------------------------------ driver */
 
 static void suite(void)
@@ -472,6 +517,7 @@ static void suite(void)
     test_thread_select();
     test_close_wakes_threads();
     test_go_from_thread();
+    test_many_threads();
     CHECK_EQ(gort_chan_free(reg_chan), 0);
     reg_chan = NULL;
 }
