@@ -10697,12 +10697,29 @@ static ssize_t gort__io_sock(int kind, int fd, void *buf, size_t n, int flags) {
     return r == SOCKET_ERROR ? gort__os_wsaerr() : r;
 }
 
+/* A socket registered with this runtime's poller is known to be one
+   without asking Winsock: getsockopt, gort__os_is_socket's question, is
+   a round trip to the wineserver under Wine (87 us measured, more than
+   the recv it came before). The number may have been closed behind
+   gort's back (closesocket) and reused for a C runtime descriptor: the
+   socket call then fails (ENOTSOCK; Wine: EOPNOTSUPP, when the handle's
+   number went to the descriptor's own handle), gort__io asks Winsock,
+   and on "no socket" drops the registration and looks at fd afresh. */
+static int gort__io_known_socket(int fd) {
+    gort__pd *pd = gort__pd_get(fd, 0);
+    gort__rt *rt = gort__io_rt();
+    return pd && rt && __atomic_load_n(&pd->state, __ATOMIC_ACQUIRE) == GORT__PD_ARMED &&
+           __atomic_load_n(&pd->owner, __ATOMIC_RELAXED) == rt;
+}
+
 static ssize_t gort__io(int kind, int fd, void *buf, size_t n, int flags, int64_t deadline) {
     int mode = (kind == GORT__IO_READ || kind == GORT__IO_RECV || kind == GORT__IO_READV) ? GORT_IN : GORT_OUT;
     gort__pd *pd;
-    int e;
+    int e, known;
     if (fd < 0) return -EBADF;
-    if (!gort__os_is_socket(fd)) {
+again:
+    known = gort__io_known_socket(fd);
+    if (!known && !gort__os_is_socket(fd)) {
         if (!gort__os_crt_fd(fd)) return -EBADF;
         if (kind == GORT__IO_RECV || kind == GORT__IO_SEND) return -ENOTSOCK;
         if ((kind == GORT__IO_READV || kind == GORT__IO_WRITEV) && (int)n < 0) return -EINVAL;
@@ -10730,6 +10747,10 @@ static ssize_t gort__io(int kind, int fd, void *buf, size_t n, int flags, int64_
         }
         if (r >= 0) return r;
         if (r == -EINTR) continue;
+        if (r != -EAGAIN && known && !gort__os_is_socket(fd)) {   /* no socket now: the number was reused */
+            gort__pd_close(fd);
+            goto again;
+        }
         if (r != -EAGAIN) return r;
         if (deadline > 0 && gort__nanotime() >= deadline) return -ETIMEDOUT;
         if ((e = gort__fd_wait(pd, fd, mode, eseq, deadline)) < 0) return e;

@@ -32,7 +32,10 @@
    say whether it is set, so only the behaviour is checked), a number
    cannot be forced (no dup2 for sockets: dup2_over is Linux's, and the
    other cases check reuse where the system gave the number back), and
-   the long read is a pipe read that a plain thread answers after 300 ms. */
+   the long read is a pipe read that a plain thread answers after 300 ms.
+   Windows' own case, socket_to_crt: a registered socket's number, closed
+   with closesocket, becomes a pipe's C runtime descriptor (_dup2), and
+   gort_read reads the pipe. */
 #define _GNU_SOURCE
 // gort-test: windows
 #define GORT_IMPLEMENTATION
@@ -279,6 +282,37 @@ static void test_dup2_over(void *arg) {
 }
 #endif
 
+#if defined(_WIN32)
+/* A socket gort knows (registered by a read), closed behind its back;
+   its number then becomes a C runtime descriptor (_dup2 of a pipe's
+   reading end): gort_read of the number reads the pipe. (gort trusts
+   its registration to say "socket" without asking Winsock: the recv's
+   ENOTSOCK must send it back to asking.) */
+static void test_socket_to_crt(void *arg) {
+    pair_t s, p;
+    char c = 0;
+    (void)arg;
+    if (make_pairs(&s, 1, 0) != 1 || make_pairs(&p, 1, 1) != 1)
+        return;
+    CHECK_EQ(gort_write(s.wfd, "s", 1), 1);
+    CHECK_EQ(gort_read(s.rfd, &c, 1), 1);   /* registered */
+    CHECK_EQ(c, 's');
+    CHECK_EQ(closesocket((SOCKET)(unsigned)s.rfd), 0);
+    if (_dup2(p.rfd, s.rfd) != 0) {   /* a number past the C runtime's table */
+        check_note("socket_to_crt: socket number %d cannot be a C runtime descriptor", s.rfd);
+    } else {
+        CHECK_EQ(gort_write(p.wfd, "p", 1), 1);
+        c = 0;
+        CHECK_EQ(gort_read(s.rfd, &c, 1), 1);
+        CHECK_EQ(c, 'p');
+        CHECK_EQ(_close(s.rfd), 0);
+    }
+    CHECK_EQ(gort_close(s.wfd), 0);
+    CHECK_EQ(_close(p.rfd), 0);
+    CHECK_EQ(_close(p.wfd), 0);
+}
+#endif
+
 static int wfd_late;
 static gort_chan *late_done;
 static void late_writer(void *arg) {
@@ -400,7 +434,9 @@ static const scenario scenarios[] = {
     { "reuse_pipes", test_reuse_pipes },
     { "nonblock_cleared", test_nonblock_cleared },
     { "reuse_listener", test_reuse_listener },
-#if !defined(_WIN32)
+#if defined(_WIN32)
+    { "socket_to_crt", test_socket_to_crt },
+#else
     { "dup2_over", test_dup2_over },
 #endif
     { "wait_fd_reused", test_wait_fd_reused },
