@@ -10760,9 +10760,10 @@ again:
 
 static int gort__accept(int fd, struct sockaddr *addr, socklen_t *len, int64_t deadline) {
     gort__pd *pd;
-    int e;
+    int e, known;
     if (fd < 0) return -EBADF;
-    if (!gort__os_is_socket(fd)) return gort__os_crt_fd(fd) ? -ENOTSOCK : -EBADF;
+    known = gort__io_known_socket(fd);   /* (as gort__io: a listener accepts many) */
+    if (!known && !gort__os_is_socket(fd)) return gort__os_crt_fd(fd) ? -ENOTSOCK : -EBADF;
     gort__register_thread();
     pd = gort__io_pd(fd, &e);
     if (e) return e;
@@ -10785,6 +10786,10 @@ static int gort__accept(int fd, struct sockaddr *addr, socklen_t *len, int64_t d
             return (int)c;
         }
         if (e == -EINTR || e == -ECONNABORTED || e == -ECONNRESET) continue;
+        if (e != -EAGAIN && known && !gort__os_is_socket(fd)) {   /* the number was reused */
+            gort__pd_close(fd);
+            return gort__os_crt_fd(fd) ? -ENOTSOCK : -EBADF;
+        }
         if (e != -EAGAIN) return e;
         if (deadline > 0 && gort__nanotime() >= deadline) return -ETIMEDOUT;
         if ((e = gort__fd_wait(pd, fd, GORT_IN, eseq, deadline)) < 0) return e;
@@ -10829,9 +10834,12 @@ static int gort__connect(int fd, const struct sockaddr *addr, socklen_t len, int
 }
 
 int gort_close(int fd) {
+    int known;
     GORT__API();
     if (fd < 0) return -EBADF;
+    known = gort__io_known_socket(fd);   /* (as gort__io) */
     gort__pd_close(fd);
+    if (known && closesocket(gort__os_sock(fd)) == 0) return 0;
     if (gort__os_is_socket(fd)) return closesocket(gort__os_sock(fd)) == 0 ? 0 : gort__os_wsaerr();
     return _close(fd) == 0 ? 0 : -errno;
 }
