@@ -2362,13 +2362,17 @@ static int gort__os_wsaerr(void) { return -gort__os_sockerr(WSAGetLastError()); 
    taken for the break socket 56, and gort_write sent its byte there). */
 #define GORT__OS_OWN_MAX 64
 static uintptr_t gort__os_own[GORT__OS_OWN_MAX];   /* atomic slots: a SOCKET, 0 free */
-static void gort__os_own_add(SOCKET s) {
+/* 0, or -EMFILE with every slot taken (a break socket per runtime: two
+   at most at once, a stopped one's and the next's): that poller is
+   then not made, rather than have a socket of gort's taken for an fd. */
+static int gort__os_own_add(SOCKET s) {
     int i;
     for (i = 0; i < GORT__OS_OWN_MAX; i++) {
         uintptr_t z = 0;
         if (__atomic_compare_exchange_n(&gort__os_own[i], &z, (uintptr_t)s, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
-            return;
+            return 0;
     }
+    return -EMFILE;
 }
 static void gort__os_own_del(SOCKET s) {
     int i;
@@ -2459,7 +2463,11 @@ static SOCKET gort__poller_brk_open(void) {
         WSASetLastError(e);   /* for gort__poller_init's error */
         return INVALID_SOCKET;
     }
-    gort__os_own_add(s);
+    if (gort__os_own_add(s) != 0) {
+        closesocket(s);
+        WSASetLastError(WSAEMFILE);
+        return INVALID_SOCKET;
+    }
     return s;
 }
 
@@ -3365,7 +3373,11 @@ struct gort__g {
     char     *stack_limit;        /* lowest byte usable without the system
                                      growing the stack (Windows' StackLimit,
                                      kept across the segment's goroutines:
-                                     gort__os_stack_ready); stack_lo on Linux */
+                                     gort__os_stack_ready); stack_lo on Linux.
+                                     Written by the owner at goexit (from the
+                                     TIB), then by gort__stack_put and
+                                     gort__slot_setup while the segment is
+                                     theirs alone; read by the switch */
     char     *sp_low;             /* lowest frame seen at its switches (owner):
                                      how deep it went, for gort__stack_put */
     int       guard;              /* GORT__GUARD_* this segment has */
