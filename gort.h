@@ -6294,8 +6294,9 @@ static gort__trev *gort__tr_collect(gort__rt *rt, int64_t now, size_t *np) {
    one context switch instead of Go's two.
 
    SPINNING. An M that runs out of work spins: it looks at the global
-   queue, the netpoller and steals from other Ps in random order, for about
-   GORT__SPIN_NS, before giving up its P and sleeping. Waking a sleeping
+   queue, the netpoller (every 4th round, while goroutines wait on I/O and
+   no M sleeps in the poller) and steals from other Ps in random order,
+   for about GORT__SPIN_NS, before giving up its P and sleeping. Waking a sleeping
    thread costs tens of microseconds on a virtual CPU, so a spinner that
    finds the work itself is far cheaper. A G made runnable wakes a sleeping
    M only if there is an idle P and no M is spinning (gort__wakep), so there
@@ -6930,6 +6931,19 @@ top:
             if ((g = gort__steal_round(m, p, round >= 3)) != NULL) return g;
             if ((g = gort__globrunq_try(rt, p, 0)) != NULL) return g;
             if ((g = gort__runq_get(p, 0)) != NULL) return g;
+            /* The network too, when goroutines wait on it and no M sleeps
+               in the poller: else what comes in meanwhile waits for the
+               spin to end (a request on a lone connection: 50 us more
+               each, 0.7x Go's requests/s at one connection). A look is a
+               system call: every 4th round, about every 5 us. */
+            if ((round & 3) == 3 && GORT__LOAD(&rt->niowait) > 0 && !GORT__LOAD(&rt->polling)) {
+                int64_t t0 = gort__tr_on() ? gort__nanotime() : -1;
+                if ((g = gort__netpoll(rt, 0, 0)) != NULL) {
+                    if (t0 >= 0) gort__tr_poll(&m->tr, t0, g, 0);
+                    gort__inject(rt, g->schedlink);
+                    return g;
+                }
+            }
             if ((round & 15) == 15) {
                 now = gort__nanotime();
                 if (gort__timers_earliest(rt) <= now) {
