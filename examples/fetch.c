@@ -34,24 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#if defined(_WIN32)
-/* (winsock2.h and ws2tcpip.h come with gort.h) */
-static int new_tcp_socket(void) {
-    SOCKET s = socket(AF_INET, SOCK_STREAM, 0);
-    return s == INVALID_SOCKET ? -ENFILE : (int)s;   /* a SOCKET fits gort's int fd */
-}
-#define sock_errno() (-EIO)   /* (Winsock's error is in WSAGetLastError) */
-#else
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-static int new_tcp_socket(void) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    return fd < 0 ? -errno : fd;
-}
-#define sock_errno() (-errno)
-#endif
+#include "tcp_socket.h"   /* new_tcp_socket, sock_errno: Linux and Windows */
 
 #define MAXS 1024
 #define MS   1000000LL
