@@ -6004,8 +6004,10 @@ static int gort__tr_spin_pause(gort__trm *t, int64_t now) {
    at t0 (a gort__nanotime; the trace's clock is read only while
    recording): a slice ("poller wait" if it slept, else "netpoll") and a
    flow from its end to each goroutine it readied. On sysmon's track for
-   sysmon's polls. */
-static GORT__NOINLINE void gort__tr_poll(gort__trm *t, int64_t t0, gort__g *list, int wait) {
+   sysmon's polls. A spin it interrupts goes on after it, unless
+   spin_ends (the M found work: else the flows would start in the new
+   spin slice, not in the poll's). */
+static GORT__NOINLINE void gort__tr_poll(gort__trm *t, int64_t t0, gort__g *list, int wait, int spin_ends) {
     int64_t n = 0, now;
     gort__trev *e;
     gort__g *g;
@@ -6026,7 +6028,7 @@ static GORT__NOINLINE void gort__tr_poll(gort__trm *t, int64_t t0, gort__g *list
         e->flow = ((uint64_t)(uint32_t)t->tid << 40) | ++t->flowseq;
         g->trflow = e->flow;   /* before the caller queues it */
     }
-    if (respin) t->spin0 = now;
+    if (respin && !spin_ends) t->spin0 = now;
     gort__tr_leave(t);
 }
 
@@ -6911,7 +6913,7 @@ top:
         int64_t t0 = gort__tr_on() ? gort__nanotime() : -1;
         g = gort__netpoll(rt, 0, 0);
         if (g) {
-            if (t0 >= 0) gort__tr_poll(&m->tr, t0, g, 0);
+            if (t0 >= 0) gort__tr_poll(&m->tr, t0, g, 0, 0);
             gort__inject(rt, g->schedlink);
             return g;
         }
@@ -6939,7 +6941,7 @@ top:
             if ((round & 3) == 3 && GORT__LOAD(&rt->niowait) > 0 && !GORT__LOAD(&rt->polling)) {
                 int64_t t0 = gort__tr_on() ? gort__nanotime() : -1;
                 if ((g = gort__netpoll(rt, 0, 0)) != NULL) {
-                    if (t0 >= 0) gort__tr_poll(&m->tr, t0, g, 0);
+                    if (t0 >= 0) gort__tr_poll(&m->tr, t0, g, 0, 1);
                     gort__inject(rt, g->schedlink);
                     return g;
                 }
@@ -7008,7 +7010,7 @@ top:
             {
                 int64_t t0 = gort__tr_on() ? gort__nanotime() : -1;
                 g = gort__netpoll(rt, deadline, 1);
-                if (t0 >= 0) gort__tr_poll(&m->tr, t0, g, 1);
+                if (t0 >= 0) gort__tr_poll(&m->tr, t0, g, 1, 0);
             }
             __atomic_store_n(&rt->polling, 0, __ATOMIC_SEQ_CST);
             now = gort__nanotime();
@@ -8451,7 +8453,7 @@ static void *gort__sysmon_main(void *arg) {
                 int64_t t0 = gort__tr_on() ? gort__nanotime() : -1;
                 gort__g *list = gort__netpoll(rt, 0, 0);
                 if (list) {
-                    if (t0 >= 0) gort__tr_poll(&gort__tr.sysmon, t0, list, 0);
+                    if (t0 >= 0) gort__tr_poll(&gort__tr.sysmon, t0, list, 0, 0);
                     gort__inject(rt, list);
                     active = 1;
                 }
