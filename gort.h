@@ -2428,11 +2428,21 @@ static int gort__os_poll(struct pollfd *p, int n, int tmo) {
    auto-reset event and a high-resolution waitable timer (Windows 10
    1803+; a plain one before), so a 50 us sleep is not a 15.6 ms one.
    With sockets registered, WSAPoll's timeout is in milliseconds (rounded
-   up). The set is guarded by an SRW lock; a wait polls a copy. */
+   up). The set is guarded by an SRW lock; a wait polls a copy.
+   Two threads may poll at once (a spinning M looks while another sleeps
+   in the poller), and WSAPoll is level-triggered: both see the same
+   readiness. So a result counts only for the directions still watched
+   and only if the socket was not armed again since the copy was made
+   (its arm count): else one edge would be reported twice, and the
+   second report, coming after the data was read, would say a socket is
+   readable when it is not (a select's WAIT_IN case chosen with nothing
+   to read). A dropped result is not lost: the arm that made it stale
+   broke the wait, and the next one polls a fresh copy. */
 /* A registered socket (all fields under the poller's lk): its data for
-   the events, and the directions still watched (GORT__POLL_IN/OUT; a
-   reported one is dropped until the next arm). */
-typedef struct { SOCKET s; uint64_t data; uint32_t want; } gort__pollsock;
+   the events, the directions still watched (GORT__POLL_IN/OUT; a
+   reported one is dropped until the next arm) and how often it was
+   armed. */
+typedef struct { SOCKET s; uint64_t data; uint32_t want, arms; } gort__pollsock;
 typedef struct {
     HANDLE   ev, timer;
     uint32_t armed;              /* atomic: a break was set, not yet taken */
@@ -2545,6 +2555,7 @@ static int gort__poller_arm(gort__poller *pl, int fd, uint64_t data, int add) {
         pl->socks[i].s = s;
         pl->socks[i].data = data;
         pl->socks[i].want = GORT__POLL_IN | GORT__POLL_OUT;
+        pl->socks[i].arms = add ? 0 : pl->socks[i].arms + 1;
     }
     ReleaseSRWLockExclusive(&pl->lk);
     if (r == 0) gort__poller_break(pl);
@@ -2602,6 +2613,7 @@ static void gort__poller_wait_timer(gort__poller *pl, int64_t deadline) {
 static int gort__poller_wait(gort__poller *pl, int64_t deadline, gort__pollev *out, int max) {
     struct pollfd small[65], *pf = small;
     uint64_t dsmall[65], *data = dsmall;
+    uint32_t asmall[65], *arms = asmall;
     int n = 0, i, k = 0, r, tmo, cap;
     if (max > GORT__POLL_BATCH) max = GORT__POLL_BATCH;
     AcquireSRWLockShared(&pl->lk);
@@ -2609,13 +2621,14 @@ static int gort__poller_wait(gort__poller *pl, int64_t deadline, gort__pollev *o
     if (pl->nsocks > 0 && cap > 65) {
         pf = (struct pollfd *)malloc((size_t)cap * sizeof *pf);
         data = (uint64_t *)malloc((size_t)cap * sizeof *data);
-        if (!pf || !data) {   /* out of memory: this wait watches the first 64 */
-            free(pf); free(data);
-            pf = small; data = dsmall; cap = 65;
+        arms = (uint32_t *)malloc((size_t)cap * sizeof *arms);
+        if (!pf || !data || !arms) {   /* out of memory: this wait watches the first 64 */
+            free(pf); free(data); free(arms);
+            pf = small; data = dsmall; arms = asmall; cap = 65;
         }
     }
     if (pl->nsocks > 0) {
-        pf[n].fd = pl->brk; pf[n].events = POLLIN; pf[n].revents = 0; data[n] = 0; n++;
+        pf[n].fd = pl->brk; pf[n].events = POLLIN; pf[n].revents = 0; data[n] = 0; arms[n] = 0; n++;
         for (i = 0; i < pl->nsocks && n < cap; i++) {
             uint32_t w = pl->socks[i].want;
             if (!w) continue;
@@ -2623,6 +2636,7 @@ static int gort__poller_wait(gort__poller *pl, int64_t deadline, gort__pollev *o
             pf[n].events = (short)((w & GORT__POLL_IN ? POLLIN : 0) | (w & GORT__POLL_OUT ? POLLOUT : 0));
             pf[n].revents = 0;
             data[n] = pl->socks[i].data;
+            arms[n] = pl->socks[i].arms;
             n++;
         }
     }
@@ -2650,15 +2664,21 @@ static int gort__poller_wait(gort__poller *pl, int64_t deadline, gort__pollev *o
             if (e & (POLLOUT | POLLHUP | POLLERR | POLLNVAL)) got |= GORT__POLL_OUT;
             j = gort__poller_find(pl, pf[i].fd);
             if (j < 0 || pl->socks[j].data != data[i]) continue;   /* disarmed or re-registered meanwhile */
-            if (e & POLLNVAL) pl->socks[j] = pl->socks[--pl->nsocks];
-            else pl->socks[j].want &= ~got;
+            if (pl->socks[j].arms != arms[i]) continue;   /* armed again since the copy: stale (above) */
+            if (e & POLLNVAL) {
+                pl->socks[j] = pl->socks[--pl->nsocks];
+            } else {
+                got &= pl->socks[j].want;   /* not reported already by another wait */
+                if (!got) continue;
+                pl->socks[j].want &= ~got;
+            }
             out[k].data = data[i];
             out[k].events = got;
             k++;
         }
         ReleaseSRWLockExclusive(&pl->lk);
     }
-    if (pf != small) { free(pf); free(data); }
+    if (pf != small) { free(pf); free(data); free(arms); }
     return k;
 }
 #endif   /* GORT__OS_WIN */
