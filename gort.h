@@ -9651,7 +9651,10 @@ int gort_chan_close(gort_chan *c) {
      park    every lock is released after the switch;
      pass 3  dequeue: woken by the one waker that won the claim (a partner,
              a close, an fd's edge, or the timeout), lock every queue again
-             and unlink the waiters that lost.
+             and unlink the waiters that lost; an fd case won by an edge
+             is checked with a poll and, if its fd is not ready (the
+             edge's data was read meanwhile), the select starts again
+             with what is left of its timeout.
    One exit at the end: it frees the scratch memory that a select over
    more than GORT__SEL_SMALL cases takes from malloc (its waiters live
    there, not on the stack). */
@@ -9730,8 +9733,8 @@ static void gort__sel_sort(uint32_t **lp, int *a, int n) {
 }
 
 
-/* Is fd ready for op right now (pd lock held)? select reports readiness
-   to the caller, so ask the kernel. */
+/* Is fd ready for op right now (in pass 1, pd lock held; after a wake,
+   not)? select reports readiness to the caller, so ask the system. */
 static int gort__sel_fd_ready(gort__pd *pd, int fd, int op) {
     struct pollfd pfd;
     int r;
@@ -9888,9 +9891,12 @@ int gort_select(gort_case *cases, int n, int64_t timeout_ns) {
     gort__sel s;
     gort__g *self;
     uint64_t *rnd, ticket;
-    int i, k, live = 0, chosen;
+    int i, k, live, chosen;
+    int64_t deadline = timeout_ns > 0 ? gort__deadline(timeout_ns) : 0;
 
+again:
     /* Setup. Nothing is taken before the cases are checked. */
+    live = 0;
     s.cases = cases;
     s.npoll = s.nfd = 0;
     s.iort = NULL;
@@ -9991,6 +9997,20 @@ int gort_select(gort_case *cases, int n, int64_t timeout_ns) {
 
     /* Pass 3: dequeue. */
     chosen = gort__sel_dequeue(&s, self, (gort__waiter *)self->param);
+
+    /* An fd case is chosen only if its fd is ready now. The edge that
+       woke it may be older than the data it announced: the poller took
+       it, then a reader (a goroutine's gort_read on the fast path, or
+       this caller before the select) read the data, and only then was
+       it delivered, to this select, parked after the read. Pass 1 asked
+       the system itself; here ask again, and wait again with what is left
+       of the timeout if the fd is not ready. */
+    if (chosen >= 0 && cases[chosen].ok == 1 && (cases[chosen].op == GORT_WAIT_IN || cases[chosen].op == GORT_WAIT_OUT) &&
+        !gort__sel_fd_ready(s.pds[chosen], cases[chosen].fd, cases[chosen].op)) {
+        free(s.scratch_over_small);
+        if (timeout_ns > 0 && (timeout_ns = deadline - gort__nanotime()) <= 0) return -ETIMEDOUT;
+        goto again;
+    }
 
 out:
     free(s.scratch_over_small);
