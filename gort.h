@@ -10468,13 +10468,17 @@ static uint32_t gort__fd_edges(gort__pd *pd, int mode) {
 int gort_wait_fd(int fd, int events, int64_t timeout_ns) {
     GORT__API();
     struct pollfd pfd;
+    gort__pd *pd;
     int64_t deadline = timeout_ns > 0 ? gort__deadline(timeout_ns) : 0;
     int r;
     if (!(events & (GORT_IN | GORT_OUT))) return -EINVAL;
     if (fd < 0) return -EBADF;   /* poll(2) would skip it: wait out the timeout */
     gort__register_thread();
+    pd = gort__io_pd(fd, &r);   /* a goroutine's: its edges (NULL for a plain thread) */
+    if (r) return r;
     for (;;) {
         int got = 0;
+        uint32_t eseq = gort__fd_edges(pd, events & GORT_IN ? GORT_IN : GORT_OUT);
         pfd.fd = fd;
         pfd.events = (short)((events & GORT_IN ? POLLIN : 0) | (events & GORT_OUT ? POLLOUT : 0));
         pfd.revents = 0;
@@ -10490,6 +10494,12 @@ int gort_wait_fd(int fd, int events, int64_t timeout_ns) {
         if (timeout_ns == 0) return -ETIMEDOUT;
         if (!gort__io_rt()) {
             r = gort__poll_wait(fd, events, deadline);
+        } else if (pd && (events & (GORT_IN | GORT_OUT)) != (GORT_IN | GORT_OUT)) {
+            /* One direction: park on its edges as a failed read or write
+               does (no edge since eseq, read before the poll that said
+               "not ready"), then look again. A select would re-arm and
+               poll once more on the way in, and again on the way out. */
+            r = gort__io_park(pd, fd, events & GORT_IN ? GORT_IN : GORT_OUT, eseq, deadline);
         } else {
             /* Both directions at once is a select over two fd cases. */
             gort_case cs[2];
