@@ -8051,7 +8051,7 @@ static void gort__netpoll_break(gort__rt *rt) { gort__poller_break(&rt->poller);
    state already RUNNABLE (the caller queues them). */
 static gort__g *gort__netpoll(gort__rt *rt, int64_t deadline, int block) {
     gort__pollev ev[GORT__POLL_BATCH];
-    gort__g *head = NULL;
+    gort__g *head = NULL, *tail = NULL;   /* in the poller's order: the first ready runs first */
     int n, i;
     GORT__STORE(&rt->last_poll, gort__nanotime());
     n = gort__poller_wait(&rt->poller, block ? deadline : 0, ev, GORT__POLL_BATCH);
@@ -8084,8 +8084,9 @@ static gort__g *gort__netpoll(gort__rt *rt, int64_t deadline, int block) {
                 gort__ready(g);
             } else {
                 gort__setstatus(g, GORT__G_WAITING, GORT__G_RUNNABLE);
-                g->schedlink = head;
-                head = g;
+                g->schedlink = NULL;
+                if (tail) tail->schedlink = g; else head = g;
+                tail = g;
             }
             wake = nx;
         }
