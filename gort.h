@@ -3447,6 +3447,8 @@ struct gort__g {
                                      store by the owner at each park (from
                                      the timer, or a thread's deadline);
                                      dumps read it racily */
+    uint8_t   parkflags;          /* GORT__PARK_*, for the next park only:
+                                     set by the owner, cleared by the park */
     const void *selchan[4];       /* a select's first channel cases, */
     uint8_t   selop[4];           /* their GORT_SEND/GORT_RECV, */
     int       seln;               /* and how many it has: written by the
@@ -6662,17 +6664,25 @@ static void gort__switch_away(gort__m *m, gort__g *g, void (*fn)(gort__g *, void
 
 /* Park the running goroutine: after its context is saved, t (if any) is
    armed and fn(g, arg) runs; then g stays parked until gort__ready(g). */
+/* g->parkflags, for a park that continues a wait gort broke in two (an
+   fd's registration check, gort__io_park): the first part's timer is
+   gort's own, not the caller's deadline (dumps show none), and the
+   second part's wait began with the first (dumps and compaction count
+   from there). */
+enum { GORT__PARK_OWN_TIMER = 1, GORT__PARK_GOES_ON = 2 };
 static void gort__park_g(gort__m *m, void (*fn)(gort__g *, void *), void *arg, int waitstate, gort__timer *t) {
     gort__g *g = m->curg;
     gort__rt *rt = m->rt;
     GORT_ASSERT(g && m->p && m->after_fn == NULL && m->after_timer == NULL);
     g->waitstate = waitstate;
-    GORT__STORE(&g->waitsince, GORT__LOAD(&rt->coarse_now));   /* sysmon's compaction reads it */
+    if (!(g->parkflags & GORT__PARK_GOES_ON))
+        GORT__STORE(&g->waitsince, GORT__LOAD(&rt->coarse_now));   /* sysmon's compaction reads it */
     if (rt->compact_ns >= 0) {   /* >>compact: a fresh park, and sysmon walks again */
         GORT__STORE(&g->crestored, 0);
         GORT__STORE(&m->p->parks, m->p->parks + 1);
     }
-    g->waitwhen = t ? t->when : 0;
+    g->waitwhen = t && !(g->parkflags & GORT__PARK_OWN_TIMER) ? t->when : 0;
+    g->parkflags = 0;
     gort__setstatus(g, GORT__G_RUNNING, GORT__G_WAITING);
     if (rt->compact_ns >= 0) m->after_park = g;
     gort__switch_away(m, g, fn, arg, t);
@@ -7884,9 +7894,13 @@ static void gort__chan_unref(gort_chan *c);
    One epoll instance per runtime. An fd is registered, edge-triggered, for
    both directions, the first time a goroutine is about to park on it (or a
    select has a case on it), and the registration is checked again
-   (EPOLL_CTL_MOD, which also re-arms the edge) each time a goroutine is
-   about to park on it; one that died with an old file is renewed
-   (gort__pd_arm). Its
+   (EPOLL_CTL_MOD, which also re-arms the edge) each time a select with a
+   timeout is about to park on it, and when a read, write, accept or
+   gort_wait_fd has waited on it GORT__PD_CHECK_NS (10 ms) with no edge
+   (gort__io_park: a check before every park was one system call in four
+   of an echo server's); one that died with an old file is renewed
+   (gort__pd_arm). So a goroutine parked on a number that a plain close()
+   freed and another file took waits at most 10 ms more. Its
    descriptor (gort__pd) holds the goroutines parked on it: readers and
    writers each in a FIFO; an edge wakes all waiters of that direction (each
    retries its call; those that get EAGAIN again park again). Each edge
@@ -10336,10 +10350,11 @@ static gort__rt *gort__io_rt(void) {
 
 /* Park until fd is ready for mode (GORT_IN / GORT_OUT) or the deadline
    (0: none). eseq: the direction's edge count read before the failed
-   system call; seq: pd->seq when it was armed. 0 ready (or: try again),
+   system call; seq: pd->seq when it was armed; flags: GORT__PARK_* (a
+   part of a wait gort__io_park broke in two). 0 ready (or: try again),
    -ETIMEDOUT, -EBADF (closed by gort_close). */
 static int gort__pd_wait(gort__rt *rt, gort__pd *pd, int fd, int mode, uint32_t eseq, uint32_t seq,
-                         int64_t deadline) {
+                         int64_t deadline, int flags) {
     gort__waiter w;
     gort__g *self = gort__self();
     uint32_t *edges = mode == GORT_IN ? &pd->rseq : &pd->wseq;
@@ -10359,6 +10374,7 @@ static int gort__pd_wait(gort__rt *rt, gort__pd *pd, int fd, int mode, uint32_t 
     gort__wq_push(q, &w);
     self->waiting = &w;
     GORT__ADD(&rt->niowait, 1);
+    self->parkflags = (uint8_t)flags;
     woke = gort__park(self, gort__unlock_after, &pd->lock, GORT__W_IO, deadline, ticket);
     GORT__ADD(&rt->niowait, (uint32_t)-1);
     self->waiting = NULL;
@@ -10418,12 +10434,25 @@ static gort__pd *gort__io_pd(int fd, int *err) {
     return pd;
 }
 
+/* How long a goroutine waits on a registered fd (Linux) before the
+   registration is checked (>>netpoll): what a number reused after a plain
+   close() can cost a goroutine parked on it, at most. */
+#define GORT__PD_CHECK_NS (10 * 1000000LL)
+
 /* A goroutine's call got EAGAIN: make sure an edge will come, then wait
-   for it. 0: try the call again; <0: the call's result. */
+   for it. 0: try the call again; <0: the call's result. On Linux a
+   registration taken for live is checked only after GORT__PD_CHECK_NS of
+   waiting with no edge (an EPOLL_CTL_MOD before every park was one system
+   call in four of an echo server's); on Windows every park re-arms (the
+   arm re-watches the directions a report dropped: >>poll-windows). */
 static int gort__io_park(gort__pd *pd, int fd, int mode, uint32_t eseq, int64_t deadline) {
     gort__rt *rt = gort__io_rt();
     uint32_t seq = __atomic_load_n(&pd->seq, __ATOMIC_ACQUIRE);
+#if defined(GORT__OS_LINUX)
+    int r = gort__pd_arm(rt, pd, fd, __atomic_load_n(&pd->state, __ATOMIC_ACQUIRE) != GORT__PD_ARMED);
+#else
     int r = gort__pd_arm(rt, pd, fd, 1);
+#endif
     if (r < 0) return r;
     if (r == 0) {
         /* EAGAIN from a file epoll cannot watch (rare: some character
@@ -10435,7 +10464,21 @@ static int gort__io_park(gort__pd *pd, int fd, int mode, uint32_t eseq, int64_t 
     }
     /* re-registered: a new file, a new sequence; no edge of it seen yet */
     if (__atomic_load_n(&pd->seq, __ATOMIC_ACQUIRE) != seq) return 0;
-    return gort__pd_wait(rt, pd, fd, mode, eseq, seq, deadline);
+#if defined(GORT__OS_LINUX)
+    {
+        int64_t check = gort__nanotime() + GORT__PD_CHECK_NS;
+        if (deadline == 0 || deadline > check) {
+            r = gort__pd_wait(rt, pd, fd, mode, eseq, seq, check, GORT__PARK_OWN_TIMER);
+            if (r != -ETIMEDOUT) return r;
+            /* No edge for a while: is the registration still the file's?
+               (A dead one is renewed, and the call tried again.) */
+            if ((r = gort__pd_arm(rt, pd, fd, 1)) <= 0) return r;
+            if (__atomic_load_n(&pd->seq, __ATOMIC_ACQUIRE) != seq) return 0;
+            return gort__pd_wait(rt, pd, fd, mode, eseq, seq, deadline, GORT__PARK_GOES_ON);
+        }
+    }
+#endif
+    return gort__pd_wait(rt, pd, fd, mode, eseq, seq, deadline, 0);
 }
 
 /* gort_close's part before the system's close: fd's registration with
