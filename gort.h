@@ -6662,14 +6662,15 @@ static void gort__switch_away(gort__m *m, gort__g *g, void (*fn)(gort__g *, void
     else gort__switch(m, g, &m->g0);
 }
 
-/* Park the running goroutine: after its context is saved, t (if any) is
-   armed and fn(g, arg) runs; then g stays parked until gort__ready(g). */
 /* g->parkflags, for a park that continues a wait gort broke in two (an
    fd's registration check, gort__io_park): the first part's timer is
    gort's own, not the caller's deadline (dumps show none), and the
    second part's wait began with the first (dumps and compaction count
    from there). */
 enum { GORT__PARK_OWN_TIMER = 1, GORT__PARK_GOES_ON = 2 };
+
+/* Park the running goroutine: after its context is saved, t (if any) is
+   armed and fn(g, arg) runs; then g stays parked until gort__ready(g). */
 static void gort__park_g(gort__m *m, void (*fn)(gort__g *, void *), void *arg, int waitstate, gort__timer *t) {
     gort__g *g = m->curg;
     gort__rt *rt = m->rt;
