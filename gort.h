@@ -4,8 +4,8 @@
    (MinGW-w64, tested under Wine; what differs: README, Platforms). MIT
    licensed (see the end of this file).
 
-   gort runs many thousands of cheap goroutines (a 256 KiB stack reserve,
-   about 4.9 KiB of memory while parked; 1.3 KiB once compacted, with
+   gort runs many thousands of cheap goroutines (a 128 KiB stack reserve,
+   about 4.7 KiB of memory while parked; 1.1 KiB once compacted, with
    GORT_COMPACT_MS set: >>compact) on a few OS threads with Go's
    G-M-P work-stealing scheduler, and gives them Go's channels, select,
    timers, sync objects and an epoll netpoller. Everything blocking also
@@ -119,8 +119,9 @@ TABLE OF CONTENTS (grep for the anchor)
       GORT_MAXPROCS=n       Ps (threads running goroutines at once).
                             Default: CPUs in the process's affinity mask.
       GORT_STACK_SIZE=n     per-goroutine stack reserve in bytes (k/m/g suffix
-                            allowed). Default 256k. Rounded up to pages;
-                            one page of it is the guard.
+                            allowed). Default 128k (256k under ASan).
+                            Rounded up to pages; one page of it is the
+                            guard.
       GORT_DEBUG=migrate    every resumed goroutine is moved to a different
                             thread where there is more than one, so code that
                             caches a thread-local (or errno's address) across
@@ -595,7 +596,7 @@ TABLE OF CONTENTS (grep for the anchor)
   pointer to the top (a few hundred in a typical wait) are copied to the
   heap and its pages given back under a guard, so an idle goroutine costs
   its G (384 bytes, in its region's G array), that copy and its share of
-  a page table: 1.3 KiB, against 4.9 KiB parked and Go's 2.7 KiB. The M
+  a page table: 1.1 KiB, against 4.7 KiB parked and Go's 2.7 KiB. The M
   that resumes it restores the pages before switching to it; anyone else
   who touches them first (a waker storing a received value, a thread
   writing through a pointer it was given) faults, and the fault handler
@@ -708,7 +709,7 @@ extern "C" {
 
 typedef struct gort_opts {
     int     maxprocs;    /* Ps running goroutines at once; 0: $GORT_MAXPROCS, else CPUs */
-    size_t  stack_size;  /* per-goroutine stack reserve; 0: $GORT_STACK_SIZE, else 256 KiB */
+    size_t  stack_size;  /* per-goroutine stack reserve; 0: $GORT_STACK_SIZE, else 128 KiB (256 under ASan) */
     int     debug;       /* GORT_DEBUG_* bits, or'd with $GORT_DEBUG */
     int     no_sigquit;  /* 1: leave SIGQUIT alone (no dump on SIGQUIT) */
     int64_t hog_ns;      /* report goroutines running this long without yielding;
@@ -4241,15 +4242,29 @@ static inline void gort__san_stack_del(gort__g *g) {
    the goroutines' end; a gort allocation that fails in a goroutine does so
    at once and retries (gort__stack_release). So a burst that hit the limit
    leaves the rest of the program its memory back when it ends. */
-/* Why 256 KiB: C code is not written for small stacks (printf with a
+/* Why 128 KiB: C code is not written for small stacks (printf with a
    locale, getaddrinfo, a compression library each want 8-64 KiB), and a
-   reservation costs no memory until touched. Measured here, a parked
-   goroutine costs 4.9 KiB (its top page, its G, and 0.5 KiB of page table:
-   one 4 KiB table per eight 256 KiB slots), 1.3 KiB once compacted
-   (>>compact). 64 KiB slots would save only that
-   0.4 KiB of page table per goroutine while making overflows four times
-   more likely, so the default stays at 256 KiB. */
+   reservation costs no memory until touched; but every eight slots of
+   256 KiB take a page table of their own, and page tables are what a
+   hypervisor that shadows them (paging without EPT/NPT, nested guests,
+   PVM) keeps a bounded number of. There, measured on a 2-CPU PVM guest,
+   one write to each of 1M pages 256 KiB apart cost 730-1700 ns a page
+   once the pages had been touched (the shadow tables overflow and are
+   rebuilt), 128 KiB apart 45-90 ns, 4 KiB apart 25 ns; waking 1M parked
+   goroutines went from 4.2 us each with 256 KiB slots to 0.9 us with
+   128 KiB. A parked goroutine costs 4.7 KiB (its top page, its G, and
+   0.25 KiB of page table: one 4 KiB table per sixteen slots), 1.1 KiB
+   once compacted (>>compact). 64 KiB slots would save another 0.1 KiB
+   while making overflows twice as likely again, so the default is
+   128 KiB; $GORT_STACK_SIZE or gort_opts.stack_size give more. Under
+   ASan it is 256 KiB: its redzones make every frame with a local array
+   larger (a goroutine recursing through 1 KiB arrays overflowed 128 KiB
+   at 96 frames). */
+#ifdef GORT__ASAN
 #define GORT__DEFAULT_STACK (256u * 1024u)
+#else
+#define GORT__DEFAULT_STACK (128u * 1024u)
+#endif
 #define GORT__SHRINK_KEEP   (32u * 1024u)
 #define GORT__HOT_MAX       4096
 #define GORT__REGION_BYTES  ((size_t)4 << 30)
@@ -5188,17 +5203,17 @@ static void gort__stack_free_all(gort__rt *rt) {
    restores costs about 3 us there with the fast restore (compact_wake;
    tens of microseconds the long way), where a plain wake costs 1 us. A
    program that parks goroutines for long and wakes them rarely (a
-   server holding idle connections) gains 3 KiB per goroutine for that;
+   server holding idle connections) gains 3.6 KiB per goroutine for that;
    one whose goroutines sleep a second in a loop pays it every second.
    sysmon spends at most GORT__COMPACT_BUDGET_NS of every look on it.
 
-   Page tables stay: of a compacted goroutine's 1.3 KiB, 0.5 KiB is its
-   share of a page table (one per eight 256 KiB slots), which the kernel
-   frees only when a range is unmapped, not on MADV_DONTNEED or a guard.
-   Regrouping compacted goroutines so that whole tables could go would
-   mean moving stacks, and pointers into them would break; a smaller
-   slot would save the same 0.4 KiB and make overflows likelier (see
-   GORT__DEFAULT_STACK). 1.3 KiB is under the 2 KiB asked for, so
+   Page tables stay: of a compacted goroutine's 1.1 KiB, 0.25 KiB is its
+   share of a page table (one per sixteen 128 KiB slots), which the
+   kernel frees only when a range is unmapped, not on MADV_DONTNEED or a
+   guard. Regrouping compacted goroutines so that whole tables could go
+   would mean moving stacks, and pointers into them would break; a
+   smaller slot would save the same 0.2 KiB and make overflows likelier
+   (see GORT__DEFAULT_STACK). 1.1 KiB is under the 2 KiB asked for, so
    neither is done.
 
    States (g->cst), each change a CAS or a release store by the one
@@ -8701,7 +8716,8 @@ static void gort__cfg_warn(const gort__cfg *c, const gort__cfg_in *in) {
                         "e.g. GORT_MAXPROCS=4 (0 or unset: one per CPU)\n", in->maxprocs);
     if ((c->bad_env & GORT__ENV_STACK) && !gort__env_warned(GORT__ENV_STACK))
         fprintf(stderr, "gort: GORT_STACK_SIZE=%s ignored: give bytes with an optional k, m or g "
-                        "suffix, e.g. GORT_STACK_SIZE=512k (unset: 256k)\n", in->stack_size);
+                        "suffix, e.g. GORT_STACK_SIZE=512k (unset: %s)\n", in->stack_size,
+                GORT__DEFAULT_STACK == 128u * 1024u ? "128k" : "256k");
     if ((c->bad_env & GORT__ENV_HOG) && !gort__env_warned(GORT__ENV_HOG))
         fprintf(stderr, "gort: GORT_HOG_MS=%s ignored: give a whole number of milliseconds, "
                         "e.g. GORT_HOG_MS=50 (0 turns the report off; unset: 10)\n", in->hog_ms);

@@ -53,7 +53,7 @@ static int write_all(int fd, const char *p, size_t n) {
 
 static void serve_conn(void *arg) {
     int     fd = (int)(intptr_t)arg;
-    char    buf[BUF];   /* on the goroutine's stack: 16 KiB of its 256 KiB */
+    char    buf[BUF];   /* on the goroutine's stack: 16 KiB of its 128 KiB */
     ssize_t n;
     long    total = 0;
     while ((n = gort_read(fd, buf, sizeof buf)) > 0) {

@@ -95,7 +95,7 @@ int main(void)
     o.maxprocs = 1;
     CHECK_EQ(gort_run_opts(&o, main_fn, &n), 0);
     /* They all ran on a few slots: the stack addresses span at most a few
-       slots' worth (256 KiB each by default). */
+       slots' worth (128 KiB each by default). */
     CHECK(slot_hi - slot_lo < 4u * 1024 * 1024);
     check_note("%ld lifetimes, stack addresses within %lu KiB", n,
                (unsigned long)((slot_hi - slot_lo) / 1024));

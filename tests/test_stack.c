@@ -1,7 +1,7 @@
 /* test_stack.c - goroutine stacks (>>stack).
 
    - a goroutine can use 4 MiB of an 8 MiB stack (opts.stack_size and
-     $GORT_STACK_SIZE=8m), 128 KiB of the default 256 KiB, and 32 KiB of
+     $GORT_STACK_SIZE=8m), 96 KiB of the default 128 KiB, and 32 KiB of
      a 64 KiB stack; frames deep in the recursion keep their contents;
    - memory is given back: after 64 goroutines each used 1 MiB of stack
      and exited, VmRSS falls back to near where it was, also when what the
@@ -12,7 +12,7 @@
      whose first frame names the recursing function, and aborts,
      with the default guard and with guard=mprotect (environment and
      opts.debug), in the main goroutine and in another one;
-   - a 300 KiB local array on a 256 KiB stack is reported as an overflow
+   - a 300 KiB local array on a 128 KiB stack is reported as an overflow
      too (the matrix builds with -fstack-clash-protection), also when the
      frame sleeps; test_stack_noclash.c builds that case without the flag;
    - a SIGSEGV that is not a stack overflow still reaches the program's
@@ -364,7 +364,7 @@ static void test_overflow(void)
     }
 }
 
-/* -- a large frame: a 300 KiB local array on a 256 KiB stack -- */
+/* -- a large frame: a 300 KiB local array on a 128 KiB stack -- */
 
 /* With -fstack-clash-protection (the test matrix's flags) the compiler
    touches each page of the frame from the top as it allocates it, so the
@@ -432,7 +432,7 @@ static void test_bigframe(int yield_only)
     struct child c;
     for (y = yield_only; y <= 1; y++) {
         char what[128];
-        snprintf(what, sizeof what, "300 KiB frame on a 256 KiB stack%s", y ? ", sleeping inside" : "");
+        snprintf(what, sizeof what, "300 KiB frame on a 128 KiB stack%s", y ? ", sleeping inside" : "");
         run_child_void(bigframe_child, y ? (void *)&bigframe_sleep : NULL, 120, &c);
         describe(what, &c);
         CHECK(aborted(&c));
@@ -669,7 +669,7 @@ int main(void)
     test_default_segv();
 
     test_use(8 * MiB, 4 * MiB, 1);     /* 4 MiB of 8 MiB */
-    test_use(0, 128 * KiB, 0);         /* 128 KiB of the default 256 KiB */
+    test_use(0, 96 * KiB, 0);          /* 96 KiB of the default 128 KiB */
     test_use(64 * KiB, 32 * KiB, 0);   /* 32 KiB of 64 KiB */
     test_release();
 #if defined(_WIN32)

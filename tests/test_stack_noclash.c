@@ -2,7 +2,7 @@
    -fstack-clash-protection (the directive below takes it out of the
    matrix's flags).
 
-   A 300 KiB local array on a 256 KiB stack then moves the stack pointer
+   A 300 KiB local array on a 128 KiB stack then moves the stack pointer
    past the guard page into the segment below, and nothing faults. gort
    checks at every switch that the frame is inside the goroutine's stack,
    so a frame that is live across a switch (here: gort_sleep inside it)
