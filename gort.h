@@ -6341,7 +6341,9 @@ static gort__trev *gort__tr_collect(gort__rt *rt, int64_t now, size_t *np) {
    M only if there is an idle P and no M is spinning (gort__wakep), so there
    is no thundering herd: at most one spinner is woken, and a spinner that
    finds work wakes the next one before running it (so parallelism builds
-   up one thread at a time, as in Go). The race "submitter saw a spinner,
+   up one thread at a time, as in Go), except when it found a G in the
+   network itself and no other work waits (gort__stopspinning_polled):
+   then nothing is left for the next one. The race "submitter saw a spinner,
    spinner gave up just before" is closed by the spinner re-checking every
    run queue after it stops counting itself as spinning.
 
@@ -6827,6 +6829,29 @@ static void gort__resetspinning(gort__m *m) {
     if (GORT__ADD(&rt->nmspinning, (uint32_t)-1) == 0) gort__wakep(rt);
 }
 
+/* We found our next G in the network ourselves (a non-blocking netpoll
+   while spinning): stop spinning, and start another spinner only if
+   other work is waiting. What else the poll readied went through
+   gort__inject, which wakes Ms for it; the one G this M runs next needs
+   no one else. gort__resetspinning's unconditional wake-up here cost a
+   futex wake and wait per message on a lone connection (the other M
+   woke, spun and slept again): 0.55 pairs per message of an echo
+   server. Go's findrunnable returns a G it polled the same way, not
+   spinning. The count drops before the look (seq_cst), the other half of
+   a submitter's queue-then-read-nmspinning in gort__wakep: one that saw
+   us spinning queued its G before our look. */
+static void gort__stopspinning_polled(gort__m *m) {
+    gort__rt *rt = m->rt;
+    int i;
+    if (!m->spinning) return;
+    m->spinning = 0;
+    if (gort__tr_on()) gort__tr_spin(m, 0);
+    GORT__ADD(&rt->nmspinning, (uint32_t)-1);
+    if (__atomic_load_n(&rt->gq_size, __ATOMIC_SEQ_CST) > 0) { gort__wakep(rt); return; }
+    for (i = 0; i < rt->nprocs; i++)
+        if (!gort__runq_empty(&rt->allp[i])) { gort__wakep(rt); return; }
+}
+
 /* Sleep on the M's note until gort__startm hands it a P. NULL if stopping. */
 static gort__p *gort__stopm(gort__m *m) {
     gort__rt *rt = m->rt;
@@ -6961,6 +6986,7 @@ top:
         if (g) {
             if (t0 >= 0) gort__tr_poll(&m->tr, t0, g, 0, 0);
             gort__inject(rt, g->schedlink);
+            gort__stopspinning_polled(m);
             return g;
         }
     }
@@ -6989,6 +7015,7 @@ top:
                 if ((g = gort__netpoll(rt, 0, 0)) != NULL) {
                     if (t0 >= 0) gort__tr_poll(&m->tr, t0, g, 0, 1);
                     gort__inject(rt, g->schedlink);
+                    gort__stopspinning_polled(m);
                     return g;
                 }
             }
