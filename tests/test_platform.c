@@ -322,7 +322,7 @@ static void fresh_g(void *arg)
     (void)arg;
     GetCurrentThreadStackLimits(&deep_lo, &deep_hi);
     fresh_commit = committed(deep_lo, deep_hi);
-    sink += grow(160);   /* 160 KiB down: the system grows the stack */
+    sink += grow(96);   /* 96 KiB down: the system grows the stack */
     deep_commit = committed(deep_lo, deep_hi);
 }
 
@@ -371,11 +371,11 @@ static void commit_main(void *arg)
 static void test_commit(void)
 {
     CHECK_EQ(run_procs(1, commit_main, NULL), 0);
-    check_note("a goroutine's stack committed: fresh %zu KiB, 160 KiB down %zu KiB, the next one there %zu KiB",
+    check_note("a goroutine's stack committed: fresh %zu KiB, 96 KiB down %zu KiB, the next one there %zu KiB",
                fresh_commit / 1024, deep_commit / 1024, reused_commit / 1024);
-    CHECK(deep_hi - deep_lo >= 200 * 1024);   /* the system sees the whole segment */
+    CHECK(deep_hi - deep_lo >= 112 * 1024);   /* the system sees the whole segment (128 KiB) */
     CHECK(fresh_commit <= 16 * 1024);          /* the top page, the guard page, what it touched */
-    CHECK(deep_commit >= 160 * 1024);
+    CHECK(deep_commit >= 96 * 1024);
     CHECK_EQ(reused_same, 1);
     CHECK(reused_commit <= 48 * 1024);         /* the deep pages went back when fresh_g ended */
     gort_chan_free(park_ch);

@@ -169,6 +169,15 @@ static void test_use(size_t stack_size, long bytes, int big)
 /* Memory is given back                                                */
 
 #define RELEASE_N 64
+/* What RSS may keep of the 64 MiB once the goroutines are gone: Wine's
+   own RSS moves by several MiB between two readings (6-9.4 MiB with four
+   copies of this test at once, with the gort.h of before and after the
+   128 KiB default), so Windows gets twice Linux's 8 MiB. */
+#if defined(_WIN32)
+#define RELEASE_SLACK_KIB (16 * 1024)
+#else
+#define RELEASE_SLACK_KIB (8 * 1024)
+#endif
 static gort_chan *release_gate;
 static long       release_reached, release_left;
 
@@ -237,7 +246,7 @@ static void release_main(void *arg)
     end = gort_now() + 10 * SEC;
     do {
         after = proc_status_kb("VmRSS");
-        if (after - before <= 8 * 1024)
+        if (after - before <= RELEASE_SLACK_KIB)
             break;
         gort_sleep(SEC / 20);
     } while (gort_now() < end);
@@ -248,7 +257,7 @@ static void release_main(void *arg)
     if (measure) {
         CHECK(before > 0 && peak > 0 && after > 0);
         CHECK(peak - before >= 48 * 1024);   /* the measurement sees the stacks */
-        CHECK(after - before <= 8 * 1024);   /* and sees them given back */
+        CHECK(after - before <= RELEASE_SLACK_KIB);   /* and sees them given back */
     }
 }
 
