@@ -601,8 +601,16 @@ static void check_whole(void) {
     CHECK_EQ(n, NW);
     CHECK_EQ(distinct_g(evs, "X", "tw_worker", "block_begin", &n), NW);
     CHECK_EQ(n, NW);
-    CHECK_EQ(distinct_g(evs, "X", "tw_worker (system call)", NULL, &n), NW);
-    CHECK_EQ(n, NW);
+    /* one system-call slice each for its gort_block_begin, and one more
+       for each time sysmon handed off a worker it found computing in
+       its own code for too long (a loaded machine that deschedules the
+       thread between two gort calls: seen under qemu in CI) */
+    {
+        int handed = 0;
+        distinct_g(evs, "X", "tw_worker", "hand-off (computing outside gort)", &handed);
+        CHECK_EQ(distinct_g(evs, "X", "tw_worker (system call)", NULL, &n), NW);
+        CHECK_EQ(n, NW + handed);
+    }
     CHECK(distinct_g(evs, "X", "tw_worker", "chan receive", NULL) >= 1);
     CHECK(distinct_g(evs, "X", "trace_main", "waitgroup", NULL) >= 1);
     CHECK_EQ(distinct_g(evs, "X", "trace_main", "still running when the trace ended", &n), 1);
