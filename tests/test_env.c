@@ -51,7 +51,10 @@ static void child_main(void *arg)
     int i;
     (void)arg;
     child_maxprocs = gort_maxprocs();
-    for (i = 0; i < 200; i++) {
+    /* 200 yields, and up to 5000 while none has moved: under GORT_DEBUG=
+       migrate a yield waits at most 200 us for another M, which a loaded
+       machine may not run that soon (CI: 0 moves in 200 under Wine) */
+    for (i = 0; i < 200 || (child_moves == 0 && i < 5000); i++) {
         gort_yield();
         if (!pthread_equal(cur_thread(), t)) child_moves++;
         t = cur_thread();
