@@ -6342,7 +6342,8 @@ static gort__trev *gort__tr_collect(gort__rt *rt, int64_t now, size_t *np) {
    is no thundering herd: at most one spinner is woken, and a spinner that
    finds work wakes the next one before running it (so parallelism builds
    up one thread at a time, as in Go), except when it found a G in the
-   network itself and no other work waits (gort__stopspinning_polled):
+   network itself and no other work waits (gort__stopspinning_polled;
+   Linux only):
    then nothing is left for the next one. The race "submitter saw a spinner,
    spinner gave up just before" is closed by the spinner re-checking every
    run queue after it stops counting itself as spinning.
