@@ -119,7 +119,8 @@ TABLE OF CONTENTS (grep for the anchor)
       GORT_MAXPROCS=n       Ps (threads running goroutines at once).
                             Default: CPUs in the process's affinity mask.
       GORT_STACK_SIZE=n     per-goroutine stack reserve in bytes (k/m/g suffix
-                            allowed). Default 128k (256k under ASan).
+                            allowed). Default 128k (256k under ASan and
+                            on Windows).
                             Rounded up to pages; one page of it is the
                             guard.
       GORT_DEBUG=migrate    every resumed goroutine is moved to a different
@@ -709,7 +710,7 @@ extern "C" {
 
 typedef struct gort_opts {
     int     maxprocs;    /* Ps running goroutines at once; 0: $GORT_MAXPROCS, else CPUs */
-    size_t  stack_size;  /* per-goroutine stack reserve; 0: $GORT_STACK_SIZE, else 128 KiB (256 under ASan) */
+    size_t  stack_size;  /* per-goroutine stack reserve; 0: $GORT_STACK_SIZE, else 128 KiB (256 under ASan, on Windows) */
     int     debug;       /* GORT_DEBUG_* bits, or'd with $GORT_DEBUG */
     int     no_sigquit;  /* 1: leave SIGQUIT alone (no dump on SIGQUIT) */
     int64_t hog_ns;      /* report goroutines running this long without yielding;
@@ -4259,8 +4260,11 @@ static inline void gort__san_stack_del(gort__g *g) {
    128 KiB; $GORT_STACK_SIZE or gort_opts.stack_size give more. Under
    ASan it is 256 KiB: its redzones make every frame with a local array
    larger (a goroutine recursing through 1 KiB arrays overflowed 128 KiB
-   at 96 frames). */
-#ifdef GORT__ASAN
+   at 96 frames). On Windows too: a Win64 frame carries 32 bytes of
+   shadow space and the system keeps 16 KiB of every stack for the
+   overflow report, so Go's TestStackGrowth (1024 calls deep) overflowed
+   128 KiB there. */
+#if defined(GORT__ASAN) || defined(GORT__OS_WIN)
 #define GORT__DEFAULT_STACK (256u * 1024u)
 #else
 #define GORT__DEFAULT_STACK (128u * 1024u)

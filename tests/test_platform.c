@@ -354,7 +354,7 @@ static void commit_main(void *arg)
     gort_yield();   /* one P: fresh_g runs to its end */
     CHECK_EQ(gort_go(reuse_g, NULL), 0);   /* the same segment (the P's cache is LIFO) */
     gort_yield();
-    /* 2000 parked goroutines: a page or two each, not their 128 KiB */
+    /* 2000 parked goroutines: a page or two each, not their 256 KiB */
     park_ch = gort_chan_make(0, 0);
     CHECK(park_ch != NULL);
     before = committed_alloc((void *)deep_lo);
