@@ -6849,24 +6849,30 @@ static void gort__resetspinning(gort__m *m) {
    spinning. The count drops before the look (seq_cst), the other half of
    a submitter's queue-then-read-nmspinning in gort__wakep: one that saw
    us spinning queued its G before our look. */
+static int gort__work_queued(gort__rt *rt);
 static void gort__stopspinning_polled(gort__m *m) {
-    gort__rt *rt = m->rt;
-    int i;
     if (!m->spinning) return;
 #if defined(GORT__OS_WIN)
     /* Not on Windows: examples/fetch.c's selftest under Wine timed its
-       fast servers out with it (the poller there is WSAPoll's, >>poll-
-       windows); measured on Linux only. */
+       fast servers out without the wake-up (the poller there is
+       WSAPoll's, >>poll-windows); the gain was measured on Linux only. */
     gort__resetspinning(m);
-    (void)rt; (void)i;
-    return;
-#endif
+#else
     m->spinning = 0;
     if (gort__tr_on()) gort__tr_spin(m, 0);
-    GORT__ADD(&rt->nmspinning, (uint32_t)-1);
-    if (__atomic_load_n(&rt->gq_size, __ATOMIC_SEQ_CST) > 0) { gort__wakep(rt); return; }
+    GORT__ADD(&m->rt->nmspinning, (uint32_t)-1);
+    if (gort__work_queued(m->rt)) gort__wakep(m->rt);
+#endif
+}
+
+/* Is a G waiting in any run queue (a P's or the global one)? The look a
+   spinner makes after it stops counting itself as spinning. */
+static int gort__work_queued(gort__rt *rt) {
+    int i;
+    if (__atomic_load_n(&rt->gq_size, __ATOMIC_SEQ_CST) > 0) return 1;
     for (i = 0; i < rt->nprocs; i++)
-        if (!gort__runq_empty(&rt->allp[i])) { gort__wakep(rt); return; }
+        if (!gort__runq_empty(&rt->allp[i])) return 1;
+    return 0;
 }
 
 /* Sleep on the M's note until gort__startm hands it a P. NULL if stopping. */
@@ -7072,17 +7078,13 @@ top:
         /* A submitter that saw us spinning did not wake anyone: look once
            more now that we no longer count as spinning (the other half of
            the dance in gort__wakep). */
-        for (i = 0; i <= rt->nprocs; i++) {
-            if (i == rt->nprocs ? __atomic_load_n(&rt->gq_size, __ATOMIC_SEQ_CST) > 0
-                                : !gort__runq_empty(&rt->allp[i])) {
-                p = gort__pidleget(rt, 0);
-                if (p) {
-                    gort__acquirep(m, p);
-                    m->spinning = 1;
-                    GORT__ADD(&rt->nmspinning, 1);
-                    goto top;
-                }
-                break;
+        if (gort__work_queued(rt)) {
+            p = gort__pidleget(rt, 0);
+            if (p) {
+                gort__acquirep(m, p);
+                m->spinning = 1;
+                GORT__ADD(&rt->nmspinning, 1);
+                goto top;
             }
         }
     }
