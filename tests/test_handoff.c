@@ -350,15 +350,15 @@ static void test_end_handed(void) {
    stay within Go's 20x. */
 typedef struct {
     gort_chan *wake, *done;
-    long limit;
-    long *counter;
+    int64_t limit;     /* int64_t, not long: long is 32 bits on Windows */
+    int64_t *counter;
 } hog_arg;
 
 static void hog_run(void *arg) {
     hog_arg *a = (hog_arg *)arg;
     for (;;) {
         gort_case cs[2];
-        long i;
+        int64_t i;
         int r;
         memset(cs, 0, sizeof cs);
         cs[0].chan = a->done; cs[0].op = GORT_RECV;
@@ -373,18 +373,18 @@ static void hog_run(void *arg) {
 }
 
 static void long_hog_main(void *arg) {
-    static long hog, light, calib;
+    static int64_t hog, light, calib;
     int64_t spin_ms = *(int64_t *)arg, t0;
     hog_arg ha, la;
     gort_chan *hogc = gort_chan_make(0, 0), *lightc = gort_chan_make(0, 0), *done = gort_chan_make(0, 0);
-    long i, per_ms;
+    int64_t i, per_ms;
     hog = light = calib = 0;
     /* how many counts make spin_ms here */
     t0 = mono_ns();
     for (i = 0; i < 20000000; i++)
         __atomic_store_n(&calib, __atomic_load_n(&calib, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
-    per_ms = (long)(20000000.0 * 1e6 / (double)(mono_ns() - t0 + 1));
-    ha.wake = hogc; ha.done = done; ha.limit = per_ms * (long)spin_ms; ha.counter = &hog;
+    per_ms = (int64_t)(20000000.0 * 1e6 / (double)(mono_ns() - t0 + 1));
+    ha.wake = hogc; ha.done = done; ha.limit = per_ms * spin_ms; ha.counter = &hog;
     la.wake = lightc; la.done = done; la.limit = 1000; la.counter = &light;
     for (i = 0; i < 2; i++) CHECK_EQ(gort_go(hog_run, &ha), 0);
     for (i = 0; i < 2; i++) CHECK_EQ(gort_go(hog_run, &la), 0);
@@ -395,9 +395,9 @@ static void long_hog_main(void *arg) {
     CHECK_EQ(gort_chan_recv(hogc, NULL), 1);
     CHECK_EQ(gort_chan_recv(lightc, NULL), 1);
     {
-        long h = __atomic_load_n(&hog, __ATOMIC_RELAXED), l = __atomic_load_n(&light, __ATOMIC_RELAXED);
-        check_note("ping-pong hog, %lld ms turns, maxprocs %d: hog %ld, light %ld (ratio %.2f)", (long long)spin_ms,
-                   gort_maxprocs(), h, l, l ? (double)h / (double)l : -1.0);
+        int64_t h = __atomic_load_n(&hog, __ATOMIC_RELAXED), l = __atomic_load_n(&light, __ATOMIC_RELAXED);
+        check_note("ping-pong hog, %lld ms turns, maxprocs %d: hog %lld, light %lld (ratio %.2f)", (long long)spin_ms,
+                   gort_maxprocs(), (long long)h, (long long)l, l ? (double)h / (double)l : -1.0);
         if (debug_compact()) {
             check_note("ping-pong hog: bound not checked under GORT_DEBUG=compact (a park costs a compaction)");
             h = l = 1;
