@@ -462,7 +462,16 @@ static void trace_main(void *arg) {
         fflush(stdout);
         fflush(stderr);
         pid = fork();
+#if defined(GORT__ASAN)
+        /* LeakSanitizer's check at exit in a child of a threaded program
+           counts what only the parent's other threads pointed to (they
+           are not in the child) as leaked, and fails the exit: seen in
+           CI (a compaction's buffer) */
+        if (pid == 0) _exit(0);
+        check_note("the forked child ends with _exit under ASan (LeakSanitizer in a forked child)");
+#else
         if (pid == 0) exit(0);
+#endif
         CHECK(pid > 0);
         for (k = 0; pid > 0 && k < 10000 && waitpid(pid, &st, WNOHANG) == 0; k++) gort_sleep(1 * MS);
         if (k == 10000) { kill(pid, SIGKILL); waitpid(pid, &st, 0); check_note("the forked child hung in exit()"); }
