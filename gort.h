@@ -535,9 +535,13 @@ TABLE OF CONTENTS (grep for the anchor)
       gort__setstatus checks it against the table of allowed changes
       (gort__g_moves, >>structs) and checks the state being left. A P's
       state changes likewise only through gort__p_setstate / gort__p_cas.
-    - A channel's send and receive queues are never both non-empty,
-      except while one select that both sends and receives on the same
-      unbuffered channel waits in both (as in Go; see >>chan).
+    - An unbuffered channel's send and receive queues are never both
+      non-empty, except while one select that both sends and receives on
+      it waits in both (as in Go; see >>chan). A buffered channel's
+      receivers park only on an empty ring and its senders only on a full
+      one, each after a look made under the lock with its side's flag
+      up; no value stays in the ring while a receiver sleeps (>>chan:
+      a send that sees the flag settles the channel under the lock).
     - A waiter record lives on its goroutine's stack (a select over more
       than 8 cases keeps its waiters in memory it mallocs and frees
       itself) and is unlinked (by its waker, or by itself after a timeout
@@ -559,17 +563,19 @@ TABLE OF CONTENTS (grep for the anchor)
       in a blocking call goes on running on its M while sysmon takes the
       P), and only to a G whose context is saved (never one that runs).
 
-  Memory ordering. Channel and sync state change under the object's lock;
-  a waker writes the result into the waiter and readies the G after
-  unlocking; run queue publication is a release store (runqtail, the
-  CAS of a front push on runqhead, the runnext exchange) paired with the
-  consumer's acquire, and a plain
+  Memory ordering. Unbuffered channel, sync and waiter state change
+  under the object's lock; a waker writes the result into the waiter and
+  readies the G after unlocking; run queue publication is a release store
+  (runqtail, the CAS of a front push on runqhead, the runnext exchange)
+  paired with the consumer's acquire, and a plain
   thread's futex word is stored with release and read with acquire; so
   everything a sender wrote before gort_chan_send is visible after the
-  matching receive. Lock-free fast paths (try_send / try_recv on a full or
-  empty channel) read "closed" and "full/empty" as single atomic words in
-  an order that is linearizable because a channel never reopens (see
-  >>chan). The timer/poller handshake is argued at gort__timer_add.
+  matching receive. A buffered channel's values go through its ring
+  without the lock: a cell's stamp is stored with release after the
+  value and loaded with acquire before it is read, the same edge (>>chan).
+  An unbuffered channel's non-blocking calls read "closed" and
+  "full/empty" as single atomic words in an order that is linearizable
+  because a channel never reopens (see >>chan). The timer/poller handshake is argued at gort__timer_add.
 
   Timers and contexts. gort_timer and a context's deadline are entries
   in the same per-P timer heaps as sleeps and select timeouts (4-ary, so
@@ -3243,9 +3249,10 @@ static void *gort__ctx_init(char *base, char *limit, char *hi, void (*entry)(voi
    cycles by CPU) cover that and cost less than the futex sleep and wake
    they save. Looking less often matters as much: a waiter that reads the
    lock's line every pause takes it away from the holder, which then
-   waits for it back for each write of its critical section (the
-   channel's count and indexes share the line): one producer and one
-   consumer at 2 P went from 10.4 to 12.5-13.5 M/s (bench buf_1p1c_p2). */
+   waits for it back for each write of its critical section (a buffered
+   channel's count and indexes shared the line then, before its ring):
+   one producer and one consumer at 2 P went from 10.4 to 12.5-13.5 M/s
+   (bench buf_1p1c_p2). */
 #define GORT__LOCK_SPINS  10
 #define GORT__LOCK_PAUSES 30
 static GORT__NOINLINE void gort__lock_slow(uint32_t *l) {
@@ -9295,45 +9302,94 @@ static void gort__checkdead(gort__rt *rt) {
 }
 
 /* ---------------------------------------------------------------- >>chan
-   A channel is a lock, a ring buffer and two FIFO queues of waiters.
-   Invariants (under the lock):
-     - the send and receive queues are not both non-empty, with one
-       exception (as in Go): a select that both sends and receives on the
-       same unbuffered channel queues a waiter in each, and then the other
-       queue holds only that select's waiters. Every waiter is queued
-       right after a pop of the other queue found it empty (a pop also
-       unlinks the waiters of selects already completed through another
-       case, gort__wq_pop); gort__chan_check_queue asserts it there;
-     - 0 <= count <= cap; a buffered channel with waiting receivers is
-       empty, one with waiting senders is full (asserted at each hand-off);
-     - once closed, never reopened, and no waiter is left queued: close
-       wakes them all and no call queues one on a closed channel.
-   A value moves once: straight from the sender's memory into the
-   receiver's when one waits for the other (a parked receiver's
-   destination, a parked sender's source), else through the buffer. The
-   hand-off to a parked partner is written once, in gort__chan_send_locked
-   and gort__chan_recv_locked, which gort_chan_send/recv and select's
-   pass 1 all call (as Go's chansend, chanrecv and selectgo call send and
-   recv).
+   A channel is a lock, two FIFO queues of waiters and, when buffered, a
+   ring that senders and receivers use without the lock.
+
+   Unbuffered (cap 0): everything under the lock, as in Go. A value moves
+   once, straight from the sender's memory into the receiver's: the one
+   that comes second finds the other parked and completes it
+   (gort__chan_send_locked, gort__chan_recv_locked, which gort_chan_send/
+   recv and select's pass 1 all call, as Go's chansend, chanrecv and
+   selectgo call send and recv). The send and receive queues are not both
+   non-empty, with one exception (as in Go): a select that both sends and
+   receives on the same channel queues a waiter in each, and then the
+   other queue holds only that select's waiters. Every waiter is queued
+   right after a pop of the other queue found it empty (a pop also
+   unlinks the waiters of selects already completed through another
+   case, gort__wq_pop); gort__chan_check_queue asserts it there.
+
+   Buffered: the ring is a bounded queue of cells, each a stamp and a
+   value (the array queue of Vyukov and of Rust's crossbeam): head and
+   tail are positions, lap * one_lap + index, each on a cache line of its
+   own, so a producer and a consumer on two cores share no line but the
+   cells they pass; a cell's stamp says whose turn it is (tail: empty,
+   ready for this lap's send; tail + 1: filled, ready for the receive;
+   head + one_lap: taken, ready for the next lap). A send reserves a cell
+   by a compare-and-swap of tail, copies its value in and publishes the
+   stamp (release); a receive likewise with head, and its acquire of the
+   stamp orders the value after the send. A reservation whose value is
+   not yet stamped is a send in flight: a receive that meets it waits the
+   few instructions it takes (gort__ring_wait), it never reports empty
+   past it. Close sets tail's mark bit (under the lock): a send that has
+   not reserved its cell by then fails, one that has completes, and
+   receivers drain the ring before they see the close. Zero-sized
+   elements need no cells: tail is then a count (with the mark and both
+   flags above it), taken and given by compare-and-swap, for any
+   capacity.
+   A goroutine parks only after a look at the ring under the lock, made
+   after its waiter is queued and its side's flag raised: a receiver on
+   an empty ring raises rwait (a bit of tail), a sender on a full one
+   swait (a bit of head). The flag goes up by a read-modify-write of the
+   very word the other side's operations reserve their cells with, so
+   the two are ordered: a send whose reservation came first is seen by
+   the receiver's look (it waits for the value if it is still in
+   flight); one that came after sees the flag. A send that sees rwait
+   does not go in without the lock: it takes it, puts its value in, and
+   settles the channel (gort__chan_settle): a parked receiver gets the
+   oldest value straight from the ring, a parked sender's value goes
+   into the ring, for as long as both a waiter and a value (or a free
+   cell) are there; a side left with no waiter has its flag lowered.
+   Receives mirror it with swait. So no value sits in the ring while a
+   receiver sleeps, nor a free cell while a sender does, and the common
+   case (nobody waiting) is one compare-and-swap and one stamp, with no
+   fence and no look at the lock's line. A send without the lock never
+   touches the channel after its stamp: its receiver may free the
+   channel at once (one under the lock is safe: gort_chan_free takes
+   it). A parked waiter so completed has its result set under the lock,
+   as an unbuffered one has; a select's waiter that lost its value to a
+   receive that took it without the lock (or its free cell to such a
+   send) is woken to start again (GORT__CHAN_RETRY), a plain waiter is
+   queued again at the front.
+
+   Once closed, never reopened, and no waiter is left queued: close wakes
+   them all (a receiver with a value still in the ring gets it) and no
+   call queues one on a closed channel.
    Wakers set the waiter's result under the lock and ready its goroutine
    after unlocking; the lock's release and the run queue's publication order
    the value before the receiver sees it (send happens-before receive). */
+#define GORT__LINE 64     /* the cache line size gort lays its hot data out for */
 struct gort_chan {
     uint32_t  lock;
     uint32_t  closed;     /* atomic: written under lock, read by fast paths */
     size_t    esize;
     size_t    cap;
-    size_t    count;      /* atomic: written under lock, read by fast paths and len */
-    size_t    sendx;      /* lock */
-    size_t    recvx;      /* lock */
-    gort__wq  recvq;      /* lock */
-    gort__wq  sendq;      /* lock */
+    gort__wq  recvq;      /* lock; its head is read without it (gort__wq_empty) */
+    gort__wq  sendq;      /* lock; likewise */
     uint32_t  refs;       /* atomic: the owner, plus each select parked on it */
     struct gort_timer *timer;   /* the gort_timer whose channel this is, or NULL */
-    char     *buf;
+    char     *buf;        /* buffered: cap cells of slotsz bytes, a stamp then the value */
     void     *mem;        /* the allocation c lies in, GORT__LINE-aligned */
+    size_t    slotsz;     /* a cell: 8 bytes of stamp, the value, rounded up to 8 */
+    uint64_t  mark;       /* tail's closed bit; positions' index bits lie below it */
+    uint64_t  rwait;      /* tail's bit: receivers may be parked (lock) */
+    uint64_t  swait;      /* head's bit (tail's for zero-sized elements): senders may be */
+    uint64_t  one_lap;    /* 4 * mark: above both flags (zero-sized elements: unused) */
+    /* atomic, each on a line of its own: the next cell to receive from */
+    uint64_t  head __attribute__((aligned(GORT__LINE)));
+    /* atomic: the next cell to send into, | mark once closed (zero-sized
+       elements: the count of values, | mark) */
+    uint64_t  tail __attribute__((aligned(GORT__LINE)));
 };
-#define GORT__LINE 64     /* the cache line size gort lays its hot data out for */
 
 static inline void gort__copy(void *dst, const void *src, size_t n) {
     /* The common element sizes without a call. The empty asm hides which
@@ -9357,7 +9413,10 @@ gort_chan *gort_chan_make_err(size_t elem_size, size_t cap, int *err) {
        the lock in it) between a producer's and a consumer's cores with
        every value; measured: 6.3 M/s against 10.2 for 1 producer and 1
        consumer at 2 P (bench buf_1p1c_p2). */
-    size_t hdr = (sizeof(gort_chan) + GORT__LINE - 1) & ~(size_t)(GORT__LINE - 1);
+    /* An unbuffered channel never touches head and tail: its allocation
+       ends before them (a line, not three). */
+    size_t hdr = ((cap ? sizeof(gort_chan) : offsetof(gort_chan, head)) + GORT__LINE - 1) & ~(size_t)(GORT__LINE - 1),
+           slotsz, ncell;
     char *mem;
     if (cap && elem_size && cap > ((size_t)1 << 40) / elem_size) {
         if (err) *err = -EINVAL;
@@ -9369,7 +9428,9 @@ gort_chan *gort_chan_make_err(size_t elem_size, size_t cap, int *err) {
         gort__misuse("gort_chan_make: elements over 1 GiB; send a pointer instead");
         return NULL;
     }
-    mem = (char *)gort__calloc(1, GORT__LINE - 1 + hdr + cap * elem_size);
+    slotsz = (8 + elem_size + 7) & ~(size_t)7;
+    ncell = cap && elem_size ? cap : 0;   /* zero-sized elements: a count, no cells */
+    mem = (char *)gort__calloc(1, GORT__LINE - 1 + hdr + ncell * slotsz);
     if (!mem) { if (err) *err = -ENOMEM; return NULL; }
     c = (gort_chan *)(mem + (-(uintptr_t)mem & (GORT__LINE - 1)));
     c->mem = mem;
@@ -9377,6 +9438,19 @@ gort_chan *gort_chan_make_err(size_t elem_size, size_t cap, int *err) {
     c->cap = cap;
     c->refs = 1;
     c->buf = (char *)c + hdr;
+    c->slotsz = slotsz;
+    if (ncell) {
+        size_t i;
+        c->mark = 1;
+        while (c->mark <= cap) c->mark <<= 1;   /* above every index */
+        c->rwait = c->swait = c->mark << 1;     /* (on two words) */
+        c->one_lap = c->mark << 2;
+        for (i = 0; i < ncell; i++) *(uint64_t *)(void *)(c->buf + i * slotsz) = i;   /* lap 0: empty */
+    } else {   /* a count never gets to the flags */
+        c->mark = (uint64_t)1 << 63;
+        c->rwait = (uint64_t)1 << 62;
+        c->swait = (uint64_t)1 << 61;
+    }
     if (err) *err = 0;
     return c;
 }
@@ -9408,7 +9482,8 @@ int gort_chan_free(gort_chan *c) {
     return 0;
 }
 
-size_t gort_chan_len(gort_chan *c) { return c ? GORT__LOAD(&c->count) : 0; }
+static size_t gort__ring_len(gort_chan *c);
+size_t gort_chan_len(gort_chan *c) { return c && c->cap ? gort__ring_len(c) : 0; }
 size_t gort_chan_cap(gort_chan *c) { return c ? c->cap : 0; }
 
 static void gort__unlock_after(gort__g *g, void *arg) {
@@ -9500,14 +9575,14 @@ static inline void gort__chan_check_popped(const gort__waiter *w) {
     GORT_ASSERT(!w->success);
 }
 
-/* The queue invariant, checked before g queues a waiter on c (lock held):
-   the other queue, `other`, is empty, or c is unbuffered and every waiter
-   in it is g's own (one select sending and receiving on c). */
+/* The queue invariant of an unbuffered channel, checked before g queues
+   a waiter on c (lock held): the other queue, `other`, is empty, or every
+   waiter in it is g's own (one select sending and receiving on c). */
 static void gort__chan_check_queue(gort_chan *c, gort__wq *other, gort__g *g) {
     const gort__waiter *o;
-    GORT_ASSERT(!c->closed);
+    GORT_ASSERT(!c->closed && c->cap == 0);
     for (o = (const gort__waiter *)other->head; o; o = o->next)
-        GORT_ASSERT(c->cap == 0 && o->g == g && o->claimable);
+        GORT_ASSERT(o->g == g && o->claimable);
 }
 
 /* The lock releases gort__chan_send_locked and _recv_locked take: a plain
@@ -9515,14 +9590,15 @@ static void gort__chan_check_queue(gort_chan *c, gort__wq *other, gort__g *g) {
 typedef void (*gort__unlock_fn)(void *arg);
 static void gort__unlock_lock(void *lock) { gort__unlock((uint32_t *)lock); }
 
-/* Send *elem to r, a receiver just dequeued from c->recvq (gort__wq_pop).
+/* Send *elem to r, a receiver just dequeued from c->recvq (gort__wq_pop)
+   of an unbuffered channel (a buffered one's values go through its ring).
    Lock contract: called with c->lock held (from select, with all of its
    locks held); calls unlock(arg), which must release c->lock (and may
    release more), and returns with it RELEASED, after readying r. */
 static void gort__chan_send_locked(gort_chan *c, gort__waiter *r, const void *elem,
                                    gort__unlock_fn unlock, void *arg) {
     gort__chan_check_popped(r);
-    GORT_ASSERT(c->count == 0);   /* receivers wait only on an empty buffer */
+    GORT_ASSERT(c->cap == 0);
     if (r->elem) gort__copy(r->elem, elem, c->esize);
     r->success = 1;
     unlock(arg);
@@ -9530,54 +9606,251 @@ static void gort__chan_send_locked(gort_chan *c, gort__waiter *r, const void *el
 }
 
 /* Receive into elem (NULL: drop the value) with s, a sender just dequeued
-   from c->sendq (gort__wq_pop). Unbuffered: s's value, directly. Buffered
-   (then full): the oldest value in the buffer, and s's value takes the
-   slot just emptied, which becomes the tail. Lock contract: as
-   gort__chan_send_locked's: called with c->lock held, returns with it
-   RELEASED by unlock(arg), after readying s. */
+   from c->sendq (gort__wq_pop) of an unbuffered channel: s's value,
+   directly. Lock contract: as gort__chan_send_locked's: called with
+   c->lock held, returns with it RELEASED by unlock(arg), after readying s. */
 static void gort__chan_recv_locked(gort_chan *c, gort__waiter *s, void *elem,
                                    gort__unlock_fn unlock, void *arg) {
     gort__chan_check_popped(s);
-    if (c->cap == 0) {
-        if (elem) gort__copy(elem, s->elem, c->esize);
-    } else {
-        char *slot = c->buf + c->recvx * c->esize;
-        GORT_ASSERT(c->count == c->cap);   /* senders wait only on a full buffer */
-        if (elem) gort__copy(elem, slot, c->esize);
-        gort__copy(slot, s->elem, c->esize);
-        c->recvx = c->recvx + 1 == c->cap ? 0 : c->recvx + 1;
-        c->sendx = c->recvx;
-    }
+    GORT_ASSERT(c->cap == 0);
+    if (elem) gort__copy(elem, s->elem, c->esize);
     s->success = 1;
     unlock(arg);
     gort__wake(s);
 }
 
-/* Take the oldest value from the buffer (lock held; no sender waits). */
-static void gort__chan_buf_recv(gort_chan *c, void *elem) {
-    GORT_ASSERT(c->count > 0 && c->count <= c->cap);
-    if (elem) gort__copy(elem, c->buf + c->recvx * c->esize, c->esize);
-    c->recvx = c->recvx + 1 == c->cap ? 0 : c->recvx + 1;
-    GORT__STORE(&c->count, c->count - 1);
+/* The ring of a buffered channel (>>chan). Its operations run with or
+   without the lock; they never take it. Positions carry two flag bits
+   between their index and their lap: tail's mark (closed) and rwait
+   (receivers may be parked), head's swait (senders may be parked); with
+   zero-sized elements all three are tail's, above the count. */
+enum { GORT__RING_OK = 0, GORT__RING_EMPTY = 1, GORT__RING_FULL = 1, GORT__RING_CLOSED = 2,
+       GORT__RING_LOCK = 3 /* the other side's flag is up: call again holding the lock */ };
+#define GORT__CHAN_RETRY 2   /* a select waiter's result: start again (>>chan) */
+
+static inline uint64_t *gort__ring_cell(gort_chan *c, uint64_t pos) {
+    return (uint64_t *)(void *)(c->buf + (size_t)(pos & (c->mark - 1)) * c->slotsz);
+}
+/* The position after pos (no flags): the next index, or index 0 of the next lap. */
+static inline uint64_t gort__ring_next(gort_chan *c, uint64_t pos) {
+    return (pos & (c->mark - 1)) + 1 < c->cap ? pos + 1 : (pos & ~(c->one_lap - 1)) + c->one_lap;
+}
+/* The word that carries swait: head's, or tail's for zero-sized elements. */
+static inline uint64_t *gort__ring_sword(gort_chan *c) { return c->esize ? &c->head : &c->tail; }
+/* Positions without their flags. */
+static inline uint64_t gort__ring_tpos(gort_chan *c, uint64_t t) { return t & ~(c->mark | c->rwait | c->swait); }
+static inline uint64_t gort__ring_hpos(gort_chan *c, uint64_t h) { return h & ~c->swait; }
+/* A cell reserved by another party and not yet stamped: a few
+   instructions away, unless that thread lost its CPU meanwhile. */
+static void gort__ring_wait(unsigned *spins) {
+    if (++*spins < 64) gort__cpu_relax();
+    else gort__os_yield();
 }
 
-/* Append a value to the buffer (lock held; no receiver waits). */
-static void gort__chan_buf_send(gort_chan *c, const void *elem) {
-    GORT_ASSERT(c->count < c->cap);
-    gort__copy(c->buf + c->sendx * c->esize, elem, c->esize);
-    c->sendx = c->sendx + 1 == c->cap ? 0 : c->sendx + 1;
-    GORT__STORE(&c->count, c->count + 1);
+/* Put *elem in the ring: GORT__RING_OK, _FULL, _CLOSED, or (not
+   locked) _LOCK. tail is read with acquire: a _CLOSED (_CLOSED of
+   gort__ring_pop too) comes after the close (TSan: a receiver that saw
+   the close without it and freed what the closer's side still used). The exchange that reserves the cell reads rwait: a
+   receiver raises it (gort__ring_flag) before its last look, so either
+   it sees this value or this send sees the flag. A send that sees it
+   goes in under the lock and settles before it lets go: the value's
+   stamp is the last touch of c by a send without the lock (its
+   receiver may free the channel at once; gort_chan_free takes the
+   lock, so a send holding it is safe). */
+static int gort__ring_push(gort_chan *c, const void *elem, int locked) {
+    uint64_t tail = __atomic_load_n(&c->tail, __ATOMIC_ACQUIRE), t2;
+    unsigned spins = 0;
+    if (c->esize == 0) {   /* a count */
+        for (;;) {
+            if (tail & c->mark) return GORT__RING_CLOSED;
+            if ((tail & c->rwait) && !locked) return GORT__RING_LOCK;
+            if (gort__ring_tpos(c, tail) >= c->cap) return GORT__RING_FULL;
+            if (__atomic_compare_exchange_n(&c->tail, &tail, tail + 1, 1, __ATOMIC_SEQ_CST, __ATOMIC_ACQUIRE))
+                return GORT__RING_OK;
+        }
+    }
+    for (;;) {
+        uint64_t *cell, stamp, pos;
+        if (tail & c->mark) return GORT__RING_CLOSED;
+        if ((tail & c->rwait) && !locked) return GORT__RING_LOCK;
+        pos = gort__ring_tpos(c, tail);
+        cell = gort__ring_cell(c, pos);
+        stamp = __atomic_load_n(cell, __ATOMIC_ACQUIRE);
+        if (stamp == pos) {   /* empty, this lap's: reserve it */
+            if (__atomic_compare_exchange_n(&c->tail, &tail, gort__ring_next(c, pos) | (tail & c->rwait), 1,
+                                            __ATOMIC_SEQ_CST, __ATOMIC_ACQUIRE)) {
+                gort__copy(cell + 1, elem, c->esize);
+                __atomic_store_n(cell, pos + 1, __ATOMIC_RELEASE);   /* c is not touched after this */
+                return GORT__RING_OK;
+            }
+            continue;   /* the failed exchange read tail again */
+        }
+        if (stamp + c->one_lap == pos + 1) {
+            /* Last lap's value is still in it: full, unless its receive is
+               under way (head moved past it, the stamp not yet). */
+            __atomic_thread_fence(__ATOMIC_SEQ_CST);
+            if (gort__ring_hpos(c, __atomic_load_n(&c->head, __ATOMIC_RELAXED)) + c->one_lap == pos)
+                return GORT__RING_FULL;
+        }
+        if ((t2 = __atomic_load_n(&c->tail, __ATOMIC_ACQUIRE)) != tail) { tail = t2; continue; }
+        gort__ring_wait(&spins);
+        tail = __atomic_load_n(&c->tail, __ATOMIC_ACQUIRE);
+    }
 }
 
-/* Non-blocking readiness, read without the lock. A channel never goes from
-   closed to open, so "not closed" then "full" (each one atomic read)
+/* Take the oldest value into elem (NULL: drop it): GORT__RING_OK,
+   _EMPTY, _CLOSED (empty for good), or (not locked) _LOCK when swait is
+   up, as gort__ring_push. A send in flight is waited for. */
+static int gort__ring_pop(gort_chan *c, void *elem, int locked) {
+    uint64_t head, h2;
+    unsigned spins = 0;
+    if (c->esize == 0) {
+        uint64_t tail = __atomic_load_n(&c->tail, __ATOMIC_ACQUIRE);
+        for (;;) {
+            if (gort__ring_tpos(c, tail) == 0) return (tail & c->mark) ? GORT__RING_CLOSED : GORT__RING_EMPTY;
+            if ((tail & c->swait) && !locked) return GORT__RING_LOCK;
+            if (__atomic_compare_exchange_n(&c->tail, &tail, tail - 1, 1, __ATOMIC_SEQ_CST, __ATOMIC_ACQUIRE))
+                return GORT__RING_OK;
+        }
+    }
+    head = __atomic_load_n(&c->head, __ATOMIC_RELAXED);
+    for (;;) {
+        uint64_t pos = gort__ring_hpos(c, head), *cell = gort__ring_cell(c, pos);
+        uint64_t stamp = __atomic_load_n(cell, __ATOMIC_ACQUIRE), lap = c->one_lap;
+        if ((head & c->swait) && !locked) return GORT__RING_LOCK;
+        if (stamp == pos + 1) {   /* filled, this lap's: take it */
+            if (__atomic_compare_exchange_n(&c->head, &head, gort__ring_next(c, pos) | (head & c->swait), 1,
+                                            __ATOMIC_SEQ_CST, __ATOMIC_ACQUIRE)) {
+                if (elem) gort__copy(elem, cell + 1, c->esize);
+                __atomic_store_n(cell, pos + lap, __ATOMIC_RELEASE);   /* c is not touched after this */
+                return GORT__RING_OK;
+            }
+            continue;
+        }
+        if (stamp == pos) {
+            /* Not filled: empty if tail is here too, else a send reserved
+               it and is copying its value in. */
+            uint64_t tail;
+            __atomic_thread_fence(__ATOMIC_SEQ_CST);
+            tail = __atomic_load_n(&c->tail, __ATOMIC_ACQUIRE);
+            if (gort__ring_tpos(c, tail) == pos) return (tail & c->mark) ? GORT__RING_CLOSED : GORT__RING_EMPTY;
+        }
+        if ((h2 = __atomic_load_n(&c->head, __ATOMIC_RELAXED)) != head) { head = h2; continue; }
+        gort__ring_wait(&spins);
+        head = __atomic_load_n(&c->head, __ATOMIC_RELAXED);
+    }
+}
+
+/* Under the lock: a value (or a send in flight), a free cell (or a
+   receive in flight). */
+static int gort__ring_has_value(gort_chan *c) {
+    uint64_t head = c->esize ? gort__ring_hpos(c, __atomic_load_n(&c->head, __ATOMIC_SEQ_CST)) : 0;
+    return gort__ring_tpos(c, __atomic_load_n(&c->tail, __ATOMIC_SEQ_CST)) != head;
+}
+static int gort__ring_has_room(gort_chan *c) {
+    uint64_t tail = gort__ring_tpos(c, __atomic_load_n(&c->tail, __ATOMIC_SEQ_CST));
+    if (c->esize == 0) return tail < c->cap;
+    return gort__ring_hpos(c, __atomic_load_n(&c->head, __ATOMIC_SEQ_CST)) + c->one_lap != tail;
+}
+
+/* Under the lock, after queueing a waiter: raise its side's flag (rwait
+   for a receiver, swait for a sender). The read-modify-write is ordered
+   with every send's (receive's) reservation of the same word: one that
+   came before is seen by the caller's next look at the ring, one that
+   comes after sees the flag and settles (>>chan). */
+static void gort__ring_flag(gort_chan *c, int recv) {
+    if (recv) __atomic_fetch_or(&c->tail, c->rwait, __ATOMIC_SEQ_CST);
+    else __atomic_fetch_or(gort__ring_sword(c), c->swait, __ATOMIC_SEQ_CST);
+}
+
+static size_t gort__ring_len(gort_chan *c) {
+    for (;;) {
+        uint64_t tail = __atomic_load_n(&c->tail, __ATOMIC_SEQ_CST), head, hix, tix, tp;
+        if (c->esize == 0) return (size_t)gort__ring_tpos(c, tail);
+        head = gort__ring_hpos(c, __atomic_load_n(&c->head, __ATOMIC_SEQ_CST));
+        if (__atomic_load_n(&c->tail, __ATOMIC_SEQ_CST) != tail) continue;   /* a consistent pair */
+        tp = gort__ring_tpos(c, tail);
+        hix = head & (c->mark - 1);
+        tix = tp & (c->mark - 1);
+        if (hix < tix) return (size_t)(tix - hix);
+        if (hix > tix) return (size_t)(c->cap - hix + tix);
+        return tp == head ? 0 : c->cap;
+    }
+}
+
+/* A waiter popped for a value or a cell that someone took meanwhile: a
+   select's (claimed by the pop) starts again; a plain one goes back to
+   the front of its queue. */
+static void gort__chan_requeue(gort__wq *q, gort__waiter *w, gort__waiter **list) {
+    if (w->claimable) {
+        w->success = GORT__CHAN_RETRY;
+        w->wake_next = *list;
+        *list = w;
+        return;
+    }
+    if (q->head && GORT__UNLIKELY(GORT__LOAD(&gort__ncompacted_all) != 0))
+        gort__compact_touch(q->head, sizeof(gort__waiter));   /* its prev link is written */
+    gort__wq_push_front(q, w);
+}
+
+/* c->lock held, c buffered: while a receiver waits and the ring holds a
+   value, the oldest value goes to it; while a sender waits and the ring
+   has a free cell, its value goes in (>>chan). A side left with nobody
+   waiting has its flag lowered (under the lock, as it is raised). The
+   waiters completed join *list, to be woken once the lock is released. */
+static void gort__chan_settle(gort_chan *c, gort__waiter **list) {
+    int again;
+    do {
+        gort__waiter *w;
+        again = 0;
+        while (!gort__wq_empty(&c->recvq) && gort__ring_has_value(c) && (w = gort__wq_pop(&c->recvq)) != NULL) {
+            int r;
+            gort__chan_check_popped(w);
+            r = gort__ring_pop(c, w->elem, 1);
+            GORT_ASSERT(r != GORT__RING_CLOSED);   /* a close empties the queues, under the lock */
+            if (r == GORT__RING_EMPTY) {
+                /* taken meanwhile by a receive without the lock */
+                gort__chan_requeue(&c->recvq, w, list);
+                again = 1;
+                break;
+            }
+            w->success = 1;
+            w->wake_next = *list;
+            *list = w;
+        }
+        while (!gort__wq_empty(&c->sendq) && gort__ring_has_room(c) && (w = gort__wq_pop(&c->sendq)) != NULL) {
+            int r;
+            gort__chan_check_popped(w);
+            r = gort__ring_push(c, w->elem, 1);
+            GORT_ASSERT(r != GORT__RING_CLOSED);
+            if (r == GORT__RING_FULL) {
+                /* taken meanwhile by a send without the lock */
+                gort__chan_requeue(&c->sendq, w, list);
+                again = 1;
+                break;
+            }
+            w->success = 1;
+            w->wake_next = *list;
+            *list = w;
+        }
+    } while (again);
+    if (gort__wq_empty(&c->recvq) && (__atomic_load_n(&c->tail, __ATOMIC_RELAXED) & c->rwait))
+        __atomic_fetch_and(&c->tail, ~c->rwait, __ATOMIC_SEQ_CST);
+    if (gort__wq_empty(&c->sendq) && (__atomic_load_n(gort__ring_sword(c), __ATOMIC_RELAXED) & c->swait))
+        __atomic_fetch_and(gort__ring_sword(c), ~c->swait, __ATOMIC_SEQ_CST);
+}
+
+
+/* Non-blocking readiness, read without the lock. A channel never goes
+   from closed to open, so "not closed" then "full" (each one atomic read)
    implies a moment when it was open and full: -EAGAIN is a correct answer
-   for that moment. Symmetrically for receive ("empty", then "not closed"). */
+   for that moment. Symmetrically for receive ("empty", then "not
+   closed"). */
 static inline int gort__chan_full(gort_chan *c) {
-    return c->cap == 0 ? gort__wq_empty(&c->recvq) : GORT__LOAD(&c->count) == c->cap;
+    return c->cap == 0 ? gort__wq_empty(&c->recvq) : !gort__ring_has_room(c);
 }
 static inline int gort__chan_empty(gort_chan *c) {
-    return c->cap == 0 ? gort__wq_empty(&c->sendq) : GORT__LOAD(&c->count) == 0;
+    return c->cap == 0 ? gort__wq_empty(&c->sendq) : !gort__ring_has_value(c);
 }
 
 /* Every call that can block, or let another party proceed, counts its
@@ -9589,6 +9862,84 @@ static inline void gort__register_thread(void) {
     if (GORT__UNLIKELY(!GORT__TLS_TG())) gort__thread_g();
 }
 
+/* A buffered channel's send: into the ring without the lock when no
+   receiver's flag is up; else, or when the ring is full, under the lock,
+   where a full ring means queue, raise the flag, look once more, and
+   park (>>chan). */
+static int gort__chan_send_buf(gort_chan *c, const void *elem, int block) {
+    gort__waiter w, *list = NULL;
+    gort__g *self;
+    int r = gort__ring_push(c, elem, 0);
+    if (GORT__LIKELY(r == GORT__RING_OK)) return 0;
+    if (r == GORT__RING_CLOSED) return -EPIPE;
+    if (r == GORT__RING_FULL && !block) return -EAGAIN;
+    gort__lock(&c->lock);
+    if (c->closed) {
+        gort__unlock(&c->lock);
+        return -EPIPE;
+    }
+    r = gort__ring_push(c, elem, 1);
+    if (r == GORT__RING_FULL && block) {
+        self = gort__self();
+        gort__waiter_init(&w, self, (void *)(uintptr_t)elem, &c->lock);
+        gort__wq_push(&c->sendq, &w);
+        gort__ring_flag(c, 0);
+        r = gort__ring_push(c, elem, 1);
+        if (r == GORT__RING_FULL) {
+            self->waiting = &w;   /* its one waiter, for gort_stop (gort__abandon) */
+            self->waitobj = c;
+            gort__park(self, gort__unlock_after, &c->lock, GORT__W_CHAN_SEND, 0, 0);
+            self->waiting = NULL;
+            return w.success ? 0 : -EPIPE;   /* (c not touched: it may be gone) */
+        }
+        gort__wq_remove(&c->sendq, &w);
+    }
+    GORT_ASSERT(r == GORT__RING_OK || r == GORT__RING_FULL);   /* a close takes the lock we hold */
+    gort__chan_settle(c, &list);
+    gort__unlock(&c->lock);
+    gort__wake_list(list);
+    return r == GORT__RING_OK ? 0 : -EAGAIN;
+}
+
+/* A buffered channel's receive, the mirror of gort__chan_send_buf. */
+static int gort__chan_recv_buf(gort_chan *c, void *elem, int block) {
+    gort__waiter w, *list = NULL;
+    gort__g *self;
+    size_t esize = c->esize;   /* c may be freed by the time we run again */
+    int r = gort__ring_pop(c, elem, 0);
+    if (GORT__LIKELY(r == GORT__RING_OK)) return 1;
+    if (r == GORT__RING_CLOSED) goto closed;
+    if (r == GORT__RING_EMPTY && !block) return -EAGAIN;
+    gort__lock(&c->lock);
+    r = gort__ring_pop(c, elem, 1);   /* closed: what it still holds, then _CLOSED */
+    if (r == GORT__RING_EMPTY && block) {
+        GORT_ASSERT(!c->closed);
+        self = gort__self();
+        gort__waiter_init(&w, self, elem, &c->lock);
+        gort__wq_push(&c->recvq, &w);
+        gort__ring_flag(c, 1);
+        r = gort__ring_pop(c, elem, 1);
+        if (r == GORT__RING_EMPTY) {
+            self->waiting = &w;   /* its one waiter, for gort_stop (gort__abandon) */
+            self->waitobj = c;
+            gort__park(self, gort__unlock_after, &c->lock, GORT__W_CHAN_RECV, 0, 0);
+            self->waiting = NULL;
+            if (w.success) return 1;
+            goto closed;
+        }
+        GORT_ASSERT(r == GORT__RING_OK);   /* a close takes the lock we hold */
+        gort__wq_remove(&c->recvq, &w);
+    }
+    gort__chan_settle(c, &list);
+    gort__unlock(&c->lock);
+    gort__wake_list(list);
+    if (r == GORT__RING_OK) return 1;
+    if (r == GORT__RING_EMPTY) return -EAGAIN;
+closed:
+    if (elem && esize) memset(elem, 0, esize);
+    return 0;
+}
+
 static int gort__chan_send(gort_chan *c, const void *elem, int block) {
     gort__waiter w, *r;
     gort__g *self;
@@ -9598,6 +9949,7 @@ static int gort__chan_send(gort_chan *c, const void *elem, int block) {
     }
     if (!elem && c->esize) return -EINVAL;
     gort__register_thread();
+    if (c->cap) return gort__chan_send_buf(c, elem, block);
     if (!block && !GORT__LOAD_ACQ(&c->closed) && gort__chan_full(c)) return -EAGAIN;
     gort__lock(&c->lock);
     if (c->closed) {
@@ -9606,11 +9958,6 @@ static int gort__chan_send(gort_chan *c, const void *elem, int block) {
     }
     if ((r = gort__wq_pop(&c->recvq)) != NULL) {
         gort__chan_send_locked(c, r, elem, gort__unlock_lock, &c->lock);
-        return 0;
-    }
-    if (c->count < c->cap) {
-        gort__chan_buf_send(c, elem);
-        gort__unlock(&c->lock);
         return 0;
     }
     if (!block) {
@@ -9637,6 +9984,7 @@ static int gort__chan_recv(gort_chan *c, void *elem, int block) {
         gort__block_forever(GORT__W_RECV_NIL);
     }
     gort__register_thread();
+    if (c->cap) return gort__chan_recv_buf(c, elem, block);
     if (!block) {
         if (gort__chan_empty(c)) {
             if (!GORT__LOAD_ACQ(&c->closed)) return -EAGAIN;
@@ -9649,11 +9997,6 @@ static int gort__chan_recv(gort_chan *c, void *elem, int block) {
     gort__lock(&c->lock);
     if ((s = gort__wq_pop(&c->sendq)) != NULL) {
         gort__chan_recv_locked(c, s, elem, gort__unlock_lock, &c->lock);
-        return 1;
-    }
-    if (c->count > 0) {
-        gort__chan_buf_recv(c, elem);
-        gort__unlock(&c->lock);
         return 1;
     }
     if (c->closed) {
@@ -9696,16 +10039,20 @@ int gort_chan_close(gort_chan *c) {
         return -EPIPE;
     }
     __atomic_store_n(&c->closed, 1, __ATOMIC_RELEASE);
-    /* Receivers wait only on an empty buffer, so none of them misses a
-       value; senders get -EPIPE (Go panics). */
+    /* No send reserves a cell from now on; one that has completes. */
+    if (c->cap) __atomic_fetch_or(&c->tail, c->mark, __ATOMIC_SEQ_CST);
+    /* Receivers: a buffered channel's may find a value yet (sent, or in
+       flight, since they looked: not settled yet); else the close. Senders
+       get -EPIPE (Go panics). */
     while ((w = gort__wq_pop(&c->recvq)) != NULL) {
+        int r;
         gort__chan_check_popped(w);
-        GORT_ASSERT(c->count == 0);
-        w->success = 0; w->wake_next = list; list = w; gort__progress(p);
+        r = c->cap ? gort__ring_pop(c, w->elem, 1) : GORT__RING_CLOSED;
+        w->success = r == GORT__RING_OK;
+        w->wake_next = list; list = w; gort__progress(p);
     }
     while ((w = gort__wq_pop(&c->sendq)) != NULL) {
         gort__chan_check_popped(w);
-        GORT_ASSERT(c->count == c->cap);
         w->success = 0; w->wake_next = list; list = w; gort__progress(p);
     }
     /* Closed with no waiter queued, and none can queue from now on. */
@@ -9849,23 +10196,32 @@ static int gort__sel_fd_setup(gort__sel *s, int i, int64_t timeout_ns) {
    readied), or -1 with every lock still HELD. */
 static int gort__sel_poll(gort__sel *s) {
     int k, i = -1;
+    gort__waiter *list = NULL;   /* waiters a buffered case's settling completed */
     for (k = 0; k < s->npoll; k++) {
         gort_case *cs;
         gort_chan *c;
         gort__waiter *o;
+        int r;
         i = s->pollorder[k];
         cs = &s->cases[i];
         c = cs->chan;
         if (cs->op == GORT_RECV) {
+            if (c->cap) {   /* the ring (>>chan) */
+                if ((r = gort__ring_pop(c, cs->elem, 1)) == GORT__RING_OK) {
+                    cs->ok = 1;
+                    gort__chan_settle(c, &list);
+                    break;
+                }
+                if (r == GORT__RING_CLOSED) {
+                    if (cs->elem && c->esize) memset(cs->elem, 0, c->esize);
+                    break;   /* ok stays 0 */
+                }
+                continue;
+            }
             if ((o = gort__wq_pop(&c->sendq)) != NULL) {
                 gort__chan_recv_locked(c, o, cs->elem, gort__sel_unlock_all, s);
                 cs->ok = 1;
                 return i;
-            }
-            if (c->count > 0) {
-                gort__chan_buf_recv(c, cs->elem);
-                cs->ok = 1;
-                break;
             }
             if (c->closed) {
                 if (cs->elem && c->esize) memset(cs->elem, 0, c->esize);
@@ -9873,15 +10229,18 @@ static int gort__sel_poll(gort__sel *s) {
             }
         } else if (cs->op == GORT_SEND) {
             if (c->closed) break;   /* ok stays 0 */
+            if (c->cap) {
+                if (gort__ring_push(c, cs->elem, 1) == GORT__RING_OK) {
+                    cs->ok = 1;
+                    gort__chan_settle(c, &list);
+                    break;
+                }
+                continue;
+            }
             if ((o = gort__wq_pop(&c->recvq)) != NULL) {
                 gort__chan_send_locked(c, o, cs->elem, gort__sel_unlock_all, s);
                 cs->ok = 1;
                 return i;
-            }
-            if (c->count < c->cap) {
-                gort__chan_buf_send(c, cs->elem);
-                cs->ok = 1;
-                break;
             }
         } else if (gort__sel_fd_ready(s->pds[i], cs->fd, cs->op)) {
             cs->ok = 1;
@@ -9890,7 +10249,39 @@ static int gort__sel_poll(gort__sel *s) {
     }
     if (k == s->npoll) return -1;
     gort__sel_unlock(s);
+    gort__wake_list(list);
     return i;
+}
+
+/* After pass 2, every lock still held: has a buffered case become ready
+   since pass 1? A send or receive without the lock may have changed its
+   ring before our waiter was on it and its flag up (>>chan): raise each
+   buffered case's flag, then look. If one is ready, every waiter comes
+   off again (no one else can have popped one: we hold the locks; a flag
+   left up is lowered by the next settling) and the caller starts over. */
+static int gort__sel_recheck(gort__sel *s, gort__g *self) {
+    int k, ready = 0;
+    for (k = 0; k < s->npoll; k++) {   /* every flag first, then the looks */
+        gort_case *cs = &s->cases[s->lockorder[k]];
+        if ((cs->op == GORT_RECV || cs->op == GORT_SEND) && cs->chan->cap) gort__ring_flag(cs->chan, cs->op == GORT_RECV);
+    }
+    for (k = 0; k < s->npoll && !ready; k++) {
+        gort_case *cs = &s->cases[s->lockorder[k]];
+        gort_chan *c = cs->chan;
+        ready = (cs->op == GORT_RECV && c->cap && gort__ring_has_value(c)) ||
+                (cs->op == GORT_SEND && c->cap && gort__ring_has_room(c));
+    }
+    if (!ready) return 0;
+    for (k = 0; k < s->npoll; k++) {
+        gort__waiter *w = &s->ws[k];
+        GORT_ASSERT(w->q != NULL);
+        gort__wq_remove(w->q, w);
+    }
+    gort__sel_unlock(s);
+    for (k = 0; k < s->npoll; k++)
+        if (s->ws[k].chan) gort__chan_unref(s->ws[k].chan);
+    self->waiting = NULL;
+    return 1;
 }
 
 /* Pass 2, with every lock held and no case ready: queue a claimable
@@ -9908,11 +10299,11 @@ static void gort__sel_enqueue(gort__sel *s, gort__g *self, uint64_t ticket) {
         w->claimable = 1; w->seq = ticket; w->caseidx = i;
         switch (cs->op) {
         case GORT_RECV:
-            gort__chan_check_queue(cs->chan, &cs->chan->sendq, self);
+            if (!cs->chan->cap) gort__chan_check_queue(cs->chan, &cs->chan->sendq, self);
             q = &cs->chan->recvq;
             break;
         case GORT_SEND:
-            gort__chan_check_queue(cs->chan, &cs->chan->recvq, self);
+            if (!cs->chan->cap) gort__chan_check_queue(cs->chan, &cs->chan->recvq, self);
             q = &cs->chan->sendq;
             break;
         case GORT_WAIT_IN: q = &s->pds[i]->rq; break;
@@ -10058,6 +10449,7 @@ again:
     self = gort__self();
     ticket = gort__new_ticket(self);
     gort__sel_enqueue(&s, self, ticket);
+    if (gort__sel_recheck(&s, self)) goto retry;
 
     /* What it waits on, for dumps: the first channel cases. */
     self->seln = 0;
@@ -10077,6 +10469,9 @@ again:
 
     /* Pass 3: dequeue. */
     chosen = gort__sel_dequeue(&s, self, (gort__waiter *)self->param);
+    /* A buffered case's waiter whose value or cell someone else took
+       (gort__chan_requeue): start again. */
+    if (chosen >= 0 && cases[chosen].ok == GORT__CHAN_RETRY) goto retry;
 
     /* An fd case is chosen only if its fd is ready now. The edge that
        woke it may be older than the data it announced: the poller took
@@ -10086,15 +10481,16 @@ again:
        the system itself; here ask again, and wait again with what is left
        of the timeout if the fd is not ready. */
     if (chosen >= 0 && cases[chosen].ok == 1 && (cases[chosen].op == GORT_WAIT_IN || cases[chosen].op == GORT_WAIT_OUT) &&
-        !gort__sel_fd_ready(s.pds[chosen], cases[chosen].fd, cases[chosen].op)) {
-        free(s.scratch_over_small);
-        if (timeout_ns > 0 && (timeout_ns = deadline - gort__nanotime()) <= 0) return -ETIMEDOUT;
-        goto again;
-    }
+        !gort__sel_fd_ready(s.pds[chosen], cases[chosen].fd, cases[chosen].op))
+        goto retry;
 
 out:
     free(s.scratch_over_small);
     return chosen;
+retry:
+    free(s.scratch_over_small);
+    if (timeout_ns > 0 && (timeout_ns = deadline - gort__nanotime()) <= 0) return -ETIMEDOUT;
+    goto again;
 }
 
 /* ---------------------------------------------------------------- >>sync

@@ -17,7 +17,9 @@
        channel still hands out every value;
      - many producers and consumers racing a close: the received multiset
        equals the set of sends that returned 0, exactly;
-     - element sizes from 1 byte to 4 KiB arrive intact.
+     - element sizes from 1 byte to 4 KiB arrive intact;
+     - the ring of a buffered channel (capacities 1 to 64) under three
+       senders and three receivers that block, poll and select by turns.
    The suite runs three times, with maxprocs 1, 2 and 4 (so it also checks
    that gort_run can be called again after it returned). */
 // gort-test: windows
@@ -1132,6 +1134,148 @@ static void test_mpmc_close(void)
     }
 }
 
+/* ------------------------------------------------------------ the ring */
+
+/* A buffered channel's ring under churn (>>chan): small capacities, so
+   that senders and receivers park and are settled all the time, three of
+   each taking the ways in one after another (a blocking call, a try in a
+   loop with yields, a select beside a channel nobody uses), and a
+   24-byte value that is checked whole. Each receiver must see each
+   sender's values in order, and every value must arrive exactly once;
+   the close comes once every value is in the ring or received, so the
+   receivers drain it across the close. */
+enum { RS_P = 3, RS_C = 3 };
+struct rs_val { long p, k, check; };
+struct rs {
+    gort_chan *c, *idle;
+    long       n;                 /* values per sender */
+    long       got[RS_P];         /* atomic: received per sender */
+    unsigned char *seen;          /* [RS_P * n] */
+    gort_wg    wg;
+};
+
+static void rs_send(void *arg)
+{
+    struct rs *r = (struct rs *)arg;
+    static long next_id;
+    long id = ADD(&next_id, 1) % RS_P, k;
+    for (k = 0; k < r->n; k++) {
+        struct rs_val v;
+        int rc;
+        v.p = id; v.k = k; v.check = id * 1000003 + k;
+        switch (k % 3) {
+        case 0:
+            rc = gort_chan_send(r->c, &v);
+            break;
+        case 1:
+            while ((rc = gort_chan_try_send(r->c, &v)) == -EAGAIN) gort_yield();
+            break;
+        default: {
+            gort_case cs[2];
+            struct rs_val dummy;
+            memset(cs, 0, sizeof cs);
+            cs[0].chan = r->idle; cs[0].op = GORT_RECV; cs[0].elem = &dummy;
+            cs[1].chan = r->c; cs[1].op = GORT_SEND; cs[1].elem = &v;
+            rc = gort_select(cs, 2, -1);
+            CHECK_EQ(rc, 1);
+            rc = cs[1].ok == 1 ? 0 : -1;
+        }
+        }
+        CHECK_EQ(rc, 0);
+    }
+    gort_wg_done(&r->wg);
+}
+
+static void rs_recv(void *arg)
+{
+    struct rs *r = (struct rs *)arg;
+    long last[RS_P], i = 0;
+    int p;
+    for (p = 0; p < RS_P; p++) last[p] = -1;
+    for (;; i++) {
+        struct rs_val v;
+        int rc;
+        memset(&v, 0xee, sizeof v);
+        switch (i % 3) {
+        case 0:
+            rc = gort_chan_recv(r->c, &v);
+            break;
+        case 1:
+            while ((rc = gort_chan_try_recv(r->c, &v)) == -EAGAIN) gort_yield();
+            break;
+        default: {
+            gort_case cs[2];
+            struct rs_val dummy;
+            memset(cs, 0, sizeof cs);
+            cs[0].chan = r->idle; cs[0].op = GORT_RECV; cs[0].elem = &dummy;
+            cs[1].chan = r->c; cs[1].op = GORT_RECV; cs[1].elem = &v;
+            rc = gort_select(cs, 2, -1);
+            CHECK_EQ(rc, 1);
+            rc = cs[1].ok;
+        }
+        }
+        if (rc == 0) {   /* closed and drained: the zero value */
+            CHECK_EQ(v.p, 0);
+            CHECK_EQ(v.k, 0);
+            break;
+        }
+        CHECK_EQ(rc, 1);
+        if (v.p < 0 || v.p >= RS_P || v.k < 0 || v.k >= r->n || v.check != v.p * 1000003 + v.k) {
+            CHECK(!"a value arrived torn or out of range");
+            continue;
+        }
+        CHECK(v.k > last[v.p]);   /* one sender's values in order */
+        last[v.p] = v.k;
+        if (__atomic_fetch_add(&r->seen[v.p * r->n + v.k], 1, __ATOMIC_RELAXED) != 0)
+            CHECK(!"a value was received twice");
+        ADD(&r->got[v.p], 1);
+    }
+    gort_wg_done(&r->wg);
+}
+
+static void test_ring_stress(void)
+{
+    static const size_t caps[] = { 1, 2, 3, 5, 64 };
+    size_t ci;
+    for (ci = 0; ci < sizeof caps / sizeof caps[0]; ci++) {
+        struct rs *r = (struct rs *)calloc(1, sizeof *r);
+        long p, k, held;
+        int i;
+        r->n = check_scale(20000);
+        r->c = gort_chan_make(sizeof(struct rs_val), caps[ci]);
+        r->idle = gort_chan_make(sizeof(struct rs_val), 1);
+        r->seen = (unsigned char *)calloc((size_t)(RS_P * r->n), 1);
+        CHECK(r->c && r->idle && r->seen);
+        /* first the senders alone, until they park on a full ring */
+        gort_wg_add(&r->wg, RS_P);
+        for (i = 0; i < RS_P; i++) CHECK_EQ(gort_go(rs_send, r), 0);
+        while (gort_chan_len(r->c) < caps[ci]) gort_yield();
+        CHECK_EQ(gort_chan_len(r->c), caps[ci]);
+        gort_wg_add(&r->wg, RS_C);
+        for (i = 0; i < RS_C; i++) CHECK_EQ(gort_go(rs_recv, r), 0);
+        /* every value sent, then close; the receivers drain what is left */
+        for (;;) {
+            long sum = 0;
+            for (p = 0; p < RS_P; p++) sum += LOAD(&r->got[p]);
+            held = (long)gort_chan_len(r->c);
+            if (sum + held == RS_P * r->n) break;
+            gort_sleep(1 * MS / 10);
+        }
+        CHECK_EQ(gort_chan_close(r->c), 0);
+        gort_wg_wait(&r->wg);
+        for (p = 0; p < RS_P; p++) {
+            CHECK_EQ(r->got[p], r->n);
+            for (k = 0; k < r->n; k++)
+                if (r->seen[p * r->n + k] != 1) { CHECK_EQ(r->seen[p * r->n + k], 1); break; }
+        }
+        CHECK_EQ(gort_chan_len(r->c), 0);
+        CHECK_EQ(gort_chan_free(r->c), 0);
+        CHECK_EQ(gort_chan_free(r->idle), 0);
+        free(r->seen);
+        free(r);
+    }
+}
+
 /* ------------------------------------------------------------ driver */
 
 static void suite(void *arg)
@@ -1151,6 +1295,7 @@ static void suite(void *arg)
     test_chanchan();
     test_sizes();
     test_mpmc_close();
+    test_ring_stress();
 }
 
 int main(void)
