@@ -9381,7 +9381,9 @@ struct gort_chan {
     void     *mem;        /* the allocation c lies in, GORT__LINE-aligned */
     size_t    slotsz;     /* a cell: 8 bytes of stamp, the value, rounded up to 8 */
     uint64_t  mark;       /* tail's closed bit; positions' index bits lie below it */
-    uint64_t  rwait;      /* tail's bit: receivers may be parked (lock) */
+    /* the flags' bits (constant); a flag is raised and lowered only under
+       the lock, read by anyone in the word it lives in */
+    uint64_t  rwait;      /* tail's bit: receivers may be parked */
     uint64_t  swait;      /* head's bit (tail's for zero-sized elements): senders may be */
     uint64_t  one_lap;    /* 4 * mark: above both flags (zero-sized elements: unused) */
     /* atomic, each on a line of its own: the next cell to receive from */
@@ -9650,9 +9652,10 @@ static void gort__ring_wait(unsigned *spins) {
 /* Put *elem in the ring: GORT__RING_OK, _FULL, _CLOSED, or (not
    locked) _LOCK. tail is read with acquire: a _CLOSED (_CLOSED of
    gort__ring_pop too) comes after the close (TSan: a receiver that saw
-   the close without it and freed what the closer's side still used). The exchange that reserves the cell reads rwait: a
-   receiver raises it (gort__ring_flag) before its last look, so either
-   it sees this value or this send sees the flag. A send that sees it
+   the close without it and freed what the closer's side still used).
+   The exchange that reserves the cell reads rwait: a receiver raises it
+   (gort__ring_flag) before its last look, so either it sees this value
+   or this send sees the flag. A send that sees it
    goes in under the lock and settles before it lets go: the value's
    stamp is the last touch of c by a send without the lock (its
    receiver may free the channel at once; gort_chan_free takes the
