@@ -581,6 +581,15 @@ static void sem_acquirer(void *arg) {
     void **a = (void **)arg;
     STORE(&sem_acq_r, gort_sem_acquire((gort_sem *)a[0], (int64_t)(intptr_t)a[1], (gort_ctx *)a[2]));
 }
+/* Until an acquirer is queued on s (at most 10 s). A fixed 2 ms sleep was
+   not enough under Wine on a loaded machine: the acquirer, on the other
+   P's thread, had not yet run, so a try_acquire meant to queue behind it
+   got through. */
+static void sem_wait_queued(gort_sem *s) {
+    int i;
+    for (i = 0; i < 100000 && !__atomic_load_n(&s->waitq.head, __ATOMIC_ACQUIRE); i++) gort_sleep(100 * US);
+    CHECK(__atomic_load_n(&s->waitq.head, __ATOMIC_ACQUIRE) != NULL);
+}
 static void test_sem(void *arg) {
     gort_sem s = GORT_SEM_INIT(10), s2;
     struct semw w[8];
@@ -619,7 +628,7 @@ static void test_sem(void *arg) {
     a[0] = &s2; a[1] = (void *)(intptr_t)1; a[2] = c;
     STORE(&sem_acq_r, 1);
     CHECK(gort_go(sem_acquirer, a) == 0);
-    gort_sleep(2 * MS);
+    sem_wait_queued(&s2);
     CHECK_EQ(LOAD(&sem_acq_r), 1);   /* still waiting */
     gort_ctx_cancel(c);
     while (LOAD(&sem_acq_r) == 1) gort_sleep(100 * US);
@@ -637,7 +646,7 @@ static void test_sem(void *arg) {
     a[0] = &s2; a[1] = (void *)(intptr_t)10; a[2] = c;
     STORE(&sem_acq_r, 1);
     CHECK(gort_go(sem_acquirer, a) == 0);
-    gort_sleep(2 * MS);
+    sem_wait_queued(&s2);
     CHECK_EQ(gort_sem_try_acquire(&s2, 1), 0);   /* FIFO: behind the big one */
     {
         void *b[3];
