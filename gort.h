@@ -9352,7 +9352,10 @@ static void gort__checkdead(gort__rt *rt) {
    Receives mirror it with swait. So no value sits in the ring while a
    receiver sleeps, nor a free cell while a sender does, and the common
    case (nobody waiting) is one compare-and-swap and one stamp, with no
-   fence and no look at the lock's line. A send without the lock never
+   fence and no look at the lock's line. The public send and receive
+   calls try that case first, inline, before anything else
+   (gort__ring_push_fast and _pop_fast): it touches neither the P nor
+   the M, so it needs no API scope (>>handoff). A send without the lock never
    touches the channel after its stamp: its receiver may free the
    channel at once (one under the lock is safe: gort_chan_free takes
    it). A parked waiter so completed has its result set under the lock,
@@ -9744,6 +9747,40 @@ static int gort__ring_pop(gort_chan *c, void *elem, int locked) {
     }
 }
 
+/* The common case of each, for the public calls to try before anything
+   else (no API scope, no further call): a cell of this lap free (or
+   filled) at the position read, no flag up and no close (a lost
+   exchange looks again at the position it read). Anything else returns 0, and the caller takes the
+   whole way (gort__ring_push or _pop, which look again). Elements of
+   nonzero size only (esize 0 keeps a count). The flags need no test of
+   their own: a stamp is a position without them (its index is below
+   mark, its lap above swait), so a word with any flag up (mark or rwait
+   on tail, swait on head) equals no stamp, and the comparison fails.
+   Neither touches the P or the M, so running counted out of gort
+   (>>handoff) is harmless. */
+static inline int gort__ring_push_fast(gort_chan *c, const void *elem) {
+    uint64_t tail = __atomic_load_n(&c->tail, __ATOMIC_ACQUIRE), *cell;
+    do {   /* (a lost exchange read tail again) */
+        cell = gort__ring_cell(c, tail);
+        if (__atomic_load_n(cell, __ATOMIC_ACQUIRE) != tail) return 0;   /* (a flag fails it too) */
+    } while (!__atomic_compare_exchange_n(&c->tail, &tail, gort__ring_next(c, tail), 1, __ATOMIC_SEQ_CST,
+                                          __ATOMIC_ACQUIRE));
+    gort__copy(cell + 1, elem, c->esize);
+    __atomic_store_n(cell, tail + 1, __ATOMIC_RELEASE);   /* c is not touched after this */
+    return 1;
+}
+static inline int gort__ring_pop_fast(gort_chan *c, void *elem) {
+    uint64_t head = __atomic_load_n(&c->head, __ATOMIC_RELAXED), *cell, lap = c->one_lap;
+    do {
+        cell = gort__ring_cell(c, head);
+        if (__atomic_load_n(cell, __ATOMIC_ACQUIRE) != head + 1) return 0;   /* (swait fails it too) */
+    } while (!__atomic_compare_exchange_n(&c->head, &head, gort__ring_next(c, head), 1, __ATOMIC_SEQ_CST,
+                                          __ATOMIC_RELAXED));
+    if (elem) gort__copy(elem, cell + 1, c->esize);
+    __atomic_store_n(cell, head + lap, __ATOMIC_RELEASE);   /* c is not touched after this */
+    return 1;
+}
+
 /* Under the lock: a value (or a send in flight), a free cell (or a
    receive in flight). */
 static int gort__ring_has_value(gort_chan *c) {
@@ -10024,10 +10061,40 @@ static int gort__chan_recv(gort_chan *c, void *elem, int block) {
     return w.success;
 }
 
-int gort_chan_send(gort_chan *c, const void *elem) { GORT__API(); return gort__chan_send(c, elem, 1); }
-int gort_chan_try_send(gort_chan *c, const void *elem) { GORT__API(); return gort__chan_send(c, elem, 0); }
-int gort_chan_recv(gort_chan *c, void *elem) { GORT__API(); return gort__chan_recv(c, elem, 1); }
-int gort_chan_try_recv(gort_chan *c, void *elem) { GORT__API(); return gort__chan_recv(c, elem, 0); }
+/* A buffered channel's common case first (gort__ring_push_fast): a
+   registered caller (a goroutine, or a plain thread after its first
+   call) with a value and room needs nothing else. */
+#define GORT__CHAN_FAST(c, elem) \
+    (GORT__LIKELY((c) != NULL) && (c)->cap && (c)->esize && (elem) && GORT__TLS_TG())
+int gort_chan_send(gort_chan *c, const void *elem) {
+    if (GORT__CHAN_FAST(c, elem) && gort__ring_push_fast(c, elem)) return 0;
+    {
+        GORT__API();
+        return gort__chan_send(c, elem, 1);
+    }
+}
+int gort_chan_try_send(gort_chan *c, const void *elem) {
+    if (GORT__CHAN_FAST(c, elem) && gort__ring_push_fast(c, elem)) return 0;
+    {
+        GORT__API();
+        return gort__chan_send(c, elem, 0);
+    }
+}
+int gort_chan_recv(gort_chan *c, void *elem) {
+    if (GORT__CHAN_FAST(c, c) && gort__ring_pop_fast(c, elem)) return 1;
+    {
+        GORT__API();
+        return gort__chan_recv(c, elem, 1);
+    }
+}
+int gort_chan_try_recv(gort_chan *c, void *elem) {
+    if (GORT__CHAN_FAST(c, c) && gort__ring_pop_fast(c, elem)) return 1;
+    {
+        GORT__API();
+        return gort__chan_recv(c, elem, 0);
+    }
+}
+#undef GORT__CHAN_FAST
 
 int gort_chan_close(gort_chan *c) {
     GORT__API();

@@ -1233,6 +1233,78 @@ static void rs_recv(void *arg)
     gort_wg_done(&r->wg);
 }
 
+/* Each of the four public calls, on its first try (no lock), must wake a
+   goroutine parked on the other side: a send into an empty ring whose
+   receiver sleeps, a receive from a full ring whose sender sleeps. One
+   that left it asleep ends here in a deadlock report, since main then
+   waits for the sleeper's answer. (The stress test above cannot tell:
+   later sends that find the ring full settle it.) */
+struct rw {
+    gort_chan *c, *ack;
+    long       v;      /* what rw_send sends */
+};
+
+static void rw_recv(void *arg)
+{
+    struct rw *w = (struct rw *)arg;
+    long v = 0;
+    CHECK_EQ(gort_chan_recv(w->c, &v), 1);
+    CHECK_EQ(gort_chan_send(w->ack, &v), 0);
+}
+
+static void rw_send(void *arg)
+{
+    struct rw *w = (struct rw *)arg;
+    long v = w->v;
+    CHECK_EQ(gort_chan_send(w->c, &v), 0);
+    CHECK_EQ(gort_chan_send(w->ack, &v), 0);
+}
+
+static void test_ring_wakes(void)
+{
+    static const size_t caps[] = { 1, 4 };
+    size_t ci;
+    int mode;
+    for (ci = 0; ci < sizeof caps / sizeof caps[0]; ci++) {
+        for (mode = 0; mode < 2; mode++) {
+            struct rw w;
+            long v = 0, k;
+            memset(&w, 0, sizeof w);
+            w.c = gort_chan_make(sizeof(long), caps[ci]);
+            w.ack = gort_chan_make(sizeof(long), 0);
+            CHECK(w.c && w.ack);
+            /* a receiver asleep on the empty ring (most likely by the
+               time the sleep ends; if not, it finds the value) */
+            CHECK_EQ(gort_go(rw_recv, &w), 0);
+            gort_sleep(2 * MS);
+            v = 41;
+            CHECK_EQ(mode ? gort_chan_try_send(w.c, &v) : gort_chan_send(w.c, &v), 0);
+            v = 0;
+            CHECK_EQ(gort_chan_recv(w.ack, &v), 1);
+            CHECK_EQ(v, 41);
+            /* a sender asleep on the full ring */
+            for (k = 0; k < (long)caps[ci]; k++)
+                CHECK_EQ(gort_chan_send(w.c, &k), 0);
+            w.v = 1000;
+            CHECK_EQ(gort_go(rw_send, &w), 0);
+            gort_sleep(2 * MS);
+            v = -1;
+            CHECK_EQ(mode ? gort_chan_try_recv(w.c, &v) : gort_chan_recv(w.c, &v), 1);
+            CHECK_EQ(v, 0);
+            CHECK_EQ(gort_chan_recv(w.ack, &v), 1);
+            CHECK_EQ(v, 1000);
+            /* what is left comes in order, the sleeper's value last */
+            for (k = 1; k <= (long)caps[ci]; k++) {
+                CHECK_EQ(gort_chan_try_recv(w.c, &v), 1);
+                CHECK_EQ(v, k < (long)caps[ci] ? k : 1000);
+            }
+            CHECK_EQ(gort_chan_try_recv(w.c, &v), -EAGAIN);
+            CHECK_EQ(gort_chan_free(w.c), 0);
+            CHECK_EQ(gort_chan_free(w.ack), 0);
+        }
+    }
+}
+
 static void test_ring_stress(void)
 {
     static const size_t caps[] = { 1, 2, 3, 5, 64 };
@@ -1296,6 +1368,7 @@ static void suite(void *arg)
     test_sizes();
     test_mpmc_close();
     test_ring_stress();
+    test_ring_wakes();
 }
 
 int main(void)
