@@ -481,7 +481,8 @@ TABLE OF CONTENTS (grep for the anchor)
   nobody either: sysmon hands its P to another M, which runs the other
   goroutines, and the goroutine runs on, on its own thread, without a P.
   At its next call into gort it takes a P back (an idle one, else it
-  queues itself and its thread sleeps). Nothing is switched in the middle
+  queues itself and its thread sleeps); a buffered channel's send or
+  receive that completes at once touches no P and takes none. Nothing is switched in the middle
   of C code: only the P moves, and only while the goroutine's thread is
   outside gort's code. How (the hand-off, >>goroutine):
     - sysmon looks at a running P at least every 500 us. When its
@@ -9758,14 +9759,14 @@ static int gort__ring_pop(gort_chan *c, void *elem, int locked) {
 /* The common case of each, for the public calls to try before anything
    else (no API scope, no further call): a cell of this lap free (or
    filled) at the position read, no flag up and no close (a lost
-   exchange looks again at the position it read). Anything else returns 0, and the caller takes the
-   whole way (gort__ring_push or _pop, which look again). Elements of
-   nonzero size only (esize 0 keeps a count). The flags need no test of
-   their own: a stamp is a position without them (its index is below
-   mark, its lap above swait), so a word with any flag up (mark or rwait
-   on tail, swait on head) equals no stamp, and the comparison fails.
-   Neither touches the P or the M, so running counted out of gort
-   (>>handoff) is harmless. */
+   exchange looks again at the position it read). Anything else returns
+   0, and the caller takes the whole way (gort__ring_push or _pop, which
+   look again). Elements of nonzero size only (esize 0 keeps a count).
+   The flags need no test of their own: a stamp is a position without
+   them (its index is below mark, its lap above swait), so a word with
+   any flag up (mark or rwait on tail, swait on head) equals no stamp,
+   and the comparison fails. Neither touches the P or the M, so running
+   counted out of gort (>>handoff) is harmless. */
 static inline int gort__ring_push_fast(gort_chan *c, const void *elem) {
     uint64_t tail = __atomic_load_n(&c->tail, __ATOMIC_ACQUIRE), *cell;
     do {   /* (a lost exchange read tail again) */
