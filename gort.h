@@ -482,9 +482,9 @@ TABLE OF CONTENTS (grep for the anchor)
   goroutines, and the goroutine runs on, on its own thread, without a P.
   At its next call into gort it takes a P back (an idle one, else it
   queues itself and its thread sleeps); a buffered channel's send or
-  receive that completes at once touches no P and takes none. Nothing is switched in the middle
-  of C code: only the P moves, and only while the goroutine's thread is
-  outside gort's code. How (the hand-off, >>goroutine):
+  receive that completes at once touches no P and takes none. Nothing
+  is switched in the middle of C code: only the P moves, and only while
+  the goroutine's thread is outside gort's code. How (the hand-off, >>goroutine):
     - sysmon looks at a running P at least every 500 us. When its
       goroutine has not reached a scheduling point since the last look,
       and other work waits for the P (its run queue, a due timer, the
@@ -9364,8 +9364,8 @@ static void gort__checkdead(gort__rt *rt) {
    fence and no look at the lock's line. The public send and receive
    calls try that case first, inline, before anything else
    (gort__ring_push_fast and _pop_fast): it touches neither the P nor
-   the M, so it needs no API scope (>>handoff). A send without the lock never
-   touches the channel after its stamp: its receiver may free the
+   the M, so it needs no API scope (>>handoff). A send without the lock
+   never touches the channel after its stamp: its receiver may free the
    channel at once (one under the lock is safe: gort_chan_free takes
    it). A parked waiter so completed has its result set under the lock,
    as an unbuffered one has; a select's waiter that lost its value to a
