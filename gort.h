@@ -568,7 +568,11 @@ TABLE OF CONTENTS (grep for the anchor)
   under the object's lock; a waker writes the result into the waiter and
   readies the G after unlocking; run queue publication is a release store
   (runqtail, the CAS of a front push on runqhead, the runnext exchange)
-  paired with the consumer's acquire, and a plain
+  paired with the consumer's acquire (with maxprocs 1 no thief can race
+  the P's owner, so the last two are plain stores: gort__runnext_swap;
+  that took a 1-P yield from 25 to 19 ns and a round trip from 137 to
+  108 ns on an AMD EPYC guest, where each locked instruction after a
+  switch waits for the switch's stores to drain), and a plain
   thread's futex word is stored with release and read with acquire; so
   everything a sender wrote before gort_chan_send is visible after the
   matching receive. A buffered channel's values go through its ring
@@ -3600,6 +3604,10 @@ struct gort__p {
                                      (set by the owner before a front push
                                      takes head back below it, or by sysmon) */
     gort__g   *runnext;           /* atomic: next to run, ahead of runq */
+    uint32_t   solo;              /* set at start: the runtime's only P, so no
+                                     thief ever writes runnext or runqhead and
+                                     the owner updates them without a locked
+                                     instruction (gort__runnext_swap) */
     gort__g   *runq[GORT__RUNQ];  /* slots: atomic (thieves read racily) */
     void      *runq_sp[GORT__RUNQ]; /* atomic: hints, the saved sp of the G in
                                      the same slot when it was queued (for
@@ -5577,6 +5585,41 @@ static int gort__runq_draining(gort__p *p) {
     return 0;
 }
 
+/* Owner only: the two words a thief may also write. A P that is the
+   runtime's only one (solo) has no thieves: every writer of runnext and
+   runqhead is its owner, which the M holding the P is, one at a time
+   (a hand-off passes the P with a release/acquire pair), so a plain load
+   and store do what the exchange and the CAS do, without their locked
+   instructions (four of the dozen in a 1-P ping-pong round trip). Readers
+   other than the owner (sysmon, the deadlock check, the prefetch hint)
+   only look. The seq_cst of the exchange is the publication half of
+   gort__wakep's dance, which a solo P does not need: while its owner
+   holds it, no P is idle, so gort__wakep returns at its first look. */
+static inline gort__g *gort__runnext_swap(gort__p *p, gort__g *g) {
+    gort__g *old;
+    if (!p->solo) return __atomic_exchange_n(&p->runnext, g, __ATOMIC_SEQ_CST);
+    old = GORT__LOAD(&p->runnext);
+    GORT__STORE_REL(&p->runnext, g);
+    return old;
+}
+static inline gort__g *gort__runnext_take(gort__p *p) {
+    gort__g *g = GORT__LOAD(&p->runnext);
+    if (!g) return NULL;
+    if (p->solo) {
+        GORT__STORE(&p->runnext, (gort__g *)NULL);
+        return g;
+    }
+    return __atomic_compare_exchange_n(&p->runnext, &g, (gort__g *)NULL, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED) ? g : NULL;
+}
+static inline int gort__runqhead_cas(gort__p *p, uint64_t *hw, uint64_t nw) {
+    if (p->solo) {
+        GORT_ASSERT(GORT__LOAD(&p->runqhead) == *hw);
+        GORT__STORE_REL(&p->runqhead, nw);
+        return 1;
+    }
+    return __atomic_compare_exchange_n(&p->runqhead, hw, nw, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+}
+
 /* Owner only: g to the head of the ring (see above), if fairness allows;
    0 sends it to the tail instead. */
 static int gort__runq_put_front(gort__p *p, gort__g *g) {
@@ -5595,8 +5638,7 @@ static int gort__runq_put_front(gort__p *p, gort__g *g) {
         GORT__STORE(&p->runq_sp[(h - 1) % GORT__RUNQ], (void *)NULL);   /* new: nothing to fetch */
         GORT__STORE(&p->runq[(h - 1) % GORT__RUNQ], g);
         /* Release: a thief that reads the new head reads the slot's g. */
-        if (__atomic_compare_exchange_n(&p->runqhead, &hw, ((hw >> 32) + 1) << 32 | (uint32_t)(h - 1), 0,
-                                        __ATOMIC_RELEASE, __ATOMIC_RELAXED)) {
+        if (gort__runqhead_cas(p, &hw, ((hw >> 32) + 1) << 32 | (uint32_t)(h - 1))) {
             if (p->old_any) p->lifo -= 2;
             return 1;
         }
@@ -5612,7 +5654,7 @@ static void gort__runq_put(gort__rt *rt, gort__p *p, gort__g *g, int next) {
     if (next) {
         g->inherit = 1;
         /* seq_cst: the publication half of the dance in gort__wakep */
-        g = __atomic_exchange_n(&p->runnext, g, __ATOMIC_SEQ_CST);
+        g = gort__runnext_swap(p, g);
         if (!g) return;
         /* the old runnext gets a slice of its own */
         g->inherit = 0;
@@ -5647,26 +5689,16 @@ static gort__g *gort__runq_get(gort__p *p, int prefer_q) {
     gort__g *g;
     uint64_t hw;
     uint32_t h, t;
-    if (!prefer_q) {
-        g = GORT__LOAD(&p->runnext);
-        if (g && __atomic_compare_exchange_n(&p->runnext, &g, (gort__g *)NULL, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
-            return g;
-    }
+    if (!prefer_q && (g = gort__runnext_take(p)) != NULL) return g;
     for (;;) {
         hw = GORT__LOAD_ACQ(&p->runqhead);
         h = gort__rqh(hw);
         t = p->runqtail;
         if (t == h) break;
         g = GORT__LOAD(&p->runq[h % GORT__RUNQ]);
-        if (__atomic_compare_exchange_n(&p->runqhead, &hw, gort__rqh_set(hw, h + 1), 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
-            return g;
+        if (gort__runqhead_cas(p, &hw, gort__rqh_set(hw, h + 1))) return g;
     }
-    if (prefer_q) {
-        g = GORT__LOAD(&p->runnext);
-        if (g && __atomic_compare_exchange_n(&p->runnext, &g, (gort__g *)NULL, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
-            return g;
-    }
-    return NULL;
+    return prefer_q ? gort__runnext_take(p) : NULL;
 }
 
 /* How long a thief leaves a victim's runnext alone (gort__runq_grab). */
@@ -6562,7 +6594,8 @@ static void gort__ready(gort__g *g) {
     /* no fence: both branches published g with a seq_cst operation (the
        runnext exchange, the global queue's size), the first half of the
        dance in gort__wakep (the fence cost a 1-P ping-pong round trip
-       about 8%: 173 -> 159 ns, medians of 7 alternated runs) */
+       about 8%: 173 -> 159 ns, medians of 7 alternated runs); a solo
+       P's runnext is a plain store and needs none (gort__runnext_swap) */
     gort__wakep(rt);
 }
 
@@ -7516,7 +7549,8 @@ static int gort__newproc(gort__rt *rt, void (*fn)(void *), void *arg, gort__g **
         }
         /* no fence: the runnext exchange published g (seq_cst), the
            first half of the dance in gort__wakep, as in gort__ready (the
-           fence cost a spawn and exit at 1 P about 3 ns) */
+           fence cost a spawn and exit at 1 P about 3 ns); a solo P's
+           plain store needs none (gort__runnext_swap) */
         gort__wakep(rt);
         return 0;
     }
@@ -8877,6 +8911,7 @@ static int gort__rt_new(const gort_opts *opts, int mode, gort__rt **out) {
     for (i = np - 1; i >= 0; i--) {
         gort__p *p = &rt->allp[i];
         p->id = i;
+        p->solo = np == 1;
         p->tnext = INT64_MAX;
         gort__lock(&rt->lock);   /* nobody else sees rt yet: for the function's contract */
         gort__pidleput_locked(rt, p);
