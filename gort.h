@@ -516,9 +516,9 @@ TABLE OF CONTENTS (grep for the anchor)
   system calls run in the same state (>>io), so one that blocks after all
   holds up nobody else; as those are almost always short, sysmon does not
   hurry for them (it looks every 20 to 500 us while they come and go), so
-  such a call loses its P within about 1 ms. sysmon names a goroutine that ran GORT_HOG_MS in
-  its own code (time inside gort does not count), and says that the
-  others were moved.
+  such a call loses its P within about 1 ms. sysmon names a goroutine that
+  ran GORT_HOG_MS in its own code (time inside gort does not count), and
+  says that the others were moved.
 
   Time slices. A G readied into runnext (a channel partner) runs in the
   time slice of the G that readied it, as in Go, so a pair handing off
@@ -5611,7 +5611,8 @@ static inline gort__g *gort__runnext_take(gort__p *p) {
         GORT__STORE(&p->runnext, (gort__g *)NULL);
         return g;
     }
-    return __atomic_compare_exchange_n(&p->runnext, &g, (gort__g *)NULL, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED) ? g : NULL;
+    return __atomic_compare_exchange_n(&p->runnext, &g, (gort__g *)NULL, 0, __ATOMIC_ACQ_REL,
+                                       __ATOMIC_RELAXED) ? g : NULL;
 }
 static inline int gort__runqhead_cas(gort__p *p, uint64_t *hw, uint64_t nw) {
     if (p->solo) {
@@ -11620,9 +11621,9 @@ int gort_connect_timeout(int fd, const struct sockaddr *addr, socklen_t len, int
    io: a gort I/O call, almost always short: it costs two stores and a CAS
    (no count in rt->nsyscall, which sysmon adds when it takes the P, and no
    wake-up for a sleeping sysmon, which looks at least every
-   GORT__SYSMON_BUSY while a P runs or is in such a call). Returns 0 when the goroutine already
-   is in the state (a gort call inside gort_block_begin/end): then the
-   caller does not exit it. */
+   GORT__SYSMON_BUSY while a P runs or is in such a call). Returns 0 when
+   the goroutine already is in the state (a gort call inside
+   gort_block_begin/end): then the caller does not exit it. */
 static int gort__syscall_enter(gort__m *m, int io) {
     gort__p *p = m->p;
     gort__rt *rt = m->rt;
