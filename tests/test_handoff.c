@@ -420,6 +420,140 @@ static void test_long_hog(int procs) {
     CHECK_EQ(gort_run_opts(&o, long_hog_main, &spin_ms), 0);
 }
 
+/* One P, handed from thread to thread all the time: GORT_DEBUG_HANDOFF
+   signals the running goroutine at every sysmon look, so the P moves to
+   another M while its goroutine computes, and that goroutine later waits
+   for the P like any other. A runtime with one P updates its run queue
+   with plain stores, not locked instructions (gort__runnext_swap: no
+   thief exists), which is sound only if each hand-off passes the P with a
+   release/acquire pair. Four ping-pong pairs compute between their
+   round trips and spawn a child every 4th; every value must come back in
+   order and every child run exactly once, and goroutines must have been
+   seen to change threads (the hand-offs happened). The signal alone
+   moved goroutines 10 to 100 times a round natively, but never in the
+   Valgrind, Windows (Wine) and compact runs, so the pingers also block
+   for 2 ms in gort_block_begin/end now and then, which moves the P. */
+enum { SOLO_PAIRS = 4 };
+typedef struct {
+    gort_chan *ping, *pong;
+    long       iters;
+    long       bad;        /* atomic: values out of order */
+} solo_pair;
+static long solo_children, solo_moves;
+static gort_wg solo_wg = GORT_WG_INIT;
+
+static void solo_compute(long n) {
+    unsigned long x = 0;
+    long i;
+    for (i = 0; i < n; i++) x = x * 2654435761u + (unsigned long)i;   /* no call into gort */
+    __atomic_store_n(&spin_sink, x, __ATOMIC_RELAXED);
+}
+static void solo_child(void *arg) {
+    (void)arg;
+    solo_compute(200);
+    __atomic_add_fetch(&solo_children, 1, __ATOMIC_SEQ_CST);
+    gort_wg_done(&solo_wg);
+}
+/* pthread_self is declared const (glibc): called through a volatile
+   pointer so that the compiler does not reuse one thread's answer after
+   a gort call, where the goroutine may be on another thread */
+static pthread_t (*volatile solo_self)(void) = pthread_self;
+/* the thread changed across a gort call: the goroutine moved */
+static void solo_moved(pthread_t *self) {
+    pthread_t now = solo_self();
+    if (!pthread_equal(now, *self)) __atomic_add_fetch(&solo_moves, 1, __ATOMIC_RELAXED);
+    *self = now;
+}
+static void solo_ponger(void *arg) {
+    solo_pair *sp = (solo_pair *)arg;
+    pthread_t self = solo_self();
+    long v, i;
+    for (i = 0; i < sp->iters; i++) {
+        CHECK_EQ(gort_chan_recv(sp->ping, &v), 1);
+        solo_moved(&self);
+        if (v != 2 * i) __atomic_add_fetch(&sp->bad, 1, __ATOMIC_RELAXED);
+        solo_compute(20000);
+        v++;
+        CHECK_EQ(gort_chan_send(sp->pong, &v), 0);
+        solo_moved(&self);
+    }
+    gort_wg_done(&solo_wg);
+}
+static void solo_pinger(void *arg) {
+    solo_pair *sp = (solo_pair *)arg;
+    pthread_t self = solo_self();
+    long v, i;
+    for (i = 0; i < sp->iters; i++) {
+        v = 2 * i;
+        CHECK_EQ(gort_chan_send(sp->ping, &v), 0);
+        solo_moved(&self);
+        if (i % 4 == 0) {
+            gort_wg_add(&solo_wg, 1);
+            CHECK_EQ(gort_go(solo_child, NULL), 0);
+        }
+        solo_compute(20000);
+        if (i % 50 == 25) {
+            /* blocked 2 ms in an annotated call: sysmon takes the P
+               within about 0.1 ms and hands it to another thread, which
+               the other pairs keep busy, so this goroutine comes back
+               on that one */
+            struct timespec ts;
+            ts.tv_sec = 0;
+            ts.tv_nsec = 2000000;
+            gort_block_begin();
+            while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+                ;
+            gort_block_end();
+        }
+        CHECK_EQ(gort_chan_recv(sp->pong, &v), 1);
+        solo_moved(&self);
+        if (v != 2 * i + 1) __atomic_add_fetch(&sp->bad, 1, __ATOMIC_RELAXED);
+    }
+    gort_wg_done(&solo_wg);
+}
+static void solo_main(void *arg) {
+    solo_pair *pairs = (solo_pair *)arg;
+    int i;
+    CHECK_EQ(gort_maxprocs(), 1);
+    gort_wg_add(&solo_wg, 2 * SOLO_PAIRS);
+    for (i = 0; i < SOLO_PAIRS; i++) {
+        CHECK_EQ(gort_go(solo_ponger, &pairs[i]), 0);
+        CHECK_EQ(gort_go(solo_pinger, &pairs[i]), 0);
+    }
+    gort_wg_wait(&solo_wg);
+}
+static void test_solo_handoffs(void) {
+    gort_opts o;
+    solo_pair pairs[SOLO_PAIRS];
+    long iters = check_scale(2000) < 200 ? 200 : check_scale(2000), children = 0;
+    int i, round;
+    memset(&o, 0, sizeof o);
+    o.maxprocs = 1;
+    o.hog_ns = -1;
+    o.debug = GORT_DEBUG_HANDOFF;
+    /* up to 5 rounds until a goroutine is seen to move */
+    for (round = 0; round < 5 && LOAD(&solo_moves) == 0; round++) {
+        for (i = 0; i < SOLO_PAIRS; i++) {
+            pairs[i].ping = gort_chan_make(sizeof(long), 0);
+            pairs[i].pong = gort_chan_make(sizeof(long), 0);
+            CHECK(pairs[i].ping != NULL && pairs[i].pong != NULL);
+            pairs[i].iters = iters;
+            pairs[i].bad = 0;
+            children += (iters + 3) / 4;
+        }
+        CHECK_EQ(gort_run_opts(&o, solo_main, pairs), 0);
+        for (i = 0; i < SOLO_PAIRS; i++) {
+            CHECK_EQ(LOAD(&pairs[i].bad), 0);
+            CHECK_EQ(gort_chan_free(pairs[i].ping), 0);
+            CHECK_EQ(gort_chan_free(pairs[i].pong), 0);
+        }
+        CHECK_EQ(LOAD(&solo_children), children);
+    }
+    check_note("one P under GORT_DEBUG=handoff: %d round(s) of %ld round trips, %ld children, "
+               "goroutines changed threads %ld times", round, (long)SOLO_PAIRS * iters, children, LOAD(&solo_moves));
+    CHECK(LOAD(&solo_moves) > 0);
+}
+
 int main(void) {
     int kind, procs;
     watchdog(600);
@@ -437,5 +571,6 @@ int main(void) {
     test_user_sigurg();
 #endif
     test_end_handed();
+    test_solo_handoffs();
     return check_done();
 }
