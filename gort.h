@@ -5656,7 +5656,7 @@ static void gort__runq_put(gort__rt *rt, gort__p *p, gort__g *g, int next) {
     GORT_ASSERT(GORT__LOAD(&g->status) == GORT__G_RUNNABLE);
     if (next) {
         g->inherit = 1;
-        /* seq_cst: the publication half of the dance in gort__wakep */
+        /* seq_cst, the publication half of gort__wakep's dance (solo: none needed) */
         g = gort__runnext_swap(p, g);
         if (!g) return;
         /* the old runnext gets a slice of its own */

@@ -213,8 +213,8 @@ static inline int under_valgrind(void)
     return p && strstr(p, "vgpreload") != NULL;
 }
 
-/* GORT_DEBUG=handoff (the matrix run that hands every P off at every
-   sysmon look): no goroutine stays on a P long enough to be named a hog */
+/* GORT_DEBUG=handoff (set by hand, or opts.debug: every P handed off at
+   every sysmon look): no goroutine stays on a P long enough to be a hog */
 static inline int debug_handoff(void)
 {
     const char *d = getenv("GORT_DEBUG");
